@@ -1,0 +1,148 @@
+//! What every command is made of: a spec (for `COMMAND`, arity checks and key extraction),
+//! a parser, an apply step against the keyspace, and a reply built from its output.
+
+use crate::args::Args;
+use crate::error::Result;
+use crate::keyspace::Keyspace;
+use crate::reply::Reply;
+use crate::rng::Rng;
+use crate::types::{DbIndex, TimeMs};
+use bytes::Bytes;
+
+/// A command's static description, as `COMMAND INFO` and `COMMAND DOCS` report it.
+#[derive(Debug)]
+pub struct CommandSpec {
+    /// Lower case; subcommands are `parent|sub`.
+    pub name: &'static str,
+    /// Redis arity: positive is exact, negative is a minimum (both count the name).
+    pub arity: i32,
+    pub flags: &'static [&'static str],
+    pub first_key: i32,
+    pub last_key: i32,
+    pub key_step: i32,
+    /// Where the keys are and how they are used, as `COMMAND INFO` reports key specs.
+    pub key_specs: &'static [KeySpec],
+    pub acl_categories: &'static [&'static str],
+    pub tips: &'static [&'static str],
+    pub group: &'static str,
+    pub since: &'static str,
+    pub complexity: &'static str,
+    pub summary: &'static str,
+    /// `(deprecated_since, replaced_by)` for deprecated commands.
+    pub deprecated: Option<(&'static str, &'static str)>,
+    pub subcommands: &'static [&'static CommandSpec],
+}
+
+/// One key spec: the keys start at argument `begin_index` and run to `last_key` (negative:
+/// counted from the end) every `key_step` arguments.
+#[derive(Debug)]
+pub struct KeySpec {
+    pub flags: &'static [&'static str],
+    pub begin_index: i32,
+    pub last_key: i32,
+    pub key_step: i32,
+}
+
+impl CommandSpec {
+    /// Whether `argc` (including the name) fits the arity.
+    pub fn arity_ok(&self, argc: usize) -> bool {
+        let argc = argc as i64;
+        let arity = i64::from(self.arity);
+        if arity >= 0 {
+            argc == arity
+        } else {
+            argc >= -arity
+        }
+    }
+
+    pub fn has_flag(&self, flag: &str) -> bool {
+        self.flags.contains(&flag)
+    }
+
+    /// The positions of the keys in `argv` (which starts with the name).
+    pub fn key_positions(&self, argc: usize) -> impl Iterator<Item = usize> {
+        let first = self.first_key.max(0) as usize;
+        let last = if self.last_key < 0 {
+            argc as i64 + i64::from(self.last_key)
+        } else {
+            i64::from(self.last_key)
+        };
+        let step = self.key_step.max(1) as usize;
+        let end = if first == 0 {
+            0
+        } else {
+            (last.max(0) as usize + 1).min(argc)
+        };
+        (first..end).step_by(step).filter(move |_| first > 0)
+    }
+
+    /// The keys of `argv` (which starts with the name).
+    pub fn keys<'a>(&self, argv: &'a [Bytes]) -> impl Iterator<Item = &'a Bytes> + 'a {
+        self.key_positions(argv.len()).map(move |at| &argv[at])
+    }
+}
+
+/// What a read sees: the selected database, the reader's clock, and a seeded generator.
+pub struct ReadCtx<'a> {
+    pub db: DbIndex,
+    pub now_ms: TimeMs,
+    pub rng: &'a mut Rng,
+}
+
+/// What a write sees while its log entry is applied: the selected database, the leader's
+/// time stamp and the entry's log index. Nothing else, so every replica computes the same.
+#[derive(Clone, Copy, Debug)]
+pub struct WriteCtx {
+    pub db: DbIndex,
+    pub now_ms: TimeMs,
+    pub index: u64,
+}
+
+impl WriteCtx {
+    pub fn in_db(self, db: DbIndex) -> WriteCtx {
+        WriteCtx { db, ..self }
+    }
+}
+
+/// Parsing and replying, shared by reads and writes.
+pub trait Command: Sized {
+    type Output;
+    fn parse(args: &mut Args) -> Result<Self>;
+    fn reply(output: Self::Output) -> Reply;
+}
+
+/// A command that only reads the keyspace: served by the leader after a read barrier, or by
+/// a follower when the client asked for stale reads.
+pub trait ReadCommand: Command {
+    fn read(&self, keyspace: &Keyspace, ctx: &mut ReadCtx) -> Result<Self::Output>;
+}
+
+/// A command that may change the keyspace: it travels through the log and is applied by every
+/// replica, deterministically.
+pub trait WriteCommand: Command {
+    fn write(&self, keyspace: &mut Keyspace, ctx: &WriteCtx) -> Result<Self::Output>;
+}
+
+/// Runs a read and renders its reply (errors become error replies).
+pub fn run_read<C: ReadCommand>(command: &C, keyspace: &Keyspace, ctx: &mut ReadCtx) -> Reply {
+    command
+        .read(keyspace, ctx)
+        .map_or_else(Reply::from, C::reply)
+}
+
+/// Runs a write and renders its reply (errors become error replies).
+pub fn run_write<C: WriteCommand>(command: &C, keyspace: &mut Keyspace, ctx: &WriteCtx) -> Reply {
+    command
+        .write(keyspace, ctx)
+        .map_or_else(Reply::from, C::reply)
+}
+
+/// A connection or server command, carried out by the session against the node.
+pub trait NodeCommand: Sized {
+    fn parse(args: &mut Args) -> Result<Self>;
+    fn execute(
+        self,
+        session: &mut crate::session::Session,
+        host: &dyn crate::session::Host,
+    ) -> Result<crate::session::Action>;
+}

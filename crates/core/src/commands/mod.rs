@@ -1,0 +1,233 @@
+//! The command table: every command Concord knows, one file each, each with its spec,
+//! parser, apply step and reply.
+//!
+//! Keyspace commands are *reads* (served after a read barrier, or stale on request) or
+//! *writes* (proposed to the log and applied by every replica). Connection and server
+//! commands are *node* commands, executed by the session against the node's host port.
+
+use crate::args::Args;
+use crate::command::{run_read, run_write, Command, CommandSpec, NodeCommand, ReadCtx, WriteCtx};
+use crate::error::Result;
+use crate::keyspace::Keyspace;
+use crate::reply::Reply;
+use crate::session::{Action, Host, Session};
+use std::collections::BTreeMap;
+use std::sync::OnceLock;
+
+pub mod helpers;
+
+/// What command files import.
+pub(crate) mod prelude {
+    pub use super::helpers::*;
+    pub use crate::args::{is, parse_i64, Args};
+    pub use crate::command::{
+        Command, CommandSpec, KeySpec, ReadCommand, ReadCtx, WriteCommand, WriteCtx,
+    };
+    pub use crate::error::{Error, Result};
+    pub use crate::keyspace::{Db, Keyspace, Value};
+    pub use crate::limits::*;
+    pub use crate::pattern::Pattern;
+    pub use crate::reply::Reply;
+    pub use crate::types::{DbIndex, TimeMs};
+    pub use bytes::{Bytes, BytesMut};
+}
+
+macro_rules! registry {
+    (
+        read: { $($rm:ident :: $rt:ident),* $(,)? }
+        write: { $($wm:ident :: $wt:ident),* $(,)? }
+        node: { $($nm:ident :: $nt:ident),* $(,)? }
+    ) => {
+        $(pub mod $rm;)*
+        $(pub mod $wm;)*
+        $(pub mod $nm;)*
+
+        /// A parsed keyspace read.
+        pub enum ReadOp { $($rt($rm::$rt),)* }
+
+        /// A parsed keyspace write.
+        pub enum WriteOp { $($wt($wm::$wt),)* }
+
+        /// A connection or server command, executed by the session.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+        pub enum NodeOp { $($nt,)* }
+
+        impl ReadOp {
+            pub fn run(&self, keyspace: &Keyspace, ctx: &mut ReadCtx) -> Reply {
+                match self { $(ReadOp::$rt(command) => run_read(command, keyspace, ctx),)* }
+            }
+        }
+
+        impl WriteOp {
+            pub fn run(&self, keyspace: &mut Keyspace, ctx: &WriteCtx) -> Reply {
+                match self { $(WriteOp::$wt(command) => run_write(command, keyspace, ctx),)* }
+            }
+        }
+
+        /// Parses and carries out a node command.
+        pub fn execute_node(op: NodeOp, args: &mut Args, session: &mut Session, host: &dyn Host) -> Result<Action> {
+            match op { $(NodeOp::$nt => <$nm::$nt as NodeCommand>::parse(args)?.execute(session, host),)* }
+        }
+
+        /// Every command, in no particular order.
+        pub static TABLE: &[Entry] = &[
+            $(Entry { spec: &$rm::SPEC, kind: Kind::Read(|args| <$rm::$rt as Command>::parse(args).map(ReadOp::$rt)) },)*
+            $(Entry { spec: &$wm::SPEC, kind: Kind::Write(|args| <$wm::$wt as Command>::parse(args).map(WriteOp::$wt)) },)*
+            $(Entry { spec: &$nm::SPEC, kind: Kind::Node(NodeOp::$nt) },)*
+        ];
+    };
+}
+
+registry! {
+    read: {
+        get::Get, mget::MGet, strlen::StrLen, getrange::GetRange, substr::SubStr,
+        exists::Exists, touch::Touch, type_::Type, ttl::Ttl, pttl::PTtl, expiretime::ExpireTime,
+        pexpiretime::PExpireTime, keys::Keys, scan::Scan, randomkey::RandomKey, dbsize::DbSize,
+        object::Object,
+        hget::HGet, hmget::HMGet, hgetall::HGetAll, hkeys::HKeys, hvals::HVals, hlen::HLen,
+        hexists::HExists, hstrlen::HStrLen, hscan::HScan, hrandfield::HRandField,
+    }
+    write: {
+        set::Set, setnx::SetNx, setex::SetEx, psetex::PSetEx, getset::GetSet, getdel::GetDel,
+        getex::GetEx, mset::MSet, msetnx::MSetNx, append::Append, incr::Incr, decr::Decr,
+        incrby::IncrBy, decrby::DecrBy, incrbyfloat::IncrByFloat, setrange::SetRange,
+        del::Del, unlink::Unlink, expire::Expire, pexpire::PExpire, expireat::ExpireAt,
+        pexpireat::PExpireAt, persist::Persist, rename::Rename, renamenx::RenameNx, copy::Copy,
+        move_::Move, flushdb::FlushDb, flushall::FlushAll,
+        hset::HSet, hmset::HMSet, hsetnx::HSetNx, hdel::HDel, hincrby::HIncrBy,
+        hincrbyfloat::HIncrByFloat,
+    }
+    node: {
+        ping::Ping, echo::Echo, hello::Hello, client::Client, select::Select, quit::Quit,
+        reset::Reset, command_::Command, info::Info, config::Config, time::Time,
+        function::Function, multi::Multi, exec::Exec, discard::Discard, watch::Watch,
+        unwatch::Unwatch, readonly::ReadOnly, readwrite::ReadWrite, debug::Debug,
+    }
+}
+
+/// How a command is carried out.
+#[derive(Clone, Copy)]
+pub enum Kind {
+    Read(fn(&mut Args) -> Result<ReadOp>),
+    Write(fn(&mut Args) -> Result<WriteOp>),
+    Node(NodeOp),
+}
+
+pub struct Entry {
+    pub spec: &'static CommandSpec,
+    pub kind: Kind,
+}
+
+/// Command names are at most this long; longer names cannot match.
+const NAME_BYTES_MAX: usize = 32;
+
+/// The command called `name`, in any letter case.
+pub fn lookup(name: &[u8]) -> Option<&'static Entry> {
+    static INDEX: OnceLock<BTreeMap<&'static [u8], &'static Entry>> = OnceLock::new();
+    let index = INDEX.get_or_init(|| {
+        TABLE
+            .iter()
+            .map(|entry| (entry.spec.name.as_bytes(), entry))
+            .collect()
+    });
+    if name.len() > NAME_BYTES_MAX {
+        return None;
+    }
+    let mut lower = [0u8; NAME_BYTES_MAX];
+    let lower = &mut lower[..name.len()];
+    lower.copy_from_slice(name);
+    lower.make_ascii_lowercase();
+    index.get(&*lower).copied()
+}
+
+/// Parses a keyspace command from a full `argv` (name first), checking arity. `Ok(None)` for
+/// node commands; an error reply for unknown commands and bad arguments.
+pub fn parse_keyspace_command(argv: &[bytes::Bytes]) -> Result<Option<KeyspaceOp>> {
+    let name = argv.first().ok_or(crate::error::Error::SYNTAX)?;
+    let entry =
+        lookup(name).ok_or_else(|| crate::error::Error::unknown_command(name, &argv[1..]))?;
+    if !entry.spec.arity_ok(argv.len()) {
+        return Err(crate::error::Error::wrong_arity(entry.spec.name));
+    }
+    let mut args = Args::new(&argv[1..]);
+    Ok(match entry.kind {
+        Kind::Read(parse) => Some(KeyspaceOp::Read(parse(&mut args)?)),
+        Kind::Write(parse) => Some(KeyspaceOp::Write(parse(&mut args)?)),
+        Kind::Node(_) => None,
+    })
+}
+
+/// A parsed keyspace command of either kind.
+pub enum KeyspaceOp {
+    Read(ReadOp),
+    Write(WriteOp),
+}
+
+#[cfg(test)]
+pub(crate) mod testing {
+    //! Running commands against a keyspace in unit tests, through the same table the node uses.
+
+    use super::*;
+    use crate::rng::Rng;
+    use bytes::Bytes;
+
+    pub fn argv(words: &[&str]) -> Vec<Bytes> {
+        words
+            .iter()
+            .map(|word| Bytes::copy_from_slice(word.as_bytes()))
+            .collect()
+    }
+
+    pub fn parse<C: Command>(words: &[&str]) -> Result<C> {
+        let items = argv(words);
+        C::parse(&mut Args::new(&items))
+    }
+
+    /// Applies any command (read or write) at time `now_ms`, as a log entry would.
+    pub fn write(keyspace: &mut Keyspace, now_ms: u64, words: &[&str]) -> Reply {
+        let ctx = WriteCtx {
+            db: 0,
+            now_ms,
+            index: now_ms,
+        };
+        match parse_keyspace_command(&argv(words)) {
+            Ok(Some(KeyspaceOp::Write(op))) => op.run(keyspace, &ctx),
+            Ok(Some(KeyspaceOp::Read(op))) => op.run(
+                keyspace,
+                &mut ReadCtx {
+                    db: 0,
+                    now_ms,
+                    rng: &mut Rng::new(1),
+                },
+            ),
+            Ok(None) => panic!("not a keyspace command"),
+            Err(error) => error.into(),
+        }
+    }
+
+    pub fn read(keyspace: &Keyspace, now_ms: u64, words: &[&str]) -> Reply {
+        match parse_keyspace_command(&argv(words)) {
+            Ok(Some(KeyspaceOp::Read(op))) => op.run(
+                keyspace,
+                &mut ReadCtx {
+                    db: 0,
+                    now_ms,
+                    rng: &mut Rng::new(1),
+                },
+            ),
+            Ok(_) => panic!("not a read"),
+            Err(error) => error.into(),
+        }
+    }
+
+    pub fn bulk(text: &str) -> Reply {
+        Reply::Bulk(Bytes::copy_from_slice(text.as_bytes()))
+    }
+
+    pub fn error(text: &str) -> Reply {
+        Reply::Error(Bytes::copy_from_slice(text.as_bytes()))
+    }
+}
+
+#[cfg(test)]
+mod tests;

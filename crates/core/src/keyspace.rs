@@ -1,0 +1,371 @@
+//! The data: databases of keys, each holding a typed value with an optional expiry time.
+//!
+//! Expiry is decided by time that arrives from outside (the leader's stamp in a log entry, or
+//! the reading node's clock), never read here. A key whose time has passed is invisible at
+//! once and physically removed by the next write that touches it or by a leader-proposed
+//! expiry entry.
+
+use crate::limits::DELETION_CLOCK_SLOTS;
+use crate::ordered_map::{key_hash, OrderedMap};
+use crate::types::{DbIndex, TimeMs};
+use bytes::Bytes;
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// A hash's fields, in hash order.
+pub type HashValue = OrderedMap<Bytes>;
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Value {
+    Str(Bytes),
+    Hash(HashValue),
+}
+
+impl Value {
+    /// The name `TYPE` replies with.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Value::Str(_) => "string",
+            Value::Hash(_) => "hash",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Entry {
+    pub value: Value,
+    /// Log index of the last change, which `WATCH` compares.
+    pub version: u64,
+    expire_at_ms: Option<TimeMs>,
+}
+
+impl Entry {
+    pub fn expire_at_ms(&self) -> Option<TimeMs> {
+        self.expire_at_ms
+    }
+
+    pub fn is_expired(&self, now_ms: TimeMs) -> bool {
+        self.expire_at_ms.is_some_and(|at| at <= now_ms)
+    }
+}
+
+/// What `WATCH` remembers about a key, checked when `EXEC` is applied.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WatchStamp {
+    /// The key's version when watched, or `None` if it did not exist (or had expired).
+    pub version: Option<u64>,
+    /// The applied log index when the key was watched.
+    pub watched_at_index: u64,
+}
+
+/// One logical database.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Db {
+    entries: OrderedMap<Entry>,
+    /// Keys with an expiry time, by time: the sweeper's worklist.
+    expires: BTreeSet<(TimeMs, Bytes)>,
+    /// For each slot of key hashes, the highest version of a key removed from it. Lets `EXEC`
+    /// see that a key missing at `WATCH` was created and removed since, without remembering
+    /// every removed key. Empty until the first removal.
+    deletion_clock: Vec<u64>,
+}
+
+static EMPTY_DB: Db = Db::new();
+
+impl Db {
+    pub const fn new() -> Db {
+        Db {
+            entries: OrderedMap::new(),
+            expires: BTreeSet::new(),
+            deletion_clock: Vec::new(),
+        }
+    }
+
+    /// Keys stored, including expired ones not yet removed (as Redis's `DBSIZE` counts them).
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    pub fn expires_len(&self) -> usize {
+        self.expires.len()
+    }
+
+    /// The live entry for `key`, hiding one whose time has passed.
+    pub fn get(&self, key: &[u8], now_ms: TimeMs) -> Option<&Entry> {
+        self.entries
+            .get(key)
+            .filter(|entry| !entry.is_expired(now_ms))
+    }
+
+    /// The live entry for `key`, for changing it in place; an expired entry is removed first.
+    /// Callers that change the value set `version` to the applying entry's index.
+    pub fn get_mut(&mut self, key: &[u8], now_ms: TimeMs) -> Option<&mut Entry> {
+        self.remove_if_expired(key, now_ms);
+        self.entries.get_mut(key)
+    }
+
+    /// Stores `value` under `key`, replacing any entry, with the given expiry.
+    pub fn insert(&mut self, key: Bytes, value: Value, expire_at_ms: Option<TimeMs>, version: u64) {
+        if let Some(at) = expire_at_ms {
+            self.expires.insert((at, key.clone()));
+        }
+        let entry = Entry {
+            value,
+            version,
+            expire_at_ms,
+        };
+        if let Some(previous) = self.entries.insert(key.clone(), entry) {
+            if let Some(at) = previous.expire_at_ms {
+                if Some(at) != expire_at_ms {
+                    self.expires.remove(&(at, key));
+                }
+            }
+        }
+    }
+
+    /// Removes `key`, live or expired.
+    pub fn remove(&mut self, key: &[u8]) -> Option<Entry> {
+        let (key, entry) = self.entries.remove(key)?;
+        if let Some(at) = entry.expire_at_ms {
+            self.expires.remove(&(at, key.clone()));
+        }
+        self.record_deletion(&key, entry.version);
+        Some(entry)
+    }
+
+    /// Removes `key` if its time has passed; true if it did.
+    pub fn remove_if_expired(&mut self, key: &[u8], now_ms: TimeMs) -> bool {
+        if self
+            .entries
+            .get(key)
+            .is_some_and(|entry| entry.is_expired(now_ms))
+        {
+            self.remove(key);
+            true
+        } else {
+            false
+        }
+    }
+
+    /// Sets or clears the expiry of an existing key; returns false if the key is missing.
+    pub fn set_expiry(&mut self, key: &[u8], expire_at_ms: Option<TimeMs>) -> bool {
+        let Some(entry) = self.entries.get_mut(key) else {
+            return false;
+        };
+        let previous = std::mem::replace(&mut entry.expire_at_ms, expire_at_ms);
+        if previous != expire_at_ms {
+            let key = Bytes::copy_from_slice(key);
+            if let Some(at) = previous {
+                self.expires.remove(&(at, key.clone()));
+            }
+            if let Some(at) = expire_at_ms {
+                self.expires.insert((at, key));
+            }
+        }
+        true
+    }
+
+    /// Up to `max` keys whose time has passed, oldest deadline first.
+    pub fn expired_keys(&self, now_ms: TimeMs, max: usize) -> Vec<Bytes> {
+        self.expires
+            .iter()
+            .take_while(|(at, _)| *at <= now_ms)
+            .take(max)
+            .map(|(_, key)| key.clone())
+            .collect()
+    }
+
+    /// Every entry (live or not), in hash order.
+    pub fn entries(&self) -> impl Iterator<Item = (&Bytes, &Entry)> + '_ {
+        self.entries.iter()
+    }
+
+    pub fn map(&self) -> &OrderedMap<Entry> {
+        &self.entries
+    }
+
+    /// Removes every key; returns how many there were.
+    pub fn clear(&mut self) -> usize {
+        let count = self.entries.len();
+        let removed: Vec<(u64, u64)> = self
+            .entries
+            .iter()
+            .map(|(key, entry)| (key_hash(key), entry.version))
+            .collect();
+        for (hash, version) in removed {
+            self.bump_clock(hash, version);
+        }
+        self.entries = OrderedMap::new();
+        self.expires.clear();
+        count
+    }
+
+    pub fn watch_stamp(&self, key: &[u8], now_ms: TimeMs, applied_index: u64) -> WatchStamp {
+        WatchStamp {
+            version: self.get(key, now_ms).map(|entry| entry.version),
+            watched_at_index: applied_index,
+        }
+    }
+
+    /// Whether `key` is as it was when `stamp` was taken.
+    pub fn is_unchanged(&self, key: &[u8], stamp: &WatchStamp, now_ms: TimeMs) -> bool {
+        match (stamp.version, self.get(key, now_ms)) {
+            (Some(version), Some(entry)) => entry.version == version,
+            (None, None) => self.deletion_clock_at(key) <= stamp.watched_at_index,
+            _ => false,
+        }
+    }
+
+    fn deletion_clock_at(&self, key: &[u8]) -> u64 {
+        let slot = key_hash(key) as usize & (DELETION_CLOCK_SLOTS - 1);
+        self.deletion_clock.get(slot).copied().unwrap_or(0)
+    }
+
+    fn record_deletion(&mut self, key: &[u8], version: u64) {
+        self.bump_clock(key_hash(key), version);
+    }
+
+    fn bump_clock(&mut self, hash: u64, version: u64) {
+        if self.deletion_clock.is_empty() {
+            self.deletion_clock = vec![0; DELETION_CLOCK_SLOTS];
+        }
+        let slot = &mut self.deletion_clock[hash as usize & (DELETION_CLOCK_SLOTS - 1)];
+        *slot = (*slot).max(version);
+    }
+
+    pub(crate) fn deletion_clock(&self) -> &[u64] {
+        &self.deletion_clock
+    }
+
+    pub(crate) fn from_parts(
+        entries: Vec<(Bytes, Value, Option<TimeMs>, u64)>,
+        deletion_clock: Vec<u64>,
+    ) -> Db {
+        let mut db = Db {
+            deletion_clock,
+            ..Db::new()
+        };
+        for (key, value, expire_at_ms, version) in entries {
+            db.insert(key, value, expire_at_ms, version);
+        }
+        db
+    }
+}
+
+/// All databases of one shard.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Keyspace {
+    dbs: BTreeMap<DbIndex, Db>,
+}
+
+impl Keyspace {
+    pub fn new() -> Keyspace {
+        Keyspace::default()
+    }
+
+    pub fn db(&self, index: DbIndex) -> &Db {
+        self.dbs.get(&index).unwrap_or(&EMPTY_DB)
+    }
+
+    pub fn db_mut(&mut self, index: DbIndex) -> &mut Db {
+        self.dbs.entry(index).or_default()
+    }
+
+    /// Non-empty databases, by index.
+    pub fn dbs(&self) -> impl Iterator<Item = (DbIndex, &Db)> + '_ {
+        self.dbs
+            .iter()
+            .filter(|(_, db)| !db.is_empty())
+            .map(|(&index, db)| (index, db))
+    }
+
+    pub(crate) fn all_dbs(&self) -> &BTreeMap<DbIndex, Db> {
+        &self.dbs
+    }
+
+    pub(crate) fn set_db(&mut self, index: DbIndex, db: Db) {
+        self.dbs.insert(index, db);
+    }
+
+    pub fn len(&self) -> usize {
+        self.dbs.values().map(Db::len).sum()
+    }
+
+    /// Removes every key of every database.
+    pub fn clear_all(&mut self) {
+        for db in self.dbs.values_mut() {
+            db.clear();
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(k: &str) -> Bytes {
+        Bytes::copy_from_slice(k.as_bytes())
+    }
+
+    #[test]
+    fn expired_keys_are_hidden_then_removed_on_write() {
+        let mut db = Db::new();
+        db.insert(key("a"), Value::Str(key("1")), Some(100), 1);
+        assert!(db.get(b"a", 99).is_some());
+        assert!(db.get(b"a", 100).is_none());
+        assert_eq!(db.len(), 1);
+        assert_eq!(db.expired_keys(100, 10), vec![key("a")]);
+        assert!(db.get_mut(b"a", 100).is_none());
+        assert_eq!(db.len(), 0);
+        assert_eq!(db.expires_len(), 0);
+    }
+
+    #[test]
+    fn expiry_index_follows_changes() {
+        let mut db = Db::new();
+        db.insert(key("a"), Value::Str(key("1")), Some(100), 1);
+        db.set_expiry(b"a", Some(200));
+        assert_eq!(db.expired_keys(150, 10), Vec::<Bytes>::new());
+        assert_eq!(db.expired_keys(200, 10), vec![key("a")]);
+        db.insert(key("a"), Value::Str(key("2")), None, 2);
+        assert_eq!(db.expires_len(), 0);
+        db.set_expiry(b"a", Some(50));
+        db.remove(b"a");
+        assert_eq!(db.expires_len(), 0);
+    }
+
+    #[test]
+    fn watch_stamps_notice_changes() {
+        let mut db = Db::new();
+        db.insert(key("x"), Value::Str(key("1")), None, 5);
+        let live = db.watch_stamp(b"x", 0, 10);
+        let missing = db.watch_stamp(b"y", 0, 10);
+        assert!(db.is_unchanged(b"x", &live, 0));
+        assert!(db.is_unchanged(b"y", &missing, 0));
+        // Created and removed again after the watch: noticed through the deletion clock.
+        db.insert(key("y"), Value::Str(key("1")), None, 11);
+        assert!(!db.is_unchanged(b"y", &missing, 0));
+        db.remove(b"y");
+        assert!(!db.is_unchanged(b"y", &missing, 0));
+        db.insert(key("x"), Value::Str(key("2")), None, 12);
+        assert!(!db.is_unchanged(b"x", &live, 0));
+    }
+
+    #[test]
+    fn removing_a_key_that_was_stale_when_watched_is_not_a_change() {
+        let mut db = Db::new();
+        db.insert(key("s"), Value::Str(key("1")), Some(100), 3);
+        let stamp = db.watch_stamp(b"s", 150, 10);
+        assert_eq!(stamp.version, None);
+        db.remove_if_expired(b"s", 160);
+        assert!(db.is_unchanged(b"s", &stamp, 160));
+    }
+}

@@ -1,0 +1,43 @@
+//! Concord's pure core: everything that decides what the database does, with no I/O — no
+//! sockets, files, clocks or ambient randomness — so it runs the same on every replica and
+//! inside the deterministic simulator.
+//!
+//! - [`limits`]: every bound Concord enforces, with the assertions that tie them together.
+//! - [`types`]: identifiers (nodes, groups, databases) and time.
+//! - [`error`]: error replies worded as Redis words them.
+//! - [`reply`]: replies as protocol-independent values.
+//! - [`args`]: argument reading and Redis's number rules.
+//! - [`decimal`]: exact decimal sums for INCRBYFLOAT.
+//! - [`pattern`]: glob patterns for KEYS, SCAN and CONFIG GET.
+//! - [`rng`]: the seeded random generator.
+//! - [`ordered_map`]: the hash-ordered map behind databases and hashes.
+//! - [`keyspace`]: databases, values, expiry and watch stamps.
+//! - [`command`]: what a command is (spec, parse, apply, reply).
+//! - [`commands`]: the command table, one file per command.
+//! - [`request`]: what the log carries.
+//! - [`state_machine`]: applies log entries; snapshots and digests.
+//! - [`session`]: a client connection's state and command dispatch.
+//! - [`slot`]: key hash slots.
+
+pub mod args;
+pub mod command;
+pub mod commands;
+pub mod decimal;
+pub mod error;
+pub mod keyspace;
+pub mod limits;
+pub mod ordered_map;
+pub mod pattern;
+pub mod reply;
+pub mod request;
+pub mod rng;
+pub mod session;
+pub mod slot;
+pub mod state_machine;
+pub mod types;
+
+/// The Redis version Concord presents itself as: the one whose semantics it follows.
+pub const SERVER_VERSION: &str = "7.0.15";
+
+pub use error::Error;
+pub use reply::Reply;

@@ -1,0 +1,66 @@
+//! Every limit Concord enforces, in one place, with the assertions that tie them together.
+//!
+//! Limits that Redis makes configurable (`proto-max-bulk-len`, `maxclients`,
+//! `client-query-buffer-limit`, `databases`) have their defaults here; the node reads the
+//! configured value at runtime and clamps it to the `_MAX` bounds below.
+
+/// Databases per node unless configured otherwise (Redis's `databases`).
+pub const DATABASES_DEFAULT: u32 = 16;
+/// Upper bound on the `databases` setting.
+pub const DATABASES_MAX: u32 = 1 << 16;
+
+/// Longest inline (telnet-style) request line (Redis's `PROTO_INLINE_MAX_SIZE`).
+pub const INLINE_REQUEST_BYTES_MAX: usize = 64 * 1024;
+/// Longest `*<count>` or `$<len>` header line before the request is refused.
+pub const HEADER_LINE_BYTES_MAX: usize = 64 * 1024;
+/// Most arguments in one multibulk request (Redis refuses counts above `INT_MAX`).
+pub const MULTIBULK_ARGS_MAX: usize = i32::MAX as usize;
+/// Default for `proto-max-bulk-len`: the longest single argument.
+pub const BULK_BYTES_MAX_DEFAULT: usize = 512 * 1024 * 1024;
+/// Default for `client-query-buffer-limit`: bytes one client may have buffered in requests.
+pub const QUERY_BUFFER_BYTES_MAX_DEFAULT: usize = 1024 * 1024 * 1024;
+/// Bookkeeping cost charged per parsed argument against the query-buffer limit, so a flood
+/// of empty arguments is bounded too.
+pub const ARGUMENT_OVERHEAD_BYTES: usize = 32;
+/// Default for `maxclients`.
+pub const CLIENTS_MAX_DEFAULT: usize = 10_000;
+
+/// Largest string value, and the largest offset `SETRANGE` may create.
+pub const STRING_BYTES_MAX: usize = 512 * 1024 * 1024;
+/// Longest float text accepted by `INCRBYFLOAT` and friends (Redis's `MAX_LONG_DOUBLE_CHARS`).
+pub const FLOAT_TEXT_BYTES_MAX: usize = 5 * 1024;
+
+/// Commands one connection may have in flight (pipelined, awaiting their replies) before the
+/// node stops reading from it: the back-pressure that keeps a pipelining client bounded.
+pub const PIPELINE_COMMANDS_MAX: usize = 1024;
+/// Commands queued by one `MULTI` before `EXEC`.
+pub const TRANSACTION_COMMANDS_MAX: usize = 100_000;
+/// Bytes of arguments queued by one `MULTI` before `EXEC`.
+pub const TRANSACTION_BYTES_MAX: usize = QUERY_BUFFER_BYTES_MAX_DEFAULT;
+/// Keys one `WATCH`ing connection may watch.
+pub const WATCHED_KEYS_MAX: usize = 100_000;
+
+/// Largest `COUNT` honoured by one `SCAN`-family call (a hint; larger values are clamped).
+pub const SCAN_COUNT_MAX: usize = 100_000;
+/// Keys the leader expires per sweep proposal.
+pub const EXPIRE_BATCH_KEYS_MAX: usize = 512;
+/// Slots in each database's deletion clock (see `keyspace::Db`); a power of two.
+pub const DELETION_CLOCK_SLOTS: usize = 1024;
+
+/// Largest payload of one log record on disk. Records carry a `u32` length.
+pub const LOG_RECORD_BYTES_MAX: usize = (u32::MAX as usize) >> 1;
+
+/// Bytes in a `CLIENT SETNAME` name and in `CLIENT SETINFO` values.
+pub const CLIENT_NAME_BYTES_MAX: usize = 1024;
+
+/// Number of hash slots in the cluster (Redis Cluster's fixed count).
+pub const SLOTS: u16 = 16384;
+
+const _: () = assert!(DELETION_CLOCK_SLOTS.is_power_of_two());
+const _: () = assert!(STRING_BYTES_MAX <= BULK_BYTES_MAX_DEFAULT);
+const _: () = assert!(BULK_BYTES_MAX_DEFAULT <= QUERY_BUFFER_BYTES_MAX_DEFAULT);
+// A request that fits the query buffer must fit one log record, with room for framing.
+const _: () = assert!(QUERY_BUFFER_BYTES_MAX_DEFAULT < LOG_RECORD_BYTES_MAX);
+const _: () = assert!(TRANSACTION_BYTES_MAX < LOG_RECORD_BYTES_MAX);
+const _: () = assert!(INLINE_REQUEST_BYTES_MAX <= QUERY_BUFFER_BYTES_MAX_DEFAULT);
+const _: () = assert!(SLOTS.is_power_of_two());

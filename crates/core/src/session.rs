@@ -1,0 +1,339 @@
+//! One client connection's state and how its commands are dispatched: which run at once on
+//! the node, which read the keyspace, which are proposed to the log, and how MULTI/EXEC and
+//! WATCH are put together.
+//!
+//! The session is pure: it talks to the node through the [`Host`] port and hands back an
+//! [`Action`] for the node's driver to carry out.
+
+use crate::args::Args;
+use crate::commands::{self, Kind, NodeOp, ReadOp};
+use crate::error::Error;
+use crate::keyspace::WatchStamp;
+use crate::limits::{TRANSACTION_BYTES_MAX, TRANSACTION_COMMANDS_MAX, WATCHED_KEYS_MAX};
+use crate::reply::Reply;
+use crate::request::{Request, WatchedKey};
+use crate::types::{DbIndex, TimeMs};
+use bytes::Bytes;
+
+/// The reply protocol a connection speaks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Protocol {
+    Resp2,
+    Resp3,
+}
+
+impl Protocol {
+    pub fn version(self) -> i64 {
+        match self {
+            Protocol::Resp2 => 2,
+            Protocol::Resp3 => 3,
+        }
+    }
+}
+
+/// What a session needs from the node it runs on.
+pub trait Host {
+    /// The node's clock, in milliseconds since the Unix epoch.
+    fn now_ms(&self) -> TimeMs;
+    /// Microseconds since the Unix epoch, for TIME.
+    fn now_us(&self) -> u64;
+    /// The configured number of databases.
+    fn databases(&self) -> u32;
+    /// INFO's text for the given sections (empty: the default set).
+    fn info(&self, sections: &[Bytes]) -> String;
+    /// Parameters matching the glob patterns, with their values.
+    fn config_get(&self, patterns: &[Bytes]) -> Vec<(String, String)>;
+    /// Sets parameters atomically: all or none.
+    fn config_set(&self, pairs: &[(Bytes, Bytes)]) -> Result<(), Error>;
+    fn config_resetstat(&self);
+    /// CLIENT LIST lines for every connected client (or only those with the given ids).
+    fn client_list(&self, ids: Option<&[u64]>) -> String;
+    /// Publishes this session's description for CLIENT LIST.
+    fn client_update(&self, session: &Session);
+    /// Closes another client's connection; false if there is none with that id.
+    fn client_kill(&self, id: u64) -> bool;
+    /// The reply to DEBUG subcommands the node supports.
+    fn debug(&self, args: &[Bytes]) -> Reply;
+}
+
+/// What the driver must do with a command.
+pub enum Action {
+    /// Send this reply now.
+    Reply(Reply),
+    /// Read the keyspace after a read barrier (or locally, for a READONLY session).
+    Read { db: DbIndex, op: ReadOp },
+    /// Propose this request to the log; its reply comes from applying it.
+    Write(Request),
+    /// Propose this transaction; splice its replies into the plan.
+    Exec(ExecPlan),
+    /// Take WATCH stamps of these keys after a read barrier, then call
+    /// [`Session::add_watches`].
+    Watch { db: DbIndex, keys: Vec<Bytes> },
+    /// Send this reply, then close the connection.
+    Close(Reply),
+}
+
+/// An EXEC being carried out: the request to propose and where each reply comes from.
+pub struct ExecPlan {
+    pub request: Request,
+    pub slots: Vec<Slot>,
+    /// The database the connection is in after EXEC, if it succeeds.
+    pub db_after: DbIndex,
+}
+
+pub enum Slot {
+    /// The n-th reply of the applied transaction.
+    Applied(usize),
+    /// A reply computed on the node when EXEC was called.
+    Local(Reply),
+}
+
+impl ExecPlan {
+    /// The EXEC reply, given what applying the transaction returned.
+    pub fn reply(self, applied: Reply) -> Reply {
+        let mut applied = match applied {
+            Reply::Array(replies) => replies.into_iter().map(Some).collect::<Vec<_>>(),
+            other => return other,
+        };
+        Reply::Array(
+            self.slots
+                .into_iter()
+                .map(|slot| match slot {
+                    Slot::Applied(at) => applied
+                        .get_mut(at)
+                        .and_then(Option::take)
+                        .unwrap_or(Reply::Nil),
+                    Slot::Local(reply) => reply,
+                })
+                .collect(),
+        )
+    }
+}
+
+struct Transaction {
+    queued: Vec<(Vec<Bytes>, &'static commands::Entry)>,
+    bytes: usize,
+    /// A queued command was refused: EXEC must discard the transaction.
+    failed: bool,
+}
+
+/// A client connection.
+pub struct Session {
+    pub id: u64,
+    pub db: DbIndex,
+    pub protocol: Protocol,
+    pub name: Option<Bytes>,
+    pub lib_name: Option<Bytes>,
+    pub lib_version: Option<Bytes>,
+    /// Stale reads allowed (READONLY).
+    pub readonly: bool,
+    /// The last command's name, for CLIENT LIST.
+    pub last_command: &'static str,
+    transaction: Option<Transaction>,
+    watched: Vec<WatchedKey>,
+}
+
+impl Session {
+    pub fn new(id: u64) -> Session {
+        Session {
+            id,
+            db: 0,
+            protocol: Protocol::Resp2,
+            name: None,
+            lib_name: None,
+            lib_version: None,
+            readonly: false,
+            last_command: "NULL",
+            transaction: None,
+            watched: Vec::new(),
+        }
+    }
+
+    pub fn in_transaction(&self) -> bool {
+        self.transaction.is_some()
+    }
+
+    pub fn queued_len(&self) -> usize {
+        self.transaction.as_ref().map_or(0, |t| t.queued.len())
+    }
+
+    pub fn watched_len(&self) -> usize {
+        self.watched.len()
+    }
+
+    /// Decides what to do with one command.
+    pub fn dispatch(&mut self, argv: Vec<Bytes>, host: &dyn Host) -> Action {
+        let Some(name) = argv.first() else {
+            return Action::Reply(Reply::from(Error::SYNTAX));
+        };
+        let Some(entry) = commands::lookup(name) else {
+            self.refuse_in_transaction();
+            return Action::Reply(Error::unknown_command(name, &argv[1..]).into());
+        };
+        self.last_command = entry.spec.name;
+        if !entry.spec.arity_ok(argv.len()) {
+            if matches!(entry.kind, Kind::Node(NodeOp::Exec)) {
+                // A refused EXEC discards the transaction and says why.
+                self.transaction = None;
+                self.watched.clear();
+                return Action::Reply(Error::new("EXECABORT Transaction discarded because of: wrong number of arguments for 'exec' command").into());
+            }
+            self.refuse_in_transaction();
+            return Action::Reply(Error::wrong_arity(entry.spec.name).into());
+        }
+        if self.transaction.is_some()
+            && !matches!(
+                entry.kind,
+                Kind::Node(
+                    NodeOp::Exec
+                        | NodeOp::Discard
+                        | NodeOp::Multi
+                        | NodeOp::Watch
+                        | NodeOp::Quit
+                        | NodeOp::Reset
+                )
+            )
+        {
+            return self.queue(argv, entry);
+        }
+        let mut args = Args::with_databases(&argv[1..], host.databases());
+        let action = match entry.kind {
+            Kind::Read(parse) => parse(&mut args).map(|op| Action::Read { db: self.db, op }),
+            Kind::Write(parse) => parse(&mut args).map(|_| {
+                Action::Write(Request::Command {
+                    db: self.db,
+                    argv: argv.clone(),
+                })
+            }),
+            Kind::Node(op) => commands::execute_node(op, &mut args, self, host),
+        };
+        action.unwrap_or_else(|error| Action::Reply(error.into()))
+    }
+
+    fn refuse_in_transaction(&mut self) {
+        if let Some(transaction) = &mut self.transaction {
+            transaction.failed = true;
+        }
+    }
+
+    fn queue(&mut self, argv: Vec<Bytes>, entry: &'static commands::Entry) -> Action {
+        let transaction = self.transaction.as_mut().expect("in a transaction");
+        let bytes = argv.iter().map(Bytes::len).sum::<usize>();
+        if transaction.queued.len() >= TRANSACTION_COMMANDS_MAX
+            || transaction.bytes + bytes > TRANSACTION_BYTES_MAX
+        {
+            transaction.failed = true;
+            return Action::Reply(Error::err("Transaction too large").into());
+        }
+        transaction.bytes += bytes;
+        transaction.queued.push((argv, entry));
+        Action::Reply(Reply::QUEUED)
+    }
+
+    pub(crate) fn begin_transaction(&mut self) -> Result<(), Error> {
+        if self.transaction.is_some() {
+            return Err(Error::err("MULTI calls can not be nested"));
+        }
+        self.transaction = Some(Transaction {
+            queued: Vec::new(),
+            bytes: 0,
+            failed: false,
+        });
+        Ok(())
+    }
+
+    pub(crate) fn discard_transaction(&mut self) -> Result<(), Error> {
+        self.transaction
+            .take()
+            .ok_or_else(|| Error::err("DISCARD without MULTI"))?;
+        self.watched.clear();
+        Ok(())
+    }
+
+    /// Builds the EXEC plan: node commands run now, keyspace commands go into one request.
+    pub(crate) fn exec(&mut self, host: &dyn Host) -> Result<Action, Error> {
+        let transaction = self
+            .transaction
+            .take()
+            .ok_or_else(|| Error::err("EXEC without MULTI"))?;
+        let watches = std::mem::take(&mut self.watched);
+        if transaction.failed {
+            return Err(Error::fixed(
+                "EXECABORT Transaction discarded because of previous errors.",
+            ));
+        }
+        let (db_before, mut commands, mut slots) = (self.db, Vec::new(), Vec::new());
+        for (argv, entry) in transaction.queued {
+            match entry.kind {
+                Kind::Read(_) | Kind::Write(_) => {
+                    // Arguments are checked now, against this node's configuration; a command
+                    // that fails to parse reports its error in its slot, as Redis does.
+                    if let Err(error) = validate(entry, &argv, host) {
+                        slots.push(Slot::Local(error.into()));
+                        continue;
+                    }
+                    slots.push(Slot::Applied(commands.len()));
+                    commands.push((self.db, argv));
+                }
+                Kind::Node(op) => {
+                    let mut args = Args::with_databases(&argv[1..], host.databases());
+                    let reply = match commands::execute_node(op, &mut args, self, host) {
+                        Ok(Action::Reply(reply)) => reply,
+                        Ok(_) => Error::err("command not allowed inside a transaction").into(),
+                        Err(error) => error.into(),
+                    };
+                    slots.push(Slot::Local(reply));
+                }
+            }
+        }
+        let db_after = std::mem::replace(&mut self.db, db_before);
+        if commands.is_empty() && watches.is_empty() {
+            self.db = db_after;
+            return Ok(Action::Reply(
+                ExecPlan {
+                    request: Request::Transaction { watches, commands },
+                    slots,
+                    db_after,
+                }
+                .reply(Reply::Array(Vec::new())),
+            ));
+        }
+        Ok(Action::Exec(ExecPlan {
+            request: Request::Transaction { watches, commands },
+            slots,
+            db_after,
+        }))
+    }
+
+    /// Records WATCH stamps taken by the driver.
+    pub fn add_watches(&mut self, db: DbIndex, stamps: Vec<(Bytes, WatchStamp)>) -> Reply {
+        for (key, stamp) in stamps {
+            if self.watched.iter().any(|w| w.db == db && w.key == key) {
+                continue;
+            }
+            if self.watched.len() >= WATCHED_KEYS_MAX {
+                return Error::err("too many watched keys").into();
+            }
+            self.watched.push(WatchedKey { db, key, stamp });
+        }
+        Reply::OK
+    }
+
+    pub(crate) fn unwatch(&mut self) {
+        self.watched.clear();
+    }
+
+    /// RESET: back to a fresh connection's state, keeping the id.
+    pub(crate) fn reset(&mut self) {
+        *self = Session::new(self.id);
+    }
+}
+
+fn validate(entry: &commands::Entry, argv: &[Bytes], host: &dyn Host) -> Result<(), Error> {
+    let mut args = Args::with_databases(&argv[1..], host.databases());
+    match entry.kind {
+        Kind::Read(parse) => parse(&mut args).map(drop),
+        Kind::Write(parse) => parse(&mut args).map(drop),
+        Kind::Node(_) => Ok(()),
+    }
+}
