@@ -170,7 +170,7 @@ impl Session {
             self.refuse_in_transaction();
             return Action::Reply(Error::unknown_command(name, &argv[1..]).into());
         };
-        self.last_command = entry.spec.name;
+        self.last_command = full_name(entry, &argv);
         if !entry.spec.arity_ok(argv.len()) {
             if matches!(entry.kind, Kind::Node(NodeOp::Exec)) {
                 // A refused EXEC discards the transaction and says why.
@@ -205,7 +205,11 @@ impl Session {
                     argv: argv.clone(),
                 })
             }),
-            Kind::Node(op) => commands::execute_node(op, &mut args, self, host),
+            Kind::Node(op) => {
+                // Node commands may report on this very client (CLIENT LIST/INFO).
+                host.client_update(self);
+                commands::execute_node(op, &mut args, self, host)
+            }
         };
         action.unwrap_or_else(|error| Action::Reply(error.into()))
     }
@@ -336,4 +340,12 @@ fn validate(entry: &commands::Entry, argv: &[Bytes], host: &dyn Host) -> Result<
         Kind::Write(parse) => parse(&mut args).map(drop),
         Kind::Node(_) => Ok(()),
     }
+}
+
+/// `client|list` for subcommands, else the command's name.
+fn full_name(entry: &'static commands::Entry, argv: &[Bytes]) -> &'static str {
+    let spec = entry.spec;
+    argv.get(1)
+        .and_then(|sub| spec.subcommands.iter().find(|s| s.name.split_once('|').is_some_and(|(_, name)| sub.eq_ignore_ascii_case(name.as_bytes()))))
+        .map_or(spec.name, |sub| sub.name)
 }

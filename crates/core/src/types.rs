@@ -46,3 +46,11 @@ impl std::str::FromStr for NodeId {
         u128::from_str_radix(s, 16).map(NodeId)
     }
 }
+
+/// Where time comes from: the system clock in a real node, a simulated one in the simulator.
+/// Only the node's edges read it (proposals are stamped with it; stale-key checks on reads use
+/// it); the state machine only ever sees stamped times.
+pub trait Clock: Send + Sync + 'static {
+    /// Milliseconds since the Unix epoch.
+    fn now_ms(&self) -> TimeMs;
+}

@@ -1,0 +1,129 @@
+//! `concord`: the command-line entry point. Thin: it reads settings and hands over to the
+//! node crate.
+
+use clap::{Args, Parser, Subcommand};
+use concord_node::config::Settings;
+use concord_node::ServerConfig;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Concord: a durable, linearizable database that speaks the Redis protocol.
+///
+/// Every write is a Raft log entry, fsynced before it is acknowledged and applied by a
+/// deterministic state machine. Any Redis client, redis-cli and redis-benchmark work unchanged.
+#[derive(Parser, Debug)]
+#[command(name = "concord", version, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Run a node that serves Redis clients.
+    ///
+    /// Settings come from flags, then CONCORD_* environment variables, then the TOML file
+    /// given with --config (keys named like the flags, e.g. `port = 6380`), then defaults.
+    Server(ServerArgs),
+}
+
+#[derive(Args, Debug)]
+struct ServerArgs {
+    /// TOML file with settings (same names as the flags, without the dashes' prefix).
+    #[arg(long, env = "CONCORD_CONFIG", value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Port for Redis clients [default: 6379; 0 picks a free port].
+    #[arg(long, env = "CONCORD_PORT")]
+    port: Option<u16>,
+    /// Address to listen on [default: 127.0.0.1].
+    #[arg(long, env = "CONCORD_BIND", value_name = "ADDRESS")]
+    bind: Option<String>,
+    /// Directory for the log, snapshots and the node's identity [default: ./concord-data].
+    #[arg(long, env = "CONCORD_DATA_DIR", value_name = "DIR")]
+    data_dir: Option<PathBuf>,
+    /// Number of logical databases (SELECT 0..N-1) [default: 16].
+    #[arg(long, env = "CONCORD_DATABASES")]
+    databases: Option<u32>,
+    /// Most clients connected at once; more are refused [default: 10000].
+    #[arg(long, env = "CONCORD_MAXCLIENTS")]
+    maxclients: Option<usize>,
+    /// Longest single argument, e.g. 512mb [default: 512mb].
+    #[arg(long, env = "CONCORD_PROTO_MAX_BULK_LEN", value_name = "BYTES")]
+    proto_max_bulk_len: Option<String>,
+    /// Most request bytes one client may have buffered, e.g. 1gb [default: 1gb].
+    #[arg(long, env = "CONCORD_CLIENT_QUERY_BUFFER_LIMIT", value_name = "BYTES")]
+    client_query_buffer_limit: Option<String>,
+    /// Close clients idle for this many seconds (0: never) [default: 0].
+    #[arg(long, env = "CONCORD_TIMEOUT", value_name = "SECONDS")]
+    timeout: Option<u64>,
+    /// Raft heartbeat interval [default: 100].
+    #[arg(long, env = "CONCORD_HEARTBEAT_INTERVAL_MS", value_name = "MS")]
+    heartbeat_interval_ms: Option<u64>,
+    /// Shortest election timeout [default: 400].
+    #[arg(long, env = "CONCORD_ELECTION_TIMEOUT_MIN_MS", value_name = "MS")]
+    election_timeout_min_ms: Option<u64>,
+    /// Longest election timeout [default: 800].
+    #[arg(long, env = "CONCORD_ELECTION_TIMEOUT_MAX_MS", value_name = "MS")]
+    election_timeout_max_ms: Option<u64>,
+    /// Take a snapshot (and compact the log) after this many log entries [default: 20000].
+    #[arg(long, env = "CONCORD_SNAPSHOT_AFTER_ENTRIES", value_name = "ENTRIES")]
+    snapshot_after_entries: Option<u64>,
+    /// Log filter: error, warn, info, debug, trace, or a tracing directive [default: info].
+    #[arg(long, env = "CONCORD_LOG_LEVEL", value_name = "LEVEL")]
+    log_level: Option<String>,
+}
+
+impl ServerArgs {
+    fn settings(self) -> Result<Settings, String> {
+        let file = match &self.config {
+            Some(path) => Settings::from_file(path)?,
+            None => Settings::default(),
+        };
+        let given = Settings {
+            bind: self.bind,
+            port: self.port,
+            data_dir: self.data_dir,
+            databases: self.databases,
+            maxclients: self.maxclients,
+            proto_max_bulk_len: self.proto_max_bulk_len,
+            client_query_buffer_limit: self.client_query_buffer_limit,
+            timeout: self.timeout,
+            heartbeat_interval_ms: self.heartbeat_interval_ms,
+            election_timeout_min_ms: self.election_timeout_min_ms,
+            election_timeout_max_ms: self.election_timeout_max_ms,
+            snapshot_after_entries: self.snapshot_after_entries,
+            log_level: self.log_level,
+        };
+        Ok(given.over(file))
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Server(args) => args.settings().and_then(ServerConfig::from_settings).and_then(serve),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("concord: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn serve(config: ServerConfig) -> Result<(), String> {
+    let filter = tracing_subscriber::EnvFilter::try_new(&config.log_level).map_err(|e| format!("invalid log level: {e}"))?;
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(|e| e.to_string())?;
+    runtime.block_on(concord_node::run(config, shutdown_signal()))
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+async fn shutdown_signal() {
+    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("SIGTERM handler");
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = terminate.recv() => {}
+    }
+}

@@ -1,0 +1,414 @@
+//! Settings: how a node is configured (flags, environment, a TOML file, defaults, in that
+//! order of precedence), and the runtime parameters `CONFIG GET` and `CONFIG SET` manage.
+
+use bytes::Bytes;
+use concord_core::limits::{BULK_BYTES_MAX_DEFAULT, CLIENTS_MAX_DEFAULT, DATABASES_DEFAULT, DATABASES_MAX, QUERY_BUFFER_BYTES_MAX_DEFAULT};
+use concord_core::pattern::Pattern;
+use concord_core::Error;
+use parking_lot::RwLock;
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+
+/// Smallest `proto-max-bulk-len` and `client-query-buffer-limit` accepted (as Redis).
+const BUFFER_LIMIT_BYTES_MIN: u64 = 1024 * 1024;
+
+/// Settings as given, each optional; layers are merged before defaults apply.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct Settings {
+    pub bind: Option<String>,
+    pub port: Option<u16>,
+    pub data_dir: Option<PathBuf>,
+    pub databases: Option<u32>,
+    pub maxclients: Option<usize>,
+    pub proto_max_bulk_len: Option<String>,
+    pub client_query_buffer_limit: Option<String>,
+    pub timeout: Option<u64>,
+    pub heartbeat_interval_ms: Option<u64>,
+    pub election_timeout_min_ms: Option<u64>,
+    pub election_timeout_max_ms: Option<u64>,
+    pub snapshot_after_entries: Option<u64>,
+    pub log_level: Option<String>,
+}
+
+impl Settings {
+    /// Reads a TOML settings file.
+    pub fn from_file(path: &Path) -> Result<Settings, String> {
+        let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        toml::from_str(&text).map_err(|e| format!("invalid settings in {}: {e}", path.display()))
+    }
+
+    /// These settings, with `lower` filling what these leave unset.
+    pub fn over(self, lower: Settings) -> Settings {
+        Settings {
+            bind: self.bind.or(lower.bind),
+            port: self.port.or(lower.port),
+            data_dir: self.data_dir.or(lower.data_dir),
+            databases: self.databases.or(lower.databases),
+            maxclients: self.maxclients.or(lower.maxclients),
+            proto_max_bulk_len: self.proto_max_bulk_len.or(lower.proto_max_bulk_len),
+            client_query_buffer_limit: self.client_query_buffer_limit.or(lower.client_query_buffer_limit),
+            timeout: self.timeout.or(lower.timeout),
+            heartbeat_interval_ms: self.heartbeat_interval_ms.or(lower.heartbeat_interval_ms),
+            election_timeout_min_ms: self.election_timeout_min_ms.or(lower.election_timeout_min_ms),
+            election_timeout_max_ms: self.election_timeout_max_ms.or(lower.election_timeout_max_ms),
+            snapshot_after_entries: self.snapshot_after_entries.or(lower.snapshot_after_entries),
+            log_level: self.log_level.or(lower.log_level),
+        }
+    }
+}
+
+/// The resolved configuration of a node.
+#[derive(Clone, Debug)]
+pub struct ServerConfig {
+    pub bind: String,
+    pub port: u16,
+    pub data_dir: PathBuf,
+    pub databases: u32,
+    pub maxclients: usize,
+    pub proto_max_bulk_len: u64,
+    pub client_query_buffer_limit: u64,
+    /// Seconds a client may stay idle before it is disconnected (0: never).
+    pub timeout_secs: u64,
+    pub heartbeat_interval_ms: u64,
+    pub election_timeout_min_ms: u64,
+    pub election_timeout_max_ms: u64,
+    pub snapshot_after_entries: u64,
+    pub log_level: String,
+}
+
+impl ServerConfig {
+    pub const PORT_DEFAULT: u16 = 6379;
+    pub const BIND_DEFAULT: &'static str = "127.0.0.1";
+
+    pub fn from_settings(settings: Settings) -> Result<ServerConfig, String> {
+        let memory = |value: Option<String>, default: usize, name: &str| -> Result<u64, String> {
+            match value {
+                None => Ok(default as u64),
+                Some(text) => parse_memory(&text)
+                    .filter(|bytes| *bytes >= BUFFER_LIMIT_BYTES_MIN)
+                    .ok_or_else(|| format!("{name} must be a memory value of at least 1mb, not '{text}'")),
+            }
+        };
+        let databases = settings.databases.unwrap_or(DATABASES_DEFAULT);
+        if databases == 0 || databases > DATABASES_MAX {
+            return Err(format!("databases must be between 1 and {DATABASES_MAX}"));
+        }
+        let defaults = concord_raft::GroupOptions::default();
+        let config = ServerConfig {
+            bind: settings.bind.unwrap_or_else(|| Self::BIND_DEFAULT.to_string()),
+            port: settings.port.unwrap_or(Self::PORT_DEFAULT),
+            data_dir: settings.data_dir.unwrap_or_else(|| PathBuf::from("concord-data")),
+            databases,
+            maxclients: settings.maxclients.unwrap_or(CLIENTS_MAX_DEFAULT).max(1),
+            proto_max_bulk_len: memory(settings.proto_max_bulk_len, BULK_BYTES_MAX_DEFAULT, "proto-max-bulk-len")?,
+            client_query_buffer_limit: memory(settings.client_query_buffer_limit, QUERY_BUFFER_BYTES_MAX_DEFAULT, "client-query-buffer-limit")?,
+            timeout_secs: settings.timeout.unwrap_or(0),
+            heartbeat_interval_ms: settings.heartbeat_interval_ms.unwrap_or(defaults.heartbeat_interval_ms),
+            election_timeout_min_ms: settings.election_timeout_min_ms.unwrap_or(defaults.election_timeout_min_ms),
+            election_timeout_max_ms: settings.election_timeout_max_ms.unwrap_or(defaults.election_timeout_max_ms),
+            snapshot_after_entries: settings.snapshot_after_entries.unwrap_or(defaults.snapshot_after_entries),
+            log_level: settings.log_level.unwrap_or_else(|| "info".to_string()),
+        };
+        if config.election_timeout_min_ms <= config.heartbeat_interval_ms || config.election_timeout_max_ms <= config.election_timeout_min_ms {
+            return Err("election timeouts must satisfy heartbeat < election-timeout-min < election-timeout-max".into());
+        }
+        Ok(config)
+    }
+
+    pub fn group_options(&self) -> concord_raft::GroupOptions {
+        concord_raft::GroupOptions {
+            heartbeat_interval_ms: self.heartbeat_interval_ms,
+            election_timeout_min_ms: self.election_timeout_min_ms,
+            election_timeout_max_ms: self.election_timeout_max_ms,
+            snapshot_after_entries: self.snapshot_after_entries,
+            ..concord_raft::GroupOptions::default()
+        }
+    }
+}
+
+/// Redis's memory values: a number with an optional unit (`b`, `k`, `kb`, `m`, `mb`, `g`, `gb`;
+/// `k` is 1000 and `kb` 1024), in any case.
+pub fn parse_memory(text: &str) -> Option<u64> {
+    let lower = text.trim().to_ascii_lowercase();
+    let split = lower.find(|c: char| !c.is_ascii_digit()).unwrap_or(lower.len());
+    let (digits, unit) = lower.split_at(split);
+    let number: u64 = digits.parse().ok()?;
+    let scale: u64 = match unit {
+        "" | "b" => 1,
+        "k" => 1_000,
+        "kb" => 1 << 10,
+        "m" => 1_000_000,
+        "mb" => 1 << 20,
+        "g" => 1_000_000_000,
+        "gb" => 1 << 30,
+        _ => return None,
+    };
+    number.checked_mul(scale)
+}
+
+/// Limits the node reads on hot paths, changed by `CONFIG SET`.
+#[derive(Debug)]
+pub struct LiveLimits {
+    pub maxclients: AtomicUsize,
+    pub proto_max_bulk_len: AtomicU64,
+    pub client_query_buffer_limit: AtomicU64,
+    pub timeout_secs: AtomicU64,
+}
+
+impl LiveLimits {
+    pub fn parser_limits(&self) -> concord_resp::Limits {
+        concord_resp::Limits {
+            bulk_bytes_max: self.proto_max_bulk_len.load(Ordering::Relaxed) as usize,
+            query_buffer_bytes_max: self.client_query_buffer_limit.load(Ordering::Relaxed) as usize,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug)]
+enum Kind {
+    Bool,
+    /// A memory value of at least this many bytes.
+    Memory(u64),
+    Integer(i64, i64),
+    Choice(&'static [&'static str]),
+    Text,
+}
+
+struct Param {
+    name: &'static str,
+    alias: Option<&'static str>,
+    kind: Kind,
+    mutable: bool,
+    default: &'static str,
+}
+
+const fn param(name: &'static str, kind: Kind, default: &'static str) -> Param {
+    Param { name, alias: None, kind, mutable: true, default }
+}
+
+const fn fixed(name: &'static str, kind: Kind, default: &'static str) -> Param {
+    Param { name, alias: None, kind, mutable: false, default }
+}
+
+const fn aliased(name: &'static str, alias: &'static str, kind: Kind, default: &'static str) -> Param {
+    Param { name, alias: Some(alias), kind, mutable: true, default }
+}
+
+/// The parameters Concord knows, named as Redis names them. Those marked `fixed` are set at
+/// start; the rest may change at runtime (some only record a value Concord does not use).
+const PARAMS: &[Param] = &[
+    fixed("bind", Kind::Text, "127.0.0.1"),
+    fixed("port", Kind::Integer(0, 65535), "6379"),
+    fixed("dir", Kind::Text, ""),
+    fixed("databases", Kind::Integer(1, DATABASES_MAX as i64), "16"),
+    param("maxclients", Kind::Integer(1, 1_000_000), "10000"),
+    param("proto-max-bulk-len", Kind::Memory(BUFFER_LIMIT_BYTES_MIN), "536870912"),
+    param("client-query-buffer-limit", Kind::Memory(BUFFER_LIMIT_BYTES_MIN), "1073741824"),
+    param("timeout", Kind::Integer(0, i32::MAX as i64), "0"),
+    param("tcp-keepalive", Kind::Integer(0, i32::MAX as i64), "300"),
+    fixed("tcp-backlog", Kind::Integer(0, i32::MAX as i64), "511"),
+    param("hz", Kind::Integer(1, 500), "10"),
+    param("loglevel", Kind::Choice(&["debug", "verbose", "notice", "warning", "nothing"]), "notice"),
+    fixed("logfile", Kind::Text, ""),
+    param("maxmemory", Kind::Memory(0), "0"),
+    param(
+        "maxmemory-policy",
+        Kind::Choice(&["volatile-lru", "allkeys-lru", "volatile-lfu", "allkeys-lfu", "volatile-random", "allkeys-random", "volatile-ttl", "noeviction"]),
+        "noeviction",
+    ),
+    param("maxmemory-samples", Kind::Integer(1, i32::MAX as i64), "5"),
+    fixed("appendonly", Kind::Bool, "yes"),
+    fixed("appendfsync", Kind::Choice(&["always", "everysec", "no"]), "always"),
+    param("save", Kind::Text, ""),
+    aliased("hash-max-listpack-entries", "hash-max-ziplist-entries", Kind::Integer(0, i64::MAX), "512"),
+    aliased("hash-max-listpack-value", "hash-max-ziplist-value", Kind::Integer(0, i64::MAX), "64"),
+    aliased("zset-max-listpack-entries", "zset-max-ziplist-entries", Kind::Integer(0, i64::MAX), "128"),
+    aliased("zset-max-listpack-value", "zset-max-ziplist-value", Kind::Integer(0, i64::MAX), "64"),
+    aliased("list-max-listpack-size", "list-max-ziplist-size", Kind::Integer(i32::MIN as i64, i32::MAX as i64), "-2"),
+    param("set-max-intset-entries", Kind::Integer(0, i64::MAX), "512"),
+    aliased("busy-reply-threshold", "lua-time-limit", Kind::Integer(0, i64::MAX), "5000"),
+    param("slowlog-log-slower-than", Kind::Integer(-1, i64::MAX), "10000"),
+    param("slowlog-max-len", Kind::Integer(0, i64::MAX), "128"),
+    param("latency-monitor-threshold", Kind::Integer(0, i64::MAX), "0"),
+    param("notify-keyspace-events", Kind::Text, ""),
+    param("protected-mode", Kind::Bool, "no"),
+    param("activerehashing", Kind::Bool, "yes"),
+    param("lazyfree-lazy-user-flush", Kind::Bool, "no"),
+    param("lazyfree-lazy-expire", Kind::Bool, "no"),
+    param("repl-ping-replica-period", Kind::Integer(1, i32::MAX as i64), "10"),
+    param("min-replicas-to-write", Kind::Integer(0, i32::MAX as i64), "0"),
+    param("replica-serve-stale-data", Kind::Bool, "yes"),
+    param("sanitize-dump-payload", Kind::Choice(&["no", "yes", "clients"]), "no"),
+    fixed("io-threads", Kind::Integer(1, 128), "1"),
+    fixed("cluster-enabled", Kind::Bool, "no"),
+];
+
+/// The runtime parameters, with their current values.
+pub struct Params {
+    values: RwLock<BTreeMap<&'static str, String>>,
+    pub live: LiveLimits,
+}
+
+impl Params {
+    pub fn new(config: &ServerConfig) -> Params {
+        let mut values: BTreeMap<&'static str, String> = PARAMS.iter().map(|p| (p.name, p.default.to_string())).collect();
+        values.insert("bind", config.bind.clone());
+        values.insert("port", config.port.to_string());
+        values.insert("dir", config.data_dir.display().to_string());
+        values.insert("databases", config.databases.to_string());
+        values.insert("maxclients", config.maxclients.to_string());
+        values.insert("proto-max-bulk-len", config.proto_max_bulk_len.to_string());
+        values.insert("client-query-buffer-limit", config.client_query_buffer_limit.to_string());
+        values.insert("timeout", config.timeout_secs.to_string());
+        let live = LiveLimits {
+            maxclients: AtomicUsize::new(config.maxclients),
+            proto_max_bulk_len: AtomicU64::new(config.proto_max_bulk_len),
+            client_query_buffer_limit: AtomicU64::new(config.client_query_buffer_limit),
+            timeout_secs: AtomicU64::new(config.timeout_secs),
+        };
+        Params { values: RwLock::new(values), live }
+    }
+
+    fn find(name: &[u8]) -> Option<&'static Param> {
+        PARAMS.iter().find(|p| name.eq_ignore_ascii_case(p.name.as_bytes()) || p.alias.is_some_and(|a| name.eq_ignore_ascii_case(a.as_bytes())))
+    }
+
+    /// CONFIG GET: exact names answer under the name as asked; patterns match every name and
+    /// alias and answer under the matching name.
+    pub fn get(&self, patterns: &[Bytes]) -> Vec<(String, String)> {
+        let values = self.values.read();
+        let mut found: Vec<(String, String)> = Vec::new();
+        let mut push = |name: String, value: &String| {
+            if !found.iter().any(|(n, _)| *n == name) {
+                found.push((name, value.clone()));
+            }
+        };
+        for pattern in patterns {
+            if !pattern.iter().any(|b| matches!(b, b'*' | b'?' | b'[')) {
+                if let Some(param) = Self::find(pattern) {
+                    push(String::from_utf8_lossy(pattern).into_owned(), &values[param.name]);
+                }
+                continue;
+            }
+            let glob = Pattern::new_nocase(pattern);
+            for param in PARAMS {
+                for name in std::iter::once(param.name).chain(param.alias) {
+                    if glob.matches(name.as_bytes()) {
+                        push(name.to_string(), &values[param.name]);
+                    }
+                }
+            }
+        }
+        found
+    }
+
+    /// CONFIG SET: all pairs are checked first, then applied together.
+    pub fn set(&self, pairs: &[(Bytes, Bytes)]) -> Result<(), Error> {
+        let mut changes: Vec<(&'static Param, String)> = Vec::new();
+        for (name, value) in pairs {
+            let shown = String::from_utf8_lossy(name);
+            let Some(param) = Self::find(name) else {
+                return Err(Error::err(format_args!("Unknown option or number of arguments for CONFIG SET - '{shown}'")));
+            };
+            let failed = |reason: &str| Error::err(format_args!("CONFIG SET failed (possibly related to argument '{shown}') - {reason}"));
+            if !param.mutable {
+                return Err(failed("can't set immutable config"));
+            }
+            if changes.iter().any(|(p, _)| p.name == param.name) {
+                return Err(failed("duplicate parameter"));
+            }
+            let text = String::from_utf8_lossy(value).into_owned();
+            let canonical = match param.kind {
+                Kind::Bool => match text.to_ascii_lowercase().as_str() {
+                    "yes" | "no" => text.to_ascii_lowercase(),
+                    _ => return Err(failed("argument must be 'yes' or 'no'")),
+                },
+                Kind::Memory(min) => match parse_memory(&text) {
+                    Some(bytes) if bytes >= min => bytes.to_string(),
+                    Some(_) => return Err(failed(&format!("argument must be at least {min}"))),
+                    None => return Err(failed("argument must be a memory value")),
+                },
+                Kind::Integer(min, max) => match text.parse::<i64>() {
+                    Ok(number) if (min..=max).contains(&number) => number.to_string(),
+                    Ok(_) => return Err(failed(&format!("argument must be between {min} and {max} inclusive"))),
+                    Err(_) => return Err(failed("argument couldn't be parsed into an integer")),
+                },
+                Kind::Choice(choices) => match choices.iter().find(|c| c.eq_ignore_ascii_case(&text)) {
+                    Some(choice) => choice.to_string(),
+                    None => return Err(failed(&format!("argument(s) must be one of the following: {}", choices.join(", ")))),
+                },
+                Kind::Text => text,
+            };
+            changes.push((param, canonical));
+        }
+        let mut values = self.values.write();
+        for (param, value) in changes {
+            let number = value.parse::<u64>().unwrap_or(0);
+            match param.name {
+                "maxclients" => self.live.maxclients.store(number as usize, Ordering::Relaxed),
+                "proto-max-bulk-len" => self.live.proto_max_bulk_len.store(number, Ordering::Relaxed),
+                "client-query-buffer-limit" => self.live.client_query_buffer_limit.store(number, Ordering::Relaxed),
+                "timeout" => self.live.timeout_secs.store(number, Ordering::Relaxed),
+                _ => {}
+            }
+            values.insert(param.name, value);
+        }
+        Ok(())
+    }
+
+    pub fn value(&self, name: &str) -> Option<String> {
+        self.values.read().get(name).cloned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn params() -> Params {
+        Params::new(&ServerConfig::from_settings(Settings::default()).unwrap())
+    }
+
+    fn b(text: &str) -> Bytes {
+        Bytes::copy_from_slice(text.as_bytes())
+    }
+
+    #[test]
+    fn get_by_name_alias_and_pattern() {
+        let params = params();
+        assert_eq!(params.get(&[b("MAXCLIENTS")]), vec![("MAXCLIENTS".to_string(), "10000".to_string())]);
+        assert_eq!(params.get(&[b("hash-max-ziplist-value")]), vec![("hash-max-ziplist-value".to_string(), "64".to_string())]);
+        let names: Vec<String> = params.get(&[b("hash-max-*")]).into_iter().map(|(n, _)| n).collect();
+        assert_eq!(names.len(), 4);
+        assert!(params.get(&[b("nosuch")]).is_empty());
+    }
+
+    #[test]
+    fn set_validates_then_applies_atomically() {
+        let params = params();
+        params.set(&[(b("maxmemory"), b("10mb")), (b("timeout"), b("5"))]).unwrap();
+        assert_eq!(params.value("maxmemory").unwrap(), "10485760");
+        assert_eq!(params.live.timeout_secs.load(Ordering::Relaxed), 5);
+        let error = params.set(&[(b("timeout"), b("7")), (b("maxmemory"), b("bla"))]).unwrap_err();
+        assert_eq!(error.as_str(), "ERR CONFIG SET failed (possibly related to argument 'maxmemory') - argument must be a memory value");
+        assert_eq!(params.value("timeout").unwrap(), "5");
+        assert_eq!(
+            params.set(&[(b("nosuch"), b("1"))]).unwrap_err().as_str(),
+            "ERR Unknown option or number of arguments for CONFIG SET - 'nosuch'"
+        );
+        assert!(params.set(&[(b("databases"), b("4"))]).unwrap_err().as_str().contains("immutable"));
+        assert!(params.set(&[(b("hash-max-ziplist-value"), b("1")), (b("hash-max-listpack-value"), b("2"))]).unwrap_err().as_str().contains("duplicate"));
+    }
+
+    #[test]
+    fn memory_values() {
+        assert_eq!(parse_memory("1kb"), Some(1024));
+        assert_eq!(parse_memory("1K"), Some(1000));
+        assert_eq!(parse_memory("3GB"), Some(3 << 30));
+        assert_eq!(parse_memory("12"), Some(12));
+        assert_eq!(parse_memory("bla"), None);
+    }
+}

@@ -1,0 +1,84 @@
+//! What a client session asks of the node: the core's [`Host`] port, per connection.
+
+use crate::clients::Client;
+use crate::node::Node;
+use bytes::Bytes;
+use concord_core::args::is;
+use concord_core::session::{Host, Session};
+use concord_core::types::Clock;
+use concord_core::{Error, Reply};
+use std::sync::Arc;
+
+pub struct ConnectionHost {
+    pub node: Arc<Node>,
+    pub client: Arc<Client>,
+}
+
+impl Host for ConnectionHost {
+    fn now_ms(&self) -> u64 {
+        self.node.clock.now_ms()
+    }
+
+    fn now_us(&self) -> u64 {
+        self.node.clock.now_us()
+    }
+
+    fn databases(&self) -> u32 {
+        self.node.config.databases
+    }
+
+    fn info(&self, sections: &[Bytes]) -> String {
+        crate::info::report(&self.node, sections)
+    }
+
+    fn config_get(&self, patterns: &[Bytes]) -> Vec<(String, String)> {
+        self.node.params.get(patterns)
+    }
+
+    fn config_set(&self, pairs: &[(Bytes, Bytes)]) -> Result<(), Error> {
+        self.node.params.set(pairs)
+    }
+
+    fn config_resetstat(&self) {
+        use std::sync::atomic::Ordering::Relaxed;
+        let stats = &self.node.stats;
+        for counter in [&stats.commands_processed, &stats.error_replies, &stats.net_input_bytes, &stats.net_output_bytes] {
+            counter.store(0, Relaxed);
+        }
+    }
+
+    fn client_list(&self, ids: Option<&[u64]>) -> String {
+        self.node.clients.list(ids)
+    }
+
+    fn client_update(&self, session: &Session) {
+        self.client.view.lock().update(session);
+    }
+
+    fn client_kill(&self, id: u64) -> bool {
+        self.node.clients.kill(id)
+    }
+
+    fn debug(&self, args: &[Bytes]) -> Reply {
+        let Some(sub) = args.first() else {
+            return Error::wrong_arity("debug").into();
+        };
+        if is(sub, "DIGEST") {
+            Reply::Status(Bytes::from(self.node.digest()))
+        } else if is(sub, "LOG") {
+            if let Some(message) = args.get(1) {
+                tracing::info!(message = %String::from_utf8_lossy(message), "DEBUG LOG");
+            }
+            Reply::OK
+        } else if is(sub, "HELP") {
+            Reply::Array(
+                ["DEBUG <subcommand> [<arg> ...]. Subcommands are:", "DIGEST", "    Digest of the replicated state.", "LOG <message>"]
+                    .iter()
+                    .map(|line| Reply::status(line))
+                    .collect(),
+            )
+        } else {
+            Error::err(format_args!("DEBUG subcommand '{}' is not supported by Concord", String::from_utf8_lossy(sub))).into()
+        }
+    }
+}

@@ -1,0 +1,24 @@
+//! A Concord node: the runtime that puts the core, consensus, storage and the RESP adapter
+//! together and serves clients.
+//!
+//! - [`config`]: server settings (flags, environment, TOML file) and the runtime parameters
+//!   `CONFIG GET`/`SET` manage.
+//! - [`data_dir`]: the data directory: its lock and the node's persistent identity.
+//! - [`node`]: the node: its Raft group, reads, writes, transactions, expiry sweeping.
+//! - [`clients`]: connected clients, for `CLIENT LIST`/`KILL` and `INFO clients`.
+//! - [`host`]: what a client session asks of the node (the core's `Host` port).
+//! - [`info`]: the `INFO` report.
+//! - [`connection`]: one client connection: parse, dispatch, pipeline, reply.
+//! - [`server`]: listening, accepting within `maxclients`, graceful shutdown.
+
+pub mod clients;
+pub mod config;
+pub mod connection;
+pub mod data_dir;
+pub mod host;
+pub mod info;
+pub mod node;
+pub mod server;
+
+pub use config::ServerConfig;
+pub use server::run;

@@ -1,0 +1,292 @@
+//! One running Raft group on this node.
+//!
+//! openraft appends and fsyncs each `client_write` on its own, one at a time, so writes are
+//! batched here: a proposer gathers every request that arrived while the previous batch was
+//! being made durable into one log entry (group commit). Reads that need linearizability share
+//! read barriers the same way: one `ensure_linearizable` round serves every read that was
+//! waiting when it started.
+
+use crate::log_store::{LogStore, NodeLog};
+use crate::network::{Network, Transport};
+use crate::state_machine::{Applied, StateMachineStore};
+use crate::types::{NodeInfo, Raft};
+use concord_core::request::{Batch, Request};
+use concord_core::types::{Clock, GroupId, NodeId};
+use concord_core::Reply;
+use concord_storage::SnapshotStore;
+use openraft::error::{CheckIsLeaderError, ClientWriteError, RaftError};
+use openraft::{Config, RaftMetrics, ServerState, SnapshotPolicy};
+use parking_lot::RwLock;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{mpsc, oneshot, Semaphore};
+
+#[derive(Clone, Debug)]
+pub struct GroupOptions {
+    pub heartbeat_interval_ms: u64,
+    pub election_timeout_min_ms: u64,
+    pub election_timeout_max_ms: u64,
+    /// Build a snapshot once this many entries were applied since the last one.
+    pub snapshot_after_entries: u64,
+    /// Entries kept in the log behind a snapshot, so slightly lagging followers need no snapshot.
+    pub entries_kept_after_snapshot: u64,
+    /// Requests waiting to be proposed before proposers wait.
+    pub proposal_queue_max: usize,
+    /// Requests in one log entry.
+    pub batch_requests_max: usize,
+    /// Argument bytes in one log entry.
+    pub batch_bytes_max: usize,
+    /// Log entries proposed and not yet applied: one being made durable, one ready behind it.
+    pub entries_in_flight_max: usize,
+    /// How long a write may wait for its entry to be applied before its outcome is reported
+    /// as unknown.
+    pub write_timeout_ms: u64,
+    /// How long a read may wait for a read barrier.
+    pub read_timeout_ms: u64,
+}
+
+impl Default for GroupOptions {
+    fn default() -> Self {
+        GroupOptions {
+            heartbeat_interval_ms: 100,
+            election_timeout_min_ms: 400,
+            election_timeout_max_ms: 800,
+            snapshot_after_entries: 20_000,
+            entries_kept_after_snapshot: 1_000,
+            proposal_queue_max: 65_536,
+            batch_requests_max: 4_096,
+            batch_bytes_max: 8 * 1024 * 1024,
+            entries_in_flight_max: 2,
+            write_timeout_ms: 10_000,
+            read_timeout_ms: 10_000,
+        }
+    }
+}
+
+/// Why a write failed, and whether it may have happened.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum WriteError {
+    /// This node is not the leader; the write was not proposed. Retrying elsewhere is safe.
+    NotLeader { leader: Option<(NodeId, NodeInfo)> },
+    /// The write was proposed but its fate is unknown (leadership lost, timeout): it may or may
+    /// not have been applied.
+    Unknown(String),
+    /// The group has stopped; the write was not proposed.
+    Stopped,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ReadError {
+    NotLeader { leader: Option<(NodeId, NodeInfo)> },
+    /// The leader could not confirm its leadership with a quorum in time.
+    NoQuorum(String),
+    Stopped,
+}
+
+struct Proposal {
+    request: Request,
+    reply: oneshot::Sender<Result<Reply, WriteError>>,
+}
+
+type Waiter = oneshot::Sender<Result<(), ReadError>>;
+
+pub struct Group {
+    pub id: GroupId,
+    pub node_id: NodeId,
+    raft: Raft,
+    applied: Arc<RwLock<Applied>>,
+    proposals: mpsc::Sender<Proposal>,
+    barriers: mpsc::UnboundedSender<Waiter>,
+}
+
+impl Group {
+    /// Starts the group on this node from what its log and snapshots hold.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn start<T: Transport>(
+        id: GroupId,
+        node_id: NodeId,
+        log: Arc<NodeLog>,
+        snapshots: Arc<SnapshotStore>,
+        transport: Arc<T>,
+        clock: Arc<dyn Clock>,
+        options: GroupOptions,
+    ) -> Result<Group, StartError> {
+        let config = Config {
+            cluster_name: format!("concord-{id}"),
+            heartbeat_interval: options.heartbeat_interval_ms,
+            election_timeout_min: options.election_timeout_min_ms,
+            election_timeout_max: options.election_timeout_max_ms,
+            install_snapshot_timeout: 10 * options.heartbeat_interval_ms.max(100),
+            snapshot_policy: SnapshotPolicy::LogsSinceLast(options.snapshot_after_entries),
+            max_in_snapshot_log_to_keep: options.entries_kept_after_snapshot,
+            purge_batch_size: 256,
+            ..Config::default()
+        }
+        .validate()
+        .map_err(|e| StartError(format!("invalid raft configuration: {e}")))?;
+        let state_machine = StateMachineStore::open(id, snapshots).map_err(|e| StartError(e.to_string()))?;
+        let applied = state_machine.applied();
+        let raft = Raft::new(node_id, Arc::new(config), Network::new(transport, id), LogStore::new(log, id), state_machine)
+            .await
+            .map_err(|e| StartError(format!("raft group {id} failed to start: {e}")))?;
+        let (proposals, proposal_queue) = mpsc::channel(options.proposal_queue_max);
+        let (barriers, barrier_queue) = mpsc::unbounded_channel();
+        tokio::spawn(propose_batches(raft.clone(), node_id, clock, proposal_queue, options.clone()));
+        tokio::spawn(run_read_barriers(raft.clone(), barrier_queue, Duration::from_millis(options.read_timeout_ms)));
+        Ok(Group { id, node_id, raft, applied, proposals, barriers })
+    }
+
+    /// Makes this node the single voter of a new group. Harmless if the group already exists.
+    pub async fn bootstrap(&self, info: NodeInfo) -> Result<(), StartError> {
+        let members = BTreeMap::from([(self.node_id, info)]);
+        match self.raft.initialize(members).await {
+            Ok(()) => Ok(()),
+            Err(RaftError::APIError(openraft::error::InitializeError::NotAllowed(_))) => Ok(()),
+            Err(error) => Err(StartError(format!("cannot bootstrap group {}: {error}", self.id))),
+        }
+    }
+
+    /// Waits until some node leads the group, up to `timeout`.
+    pub async fn wait_for_leader(&self, timeout: Duration) -> bool {
+        self.raft.wait(Some(timeout)).metrics(|m| m.current_leader.is_some(), "a leader").await.is_ok()
+    }
+
+    /// Proposes a request; its reply comes from applying it.
+    pub async fn propose(&self, request: Request) -> Result<Reply, WriteError> {
+        self.submit(request).await?.await
+    }
+
+    /// Queues a request for proposal and returns the future of its reply. Requests submitted
+    /// one after another (each awaited) enter the log in that order, so a connection can
+    /// pipeline writes and still keep their order.
+    pub async fn submit(&self, request: Request) -> Result<impl std::future::Future<Output = Result<Reply, WriteError>> + Send + 'static, WriteError> {
+        let (reply, receiver) = oneshot::channel();
+        self.proposals.send(Proposal { request, reply }).await.map_err(|_| WriteError::Stopped)?;
+        Ok(async move { receiver.await.unwrap_or(Err(WriteError::Stopped)) })
+    }
+
+    /// Returns once this node may serve a linearizable read from its state: it is the leader,
+    /// a quorum confirmed it after the read arrived, and it has applied everything committed.
+    pub async fn read_barrier(&self) -> Result<(), ReadError> {
+        let (waiter, receiver) = oneshot::channel();
+        self.barriers.send(waiter).map_err(|_| ReadError::Stopped)?;
+        receiver.await.unwrap_or(Err(ReadError::Stopped))
+    }
+
+    /// Reads the applied state under its lock.
+    pub fn read<R>(&self, read: impl FnOnce(&Applied) -> R) -> R {
+        read(&self.applied.read())
+    }
+
+    pub fn metrics(&self) -> RaftMetrics<NodeId, NodeInfo> {
+        self.raft.metrics().borrow().clone()
+    }
+
+    pub fn is_leader(&self) -> bool {
+        self.raft.metrics().borrow().state == ServerState::Leader
+    }
+
+    pub async fn shutdown(&self) {
+        if let Err(error) = self.raft.shutdown().await {
+            tracing::warn!(group = %self.id, %error, "raft shutdown");
+        }
+    }
+}
+
+fn leader_of(forward: openraft::error::ForwardToLeader<NodeId, NodeInfo>) -> Option<(NodeId, NodeInfo)> {
+    Some((forward.leader_id?, forward.leader_node?))
+}
+
+/// Gathers queued proposals into batches, one log entry each, with at most
+/// `entries_in_flight_max` entries proposed and not yet applied.
+async fn propose_batches(raft: Raft, node_id: NodeId, clock: Arc<dyn Clock>, mut queue: mpsc::Receiver<Proposal>, options: GroupOptions) {
+    let in_flight = Arc::new(Semaphore::new(options.entries_in_flight_max));
+    let write_timeout = Duration::from_millis(options.write_timeout_ms);
+    loop {
+        let Ok(permit) = in_flight.clone().acquire_owned().await else { return };
+        let Some(first) = queue.recv().await else { return };
+        let mut bytes = first.request.size_bytes();
+        let mut proposals = vec![first];
+        while proposals.len() < options.batch_requests_max && bytes < options.batch_bytes_max {
+            match queue.try_recv() {
+                Ok(proposal) => {
+                    bytes += proposal.request.size_bytes();
+                    proposals.push(proposal);
+                }
+                Err(_) => break,
+            }
+        }
+        let (requests, replies): (Vec<Request>, Vec<_>) = proposals.into_iter().map(|p| (p.request, p.reply)).unzip();
+        // Refuse before proposing when another node leads: then the refusal is definite.
+        let metrics = raft.metrics().borrow().clone();
+        if metrics.state != ServerState::Leader || metrics.current_leader != Some(node_id) {
+            let leader = metrics.current_leader.and_then(|id| {
+                metrics.membership_config.membership().get_node(&id).map(|node| (id, node.clone()))
+            });
+            for reply in replies {
+                let _ = reply.send(Err(WriteError::NotLeader { leader: leader.clone() }));
+            }
+            continue;
+        }
+        let batch = Batch { time_ms: clock.now_ms(), requests };
+        let raft = raft.clone();
+        tokio::spawn(async move {
+            let outcome = match tokio::time::timeout(write_timeout, raft.client_write(batch)).await {
+                Ok(Ok(response)) => Ok(response.data.replies),
+                Ok(Err(RaftError::APIError(ClientWriteError::ForwardToLeader(forward)))) => Err(WriteError::Unknown(format!(
+                    "leadership moved to {:?} while the write was in flight",
+                    forward.leader_id.map(|id| id.to_string())
+                ))),
+                Ok(Err(error)) => Err(WriteError::Unknown(error.to_string())),
+                Err(_) => Err(WriteError::Unknown("timed out waiting for the write to commit".into())),
+            };
+            match outcome {
+                Ok(results) => {
+                    assert_eq!(results.len(), replies.len(), "one reply per request");
+                    for (reply, result) in replies.into_iter().zip(results) {
+                        let _ = reply.send(Ok(result));
+                    }
+                }
+                Err(error) => {
+                    for reply in replies {
+                        let _ = reply.send(Err(error.clone()));
+                    }
+                }
+            }
+            drop(permit);
+        });
+    }
+}
+
+/// Serves read barriers in rounds: every waiter queued when a round starts shares it.
+async fn run_read_barriers(raft: Raft, mut queue: mpsc::UnboundedReceiver<Waiter>, timeout: Duration) {
+    while let Some(first) = queue.recv().await {
+        let mut waiters = vec![first];
+        while let Ok(waiter) = queue.try_recv() {
+            waiters.push(waiter);
+        }
+        let result = match tokio::time::timeout(timeout, raft.ensure_linearizable()).await {
+            Ok(Ok(_)) => Ok(()),
+            Ok(Err(RaftError::APIError(CheckIsLeaderError::ForwardToLeader(forward)))) => Err(ReadError::NotLeader { leader: leader_of(forward) }),
+            Ok(Err(RaftError::APIError(CheckIsLeaderError::QuorumNotEnough(error)))) => Err(ReadError::NoQuorum(error.to_string())),
+            Ok(Err(RaftError::Fatal(error))) => Err(ReadError::NoQuorum(error.to_string())),
+            Err(_) => Err(ReadError::NoQuorum("timed out confirming leadership".into())),
+        };
+        for waiter in waiters {
+            let _ = waiter.send(result.clone());
+        }
+    }
+}
+
+/// Why a group could not start.
+#[derive(Debug)]
+pub struct StartError(pub String);
+
+impl std::fmt::Display for StartError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for StartError {}

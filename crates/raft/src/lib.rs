@@ -1,0 +1,19 @@
+//! Consensus for Concord's Raft groups, kept behind this one crate so that a move to a newer
+//! openraft stays local.
+//!
+//! - [`types`]: the openraft type configuration: what a log entry, a reply and a node are.
+//! - [`log_store`]: openraft's log storage on the node's shared segmented log.
+//! - [`state_machine`]: openraft's state machine on Concord's deterministic state machine,
+//!   with snapshots on disk.
+//! - [`network`]: how openraft reaches other nodes.
+//! - [`group`]: one running Raft group, with batched proposals (group commit) and coalesced
+//!   read barriers.
+
+pub mod group;
+pub mod log_store;
+pub mod network;
+pub mod state_machine;
+pub mod types;
+
+pub use group::{Group, GroupOptions, ReadError, StartError, WriteError};
+pub use types::{NodeInfo, TypeConfig};

@@ -1,0 +1,174 @@
+//! Replies as RESP2 or RESP3 bytes.
+
+use bytes::{BufMut, BytesMut};
+use concord_core::session::Protocol;
+use concord_core::Reply;
+
+/// Appends `reply`, encoded for `protocol`, to `out`.
+pub fn encode(reply: &Reply, protocol: Protocol, out: &mut BytesMut) {
+    let resp3 = protocol == Protocol::Resp3;
+    match reply {
+        Reply::Status(text) => line(out, b'+', text),
+        Reply::Error(text) => line(out, b'-', text),
+        Reply::Integer(value) => header(out, b':', *value),
+        Reply::Bulk(bytes) => bulk(out, bytes),
+        Reply::Nil if resp3 => out.put_slice(b"_\r\n"),
+        Reply::Nil => out.put_slice(b"$-1\r\n"),
+        Reply::NilArray if resp3 => out.put_slice(b"_\r\n"),
+        Reply::NilArray => out.put_slice(b"*-1\r\n"),
+        Reply::Array(items) => {
+            header(out, b'*', items.len() as i64);
+            items.iter().for_each(|item| encode(item, protocol, out));
+        }
+        Reply::Set(items) => {
+            header(out, if resp3 { b'~' } else { b'*' }, items.len() as i64);
+            items.iter().for_each(|item| encode(item, protocol, out));
+        }
+        Reply::Map(pairs) => {
+            if resp3 {
+                header(out, b'%', pairs.len() as i64);
+            } else {
+                header(out, b'*', 2 * pairs.len() as i64);
+            }
+            for (key, value) in pairs {
+                encode(key, protocol, out);
+                encode(value, protocol, out);
+            }
+        }
+        Reply::Pairs(pairs) => {
+            if resp3 {
+                header(out, b'*', pairs.len() as i64);
+                for (key, value) in pairs {
+                    out.put_slice(b"*2\r\n");
+                    encode(key, protocol, out);
+                    encode(value, protocol, out);
+                }
+            } else {
+                header(out, b'*', 2 * pairs.len() as i64);
+                for (key, value) in pairs {
+                    encode(key, protocol, out);
+                    encode(value, protocol, out);
+                }
+            }
+        }
+        Reply::Double(value) => {
+            let text = format_double(*value);
+            if resp3 {
+                line(out, b',', text.as_bytes());
+            } else {
+                bulk(out, text.as_bytes());
+            }
+        }
+        Reply::Boolean(value) if resp3 => out.put_slice(if *value { b"#t\r\n" } else { b"#f\r\n" }),
+        Reply::Boolean(value) => header(out, b':', i64::from(*value)),
+        Reply::Verbatim(text) if resp3 => {
+            header(out, b'=', text.len() as i64 + 4);
+            out.put_slice(b"txt:");
+            out.put_slice(text);
+            out.put_slice(b"\r\n");
+        }
+        Reply::Verbatim(text) => bulk(out, text),
+    }
+}
+
+fn header(out: &mut BytesMut, kind: u8, value: i64) {
+    out.put_u8(kind);
+    out.put_slice(itoa_buffer(value).as_bytes());
+    out.put_slice(b"\r\n");
+}
+
+fn itoa_buffer(value: i64) -> String {
+    value.to_string()
+}
+
+fn bulk(out: &mut BytesMut, bytes: &[u8]) {
+    header(out, b'$', bytes.len() as i64);
+    out.put_slice(bytes);
+    out.put_slice(b"\r\n");
+}
+
+/// A one-line reply; CR and LF inside become spaces so the line cannot be split.
+fn line(out: &mut BytesMut, kind: u8, text: &[u8]) {
+    out.put_u8(kind);
+    if text.iter().any(|&b| b == b'\r' || b == b'\n') {
+        out.extend(text.iter().map(|&b| if b == b'\r' || b == b'\n' { b' ' } else { b }));
+    } else {
+        out.put_slice(text);
+    }
+    out.put_slice(b"\r\n");
+}
+
+/// `%.17g`, as Redis 7.0 prints doubles.
+pub fn format_double(value: f64) -> String {
+    if value.is_nan() {
+        return "nan".into();
+    }
+    if value.is_infinite() {
+        return if value > 0.0 { "inf".into() } else { "-inf".into() };
+    }
+    if value == 0.0 {
+        return if value.is_sign_negative() { "-0".into() } else { "0".into() };
+    }
+    let scientific = format!("{value:.16e}");
+    let (mantissa, exponent) = scientific.split_once('e').expect("exponent form");
+    let exponent: i32 = exponent.parse().expect("integer exponent");
+    if (-4..17).contains(&exponent) {
+        let decimals = (16 - exponent).max(0) as usize;
+        trim_fraction(format!("{value:.decimals$}"))
+    } else {
+        let mantissa = trim_fraction(mantissa.to_string());
+        format!("{mantissa}e{}{:02}", if exponent < 0 { '-' } else { '+' }, exponent.abs())
+    }
+}
+
+fn trim_fraction(mut text: String) -> String {
+    if text.contains('.') {
+        while text.ends_with('0') {
+            text.pop();
+        }
+        if text.ends_with('.') {
+            text.pop();
+        }
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bytes::Bytes;
+
+    fn wire(reply: &Reply, protocol: Protocol) -> String {
+        let mut out = BytesMut::new();
+        encode(reply, protocol, &mut out);
+        String::from_utf8(out.to_vec()).unwrap()
+    }
+
+    #[test]
+    fn resp2_and_resp3_shapes() {
+        let map = Reply::Map(vec![(Reply::bulk("a"), Reply::Integer(1))]);
+        assert_eq!(wire(&map, Protocol::Resp2), "*2\r\n$1\r\na\r\n:1\r\n");
+        assert_eq!(wire(&map, Protocol::Resp3), "%1\r\n$1\r\na\r\n:1\r\n");
+        assert_eq!(wire(&Reply::Nil, Protocol::Resp2), "$-1\r\n");
+        assert_eq!(wire(&Reply::NilArray, Protocol::Resp2), "*-1\r\n");
+        assert_eq!(wire(&Reply::NilArray, Protocol::Resp3), "_\r\n");
+        assert_eq!(wire(&Reply::Verbatim(Bytes::from_static(b"x")), Protocol::Resp3), "=5\r\ntxt:x\r\n");
+        assert_eq!(wire(&Reply::Verbatim(Bytes::from_static(b"x")), Protocol::Resp2), "$1\r\nx\r\n");
+        let pairs = Reply::Pairs(vec![(Reply::bulk("f"), Reply::bulk("v"))]);
+        assert_eq!(wire(&pairs, Protocol::Resp3), "*1\r\n*2\r\n$1\r\nf\r\n$1\r\nv\r\n");
+        assert_eq!(wire(&pairs, Protocol::Resp2), "*2\r\n$1\r\nf\r\n$1\r\nv\r\n");
+        assert_eq!(wire(&Reply::Set(vec![]), Protocol::Resp3), "~0\r\n");
+        assert_eq!(wire(&Reply::Boolean(true), Protocol::Resp2), ":1\r\n");
+        assert_eq!(wire(&Reply::Error(Bytes::from_static(b"ERR a\r\nb")), Protocol::Resp2), "-ERR a  b\r\n");
+    }
+
+    #[test]
+    fn doubles_print_like_printf_17g() {
+        assert_eq!(format_double(1.5), "1.5");
+        assert_eq!(format_double(0.1), "0.10000000000000001");
+        assert_eq!(format_double(1e20), "1e+20");
+        assert_eq!(format_double(3.0), "3");
+        assert_eq!(format_double(1e-5), "1.0000000000000001e-05");
+        assert_eq!(format_double(f64::INFINITY), "inf");
+    }
+}

@@ -1,0 +1,614 @@
+//! The node's log: one append-only sequence of checksummed records in numbered segment files,
+//! shared by every Raft group on the node.
+//!
+//! - **Group commit.** Writers hand records to one writer thread, which writes everything
+//!   queued with one `write` and makes it durable with one fsync, then reports completion to
+//!   each writer. Many groups and many batches share each fsync.
+//! - **Memory.** The entries not yet compacted away are kept in memory per group (decoded), so
+//!   reads never touch the disk; the files exist for recovery.
+//! - **Recovery.** Opening replays every segment. A damaged record at the very end of the last
+//!   segment is a torn write from a crash and is cut off; damage anywhere else stops the node
+//!   with the file and offset, because serving from a log with a hole would be wrong.
+//! - **Compaction.** When a segment fills, the next one starts with a checkpoint of every
+//!   group's metadata; a segment whose entries are all purged is deleted.
+
+use crate::fs::{AppendFile, Fs};
+use crate::record::{self, Read};
+use concord_core::types::GroupId;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::fmt;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::{self, Receiver, SyncSender};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+/// Version of the record encoding, written at the start of every segment.
+pub const LOG_FORMAT_VERSION: u8 = 1;
+const SEGMENT_PREFIX: &str = "log-";
+const SEGMENT_SUFFIX: &str = ".seg";
+
+/// What the log stores: anything serializable that knows its log index.
+pub trait LogEntry: Serialize + DeserializeOwned + Clone + Send + Sync + 'static {
+    fn index(&self) -> u64;
+}
+
+/// Called once the record it was given with is durable (or failed to be).
+pub type Done = Box<dyn FnOnce(io::Result<()>) + Send>;
+
+#[derive(Clone, Copy, Debug)]
+pub struct LogOptions {
+    /// A segment is closed and a new one started once it holds this many bytes.
+    pub segment_bytes_max: u64,
+    /// Records the writer may have queued before writers wait (back-pressure).
+    pub queue_records_max: usize,
+    /// Bytes the writer gathers into one write before syncing.
+    pub batch_bytes_max: usize,
+}
+
+impl Default for LogOptions {
+    fn default() -> Self {
+        LogOptions { segment_bytes_max: 64 * 1024 * 1024, queue_records_max: 4096, batch_bytes_max: 16 * 1024 * 1024 }
+    }
+}
+
+/// One group's share of the log, as readers see it.
+#[derive(Clone, Debug)]
+pub struct GroupLog<E> {
+    pub entries: BTreeMap<u64, E>,
+    /// Small named values (the vote, the committed position), opaque to the log.
+    pub meta: BTreeMap<String, Vec<u8>>,
+    /// Index and opaque description of the last purged entry.
+    pub purged: Option<(u64, Vec<u8>)>,
+}
+
+/// Why the log could not be opened.
+#[derive(Debug)]
+pub enum OpenError {
+    Io(PathBuf, io::Error),
+    /// A damaged record that is not a torn tail: the node must not start.
+    Corrupt { file: PathBuf, offset: usize, reason: String },
+}
+
+impl fmt::Display for OpenError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            OpenError::Io(path, error) => write!(f, "cannot read log {}: {error}", path.display()),
+            OpenError::Corrupt { file, offset, reason } => write!(
+                f,
+                "corrupt log record in {} at offset {offset}: {reason}; refusing to start so that no wrong data is served \
+                 (records before this offset are intact; see docs/OPERATIONS.md, 'Recovering from a corrupt log')",
+                file.display()
+            ),
+        }
+    }
+}
+
+impl std::error::Error for OpenError {}
+
+#[derive(Serialize, Deserialize)]
+enum Record {
+    /// First record of every segment.
+    Header { format: u8 },
+    Append { group: GroupId, entries: Vec<Vec<u8>> },
+    /// Removes entries at and after `from`.
+    Truncate { group: GroupId, from: u64 },
+    /// Removes entries up to and including `upto`.
+    Purge { group: GroupId, upto: u64, description: Vec<u8> },
+    Meta { group: GroupId, key: String, value: Vec<u8> },
+}
+
+/// A record on its way to the writer, with what the writer must know about it.
+struct Job {
+    bytes: Vec<u8>,
+    effect: Effect,
+    done: Option<Done>,
+}
+
+/// What a record changes, for the writer's own bookkeeping (checkpoints, segment deletion).
+enum Effect {
+    Append { group: GroupId, last_index: u64 },
+    Purge { group: GroupId, upto: u64, description: Vec<u8> },
+    Meta { group: GroupId, key: String, value: Vec<u8> },
+    Other,
+}
+
+pub struct Log<E> {
+    groups: Arc<Mutex<BTreeMap<GroupId, GroupLog<E>>>>,
+    jobs: Mutex<Option<SyncSender<Job>>>,
+    writer: Mutex<Option<std::thread::JoinHandle<()>>>,
+}
+
+impl<E> Default for GroupLog<E> {
+    fn default() -> Self {
+        GroupLog { entries: BTreeMap::new(), meta: BTreeMap::new(), purged: None }
+    }
+}
+
+impl<E: LogEntry> Log<E> {
+    /// Opens (or creates) the log in `dir`, replaying it, and starts the writer thread.
+    pub fn open(fs: Arc<dyn Fs>, dir: &Path, options: LogOptions) -> Result<Log<E>, OpenError> {
+        fs.create_dir_all(dir).map_err(|e| OpenError::Io(dir.to_path_buf(), e))?;
+        let names = fs.list(dir).map_err(|e| OpenError::Io(dir.to_path_buf(), e))?;
+        let mut sequences: Vec<u64> = names
+            .iter()
+            .filter_map(|name| name.strip_prefix(SEGMENT_PREFIX)?.strip_suffix(SEGMENT_SUFFIX)?.parse().ok())
+            .collect();
+        sequences.sort_unstable();
+        let mut groups: BTreeMap<GroupId, GroupLog<E>> = BTreeMap::new();
+        let mut writer = Writer::new(fs.clone(), dir.to_path_buf(), options);
+        for (position, &sequence) in sequences.iter().enumerate() {
+            let path = segment_path(dir, sequence);
+            let bytes = fs.read(&path).map_err(|e| OpenError::Io(path.clone(), e))?;
+            let is_last = position + 1 == sequences.len();
+            let length = replay(&bytes, &path, is_last, &mut groups, &mut writer)?;
+            if length < bytes.len() {
+                tracing::warn!(file = %path.display(), offset = length, "cutting off a torn record at the end of the log");
+                fs.truncate(&path, length as u64).map_err(|e| OpenError::Io(path.clone(), e))?;
+            }
+            writer.segments.push(Segment { sequence, bytes: length as u64, last_index: writer.pending_last_index.clone() });
+            writer.pending_last_index.clear();
+        }
+        writer.open_tail().map_err(|e| OpenError::Io(dir.to_path_buf(), e))?;
+        let (sender, receiver) = mpsc::sync_channel(options.queue_records_max);
+        let handle = std::thread::Builder::new()
+            .name("concord-log-writer".into())
+            .spawn(move || writer.run(receiver))
+            .map_err(|e| OpenError::Io(dir.to_path_buf(), e))?;
+        Ok(Log { groups: Arc::new(Mutex::new(groups)), jobs: Mutex::new(Some(sender)), writer: Mutex::new(Some(handle)) })
+    }
+
+    /// Reads a group's log under the lock.
+    pub fn read<R>(&self, group: GroupId, read: impl FnOnce(&GroupLog<E>) -> R) -> R {
+        let groups = self.lock();
+        match groups.get(&group) {
+            Some(log) => read(log),
+            None => read(&GroupLog::default()),
+        }
+    }
+
+    /// Appends entries (readable at once); `done` runs once they are durable.
+    pub fn append(&self, group: GroupId, entries: Vec<E>, done: Done) {
+        let Some(last_index) = entries.last().map(LogEntry::index) else {
+            return done(Ok(()));
+        };
+        let encoded = entries.iter().map(|entry| postcard::to_stdvec(entry).expect("entries encode")).collect();
+        {
+            let mut groups = self.lock();
+            let log = groups.entry(group).or_default();
+            for entry in entries {
+                log.entries.insert(entry.index(), entry);
+            }
+        }
+        self.submit(Record::Append { group, entries: encoded }, Effect::Append { group, last_index }, done);
+    }
+
+    /// Removes entries at and after `from`.
+    pub fn truncate(&self, group: GroupId, from: u64, done: Done) {
+        self.lock().entry(group).or_default().entries.split_off(&from);
+        self.submit(Record::Truncate { group, from }, Effect::Other, done);
+    }
+
+    /// Removes entries up to and including `upto`, remembering `description` of the last one.
+    pub fn purge(&self, group: GroupId, upto: u64, description: Vec<u8>, done: Done) {
+        {
+            let mut groups = self.lock();
+            let log = groups.entry(group).or_default();
+            let kept = log.entries.split_off(&(upto + 1));
+            log.entries = kept;
+            log.purged = Some((upto, description.clone()));
+        }
+        self.submit(Record::Purge { group, upto, description: description.clone() }, Effect::Purge { group, upto, description }, done);
+    }
+
+    /// Stores a named value for the group.
+    pub fn set_meta(&self, group: GroupId, key: &str, value: Vec<u8>, done: Done) {
+        self.lock().entry(group).or_default().meta.insert(key.to_string(), value.clone());
+        let effect = Effect::Meta { group, key: key.to_string(), value: value.clone() };
+        self.submit(Record::Meta { group, key: key.to_string(), value }, effect, done);
+    }
+
+    /// Stops the writer after everything queued is durable.
+    pub fn close(&self) {
+        self.jobs.lock().expect("log sender lock").take();
+        if let Some(handle) = self.writer.lock().expect("log writer lock").take() {
+            let _ = handle.join();
+        }
+    }
+
+    fn submit(&self, record: Record, effect: Effect, done: Done) {
+        let mut bytes = Vec::new();
+        record::frame(&postcard::to_stdvec(&record).expect("records encode"), &mut bytes);
+        let sender = self.jobs.lock().expect("log sender lock").clone();
+        let job = Job { bytes, effect, done: Some(done) };
+        match sender {
+            Some(sender) => {
+                if let Err(mpsc::SendError(mut job)) = sender.send(job) {
+                    (job.done.take().expect("done set"))(Err(io::Error::other("the log writer has stopped")));
+                }
+            }
+            None => (job.done.expect("done set"))(Err(io::Error::other("the log is closed"))),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, BTreeMap<GroupId, GroupLog<E>>> {
+        self.groups.lock().expect("log state lock poisoned")
+    }
+}
+
+impl<E> Drop for Log<E> {
+    fn drop(&mut self) {
+        if let Ok(mut jobs) = self.jobs.lock() {
+            jobs.take();
+        }
+        if let Ok(mut writer) = self.writer.lock() {
+            if let Some(handle) = writer.take() {
+                let _ = handle.join();
+            }
+        }
+    }
+}
+
+fn segment_path(dir: &Path, sequence: u64) -> PathBuf {
+    dir.join(format!("{SEGMENT_PREFIX}{sequence:020}{SEGMENT_SUFFIX}"))
+}
+
+/// Applies one segment's records; returns the length of its intact prefix.
+fn replay<E: LogEntry>(
+    bytes: &[u8],
+    path: &Path,
+    is_last: bool,
+    groups: &mut BTreeMap<GroupId, GroupLog<E>>,
+    writer: &mut Writer,
+) -> Result<usize, OpenError> {
+    let corrupt = |offset: usize, reason: String| OpenError::Corrupt { file: path.to_path_buf(), offset, reason };
+    let mut offset = 0;
+    loop {
+        let (payload, next) = match record::read_at(bytes, offset) {
+            Read::End => return Ok(offset),
+            Read::Record(payload, next) => (payload, next),
+            Read::Bad(reason) => {
+                if is_last && !record::any_record_after(bytes, offset) {
+                    return Ok(offset);
+                }
+                return Err(corrupt(offset, reason.to_string()));
+            }
+        };
+        let record: Record = postcard::from_bytes(payload).map_err(|e| corrupt(offset, format!("undecodable record: {e}")))?;
+        match record {
+            Record::Header { format } if format == LOG_FORMAT_VERSION => {}
+            Record::Header { format } => return Err(corrupt(offset, format!("log format {format} is not supported by this build"))),
+            Record::Append { group, entries } => {
+                let log = groups.entry(group).or_default();
+                for encoded in entries {
+                    let entry: E = postcard::from_bytes(&encoded).map_err(|e| corrupt(offset, format!("undecodable entry: {e}")))?;
+                    let index = entry.index();
+                    let last = writer.pending_last_index.entry(group).or_default();
+                    *last = (*last).max(index);
+                    log.entries.insert(index, entry);
+                }
+            }
+            Record::Truncate { group, from } => {
+                groups.entry(group).or_default().entries.split_off(&from);
+            }
+            Record::Purge { group, upto, description } => {
+                let log = groups.entry(group).or_default();
+                log.entries = log.entries.split_off(&(upto + 1));
+                log.purged = Some((upto, description.clone()));
+                writer.purged.insert(group, (upto, description));
+            }
+            Record::Meta { group, key, value } => {
+                groups.entry(group).or_default().meta.insert(key.clone(), value.clone());
+                writer.meta.insert((group, key), value);
+            }
+        }
+        offset = next;
+    }
+}
+
+struct Segment {
+    sequence: u64,
+    bytes: u64,
+    /// Highest entry index written to this segment, per group.
+    last_index: BTreeMap<GroupId, u64>,
+}
+
+/// The writer thread's state: the open tail segment and what it needs to write checkpoints
+/// and delete segments, learned only from the records it wrote (or replayed).
+struct Writer {
+    fs: Arc<dyn Fs>,
+    dir: PathBuf,
+    options: LogOptions,
+    segments: Vec<Segment>,
+    tail: Option<Box<dyn AppendFile>>,
+    meta: BTreeMap<(GroupId, String), Vec<u8>>,
+    purged: BTreeMap<GroupId, (u64, Vec<u8>)>,
+    /// Entry indexes seen while replaying the current segment.
+    pending_last_index: BTreeMap<GroupId, u64>,
+}
+
+impl Writer {
+    fn new(fs: Arc<dyn Fs>, dir: PathBuf, options: LogOptions) -> Writer {
+        Writer {
+            fs,
+            dir,
+            options,
+            segments: Vec::new(),
+            tail: None,
+            meta: BTreeMap::new(),
+            purged: BTreeMap::new(),
+            pending_last_index: BTreeMap::new(),
+        }
+    }
+
+    /// Opens the last segment for appending, or starts the first one.
+    fn open_tail(&mut self) -> io::Result<()> {
+        match self.segments.last() {
+            Some(last) if last.bytes > 0 => {
+                self.tail = Some(self.fs.open_append(&segment_path(&self.dir, last.sequence))?);
+                Ok(())
+            }
+            _ => {
+                self.segments.pop();
+                self.start_segment()
+            }
+        }
+    }
+
+    /// Starts a new segment: a header, then a checkpoint of every group's metadata, synced
+    /// before anything else goes in.
+    fn start_segment(&mut self) -> io::Result<()> {
+        let sequence = self.segments.last().map_or(1, |s| s.sequence + 1);
+        let path = segment_path(&self.dir, sequence);
+        let mut file = self.fs.open_append(&path)?;
+        let mut bytes = Vec::new();
+        let mut frame = |record: &Record| record::frame(&postcard::to_stdvec(record).expect("records encode"), &mut bytes);
+        frame(&Record::Header { format: LOG_FORMAT_VERSION });
+        for (&group, (upto, description)) in &self.purged {
+            frame(&Record::Purge { group, upto: *upto, description: description.clone() });
+        }
+        for ((group, key), value) in &self.meta {
+            frame(&Record::Meta { group: *group, key: key.clone(), value: value.clone() });
+        }
+        file.append(&bytes)?;
+        file.sync()?;
+        self.fs.sync_dir(&self.dir)?;
+        self.tail = Some(file);
+        self.segments.push(Segment { sequence, bytes: bytes.len() as u64, last_index: BTreeMap::new() });
+        Ok(())
+    }
+
+    fn run(mut self, jobs: Receiver<Job>) {
+        while let Ok(first) = jobs.recv() {
+            let mut batch = vec![first];
+            let mut bytes = batch[0].bytes.len();
+            while bytes < self.options.batch_bytes_max {
+                match jobs.try_recv() {
+                    Ok(job) => {
+                        bytes += job.bytes.len();
+                        batch.push(job);
+                    }
+                    Err(_) => break,
+                }
+            }
+            let result = self.write(&mut batch);
+            for job in batch {
+                if let Some(done) = job.done {
+                    done(result.as_ref().map(|_| ()).map_err(|e| io::Error::new(e.kind(), e.to_string())));
+                }
+            }
+            if let Err(error) = result {
+                // A log that cannot be written must not accept more: fail every later write.
+                tracing::error!(%error, "log write failed; the log stops accepting writes");
+                while let Ok(job) = jobs.recv() {
+                    if let Some(done) = job.done {
+                        done(Err(io::Error::new(error.kind(), error.to_string())));
+                    }
+                }
+                return;
+            }
+        }
+    }
+
+    fn write(&mut self, batch: &mut [Job]) -> io::Result<()> {
+        let mut bytes = Vec::with_capacity(batch.iter().map(|job| job.bytes.len()).sum());
+        let mut purged_any = false;
+        for job in batch.iter_mut() {
+            bytes.append(&mut job.bytes);
+            let segment = self.segments.last_mut().expect("a tail segment is open");
+            match std::mem::replace(&mut job.effect, Effect::Other) {
+                Effect::Append { group, last_index } => {
+                    let last = segment.last_index.entry(group).or_default();
+                    *last = (*last).max(last_index);
+                }
+                Effect::Purge { group, upto, description } => {
+                    self.purged.insert(group, (upto, description));
+                    purged_any = true;
+                }
+                Effect::Meta { group, key, value } => {
+                    self.meta.insert((group, key), value);
+                }
+                Effect::Other => {}
+            }
+        }
+        let tail = self.tail.as_mut().expect("a tail segment is open");
+        tail.append(&bytes)?;
+        tail.sync()?;
+        let segment = self.segments.last_mut().expect("a tail segment is open");
+        segment.bytes += bytes.len() as u64;
+        if segment.bytes >= self.options.segment_bytes_max {
+            self.start_segment()?;
+        }
+        if purged_any {
+            self.delete_purged_segments()?;
+        }
+        Ok(())
+    }
+
+    /// Deletes the oldest segments whose every entry has been purged. The tail is never
+    /// deleted, and the checkpoint at the head of the next segment carries the metadata.
+    fn delete_purged_segments(&mut self) -> io::Result<()> {
+        let mut deleted = false;
+        while self.segments.len() > 1 {
+            let oldest = &self.segments[0];
+            let all_purged =
+                oldest.last_index.iter().all(|(group, last)| self.purged.get(group).is_some_and(|(upto, _)| upto >= last));
+            if !all_purged {
+                break;
+            }
+            self.fs.remove(&segment_path(&self.dir, oldest.sequence))?;
+            self.segments.remove(0);
+            deleted = true;
+        }
+        if deleted {
+            self.fs.sync_dir(&self.dir)?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fs::StdFs;
+    use std::sync::mpsc::channel;
+
+    #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+    struct TestEntry {
+        index: u64,
+        data: Vec<u8>,
+    }
+
+    impl LogEntry for TestEntry {
+        fn index(&self) -> u64 {
+            self.index
+        }
+    }
+
+    fn entry(index: u64) -> TestEntry {
+        TestEntry { index, data: vec![index as u8; 100] }
+    }
+
+    const G: GroupId = GroupId(1);
+
+    fn open(dir: &Path, options: LogOptions) -> Result<Log<TestEntry>, OpenError> {
+        Log::open(StdFs::shared(), dir, options)
+    }
+
+    fn wait(log_call: impl FnOnce(Done)) {
+        let (sender, receiver) = channel();
+        log_call(Box::new(move |result| sender.send(result).unwrap()));
+        receiver.recv().unwrap().unwrap();
+    }
+
+    fn indexes(log: &Log<TestEntry>) -> Vec<u64> {
+        log.read(G, |g| g.entries.keys().copied().collect())
+    }
+
+    #[test]
+    fn survives_reopen_with_truncate_purge_and_meta() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let log = open(dir.path(), LogOptions::default()).unwrap();
+            wait(|done| log.append(G, (1..=10).map(entry).collect(), done));
+            wait(|done| log.truncate(G, 8, done));
+            wait(|done| log.append(G, vec![entry(8)], done));
+            wait(|done| log.purge(G, 3, b"three".to_vec(), done));
+            wait(|done| log.set_meta(G, "vote", b"v1".to_vec(), done));
+            wait(|done| log.set_meta(G, "vote", b"v2".to_vec(), done));
+        }
+        let log = open(dir.path(), LogOptions::default()).unwrap();
+        assert_eq!(indexes(&log), vec![4, 5, 6, 7, 8]);
+        assert_eq!(log.read(G, |g| g.meta.get("vote").cloned()), Some(b"v2".to_vec()));
+        assert_eq!(log.read(G, |g| g.purged.clone()), Some((3, b"three".to_vec())));
+        assert_eq!(log.read(G, |g| g.entries[&5].clone()), entry(5));
+    }
+
+    #[test]
+    fn segments_roll_and_purged_ones_are_deleted() {
+        let dir = tempfile::tempdir().unwrap();
+        let options = LogOptions { segment_bytes_max: 2000, ..LogOptions::default() };
+        {
+            let log = open(dir.path(), options).unwrap();
+            wait(|done| log.set_meta(G, "vote", b"v".to_vec(), done));
+            for i in 1..=100 {
+                wait(|done| log.append(G, vec![entry(i)], done));
+            }
+            let segments = || StdFs.list(dir.path()).unwrap().len();
+            let before = segments();
+            assert!(before > 3, "{before} segments");
+            wait(|done| log.purge(G, 90, b"ninety".to_vec(), done));
+            assert!(segments() < before);
+        }
+        let log = open(dir.path(), options).unwrap();
+        assert_eq!(indexes(&log), (91..=100).collect::<Vec<_>>());
+        assert_eq!(log.read(G, |g| g.meta.get("vote").cloned()), Some(b"v".to_vec()));
+        assert_eq!(log.read(G, |g| g.purged.as_ref().map(|p| p.0)), Some(90));
+    }
+
+    fn last_segment(dir: &Path) -> PathBuf {
+        dir.join(StdFs.list(dir).unwrap().last().unwrap())
+    }
+
+    #[test]
+    fn a_torn_tail_is_cut_off() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let log = open(dir.path(), LogOptions::default()).unwrap();
+            wait(|done| log.append(G, (1..=5).map(entry).collect(), done));
+            wait(|done| log.append(G, vec![entry(6)], done));
+        }
+        let path = last_segment(dir.path());
+        let length = std::fs::metadata(&path).unwrap().len();
+        // Tear the last record in the middle, then leave zeroes as a crash may.
+        let file = std::fs::OpenOptions::new().write(true).open(&path).unwrap();
+        file.set_len(length - 20).unwrap();
+        file.set_len(length + 4096).unwrap();
+        drop(file);
+        let log = open(dir.path(), LogOptions::default()).unwrap();
+        assert_eq!(indexes(&log), vec![1, 2, 3, 4, 5]);
+        wait(|done| log.append(G, vec![entry(6)], done));
+        drop(log);
+        assert_eq!(indexes(&open(dir.path(), LogOptions::default()).unwrap()), vec![1, 2, 3, 4, 5, 6]);
+    }
+
+    #[test]
+    fn corruption_before_the_tail_refuses_to_open() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let log = open(dir.path(), LogOptions::default()).unwrap();
+            for i in 1..=5 {
+                wait(|done| log.append(G, vec![entry(i)], done));
+            }
+        }
+        let path = last_segment(dir.path());
+        let mut bytes = std::fs::read(&path).unwrap();
+        let middle = bytes.len() / 2;
+        bytes[middle] ^= 0xff;
+        std::fs::write(&path, &bytes).unwrap();
+        let error = open(dir.path(), LogOptions::default()).err().expect("must refuse");
+        let text = error.to_string();
+        assert!(text.contains("corrupt log record in"), "{text}");
+        assert!(text.contains(&path.display().to_string()), "{text}");
+        assert!(matches!(error, OpenError::Corrupt { offset, .. } if offset > 0 && offset <= middle));
+    }
+
+    #[test]
+    fn many_writers_share_fsyncs() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = Arc::new(open(dir.path(), LogOptions::default()).unwrap());
+        let (sender, receiver) = channel();
+        for i in 1..=500u64 {
+            let sender = sender.clone();
+            log.append(GroupId((i % 3) as u32), vec![entry(i)], Box::new(move |result| sender.send(result).unwrap()));
+        }
+        for _ in 0..500 {
+            receiver.recv().unwrap().unwrap();
+        }
+        log.close();
+        let reopened = open(dir.path(), LogOptions::default()).unwrap();
+        let total: usize = (0..3).map(|g| reopened.read(GroupId(g), |log| log.entries.len())).sum();
+        assert_eq!(total, 500);
+    }
+}
