@@ -68,6 +68,9 @@ struct ServerArgs {
     /// Take a snapshot (and compact the log) after this many log entries [default: 20000].
     #[arg(long, env = "CONCORD_SNAPSHOT_AFTER_ENTRIES", value_name = "ENTRIES")]
     snapshot_after_entries: Option<u64>,
+    /// Threads serving clients and consensus [default: half the cores, at least 1].
+    #[arg(long, env = "CONCORD_WORKER_THREADS", value_name = "THREADS")]
+    worker_threads: Option<usize>,
     /// Log filter: error, warn, info, debug, trace, or a tracing directive [default: info].
     #[arg(long, env = "CONCORD_LOG_LEVEL", value_name = "LEVEL")]
     log_level: Option<String>,
@@ -92,6 +95,7 @@ impl ServerArgs {
             election_timeout_min_ms: self.election_timeout_min_ms,
             election_timeout_max_ms: self.election_timeout_max_ms,
             snapshot_after_entries: self.snapshot_after_entries,
+            worker_threads: self.worker_threads,
             log_level: self.log_level,
         };
         Ok(given.over(file))
@@ -101,7 +105,10 @@ impl ServerArgs {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Server(args) => args.settings().and_then(ServerConfig::from_settings).and_then(serve),
+        Command::Server(args) => args
+            .settings()
+            .and_then(ServerConfig::from_settings)
+            .and_then(serve),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -113,15 +120,30 @@ fn main() -> ExitCode {
 }
 
 fn serve(config: ServerConfig) -> Result<(), String> {
-    let filter = tracing_subscriber::EnvFilter::try_new(&config.log_level).map_err(|e| format!("invalid log level: {e}"))?;
-    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(|e| e.to_string())?;
+    // openraft narrates every election at info; keep it to warnings unless asked for by name.
+    let directives = if config.log_level.contains("openraft") {
+        config.log_level.clone()
+    } else {
+        format!("{},openraft=warn", config.log_level)
+    };
+    let filter = tracing_subscriber::EnvFilter::try_new(directives)
+        .map_err(|e| format!("invalid log level: {e}"))?;
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(config.worker_threads)
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
     runtime.block_on(concord_node::run(config, shutdown_signal()))
 }
 
 /// Resolves on Ctrl-C or SIGTERM.
 async fn shutdown_signal() {
-    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("SIGTERM handler");
+    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .expect("SIGTERM handler");
     tokio::select! {
         _ = tokio::signal::ctrl_c() => {}
         _ = terminate.recv() => {}

@@ -346,6 +346,12 @@ fn validate(entry: &commands::Entry, argv: &[Bytes], host: &dyn Host) -> Result<
 fn full_name(entry: &'static commands::Entry, argv: &[Bytes]) -> &'static str {
     let spec = entry.spec;
     argv.get(1)
-        .and_then(|sub| spec.subcommands.iter().find(|s| s.name.split_once('|').is_some_and(|(_, name)| sub.eq_ignore_ascii_case(name.as_bytes()))))
+        .and_then(|sub| {
+            spec.subcommands.iter().find(|s| {
+                s.name
+                    .split_once('|')
+                    .is_some_and(|(_, name)| sub.eq_ignore_ascii_case(name.as_bytes()))
+            })
+        })
         .map_or(spec.name, |sub| sub.name)
 }

@@ -42,7 +42,12 @@ impl Host for ConnectionHost {
     fn config_resetstat(&self) {
         use std::sync::atomic::Ordering::Relaxed;
         let stats = &self.node.stats;
-        for counter in [&stats.commands_processed, &stats.error_replies, &stats.net_input_bytes, &stats.net_output_bytes] {
+        for counter in [
+            &stats.commands_processed,
+            &stats.error_replies,
+            &stats.net_input_bytes,
+            &stats.net_output_bytes,
+        ] {
             counter.store(0, Relaxed);
         }
     }
@@ -72,13 +77,22 @@ impl Host for ConnectionHost {
             Reply::OK
         } else if is(sub, "HELP") {
             Reply::Array(
-                ["DEBUG <subcommand> [<arg> ...]. Subcommands are:", "DIGEST", "    Digest of the replicated state.", "LOG <message>"]
-                    .iter()
-                    .map(|line| Reply::status(line))
-                    .collect(),
+                [
+                    "DEBUG <subcommand> [<arg> ...]. Subcommands are:",
+                    "DIGEST",
+                    "    Digest of the replicated state.",
+                    "LOG <message>",
+                ]
+                .iter()
+                .map(|line| Reply::status(line))
+                .collect(),
             )
         } else {
-            Error::err(format_args!("DEBUG subcommand '{}' is not supported by Concord", String::from_utf8_lossy(sub))).into()
+            Error::err(format_args!(
+                "DEBUG subcommand '{}' is not supported by Concord",
+                String::from_utf8_lossy(sub)
+            ))
+            .into()
         }
     }
 }

@@ -20,7 +20,7 @@ use parking_lot::RwLock;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::{mpsc, oneshot, Semaphore};
+use tokio::sync::{mpsc, oneshot};
 
 #[derive(Clone, Debug)]
 pub struct GroupOptions {
@@ -37,8 +37,6 @@ pub struct GroupOptions {
     pub batch_requests_max: usize,
     /// Argument bytes in one log entry.
     pub batch_bytes_max: usize,
-    /// Log entries proposed and not yet applied: one being made durable, one ready behind it.
-    pub entries_in_flight_max: usize,
     /// How long a write may wait for its entry to be applied before its outcome is reported
     /// as unknown.
     pub write_timeout_ms: u64,
@@ -57,7 +55,6 @@ impl Default for GroupOptions {
             proposal_queue_max: 65_536,
             batch_requests_max: 4_096,
             batch_bytes_max: 8 * 1024 * 1024,
-            entries_in_flight_max: 2,
             write_timeout_ms: 10_000,
             read_timeout_ms: 10_000,
         }
@@ -78,7 +75,9 @@ pub enum WriteError {
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ReadError {
-    NotLeader { leader: Option<(NodeId, NodeInfo)> },
+    NotLeader {
+        leader: Option<(NodeId, NodeInfo)>,
+    },
     /// The leader could not confirm its leadership with a quorum in time.
     NoQuorum(String),
     Stopped,
@@ -125,16 +124,42 @@ impl Group {
         }
         .validate()
         .map_err(|e| StartError(format!("invalid raft configuration: {e}")))?;
-        let state_machine = StateMachineStore::open(id, snapshots).map_err(|e| StartError(e.to_string()))?;
+        let state_machine =
+            StateMachineStore::open(id, snapshots).map_err(|e| StartError(e.to_string()))?;
         let applied = state_machine.applied();
-        let raft = Raft::new(node_id, Arc::new(config), Network::new(transport, id), LogStore::new(log, id), state_machine)
-            .await
-            .map_err(|e| StartError(format!("raft group {id} failed to start: {e}")))?;
+        let flushed = Arc::new(tokio::sync::watch::channel(0u64).0);
+        let raft = Raft::new(
+            node_id,
+            Arc::new(config),
+            Network::new(transport, id),
+            LogStore::new(log, id, flushed.clone()),
+            state_machine,
+        )
+        .await
+        .map_err(|e| StartError(format!("raft group {id} failed to start: {e}")))?;
         let (proposals, proposal_queue) = mpsc::channel(options.proposal_queue_max);
         let (barriers, barrier_queue) = mpsc::unbounded_channel();
-        tokio::spawn(propose_batches(raft.clone(), node_id, clock, proposal_queue, options.clone()));
-        tokio::spawn(run_read_barriers(raft.clone(), barrier_queue, Duration::from_millis(options.read_timeout_ms)));
-        Ok(Group { id, node_id, raft, applied, proposals, barriers })
+        tokio::spawn(propose_batches(
+            raft.clone(),
+            node_id,
+            clock,
+            flushed,
+            proposal_queue,
+            options.clone(),
+        ));
+        tokio::spawn(run_read_barriers(
+            raft.clone(),
+            barrier_queue,
+            Duration::from_millis(options.read_timeout_ms),
+        ));
+        Ok(Group {
+            id,
+            node_id,
+            raft,
+            applied,
+            proposals,
+            barriers,
+        })
     }
 
     /// Makes this node the single voter of a new group. Harmless if the group already exists.
@@ -143,13 +168,20 @@ impl Group {
         match self.raft.initialize(members).await {
             Ok(()) => Ok(()),
             Err(RaftError::APIError(openraft::error::InitializeError::NotAllowed(_))) => Ok(()),
-            Err(error) => Err(StartError(format!("cannot bootstrap group {}: {error}", self.id))),
+            Err(error) => Err(StartError(format!(
+                "cannot bootstrap group {}: {error}",
+                self.id
+            ))),
         }
     }
 
     /// Waits until some node leads the group, up to `timeout`.
     pub async fn wait_for_leader(&self, timeout: Duration) -> bool {
-        self.raft.wait(Some(timeout)).metrics(|m| m.current_leader.is_some(), "a leader").await.is_ok()
+        self.raft
+            .wait(Some(timeout))
+            .metrics(|m| m.current_leader.is_some(), "a leader")
+            .await
+            .is_ok()
     }
 
     /// Proposes a request; its reply comes from applying it.
@@ -160,9 +192,18 @@ impl Group {
     /// Queues a request for proposal and returns the future of its reply. Requests submitted
     /// one after another (each awaited) enter the log in that order, so a connection can
     /// pipeline writes and still keep their order.
-    pub async fn submit(&self, request: Request) -> Result<impl std::future::Future<Output = Result<Reply, WriteError>> + Send + 'static, WriteError> {
+    pub async fn submit(
+        &self,
+        request: Request,
+    ) -> Result<
+        impl std::future::Future<Output = Result<Reply, WriteError>> + Send + 'static,
+        WriteError,
+    > {
         let (reply, receiver) = oneshot::channel();
-        self.proposals.send(Proposal { request, reply }).await.map_err(|_| WriteError::Stopped)?;
+        self.proposals
+            .send(Proposal { request, reply })
+            .await
+            .map_err(|_| WriteError::Stopped)?;
         Ok(async move { receiver.await.unwrap_or(Err(WriteError::Stopped)) })
     }
 
@@ -194,18 +235,28 @@ impl Group {
     }
 }
 
-fn leader_of(forward: openraft::error::ForwardToLeader<NodeId, NodeInfo>) -> Option<(NodeId, NodeInfo)> {
+fn leader_of(
+    forward: openraft::error::ForwardToLeader<NodeId, NodeInfo>,
+) -> Option<(NodeId, NodeInfo)> {
     Some((forward.leader_id?, forward.leader_node?))
 }
 
-/// Gathers queued proposals into batches, one log entry each, with at most
-/// `entries_in_flight_max` entries proposed and not yet applied.
-async fn propose_batches(raft: Raft, node_id: NodeId, clock: Arc<dyn Clock>, mut queue: mpsc::Receiver<Proposal>, options: GroupOptions) {
-    let in_flight = Arc::new(Semaphore::new(options.entries_in_flight_max));
+/// Gathers queued proposals into batches, one log entry each.
+///
+/// openraft makes each entry durable before it takes the next, so the best moment to propose
+/// is when the previous entry has just been flushed: everything that arrived during that
+/// fsync goes into the next entry. The proposer therefore sends a batch, then waits until the
+/// log reports a flush (or the batch finished without one, e.g. when refused).
+async fn propose_batches(
+    raft: Raft,
+    node_id: NodeId,
+    clock: Arc<dyn Clock>,
+    flushed: Arc<tokio::sync::watch::Sender<u64>>,
+    mut queue: mpsc::Receiver<Proposal>,
+    options: GroupOptions,
+) {
     let write_timeout = Duration::from_millis(options.write_timeout_ms);
-    loop {
-        let Ok(permit) = in_flight.clone().acquire_owned().await else { return };
-        let Some(first) = queue.recv().await else { return };
+    while let Some(first) = queue.recv().await {
         let mut bytes = first.request.size_bytes();
         let mut proposals = vec![first];
         while proposals.len() < options.batch_requests_max && bytes < options.batch_bytes_max {
@@ -217,30 +268,51 @@ async fn propose_batches(raft: Raft, node_id: NodeId, clock: Arc<dyn Clock>, mut
                 Err(_) => break,
             }
         }
-        let (requests, replies): (Vec<Request>, Vec<_>) = proposals.into_iter().map(|p| (p.request, p.reply)).unzip();
+        let (requests, replies): (Vec<Request>, Vec<_>) =
+            proposals.into_iter().map(|p| (p.request, p.reply)).unzip();
         // Refuse before proposing when another node leads: then the refusal is definite.
         let metrics = raft.metrics().borrow().clone();
         if metrics.state != ServerState::Leader || metrics.current_leader != Some(node_id) {
             let leader = metrics.current_leader.and_then(|id| {
-                metrics.membership_config.membership().get_node(&id).map(|node| (id, node.clone()))
+                metrics
+                    .membership_config
+                    .membership()
+                    .get_node(&id)
+                    .map(|node| (id, node.clone()))
             });
             for reply in replies {
-                let _ = reply.send(Err(WriteError::NotLeader { leader: leader.clone() }));
+                let _ = reply.send(Err(WriteError::NotLeader {
+                    leader: leader.clone(),
+                }));
             }
             continue;
         }
-        let batch = Batch { time_ms: clock.now_ms(), requests };
-        let raft = raft.clone();
+        // This batch's append is the next flush to complete (an occasional blank or membership
+        // entry may be counted instead, which only lets one more batch start early).
+        let mut flushes = flushed.subscribe();
+        let target = *flushes.borrow_and_update() + 1;
+        let batch = Batch {
+            time_ms: clock.now_ms(),
+            requests,
+        };
+        let finished = Arc::new(tokio::sync::Notify::new());
+        let (raft, finished_signal) = (raft.clone(), finished.clone());
         tokio::spawn(async move {
-            let outcome = match tokio::time::timeout(write_timeout, raft.client_write(batch)).await {
+            let outcome = match tokio::time::timeout(write_timeout, raft.client_write(batch)).await
+            {
                 Ok(Ok(response)) => Ok(response.data.replies),
-                Ok(Err(RaftError::APIError(ClientWriteError::ForwardToLeader(forward)))) => Err(WriteError::Unknown(format!(
-                    "leadership moved to {:?} while the write was in flight",
-                    forward.leader_id.map(|id| id.to_string())
-                ))),
+                Ok(Err(RaftError::APIError(ClientWriteError::ForwardToLeader(forward)))) => {
+                    Err(WriteError::Unknown(format!(
+                        "leadership moved to {:?} while the write was in flight",
+                        forward.leader_id.map(|id| id.to_string())
+                    )))
+                }
                 Ok(Err(error)) => Err(WriteError::Unknown(error.to_string())),
-                Err(_) => Err(WriteError::Unknown("timed out waiting for the write to commit".into())),
+                Err(_) => Err(WriteError::Unknown(
+                    "timed out waiting for the write to commit".into(),
+                )),
             };
+            finished_signal.notify_one();
             match outcome {
                 Ok(results) => {
                     assert_eq!(results.len(), replies.len(), "one reply per request");
@@ -254,13 +326,20 @@ async fn propose_batches(raft: Raft, node_id: NodeId, clock: Arc<dyn Clock>, mut
                     }
                 }
             }
-            drop(permit);
         });
+        tokio::select! {
+            _ = flushes.wait_for(|count| *count >= target) => {}
+            _ = finished.notified() => {}
+        }
     }
 }
 
 /// Serves read barriers in rounds: every waiter queued when a round starts shares it.
-async fn run_read_barriers(raft: Raft, mut queue: mpsc::UnboundedReceiver<Waiter>, timeout: Duration) {
+async fn run_read_barriers(
+    raft: Raft,
+    mut queue: mpsc::UnboundedReceiver<Waiter>,
+    timeout: Duration,
+) {
     while let Some(first) = queue.recv().await {
         let mut waiters = vec![first];
         while let Ok(waiter) = queue.try_recv() {
@@ -268,10 +347,18 @@ async fn run_read_barriers(raft: Raft, mut queue: mpsc::UnboundedReceiver<Waiter
         }
         let result = match tokio::time::timeout(timeout, raft.ensure_linearizable()).await {
             Ok(Ok(_)) => Ok(()),
-            Ok(Err(RaftError::APIError(CheckIsLeaderError::ForwardToLeader(forward)))) => Err(ReadError::NotLeader { leader: leader_of(forward) }),
-            Ok(Err(RaftError::APIError(CheckIsLeaderError::QuorumNotEnough(error)))) => Err(ReadError::NoQuorum(error.to_string())),
+            Ok(Err(RaftError::APIError(CheckIsLeaderError::ForwardToLeader(forward)))) => {
+                Err(ReadError::NotLeader {
+                    leader: leader_of(forward),
+                })
+            }
+            Ok(Err(RaftError::APIError(CheckIsLeaderError::QuorumNotEnough(error)))) => {
+                Err(ReadError::NoQuorum(error.to_string()))
+            }
             Ok(Err(RaftError::Fatal(error))) => Err(ReadError::NoQuorum(error.to_string())),
-            Err(_) => Err(ReadError::NoQuorum("timed out confirming leadership".into())),
+            Err(_) => Err(ReadError::NoQuorum(
+                "timed out confirming leadership".into(),
+            )),
         };
         for waiter in waiters {
             let _ = waiter.send(result.clone());

@@ -9,6 +9,9 @@
 //! - [`group`]: one running Raft group, with batched proposals (group commit) and coalesced
 //!   read barriers.
 
+// openraft's storage error is large, and its traits return it by value: not ours to box.
+#![allow(clippy::result_large_err)]
+
 pub mod group;
 pub mod log_store;
 pub mod network;

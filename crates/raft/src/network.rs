@@ -6,7 +6,10 @@ use crate::types::{NodeInfo, TypeConfig};
 use concord_core::types::{GroupId, NodeId};
 use openraft::error::{InstallSnapshotError, RPCError, RaftError, Unreachable};
 use openraft::network::{RPCOption, RaftNetwork, RaftNetworkFactory};
-use openraft::raft::{AppendEntriesRequest, AppendEntriesResponse, InstallSnapshotRequest, InstallSnapshotResponse, VoteRequest, VoteResponse};
+use openraft::raft::{
+    AppendEntriesRequest, AppendEntriesResponse, InstallSnapshotRequest, InstallSnapshotResponse,
+    VoteRequest, VoteResponse,
+};
 use std::sync::Arc;
 
 type RpcError<E = openraft::error::Infallible> = RPCError<NodeId, NodeInfo, RaftError<NodeId, E>>;
@@ -38,7 +41,9 @@ pub trait Transport: Send + Sync + 'static {
         node: &NodeInfo,
         request: InstallSnapshotRequest<TypeConfig>,
         option: RPCOption,
-    ) -> impl std::future::Future<Output = Result<InstallSnapshotResponse<NodeId>, RpcError<InstallSnapshotError>>> + Send;
+    ) -> impl std::future::Future<
+        Output = Result<InstallSnapshotResponse<NodeId>, RpcError<InstallSnapshotError>>,
+    > + Send;
 }
 
 /// The transport of a node that has no peers.
@@ -46,7 +51,9 @@ pub trait Transport: Send + Sync + 'static {
 pub struct NoPeers;
 
 fn unreachable<E: std::error::Error>(target: NodeId) -> RPCError<NodeId, NodeInfo, E> {
-    RPCError::Unreachable(Unreachable::new(&std::io::Error::other(format!("node {target} is not a peer of this node"))))
+    RPCError::Unreachable(Unreachable::new(&std::io::Error::other(format!(
+        "node {target} is not a peer of this node"
+    ))))
 }
 
 impl Transport for NoPeers {
@@ -61,7 +68,14 @@ impl Transport for NoPeers {
         Err(unreachable(target))
     }
 
-    async fn vote(&self, _: GroupId, target: NodeId, _: &NodeInfo, _: VoteRequest<NodeId>, _: RPCOption) -> Result<VoteResponse<NodeId>, RpcError> {
+    async fn vote(
+        &self,
+        _: GroupId,
+        target: NodeId,
+        _: &NodeInfo,
+        _: VoteRequest<NodeId>,
+        _: RPCOption,
+    ) -> Result<VoteResponse<NodeId>, RpcError> {
         Err(unreachable(target))
     }
 
@@ -100,7 +114,12 @@ impl<T: Transport> RaftNetworkFactory<TypeConfig> for Network<T> {
     type Network = Peer<T>;
 
     async fn new_client(&mut self, target: NodeId, node: &NodeInfo) -> Peer<T> {
-        Peer { transport: self.transport.clone(), group: self.group, target, node: node.clone() }
+        Peer {
+            transport: self.transport.clone(),
+            group: self.group,
+            target,
+            node: node.clone(),
+        }
     }
 }
 
@@ -110,7 +129,9 @@ impl<T: Transport> RaftNetwork<TypeConfig> for Peer<T> {
         request: AppendEntriesRequest<TypeConfig>,
         option: RPCOption,
     ) -> Result<AppendEntriesResponse<NodeId>, RpcError> {
-        self.transport.append_entries(self.group, self.target, &self.node, request, option).await
+        self.transport
+            .append_entries(self.group, self.target, &self.node, request, option)
+            .await
     }
 
     async fn install_snapshot(
@@ -118,10 +139,18 @@ impl<T: Transport> RaftNetwork<TypeConfig> for Peer<T> {
         request: InstallSnapshotRequest<TypeConfig>,
         option: RPCOption,
     ) -> Result<InstallSnapshotResponse<NodeId>, RpcError<InstallSnapshotError>> {
-        self.transport.install_snapshot(self.group, self.target, &self.node, request, option).await
+        self.transport
+            .install_snapshot(self.group, self.target, &self.node, request, option)
+            .await
     }
 
-    async fn vote(&mut self, request: VoteRequest<NodeId>, option: RPCOption) -> Result<VoteResponse<NodeId>, RpcError> {
-        self.transport.vote(self.group, self.target, &self.node, request, option).await
+    async fn vote(
+        &mut self,
+        request: VoteRequest<NodeId>,
+        option: RPCOption,
+    ) -> Result<VoteResponse<NodeId>, RpcError> {
+        self.transport
+            .vote(self.group, self.target, &self.node, request, option)
+            .await
     }
 }

@@ -49,7 +49,11 @@ pub struct LogOptions {
 
 impl Default for LogOptions {
     fn default() -> Self {
-        LogOptions { segment_bytes_max: 64 * 1024 * 1024, queue_records_max: 4096, batch_bytes_max: 16 * 1024 * 1024 }
+        LogOptions {
+            segment_bytes_max: 64 * 1024 * 1024,
+            queue_records_max: 4096,
+            batch_bytes_max: 16 * 1024 * 1024,
+        }
     }
 }
 
@@ -68,7 +72,11 @@ pub struct GroupLog<E> {
 pub enum OpenError {
     Io(PathBuf, io::Error),
     /// A damaged record that is not a torn tail: the node must not start.
-    Corrupt { file: PathBuf, offset: usize, reason: String },
+    Corrupt {
+        file: PathBuf,
+        offset: usize,
+        reason: String,
+    },
 }
 
 impl fmt::Display for OpenError {
@@ -91,12 +99,23 @@ impl std::error::Error for OpenError {}
 enum Record {
     /// First record of every segment.
     Header { format: u8 },
-    Append { group: GroupId, entries: Vec<Vec<u8>> },
+    Append {
+        group: GroupId,
+        entries: Vec<Vec<u8>>,
+    },
     /// Removes entries at and after `from`.
     Truncate { group: GroupId, from: u64 },
     /// Removes entries up to and including `upto`.
-    Purge { group: GroupId, upto: u64, description: Vec<u8> },
-    Meta { group: GroupId, key: String, value: Vec<u8> },
+    Purge {
+        group: GroupId,
+        upto: u64,
+        description: Vec<u8>,
+    },
+    Meta {
+        group: GroupId,
+        key: String,
+        value: Vec<u8>,
+    },
 }
 
 /// A record on its way to the writer, with what the writer must know about it.
@@ -108,9 +127,20 @@ struct Job {
 
 /// What a record changes, for the writer's own bookkeeping (checkpoints, segment deletion).
 enum Effect {
-    Append { group: GroupId, last_index: u64 },
-    Purge { group: GroupId, upto: u64, description: Vec<u8> },
-    Meta { group: GroupId, key: String, value: Vec<u8> },
+    Append {
+        group: GroupId,
+        last_index: u64,
+    },
+    Purge {
+        group: GroupId,
+        upto: u64,
+        description: Vec<u8>,
+    },
+    Meta {
+        group: GroupId,
+        key: String,
+        value: Vec<u8>,
+    },
     Other,
 }
 
@@ -122,18 +152,30 @@ pub struct Log<E> {
 
 impl<E> Default for GroupLog<E> {
     fn default() -> Self {
-        GroupLog { entries: BTreeMap::new(), meta: BTreeMap::new(), purged: None }
+        GroupLog {
+            entries: BTreeMap::new(),
+            meta: BTreeMap::new(),
+            purged: None,
+        }
     }
 }
 
 impl<E: LogEntry> Log<E> {
     /// Opens (or creates) the log in `dir`, replaying it, and starts the writer thread.
     pub fn open(fs: Arc<dyn Fs>, dir: &Path, options: LogOptions) -> Result<Log<E>, OpenError> {
-        fs.create_dir_all(dir).map_err(|e| OpenError::Io(dir.to_path_buf(), e))?;
-        let names = fs.list(dir).map_err(|e| OpenError::Io(dir.to_path_buf(), e))?;
+        fs.create_dir_all(dir)
+            .map_err(|e| OpenError::Io(dir.to_path_buf(), e))?;
+        let names = fs
+            .list(dir)
+            .map_err(|e| OpenError::Io(dir.to_path_buf(), e))?;
         let mut sequences: Vec<u64> = names
             .iter()
-            .filter_map(|name| name.strip_prefix(SEGMENT_PREFIX)?.strip_suffix(SEGMENT_SUFFIX)?.parse().ok())
+            .filter_map(|name| {
+                name.strip_prefix(SEGMENT_PREFIX)?
+                    .strip_suffix(SEGMENT_SUFFIX)?
+                    .parse()
+                    .ok()
+            })
             .collect();
         sequences.sort_unstable();
         let mut groups: BTreeMap<GroupId, GroupLog<E>> = BTreeMap::new();
@@ -145,18 +187,29 @@ impl<E: LogEntry> Log<E> {
             let length = replay(&bytes, &path, is_last, &mut groups, &mut writer)?;
             if length < bytes.len() {
                 tracing::warn!(file = %path.display(), offset = length, "cutting off a torn record at the end of the log");
-                fs.truncate(&path, length as u64).map_err(|e| OpenError::Io(path.clone(), e))?;
+                fs.truncate(&path, length as u64)
+                    .map_err(|e| OpenError::Io(path.clone(), e))?;
             }
-            writer.segments.push(Segment { sequence, bytes: length as u64, last_index: writer.pending_last_index.clone() });
+            writer.segments.push(Segment {
+                sequence,
+                bytes: length as u64,
+                last_index: writer.pending_last_index.clone(),
+            });
             writer.pending_last_index.clear();
         }
-        writer.open_tail().map_err(|e| OpenError::Io(dir.to_path_buf(), e))?;
+        writer
+            .open_tail()
+            .map_err(|e| OpenError::Io(dir.to_path_buf(), e))?;
         let (sender, receiver) = mpsc::sync_channel(options.queue_records_max);
         let handle = std::thread::Builder::new()
             .name("concord-log-writer".into())
             .spawn(move || writer.run(receiver))
             .map_err(|e| OpenError::Io(dir.to_path_buf(), e))?;
-        Ok(Log { groups: Arc::new(Mutex::new(groups)), jobs: Mutex::new(Some(sender)), writer: Mutex::new(Some(handle)) })
+        Ok(Log {
+            groups: Arc::new(Mutex::new(groups)),
+            jobs: Mutex::new(Some(sender)),
+            writer: Mutex::new(Some(handle)),
+        })
     }
 
     /// Reads a group's log under the lock.
@@ -173,7 +226,10 @@ impl<E: LogEntry> Log<E> {
         let Some(last_index) = entries.last().map(LogEntry::index) else {
             return done(Ok(()));
         };
-        let encoded = entries.iter().map(|entry| postcard::to_stdvec(entry).expect("entries encode")).collect();
+        let encoded = entries
+            .iter()
+            .map(|entry| postcard::to_stdvec(entry).expect("entries encode"))
+            .collect();
         {
             let mut groups = self.lock();
             let log = groups.entry(group).or_default();
@@ -181,17 +237,29 @@ impl<E: LogEntry> Log<E> {
                 log.entries.insert(entry.index(), entry);
             }
         }
-        self.submit(Record::Append { group, entries: encoded }, Effect::Append { group, last_index }, done);
+        self.submit(
+            Record::Append {
+                group,
+                entries: encoded,
+            },
+            Effect::Append { group, last_index },
+            Some(done),
+        );
     }
 
     /// Removes entries at and after `from`.
     pub fn truncate(&self, group: GroupId, from: u64, done: Done) {
-        self.lock().entry(group).or_default().entries.split_off(&from);
-        self.submit(Record::Truncate { group, from }, Effect::Other, done);
+        self.lock()
+            .entry(group)
+            .or_default()
+            .entries
+            .split_off(&from);
+        self.submit(Record::Truncate { group, from }, Effect::Other, Some(done));
     }
 
     /// Removes entries up to and including `upto`, remembering `description` of the last one.
-    pub fn purge(&self, group: GroupId, upto: u64, description: Vec<u8>, done: Done) {
+    /// Durable with the next sync: forgetting a purge in a crash only keeps entries longer.
+    pub fn purge(&self, group: GroupId, upto: u64, description: Vec<u8>) {
         {
             let mut groups = self.lock();
             let log = groups.entry(group).or_default();
@@ -199,14 +267,43 @@ impl<E: LogEntry> Log<E> {
             log.entries = kept;
             log.purged = Some((upto, description.clone()));
         }
-        self.submit(Record::Purge { group, upto, description: description.clone() }, Effect::Purge { group, upto, description }, done);
+        self.submit(
+            Record::Purge {
+                group,
+                upto,
+                description: description.clone(),
+            },
+            Effect::Purge {
+                group,
+                upto,
+                description,
+            },
+            None,
+        );
     }
 
-    /// Stores a named value for the group.
-    pub fn set_meta(&self, group: GroupId, key: &str, value: Vec<u8>, done: Done) {
-        self.lock().entry(group).or_default().meta.insert(key.to_string(), value.clone());
-        let effect = Effect::Meta { group, key: key.to_string(), value: value.clone() };
-        self.submit(Record::Meta { group, key: key.to_string(), value }, effect, done);
+    /// Stores a named value for the group. With `done`, it reports once the value is durable;
+    /// without, the value is a hint made durable by the next sync.
+    pub fn set_meta(&self, group: GroupId, key: &str, value: Vec<u8>, done: Option<Done>) {
+        self.lock()
+            .entry(group)
+            .or_default()
+            .meta
+            .insert(key.to_string(), value.clone());
+        let effect = Effect::Meta {
+            group,
+            key: key.to_string(),
+            value: value.clone(),
+        };
+        self.submit(
+            Record::Meta {
+                group,
+                key: key.to_string(),
+                value,
+            },
+            effect,
+            done,
+        );
     }
 
     /// Stops the writer after everything queued is durable.
@@ -217,18 +314,32 @@ impl<E: LogEntry> Log<E> {
         }
     }
 
-    fn submit(&self, record: Record, effect: Effect, done: Done) {
+    /// Queues a record for the writer. With `done`, the writer makes it durable and reports;
+    /// without, it is written but only made durable by the next sync (a hint, not a promise).
+    fn submit(&self, record: Record, effect: Effect, done: Option<Done>) {
         let mut bytes = Vec::new();
-        record::frame(&postcard::to_stdvec(&record).expect("records encode"), &mut bytes);
+        record::frame(
+            &postcard::to_stdvec(&record).expect("records encode"),
+            &mut bytes,
+        );
         let sender = self.jobs.lock().expect("log sender lock").clone();
-        let job = Job { bytes, effect, done: Some(done) };
+        let job = Job {
+            bytes,
+            effect,
+            done,
+        };
+        let failed = |job: Job, why: &str| {
+            if let Some(done) = job.done {
+                done(Err(io::Error::other(why.to_string())));
+            }
+        };
         match sender {
             Some(sender) => {
-                if let Err(mpsc::SendError(mut job)) = sender.send(job) {
-                    (job.done.take().expect("done set"))(Err(io::Error::other("the log writer has stopped")));
+                if let Err(mpsc::SendError(job)) = sender.send(job) {
+                    failed(job, "the log writer has stopped");
                 }
             }
-            None => (job.done.expect("done set"))(Err(io::Error::other("the log is closed"))),
+            None => failed(job, "the log is closed"),
         }
     }
 
@@ -262,7 +373,11 @@ fn replay<E: LogEntry>(
     groups: &mut BTreeMap<GroupId, GroupLog<E>>,
     writer: &mut Writer,
 ) -> Result<usize, OpenError> {
-    let corrupt = |offset: usize, reason: String| OpenError::Corrupt { file: path.to_path_buf(), offset, reason };
+    let corrupt = |offset: usize, reason: String| OpenError::Corrupt {
+        file: path.to_path_buf(),
+        offset,
+        reason,
+    };
     let mut offset = 0;
     loop {
         let (payload, next) = match record::read_at(bytes, offset) {
@@ -275,14 +390,21 @@ fn replay<E: LogEntry>(
                 return Err(corrupt(offset, reason.to_string()));
             }
         };
-        let record: Record = postcard::from_bytes(payload).map_err(|e| corrupt(offset, format!("undecodable record: {e}")))?;
+        let record: Record = postcard::from_bytes(payload)
+            .map_err(|e| corrupt(offset, format!("undecodable record: {e}")))?;
         match record {
             Record::Header { format } if format == LOG_FORMAT_VERSION => {}
-            Record::Header { format } => return Err(corrupt(offset, format!("log format {format} is not supported by this build"))),
+            Record::Header { format } => {
+                return Err(corrupt(
+                    offset,
+                    format!("log format {format} is not supported by this build"),
+                ))
+            }
             Record::Append { group, entries } => {
                 let log = groups.entry(group).or_default();
                 for encoded in entries {
-                    let entry: E = postcard::from_bytes(&encoded).map_err(|e| corrupt(offset, format!("undecodable entry: {e}")))?;
+                    let entry: E = postcard::from_bytes(&encoded)
+                        .map_err(|e| corrupt(offset, format!("undecodable entry: {e}")))?;
                     let index = entry.index();
                     let last = writer.pending_last_index.entry(group).or_default();
                     *last = (*last).max(index);
@@ -292,14 +414,22 @@ fn replay<E: LogEntry>(
             Record::Truncate { group, from } => {
                 groups.entry(group).or_default().entries.split_off(&from);
             }
-            Record::Purge { group, upto, description } => {
+            Record::Purge {
+                group,
+                upto,
+                description,
+            } => {
                 let log = groups.entry(group).or_default();
                 log.entries = log.entries.split_off(&(upto + 1));
                 log.purged = Some((upto, description.clone()));
                 writer.purged.insert(group, (upto, description));
             }
             Record::Meta { group, key, value } => {
-                groups.entry(group).or_default().meta.insert(key.clone(), value.clone());
+                groups
+                    .entry(group)
+                    .or_default()
+                    .meta
+                    .insert(key.clone(), value.clone());
                 writer.meta.insert((group, key), value);
             }
         }
@@ -346,7 +476,10 @@ impl Writer {
     fn open_tail(&mut self) -> io::Result<()> {
         match self.segments.last() {
             Some(last) if last.bytes > 0 => {
-                self.tail = Some(self.fs.open_append(&segment_path(&self.dir, last.sequence))?);
+                self.tail = Some(
+                    self.fs
+                        .open_append(&segment_path(&self.dir, last.sequence))?,
+                );
                 Ok(())
             }
             _ => {
@@ -363,19 +496,38 @@ impl Writer {
         let path = segment_path(&self.dir, sequence);
         let mut file = self.fs.open_append(&path)?;
         let mut bytes = Vec::new();
-        let mut frame = |record: &Record| record::frame(&postcard::to_stdvec(record).expect("records encode"), &mut bytes);
-        frame(&Record::Header { format: LOG_FORMAT_VERSION });
+        let mut frame = |record: &Record| {
+            record::frame(
+                &postcard::to_stdvec(record).expect("records encode"),
+                &mut bytes,
+            )
+        };
+        frame(&Record::Header {
+            format: LOG_FORMAT_VERSION,
+        });
         for (&group, (upto, description)) in &self.purged {
-            frame(&Record::Purge { group, upto: *upto, description: description.clone() });
+            frame(&Record::Purge {
+                group,
+                upto: *upto,
+                description: description.clone(),
+            });
         }
         for ((group, key), value) in &self.meta {
-            frame(&Record::Meta { group: *group, key: key.clone(), value: value.clone() });
+            frame(&Record::Meta {
+                group: *group,
+                key: key.clone(),
+                value: value.clone(),
+            });
         }
         file.append(&bytes)?;
         file.sync()?;
         self.fs.sync_dir(&self.dir)?;
         self.tail = Some(file);
-        self.segments.push(Segment { sequence, bytes: bytes.len() as u64, last_index: BTreeMap::new() });
+        self.segments.push(Segment {
+            sequence,
+            bytes: bytes.len() as u64,
+            last_index: BTreeMap::new(),
+        });
         Ok(())
     }
 
@@ -395,7 +547,12 @@ impl Writer {
             let result = self.write(&mut batch);
             for job in batch {
                 if let Some(done) = job.done {
-                    done(result.as_ref().map(|_| ()).map_err(|e| io::Error::new(e.kind(), e.to_string())));
+                    done(
+                        result
+                            .as_ref()
+                            .map(|_| ())
+                            .map_err(|e| io::Error::new(e.kind(), e.to_string())),
+                    );
                 }
             }
             if let Err(error) = result {
@@ -422,7 +579,11 @@ impl Writer {
                     let last = segment.last_index.entry(group).or_default();
                     *last = (*last).max(last_index);
                 }
-                Effect::Purge { group, upto, description } => {
+                Effect::Purge {
+                    group,
+                    upto,
+                    description,
+                } => {
                     self.purged.insert(group, (upto, description));
                     purged_any = true;
                 }
@@ -434,10 +595,15 @@ impl Writer {
         }
         let tail = self.tail.as_mut().expect("a tail segment is open");
         tail.append(&bytes)?;
-        tail.sync()?;
         let segment = self.segments.last_mut().expect("a tail segment is open");
         segment.bytes += bytes.len() as u64;
-        if segment.bytes >= self.options.segment_bytes_max {
+        let roll = segment.bytes >= self.options.segment_bytes_max;
+        // Hints (records nobody waits for) ride along with the next sync; a segment is always
+        // synced before the next one starts, so only the last segment can have a torn tail.
+        if roll || purged_any || batch.iter().any(|job| job.done.is_some()) {
+            tail.sync()?;
+        }
+        if roll {
             self.start_segment()?;
         }
         if purged_any {
@@ -452,8 +618,10 @@ impl Writer {
         let mut deleted = false;
         while self.segments.len() > 1 {
             let oldest = &self.segments[0];
-            let all_purged =
-                oldest.last_index.iter().all(|(group, last)| self.purged.get(group).is_some_and(|(upto, _)| upto >= last));
+            let all_purged = oldest
+                .last_index
+                .iter()
+                .all(|(group, last)| self.purged.get(group).is_some_and(|(upto, _)| upto >= last));
             if !all_purged {
                 break;
             }
@@ -487,7 +655,10 @@ mod tests {
     }
 
     fn entry(index: u64) -> TestEntry {
-        TestEntry { index, data: vec![index as u8; 100] }
+        TestEntry {
+            index,
+            data: vec![index as u8; 100],
+        }
     }
 
     const G: GroupId = GroupId(1);
@@ -514,36 +685,49 @@ mod tests {
             wait(|done| log.append(G, (1..=10).map(entry).collect(), done));
             wait(|done| log.truncate(G, 8, done));
             wait(|done| log.append(G, vec![entry(8)], done));
-            wait(|done| log.purge(G, 3, b"three".to_vec(), done));
-            wait(|done| log.set_meta(G, "vote", b"v1".to_vec(), done));
-            wait(|done| log.set_meta(G, "vote", b"v2".to_vec(), done));
+            log.purge(G, 3, b"three".to_vec());
+            wait(|done| log.set_meta(G, "vote", b"v1".to_vec(), Some(done)));
+            wait(|done| log.set_meta(G, "vote", b"v2".to_vec(), Some(done)));
         }
         let log = open(dir.path(), LogOptions::default()).unwrap();
         assert_eq!(indexes(&log), vec![4, 5, 6, 7, 8]);
-        assert_eq!(log.read(G, |g| g.meta.get("vote").cloned()), Some(b"v2".to_vec()));
-        assert_eq!(log.read(G, |g| g.purged.clone()), Some((3, b"three".to_vec())));
+        assert_eq!(
+            log.read(G, |g| g.meta.get("vote").cloned()),
+            Some(b"v2".to_vec())
+        );
+        assert_eq!(
+            log.read(G, |g| g.purged.clone()),
+            Some((3, b"three".to_vec()))
+        );
         assert_eq!(log.read(G, |g| g.entries[&5].clone()), entry(5));
     }
 
     #[test]
     fn segments_roll_and_purged_ones_are_deleted() {
         let dir = tempfile::tempdir().unwrap();
-        let options = LogOptions { segment_bytes_max: 2000, ..LogOptions::default() };
+        let options = LogOptions {
+            segment_bytes_max: 2000,
+            ..LogOptions::default()
+        };
         {
             let log = open(dir.path(), options).unwrap();
-            wait(|done| log.set_meta(G, "vote", b"v".to_vec(), done));
+            wait(|done| log.set_meta(G, "vote", b"v".to_vec(), Some(done)));
             for i in 1..=100 {
                 wait(|done| log.append(G, vec![entry(i)], done));
             }
             let segments = || StdFs.list(dir.path()).unwrap().len();
             let before = segments();
             assert!(before > 3, "{before} segments");
-            wait(|done| log.purge(G, 90, b"ninety".to_vec(), done));
+            log.purge(G, 90, b"ninety".to_vec());
+            wait(|done| log.set_meta(G, "vote", b"v".to_vec(), Some(done)));
             assert!(segments() < before);
         }
         let log = open(dir.path(), options).unwrap();
         assert_eq!(indexes(&log), (91..=100).collect::<Vec<_>>());
-        assert_eq!(log.read(G, |g| g.meta.get("vote").cloned()), Some(b"v".to_vec()));
+        assert_eq!(
+            log.read(G, |g| g.meta.get("vote").cloned()),
+            Some(b"v".to_vec())
+        );
         assert_eq!(log.read(G, |g| g.purged.as_ref().map(|p| p.0)), Some(90));
     }
 
@@ -570,7 +754,10 @@ mod tests {
         assert_eq!(indexes(&log), vec![1, 2, 3, 4, 5]);
         wait(|done| log.append(G, vec![entry(6)], done));
         drop(log);
-        assert_eq!(indexes(&open(dir.path(), LogOptions::default()).unwrap()), vec![1, 2, 3, 4, 5, 6]);
+        assert_eq!(
+            indexes(&open(dir.path(), LogOptions::default()).unwrap()),
+            vec![1, 2, 3, 4, 5, 6]
+        );
     }
 
     #[test]
@@ -587,11 +774,15 @@ mod tests {
         let middle = bytes.len() / 2;
         bytes[middle] ^= 0xff;
         std::fs::write(&path, &bytes).unwrap();
-        let error = open(dir.path(), LogOptions::default()).err().expect("must refuse");
+        let error = open(dir.path(), LogOptions::default())
+            .err()
+            .expect("must refuse");
         let text = error.to_string();
         assert!(text.contains("corrupt log record in"), "{text}");
         assert!(text.contains(&path.display().to_string()), "{text}");
-        assert!(matches!(error, OpenError::Corrupt { offset, .. } if offset > 0 && offset <= middle));
+        assert!(
+            matches!(error, OpenError::Corrupt { offset, .. } if offset > 0 && offset <= middle)
+        );
     }
 
     #[test]
@@ -601,14 +792,20 @@ mod tests {
         let (sender, receiver) = channel();
         for i in 1..=500u64 {
             let sender = sender.clone();
-            log.append(GroupId((i % 3) as u32), vec![entry(i)], Box::new(move |result| sender.send(result).unwrap()));
+            log.append(
+                GroupId((i % 3) as u32),
+                vec![entry(i)],
+                Box::new(move |result| sender.send(result).unwrap()),
+            );
         }
         for _ in 0..500 {
             receiver.recv().unwrap().unwrap();
         }
         log.close();
         let reopened = open(dir.path(), LogOptions::default()).unwrap();
-        let total: usize = (0..3).map(|g| reopened.read(GroupId(g), |log| log.entries.len())).sum();
+        let total: usize = (0..3)
+            .map(|g| reopened.read(GroupId(g), |log| log.entries.len()))
+            .sum();
         assert_eq!(total, 500);
     }
 }
