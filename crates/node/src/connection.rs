@@ -166,8 +166,9 @@ pub async fn serve(
 impl Connection {
     /// Carries out one command.
     async fn dispatch(&mut self, argv: Vec<bytes::Bytes>) -> io::Result<()> {
-        let protocol = self.session.protocol;
         let action = self.session.dispatch(argv, &self.host);
+        // A reply is written in the protocol in force after its command: HELLO 3 answers in RESP3.
+        let protocol = self.session.protocol;
         self.host.client.view.lock().update(&self.session);
         match action {
             Action::Reply(reply) => self.pipeline.ready(protocol, reply),

@@ -1,0 +1,93 @@
+//! Recovery from damaged storage, graceful shutdown, and snapshots across restarts.
+
+mod common;
+
+use common::{spawn, Server};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+fn segments(data_dir: &Path) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(data_dir.join("log")).unwrap().map(|e| e.unwrap().path()).collect();
+    files.sort();
+    files
+}
+
+fn fill(server: &Server, keys: usize) {
+    let mut con = server.connect();
+    for i in 0..keys {
+        let _: () = redis::cmd("SET").arg(format!("key:{i}")).arg(format!("value:{i}")).query(&mut con).unwrap();
+    }
+}
+
+fn check(server: &Server, keys: usize) {
+    let mut con = server.connect();
+    for i in 0..keys {
+        let value: Option<String> = redis::cmd("GET").arg(format!("key:{i}")).query(&mut con).unwrap();
+        assert_eq!(value.as_deref(), Some(format!("value:{i}").as_str()), "key:{i}");
+    }
+}
+
+#[test]
+fn sigterm_exits_cleanly_and_keeps_data() {
+    let mut server = Server::start();
+    fill(&server, 50);
+    let _idle_client = server.connect();
+    let status = server.terminate();
+    assert!(status.success(), "exit status {status:?}");
+    server.restart();
+    check(&server, 50);
+}
+
+#[test]
+fn a_torn_tail_is_cut_off_and_the_node_starts() {
+    let mut server = Server::start();
+    fill(&server, 100);
+    server.kill();
+    let last = segments(&server.data_dir).pop().unwrap();
+    // A record header announcing 200 bytes, followed by only 10: a write torn by a crash.
+    let mut file = std::fs::OpenOptions::new().append(true).open(&last).unwrap();
+    file.write_all(&200u32.to_le_bytes()).unwrap();
+    file.write_all(&[7u8; 14]).unwrap();
+    drop(file);
+    let before = std::fs::metadata(&last).unwrap().len();
+    server.restart();
+    check(&server, 100);
+    assert!(std::fs::metadata(&last).unwrap().len() < before, "the torn record was not cut off");
+}
+
+#[test]
+fn a_corrupt_record_before_the_tail_stops_the_node_with_file_and_offset() {
+    let mut server = Server::start();
+    fill(&server, 100);
+    server.kill();
+    let last = segments(&server.data_dir).pop().unwrap();
+    let mut bytes = std::fs::read(&last).unwrap();
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 0x5a;
+    std::fs::write(&last, &bytes).unwrap();
+    let error = spawn(&server.data_dir, &[]).map(|_| ()).expect_err("a corrupt log must not be served");
+    assert!(error.contains("corrupt log record in"), "{error}");
+    assert!(error.contains(&last.display().to_string()), "{error}");
+    assert!(error.contains("at offset"), "{error}");
+}
+
+#[test]
+fn snapshots_compact_the_log_and_restore_on_restart() {
+    let mut server = Server::start_with(&["--snapshot-after-entries", "100"]);
+    fill(&server, 600);
+    let mut con = server.connect();
+    let mut snapshot_index = 0;
+    for _ in 0..100 {
+        let info: String = redis::cmd("INFO").arg("persistence").query(&mut con).unwrap();
+        snapshot_index = info.lines().find_map(|l| l.strip_prefix("raft_snapshot_index:")).unwrap().trim().parse::<u64>().unwrap();
+        if snapshot_index > 0 {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert!(snapshot_index > 0, "no snapshot was taken");
+    assert!(server.data_dir.join("snapshots/group-1").read_dir().unwrap().count() >= 1);
+    server.kill();
+    server.restart();
+    check(&server, 600);
+}

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# The core must stay pure: no async runtime, no OS randomness, no clocks, files, sockets or
+# threads, and no HashMap (its iteration order is not reproducible). This checks both the
+# dependency tree and the sources.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+status=0
+deps=$(cargo tree --locked -p concord-core -e normal --prefix none --format '{p}' | awk '{print $1}' | sort -u)
+for forbidden in tokio mio rand getrandom libc openraft socket2 tracing; do
+  if grep -qx "$forbidden" <<<"$deps"; then
+    echo "concord-core depends on $forbidden" >&2
+    status=1
+  fi
+done
+if grep -rnE 'std::(fs|net|thread|env|process)\b|SystemTime|Instant::now|HashMap|HashSet|thread_rng|tokio' crates/core/src; then
+  echo "concord-core uses I/O, clocks, threads or unordered maps (above)" >&2
+  status=1
+fi
+[ "$status" = 0 ] && echo "concord-core is pure: $(wc -l <<<"$deps") crates, none doing I/O"
+exit "$status"
