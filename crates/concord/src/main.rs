@@ -105,10 +105,7 @@ impl ServerArgs {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Server(args) => args
-            .settings()
-            .and_then(ServerConfig::from_settings)
-            .and_then(serve),
+        Command::Server(args) => args.settings().and_then(ServerConfig::from_settings).and_then(serve),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -126,12 +123,8 @@ fn serve(config: ServerConfig) -> Result<(), String> {
     } else {
         format!("{},openraft=warn", config.log_level)
     };
-    let filter = tracing_subscriber::EnvFilter::try_new(directives)
-        .map_err(|e| format!("invalid log level: {e}"))?;
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .init();
+    let filter = tracing_subscriber::EnvFilter::try_new(directives).map_err(|e| format!("invalid log level: {e}"))?;
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(config.worker_threads)
         .enable_all()
@@ -142,8 +135,8 @@ fn serve(config: ServerConfig) -> Result<(), String> {
 
 /// Resolves on Ctrl-C or SIGTERM.
 async fn shutdown_signal() {
-    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        .expect("SIGTERM handler");
+    let mut terminate =
+        tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("SIGTERM handler");
     tokio::select! {
         _ = tokio::signal::ctrl_c() => {}
         _ = terminate.recv() => {}

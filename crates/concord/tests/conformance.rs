@@ -27,7 +27,10 @@ fn strings_through_a_real_client() {
     assert_eq!(redis::cmd("INCRBYFLOAT").arg("float").arg("0.1").query::<String>(&mut con).unwrap(), "0.1");
     assert_eq!(redis::cmd("INCRBYFLOAT").arg("float").arg("0.2").query::<String>(&mut con).unwrap(), "0.3");
     let _: () = con.mset(&[("a", "1"), ("b", "2")]).unwrap();
-    assert_eq!(con.mget::<_, Vec<Option<String>>>(&["a", "nope", "b"]).unwrap(), vec![Some("1".into()), None, Some("2".into())]);
+    assert_eq!(
+        con.mget::<_, Vec<Option<String>>>(&["a", "nope", "b"]).unwrap(),
+        vec![Some("1".into()), None, Some("2".into())]
+    );
     assert_eq!(redis::cmd("MSETNX").arg("a").arg("x").arg("c").arg("3").query::<i64>(&mut con).unwrap(), 0);
     assert_eq!(redis::cmd("SET").arg("a").arg("9").arg("GET").query::<String>(&mut con).unwrap(), "1");
     assert_eq!(redis::cmd("SET").arg("a").arg("9").arg("NX").query::<Option<String>>(&mut con).unwrap(), None);
@@ -53,11 +56,17 @@ fn exact_replies_and_errors() {
     assert_eq!(raw.call(&["NOSUCH", "a"]), "-ERR unknown command 'NOSUCH', with args beginning with: 'a' \r\n");
     assert_eq!(raw.call(&["SET", "s", "abc"]), "+OK\r\n");
     assert_eq!(raw.call(&["INCR", "s"]), "-ERR value is not an integer or out of range\r\n");
-    assert_eq!(raw.call(&["HSET", "s", "f", "v"]), "-WRONGTYPE Operation against a key holding the wrong kind of value\r\n");
+    assert_eq!(
+        raw.call(&["HSET", "s", "f", "v"]),
+        "-WRONGTYPE Operation against a key holding the wrong kind of value\r\n"
+    );
     assert_eq!(raw.call(&["TYPE", "s"]), "+string\r\n");
     assert_eq!(raw.call(&["SELECT", "16"]), "-ERR DB index is out of range\r\n");
     assert_eq!(raw.call(&["CLIENT", "NOPE"]), "-ERR unknown subcommand 'NOPE'. Try CLIENT HELP.\r\n");
-    assert_eq!(raw.call(&["CONFIG", "SET", "nosuch", "1"]), "-ERR Unknown option or number of arguments for CONFIG SET - 'nosuch'\r\n");
+    assert_eq!(
+        raw.call(&["CONFIG", "SET", "nosuch", "1"]),
+        "-ERR Unknown option or number of arguments for CONFIG SET - 'nosuch'\r\n"
+    );
     assert_eq!(raw.call(&["EXEC"]), "-ERR EXEC without MULTI\r\n");
     assert_eq!(raw.call(&["HELLO", "4"]), "-NOPROTO unsupported protocol version\r\n");
     assert_eq!(raw.call(&["TIME"]).matches('$').count(), 2);
@@ -76,7 +85,8 @@ fn keys_expiry_and_databases() {
     let mut keys: Vec<String> = con.keys("key:1*").unwrap();
     keys.sort();
     assert_eq!(keys.len(), 11);
-    let scanned: std::collections::BTreeSet<String> = con.scan_match::<_, String>("key:*").unwrap().map(Result::unwrap).collect();
+    let scanned: std::collections::BTreeSet<String> =
+        con.scan_match::<_, String>("key:*").unwrap().map(Result::unwrap).collect();
     assert_eq!(scanned.len(), 30);
     assert_eq!(con.exists::<_, i64>(&["key:1", "key:1", "nope"]).unwrap(), 2);
     assert_eq!(con.del::<_, i64>(&["key:1", "nope"]).unwrap(), 1);
@@ -198,7 +208,8 @@ fn server_commands() {
     let Value::Array(get) = &commands[0] else { panic!() };
     assert_eq!(get.len(), 10);
     assert_eq!(get[1], Value::Int(2));
-    let keys: Vec<String> = redis::cmd("COMMAND").arg("GETKEYS").arg("MSET").arg("a").arg("1").arg("b").arg("2").query(&mut con).unwrap();
+    let keys: Vec<String> =
+        redis::cmd("COMMAND").arg("GETKEYS").arg("MSET").arg("a").arg("1").arg("b").arg("2").query(&mut con).unwrap();
     assert_eq!(keys, vec!["a", "b"]);
     let docs: Value = redis::cmd("COMMAND").arg("DOCS").arg("set").query(&mut con).unwrap();
     assert!(matches!(docs, Value::Array(ref items) if items.len() == 2), "{docs:?}");

@@ -26,7 +26,13 @@ struct Ledger {
     increments_acked: u64,
 }
 
-fn write_until_failure(address: std::net::SocketAddr, writer: usize, start: u64, ledger: Arc<Mutex<Ledger>>, stop: Arc<AtomicBool>) {
+fn write_until_failure(
+    address: std::net::SocketAddr,
+    writer: usize,
+    start: u64,
+    ledger: Arc<Mutex<Ledger>>,
+    stop: Arc<AtomicBool>,
+) {
     let Ok(client) = redis::Client::open(format!("redis://{address}/")) else { return };
     let Ok(mut con) = client.get_connection_with_timeout(Duration::from_secs(5)) else { return };
     let _ = con.set_read_timeout(Some(Duration::from_secs(10)));
@@ -35,7 +41,8 @@ fn write_until_failure(address: std::net::SocketAddr, writer: usize, start: u64,
         sequence += 1;
         let key = format!("w{writer}:k{}", sequence % KEYS_PER_WRITER);
         ledger.lock().unwrap().sent.insert(key.clone(), sequence);
-        let result: redis::RedisResult<String> = redis::cmd("SET").arg(&key).arg(format!("w{writer}-{sequence}")).query(&mut con);
+        let result: redis::RedisResult<String> =
+            redis::cmd("SET").arg(&key).arg(format!("w{writer}-{sequence}")).query(&mut con);
         match result {
             Ok(reply) if reply == "OK" => {
                 ledger.lock().unwrap().acked.insert(key, sequence);
@@ -93,14 +100,29 @@ fn verify(server: &Server, ledgers: &[Arc<Mutex<Ledger>>]) {
                     let sequence: u64 = sequence.parse().unwrap();
                     assert_eq!(owner, format!("w{writer}"), "{key}: value from another writer");
                     assert!(sequence <= sent, "{key}: value {sequence} was never sent (last sent {sent})");
-                    assert_eq!(format!("w{writer}:k{}", sequence % KEYS_PER_WRITER), *key, "{key}: value of another key");
-                    assert!(acked.is_none_or(|acked| sequence >= acked), "{key}: acknowledged {acked:?} lost, found {sequence}");
+                    assert_eq!(
+                        format!("w{writer}:k{}", sequence % KEYS_PER_WRITER),
+                        *key,
+                        "{key}: value of another key"
+                    );
+                    assert!(
+                        acked.is_none_or(|acked| sequence >= acked),
+                        "{key}: acknowledged {acked:?} lost, found {sequence}"
+                    );
                 }
             }
         }
         let counter: Option<u64> = redis::cmd("GET").arg(format!("w{writer}:counter")).query(&mut con).unwrap();
         let counter = counter.unwrap_or(0);
-        assert!(counter >= ledger.increments_acked, "writer {writer}: {} increments acknowledged, counter {counter}", ledger.increments_acked);
-        assert!(counter <= ledger.increments_sent, "writer {writer}: counter {counter} exceeds {} increments sent", ledger.increments_sent);
+        assert!(
+            counter >= ledger.increments_acked,
+            "writer {writer}: {} increments acknowledged, counter {counter}",
+            ledger.increments_acked
+        );
+        assert!(
+            counter <= ledger.increments_sent,
+            "writer {writer}: counter {counter} exceeds {} increments sent",
+            ledger.increments_sent
+        );
     }
 }

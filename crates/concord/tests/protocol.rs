@@ -34,7 +34,11 @@ fn malformed_requests_get_a_protocol_error_and_the_connection_closes() {
 fn inline_commands_and_pipelines_keep_order() {
     let server = Server::start();
     let mut stream = server.raw();
-    let reply = exchange(&mut stream, b"PING\r\nSET greeting \"hello world\"\nGET greeting\r\n\r\nQUIT\r\n", Duration::from_secs(5));
+    let reply = exchange(
+        &mut stream,
+        b"PING\r\nSET greeting \"hello world\"\nGET greeting\r\n\r\nQUIT\r\n",
+        Duration::from_secs(5),
+    );
     assert_eq!(String::from_utf8_lossy(&reply), "+PONG\r\n+OK\r\n$11\r\nhello world\r\n+OK\r\n");
     // A pipeline of writes and reads: each command sees those before it.
     let mut raw = Raw::new(&server);
@@ -85,7 +89,8 @@ fn a_stalled_client_does_not_stall_others() {
 
 #[test]
 fn limits_are_enforced() {
-    let server = Server::start_with(&["--maxclients", "3", "--proto-max-bulk-len", "1mb", "--client-query-buffer-limit", "2mb"]);
+    let server =
+        Server::start_with(&["--maxclients", "3", "--proto-max-bulk-len", "1mb", "--client-query-buffer-limit", "2mb"]);
     let mut first = Raw::new(&server);
     let mut big = Raw::new(&server);
     // An argument over proto-max-bulk-len is refused.

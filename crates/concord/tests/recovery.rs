@@ -79,7 +79,8 @@ fn snapshots_compact_the_log_and_restore_on_restart() {
     let mut snapshot_index = 0;
     for _ in 0..100 {
         let info: String = redis::cmd("INFO").arg("persistence").query(&mut con).unwrap();
-        snapshot_index = info.lines().find_map(|l| l.strip_prefix("raft_snapshot_index:")).unwrap().trim().parse::<u64>().unwrap();
+        snapshot_index =
+            info.lines().find_map(|l| l.strip_prefix("raft_snapshot_index:")).unwrap().trim().parse::<u64>().unwrap();
         if snapshot_index > 0 {
             break;
         }

@@ -16,29 +16,19 @@ impl<'a> Args<'a> {
     /// Arguments checked against the largest possible database count (as when a log entry is
     /// applied: the node validated the index against its configuration before proposing).
     pub fn new(items: &'a [Bytes]) -> Args<'a> {
-        Args {
-            items,
-            position: 0,
-            databases: crate::limits::DATABASES_MAX,
-        }
+        Args { items, position: 0, databases: crate::limits::DATABASES_MAX }
     }
 
     /// Arguments checked against the node's configured database count.
     pub fn with_databases(items: &'a [Bytes], databases: u32) -> Args<'a> {
-        Args {
-            items,
-            position: 0,
-            databases,
-        }
+        Args { items, position: 0, databases }
     }
 
     /// A database index, within the configured count.
     pub fn db_index(&mut self) -> Result<crate::types::DbIndex> {
         let index = self.next_i64()?;
         if i32::try_from(index).is_err() {
-            return Err(Error::err(
-                "value is out of range, value must between -2147483648 and 2147483647",
-            ));
+            return Err(Error::err("value is out of range, value must between -2147483648 and 2147483647"));
         }
         if index < 0 || index >= i64::from(self.databases) {
             return Err(Error::DB_INDEX_OUT_OF_RANGE);
@@ -56,11 +46,7 @@ impl<'a> Args<'a> {
 
     /// The next argument, or a syntax error when there is none.
     pub fn next_arg(&mut self) -> Result<Bytes> {
-        let item = self
-            .items
-            .get(self.position)
-            .cloned()
-            .ok_or(Error::SYNTAX)?;
+        let item = self.items.get(self.position).cloned().ok_or(Error::SYNTAX)?;
         self.position += 1;
         Ok(item)
     }
@@ -120,9 +106,7 @@ pub fn parse_i64(text: &[u8]) -> Option<i64> {
         if !digit.is_ascii_digit() {
             return None;
         }
-        magnitude = magnitude
-            .checked_mul(10)?
-            .checked_add(u64::from(digit - b'0'))?;
+        magnitude = magnitude.checked_mul(10)?.checked_add(u64::from(digit - b'0'))?;
     }
     if negative {
         if magnitude > i64::MAX as u64 + 1 {
@@ -162,9 +146,7 @@ fn parse_hex_float(text: &str) -> Option<f64> {
         b'+' => (false, &text[1..]),
         _ => (false, text),
     };
-    let body = body
-        .strip_prefix("0x")
-        .or_else(|| body.strip_prefix("0X"))?;
+    let body = body.strip_prefix("0x").or_else(|| body.strip_prefix("0X"))?;
     let (mantissa, exponent) = match body.find(['p', 'P']) {
         Some(at) => (&body[..at], body[at + 1..].parse::<i32>().ok()?),
         None => (body, 0),
@@ -190,11 +172,7 @@ fn parse_hex_float(text: &str) -> Option<f64> {
 /// that reads back as the same value, with `inf`/`-inf`, and no negative zero.
 pub fn format_f64(value: f64) -> String {
     if value.is_infinite() {
-        return if value > 0.0 {
-            "inf".into()
-        } else {
-            "-inf".into()
-        };
+        return if value > 0.0 { "inf".into() } else { "-inf".into() };
     }
     if value == 0.0 {
         return "0".into();
@@ -223,18 +201,9 @@ mod tests {
         assert_eq!(parse_i64(b"-1"), Some(-1));
         assert_eq!(parse_i64(b"9223372036854775807"), Some(i64::MAX));
         assert_eq!(parse_i64(b"-9223372036854775808"), Some(i64::MIN));
-        for bad in [
-            &b""[..],
-            b"-",
-            b"+1",
-            b"01",
-            b"-0",
-            b" 1",
-            b"1 ",
-            b"1a",
-            b"9223372036854775808",
-            b"-9223372036854775809",
-        ] {
+        for bad in
+            [&b""[..], b"-", b"+1", b"01", b"-0", b" 1", b"1 ", b"1a", b"9223372036854775808", b"-9223372036854775809"]
+        {
             assert_eq!(parse_i64(bad), None, "{:?}", String::from_utf8_lossy(bad));
         }
     }

@@ -62,17 +62,9 @@ impl CommandSpec {
     /// The positions of the keys in `argv` (which starts with the name).
     pub fn key_positions(&self, argc: usize) -> impl Iterator<Item = usize> {
         let first = self.first_key.max(0) as usize;
-        let last = if self.last_key < 0 {
-            argc as i64 + i64::from(self.last_key)
-        } else {
-            i64::from(self.last_key)
-        };
+        let last = if self.last_key < 0 { argc as i64 + i64::from(self.last_key) } else { i64::from(self.last_key) };
         let step = self.key_step.max(1) as usize;
-        let end = if first == 0 {
-            0
-        } else {
-            (last.max(0) as usize + 1).min(argc)
-        };
+        let end = if first == 0 { 0 } else { (last.max(0) as usize + 1).min(argc) };
         (first..end).step_by(step).filter(move |_| first > 0)
     }
 
@@ -125,16 +117,12 @@ pub trait WriteCommand: Command {
 
 /// Runs a read and renders its reply (errors become error replies).
 pub fn run_read<C: ReadCommand>(command: &C, keyspace: &Keyspace, ctx: &mut ReadCtx) -> Reply {
-    command
-        .read(keyspace, ctx)
-        .map_or_else(Reply::from, C::reply)
+    command.read(keyspace, ctx).map_or_else(Reply::from, C::reply)
 }
 
 /// Runs a write and renders its reply (errors become error replies).
 pub fn run_write<C: WriteCommand>(command: &C, keyspace: &mut Keyspace, ctx: &WriteCtx) -> Reply {
-    command
-        .write(keyspace, ctx)
-        .map_or_else(Reply::from, C::reply)
+    command.write(keyspace, ctx).map_or_else(Reply::from, C::reply)
 }
 
 /// A connection or server command, carried out by the session against the node.

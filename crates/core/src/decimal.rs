@@ -52,17 +52,12 @@ impl Number {
 }
 
 fn looks_decimal(text: &[u8]) -> bool {
-    text.iter()
-        .all(|b| b.is_ascii_digit() || matches!(b, b'+' | b'-' | b'.' | b'e' | b'E'))
+    text.iter().all(|b| b.is_ascii_digit() || matches!(b, b'+' | b'-' | b'.' | b'e' | b'E'))
 }
 
 impl Decimal {
     fn zero() -> Decimal {
-        Decimal {
-            negative: false,
-            digits: Vec::new(),
-            exponent: 0,
-        }
+        Decimal { negative: false, digits: Vec::new(), exponent: 0 }
     }
 
     /// `[+-]digits[.digits][e[+-]digits]`.
@@ -81,28 +76,12 @@ impl Decimal {
         if whole.is_empty() && fraction.is_empty() {
             return None;
         }
-        if !whole
-            .bytes()
-            .chain(fraction.bytes())
-            .all(|b| b.is_ascii_digit())
-        {
+        if !whole.bytes().chain(fraction.bytes()).all(|b| b.is_ascii_digit()) {
             return None;
         }
-        let digits: Vec<u8> = whole
-            .bytes()
-            .chain(fraction.bytes())
-            .map(|b| b - b'0')
-            .collect();
+        let digits: Vec<u8> = whole.bytes().chain(fraction.bytes()).map(|b| b - b'0').collect();
         let exponent = exponent.checked_sub(fraction.len() as i64)?;
-        Some(
-            Decimal {
-                negative,
-                digits,
-                exponent,
-            }
-            .normalized(),
-        )
-        .filter(|d| d.magnitude_exponent() <= EXPONENT_MAX)
+        Some(Decimal { negative, digits, exponent }.normalized()).filter(|d| d.magnitude_exponent() <= EXPONENT_MAX)
     }
 
     fn normalized(mut self) -> Decimal {
@@ -139,12 +118,8 @@ impl Decimal {
             return self.clone();
         }
         let exponent = self.exponent.min(other.exponent);
-        let length =
-            1 + (self.magnitude_exponent().max(other.magnitude_exponent()) - exponent) as usize;
-        let (a, b) = (
-            self.aligned(exponent, length),
-            other.aligned(exponent, length),
-        );
+        let length = 1 + (self.magnitude_exponent().max(other.magnitude_exponent()) - exponent) as usize;
+        let (a, b) = (self.aligned(exponent, length), other.aligned(exponent, length));
         if self.negative == other.negative {
             let mut sum = vec![0u8; length];
             let mut carry = 0;
@@ -153,12 +128,7 @@ impl Decimal {
                 sum[i] = digit % 10;
                 carry = digit / 10;
             }
-            return Decimal {
-                negative: self.negative,
-                digits: sum,
-                exponent,
-            }
-            .normalized();
+            return Decimal { negative: self.negative, digits: sum, exponent }.normalized();
         }
         let (big, small, negative) = match a.cmp(&b) {
             Ordering::Equal => return Decimal::zero(),
@@ -175,12 +145,7 @@ impl Decimal {
             }
             difference[i] = digit as u8;
         }
-        Decimal {
-            negative,
-            digits: difference,
-            exponent,
-        }
-        .normalized()
+        Decimal { negative, digits: difference, exponent }.normalized()
     }
 
     /// Fixed-point text with at most 17 fractional digits (rounded half to even), trailing
@@ -202,9 +167,7 @@ impl Decimal {
             let round_up = match dropped.first().copied().unwrap_or(0).cmp(&5) {
                 Ordering::Greater => true,
                 Ordering::Less => false,
-                Ordering::Equal => {
-                    dropped[1..].iter().any(|&d| d != 0) || kept.last().is_some_and(|&d| d % 2 == 1)
-                }
+                Ordering::Equal => dropped[1..].iter().any(|&d| d != 0) || kept.last().is_some_and(|&d| d % 2 == 1),
             };
             if round_up {
                 let mut i = kept.len();
@@ -222,12 +185,7 @@ impl Decimal {
                     }
                 }
             }
-            value = Decimal {
-                negative: value.negative,
-                digits: kept,
-                exponent: -FRACTION_DIGITS,
-            }
-            .normalized();
+            value = Decimal { negative: value.negative, digits: kept, exponent: -FRACTION_DIGITS }.normalized();
         }
         if value.digits.is_empty() {
             return "0".to_string();
@@ -272,11 +230,7 @@ mod tests {
     use super::*;
 
     fn sum(a: &str, b: &str) -> String {
-        add_texts(
-            &Number::parse(a.as_bytes()).unwrap(),
-            &Number::parse(b.as_bytes()).unwrap(),
-        )
-        .unwrap()
+        add_texts(&Number::parse(a.as_bytes()).unwrap(), &Number::parse(b.as_bytes()).unwrap()).unwrap()
     }
 
     #[test]
@@ -303,13 +257,7 @@ mod tests {
     fn infinities_are_refused() {
         assert!(Number::parse(b"+inf").unwrap().is_infinite());
         assert!(Number::parse(b"-Infinity").unwrap().is_infinite());
-        assert_eq!(
-            add_texts(
-                &Number::parse(b"1").unwrap(),
-                &Number::parse(b"inf").unwrap()
-            ),
-            None
-        );
+        assert_eq!(add_texts(&Number::parse(b"1").unwrap(), &Number::parse(b"inf").unwrap()), None);
         assert_eq!(Number::parse(b"nan"), None);
         assert_eq!(Number::parse(b" 1"), None);
         assert_eq!(Number::parse(b"1x"), None);

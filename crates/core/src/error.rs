@@ -12,8 +12,7 @@ pub struct Error(Cow<'static, str>);
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl Error {
-    pub const WRONG_TYPE: Error =
-        Error::fixed("WRONGTYPE Operation against a key holding the wrong kind of value");
+    pub const WRONG_TYPE: Error = Error::fixed("WRONGTYPE Operation against a key holding the wrong kind of value");
     pub const SYNTAX: Error = Error::fixed("ERR syntax error");
     pub const NOT_INTEGER: Error = Error::fixed("ERR value is not an integer or out of range");
     pub const NOT_FLOAT: Error = Error::fixed("ERR value is not a valid float");
@@ -21,8 +20,7 @@ impl Error {
     pub const NO_SUCH_KEY: Error = Error::fixed("ERR no such key");
     pub const DB_INDEX_OUT_OF_RANGE: Error = Error::fixed("ERR DB index is out of range");
     pub const SAME_OBJECT: Error = Error::fixed("ERR source and destination objects are the same");
-    pub const STRING_TOO_LONG: Error =
-        Error::fixed("ERR string exceeds maximum allowed size (proto-max-bulk-len)");
+    pub const STRING_TOO_LONG: Error = Error::fixed("ERR string exceeds maximum allowed size (proto-max-bulk-len)");
     pub const INVALID_CURSOR: Error = Error::fixed("ERR invalid cursor");
     pub const HASH_NOT_INTEGER: Error = Error::fixed("ERR hash value is not an integer");
     pub const HASH_NOT_FLOAT: Error = Error::fixed("ERR hash value is not a float");
@@ -42,10 +40,7 @@ impl Error {
     }
 
     pub fn wrong_arity(command: &str) -> Error {
-        Error::err(format_args!(
-            "wrong number of arguments for '{}' command",
-            command.to_ascii_lowercase()
-        ))
+        Error::err(format_args!("wrong number of arguments for '{}' command", command.to_ascii_lowercase()))
     }
 
     pub fn unknown_command(name: &[u8], args: &[Bytes]) -> Error {

@@ -74,11 +74,7 @@ static EMPTY_DB: Db = Db::new();
 
 impl Db {
     pub const fn new() -> Db {
-        Db {
-            entries: OrderedMap::new(),
-            expires: BTreeSet::new(),
-            deletion_clock: Vec::new(),
-        }
+        Db { entries: OrderedMap::new(), expires: BTreeSet::new(), deletion_clock: Vec::new() }
     }
 
     /// Keys stored, including expired ones not yet removed (as Redis's `DBSIZE` counts them).
@@ -96,9 +92,7 @@ impl Db {
 
     /// The live entry for `key`, hiding one whose time has passed.
     pub fn get(&self, key: &[u8], now_ms: TimeMs) -> Option<&Entry> {
-        self.entries
-            .get(key)
-            .filter(|entry| !entry.is_expired(now_ms))
+        self.entries.get(key).filter(|entry| !entry.is_expired(now_ms))
     }
 
     /// The live entry for `key`, for changing it in place; an expired entry is removed first.
@@ -113,11 +107,7 @@ impl Db {
         if let Some(at) = expire_at_ms {
             self.expires.insert((at, key.clone()));
         }
-        let entry = Entry {
-            value,
-            version,
-            expire_at_ms,
-        };
+        let entry = Entry { value, version, expire_at_ms };
         if let Some(previous) = self.entries.insert(key.clone(), entry) {
             if let Some(at) = previous.expire_at_ms {
                 if Some(at) != expire_at_ms {
@@ -139,11 +129,7 @@ impl Db {
 
     /// Removes `key` if its time has passed; true if it did.
     pub fn remove_if_expired(&mut self, key: &[u8], now_ms: TimeMs) -> bool {
-        if self
-            .entries
-            .get(key)
-            .is_some_and(|entry| entry.is_expired(now_ms))
-        {
+        if self.entries.get(key).is_some_and(|entry| entry.is_expired(now_ms)) {
             self.remove(key);
             true
         } else {
@@ -171,12 +157,7 @@ impl Db {
 
     /// Up to `max` keys whose time has passed, oldest deadline first.
     pub fn expired_keys(&self, now_ms: TimeMs, max: usize) -> Vec<Bytes> {
-        self.expires
-            .iter()
-            .take_while(|(at, _)| *at <= now_ms)
-            .take(max)
-            .map(|(_, key)| key.clone())
-            .collect()
+        self.expires.iter().take_while(|(at, _)| *at <= now_ms).take(max).map(|(_, key)| key.clone()).collect()
     }
 
     /// Every entry (live or not), in hash order.
@@ -191,11 +172,7 @@ impl Db {
     /// Removes every key; returns how many there were.
     pub fn clear(&mut self) -> usize {
         let count = self.entries.len();
-        let removed: Vec<(u64, u64)> = self
-            .entries
-            .iter()
-            .map(|(key, entry)| (key_hash(key), entry.version))
-            .collect();
+        let removed: Vec<(u64, u64)> = self.entries.iter().map(|(key, entry)| (key_hash(key), entry.version)).collect();
         for (hash, version) in removed {
             self.bump_clock(hash, version);
         }
@@ -205,10 +182,7 @@ impl Db {
     }
 
     pub fn watch_stamp(&self, key: &[u8], now_ms: TimeMs, applied_index: u64) -> WatchStamp {
-        WatchStamp {
-            version: self.get(key, now_ms).map(|entry| entry.version),
-            watched_at_index: applied_index,
-        }
+        WatchStamp { version: self.get(key, now_ms).map(|entry| entry.version), watched_at_index: applied_index }
     }
 
     /// Whether `key` is as it was when `stamp` was taken.
@@ -241,14 +215,8 @@ impl Db {
         &self.deletion_clock
     }
 
-    pub(crate) fn from_parts(
-        entries: Vec<(Bytes, Value, Option<TimeMs>, u64)>,
-        deletion_clock: Vec<u64>,
-    ) -> Db {
-        let mut db = Db {
-            deletion_clock,
-            ..Db::new()
-        };
+    pub(crate) fn from_parts(entries: Vec<(Bytes, Value, Option<TimeMs>, u64)>, deletion_clock: Vec<u64>) -> Db {
+        let mut db = Db { deletion_clock, ..Db::new() };
         for (key, value, expire_at_ms, version) in entries {
             db.insert(key, value, expire_at_ms, version);
         }
@@ -277,10 +245,7 @@ impl Keyspace {
 
     /// Non-empty databases, by index.
     pub fn dbs(&self) -> impl Iterator<Item = (DbIndex, &Db)> + '_ {
-        self.dbs
-            .iter()
-            .filter(|(_, db)| !db.is_empty())
-            .map(|(&index, db)| (index, db))
+        self.dbs.iter().filter(|(_, db)| !db.is_empty()).map(|(&index, db)| (index, db))
     }
 
     pub(crate) fn all_dbs(&self) -> &BTreeMap<DbIndex, Db> {

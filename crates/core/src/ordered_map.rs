@@ -35,10 +35,7 @@ impl<V> Default for OrderedMap<V> {
 
 impl<V> OrderedMap<V> {
     pub const fn new() -> Self {
-        OrderedMap {
-            buckets: BTreeMap::new(),
-            len: 0,
-        }
+        OrderedMap { buckets: BTreeMap::new(), len: 0 }
     }
 
     pub fn len(&self) -> usize {
@@ -79,18 +76,12 @@ impl<V> OrderedMap<V> {
             Entry::Occupied(mut slot) => {
                 let bucket = slot.get_mut();
                 match bucket {
-                    Bucket::One(existing, old) if *existing == key => {
-                        Some(std::mem::replace(old, value))
-                    }
+                    Bucket::One(existing, old) if *existing == key => Some(std::mem::replace(old, value)),
                     Bucket::One(..) => {
-                        let Bucket::One(k, v) =
-                            std::mem::replace(bucket, Bucket::Many(BTreeMap::new()))
-                        else {
+                        let Bucket::One(k, v) = std::mem::replace(bucket, Bucket::Many(BTreeMap::new())) else {
                             unreachable!()
                         };
-                        let Bucket::Many(map) = bucket else {
-                            unreachable!()
-                        };
+                        let Bucket::Many(map) = bucket else { unreachable!() };
                         map.insert(k, v);
                         map.insert(key, value);
                         self.len += 1;
@@ -145,24 +136,19 @@ impl<V> OrderedMap<V> {
 
     /// Entries whose hash is at least `hash`, in hash order, each with its hash.
     pub fn iter_from(&self, hash: u64) -> impl Iterator<Item = (u64, &Bytes, &V)> + '_ {
-        self.buckets
-            .range((Bound::Included(hash), Bound::Unbounded))
-            .flat_map(|(&h, bucket)| {
-                let items: Box<dyn Iterator<Item = (&Bytes, &V)>> = match bucket {
-                    Bucket::One(k, v) => Box::new(std::iter::once((k, v))),
-                    Bucket::Many(map) => Box::new(map.iter()),
-                };
-                items.map(move |(k, v)| (h, k, v))
-            })
+        self.buckets.range((Bound::Included(hash), Bound::Unbounded)).flat_map(|(&h, bucket)| {
+            let items: Box<dyn Iterator<Item = (&Bytes, &V)>> = match bucket {
+                Bucket::One(k, v) => Box::new(std::iter::once((k, v))),
+                Bucket::Many(map) => Box::new(map.iter()),
+            };
+            items.map(move |(k, v)| (h, k, v))
+        })
     }
 
     /// The entry at or after `hash`, wrapping around: a uniform-ish random pick when `hash`
     /// is random.
     pub fn first_at_or_after(&self, hash: u64) -> Option<(&Bytes, &V)> {
-        self.iter_from(hash)
-            .next()
-            .map(|(_, k, v)| (k, v))
-            .or_else(|| self.iter().next())
+        self.iter_from(hash).next().map(|(_, k, v)| (k, v)).or_else(|| self.iter().next())
     }
 
     /// One `SCAN` step: visits whole buckets starting at `cursor` until at least `count`
@@ -171,9 +157,7 @@ impl<V> OrderedMap<V> {
     /// removed between steps, because the cursor is a position in hash space.
     pub fn scan(&self, cursor: u64, count: usize) -> (u64, Vec<(&Bytes, &V)>) {
         let mut found = Vec::new();
-        let mut buckets = self
-            .buckets
-            .range((Bound::Included(cursor), Bound::Unbounded));
+        let mut buckets = self.buckets.range((Bound::Included(cursor), Bound::Unbounded));
         for (_, bucket) in buckets.by_ref() {
             match bucket {
                 Bucket::One(k, v) => found.push((k, v)),

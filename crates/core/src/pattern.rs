@@ -9,10 +9,7 @@ enum Token {
     Star,
     Any,
     Literal(u8),
-    Class {
-        negated: bool,
-        ranges: Vec<(u8, u8)>,
-    },
+    Class { negated: bool, ranges: Vec<(u8, u8)> },
 }
 
 /// A compiled pattern.
@@ -24,17 +21,11 @@ pub struct Pattern {
 
 impl Pattern {
     pub fn new(pattern: &[u8]) -> Pattern {
-        Pattern {
-            tokens: compile(pattern),
-            nocase: false,
-        }
+        Pattern { tokens: compile(pattern), nocase: false }
     }
 
     pub fn new_nocase(pattern: &[u8]) -> Pattern {
-        Pattern {
-            tokens: compile(pattern),
-            nocase: true,
-        }
+        Pattern { tokens: compile(pattern), nocase: true }
     }
 
     /// True for `*`, which matches everything (callers skip matching entirely).

@@ -22,10 +22,7 @@ pub enum Request {
     /// One client command.
     Command { db: DbIndex, argv: Vec<Bytes> },
     /// MULTI/EXEC: applied atomically, or not at all if a watched key changed.
-    Transaction {
-        watches: Vec<WatchedKey>,
-        commands: Vec<(DbIndex, Vec<Bytes>)>,
-    },
+    Transaction { watches: Vec<WatchedKey>, commands: Vec<(DbIndex, Vec<Bytes>)> },
     /// Keys the leader found past their time; each is removed only if still expired when
     /// applied (a write in between may have given it a new life).
     Expire { db: DbIndex, keys: Vec<Bytes> },

@@ -99,10 +99,7 @@ impl ExecPlan {
             self.slots
                 .into_iter()
                 .map(|slot| match slot {
-                    Slot::Applied(at) => applied
-                        .get_mut(at)
-                        .and_then(Option::take)
-                        .unwrap_or(Reply::Nil),
+                    Slot::Applied(at) => applied.get_mut(at).and_then(Option::take).unwrap_or(Reply::Nil),
                     Slot::Local(reply) => reply,
                 })
                 .collect(),
@@ -176,7 +173,12 @@ impl Session {
                 // A refused EXEC discards the transaction and says why.
                 self.transaction = None;
                 self.watched.clear();
-                return Action::Reply(Error::new("EXECABORT Transaction discarded because of: wrong number of arguments for 'exec' command").into());
+                return Action::Reply(
+                    Error::new(
+                        "EXECABORT Transaction discarded because of: wrong number of arguments for 'exec' command",
+                    )
+                    .into(),
+                );
             }
             self.refuse_in_transaction();
             return Action::Reply(Error::wrong_arity(entry.spec.name).into());
@@ -185,12 +187,7 @@ impl Session {
             && !matches!(
                 entry.kind,
                 Kind::Node(
-                    NodeOp::Exec
-                        | NodeOp::Discard
-                        | NodeOp::Multi
-                        | NodeOp::Watch
-                        | NodeOp::Quit
-                        | NodeOp::Reset
+                    NodeOp::Exec | NodeOp::Discard | NodeOp::Multi | NodeOp::Watch | NodeOp::Quit | NodeOp::Reset
                 )
             )
         {
@@ -199,12 +196,9 @@ impl Session {
         let mut args = Args::with_databases(&argv[1..], host.databases());
         let action = match entry.kind {
             Kind::Read(parse) => parse(&mut args).map(|op| Action::Read { db: self.db, op }),
-            Kind::Write(parse) => parse(&mut args).map(|_| {
-                Action::Write(Request::Command {
-                    db: self.db,
-                    argv: argv.clone(),
-                })
-            }),
+            Kind::Write(parse) => {
+                parse(&mut args).map(|_| Action::Write(Request::Command { db: self.db, argv: argv.clone() }))
+            }
             Kind::Node(op) => {
                 // Node commands may report on this very client (CLIENT LIST/INFO).
                 host.client_update(self);
@@ -223,9 +217,7 @@ impl Session {
     fn queue(&mut self, argv: Vec<Bytes>, entry: &'static commands::Entry) -> Action {
         let transaction = self.transaction.as_mut().expect("in a transaction");
         let bytes = argv.iter().map(Bytes::len).sum::<usize>();
-        if transaction.queued.len() >= TRANSACTION_COMMANDS_MAX
-            || transaction.bytes + bytes > TRANSACTION_BYTES_MAX
-        {
+        if transaction.queued.len() >= TRANSACTION_COMMANDS_MAX || transaction.bytes + bytes > TRANSACTION_BYTES_MAX {
             transaction.failed = true;
             return Action::Reply(Error::err("Transaction too large").into());
         }
@@ -238,33 +230,22 @@ impl Session {
         if self.transaction.is_some() {
             return Err(Error::err("MULTI calls can not be nested"));
         }
-        self.transaction = Some(Transaction {
-            queued: Vec::new(),
-            bytes: 0,
-            failed: false,
-        });
+        self.transaction = Some(Transaction { queued: Vec::new(), bytes: 0, failed: false });
         Ok(())
     }
 
     pub(crate) fn discard_transaction(&mut self) -> Result<(), Error> {
-        self.transaction
-            .take()
-            .ok_or_else(|| Error::err("DISCARD without MULTI"))?;
+        self.transaction.take().ok_or_else(|| Error::err("DISCARD without MULTI"))?;
         self.watched.clear();
         Ok(())
     }
 
     /// Builds the EXEC plan: node commands run now, keyspace commands go into one request.
     pub(crate) fn exec(&mut self, host: &dyn Host) -> Result<Action, Error> {
-        let transaction = self
-            .transaction
-            .take()
-            .ok_or_else(|| Error::err("EXEC without MULTI"))?;
+        let transaction = self.transaction.take().ok_or_else(|| Error::err("EXEC without MULTI"))?;
         let watches = std::mem::take(&mut self.watched);
         if transaction.failed {
-            return Err(Error::fixed(
-                "EXECABORT Transaction discarded because of previous errors.",
-            ));
+            return Err(Error::fixed("EXECABORT Transaction discarded because of previous errors."));
         }
         let (db_before, mut commands, mut slots) = (self.db, Vec::new(), Vec::new());
         for (argv, entry) in transaction.queued {
@@ -294,19 +275,11 @@ impl Session {
         if commands.is_empty() && watches.is_empty() {
             self.db = db_after;
             return Ok(Action::Reply(
-                ExecPlan {
-                    request: Request::Transaction { watches, commands },
-                    slots,
-                    db_after,
-                }
-                .reply(Reply::Array(Vec::new())),
+                ExecPlan { request: Request::Transaction { watches, commands }, slots, db_after }
+                    .reply(Reply::Array(Vec::new())),
             ));
         }
-        Ok(Action::Exec(ExecPlan {
-            request: Request::Transaction { watches, commands },
-            slots,
-            db_after,
-        }))
+        Ok(Action::Exec(ExecPlan { request: Request::Transaction { watches, commands }, slots, db_after }))
     }
 
     /// Records WATCH stamps taken by the driver.
@@ -347,11 +320,9 @@ fn full_name(entry: &'static commands::Entry, argv: &[Bytes]) -> &'static str {
     let spec = entry.spec;
     argv.get(1)
         .and_then(|sub| {
-            spec.subcommands.iter().find(|s| {
-                s.name
-                    .split_once('|')
-                    .is_some_and(|(_, name)| sub.eq_ignore_ascii_case(name.as_bytes()))
-            })
+            spec.subcommands
+                .iter()
+                .find(|s| s.name.split_once('|').is_some_and(|(_, name)| sub.eq_ignore_ascii_case(name.as_bytes())))
         })
         .map_or(spec.name, |sub| sub.name)
 }

@@ -52,10 +52,7 @@ impl StateMachine {
 
     /// Records an entry that carries no batch (a blank or membership entry).
     pub fn skip(&mut self, index: u64) {
-        assert!(
-            index > self.applied_index || self.applied_index == 0,
-            "entries apply in order"
-        );
+        assert!(index > self.applied_index || self.applied_index == 0, "entries apply in order");
         self.applied_index = index;
     }
 
@@ -69,52 +66,28 @@ impl StateMachine {
         self.applied_index = index;
         self.clock_ms = self.clock_ms.max(batch.time_ms);
         let now_ms = self.clock_ms;
-        let replies = batch
-            .requests
-            .iter()
-            .map(|request| self.apply_request(index, now_ms, request))
-            .collect();
+        let replies = batch.requests.iter().map(|request| self.apply_request(index, now_ms, request)).collect();
         BatchReply { replies }
     }
 
     fn apply_request(&mut self, index: u64, now_ms: TimeMs, request: &Request) -> Reply {
         match request {
-            Request::Command { db, argv } => run_command(
-                &mut self.keyspace,
-                WriteCtx {
-                    db: *db,
-                    now_ms,
-                    index,
-                },
-                argv,
-            ),
+            Request::Command { db, argv } => run_command(&mut self.keyspace, WriteCtx { db: *db, now_ms, index }, argv),
             Request::Transaction { watches, commands } => {
-                let unchanged = watches.iter().all(|watched| {
-                    self.keyspace
-                        .db(watched.db)
-                        .is_unchanged(&watched.key, &watched.stamp, now_ms)
-                });
+                let unchanged = watches
+                    .iter()
+                    .all(|watched| self.keyspace.db(watched.db).is_unchanged(&watched.key, &watched.stamp, now_ms));
                 if !unchanged {
                     return Reply::NilArray;
                 }
-                let ctx = WriteCtx {
-                    db: 0,
-                    now_ms,
-                    index,
-                };
+                let ctx = WriteCtx { db: 0, now_ms, index };
                 Reply::Array(
-                    commands
-                        .iter()
-                        .map(|(db, argv)| run_command(&mut self.keyspace, ctx.in_db(*db), argv))
-                        .collect(),
+                    commands.iter().map(|(db, argv)| run_command(&mut self.keyspace, ctx.in_db(*db), argv)).collect(),
                 )
             }
             Request::Expire { db, keys } => {
                 let db = self.keyspace.db_mut(*db);
-                let removed = keys
-                    .iter()
-                    .filter(|key| db.remove_if_expired(key, now_ms))
-                    .count();
+                let removed = keys.iter().filter(|key| db.remove_if_expired(key, now_ms)).count();
                 self.expired_keys += removed as u64;
                 Reply::Integer(removed as i64)
             }
@@ -141,8 +114,7 @@ impl StateMachine {
 
     /// Rebuilds a state machine from `snapshot` bytes.
     pub fn restore(bytes: &[u8]) -> Result<StateMachine, String> {
-        let image: Image = postcard::from_bytes(bytes)
-            .map_err(|error| format!("undecodable snapshot: {error}"))?;
+        let image: Image = postcard::from_bytes(bytes).map_err(|error| format!("undecodable snapshot: {error}"))?;
         if image.version != SNAPSHOT_FORMAT_VERSION {
             return Err(format!(
                 "snapshot format {} is not supported (this build reads {})",
@@ -176,14 +148,7 @@ fn run_command(keyspace: &mut Keyspace, ctx: WriteCtx, argv: &[Bytes]) -> Reply 
         Ok(Some(KeyspaceOp::Read(op))) => {
             // Reads in a transaction draw randomness from the log index: deterministic.
             let mut rng = Rng::new(ctx.index);
-            op.run(
-                keyspace,
-                &mut ReadCtx {
-                    db: ctx.db,
-                    now_ms: ctx.now_ms,
-                    rng: &mut rng,
-                },
-            )
+            op.run(keyspace, &mut ReadCtx { db: ctx.db, now_ms: ctx.now_ms, rng: &mut rng })
         }
         Ok(None) => Reply::from(crate::error::Error::err("command not allowed in the log")),
         Err(error) => Reply::from(error),
@@ -230,17 +195,11 @@ impl DbImage {
                 expire_at_ms: entry.expire_at_ms(),
                 value: match &entry.value {
                     Value::Str(bytes) => ValueImage::Str(bytes.clone()),
-                    Value::Hash(hash) => {
-                        ValueImage::Hash(hash.iter().map(|(f, v)| (f.clone(), v.clone())).collect())
-                    }
+                    Value::Hash(hash) => ValueImage::Hash(hash.iter().map(|(f, v)| (f.clone(), v.clone())).collect()),
                 },
             })
             .collect();
-        DbImage {
-            index,
-            deletion_clock: db.deletion_clock().to_vec(),
-            entries,
-        }
+        DbImage { index, deletion_clock: db.deletion_clock().to_vec(), entries }
     }
 
     fn into_db(self) -> (DbIndex, Db) {
@@ -250,9 +209,7 @@ impl DbImage {
             .map(|entry| {
                 let value = match entry.value {
                     ValueImage::Str(bytes) => Value::Str(bytes),
-                    ValueImage::Hash(pairs) => {
-                        Value::Hash(pairs.into_iter().collect::<HashValue>())
-                    }
+                    ValueImage::Hash(pairs) => Value::Hash(pairs.into_iter().collect::<HashValue>()),
                 };
                 (entry.key, value, entry.expire_at_ms, entry.version)
             })
@@ -268,13 +225,7 @@ mod tests {
     use crate::request::WatchedKey;
 
     fn command(words: &[&str]) -> Request {
-        Request::Command {
-            db: 0,
-            argv: words
-                .iter()
-                .map(|w| Bytes::copy_from_slice(w.as_bytes()))
-                .collect(),
-        }
+        Request::Command { db: 0, argv: words.iter().map(|w| Bytes::copy_from_slice(w.as_bytes())).collect() }
     }
 
     fn batch(time_ms: TimeMs, requests: Vec<Request>) -> Batch {
@@ -284,35 +235,16 @@ mod tests {
     #[test]
     fn applies_batches_in_order_with_one_reply_each() {
         let mut sm = StateMachine::new();
-        let reply = sm.apply(
-            1,
-            &batch(
-                10,
-                vec![
-                    command(&["set", "a", "1"]),
-                    command(&["incr", "a"]),
-                    command(&["get", "a"]),
-                ],
-            ),
-        );
-        assert_eq!(
-            reply.replies,
-            vec![
-                Reply::OK,
-                Reply::Integer(2),
-                Reply::Bulk(Bytes::from_static(b"2"))
-            ]
-        );
+        let reply =
+            sm.apply(1, &batch(10, vec![command(&["set", "a", "1"]), command(&["incr", "a"]), command(&["get", "a"])]));
+        assert_eq!(reply.replies, vec![Reply::OK, Reply::Integer(2), Reply::Bulk(Bytes::from_static(b"2"))]);
         assert_eq!(sm.applied_index(), 1);
     }
 
     #[test]
     fn time_never_runs_backwards() {
         let mut sm = StateMachine::new();
-        sm.apply(
-            1,
-            &batch(1000, vec![command(&["set", "a", "1", "PX", "100"])]),
-        );
+        sm.apply(1, &batch(1000, vec![command(&["set", "a", "1", "PX", "100"])]));
         // A later entry stamped by a leader whose clock is behind still sees the key expired.
         sm.apply(2, &batch(2000, vec![]));
         let reply = sm.apply(3, &batch(500, vec![command(&["get", "a"])]));
@@ -325,24 +257,12 @@ mod tests {
         let mut sm = StateMachine::new();
         sm.apply(
             1,
-            &batch(
-                1000,
-                vec![
-                    command(&["set", "a", "1", "PX", "100"]),
-                    command(&["set", "b", "1", "PX", "100"]),
-                ],
-            ),
+            &batch(1000, vec![command(&["set", "a", "1", "PX", "100"]), command(&["set", "b", "1", "PX", "100"])]),
         );
         // `b` got a new life before the expiry entry was applied.
         sm.apply(2, &batch(1200, vec![command(&["set", "b", "2"])]));
-        let expire = Request::Expire {
-            db: 0,
-            keys: vec![Bytes::from_static(b"a"), Bytes::from_static(b"b")],
-        };
-        assert_eq!(
-            sm.apply(3, &batch(1200, vec![expire])).replies,
-            vec![Reply::Integer(1)]
-        );
+        let expire = Request::Expire { db: 0, keys: vec![Bytes::from_static(b"a"), Bytes::from_static(b"b")] };
+        assert_eq!(sm.apply(3, &batch(1200, vec![expire])).replies, vec![Reply::Integer(1)]);
         assert_eq!(sm.keyspace().db(0).len(), 1);
         assert_eq!(sm.expired_keys(), 1);
     }
@@ -351,30 +271,14 @@ mod tests {
     fn transactions_abort_when_a_watched_key_changed() {
         let mut sm = StateMachine::new();
         sm.apply(1, &batch(10, vec![command(&["set", "w", "1"])]));
-        let stamp = sm
-            .keyspace()
-            .db(0)
-            .watch_stamp(b"w", 10, sm.applied_index());
+        let stamp = sm.keyspace().db(0).watch_stamp(b"w", 10, sm.applied_index());
         let transaction = || Request::Transaction {
-            watches: vec![WatchedKey {
-                db: 0,
-                key: Bytes::from_static(b"w"),
-                stamp,
-            }],
-            commands: vec![(
-                0,
-                vec![Bytes::from_static(b"incr"), Bytes::from_static(b"w")],
-            )],
+            watches: vec![WatchedKey { db: 0, key: Bytes::from_static(b"w"), stamp }],
+            commands: vec![(0, vec![Bytes::from_static(b"incr"), Bytes::from_static(b"w")])],
         };
-        assert_eq!(
-            sm.apply(2, &batch(10, vec![transaction()])).replies,
-            vec![Reply::Array(vec![Reply::Integer(2)])]
-        );
+        assert_eq!(sm.apply(2, &batch(10, vec![transaction()])).replies, vec![Reply::Array(vec![Reply::Integer(2)])]);
         // The transaction itself changed `w`, so the same stamp no longer holds.
-        assert_eq!(
-            sm.apply(3, &batch(10, vec![transaction()])).replies,
-            vec![Reply::NilArray]
-        );
+        assert_eq!(sm.apply(3, &batch(10, vec![transaction()])).replies, vec![Reply::NilArray]);
         let _: WatchStamp = stamp;
     }
 
@@ -399,11 +303,7 @@ mod tests {
                 20,
                 vec![Request::Command {
                     db: 3,
-                    argv: vec![
-                        Bytes::from_static(b"set"),
-                        Bytes::from_static(b"c"),
-                        Bytes::from_static(b"3"),
-                    ],
+                    argv: vec![Bytes::from_static(b"set"), Bytes::from_static(b"c"), Bytes::from_static(b"3")],
                 }],
             ),
         );

@@ -12,9 +12,7 @@ pub type DbIndex = u32;
 
 /// A Raft group: the metadata group or one data shard. Every log record, snapshot and RPC
 /// carries one, even while a node hosts a single group.
-#[derive(
-    Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
-)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct GroupId(pub u32);
 
 impl GroupId {
@@ -29,9 +27,7 @@ impl fmt::Display for GroupId {
 }
 
 /// A node's identity: 128 random bits chosen at first start and persisted (never a counter).
-#[derive(
-    Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
-)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct NodeId(pub u128);
 
 impl fmt::Display for NodeId {

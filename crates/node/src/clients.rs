@@ -45,12 +45,8 @@ impl ClientView {
 
     /// A `CLIENT LIST` line (without the newline), in Redis 7's field order.
     pub fn line(&self, now: Instant) -> String {
-        let text = |value: &Option<Bytes>| {
-            value
-                .as_ref()
-                .map(|v| String::from_utf8_lossy(v).into_owned())
-                .unwrap_or_default()
-        };
+        let text =
+            |value: &Option<Bytes>| value.as_ref().map(|v| String::from_utf8_lossy(v).into_owned()).unwrap_or_default();
         let mut flags = String::new();
         if self.queued.is_some() {
             flags.push('x');
@@ -135,10 +131,7 @@ impl ClientRegistry {
             last_active: now,
         };
         let (kill, _) = watch::channel(false);
-        let client = Arc::new(Client {
-            view: Mutex::new(view),
-            kill,
-        });
+        let client = Arc::new(Client { view: Mutex::new(view), kill });
         self.clients.lock().insert(id, client.clone());
         self.connections_received.fetch_add(1, Ordering::Relaxed);
         client

@@ -3,8 +3,7 @@
 
 use bytes::Bytes;
 use concord_core::limits::{
-    BULK_BYTES_MAX_DEFAULT, CLIENTS_MAX_DEFAULT, DATABASES_DEFAULT, DATABASES_MAX,
-    QUERY_BUFFER_BYTES_MAX_DEFAULT,
+    BULK_BYTES_MAX_DEFAULT, CLIENTS_MAX_DEFAULT, DATABASES_DEFAULT, DATABASES_MAX, QUERY_BUFFER_BYTES_MAX_DEFAULT,
 };
 use concord_core::pattern::Pattern;
 use concord_core::Error;
@@ -40,8 +39,7 @@ pub struct Settings {
 impl Settings {
     /// Reads a TOML settings file.
     pub fn from_file(path: &Path) -> Result<Settings, String> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
         toml::from_str(&text).map_err(|e| format!("invalid settings in {}: {e}", path.display()))
     }
 
@@ -54,17 +52,11 @@ impl Settings {
             databases: self.databases.or(lower.databases),
             maxclients: self.maxclients.or(lower.maxclients),
             proto_max_bulk_len: self.proto_max_bulk_len.or(lower.proto_max_bulk_len),
-            client_query_buffer_limit: self
-                .client_query_buffer_limit
-                .or(lower.client_query_buffer_limit),
+            client_query_buffer_limit: self.client_query_buffer_limit.or(lower.client_query_buffer_limit),
             timeout: self.timeout.or(lower.timeout),
             heartbeat_interval_ms: self.heartbeat_interval_ms.or(lower.heartbeat_interval_ms),
-            election_timeout_min_ms: self
-                .election_timeout_min_ms
-                .or(lower.election_timeout_min_ms),
-            election_timeout_max_ms: self
-                .election_timeout_max_ms
-                .or(lower.election_timeout_max_ms),
+            election_timeout_min_ms: self.election_timeout_min_ms.or(lower.election_timeout_min_ms),
+            election_timeout_max_ms: self.election_timeout_max_ms.or(lower.election_timeout_max_ms),
             snapshot_after_entries: self.snapshot_after_entries.or(lower.snapshot_after_entries),
             worker_threads: self.worker_threads.or(lower.worker_threads),
             log_level: self.log_level.or(lower.log_level),
@@ -105,9 +97,7 @@ impl ServerConfig {
                 None => Ok(default as u64),
                 Some(text) => parse_memory(&text)
                     .filter(|bytes| *bytes >= BUFFER_LIMIT_BYTES_MIN)
-                    .ok_or_else(|| {
-                        format!("{name} must be a memory value of at least 1mb, not '{text}'")
-                    }),
+                    .ok_or_else(|| format!("{name} must be a memory value of at least 1mb, not '{text}'")),
             }
         };
         let databases = settings.databases.unwrap_or(DATABASES_DEFAULT);
@@ -116,38 +106,22 @@ impl ServerConfig {
         }
         let defaults = concord_raft::GroupOptions::default();
         let config = ServerConfig {
-            bind: settings
-                .bind
-                .unwrap_or_else(|| Self::BIND_DEFAULT.to_string()),
+            bind: settings.bind.unwrap_or_else(|| Self::BIND_DEFAULT.to_string()),
             port: settings.port.unwrap_or(Self::PORT_DEFAULT),
-            data_dir: settings
-                .data_dir
-                .unwrap_or_else(|| PathBuf::from("concord-data")),
+            data_dir: settings.data_dir.unwrap_or_else(|| PathBuf::from("concord-data")),
             databases,
             maxclients: settings.maxclients.unwrap_or(CLIENTS_MAX_DEFAULT).max(1),
-            proto_max_bulk_len: memory(
-                settings.proto_max_bulk_len,
-                BULK_BYTES_MAX_DEFAULT,
-                "proto-max-bulk-len",
-            )?,
+            proto_max_bulk_len: memory(settings.proto_max_bulk_len, BULK_BYTES_MAX_DEFAULT, "proto-max-bulk-len")?,
             client_query_buffer_limit: memory(
                 settings.client_query_buffer_limit,
                 QUERY_BUFFER_BYTES_MAX_DEFAULT,
                 "client-query-buffer-limit",
             )?,
             timeout_secs: settings.timeout.unwrap_or(0),
-            heartbeat_interval_ms: settings
-                .heartbeat_interval_ms
-                .unwrap_or(defaults.heartbeat_interval_ms),
-            election_timeout_min_ms: settings
-                .election_timeout_min_ms
-                .unwrap_or(defaults.election_timeout_min_ms),
-            election_timeout_max_ms: settings
-                .election_timeout_max_ms
-                .unwrap_or(defaults.election_timeout_max_ms),
-            snapshot_after_entries: settings
-                .snapshot_after_entries
-                .unwrap_or(defaults.snapshot_after_entries),
+            heartbeat_interval_ms: settings.heartbeat_interval_ms.unwrap_or(defaults.heartbeat_interval_ms),
+            election_timeout_min_ms: settings.election_timeout_min_ms.unwrap_or(defaults.election_timeout_min_ms),
+            election_timeout_max_ms: settings.election_timeout_max_ms.unwrap_or(defaults.election_timeout_max_ms),
+            snapshot_after_entries: settings.snapshot_after_entries.unwrap_or(defaults.snapshot_after_entries),
             worker_threads: settings
                 .worker_threads
                 .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get() / 2))
@@ -177,9 +151,7 @@ impl ServerConfig {
 /// `k` is 1000 and `kb` 1024), in any case.
 pub fn parse_memory(text: &str) -> Option<u64> {
     let lower = text.trim().to_ascii_lowercase();
-    let split = lower
-        .find(|c: char| !c.is_ascii_digit())
-        .unwrap_or(lower.len());
+    let split = lower.find(|c: char| !c.is_ascii_digit()).unwrap_or(lower.len());
     let (digits, unit) = lower.split_at(split);
     let number: u64 = digits.parse().ok()?;
     let scale: u64 = match unit {
@@ -232,38 +204,15 @@ struct Param {
 }
 
 const fn param(name: &'static str, kind: Kind, default: &'static str) -> Param {
-    Param {
-        name,
-        alias: None,
-        kind,
-        mutable: true,
-        default,
-    }
+    Param { name, alias: None, kind, mutable: true, default }
 }
 
 const fn fixed(name: &'static str, kind: Kind, default: &'static str) -> Param {
-    Param {
-        name,
-        alias: None,
-        kind,
-        mutable: false,
-        default,
-    }
+    Param { name, alias: None, kind, mutable: false, default }
 }
 
-const fn aliased(
-    name: &'static str,
-    alias: &'static str,
-    kind: Kind,
-    default: &'static str,
-) -> Param {
-    Param {
-        name,
-        alias: Some(alias),
-        kind,
-        mutable: true,
-        default,
-    }
+const fn aliased(name: &'static str, alias: &'static str, kind: Kind, default: &'static str) -> Param {
+    Param { name, alias: Some(alias), kind, mutable: true, default }
 }
 
 /// The parameters Concord knows, named as Redis names them. Those marked `fixed` are set at
@@ -274,25 +223,13 @@ const PARAMS: &[Param] = &[
     fixed("dir", Kind::Text, ""),
     fixed("databases", Kind::Integer(1, DATABASES_MAX as i64), "16"),
     param("maxclients", Kind::Integer(1, 1_000_000), "10000"),
-    param(
-        "proto-max-bulk-len",
-        Kind::Memory(BUFFER_LIMIT_BYTES_MIN),
-        "536870912",
-    ),
-    param(
-        "client-query-buffer-limit",
-        Kind::Memory(BUFFER_LIMIT_BYTES_MIN),
-        "1073741824",
-    ),
+    param("proto-max-bulk-len", Kind::Memory(BUFFER_LIMIT_BYTES_MIN), "536870912"),
+    param("client-query-buffer-limit", Kind::Memory(BUFFER_LIMIT_BYTES_MIN), "1073741824"),
     param("timeout", Kind::Integer(0, i32::MAX as i64), "0"),
     param("tcp-keepalive", Kind::Integer(0, i32::MAX as i64), "300"),
     fixed("tcp-backlog", Kind::Integer(0, i32::MAX as i64), "511"),
     param("hz", Kind::Integer(1, 500), "10"),
-    param(
-        "loglevel",
-        Kind::Choice(&["debug", "verbose", "notice", "warning", "nothing"]),
-        "notice",
-    ),
+    param("loglevel", Kind::Choice(&["debug", "verbose", "notice", "warning", "nothing"]), "notice"),
     fixed("logfile", Kind::Text, ""),
     param("maxmemory", Kind::Memory(0), "0"),
     param(
@@ -311,54 +248,16 @@ const PARAMS: &[Param] = &[
     ),
     param("maxmemory-samples", Kind::Integer(1, i32::MAX as i64), "5"),
     fixed("appendonly", Kind::Bool, "yes"),
-    fixed(
-        "appendfsync",
-        Kind::Choice(&["always", "everysec", "no"]),
-        "always",
-    ),
+    fixed("appendfsync", Kind::Choice(&["always", "everysec", "no"]), "always"),
     param("save", Kind::Text, ""),
-    aliased(
-        "hash-max-listpack-entries",
-        "hash-max-ziplist-entries",
-        Kind::Integer(0, i64::MAX),
-        "512",
-    ),
-    aliased(
-        "hash-max-listpack-value",
-        "hash-max-ziplist-value",
-        Kind::Integer(0, i64::MAX),
-        "64",
-    ),
-    aliased(
-        "zset-max-listpack-entries",
-        "zset-max-ziplist-entries",
-        Kind::Integer(0, i64::MAX),
-        "128",
-    ),
-    aliased(
-        "zset-max-listpack-value",
-        "zset-max-ziplist-value",
-        Kind::Integer(0, i64::MAX),
-        "64",
-    ),
-    aliased(
-        "list-max-listpack-size",
-        "list-max-ziplist-size",
-        Kind::Integer(i32::MIN as i64, i32::MAX as i64),
-        "-2",
-    ),
+    aliased("hash-max-listpack-entries", "hash-max-ziplist-entries", Kind::Integer(0, i64::MAX), "512"),
+    aliased("hash-max-listpack-value", "hash-max-ziplist-value", Kind::Integer(0, i64::MAX), "64"),
+    aliased("zset-max-listpack-entries", "zset-max-ziplist-entries", Kind::Integer(0, i64::MAX), "128"),
+    aliased("zset-max-listpack-value", "zset-max-ziplist-value", Kind::Integer(0, i64::MAX), "64"),
+    aliased("list-max-listpack-size", "list-max-ziplist-size", Kind::Integer(i32::MIN as i64, i32::MAX as i64), "-2"),
     param("set-max-intset-entries", Kind::Integer(0, i64::MAX), "512"),
-    aliased(
-        "busy-reply-threshold",
-        "lua-time-limit",
-        Kind::Integer(0, i64::MAX),
-        "5000",
-    ),
-    param(
-        "slowlog-log-slower-than",
-        Kind::Integer(-1, i64::MAX),
-        "10000",
-    ),
+    aliased("busy-reply-threshold", "lua-time-limit", Kind::Integer(0, i64::MAX), "5000"),
+    param("slowlog-log-slower-than", Kind::Integer(-1, i64::MAX), "10000"),
     param("slowlog-max-len", Kind::Integer(0, i64::MAX), "128"),
     param("latency-monitor-threshold", Kind::Integer(0, i64::MAX), "0"),
     param("notify-keyspace-events", Kind::Text, ""),
@@ -366,22 +265,10 @@ const PARAMS: &[Param] = &[
     param("activerehashing", Kind::Bool, "yes"),
     param("lazyfree-lazy-user-flush", Kind::Bool, "no"),
     param("lazyfree-lazy-expire", Kind::Bool, "no"),
-    param(
-        "repl-ping-replica-period",
-        Kind::Integer(1, i32::MAX as i64),
-        "10",
-    ),
-    param(
-        "min-replicas-to-write",
-        Kind::Integer(0, i32::MAX as i64),
-        "0",
-    ),
+    param("repl-ping-replica-period", Kind::Integer(1, i32::MAX as i64), "10"),
+    param("min-replicas-to-write", Kind::Integer(0, i32::MAX as i64), "0"),
     param("replica-serve-stale-data", Kind::Bool, "yes"),
-    param(
-        "sanitize-dump-payload",
-        Kind::Choice(&["no", "yes", "clients"]),
-        "no",
-    ),
+    param("sanitize-dump-payload", Kind::Choice(&["no", "yes", "clients"]), "no"),
     fixed("io-threads", Kind::Integer(1, 128), "1"),
     fixed("cluster-enabled", Kind::Bool, "no"),
 ];
@@ -394,20 +281,15 @@ pub struct Params {
 
 impl Params {
     pub fn new(config: &ServerConfig) -> Params {
-        let mut values: BTreeMap<&'static str, String> = PARAMS
-            .iter()
-            .map(|p| (p.name, p.default.to_string()))
-            .collect();
+        let mut values: BTreeMap<&'static str, String> =
+            PARAMS.iter().map(|p| (p.name, p.default.to_string())).collect();
         values.insert("bind", config.bind.clone());
         values.insert("port", config.port.to_string());
         values.insert("dir", config.data_dir.display().to_string());
         values.insert("databases", config.databases.to_string());
         values.insert("maxclients", config.maxclients.to_string());
         values.insert("proto-max-bulk-len", config.proto_max_bulk_len.to_string());
-        values.insert(
-            "client-query-buffer-limit",
-            config.client_query_buffer_limit.to_string(),
-        );
+        values.insert("client-query-buffer-limit", config.client_query_buffer_limit.to_string());
         values.insert("timeout", config.timeout_secs.to_string());
         let live = LiveLimits {
             maxclients: AtomicUsize::new(config.maxclients),
@@ -415,17 +297,13 @@ impl Params {
             client_query_buffer_limit: AtomicU64::new(config.client_query_buffer_limit),
             timeout_secs: AtomicU64::new(config.timeout_secs),
         };
-        Params {
-            values: RwLock::new(values),
-            live,
-        }
+        Params { values: RwLock::new(values), live }
     }
 
     fn find(name: &[u8]) -> Option<&'static Param> {
         PARAMS.iter().find(|p| {
             name.eq_ignore_ascii_case(p.name.as_bytes())
-                || p.alias
-                    .is_some_and(|a| name.eq_ignore_ascii_case(a.as_bytes()))
+                || p.alias.is_some_and(|a| name.eq_ignore_ascii_case(a.as_bytes()))
         })
     }
 
@@ -442,10 +320,7 @@ impl Params {
         for pattern in patterns {
             if !pattern.iter().any(|b| matches!(b, b'*' | b'?' | b'[')) {
                 if let Some(param) = Self::find(pattern) {
-                    push(
-                        String::from_utf8_lossy(pattern).into_owned(),
-                        &values[param.name],
-                    );
+                    push(String::from_utf8_lossy(pattern).into_owned(), &values[param.name]);
                 }
                 continue;
             }
@@ -472,9 +347,7 @@ impl Params {
                 )));
             };
             let failed = |reason: &str| {
-                Error::err(format_args!(
-                    "CONFIG SET failed (possibly related to argument '{shown}') - {reason}"
-                ))
+                Error::err(format_args!("CONFIG SET failed (possibly related to argument '{shown}') - {reason}"))
             };
             if !param.mutable {
                 return Err(failed("can't set immutable config"));
@@ -495,24 +368,18 @@ impl Params {
                 },
                 Kind::Integer(min, max) => match text.parse::<i64>() {
                     Ok(number) if (min..=max).contains(&number) => number.to_string(),
-                    Ok(_) => {
-                        return Err(failed(&format!(
-                            "argument must be between {min} and {max} inclusive"
-                        )))
-                    }
+                    Ok(_) => return Err(failed(&format!("argument must be between {min} and {max} inclusive"))),
                     Err(_) => return Err(failed("argument couldn't be parsed into an integer")),
                 },
-                Kind::Choice(choices) => {
-                    match choices.iter().find(|c| c.eq_ignore_ascii_case(&text)) {
-                        Some(choice) => choice.to_string(),
-                        None => {
-                            return Err(failed(&format!(
-                                "argument(s) must be one of the following: {}",
-                                choices.join(", ")
-                            )))
-                        }
+                Kind::Choice(choices) => match choices.iter().find(|c| c.eq_ignore_ascii_case(&text)) {
+                    Some(choice) => choice.to_string(),
+                    None => {
+                        return Err(failed(&format!(
+                            "argument(s) must be one of the following: {}",
+                            choices.join(", ")
+                        )))
                     }
-                }
+                },
                 Kind::Text => text,
             };
             changes.push((param, canonical));
@@ -521,18 +388,9 @@ impl Params {
         for (param, value) in changes {
             let number = value.parse::<u64>().unwrap_or(0);
             match param.name {
-                "maxclients" => self
-                    .live
-                    .maxclients
-                    .store(number as usize, Ordering::Relaxed),
-                "proto-max-bulk-len" => self
-                    .live
-                    .proto_max_bulk_len
-                    .store(number, Ordering::Relaxed),
-                "client-query-buffer-limit" => self
-                    .live
-                    .client_query_buffer_limit
-                    .store(number, Ordering::Relaxed),
+                "maxclients" => self.live.maxclients.store(number as usize, Ordering::Relaxed),
+                "proto-max-bulk-len" => self.live.proto_max_bulk_len.store(number, Ordering::Relaxed),
+                "client-query-buffer-limit" => self.live.client_query_buffer_limit.store(number, Ordering::Relaxed),
                 "timeout" => self.live.timeout_secs.store(number, Ordering::Relaxed),
                 _ => {}
             }
@@ -561,19 +419,12 @@ mod tests {
     #[test]
     fn get_by_name_alias_and_pattern() {
         let params = params();
-        assert_eq!(
-            params.get(&[b("MAXCLIENTS")]),
-            vec![("MAXCLIENTS".to_string(), "10000".to_string())]
-        );
+        assert_eq!(params.get(&[b("MAXCLIENTS")]), vec![("MAXCLIENTS".to_string(), "10000".to_string())]);
         assert_eq!(
             params.get(&[b("hash-max-ziplist-value")]),
             vec![("hash-max-ziplist-value".to_string(), "64".to_string())]
         );
-        let names: Vec<String> = params
-            .get(&[b("hash-max-*")])
-            .into_iter()
-            .map(|(n, _)| n)
-            .collect();
+        let names: Vec<String> = params.get(&[b("hash-max-*")]).into_iter().map(|(n, _)| n).collect();
         assert_eq!(names.len(), 4);
         assert!(params.get(&[b("nosuch")]).is_empty());
     }
@@ -581,30 +432,22 @@ mod tests {
     #[test]
     fn set_validates_then_applies_atomically() {
         let params = params();
-        params
-            .set(&[(b("maxmemory"), b("10mb")), (b("timeout"), b("5"))])
-            .unwrap();
+        params.set(&[(b("maxmemory"), b("10mb")), (b("timeout"), b("5"))]).unwrap();
         assert_eq!(params.value("maxmemory").unwrap(), "10485760");
         assert_eq!(params.live.timeout_secs.load(Ordering::Relaxed), 5);
-        let error = params
-            .set(&[(b("timeout"), b("7")), (b("maxmemory"), b("bla"))])
-            .unwrap_err();
-        assert_eq!(error.as_str(), "ERR CONFIG SET failed (possibly related to argument 'maxmemory') - argument must be a memory value");
+        let error = params.set(&[(b("timeout"), b("7")), (b("maxmemory"), b("bla"))]).unwrap_err();
+        assert_eq!(
+            error.as_str(),
+            "ERR CONFIG SET failed (possibly related to argument 'maxmemory') - argument must be a memory value"
+        );
         assert_eq!(params.value("timeout").unwrap(), "5");
         assert_eq!(
             params.set(&[(b("nosuch"), b("1"))]).unwrap_err().as_str(),
             "ERR Unknown option or number of arguments for CONFIG SET - 'nosuch'"
         );
+        assert!(params.set(&[(b("databases"), b("4"))]).unwrap_err().as_str().contains("immutable"));
         assert!(params
-            .set(&[(b("databases"), b("4"))])
-            .unwrap_err()
-            .as_str()
-            .contains("immutable"));
-        assert!(params
-            .set(&[
-                (b("hash-max-ziplist-value"), b("1")),
-                (b("hash-max-listpack-value"), b("2"))
-            ])
+            .set(&[(b("hash-max-ziplist-value"), b("1")), (b("hash-max-listpack-value"), b("2"))])
             .unwrap_err()
             .as_str()
             .contains("duplicate"));

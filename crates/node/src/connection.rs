@@ -74,29 +74,17 @@ struct Connection {
 }
 
 /// Serves one client until it leaves, is killed, errs, or the node shuts down.
-pub async fn serve(
-    node: Arc<Node>,
-    stream: TcpStream,
-    client: Arc<Client>,
-    mut shutdown: watch::Receiver<bool>,
-) {
+pub async fn serve(node: Arc<Node>, stream: TcpStream, client: Arc<Client>, mut shutdown: watch::Receiver<bool>) {
     let id = client.view.lock().id;
     let _ = stream.set_nodelay(true);
     let (mut reader, writer) = stream.into_split();
     let mut killed = client.killed();
     let mut connection = Connection {
         rng: Rng::new(node.rng_seed ^ id),
-        host: ConnectionHost {
-            node: node.clone(),
-            client: client.clone(),
-        },
+        host: ConnectionHost { node: node.clone(), client: client.clone() },
         node,
         session: Session::new(id),
-        pipeline: Pipeline {
-            replies: FuturesOrdered::new(),
-            protocols: VecDeque::new(),
-            phase: Phase::Idle,
-        },
+        pipeline: Pipeline { replies: FuturesOrdered::new(), protocols: VecDeque::new(), phase: Phase::Idle },
         output: BytesMut::with_capacity(READ_BUFFER_BYTES),
         writer,
         closing: false,
@@ -112,8 +100,13 @@ pub async fn serve(
                     Ok(None) => break,
                     Err(error) => {
                         match error.reply_text() {
-                            Some(text) => connection.pipeline.ready(connection.session.protocol, Reply::Error(text.into())),
-                            None => tracing::info!(client = id, "closing a client whose query buffer outgrew client-query-buffer-limit"),
+                            Some(text) => {
+                                connection.pipeline.ready(connection.session.protocol, Reply::Error(text.into()))
+                            }
+                            None => tracing::info!(
+                                client = id,
+                                "closing a client whose query buffer outgrew client-query-buffer-limit"
+                            ),
                         }
                         connection.closing = true;
                     }
@@ -179,24 +172,16 @@ impl Connection {
             Action::Write(request) => {
                 self.enter(Phase::Writes).await?;
                 match self.node.group.submit(request).await {
-                    Ok(reply) => self.pipeline.push(
-                        protocol,
-                        async move { reply.await.unwrap_or_else(write_error_reply) }.boxed(),
-                    ),
+                    Ok(reply) => self
+                        .pipeline
+                        .push(protocol, async move { reply.await.unwrap_or_else(write_error_reply) }.boxed()),
                     Err(error) => self.pipeline.ready(protocol, write_error_reply(error)),
                 }
             }
             Action::Read { db, op } => {
                 self.enter(Phase::Reads).await?;
-                let (node, stale, mut rng) = (
-                    self.node.clone(),
-                    self.session.readonly,
-                    Rng::new(self.rng.next_u64()),
-                );
-                self.pipeline.push(
-                    protocol,
-                    async move { node.read(db, op, stale, &mut rng).await }.boxed(),
-                );
+                let (node, stale, mut rng) = (self.node.clone(), self.session.readonly, Rng::new(self.rng.next_u64()));
+                self.pipeline.push(protocol, async move { node.read(db, op, stale, &mut rng).await }.boxed());
             }
             Action::Exec(plan) => {
                 self.drain().await?;
@@ -241,11 +226,7 @@ impl Connection {
 
     /// Encodes the next reply in order.
     fn emit(&mut self, reply: Reply) {
-        let protocol = self
-            .pipeline
-            .protocols
-            .pop_front()
-            .expect("one protocol per reply");
+        let protocol = self.pipeline.protocols.pop_front().expect("one protocol per reply");
         self.node.count_command(&reply);
         encode(&reply, protocol, &mut self.output);
         if self.pipeline.protocols.is_empty() {
@@ -268,10 +249,7 @@ impl Connection {
             return Ok(());
         }
         self.writer.write_all(&self.output).await?;
-        self.node
-            .stats
-            .net_output_bytes
-            .fetch_add(self.output.len() as u64, Relaxed);
+        self.node.stats.net_output_bytes.fetch_add(self.output.len() as u64, Relaxed);
         self.output.clear();
         Ok(())
     }

@@ -21,26 +21,16 @@ impl DataDir {
     /// Creates the directory if needed and locks it against a second node.
     pub fn open(path: &Path) -> io::Result<DataDir> {
         std::fs::create_dir_all(path)?;
-        let lock = OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(path.join("LOCK"))?;
+        let lock = OpenOptions::new().create(true).truncate(false).write(true).open(path.join("LOCK"))?;
         // SAFETY: flock on a file descriptor we own; it has no memory-safety preconditions.
         let locked = unsafe { libc::flock(lock.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
         if locked != 0 {
             return Err(io::Error::new(
                 io::ErrorKind::WouldBlock,
-                format!(
-                    "data directory {} is in use by another Concord process",
-                    path.display()
-                ),
+                format!("data directory {} is in use by another Concord process", path.display()),
             ));
         }
-        Ok(DataDir {
-            path: path.to_path_buf(),
-            _lock: lock,
-        })
+        Ok(DataDir { path: path.to_path_buf(), _lock: lock })
     }
 
     pub fn log_dir(&self) -> PathBuf {
@@ -56,10 +46,7 @@ impl DataDir {
         let file = self.path.join("node.id");
         match std::fs::read_to_string(&file) {
             Ok(text) => text.trim().parse().map_err(|e| {
-                io::Error::new(
-                    io::ErrorKind::InvalidData,
-                    format!("{} does not hold a node id: {e}", file.display()),
-                )
+                io::Error::new(io::ErrorKind::InvalidData, format!("{} does not hold a node id: {e}", file.display()))
             }),
             Err(error) if error.kind() == io::ErrorKind::NotFound => {
                 let id = NodeId(rand::random::<u128>());

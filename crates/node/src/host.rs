@@ -42,12 +42,9 @@ impl Host for ConnectionHost {
     fn config_resetstat(&self) {
         use std::sync::atomic::Ordering::Relaxed;
         let stats = &self.node.stats;
-        for counter in [
-            &stats.commands_processed,
-            &stats.error_replies,
-            &stats.net_input_bytes,
-            &stats.net_output_bytes,
-        ] {
+        for counter in
+            [&stats.commands_processed, &stats.error_replies, &stats.net_input_bytes, &stats.net_output_bytes]
+        {
             counter.store(0, Relaxed);
         }
     }
@@ -88,11 +85,8 @@ impl Host for ConnectionHost {
                 .collect(),
             )
         } else {
-            Error::err(format_args!(
-                "DEBUG subcommand '{}' is not supported by Concord",
-                String::from_utf8_lossy(sub)
-            ))
-            .into()
+            Error::err(format_args!("DEBUG subcommand '{}' is not supported by Concord", String::from_utf8_lossy(sub)))
+                .into()
         }
     }
 }

@@ -34,17 +34,13 @@ pub struct SystemClock;
 
 impl Clock for SystemClock {
     fn now_ms(&self) -> TimeMs {
-        SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_millis() as TimeMs)
+        SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as TimeMs)
     }
 }
 
 impl SystemClock {
     pub fn now_us(&self) -> u64 {
-        SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_micros() as u64)
+        SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_micros() as u64)
     }
 }
 
@@ -75,22 +71,26 @@ pub struct Node {
 /// The error reply for a write that failed.
 pub fn write_error_reply(error: WriteError) -> Reply {
     Reply::from(match error {
-        WriteError::NotLeader { .. } => concord_core::Error::new("TRYAGAIN no leader for this shard right now (election in progress); the command was not applied, retry"),
-        WriteError::Unknown(reason) => {
-            concord_core::Error::new(format!("UNKNOWN the write may or may not have been applied ({reason}); read back before retrying"))
+        WriteError::NotLeader { .. } => concord_core::Error::new(
+            "TRYAGAIN no leader for this shard right now (election in progress); the command was not applied, retry",
+        ),
+        WriteError::Unknown(reason) => concord_core::Error::new(format!(
+            "UNKNOWN the write may or may not have been applied ({reason}); read back before retrying"
+        )),
+        WriteError::Stopped => {
+            concord_core::Error::new("TRYAGAIN the server is shutting down; the command was not applied")
         }
-        WriteError::Stopped => concord_core::Error::new("TRYAGAIN the server is shutting down; the command was not applied"),
     })
 }
 
 pub fn read_error_reply(error: ReadError) -> Reply {
     Reply::from(match error {
-        ReadError::NotLeader { .. } => concord_core::Error::new(
-            "TRYAGAIN no leader for this shard right now (election in progress); retry",
-        ),
-        ReadError::NoQuorum(reason) => concord_core::Error::new(format!(
-            "TRYAGAIN cannot confirm leadership with a quorum ({reason}); retry"
-        )),
+        ReadError::NotLeader { .. } => {
+            concord_core::Error::new("TRYAGAIN no leader for this shard right now (election in progress); retry")
+        }
+        ReadError::NoQuorum(reason) => {
+            concord_core::Error::new(format!("TRYAGAIN cannot confirm leadership with a quorum ({reason}); retry"))
+        }
         ReadError::Stopped => concord_core::Error::new("TRYAGAIN the server is shutting down"),
     })
 }
@@ -99,26 +99,17 @@ impl Node {
     /// Opens the data directory, recovers the log and snapshots, starts the Raft group and,
     /// on a fresh directory, makes this node its single voter.
     pub async fn start(config: ServerConfig, client_addr: String) -> Result<Arc<Node>, String> {
-        let data_dir = DataDir::open(&config.data_dir).map_err(|e| {
-            format!(
-                "cannot open data directory {}: {e}",
-                config.data_dir.display()
-            )
-        })?;
+        let data_dir = DataDir::open(&config.data_dir)
+            .map_err(|e| format!("cannot open data directory {}: {e}", config.data_dir.display()))?;
         let id = data_dir.node_id().map_err(|e| e.to_string())?;
         let fs = StdFs::shared();
         let log_dir = data_dir.log_dir();
-        let log = tokio::task::spawn_blocking(move || {
-            concord_storage::Log::open(fs, &log_dir, LogOptions::default())
-        })
-        .await
-        .map_err(|e| e.to_string())?
-        .map_err(|e| e.to_string())?;
+        let log = tokio::task::spawn_blocking(move || concord_storage::Log::open(fs, &log_dir, LogOptions::default()))
+            .await
+            .map_err(|e| e.to_string())?
+            .map_err(|e| e.to_string())?;
         let log = Arc::new(log);
-        let snapshots = Arc::new(SnapshotStore::new(
-            StdFs::shared(),
-            &data_dir.snapshot_dir(),
-        ));
+        let snapshots = Arc::new(SnapshotStore::new(StdFs::shared(), &data_dir.snapshot_dir()));
         let group = Group::start(
             GroupId::FIRST_SHARD,
             id,
@@ -130,13 +121,7 @@ impl Node {
         )
         .await
         .map_err(|e| e.to_string())?;
-        group
-            .bootstrap(NodeInfo {
-                raft_addr: String::new(),
-                client_addr,
-            })
-            .await
-            .map_err(|e| e.to_string())?;
+        group.bootstrap(NodeInfo { raft_addr: String::new(), client_addr }).await.map_err(|e| e.to_string())?;
         if !group.wait_for_leader(Duration::from_secs(30)).await {
             return Err("the group elected no leader within 30 s".into());
         }
@@ -158,10 +143,7 @@ impl Node {
 
     /// Proposes a write and returns its reply once applied.
     pub async fn write(&self, request: Request) -> Reply {
-        self.group
-            .propose(request)
-            .await
-            .unwrap_or_else(write_error_reply)
+        self.group.propose(request).await.unwrap_or_else(write_error_reply)
     }
 
     /// Serves a read: after a read barrier, or from local state when `stale` reads are allowed.
@@ -172,17 +154,11 @@ impl Node {
             }
         }
         let now_ms = self.clock.now_ms();
-        self.group
-            .read(|applied| op.run(applied.machine.keyspace(), &mut ReadCtx { db, now_ms, rng }))
+        self.group.read(|applied| op.run(applied.machine.keyspace(), &mut ReadCtx { db, now_ms, rng }))
     }
 
     /// WATCH: each key's stamp, read at a linearizable point.
-    pub async fn watch(
-        &self,
-        db: DbIndex,
-        keys: Vec<Bytes>,
-        stale: bool,
-    ) -> Result<Vec<(Bytes, WatchStamp)>, Reply> {
+    pub async fn watch(&self, db: DbIndex, keys: Vec<Bytes>, stale: bool) -> Result<Vec<(Bytes, WatchStamp)>, Reply> {
         if !stale {
             self.group.read_barrier().await.map_err(read_error_reply)?;
         }
@@ -214,10 +190,7 @@ impl Node {
 
     /// A digest of the replicated state, as hex (DEBUG DIGEST).
     pub fn digest(&self) -> String {
-        format!(
-            "{:032x}",
-            self.group.read(|applied| applied.machine.digest())
-        )
+        format!("{:032x}", self.group.read(|applied| applied.machine.digest()))
     }
 
     /// The leader's expiry sweep: proposes removal of keys whose time has passed, in bounded
@@ -245,9 +218,7 @@ impl Node {
                 if due.is_empty() {
                     break;
                 }
-                let full = due
-                    .iter()
-                    .any(|(_, keys)| keys.len() == EXPIRE_BATCH_KEYS_MAX);
+                let full = due.iter().any(|(_, keys)| keys.len() == EXPIRE_BATCH_KEYS_MAX);
                 for (db, keys) in due {
                     if let Err(error) = self.group.propose(Request::Expire { db, keys }).await {
                         tracing::debug!(?error, "expiry proposal failed");
@@ -272,9 +243,7 @@ impl Node {
     }
 
     pub fn count_command(&self, reply: &Reply) {
-        self.stats
-            .commands_processed
-            .fetch_add(1, Ordering::Relaxed);
+        self.stats.commands_processed.fetch_add(1, Ordering::Relaxed);
         if reply.is_error() {
             self.stats.error_replies.fetch_add(1, Ordering::Relaxed);
         }

@@ -124,8 +124,7 @@ impl Group {
         }
         .validate()
         .map_err(|e| StartError(format!("invalid raft configuration: {e}")))?;
-        let state_machine =
-            StateMachineStore::open(id, snapshots).map_err(|e| StartError(e.to_string()))?;
+        let state_machine = StateMachineStore::open(id, snapshots).map_err(|e| StartError(e.to_string()))?;
         let applied = state_machine.applied();
         let flushed = Arc::new(tokio::sync::watch::channel(0u64).0);
         let raft = Raft::new(
@@ -139,27 +138,9 @@ impl Group {
         .map_err(|e| StartError(format!("raft group {id} failed to start: {e}")))?;
         let (proposals, proposal_queue) = mpsc::channel(options.proposal_queue_max);
         let (barriers, barrier_queue) = mpsc::unbounded_channel();
-        tokio::spawn(propose_batches(
-            raft.clone(),
-            node_id,
-            clock,
-            flushed,
-            proposal_queue,
-            options.clone(),
-        ));
-        tokio::spawn(run_read_barriers(
-            raft.clone(),
-            barrier_queue,
-            Duration::from_millis(options.read_timeout_ms),
-        ));
-        Ok(Group {
-            id,
-            node_id,
-            raft,
-            applied,
-            proposals,
-            barriers,
-        })
+        tokio::spawn(propose_batches(raft.clone(), node_id, clock, flushed, proposal_queue, options.clone()));
+        tokio::spawn(run_read_barriers(raft.clone(), barrier_queue, Duration::from_millis(options.read_timeout_ms)));
+        Ok(Group { id, node_id, raft, applied, proposals, barriers })
     }
 
     /// Makes this node the single voter of a new group. Harmless if the group already exists.
@@ -168,20 +149,13 @@ impl Group {
         match self.raft.initialize(members).await {
             Ok(()) => Ok(()),
             Err(RaftError::APIError(openraft::error::InitializeError::NotAllowed(_))) => Ok(()),
-            Err(error) => Err(StartError(format!(
-                "cannot bootstrap group {}: {error}",
-                self.id
-            ))),
+            Err(error) => Err(StartError(format!("cannot bootstrap group {}: {error}", self.id))),
         }
     }
 
     /// Waits until some node leads the group, up to `timeout`.
     pub async fn wait_for_leader(&self, timeout: Duration) -> bool {
-        self.raft
-            .wait(Some(timeout))
-            .metrics(|m| m.current_leader.is_some(), "a leader")
-            .await
-            .is_ok()
+        self.raft.wait(Some(timeout)).metrics(|m| m.current_leader.is_some(), "a leader").await.is_ok()
     }
 
     /// Proposes a request; its reply comes from applying it.
@@ -195,15 +169,9 @@ impl Group {
     pub async fn submit(
         &self,
         request: Request,
-    ) -> Result<
-        impl std::future::Future<Output = Result<Reply, WriteError>> + Send + 'static,
-        WriteError,
-    > {
+    ) -> Result<impl std::future::Future<Output = Result<Reply, WriteError>> + Send + 'static, WriteError> {
         let (reply, receiver) = oneshot::channel();
-        self.proposals
-            .send(Proposal { request, reply })
-            .await
-            .map_err(|_| WriteError::Stopped)?;
+        self.proposals.send(Proposal { request, reply }).await.map_err(|_| WriteError::Stopped)?;
         Ok(async move { receiver.await.unwrap_or(Err(WriteError::Stopped)) })
     }
 
@@ -235,9 +203,7 @@ impl Group {
     }
 }
 
-fn leader_of(
-    forward: openraft::error::ForwardToLeader<NodeId, NodeInfo>,
-) -> Option<(NodeId, NodeInfo)> {
+fn leader_of(forward: openraft::error::ForwardToLeader<NodeId, NodeInfo>) -> Option<(NodeId, NodeInfo)> {
     Some((forward.leader_id?, forward.leader_node?))
 }
 
@@ -268,22 +234,15 @@ async fn propose_batches(
                 Err(_) => break,
             }
         }
-        let (requests, replies): (Vec<Request>, Vec<_>) =
-            proposals.into_iter().map(|p| (p.request, p.reply)).unzip();
+        let (requests, replies): (Vec<Request>, Vec<_>) = proposals.into_iter().map(|p| (p.request, p.reply)).unzip();
         // Refuse before proposing when another node leads: then the refusal is definite.
         let metrics = raft.metrics().borrow().clone();
         if metrics.state != ServerState::Leader || metrics.current_leader != Some(node_id) {
-            let leader = metrics.current_leader.and_then(|id| {
-                metrics
-                    .membership_config
-                    .membership()
-                    .get_node(&id)
-                    .map(|node| (id, node.clone()))
-            });
+            let leader = metrics
+                .current_leader
+                .and_then(|id| metrics.membership_config.membership().get_node(&id).map(|node| (id, node.clone())));
             for reply in replies {
-                let _ = reply.send(Err(WriteError::NotLeader {
-                    leader: leader.clone(),
-                }));
+                let _ = reply.send(Err(WriteError::NotLeader { leader: leader.clone() }));
             }
             continue;
         }
@@ -291,15 +250,11 @@ async fn propose_batches(
         // entry may be counted instead, which only lets one more batch start early).
         let mut flushes = flushed.subscribe();
         let target = *flushes.borrow_and_update() + 1;
-        let batch = Batch {
-            time_ms: clock.now_ms(),
-            requests,
-        };
+        let batch = Batch { time_ms: clock.now_ms(), requests };
         let finished = Arc::new(tokio::sync::Notify::new());
         let (raft, finished_signal) = (raft.clone(), finished.clone());
         tokio::spawn(async move {
-            let outcome = match tokio::time::timeout(write_timeout, raft.client_write(batch)).await
-            {
+            let outcome = match tokio::time::timeout(write_timeout, raft.client_write(batch)).await {
                 Ok(Ok(response)) => Ok(response.data.replies),
                 Ok(Err(RaftError::APIError(ClientWriteError::ForwardToLeader(forward)))) => {
                     Err(WriteError::Unknown(format!(
@@ -308,9 +263,7 @@ async fn propose_batches(
                     )))
                 }
                 Ok(Err(error)) => Err(WriteError::Unknown(error.to_string())),
-                Err(_) => Err(WriteError::Unknown(
-                    "timed out waiting for the write to commit".into(),
-                )),
+                Err(_) => Err(WriteError::Unknown("timed out waiting for the write to commit".into())),
             };
             finished_signal.notify_one();
             match outcome {
@@ -335,11 +288,7 @@ async fn propose_batches(
 }
 
 /// Serves read barriers in rounds: every waiter queued when a round starts shares it.
-async fn run_read_barriers(
-    raft: Raft,
-    mut queue: mpsc::UnboundedReceiver<Waiter>,
-    timeout: Duration,
-) {
+async fn run_read_barriers(raft: Raft, mut queue: mpsc::UnboundedReceiver<Waiter>, timeout: Duration) {
     while let Some(first) = queue.recv().await {
         let mut waiters = vec![first];
         while let Ok(waiter) = queue.try_recv() {
@@ -348,17 +297,13 @@ async fn run_read_barriers(
         let result = match tokio::time::timeout(timeout, raft.ensure_linearizable()).await {
             Ok(Ok(_)) => Ok(()),
             Ok(Err(RaftError::APIError(CheckIsLeaderError::ForwardToLeader(forward)))) => {
-                Err(ReadError::NotLeader {
-                    leader: leader_of(forward),
-                })
+                Err(ReadError::NotLeader { leader: leader_of(forward) })
             }
             Ok(Err(RaftError::APIError(CheckIsLeaderError::QuorumNotEnough(error)))) => {
                 Err(ReadError::NoQuorum(error.to_string()))
             }
             Ok(Err(RaftError::Fatal(error))) => Err(ReadError::NoQuorum(error.to_string())),
-            Err(_) => Err(ReadError::NoQuorum(
-                "timed out confirming leadership".into(),
-            )),
+            Err(_) => Err(ReadError::NoQuorum("timed out confirming leadership".into())),
         };
         for waiter in waiters {
             let _ = waiter.send(result.clone());

@@ -39,25 +39,13 @@ pub struct LogStore {
 }
 
 impl LogStore {
-    pub fn new(
-        log: Arc<NodeLog>,
-        group: GroupId,
-        flushed: Arc<tokio::sync::watch::Sender<u64>>,
-    ) -> LogStore {
-        LogStore {
-            log,
-            group,
-            flushed,
-        }
+    pub fn new(log: Arc<NodeLog>, group: GroupId, flushed: Arc<tokio::sync::watch::Sender<u64>>) -> LogStore {
+        LogStore { log, group, flushed }
     }
 
     fn meta<T: serde::de::DeserializeOwned>(&self, key: &str) -> Result<Option<T>, StorageError> {
         let bytes = self.log.read(self.group, |log| log.meta.get(key).cloned());
-        bytes
-            .map(|bytes| {
-                postcard::from_bytes(&bytes).map_err(|e| StorageIOError::read_logs(&e).into())
-            })
-            .transpose()
+        bytes.map(|bytes| postcard::from_bytes(&bytes).map_err(|e| StorageIOError::read_logs(&e).into())).transpose()
     }
 }
 
@@ -68,9 +56,7 @@ fn durable() -> (Done, tokio::sync::oneshot::Receiver<io::Result<()>>) {
 }
 
 async fn wait(receiver: tokio::sync::oneshot::Receiver<io::Result<()>>) -> io::Result<()> {
-    receiver
-        .await
-        .unwrap_or_else(|_| Err(io::Error::other("the log writer went away")))
+    receiver.await.unwrap_or_else(|_| Err(io::Error::other("the log writer went away")))
 }
 
 impl RaftLogReader<TypeConfig> for LogStore {
@@ -78,12 +64,7 @@ impl RaftLogReader<TypeConfig> for LogStore {
         &mut self,
         range: RB,
     ) -> Result<Vec<Entry>, StorageError> {
-        Ok(self.log.read(self.group, |log| {
-            log.entries
-                .range(range)
-                .map(|(_, entry)| entry.0.clone())
-                .collect()
-        }))
+        Ok(self.log.read(self.group, |log| log.entries.range(range).map(|(_, entry)| entry.0.clone()).collect()))
     }
 }
 
@@ -91,20 +72,13 @@ impl RaftLogStorage<TypeConfig> for LogStore {
     type LogReader = LogStore;
 
     async fn get_log_state(&mut self) -> Result<LogState<TypeConfig>, StorageError> {
-        let (last, purged) = self.log.read(self.group, |log| {
-            (
-                log.entries.values().next_back().map(|e| e.0.log_id),
-                log.purged.clone(),
-            )
-        });
+        let (last, purged) =
+            self.log.read(self.group, |log| (log.entries.values().next_back().map(|e| e.0.log_id), log.purged.clone()));
         let last_purged_log_id = purged
             .map(|(_, description)| postcard::from_bytes::<LogId>(&description))
             .transpose()
             .map_err(|e| StorageIOError::read_logs(&e))?;
-        Ok(LogState {
-            last_purged_log_id,
-            last_log_id: last.or(last_purged_log_id),
-        })
+        Ok(LogState { last_purged_log_id, last_log_id: last.or(last_purged_log_id) })
     }
 
     async fn get_log_reader(&mut self) -> Self::LogReader {
@@ -113,15 +87,8 @@ impl RaftLogStorage<TypeConfig> for LogStore {
 
     async fn save_vote(&mut self, vote: &Vote) -> Result<(), StorageError> {
         let (done, receiver) = durable();
-        self.log.set_meta(
-            self.group,
-            VOTE,
-            postcard::to_stdvec(vote).expect("votes encode"),
-            Some(done),
-        );
-        wait(receiver)
-            .await
-            .map_err(|e| StorageIOError::write_vote(&e).into())
+        self.log.set_meta(self.group, VOTE, postcard::to_stdvec(vote).expect("votes encode"), Some(done));
+        wait(receiver).await.map_err(|e| StorageIOError::write_vote(&e).into())
     }
 
     async fn read_vote(&mut self) -> Result<Option<Vote>, StorageError> {
@@ -131,12 +98,7 @@ impl RaftLogStorage<TypeConfig> for LogStore {
     async fn save_committed(&mut self, committed: Option<LogId>) -> Result<(), StorageError> {
         // A hint for restarts (re-apply up to here); it rides along with the next group commit
         // rather than costing an fsync of its own.
-        self.log.set_meta(
-            self.group,
-            COMMITTED,
-            postcard::to_stdvec(&committed).expect("log ids encode"),
-            None,
-        );
+        self.log.set_meta(self.group, COMMITTED, postcard::to_stdvec(&committed).expect("log ids encode"), None);
         Ok(())
     }
 
@@ -144,11 +106,7 @@ impl RaftLogStorage<TypeConfig> for LogStore {
         Ok(self.meta::<Option<LogId>>(COMMITTED)?.flatten())
     }
 
-    async fn append<I>(
-        &mut self,
-        entries: I,
-        callback: LogFlushed<TypeConfig>,
-    ) -> Result<(), StorageError>
+    async fn append<I>(&mut self, entries: I, callback: LogFlushed<TypeConfig>) -> Result<(), StorageError>
     where
         I: IntoIterator<Item = Entry> + Send,
         I::IntoIter: Send,
@@ -169,18 +127,12 @@ impl RaftLogStorage<TypeConfig> for LogStore {
     async fn truncate(&mut self, log_id: LogId) -> Result<(), StorageError> {
         let (done, receiver) = durable();
         self.log.truncate(self.group, log_id.index, done);
-        wait(receiver)
-            .await
-            .map_err(|e| StorageIOError::write_logs(&e).into())
+        wait(receiver).await.map_err(|e| StorageIOError::write_logs(&e).into())
     }
 
     async fn purge(&mut self, log_id: LogId) -> Result<(), StorageError> {
         // Purging early is never needed for safety; it becomes durable with the next commit.
-        self.log.purge(
-            self.group,
-            log_id.index,
-            postcard::to_stdvec(&log_id).expect("log ids encode"),
-        );
+        self.log.purge(self.group, log_id.index, postcard::to_stdvec(&log_id).expect("log ids encode"));
         Ok(())
     }
 }

@@ -7,8 +7,8 @@ use concord_core::types::{GroupId, NodeId};
 use openraft::error::{InstallSnapshotError, RPCError, RaftError, Unreachable};
 use openraft::network::{RPCOption, RaftNetwork, RaftNetworkFactory};
 use openraft::raft::{
-    AppendEntriesRequest, AppendEntriesResponse, InstallSnapshotRequest, InstallSnapshotResponse,
-    VoteRequest, VoteResponse,
+    AppendEntriesRequest, AppendEntriesResponse, InstallSnapshotRequest, InstallSnapshotResponse, VoteRequest,
+    VoteResponse,
 };
 use std::sync::Arc;
 
@@ -41,9 +41,7 @@ pub trait Transport: Send + Sync + 'static {
         node: &NodeInfo,
         request: InstallSnapshotRequest<TypeConfig>,
         option: RPCOption,
-    ) -> impl std::future::Future<
-        Output = Result<InstallSnapshotResponse<NodeId>, RpcError<InstallSnapshotError>>,
-    > + Send;
+    ) -> impl std::future::Future<Output = Result<InstallSnapshotResponse<NodeId>, RpcError<InstallSnapshotError>>> + Send;
 }
 
 /// The transport of a node that has no peers.
@@ -51,9 +49,7 @@ pub trait Transport: Send + Sync + 'static {
 pub struct NoPeers;
 
 fn unreachable<E: std::error::Error>(target: NodeId) -> RPCError<NodeId, NodeInfo, E> {
-    RPCError::Unreachable(Unreachable::new(&std::io::Error::other(format!(
-        "node {target} is not a peer of this node"
-    ))))
+    RPCError::Unreachable(Unreachable::new(&std::io::Error::other(format!("node {target} is not a peer of this node"))))
 }
 
 impl Transport for NoPeers {
@@ -114,12 +110,7 @@ impl<T: Transport> RaftNetworkFactory<TypeConfig> for Network<T> {
     type Network = Peer<T>;
 
     async fn new_client(&mut self, target: NodeId, node: &NodeInfo) -> Peer<T> {
-        Peer {
-            transport: self.transport.clone(),
-            group: self.group,
-            target,
-            node: node.clone(),
-        }
+        Peer { transport: self.transport.clone(), group: self.group, target, node: node.clone() }
     }
 }
 
@@ -129,9 +120,7 @@ impl<T: Transport> RaftNetwork<TypeConfig> for Peer<T> {
         request: AppendEntriesRequest<TypeConfig>,
         option: RPCOption,
     ) -> Result<AppendEntriesResponse<NodeId>, RpcError> {
-        self.transport
-            .append_entries(self.group, self.target, &self.node, request, option)
-            .await
+        self.transport.append_entries(self.group, self.target, &self.node, request, option).await
     }
 
     async fn install_snapshot(
@@ -139,9 +128,7 @@ impl<T: Transport> RaftNetwork<TypeConfig> for Peer<T> {
         request: InstallSnapshotRequest<TypeConfig>,
         option: RPCOption,
     ) -> Result<InstallSnapshotResponse<NodeId>, RpcError<InstallSnapshotError>> {
-        self.transport
-            .install_snapshot(self.group, self.target, &self.node, request, option)
-            .await
+        self.transport.install_snapshot(self.group, self.target, &self.node, request, option).await
     }
 
     async fn vote(
@@ -149,8 +136,6 @@ impl<T: Transport> RaftNetwork<TypeConfig> for Peer<T> {
         request: VoteRequest<NodeId>,
         option: RPCOption,
     ) -> Result<VoteResponse<NodeId>, RpcError> {
-        self.transport
-            .vote(self.group, self.target, &self.node, request, option)
-            .await
+        self.transport.vote(self.group, self.target, &self.node, request, option).await
     }
 }

@@ -39,31 +39,18 @@ pub struct StateMachineStore {
 
 impl StateMachineStore {
     /// Restores the state from the newest snapshot on disk, if any.
-    pub fn open(
-        group: GroupId,
-        snapshots: Arc<SnapshotStore>,
-    ) -> std::io::Result<StateMachineStore> {
-        let mut applied = Applied {
-            machine: StateMachine::new(),
-            last_applied: None,
-            membership: StoredMembership::default(),
-        };
+    pub fn open(group: GroupId, snapshots: Arc<SnapshotStore>) -> std::io::Result<StateMachineStore> {
+        let mut applied =
+            Applied { machine: StateMachine::new(), last_applied: None, membership: StoredMembership::default() };
         let mut current = None;
         if let Some(stored) = snapshots.load_latest(group)? {
-            let meta: SnapshotMeta = postcard::from_bytes(&stored.meta).map_err(|e| {
-                std::io::Error::new(
-                    std::io::ErrorKind::InvalidData,
-                    format!("snapshot metadata: {e}"),
-                )
-            })?;
+            let meta: SnapshotMeta = postcard::from_bytes(&stored.meta)
+                .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, format!("snapshot metadata: {e}")))?;
             applied.machine = StateMachine::restore(&stored.data)
                 .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))?;
             applied.last_applied = meta.last_log_id;
             applied.membership = meta.last_membership.clone();
-            current = Some(CurrentSnapshot {
-                meta,
-                data: Arc::new(stored.data),
-            });
+            current = Some(CurrentSnapshot { meta, data: Arc::new(stored.data) });
         }
         Ok(StateMachineStore {
             group,
@@ -86,10 +73,7 @@ impl StateMachineStore {
             .await
             .map_err(|e| StorageIOError::write_snapshot(Some(meta.signature()), &e))?
             .map_err(|e| StorageIOError::write_snapshot(Some(meta.signature()), &e))?;
-        *self.current.write() = Some(CurrentSnapshot {
-            meta: meta.clone(),
-            data,
-        });
+        *self.current.write() = Some(CurrentSnapshot { meta: meta.clone(), data });
         Ok(())
     }
 }
@@ -98,30 +82,16 @@ impl RaftSnapshotBuilder<TypeConfig> for StateMachineStore {
     async fn build_snapshot(&mut self) -> Result<Snapshot<TypeConfig>, StorageError> {
         let (data, last_applied, membership) = {
             let applied = self.applied.read();
-            (
-                applied.machine.snapshot(),
-                applied.last_applied,
-                applied.membership.clone(),
-            )
+            (applied.machine.snapshot(), applied.last_applied, applied.membership.clone())
         };
         let snapshot_id = match last_applied {
-            Some(id) => format!(
-                "{}-{}-{}",
-                id.leader_id.term, id.leader_id.node_id, id.index
-            ),
+            Some(id) => format!("{}-{}-{}", id.leader_id.term, id.leader_id.node_id, id.index),
             None => "empty".to_string(),
         };
-        let meta = SnapshotMeta {
-            last_log_id: last_applied,
-            last_membership: membership,
-            snapshot_id,
-        };
+        let meta = SnapshotMeta { last_log_id: last_applied, last_membership: membership, snapshot_id };
         let data = Arc::new(data);
         self.save(&meta, data.clone()).await?;
-        Ok(Snapshot {
-            meta,
-            snapshot: Box::new(Cursor::new(data.to_vec())),
-        })
+        Ok(Snapshot { meta, snapshot: Box::new(Cursor::new(data.to_vec())) })
     }
 }
 
@@ -173,9 +143,8 @@ impl RaftStateMachine<TypeConfig> for StateMachineStore {
         snapshot: Box<Cursor<Vec<u8>>>,
     ) -> Result<(), StorageError> {
         let data = snapshot.into_inner();
-        let machine = StateMachine::restore(&data).map_err(|e| {
-            StorageIOError::read_snapshot(Some(meta.signature()), &std::io::Error::other(e))
-        })?;
+        let machine = StateMachine::restore(&data)
+            .map_err(|e| StorageIOError::read_snapshot(Some(meta.signature()), &std::io::Error::other(e)))?;
         self.save(meta, Arc::new(data)).await?;
         let mut applied = self.applied.write();
         applied.machine = machine;
@@ -186,9 +155,7 @@ impl RaftStateMachine<TypeConfig> for StateMachineStore {
 
     async fn get_current_snapshot(&mut self) -> Result<Option<Snapshot<TypeConfig>>, StorageError> {
         let current = self.current.read().clone();
-        Ok(current.map(|current| Snapshot {
-            meta: current.meta,
-            snapshot: Box::new(Cursor::new(current.data.to_vec())),
-        }))
+        Ok(current
+            .map(|current| Snapshot { meta: current.meta, snapshot: Box::new(Cursor::new(current.data.to_vec())) }))
     }
 }

@@ -91,10 +91,7 @@ fn bulk(out: &mut BytesMut, bytes: &[u8]) {
 fn line(out: &mut BytesMut, kind: u8, text: &[u8]) {
     out.put_u8(kind);
     if text.iter().any(|&b| b == b'\r' || b == b'\n') {
-        out.extend(
-            text.iter()
-                .map(|&b| if b == b'\r' || b == b'\n' { b' ' } else { b }),
-        );
+        out.extend(text.iter().map(|&b| if b == b'\r' || b == b'\n' { b' ' } else { b }));
     } else {
         out.put_slice(text);
     }
@@ -107,18 +104,10 @@ pub fn format_double(value: f64) -> String {
         return "nan".into();
     }
     if value.is_infinite() {
-        return if value > 0.0 {
-            "inf".into()
-        } else {
-            "-inf".into()
-        };
+        return if value > 0.0 { "inf".into() } else { "-inf".into() };
     }
     if value == 0.0 {
-        return if value.is_sign_negative() {
-            "-0".into()
-        } else {
-            "0".into()
-        };
+        return if value.is_sign_negative() { "-0".into() } else { "0".into() };
     }
     let scientific = format!("{value:.16e}");
     let (mantissa, exponent) = scientific.split_once('e').expect("exponent form");
@@ -128,11 +117,7 @@ pub fn format_double(value: f64) -> String {
         trim_fraction(format!("{value:.decimals$}"))
     } else {
         let mantissa = trim_fraction(mantissa.to_string());
-        format!(
-            "{mantissa}e{}{:02}",
-            if exponent < 0 { '-' } else { '+' },
-            exponent.abs()
-        )
+        format!("{mantissa}e{}{:02}", if exponent < 0 { '-' } else { '+' }, exponent.abs())
     }
 }
 
@@ -167,32 +152,14 @@ mod tests {
         assert_eq!(wire(&Reply::Nil, Protocol::Resp2), "$-1\r\n");
         assert_eq!(wire(&Reply::NilArray, Protocol::Resp2), "*-1\r\n");
         assert_eq!(wire(&Reply::NilArray, Protocol::Resp3), "_\r\n");
-        assert_eq!(
-            wire(&Reply::Verbatim(Bytes::from_static(b"x")), Protocol::Resp3),
-            "=5\r\ntxt:x\r\n"
-        );
-        assert_eq!(
-            wire(&Reply::Verbatim(Bytes::from_static(b"x")), Protocol::Resp2),
-            "$1\r\nx\r\n"
-        );
+        assert_eq!(wire(&Reply::Verbatim(Bytes::from_static(b"x")), Protocol::Resp3), "=5\r\ntxt:x\r\n");
+        assert_eq!(wire(&Reply::Verbatim(Bytes::from_static(b"x")), Protocol::Resp2), "$1\r\nx\r\n");
         let pairs = Reply::Pairs(vec![(Reply::bulk("f"), Reply::bulk("v"))]);
-        assert_eq!(
-            wire(&pairs, Protocol::Resp3),
-            "*1\r\n*2\r\n$1\r\nf\r\n$1\r\nv\r\n"
-        );
-        assert_eq!(
-            wire(&pairs, Protocol::Resp2),
-            "*2\r\n$1\r\nf\r\n$1\r\nv\r\n"
-        );
+        assert_eq!(wire(&pairs, Protocol::Resp3), "*1\r\n*2\r\n$1\r\nf\r\n$1\r\nv\r\n");
+        assert_eq!(wire(&pairs, Protocol::Resp2), "*2\r\n$1\r\nf\r\n$1\r\nv\r\n");
         assert_eq!(wire(&Reply::Set(vec![]), Protocol::Resp3), "~0\r\n");
         assert_eq!(wire(&Reply::Boolean(true), Protocol::Resp2), ":1\r\n");
-        assert_eq!(
-            wire(
-                &Reply::Error(Bytes::from_static(b"ERR a\r\nb")),
-                Protocol::Resp2
-            ),
-            "-ERR a  b\r\n"
-        );
+        assert_eq!(wire(&Reply::Error(Bytes::from_static(b"ERR a\r\nb")), Protocol::Resp2), "-ERR a  b\r\n");
     }
 
     #[test]

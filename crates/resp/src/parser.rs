@@ -50,11 +50,7 @@ impl ParseError {
         match self {
             ParseError::Protocol(text) => Some(format!("ERR Protocol error: {text}")),
             ParseError::ExpectedDollar(byte) => {
-                let shown = if matches!(byte, b'\r' | b'\n') {
-                    ' '
-                } else {
-                    char::from(*byte)
-                };
+                let shown = if matches!(byte, b'\r' | b'\n') { ' ' } else { char::from(*byte) };
                 Some(format!("ERR Protocol error: expected '$', got '{shown}'"))
             }
             ParseError::QueryBufferLimit => None,
@@ -81,10 +77,7 @@ pub struct RequestParser {
 
 impl RequestParser {
     pub fn new(limits: Limits) -> RequestParser {
-        RequestParser {
-            limits,
-            multibulk: None,
-        }
+        RequestParser { limits, multibulk: None }
     }
 
     pub fn set_limits(&mut self, limits: Limits) {
@@ -134,11 +127,8 @@ impl RequestParser {
             }
             // Never trust the count for allocation: a hostile client may announce billions.
             let capacity = (count as usize).min(1024);
-            self.multibulk = Some(Multibulk {
-                args_left: count as usize,
-                args: Vec::with_capacity(capacity),
-                ..Default::default()
-            });
+            self.multibulk =
+                Some(Multibulk { args_left: count as usize, args: Vec::with_capacity(capacity), ..Default::default() });
         }
         let bulk_bytes_max = self.limits.bulk_bytes_max;
         let state = self.multibulk.as_mut().expect("set above");
@@ -152,8 +142,8 @@ impl RequestParser {
                     if line[0] != b'$' {
                         return Err(ParseError::ExpectedDollar(line[0]));
                     }
-                    let length = parse_i64(&line[1..])
-                        .filter(|&length| length >= 0 && length as usize <= bulk_bytes_max);
+                    let length =
+                        parse_i64(&line[1..]).filter(|&length| length >= 0 && length as usize <= bulk_bytes_max);
                     let Some(length) = length else {
                         return Err(ParseError::Protocol("invalid bulk length"));
                     };
@@ -209,9 +199,7 @@ fn parse_inline(buffer: &mut BytesMut) -> Result<Option<Vec<Bytes>>, ParseError>
     if let Some(nul) = line.iter().position(|&b| b == 0) {
         line.truncate(nul);
     }
-    split_args(&line)
-        .map(Some)
-        .ok_or(ParseError::Protocol("unbalanced quotes in request"))
+    split_args(&line).map(Some).ok_or(ParseError::Protocol("unbalanced quotes in request"))
 }
 
 /// Redis's `sdssplitargs`: whitespace-separated words, with double quotes (escapes `\xHH`,
@@ -315,81 +303,39 @@ mod tests {
     }
 
     fn words(items: &[&str]) -> Vec<Bytes> {
-        items
-            .iter()
-            .map(|item| Bytes::copy_from_slice(item.as_bytes()))
-            .collect()
+        items.iter().map(|item| Bytes::copy_from_slice(item.as_bytes())).collect()
     }
 
     #[test]
     fn multibulk_and_inline() {
-        assert_eq!(
-            parse_all(b"*2\r\n$3\r\nGET\r\n$1\r\na\r\n").unwrap(),
-            vec![words(&["GET", "a"])]
-        );
+        assert_eq!(parse_all(b"*2\r\n$3\r\nGET\r\n$1\r\na\r\n").unwrap(), vec![words(&["GET", "a"])]);
         assert_eq!(
             parse_all(b"PING\r\nSET a \"b c\"\n\r\n*0\r\n").unwrap(),
             vec![words(&["PING"]), words(&["SET", "a", "b c"])]
         );
-        assert_eq!(
-            parse_all(b"set k 'it\\'s' \"\\x41\\n\"\r\n").unwrap(),
-            vec![words(&["set", "k", "it's", "A\n"])]
-        );
-        assert_eq!(
-            parse_all(b"a\"b c\"d\r\n").unwrap_err(),
-            ParseError::Protocol("unbalanced quotes in request")
-        );
-        assert_eq!(
-            parse_all(b"echo \"\" ''\r\n").unwrap(),
-            vec![words(&["echo", "", ""])]
-        );
+        assert_eq!(parse_all(b"set k 'it\\'s' \"\\x41\\n\"\r\n").unwrap(), vec![words(&["set", "k", "it's", "A\n"])]);
+        assert_eq!(parse_all(b"a\"b c\"d\r\n").unwrap_err(), ParseError::Protocol("unbalanced quotes in request"));
+        assert_eq!(parse_all(b"echo \"\" ''\r\n").unwrap(), vec![words(&["echo", "", ""])]);
     }
 
     #[test]
     fn protocol_errors_match_redis() {
         let text = |input: &[u8]| parse_all(input).unwrap_err().reply_text().unwrap();
-        assert_eq!(
-            text(b"*x\r\n"),
-            "ERR Protocol error: invalid multibulk length"
-        );
-        assert_eq!(
-            text(b"*3000000000\r\n"),
-            "ERR Protocol error: invalid multibulk length"
-        );
-        assert_eq!(
-            text(b"*1\r\n+foo\r\n"),
-            "ERR Protocol error: expected '$', got '+'"
-        );
-        assert_eq!(
-            text(b"*1\r\n$-1\r\n"),
-            "ERR Protocol error: invalid bulk length"
-        );
-        assert_eq!(
-            text(b"*1\r\n$600000000\r\n"),
-            "ERR Protocol error: invalid bulk length"
-        );
-        assert_eq!(
-            text(b"\"unterminated\r\n"),
-            "ERR Protocol error: unbalanced quotes in request"
-        );
-        assert_eq!(
-            text(&vec![b'a'; 70 * 1024]),
-            "ERR Protocol error: too big inline request"
-        );
+        assert_eq!(text(b"*x\r\n"), "ERR Protocol error: invalid multibulk length");
+        assert_eq!(text(b"*3000000000\r\n"), "ERR Protocol error: invalid multibulk length");
+        assert_eq!(text(b"*1\r\n+foo\r\n"), "ERR Protocol error: expected '$', got '+'");
+        assert_eq!(text(b"*1\r\n$-1\r\n"), "ERR Protocol error: invalid bulk length");
+        assert_eq!(text(b"*1\r\n$600000000\r\n"), "ERR Protocol error: invalid bulk length");
+        assert_eq!(text(b"\"unterminated\r\n"), "ERR Protocol error: unbalanced quotes in request");
+        assert_eq!(text(&vec![b'a'; 70 * 1024]), "ERR Protocol error: too big inline request");
         let mut long_count = b"*".to_vec();
         long_count.extend(vec![b'1'; 70 * 1024]);
-        assert_eq!(
-            text(&long_count),
-            "ERR Protocol error: too big mbulk count string"
-        );
+        assert_eq!(text(&long_count), "ERR Protocol error: too big mbulk count string");
     }
 
     #[test]
     fn huge_counts_do_not_allocate_and_buffer_limit_closes() {
-        let mut parser = RequestParser::new(Limits {
-            bulk_bytes_max: 1024,
-            query_buffer_bytes_max: 4096,
-        });
+        let mut parser = RequestParser::new(Limits { bulk_bytes_max: 1024, query_buffer_bytes_max: 4096 });
         let mut buffer = BytesMut::from(&b"*2147483647\r\n"[..]);
         assert_eq!(parser.parse(&mut buffer), Ok(None));
         let mut result = Ok(None);

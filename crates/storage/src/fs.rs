@@ -31,9 +31,7 @@ pub trait Fs: Send + Sync + 'static {
 /// Writes `bytes` to `path` so that after a crash the file holds either its old content or all
 /// of `bytes`: temp file, fsync, rename, directory fsync.
 pub fn write_atomic(fs: &dyn Fs, path: &Path, bytes: &[u8]) -> io::Result<()> {
-    let dir = path
-        .parent()
-        .ok_or_else(|| io::Error::other("path has no directory"))?;
+    let dir = path.parent().ok_or_else(|| io::Error::other("path has no directory"))?;
     let temp = temp_path(path);
     let _ = fs.remove(&temp);
     let mut file = fs.open_append(&temp)?;
@@ -45,10 +43,7 @@ pub fn write_atomic(fs: &dyn Fs, path: &Path, bytes: &[u8]) -> io::Result<()> {
 }
 
 pub fn temp_path(path: &Path) -> PathBuf {
-    let mut name = path
-        .file_name()
-        .map(|n| n.to_os_string())
-        .unwrap_or_default();
+    let mut name = path.file_name().map(|n| n.to_os_string()).unwrap_or_default();
     name.push(".tmp");
     path.with_file_name(name)
 }
@@ -96,9 +91,7 @@ impl Fs for StdFs {
     }
 
     fn open_append(&self, path: &Path) -> io::Result<Box<dyn AppendFile>> {
-        Ok(Box::new(StdFile(
-            OpenOptions::new().create(true).append(true).open(path)?,
-        )))
+        Ok(Box::new(StdFile(OpenOptions::new().create(true).append(true).open(path)?)))
     }
 
     fn truncate(&self, path: &Path, length: u64) -> io::Result<()> {

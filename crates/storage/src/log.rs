@@ -49,11 +49,7 @@ pub struct LogOptions {
 
 impl Default for LogOptions {
     fn default() -> Self {
-        LogOptions {
-            segment_bytes_max: 64 * 1024 * 1024,
-            queue_records_max: 4096,
-            batch_bytes_max: 16 * 1024 * 1024,
-        }
+        LogOptions { segment_bytes_max: 64 * 1024 * 1024, queue_records_max: 4096, batch_bytes_max: 16 * 1024 * 1024 }
     }
 }
 
@@ -98,13 +94,18 @@ impl std::error::Error for OpenError {}
 #[derive(Serialize, Deserialize)]
 enum Record {
     /// First record of every segment.
-    Header { format: u8 },
+    Header {
+        format: u8,
+    },
     Append {
         group: GroupId,
         entries: Vec<Vec<u8>>,
     },
     /// Removes entries at and after `from`.
-    Truncate { group: GroupId, from: u64 },
+    Truncate {
+        group: GroupId,
+        from: u64,
+    },
     /// Removes entries up to and including `upto`.
     Purge {
         group: GroupId,
@@ -127,20 +128,9 @@ struct Job {
 
 /// What a record changes, for the writer's own bookkeeping (checkpoints, segment deletion).
 enum Effect {
-    Append {
-        group: GroupId,
-        last_index: u64,
-    },
-    Purge {
-        group: GroupId,
-        upto: u64,
-        description: Vec<u8>,
-    },
-    Meta {
-        group: GroupId,
-        key: String,
-        value: Vec<u8>,
-    },
+    Append { group: GroupId, last_index: u64 },
+    Purge { group: GroupId, upto: u64, description: Vec<u8> },
+    Meta { group: GroupId, key: String, value: Vec<u8> },
     Other,
 }
 
@@ -152,30 +142,18 @@ pub struct Log<E> {
 
 impl<E> Default for GroupLog<E> {
     fn default() -> Self {
-        GroupLog {
-            entries: BTreeMap::new(),
-            meta: BTreeMap::new(),
-            purged: None,
-        }
+        GroupLog { entries: BTreeMap::new(), meta: BTreeMap::new(), purged: None }
     }
 }
 
 impl<E: LogEntry> Log<E> {
     /// Opens (or creates) the log in `dir`, replaying it, and starts the writer thread.
     pub fn open(fs: Arc<dyn Fs>, dir: &Path, options: LogOptions) -> Result<Log<E>, OpenError> {
-        fs.create_dir_all(dir)
-            .map_err(|e| OpenError::Io(dir.to_path_buf(), e))?;
-        let names = fs
-            .list(dir)
-            .map_err(|e| OpenError::Io(dir.to_path_buf(), e))?;
+        fs.create_dir_all(dir).map_err(|e| OpenError::Io(dir.to_path_buf(), e))?;
+        let names = fs.list(dir).map_err(|e| OpenError::Io(dir.to_path_buf(), e))?;
         let mut sequences: Vec<u64> = names
             .iter()
-            .filter_map(|name| {
-                name.strip_prefix(SEGMENT_PREFIX)?
-                    .strip_suffix(SEGMENT_SUFFIX)?
-                    .parse()
-                    .ok()
-            })
+            .filter_map(|name| name.strip_prefix(SEGMENT_PREFIX)?.strip_suffix(SEGMENT_SUFFIX)?.parse().ok())
             .collect();
         sequences.sort_unstable();
         let mut groups: BTreeMap<GroupId, GroupLog<E>> = BTreeMap::new();
@@ -187,8 +165,7 @@ impl<E: LogEntry> Log<E> {
             let length = replay(&bytes, &path, is_last, &mut groups, &mut writer)?;
             if length < bytes.len() {
                 tracing::warn!(file = %path.display(), offset = length, "cutting off a torn record at the end of the log");
-                fs.truncate(&path, length as u64)
-                    .map_err(|e| OpenError::Io(path.clone(), e))?;
+                fs.truncate(&path, length as u64).map_err(|e| OpenError::Io(path.clone(), e))?;
             }
             writer.segments.push(Segment {
                 sequence,
@@ -197,9 +174,7 @@ impl<E: LogEntry> Log<E> {
             });
             writer.pending_last_index.clear();
         }
-        writer
-            .open_tail()
-            .map_err(|e| OpenError::Io(dir.to_path_buf(), e))?;
+        writer.open_tail().map_err(|e| OpenError::Io(dir.to_path_buf(), e))?;
         let (sender, receiver) = mpsc::sync_channel(options.queue_records_max);
         let handle = std::thread::Builder::new()
             .name("concord-log-writer".into())
@@ -226,10 +201,7 @@ impl<E: LogEntry> Log<E> {
         let Some(last_index) = entries.last().map(LogEntry::index) else {
             return done(Ok(()));
         };
-        let encoded = entries
-            .iter()
-            .map(|entry| postcard::to_stdvec(entry).expect("entries encode"))
-            .collect();
+        let encoded = entries.iter().map(|entry| postcard::to_stdvec(entry).expect("entries encode")).collect();
         {
             let mut groups = self.lock();
             let log = groups.entry(group).or_default();
@@ -237,23 +209,12 @@ impl<E: LogEntry> Log<E> {
                 log.entries.insert(entry.index(), entry);
             }
         }
-        self.submit(
-            Record::Append {
-                group,
-                entries: encoded,
-            },
-            Effect::Append { group, last_index },
-            Some(done),
-        );
+        self.submit(Record::Append { group, entries: encoded }, Effect::Append { group, last_index }, Some(done));
     }
 
     /// Removes entries at and after `from`.
     pub fn truncate(&self, group: GroupId, from: u64, done: Done) {
-        self.lock()
-            .entry(group)
-            .or_default()
-            .entries
-            .split_off(&from);
+        self.lock().entry(group).or_default().entries.split_off(&from);
         self.submit(Record::Truncate { group, from }, Effect::Other, Some(done));
     }
 
@@ -268,16 +229,8 @@ impl<E: LogEntry> Log<E> {
             log.purged = Some((upto, description.clone()));
         }
         self.submit(
-            Record::Purge {
-                group,
-                upto,
-                description: description.clone(),
-            },
-            Effect::Purge {
-                group,
-                upto,
-                description,
-            },
+            Record::Purge { group, upto, description: description.clone() },
+            Effect::Purge { group, upto, description },
             None,
         );
     }
@@ -285,25 +238,9 @@ impl<E: LogEntry> Log<E> {
     /// Stores a named value for the group. With `done`, it reports once the value is durable;
     /// without, the value is a hint made durable by the next sync.
     pub fn set_meta(&self, group: GroupId, key: &str, value: Vec<u8>, done: Option<Done>) {
-        self.lock()
-            .entry(group)
-            .or_default()
-            .meta
-            .insert(key.to_string(), value.clone());
-        let effect = Effect::Meta {
-            group,
-            key: key.to_string(),
-            value: value.clone(),
-        };
-        self.submit(
-            Record::Meta {
-                group,
-                key: key.to_string(),
-                value,
-            },
-            effect,
-            done,
-        );
+        self.lock().entry(group).or_default().meta.insert(key.to_string(), value.clone());
+        let effect = Effect::Meta { group, key: key.to_string(), value: value.clone() };
+        self.submit(Record::Meta { group, key: key.to_string(), value }, effect, done);
     }
 
     /// Stops the writer after everything queued is durable.
@@ -318,16 +255,9 @@ impl<E: LogEntry> Log<E> {
     /// without, it is written but only made durable by the next sync (a hint, not a promise).
     fn submit(&self, record: Record, effect: Effect, done: Option<Done>) {
         let mut bytes = Vec::new();
-        record::frame(
-            &postcard::to_stdvec(&record).expect("records encode"),
-            &mut bytes,
-        );
+        record::frame(&postcard::to_stdvec(&record).expect("records encode"), &mut bytes);
         let sender = self.jobs.lock().expect("log sender lock").clone();
-        let job = Job {
-            bytes,
-            effect,
-            done,
-        };
+        let job = Job { bytes, effect, done };
         let failed = |job: Job, why: &str| {
             if let Some(done) = job.done {
                 done(Err(io::Error::other(why.to_string())));
@@ -373,11 +303,7 @@ fn replay<E: LogEntry>(
     groups: &mut BTreeMap<GroupId, GroupLog<E>>,
     writer: &mut Writer,
 ) -> Result<usize, OpenError> {
-    let corrupt = |offset: usize, reason: String| OpenError::Corrupt {
-        file: path.to_path_buf(),
-        offset,
-        reason,
-    };
+    let corrupt = |offset: usize, reason: String| OpenError::Corrupt { file: path.to_path_buf(), offset, reason };
     let mut offset = 0;
     loop {
         let (payload, next) = match record::read_at(bytes, offset) {
@@ -390,15 +316,12 @@ fn replay<E: LogEntry>(
                 return Err(corrupt(offset, reason.to_string()));
             }
         };
-        let record: Record = postcard::from_bytes(payload)
-            .map_err(|e| corrupt(offset, format!("undecodable record: {e}")))?;
+        let record: Record =
+            postcard::from_bytes(payload).map_err(|e| corrupt(offset, format!("undecodable record: {e}")))?;
         match record {
             Record::Header { format } if format == LOG_FORMAT_VERSION => {}
             Record::Header { format } => {
-                return Err(corrupt(
-                    offset,
-                    format!("log format {format} is not supported by this build"),
-                ))
+                return Err(corrupt(offset, format!("log format {format} is not supported by this build")))
             }
             Record::Append { group, entries } => {
                 let log = groups.entry(group).or_default();
@@ -414,22 +337,14 @@ fn replay<E: LogEntry>(
             Record::Truncate { group, from } => {
                 groups.entry(group).or_default().entries.split_off(&from);
             }
-            Record::Purge {
-                group,
-                upto,
-                description,
-            } => {
+            Record::Purge { group, upto, description } => {
                 let log = groups.entry(group).or_default();
                 log.entries = log.entries.split_off(&(upto + 1));
                 log.purged = Some((upto, description.clone()));
                 writer.purged.insert(group, (upto, description));
             }
             Record::Meta { group, key, value } => {
-                groups
-                    .entry(group)
-                    .or_default()
-                    .meta
-                    .insert(key.clone(), value.clone());
+                groups.entry(group).or_default().meta.insert(key.clone(), value.clone());
                 writer.meta.insert((group, key), value);
             }
         }
@@ -476,10 +391,7 @@ impl Writer {
     fn open_tail(&mut self) -> io::Result<()> {
         match self.segments.last() {
             Some(last) if last.bytes > 0 => {
-                self.tail = Some(
-                    self.fs
-                        .open_append(&segment_path(&self.dir, last.sequence))?,
-                );
+                self.tail = Some(self.fs.open_append(&segment_path(&self.dir, last.sequence))?);
                 Ok(())
             }
             _ => {
@@ -496,38 +408,20 @@ impl Writer {
         let path = segment_path(&self.dir, sequence);
         let mut file = self.fs.open_append(&path)?;
         let mut bytes = Vec::new();
-        let mut frame = |record: &Record| {
-            record::frame(
-                &postcard::to_stdvec(record).expect("records encode"),
-                &mut bytes,
-            )
-        };
-        frame(&Record::Header {
-            format: LOG_FORMAT_VERSION,
-        });
+        let mut frame =
+            |record: &Record| record::frame(&postcard::to_stdvec(record).expect("records encode"), &mut bytes);
+        frame(&Record::Header { format: LOG_FORMAT_VERSION });
         for (&group, (upto, description)) in &self.purged {
-            frame(&Record::Purge {
-                group,
-                upto: *upto,
-                description: description.clone(),
-            });
+            frame(&Record::Purge { group, upto: *upto, description: description.clone() });
         }
         for ((group, key), value) in &self.meta {
-            frame(&Record::Meta {
-                group: *group,
-                key: key.clone(),
-                value: value.clone(),
-            });
+            frame(&Record::Meta { group: *group, key: key.clone(), value: value.clone() });
         }
         file.append(&bytes)?;
         file.sync()?;
         self.fs.sync_dir(&self.dir)?;
         self.tail = Some(file);
-        self.segments.push(Segment {
-            sequence,
-            bytes: bytes.len() as u64,
-            last_index: BTreeMap::new(),
-        });
+        self.segments.push(Segment { sequence, bytes: bytes.len() as u64, last_index: BTreeMap::new() });
         Ok(())
     }
 
@@ -547,12 +441,7 @@ impl Writer {
             let result = self.write(&mut batch);
             for job in batch {
                 if let Some(done) = job.done {
-                    done(
-                        result
-                            .as_ref()
-                            .map(|_| ())
-                            .map_err(|e| io::Error::new(e.kind(), e.to_string())),
-                    );
+                    done(result.as_ref().map(|_| ()).map_err(|e| io::Error::new(e.kind(), e.to_string())));
                 }
             }
             if let Err(error) = result {
@@ -579,11 +468,7 @@ impl Writer {
                     let last = segment.last_index.entry(group).or_default();
                     *last = (*last).max(last_index);
                 }
-                Effect::Purge {
-                    group,
-                    upto,
-                    description,
-                } => {
+                Effect::Purge { group, upto, description } => {
                     self.purged.insert(group, (upto, description));
                     purged_any = true;
                 }
@@ -655,10 +540,7 @@ mod tests {
     }
 
     fn entry(index: u64) -> TestEntry {
-        TestEntry {
-            index,
-            data: vec![index as u8; 100],
-        }
+        TestEntry { index, data: vec![index as u8; 100] }
     }
 
     const G: GroupId = GroupId(1);
@@ -691,24 +573,15 @@ mod tests {
         }
         let log = open(dir.path(), LogOptions::default()).unwrap();
         assert_eq!(indexes(&log), vec![4, 5, 6, 7, 8]);
-        assert_eq!(
-            log.read(G, |g| g.meta.get("vote").cloned()),
-            Some(b"v2".to_vec())
-        );
-        assert_eq!(
-            log.read(G, |g| g.purged.clone()),
-            Some((3, b"three".to_vec()))
-        );
+        assert_eq!(log.read(G, |g| g.meta.get("vote").cloned()), Some(b"v2".to_vec()));
+        assert_eq!(log.read(G, |g| g.purged.clone()), Some((3, b"three".to_vec())));
         assert_eq!(log.read(G, |g| g.entries[&5].clone()), entry(5));
     }
 
     #[test]
     fn segments_roll_and_purged_ones_are_deleted() {
         let dir = tempfile::tempdir().unwrap();
-        let options = LogOptions {
-            segment_bytes_max: 2000,
-            ..LogOptions::default()
-        };
+        let options = LogOptions { segment_bytes_max: 2000, ..LogOptions::default() };
         {
             let log = open(dir.path(), options).unwrap();
             wait(|done| log.set_meta(G, "vote", b"v".to_vec(), Some(done)));
@@ -724,10 +597,7 @@ mod tests {
         }
         let log = open(dir.path(), options).unwrap();
         assert_eq!(indexes(&log), (91..=100).collect::<Vec<_>>());
-        assert_eq!(
-            log.read(G, |g| g.meta.get("vote").cloned()),
-            Some(b"v".to_vec())
-        );
+        assert_eq!(log.read(G, |g| g.meta.get("vote").cloned()), Some(b"v".to_vec()));
         assert_eq!(log.read(G, |g| g.purged.as_ref().map(|p| p.0)), Some(90));
     }
 
@@ -754,10 +624,7 @@ mod tests {
         assert_eq!(indexes(&log), vec![1, 2, 3, 4, 5]);
         wait(|done| log.append(G, vec![entry(6)], done));
         drop(log);
-        assert_eq!(
-            indexes(&open(dir.path(), LogOptions::default()).unwrap()),
-            vec![1, 2, 3, 4, 5, 6]
-        );
+        assert_eq!(indexes(&open(dir.path(), LogOptions::default()).unwrap()), vec![1, 2, 3, 4, 5, 6]);
     }
 
     #[test]
@@ -774,15 +641,11 @@ mod tests {
         let middle = bytes.len() / 2;
         bytes[middle] ^= 0xff;
         std::fs::write(&path, &bytes).unwrap();
-        let error = open(dir.path(), LogOptions::default())
-            .err()
-            .expect("must refuse");
+        let error = open(dir.path(), LogOptions::default()).err().expect("must refuse");
         let text = error.to_string();
         assert!(text.contains("corrupt log record in"), "{text}");
         assert!(text.contains(&path.display().to_string()), "{text}");
-        assert!(
-            matches!(error, OpenError::Corrupt { offset, .. } if offset > 0 && offset <= middle)
-        );
+        assert!(matches!(error, OpenError::Corrupt { offset, .. } if offset > 0 && offset <= middle));
     }
 
     #[test]
@@ -792,20 +655,14 @@ mod tests {
         let (sender, receiver) = channel();
         for i in 1..=500u64 {
             let sender = sender.clone();
-            log.append(
-                GroupId((i % 3) as u32),
-                vec![entry(i)],
-                Box::new(move |result| sender.send(result).unwrap()),
-            );
+            log.append(GroupId((i % 3) as u32), vec![entry(i)], Box::new(move |result| sender.send(result).unwrap()));
         }
         for _ in 0..500 {
             receiver.recv().unwrap().unwrap();
         }
         log.close();
         let reopened = open(dir.path(), LogOptions::default()).unwrap();
-        let total: usize = (0..3)
-            .map(|g| reopened.read(GroupId(g), |log| log.entries.len()))
-            .sum();
+        let total: usize = (0..3).map(|g| reopened.read(GroupId(g), |log| log.entries.len())).sum();
         assert_eq!(total, 500);
     }
 }

@@ -8,11 +8,7 @@ use concord_core::limits::LOG_RECORD_BYTES_MAX;
 pub const HEADER_BYTES: usize = 8;
 
 pub fn frame(payload: &[u8], out: &mut Vec<u8>) {
-    assert!(
-        !payload.is_empty() && payload.len() <= LOG_RECORD_BYTES_MAX,
-        "record of {} bytes",
-        payload.len()
-    );
+    assert!(!payload.is_empty() && payload.len() <= LOG_RECORD_BYTES_MAX, "record of {} bytes", payload.len());
     out.extend_from_slice(&(payload.len() as u32).to_le_bytes());
     out.extend_from_slice(&crc32c::crc32c(payload).to_le_bytes());
     out.extend_from_slice(payload);
@@ -67,19 +63,12 @@ mod tests {
         let mut bytes = Vec::new();
         frame(b"hello", &mut bytes);
         frame(b"world", &mut bytes);
-        let Read::Record(first, next) = read_at(&bytes, 0) else {
-            panic!()
-        };
+        let Read::Record(first, next) = read_at(&bytes, 0) else { panic!() };
         assert_eq!(first, b"hello");
-        let Read::Record(second, end) = read_at(&bytes, next) else {
-            panic!()
-        };
+        let Read::Record(second, end) = read_at(&bytes, next) else { panic!() };
         assert_eq!(second, b"world");
         assert_eq!(read_at(&bytes, end), Read::End);
-        assert_eq!(
-            read_at(&bytes[..end - 1], next),
-            Read::Bad("incomplete record")
-        );
+        assert_eq!(read_at(&bytes[..end - 1], next), Read::Bad("incomplete record"));
         assert_eq!(read_at(&[0u8; 16], 0), Read::Bad("invalid record length"));
         let mut damaged = bytes.clone();
         damaged[10] ^= 1;

@@ -28,10 +28,7 @@ pub struct StoredSnapshot {
 
 impl SnapshotStore {
     pub fn new(fs: Arc<dyn Fs>, dir: &Path) -> SnapshotStore {
-        SnapshotStore {
-            fs,
-            dir: dir.to_path_buf(),
-        }
+        SnapshotStore { fs, dir: dir.to_path_buf() }
     }
 
     fn group_dir(&self, group: GroupId) -> PathBuf {
@@ -39,8 +36,7 @@ impl SnapshotStore {
     }
 
     fn path(&self, group: GroupId, index: u64) -> PathBuf {
-        self.group_dir(group)
-            .join(format!("snapshot-{index:020}.snap"))
+        self.group_dir(group).join(format!("snapshot-{index:020}.snap"))
     }
 
     /// Writes a snapshot covering the log up to `index`, then removes older ones.
@@ -71,39 +67,25 @@ impl SnapshotStore {
         };
         let bytes = self.fs.read(&path)?;
         let damaged = |reason: &str| {
-            io::Error::new(
-                io::ErrorKind::InvalidData,
-                format!("snapshot {} is damaged: {reason}", path.display()),
-            )
+            io::Error::new(io::ErrorKind::InvalidData, format!("snapshot {} is damaged: {reason}", path.display()))
         };
         if bytes.len() < MAGIC.len() + 9 || &bytes[..8] != MAGIC {
             return Err(damaged("not a snapshot file"));
         }
         if bytes[8] != SNAPSHOT_FILE_VERSION {
-            return Err(damaged(&format!(
-                "format {} is not supported by this build",
-                bytes[8]
-            )));
+            return Err(damaged(&format!("format {} is not supported by this build", bytes[8])));
         }
         let meta_len = u32::from_le_bytes(bytes[9..13].try_into().expect("4 bytes")) as usize;
         if bytes.len() < 13 + meta_len + 4 {
             return Err(damaged("truncated"));
         }
         let meta = &bytes[13..13 + meta_len];
-        let checksum = u32::from_le_bytes(
-            bytes[13 + meta_len..17 + meta_len]
-                .try_into()
-                .expect("4 bytes"),
-        );
+        let checksum = u32::from_le_bytes(bytes[13 + meta_len..17 + meta_len].try_into().expect("4 bytes"));
         let data = &bytes[17 + meta_len..];
         if crc32c::crc32c_append(crc32c::crc32c(meta), data) != checksum {
             return Err(damaged("checksum mismatch"));
         }
-        Ok(Some(StoredSnapshot {
-            index,
-            meta: meta.to_vec(),
-            data: data.to_vec(),
-        }))
+        Ok(Some(StoredSnapshot { index, meta: meta.to_vec(), data: data.to_vec() }))
     }
 
     /// Snapshot files of a group, oldest first. Leftover temp files are removed.
@@ -121,10 +103,8 @@ impl SnapshotStore {
                 self.fs.remove(&path)?;
                 continue;
             }
-            if let Some(index) = name
-                .strip_prefix("snapshot-")
-                .and_then(|n| n.strip_suffix(".snap"))
-                .and_then(|n| n.parse().ok())
+            if let Some(index) =
+                name.strip_prefix("snapshot-").and_then(|n| n.strip_suffix(".snap")).and_then(|n| n.parse().ok())
             {
                 found.push((index, path));
             }
@@ -152,19 +132,9 @@ mod tests {
             (latest.index, latest.meta.as_slice(), latest.data.as_slice()),
             (20, &b"meta20"[..], &b"data20"[..])
         );
-        assert_eq!(
-            std::fs::read_dir(dir.path().join("group-1"))
-                .unwrap()
-                .count(),
-            1
-        );
+        assert_eq!(std::fs::read_dir(dir.path().join("group-1")).unwrap().count(), 1);
         // A crash while writing leaves only a temp file, which is ignored and cleaned up.
-        std::fs::write(
-            dir.path()
-                .join("group-1/snapshot-00000000000000000030.snap.tmp"),
-            b"partial",
-        )
-        .unwrap();
+        std::fs::write(dir.path().join("group-1/snapshot-00000000000000000030.snap.tmp"), b"partial").unwrap();
         assert_eq!(store.load_latest(g).unwrap().unwrap().index, 20);
     }
 
@@ -173,17 +143,11 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = SnapshotStore::new(StdFs::shared(), dir.path());
         store.save(GroupId(1), 5, b"m", b"some data").unwrap();
-        let path = dir
-            .path()
-            .join("group-1/snapshot-00000000000000000005.snap");
+        let path = dir.path().join("group-1/snapshot-00000000000000000005.snap");
         let mut bytes = std::fs::read(&path).unwrap();
         *bytes.last_mut().unwrap() ^= 1;
         std::fs::write(&path, bytes).unwrap();
         let error = store.load_latest(GroupId(1)).unwrap_err().to_string();
-        assert!(
-            error.contains("checksum mismatch")
-                && error.contains("snapshot-00000000000000000005.snap"),
-            "{error}"
-        );
+        assert!(error.contains("checksum mismatch") && error.contains("snapshot-00000000000000000005.snap"), "{error}");
     }
 }

@@ -51,7 +51,10 @@ impl Server {
     }
 
     pub fn connect_resp3(&self) -> redis::Connection {
-        redis::Client::open(format!("{}?protocol=resp3", self.url())).expect("client").get_connection().expect("connection")
+        redis::Client::open(format!("{}?protocol=resp3", self.url()))
+            .expect("client")
+            .get_connection()
+            .expect("connection")
     }
 
     /// A raw TCP connection, for protocol-level tests.
@@ -85,42 +88,42 @@ impl Server {
 /// Spawns `concord server` on `data_dir` and waits for its ready line; the error holds what it
 /// printed if it exits instead.
 pub fn spawn(data_dir: &Path, extra: &[&str]) -> Result<(Child, SocketAddr), String> {
-        let mut child = Command::new(BINARY)
-            .args(["server", "--port", "0", "--data-dir"])
-            .arg(data_dir)
-            .args(extra)
-            .env("CONCORD_LOG_LEVEL", "warn")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("spawn concord");
-        let stdout = child.stdout.take().expect("stdout");
-        let mut stderr = child.stderr.take().expect("stderr");
-        // Drained continuously so a chatty node never blocks on a full pipe.
-        let errors = std::thread::spawn(move || {
-            let mut text = String::new();
-            let _ = stderr.read_to_string(&mut text);
-            text
-        });
-        let mut lines = BufReader::new(stdout).lines();
-        let deadline = Instant::now() + Duration::from_secs(60);
-        loop {
-            match lines.next() {
-                Some(Ok(line)) => {
-                    if let Some(address) = line.split("serving clients on ").nth(1) {
-                        let address = address.trim().parse().expect("address");
-                        // Keep draining stdout so the child never blocks on a full pipe.
-                        std::thread::spawn(move || for _ in lines {});
-                        return Ok((child, address));
-                    }
-                }
-                _ => {
-                    let _ = child.wait();
-                    return Err(errors.join().unwrap_or_default());
+    let mut child = Command::new(BINARY)
+        .args(["server", "--port", "0", "--data-dir"])
+        .arg(data_dir)
+        .args(extra)
+        .env("CONCORD_LOG_LEVEL", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn concord");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut stderr = child.stderr.take().expect("stderr");
+    // Drained continuously so a chatty node never blocks on a full pipe.
+    let errors = std::thread::spawn(move || {
+        let mut text = String::new();
+        let _ = stderr.read_to_string(&mut text);
+        text
+    });
+    let mut lines = BufReader::new(stdout).lines();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        match lines.next() {
+            Some(Ok(line)) => {
+                if let Some(address) = line.split("serving clients on ").nth(1) {
+                    let address = address.trim().parse().expect("address");
+                    // Keep draining stdout so the child never blocks on a full pipe.
+                    std::thread::spawn(move || for _ in lines {});
+                    return Ok((child, address));
                 }
             }
-            assert!(Instant::now() < deadline, "server did not become ready");
+            _ => {
+                let _ = child.wait();
+                return Err(errors.join().unwrap_or_default());
+            }
         }
+        assert!(Instant::now() < deadline, "server did not become ready");
+    }
 }
 
 impl Drop for Server {

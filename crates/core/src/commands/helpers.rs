@@ -25,11 +25,7 @@ pub fn hash_at<'a>(db: &'a Db, key: &[u8], now_ms: TimeMs) -> Result<Option<&'a 
 }
 
 /// The live entry at `key` for writing, checked to hold a string.
-pub fn string_entry_mut<'a>(
-    db: &'a mut Db,
-    key: &[u8],
-    now_ms: TimeMs,
-) -> Result<Option<&'a mut Entry>> {
+pub fn string_entry_mut<'a>(db: &'a mut Db, key: &[u8], now_ms: TimeMs) -> Result<Option<&'a mut Entry>> {
     match db.get_mut(key, now_ms) {
         None => Ok(None),
         Some(entry) if matches!(entry.value, Value::Str(_)) => Ok(Some(entry)),
@@ -45,11 +41,7 @@ pub fn hash_entry_mut<'a>(
 ) -> Result<Option<(&'a mut HashValue, &'a mut u64)>> {
     match db.get_mut(key, now_ms) {
         None => Ok(None),
-        Some(Entry {
-            value: Value::Hash(hash),
-            version,
-            ..
-        }) => Ok(Some((hash, version))),
+        Some(Entry { value: Value::Hash(hash), version, .. }) => Ok(Some((hash, version))),
         Some(_) => Err(Error::WRONG_TYPE),
     }
 }

@@ -20,9 +20,7 @@ pub mod helpers;
 pub(crate) mod prelude {
     pub use super::helpers::*;
     pub use crate::args::{is, parse_i64, Args};
-    pub use crate::command::{
-        Command, CommandSpec, KeySpec, ReadCommand, ReadCtx, WriteCommand, WriteCtx,
-    };
+    pub use crate::command::{Command, CommandSpec, KeySpec, ReadCommand, ReadCtx, WriteCommand, WriteCtx};
     pub use crate::error::{Error, Result};
     pub use crate::keyspace::{Db, Keyspace, Value};
     pub use crate::limits::*;
@@ -124,12 +122,7 @@ const NAME_BYTES_MAX: usize = 32;
 /// The command called `name`, in any letter case.
 pub fn lookup(name: &[u8]) -> Option<&'static Entry> {
     static INDEX: OnceLock<BTreeMap<&'static [u8], &'static Entry>> = OnceLock::new();
-    let index = INDEX.get_or_init(|| {
-        TABLE
-            .iter()
-            .map(|entry| (entry.spec.name.as_bytes(), entry))
-            .collect()
-    });
+    let index = INDEX.get_or_init(|| TABLE.iter().map(|entry| (entry.spec.name.as_bytes(), entry)).collect());
     if name.len() > NAME_BYTES_MAX {
         return None;
     }
@@ -144,8 +137,7 @@ pub fn lookup(name: &[u8]) -> Option<&'static Entry> {
 /// node commands; an error reply for unknown commands and bad arguments.
 pub fn parse_keyspace_command(argv: &[bytes::Bytes]) -> Result<Option<KeyspaceOp>> {
     let name = argv.first().ok_or(crate::error::Error::SYNTAX)?;
-    let entry =
-        lookup(name).ok_or_else(|| crate::error::Error::unknown_command(name, &argv[1..]))?;
+    let entry = lookup(name).ok_or_else(|| crate::error::Error::unknown_command(name, &argv[1..]))?;
     if !entry.spec.arity_ok(argv.len()) {
         return Err(crate::error::Error::wrong_arity(entry.spec.name));
     }
@@ -172,10 +164,7 @@ pub(crate) mod testing {
     use bytes::Bytes;
 
     pub fn argv(words: &[&str]) -> Vec<Bytes> {
-        words
-            .iter()
-            .map(|word| Bytes::copy_from_slice(word.as_bytes()))
-            .collect()
+        words.iter().map(|word| Bytes::copy_from_slice(word.as_bytes())).collect()
     }
 
     pub fn parse<C: Command>(words: &[&str]) -> Result<C> {
@@ -185,21 +174,10 @@ pub(crate) mod testing {
 
     /// Applies any command (read or write) at time `now_ms`, as a log entry would.
     pub fn write(keyspace: &mut Keyspace, now_ms: u64, words: &[&str]) -> Reply {
-        let ctx = WriteCtx {
-            db: 0,
-            now_ms,
-            index: now_ms,
-        };
+        let ctx = WriteCtx { db: 0, now_ms, index: now_ms };
         match parse_keyspace_command(&argv(words)) {
             Ok(Some(KeyspaceOp::Write(op))) => op.run(keyspace, &ctx),
-            Ok(Some(KeyspaceOp::Read(op))) => op.run(
-                keyspace,
-                &mut ReadCtx {
-                    db: 0,
-                    now_ms,
-                    rng: &mut Rng::new(1),
-                },
-            ),
+            Ok(Some(KeyspaceOp::Read(op))) => op.run(keyspace, &mut ReadCtx { db: 0, now_ms, rng: &mut Rng::new(1) }),
             Ok(None) => panic!("not a keyspace command"),
             Err(error) => error.into(),
         }
@@ -207,14 +185,7 @@ pub(crate) mod testing {
 
     pub fn read(keyspace: &Keyspace, now_ms: u64, words: &[&str]) -> Reply {
         match parse_keyspace_command(&argv(words)) {
-            Ok(Some(KeyspaceOp::Read(op))) => op.run(
-                keyspace,
-                &mut ReadCtx {
-                    db: 0,
-                    now_ms,
-                    rng: &mut Rng::new(1),
-                },
-            ),
+            Ok(Some(KeyspaceOp::Read(op))) => op.run(keyspace, &mut ReadCtx { db: 0, now_ms, rng: &mut Rng::new(1) }),
             Ok(_) => panic!("not a read"),
             Err(error) => error.into(),
         }

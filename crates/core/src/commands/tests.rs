@@ -20,9 +20,7 @@ fn bulks(items: &[&str]) -> Reply {
 }
 
 fn sorted(reply: Reply) -> Vec<String> {
-    let Reply::Array(items) = reply else {
-        panic!("not an array: {reply:?}")
-    };
+    let Reply::Array(items) = reply else { panic!("not an array: {reply:?}") };
     let mut items: Vec<String> = items
         .into_iter()
         .map(|item| match item {
@@ -48,14 +46,8 @@ fn get_set_and_friends() {
     assert_eq!(write(ks, T, &["getdel", "b"]), bulk("3"));
     assert_eq!(write(ks, T, &["getdel", "b"]), nil());
     assert_eq!(write(ks, T, &["mset", "x", "1", "y", "2"]), Reply::OK);
-    assert_eq!(
-        write(ks, T, &["mset", "x", "1", "y"]),
-        error("ERR wrong number of arguments for 'mset' command")
-    );
-    assert_eq!(
-        read(ks, T, &["mget", "x", "nope", "y"]),
-        Reply::Array(vec![bulk("1"), nil(), bulk("2")])
-    );
+    assert_eq!(write(ks, T, &["mset", "x", "1", "y"]), error("ERR wrong number of arguments for 'mset' command"));
+    assert_eq!(read(ks, T, &["mget", "x", "nope", "y"]), Reply::Array(vec![bulk("1"), nil(), bulk("2")]));
     assert_eq!(write(ks, T, &["msetnx", "x", "9", "z", "9"]), int(0));
     assert_eq!(read(ks, T, &["get", "z"]), nil());
     assert_eq!(write(ks, T, &["msetnx", "z", "9", "w", "9"]), int(1));
@@ -76,22 +68,13 @@ fn setex_family_and_getex() {
     assert_eq!(read(ks, T, &["pttl", "a"]), int(10_000));
     assert_eq!(write(ks, T, &["psetex", "b", "1500", "v"]), Reply::OK);
     assert_eq!(read(ks, T, &["ttl", "b"]), int(2));
-    assert_eq!(
-        write(ks, T, &["setex", "c", "0", "v"]),
-        error("ERR invalid expire time in 'setex' command")
-    );
-    assert_eq!(
-        write(ks, T, &["psetex", "c", "-1", "v"]),
-        error("ERR invalid expire time in 'psetex' command")
-    );
+    assert_eq!(write(ks, T, &["setex", "c", "0", "v"]), error("ERR invalid expire time in 'setex' command"));
+    assert_eq!(write(ks, T, &["psetex", "c", "-1", "v"]), error("ERR invalid expire time in 'psetex' command"));
     assert_eq!(write(ks, T, &["getex", "a", "PERSIST"]), bulk("v"));
     assert_eq!(read(ks, T, &["ttl", "a"]), int(-1));
     assert_eq!(write(ks, T, &["getex", "a", "PX", "100"]), bulk("v"));
     assert_eq!(read(ks, T, &["pttl", "a"]), int(100));
-    assert_eq!(
-        write(ks, T, &["getex", "a", "EX", "1", "PERSIST"]),
-        error("ERR syntax error")
-    );
+    assert_eq!(write(ks, T, &["getex", "a", "EX", "1", "PERSIST"]), error("ERR syntax error"));
     assert_eq!(write(ks, T, &["getex", "a", "EXAT", "1"]), bulk("v"));
     assert_eq!(read(ks, T, &["exists", "a"]), int(0));
     assert_eq!(write(ks, T, &["getex", "missing"]), nil());
@@ -104,45 +87,21 @@ fn counters() {
     assert_eq!(write(ks, T, &["incrby", "n", "10"]), int(11));
     assert_eq!(write(ks, T, &["decr", "n"]), int(10));
     assert_eq!(write(ks, T, &["decrby", "n", "20"]), int(-10));
-    assert_eq!(
-        write(ks, T, &["decrby", "n", "-9223372036854775808"]),
-        error("ERR decrement would overflow")
-    );
+    assert_eq!(write(ks, T, &["decrby", "n", "-9223372036854775808"]), error("ERR decrement would overflow"));
     write(ks, T, &["set", "big", "9223372036854775807"]);
-    assert_eq!(
-        write(ks, T, &["incr", "big"]),
-        error("ERR increment or decrement would overflow")
-    );
+    assert_eq!(write(ks, T, &["incr", "big"]), error("ERR increment or decrement would overflow"));
     write(ks, T, &["set", "text", "abc"]);
-    assert_eq!(
-        write(ks, T, &["incr", "text"]),
-        error("ERR value is not an integer or out of range")
-    );
+    assert_eq!(write(ks, T, &["incr", "text"]), error("ERR value is not an integer or out of range"));
     write(ks, T, &["set", "spaced", " 1"]);
-    assert_eq!(
-        write(ks, T, &["incr", "spaced"]),
-        error("ERR value is not an integer or out of range")
-    );
-    assert_eq!(
-        write(ks, T, &["incrby", "n", "x"]),
-        error("ERR value is not an integer or out of range")
-    );
+    assert_eq!(write(ks, T, &["incr", "spaced"]), error("ERR value is not an integer or out of range"));
+    assert_eq!(write(ks, T, &["incrby", "n", "x"]), error("ERR value is not an integer or out of range"));
     assert_eq!(write(ks, T, &["incrbyfloat", "f", "10.5"]), bulk("10.5"));
     assert_eq!(write(ks, T, &["incrbyfloat", "f", "0.25"]), bulk("10.75"));
     write(ks, T, &["set", "f2", "5.0e3"]);
     assert_eq!(write(ks, T, &["incrbyfloat", "f2", "200"]), bulk("5200"));
-    assert_eq!(
-        write(ks, T, &["incrbyfloat", "f", "+inf"]),
-        error("ERR increment would produce NaN or Infinity")
-    );
-    assert_eq!(
-        write(ks, T, &["incrbyfloat", "text", "1"]),
-        error("ERR value is not a valid float")
-    );
-    assert_eq!(
-        write(ks, T, &["incrbyfloat", "f", "x"]),
-        error("ERR value is not a valid float")
-    );
+    assert_eq!(write(ks, T, &["incrbyfloat", "f", "+inf"]), error("ERR increment would produce NaN or Infinity"));
+    assert_eq!(write(ks, T, &["incrbyfloat", "text", "1"]), error("ERR value is not a valid float"));
+    assert_eq!(write(ks, T, &["incrbyfloat", "f", "x"]), error("ERR value is not a valid float"));
 }
 
 #[test]
@@ -158,10 +117,7 @@ fn ranges() {
     assert_eq!(read(ks, T, &["get", "pad"]), bulk("\0\0\0x"));
     assert_eq!(write(ks, T, &["setrange", "empty", "3", ""]), int(0));
     assert_eq!(read(ks, T, &["exists", "empty"]), int(0));
-    assert_eq!(
-        write(ks, T, &["setrange", "s", "-1", "x"]),
-        error("ERR offset is out of range")
-    );
+    assert_eq!(write(ks, T, &["setrange", "s", "-1", "x"]), error("ERR offset is out of range"));
     assert_eq!(
         write(ks, T, &["setrange", "s", "536870911", "xx"]),
         error("ERR string exceeds maximum allowed size (proto-max-bulk-len)")
@@ -181,22 +137,13 @@ fn keys_and_expiry() {
     assert_eq!(read(ks, T, &["dbsize"]), int(1));
     assert_eq!(write(ks, T, &["expire", "c", "100"]), int(1));
     assert_eq!(read(ks, T, &["ttl", "c"]), int(100));
-    assert_eq!(
-        read(ks, T, &["expiretime", "c"]),
-        int((T / 1000 + 100) as i64)
-    );
-    assert_eq!(
-        read(ks, T, &["pexpiretime", "c"]),
-        int((T + 100_000) as i64)
-    );
+    assert_eq!(read(ks, T, &["expiretime", "c"]), int((T / 1000 + 100) as i64));
+    assert_eq!(read(ks, T, &["pexpiretime", "c"]), int((T + 100_000) as i64));
     assert_eq!(write(ks, T, &["persist", "c"]), int(1));
     assert_eq!(write(ks, T, &["persist", "c"]), int(0));
     assert_eq!(read(ks, T, &["pexpiretime", "c"]), int(-1));
     assert_eq!(read(ks, T, &["ttl", "nope"]), int(-2));
-    assert_eq!(
-        write(ks, T, &["pexpireat", "c", &(T + 50).to_string()]),
-        int(1)
-    );
+    assert_eq!(write(ks, T, &["pexpireat", "c", &(T + 50).to_string()]), int(1));
     assert_eq!(read(ks, T + 49, &["get", "c"]), bulk("3"));
     assert_eq!(read(ks, T + 50, &["get", "c"]), nil());
     assert_eq!(write(ks, T, &["expireat", "nope", "1"]), int(0));
@@ -206,10 +153,7 @@ fn keys_and_expiry() {
 fn rename_copy_move() {
     let ks = &mut Keyspace::new();
     write(ks, T, &["set", "a", "1", "EX", "100"]);
-    assert_eq!(
-        write(ks, T, &["rename", "nope", "x"]),
-        error("ERR no such key")
-    );
+    assert_eq!(write(ks, T, &["rename", "nope", "x"]), error("ERR no such key"));
     assert_eq!(write(ks, T, &["rename", "a", "b"]), Reply::OK);
     assert_eq!(read(ks, T, &["ttl", "b"]), int(100));
     assert_eq!(write(ks, T, &["rename", "b", "b"]), Reply::OK);
@@ -219,32 +163,20 @@ fn rename_copy_move() {
     assert_eq!(write(ks, T, &["copy", "d", "c"]), int(0));
     assert_eq!(write(ks, T, &["copy", "d", "c", "REPLACE"]), int(1));
     assert_eq!(read(ks, T, &["get", "c"]), bulk("1"));
-    assert_eq!(
-        write(ks, T, &["copy", "d", "d"]),
-        error("ERR source and destination objects are the same")
-    );
+    assert_eq!(write(ks, T, &["copy", "d", "d"]), error("ERR source and destination objects are the same"));
     assert_eq!(write(ks, T, &["copy", "d", "d", "DB", "1"]), int(1));
     assert_eq!(ks.db(1).len(), 1);
-    assert_eq!(
-        write(ks, T, &["move", "c", "0"]),
-        error("ERR source and destination objects are the same")
-    );
+    assert_eq!(write(ks, T, &["move", "c", "0"]), error("ERR source and destination objects are the same"));
     assert_eq!(write(ks, T, &["move", "d", "1"]), int(0));
     assert_eq!(write(ks, T, &["move", "c", "2"]), int(1));
     assert_eq!(ks.db(2).len(), 1);
-    assert_eq!(
-        write(ks, T, &["move", "c", "x"]),
-        error("ERR value is not an integer or out of range")
-    );
+    assert_eq!(write(ks, T, &["move", "c", "x"]), error("ERR value is not an integer or out of range"));
     assert_eq!(write(ks, T, &["flushdb"]), Reply::OK);
     assert_eq!(ks.db(0).len(), 0);
     assert_eq!(ks.db(1).len(), 1);
     assert_eq!(write(ks, T, &["flushall", "ASYNC"]), Reply::OK);
     assert!(ks.is_empty());
-    assert_eq!(
-        write(ks, T, &["flushall", "NOW"]),
-        error("ERR syntax error")
-    );
+    assert_eq!(write(ks, T, &["flushall", "NOW"]), error("ERR syntax error"));
 }
 
 #[test]
@@ -257,25 +189,14 @@ fn keys_scan_randomkey() {
     write(ks, T, &["set", "gone", "v", "PX", "1"]);
     assert_eq!(
         sorted(read(ks, T + 10, &["keys", "key:1*"])),
-        [
-            "key:1", "key:10", "key:11", "key:12", "key:13", "key:14", "key:15", "key:16",
-            "key:17", "key:18", "key:19"
-        ]
+        ["key:1", "key:10", "key:11", "key:12", "key:13", "key:14", "key:15", "key:16", "key:17", "key:18", "key:19"]
     );
     assert_eq!(read(ks, T + 10, &["keys", "gone"]), Reply::Array(vec![]));
     let mut cursor = "0".to_string();
     let mut seen = Vec::new();
     loop {
-        let Reply::Array(page) = read(
-            ks,
-            T + 10,
-            &["scan", &cursor, "COUNT", "7", "MATCH", "key:*"],
-        ) else {
-            panic!()
-        };
-        let Reply::Bulk(next) = &page[0] else {
-            panic!()
-        };
+        let Reply::Array(page) = read(ks, T + 10, &["scan", &cursor, "COUNT", "7", "MATCH", "key:*"]) else { panic!() };
+        let Reply::Bulk(next) = &page[0] else { panic!() };
         seen.extend(sorted(page[1].clone()));
         cursor = String::from_utf8(next.to_vec()).unwrap();
         if cursor == "0" {
@@ -285,16 +206,10 @@ fn keys_scan_randomkey() {
     seen.sort();
     seen.dedup();
     assert_eq!(seen.len(), 50);
-    let Reply::Array(page) = read(ks, T + 10, &["scan", "0", "COUNT", "1000", "TYPE", "hash"])
-    else {
-        panic!()
-    };
+    let Reply::Array(page) = read(ks, T + 10, &["scan", "0", "COUNT", "1000", "TYPE", "hash"]) else { panic!() };
     assert_eq!(page[1], bulks(&["hash"]));
     assert_eq!(read(ks, T, &["scan", "x"]), error("ERR invalid cursor"));
-    assert_eq!(
-        read(ks, T, &["scan", "0", "COUNT", "0"]),
-        error("ERR syntax error")
-    );
+    assert_eq!(read(ks, T, &["scan", "0", "COUNT", "0"]), error("ERR syntax error"));
     assert!(matches!(read(ks, T + 10, &["randomkey"]), Reply::Bulk(_)));
     assert_eq!(read(&Keyspace::new(), T, &["randomkey"]), nil());
 }
@@ -303,49 +218,29 @@ fn keys_scan_randomkey() {
 fn hashes() {
     let ks = &mut Keyspace::new();
     assert_eq!(write(ks, T, &["hset", "h", "a", "1", "b", "2"]), int(2));
-    assert_eq!(
-        write(ks, T, &["hset", "h", "a", "1", "b"]),
-        error("ERR wrong number of arguments for 'hset' command")
-    );
+    assert_eq!(write(ks, T, &["hset", "h", "a", "1", "b"]), error("ERR wrong number of arguments for 'hset' command"));
     assert_eq!(write(ks, T, &["hset", "h", "a", "3"]), int(0));
     assert_eq!(write(ks, T, &["hmset", "h", "c", "4"]), Reply::OK);
     assert_eq!(write(ks, T, &["hsetnx", "h", "c", "5"]), int(0));
     assert_eq!(write(ks, T, &["hsetnx", "h", "d", "5"]), int(1));
     assert_eq!(read(ks, T, &["hget", "h", "a"]), bulk("3"));
     assert_eq!(read(ks, T, &["hget", "h", "zz"]), nil());
-    assert_eq!(
-        read(ks, T, &["hmget", "h", "a", "zz"]),
-        Reply::Array(vec![bulk("3"), nil()])
-    );
+    assert_eq!(read(ks, T, &["hmget", "h", "a", "zz"]), Reply::Array(vec![bulk("3"), nil()]));
     assert_eq!(read(ks, T, &["hlen", "h"]), int(4));
     assert_eq!(read(ks, T, &["hexists", "h", "d"]), int(1));
     assert_eq!(read(ks, T, &["hstrlen", "h", "a"]), int(1));
     assert_eq!(sorted(read(ks, T, &["hkeys", "h"])), ["a", "b", "c", "d"]);
     assert_eq!(sorted(read(ks, T, &["hvals", "h"])), ["2", "3", "4", "5"]);
-    let Reply::Map(pairs) = read(ks, T, &["hgetall", "h"]) else {
-        panic!()
-    };
+    let Reply::Map(pairs) = read(ks, T, &["hgetall", "h"]) else { panic!() };
     assert_eq!(pairs.len(), 4);
     assert_eq!(write(ks, T, &["hincrby", "h", "a", "10"]), int(13));
     assert_eq!(write(ks, T, &["hincrby", "h", "new", "-1"]), int(-1));
-    assert_eq!(
-        write(ks, T, &["hincrbyfloat", "h", "a", "0.5"]),
-        bulk("13.5")
-    );
-    assert_eq!(
-        write(ks, T, &["hincrby", "h", "a", "1"]),
-        error("ERR hash value is not an integer")
-    );
+    assert_eq!(write(ks, T, &["hincrbyfloat", "h", "a", "0.5"]), bulk("13.5"));
+    assert_eq!(write(ks, T, &["hincrby", "h", "a", "1"]), error("ERR hash value is not an integer"));
     write(ks, T, &["hset", "h", "t", "text"]);
-    assert_eq!(
-        write(ks, T, &["hincrbyfloat", "h", "t", "1"]),
-        error("ERR hash value is not a float")
-    );
+    assert_eq!(write(ks, T, &["hincrbyfloat", "h", "t", "1"]), error("ERR hash value is not a float"));
     assert_eq!(write(ks, T, &["hdel", "h", "a", "zz"]), int(1));
-    assert_eq!(
-        write(ks, T, &["hdel", "h", "b", "c", "d", "new", "t"]),
-        int(5)
-    );
+    assert_eq!(write(ks, T, &["hdel", "h", "b", "c", "d", "new", "t"]), int(5));
     assert_eq!(read(ks, T, &["exists", "h"]), int(0));
     write(ks, T, &["set", "s", "v"]);
     assert_eq!(write(ks, T, &["hset", "s", "a", "1"]), error(WRONGTYPE));
@@ -358,42 +253,28 @@ fn hash_scan_and_random_fields() {
     for i in 0..20 {
         write(ks, T, &["hset", "h", &format!("f{i}"), &format!("v{i}")]);
     }
-    let Reply::Array(page) = read(ks, T, &["hscan", "h", "0", "COUNT", "100", "MATCH", "f1*"])
-    else {
-        panic!()
-    };
+    let Reply::Array(page) = read(ks, T, &["hscan", "h", "0", "COUNT", "100", "MATCH", "f1*"]) else { panic!() };
     assert_eq!(page[0], bulk("0"));
     assert_eq!(
         sorted(page[1].clone()),
         [
-            "f1", "f10", "f11", "f12", "f13", "f14", "f15", "f16", "f17", "f18", "f19", "v1",
-            "v10", "v11", "v12", "v13", "v14", "v15", "v16", "v17", "v18", "v19"
+            "f1", "f10", "f11", "f12", "f13", "f14", "f15", "f16", "f17", "f18", "f19", "v1", "v10", "v11", "v12",
+            "v13", "v14", "v15", "v16", "v17", "v18", "v19"
         ]
     );
-    let Reply::Array(fields) = read(ks, T, &["hrandfield", "h", "5"]) else {
-        panic!()
-    };
+    let Reply::Array(fields) = read(ks, T, &["hrandfield", "h", "5"]) else { panic!() };
     let mut distinct: Vec<_> = fields.clone();
     distinct.dedup();
     assert_eq!(fields.len(), 5);
-    let Reply::Array(repeated) = read(ks, T, &["hrandfield", "h", "-50"]) else {
-        panic!()
-    };
+    let Reply::Array(repeated) = read(ks, T, &["hrandfield", "h", "-50"]) else { panic!() };
     assert_eq!(repeated.len(), 50);
-    let Reply::Array(all) = read(ks, T, &["hrandfield", "h", "100"]) else {
-        panic!()
-    };
+    let Reply::Array(all) = read(ks, T, &["hrandfield", "h", "100"]) else { panic!() };
     assert_eq!(all.len(), 20);
-    let Reply::Pairs(pairs) = read(ks, T, &["hrandfield", "h", "2", "WITHVALUES"]) else {
-        panic!()
-    };
+    let Reply::Pairs(pairs) = read(ks, T, &["hrandfield", "h", "2", "WITHVALUES"]) else { panic!() };
     assert_eq!(pairs.len(), 2);
     assert!(matches!(read(ks, T, &["hrandfield", "h"]), Reply::Bulk(_)));
     assert_eq!(read(ks, T, &["hrandfield", "nope"]), nil());
-    assert_eq!(
-        read(ks, T, &["hrandfield", "h", "1", "WITHSCORES"]),
-        error("ERR syntax error")
-    );
+    assert_eq!(read(ks, T, &["hrandfield", "h", "1", "WITHSCORES"]), error("ERR syntax error"));
 }
 
 #[test]
@@ -408,10 +289,7 @@ fn object_encoding() {
     assert_eq!(read(ks, T, &["object", "encoding", "r"]), bulk("raw"));
     assert_eq!(read(ks, T, &["object", "encoding", "h"]), bulk("listpack"));
     assert_eq!(read(ks, T, &["object", "encoding", "nope"]), nil());
-    assert_eq!(
-        read(ks, T, &["object", "nope", "x"]),
-        error("ERR unknown subcommand 'nope'. Try OBJECT HELP.")
-    );
+    assert_eq!(read(ks, T, &["object", "nope", "x"]), error("ERR unknown subcommand 'nope'. Try OBJECT HELP."));
 }
 
 #[test]
@@ -421,13 +299,7 @@ fn unknown_commands_and_arity() {
         write(ks, T, &["nosuch", "a", "b"]),
         error("ERR unknown command 'nosuch', with args beginning with: 'a' 'b' ")
     );
-    assert_eq!(
-        write(ks, T, &["get"]),
-        error("ERR wrong number of arguments for 'get' command")
-    );
-    assert_eq!(
-        write(ks, T, &["GET", "a", "b"]),
-        error("ERR wrong number of arguments for 'get' command")
-    );
+    assert_eq!(write(ks, T, &["get"]), error("ERR wrong number of arguments for 'get' command"));
+    assert_eq!(write(ks, T, &["GET", "a", "b"]), error("ERR wrong number of arguments for 'get' command"));
     assert_eq!(write(ks, T, &["SeT", "a", "b"]), Reply::OK);
 }
