@@ -23,9 +23,9 @@ cd "$redis_tree"
 for unit in "${units[@]}"; do
   log="$work/$(echo "$unit" | tr / _).log"
   ./runtest --host 127.0.0.1 --port "$port" --single "$unit" --durable --clients 1 \
-    --tags "-needs:repl -needs:debug -needs:save -needs:config-maxmemory" >"$log" 2>&1 || true
-  passed=$(grep -c '\[ok\]' "$log" || true)
-  failed=$(grep -cE '\[(err|exception)\]' "$log" || true)
+    --tags "-needs:repl -needs:debug -needs:save -needs:config-maxmemory" 2>&1 | sed 's/\x1b\[[0-9;]*m//g' >"$log" || true
+  passed=$(grep -c '^\[ok\]' "$log" || true)
+  failed=$(grep -cE '^\[(err|exception)\]' "$log" || true)
   echo "$unit: $passed passed, $failed failed"
-  grep -E '\[(err|exception)\]' "$log" | sed 's/^/    /' | head -40 || true
+  grep -E '^\[(err|exception)\]' "$log" | sed 's/^/    /' | head -60 || true
 done

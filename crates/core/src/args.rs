@@ -24,6 +24,11 @@ impl<'a> Args<'a> {
         Args { items, position: 0, databases }
     }
 
+    /// These arguments, checked against the same database count as `other`.
+    pub fn with_databases_of(self, other: &Args) -> Args<'a> {
+        Args { databases: other.databases, ..self }
+    }
+
     /// A database index, within the configured count.
     pub fn db_index(&mut self) -> Result<crate::types::DbIndex> {
         let index = self.next_i64()?;

@@ -181,6 +181,15 @@ impl Db {
         count
     }
 
+    /// Marks every key changed at `version`, and every key that might have been here too.
+    fn touch_all(&mut self, version: u64) {
+        self.entries.retain(|_, entry| {
+            entry.version = version;
+            true
+        });
+        self.deletion_clock = vec![version; DELETION_CLOCK_SLOTS];
+    }
+
     pub fn watch_stamp(&self, key: &[u8], now_ms: TimeMs, applied_index: u64) -> WatchStamp {
         WatchStamp { version: self.get(key, now_ms).map(|entry| entry.version), watched_at_index: applied_index }
     }
@@ -258,6 +267,19 @@ impl Keyspace {
 
     pub fn len(&self) -> usize {
         self.dbs.values().map(Db::len).sum()
+    }
+
+    /// Exchanges two databases' contents. Every key in both counts as changed (WATCH).
+    pub fn swap(&mut self, first: DbIndex, second: DbIndex, version: u64) {
+        if first == second {
+            return;
+        }
+        let a = self.dbs.remove(&first).unwrap_or_default();
+        let b = self.dbs.remove(&second).unwrap_or_default();
+        for (index, mut db) in [(first, b), (second, a)] {
+            db.touch_all(version);
+            self.dbs.insert(index, db);
+        }
     }
 
     /// Removes every key of every database.

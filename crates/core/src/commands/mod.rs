@@ -81,7 +81,7 @@ registry! {
         get::Get, mget::MGet, strlen::StrLen, getrange::GetRange, substr::SubStr,
         exists::Exists, touch::Touch, type_::Type, ttl::Ttl, pttl::PTtl, expiretime::ExpireTime,
         pexpiretime::PExpireTime, keys::Keys, scan::Scan, randomkey::RandomKey, dbsize::DbSize,
-        object::Object,
+        object::Object, memory::Memory,
         hget::HGet, hmget::HMGet, hgetall::HGetAll, hkeys::HKeys, hvals::HVals, hlen::HLen,
         hexists::HExists, hstrlen::HStrLen, hscan::HScan, hrandfield::HRandField,
     }
@@ -93,7 +93,7 @@ registry! {
         pexpireat::PExpireAt, persist::Persist, rename::Rename, renamenx::RenameNx, copy::Copy,
         move_::Move, flushdb::FlushDb, flushall::FlushAll,
         hset::HSet, hmset::HMSet, hsetnx::HSetNx, hdel::HDel, hincrby::HIncrBy,
-        hincrbyfloat::HIncrByFloat,
+        hincrbyfloat::HIncrByFloat, swapdb::SwapDb,
     }
     node: {
         ping::Ping, echo::Echo, hello::Hello, client::Client, select::Select, quit::Quit,

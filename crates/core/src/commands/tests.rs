@@ -303,3 +303,20 @@ fn unknown_commands_and_arity() {
     assert_eq!(write(ks, T, &["GET", "a", "b"]), error("ERR wrong number of arguments for 'get' command"));
     assert_eq!(write(ks, T, &["SeT", "a", "b"]), Reply::OK);
 }
+
+#[test]
+fn memory_usage_and_swapdb() {
+    let ks = &mut Keyspace::new();
+    write(ks, T, &["set", "k", "value"]);
+    let Reply::Integer(bytes) = read(ks, T, &["memory", "usage", "k"]) else { panic!() };
+    assert!(bytes > 6);
+    assert_eq!(read(ks, T, &["memory", "usage", "nope"]), nil());
+    assert_eq!(read(ks, T, &["memory", "usage", "k", "SAMPLES"]), error("ERR syntax error"));
+    let stamp = ks.db(0).watch_stamp(b"k", T, 10);
+    assert_eq!(write(ks, T, &["swapdb", "0", "1"]), Reply::OK);
+    assert_eq!(ks.db(0).len(), 0);
+    assert_eq!(ks.db(1).len(), 1);
+    assert!(!ks.db(0).is_unchanged(b"k", &stamp, T));
+    assert_eq!(write(ks, T, &["swapdb", "x", "1"]), error("ERR invalid first DB index"));
+    assert_eq!(write(ks, T, &["swapdb", "0", "70000"]), error("ERR DB index is out of range"));
+}
