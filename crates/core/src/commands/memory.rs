@@ -75,7 +75,7 @@ impl Command for Memory {
             let key = args.next_arg()?;
             while !args.is_empty() {
                 let option = args.next_arg()?;
-                if !(is(&option, "SAMPLES") && !args.is_empty()) {
+                if !is(&option, "SAMPLES") || args.is_empty() {
                     return Err(Error::SYNTAX);
                 }
                 if args.next_i64()? < 0 {
