@@ -70,10 +70,10 @@ pub struct Db {
     deletion_clock: Vec<u64>,
 }
 
-static EMPTY_DB: Db = Db::new();
+static EMPTY_DB: std::sync::LazyLock<Db> = std::sync::LazyLock::new(Db::new);
 
 impl Db {
-    pub const fn new() -> Db {
+    pub fn new() -> Db {
         Db { entries: OrderedMap::new(), expires: BTreeSet::new(), deletion_clock: Vec::new() }
     }
 

@@ -1,30 +1,63 @@
-//! A map from byte-string keys to values, ordered by a fixed 64-bit hash of the key.
+//! A map from byte-string keys to values that iterates in the order of a fixed 64-bit hash of
+//! the key.
 //!
 //! Hash order gives what Redis's dictionary gives clients (a scrambled order, integer `SCAN`
 //! cursors that survive inserts and deletes, cheap random picks) while staying
-//! deterministic: the same operations yield the same order on every replica and in the
-//! simulator. Keys whose hashes collide share a bucket ordered by the key itself, so even
-//! crafted collisions cost only a logarithmic factor.
+//! deterministic: the same keys iterate in the same order on every replica and in the
+//! simulator, whatever happened before. Lookups go through a hash index that is never
+//! iterated, keyed by a per-process seed (so crafted collisions cannot degrade it); the order
+//! lives in a separate set of `(hash, key)` pairs, where even colliding hashes cost only a
+//! logarithmic factor.
 
 use bytes::Bytes;
-use std::collections::BTreeMap;
+use std::collections::{BTreeSet, HashMap};
+use std::hash::BuildHasher;
 use std::ops::Bound;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 /// The hash that orders keys. Fixed forever: cursors and snapshots depend on it.
 pub fn key_hash(key: &[u8]) -> u64 {
     xxhash_rust::xxh3::xxh3_64(key)
 }
 
-#[derive(Clone, Debug, PartialEq)]
-enum Bucket<V> {
-    One(Bytes, V),
-    Many(BTreeMap<Bytes, V>),
+static INDEX_SEED: AtomicU64 = AtomicU64::new(0x436f_6e63_6f72_6421);
+
+/// Sets the seed of the lookup indexes (a node draws one at start). Only lookup speed under
+/// adversarial keys depends on it, never a result or an order.
+pub fn set_index_seed(seed: u64) {
+    INDEX_SEED.store(seed, Ordering::Relaxed);
 }
 
-#[derive(Clone, Debug, PartialEq)]
+/// Hashes lookup keys with the process's index seed.
+#[derive(Clone, Debug)]
+pub struct IndexHasher(u64);
+
+impl Default for IndexHasher {
+    fn default() -> Self {
+        IndexHasher(INDEX_SEED.load(Ordering::Relaxed))
+    }
+}
+
+impl BuildHasher for IndexHasher {
+    type Hasher = xxhash_rust::xxh3::Xxh3;
+
+    fn build_hasher(&self) -> Self::Hasher {
+        xxhash_rust::xxh3::Xxh3::with_seed(self.0)
+    }
+}
+
+#[derive(Clone, Debug)]
 pub struct OrderedMap<V> {
-    buckets: BTreeMap<u64, Bucket<V>>,
-    len: usize,
+    /// Lookups. Never iterated: its order would differ between processes.
+    index: HashMap<Bytes, V, IndexHasher>,
+    /// The iteration order.
+    order: BTreeSet<(u64, Bytes)>,
+}
+
+impl<V: PartialEq> PartialEq for OrderedMap<V> {
+    fn eq(&self, other: &Self) -> bool {
+        self.index == other.index
+    }
 }
 
 impl<V> Default for OrderedMap<V> {
@@ -34,95 +67,45 @@ impl<V> Default for OrderedMap<V> {
 }
 
 impl<V> OrderedMap<V> {
-    pub const fn new() -> Self {
-        OrderedMap { buckets: BTreeMap::new(), len: 0 }
+    pub fn new() -> Self {
+        OrderedMap { index: HashMap::with_hasher(IndexHasher::default()), order: BTreeSet::new() }
     }
 
     pub fn len(&self) -> usize {
-        self.len
+        self.index.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.len == 0
+        self.index.is_empty()
     }
 
     pub fn get(&self, key: &[u8]) -> Option<&V> {
-        match self.buckets.get(&key_hash(key))? {
-            Bucket::One(k, v) => (k.as_ref() == key).then_some(v),
-            Bucket::Many(map) => map.get(key),
-        }
+        self.index.get(key)
     }
 
     pub fn get_mut(&mut self, key: &[u8]) -> Option<&mut V> {
-        match self.buckets.get_mut(&key_hash(key))? {
-            Bucket::One(k, v) => (k.as_ref() == key).then_some(v),
-            Bucket::Many(map) => map.get_mut(key),
-        }
+        self.index.get_mut(key)
     }
 
     pub fn contains_key(&self, key: &[u8]) -> bool {
-        self.get(key).is_some()
+        self.index.contains_key(key)
     }
 
     /// Inserts or replaces; returns the previous value.
     pub fn insert(&mut self, key: Bytes, value: V) -> Option<V> {
-        use std::collections::btree_map::Entry;
-        match self.buckets.entry(key_hash(&key)) {
-            Entry::Vacant(slot) => {
-                slot.insert(Bucket::One(key, value));
-                self.len += 1;
-                None
-            }
-            Entry::Occupied(mut slot) => {
-                let bucket = slot.get_mut();
-                match bucket {
-                    Bucket::One(existing, old) if *existing == key => Some(std::mem::replace(old, value)),
-                    Bucket::One(..) => {
-                        let Bucket::One(k, v) = std::mem::replace(bucket, Bucket::Many(BTreeMap::new())) else {
-                            unreachable!()
-                        };
-                        let Bucket::Many(map) = bucket else { unreachable!() };
-                        map.insert(k, v);
-                        map.insert(key, value);
-                        self.len += 1;
-                        None
-                    }
-                    Bucket::Many(map) => {
-                        let previous = map.insert(key, value);
-                        if previous.is_none() {
-                            self.len += 1;
-                        }
-                        previous
-                    }
-                }
-            }
+        let previous = self.index.insert(key.clone(), value);
+        if previous.is_none() {
+            self.order.insert((key_hash(&key), key));
         }
+        previous
     }
 
     /// Removes a key; returns it with its value.
     pub fn remove(&mut self, key: &[u8]) -> Option<(Bytes, V)> {
-        use std::collections::btree_map::Entry;
-        let Entry::Occupied(mut slot) = self.buckets.entry(key_hash(key)) else {
-            return None;
-        };
-        let removed = match slot.get_mut() {
-            Bucket::One(k, _) if k.as_ref() == key => match slot.remove() {
-                Bucket::One(k, v) => Some((k, v)),
-                Bucket::Many(_) => unreachable!(),
-            },
-            Bucket::One(..) => None,
-            Bucket::Many(map) => {
-                let removed = map.remove_entry(key);
-                if map.is_empty() {
-                    slot.remove();
-                }
-                removed
-            }
-        };
-        if removed.is_some() {
-            self.len -= 1;
-        }
-        removed
+        let (key, value) = self.index.remove_entry(key)?;
+        let removed = self.order.remove(&(key_hash(&key), key.clone()));
+        debug_assert!(removed, "order and index agree");
+        Some((key, value))
     }
 
     /// Every entry, in hash order.
@@ -131,18 +114,14 @@ impl<V> OrderedMap<V> {
     }
 
     pub fn keys(&self) -> impl Iterator<Item = &Bytes> + '_ {
-        self.iter().map(|(k, _)| k)
+        self.order.iter().map(|(_, key)| key)
     }
 
     /// Entries whose hash is at least `hash`, in hash order, each with its hash.
     pub fn iter_from(&self, hash: u64) -> impl Iterator<Item = (u64, &Bytes, &V)> + '_ {
-        self.buckets.range((Bound::Included(hash), Bound::Unbounded)).flat_map(|(&h, bucket)| {
-            let items: Box<dyn Iterator<Item = (&Bytes, &V)>> = match bucket {
-                Bucket::One(k, v) => Box::new(std::iter::once((k, v))),
-                Bucket::Many(map) => Box::new(map.iter()),
-            };
-            items.map(move |(k, v)| (h, k, v))
-        })
+        self.order
+            .range((Bound::Included((hash, Bytes::new())), Bound::Unbounded))
+            .map(|(hash, key)| (*hash, key, &self.index[key]))
     }
 
     /// The entry at or after `hash`, wrapping around: a uniform-ish random pick when `hash`
@@ -151,42 +130,34 @@ impl<V> OrderedMap<V> {
         self.iter_from(hash).next().map(|(_, k, v)| (k, v)).or_else(|| self.iter().next())
     }
 
-    /// One `SCAN` step: visits whole buckets starting at `cursor` until at least `count`
-    /// entries were visited, and returns them with the cursor to continue from (0 when done).
-    /// An entry present for the whole scan is returned at least once, whatever is inserted or
-    /// removed between steps, because the cursor is a position in hash space.
+    /// One `SCAN` step: visits entries from hash `cursor` on until at least `count` were
+    /// visited (always finishing the entries that share the last hash) and returns them with
+    /// the cursor to continue from (0 when done). An entry present for the whole scan is
+    /// returned at least once, whatever is inserted or removed between steps, because the
+    /// cursor is a position in hash space.
     pub fn scan(&self, cursor: u64, count: usize) -> (u64, Vec<(&Bytes, &V)>) {
         let mut found = Vec::new();
-        let mut buckets = self.buckets.range((Bound::Included(cursor), Bound::Unbounded));
-        for (_, bucket) in buckets.by_ref() {
-            match bucket {
-                Bucket::One(k, v) => found.push((k, v)),
-                Bucket::Many(map) => found.extend(map.iter()),
+        let mut last_hash = None;
+        for (hash, key, value) in self.iter_from(cursor) {
+            if found.len() >= count && last_hash != Some(hash) {
+                return (hash, found);
             }
-            if found.len() >= count {
-                break;
-            }
+            last_hash = Some(hash);
+            found.push((key, value));
         }
-        let next = buckets.next().map_or(0, |(&hash, _)| hash);
-        (next, found)
+        (0, found)
     }
 
+    /// Keeps the entries `keep` approves of, visiting them in hash order.
     pub fn retain(&mut self, mut keep: impl FnMut(&Bytes, &mut V) -> bool) {
-        let mut removed = 0;
-        self.buckets.retain(|_, bucket| match bucket {
-            Bucket::One(k, v) => {
-                let kept = keep(k, v);
-                removed += usize::from(!kept);
-                kept
+        let keys: Vec<(u64, Bytes)> = self.order.iter().cloned().collect();
+        for (hash, key) in keys {
+            let value = self.index.get_mut(&key).expect("order and index agree");
+            if !keep(&key, value) {
+                self.index.remove(&key);
+                self.order.remove(&(hash, key));
             }
-            Bucket::Many(map) => {
-                let before = map.len();
-                map.retain(|k, v| keep(k, v));
-                removed += before - map.len();
-                !map.is_empty()
-            }
-        });
-        self.len -= removed;
+        }
     }
 }
 

@@ -8,16 +8,16 @@
 
 use crate::clients::Client;
 use crate::host::ConnectionHost;
-use crate::node::{write_error_reply, Node};
+use crate::node::{read_error_reply, write_error_reply, Node};
 use bytes::BytesMut;
 use concord_core::limits::PIPELINE_COMMANDS_MAX;
+use concord_core::request::Request;
 use concord_core::rng::Rng;
 use concord_core::session::{Action, Protocol, Session};
 use concord_core::Reply;
 use concord_resp::{encode, RequestParser};
 use futures::future::BoxFuture;
-use futures::stream::FuturesOrdered;
-use futures::{FutureExt, StreamExt};
+use futures::FutureExt;
 use std::collections::VecDeque;
 use std::io;
 use std::sync::atomic::Ordering::Relaxed;
@@ -39,11 +39,22 @@ enum Phase {
     Writes,
 }
 
-/// Replies not yet written, in request order.
+/// Replies not yet written, in request order. Everything a command must set in motion (a
+/// proposal, a read barrier) is started when it is dispatched, so only the front entry is ever
+/// awaited.
+enum Entry {
+    Ready(Vec<Reply>),
+    Pending(BoxFuture<'static, Vec<Reply>>),
+}
+
 struct Pipeline {
-    replies: FuturesOrdered<BoxFuture<'static, Reply>>,
+    entries: VecDeque<Entry>,
+    /// One protocol per reply owed, in order.
     protocols: VecDeque<Protocol>,
     phase: Phase,
+    /// Writes dispatched in this burst, proposed together when the burst ends or another kind
+    /// of command comes.
+    writes: Vec<Request>,
 }
 
 impl Pipeline {
@@ -51,13 +62,28 @@ impl Pipeline {
         self.protocols.len()
     }
 
-    fn push(&mut self, protocol: Protocol, reply: BoxFuture<'static, Reply>) {
-        self.replies.push_back(reply);
+    fn ready(&mut self, protocol: Protocol, reply: Reply) {
         self.protocols.push_back(protocol);
+        match self.entries.back_mut() {
+            Some(Entry::Ready(replies)) => replies.push(reply),
+            _ => self.entries.push_back(Entry::Ready(vec![reply])),
+        }
     }
 
-    fn ready(&mut self, protocol: Protocol, reply: Reply) {
-        self.push(protocol, futures::future::ready(reply).boxed());
+    fn pending(&mut self, protocol: Protocol, replies: BoxFuture<'static, Vec<Reply>>) {
+        self.protocols.push_back(protocol);
+        self.entries.push_back(Entry::Pending(replies));
+    }
+
+    /// The next replies in order, waiting for them if needed. Cancel-safe: an entry leaves
+    /// the queue only once complete.
+    async fn next(&mut self) -> Vec<Reply> {
+        let replies = match self.entries.front_mut().expect("a pending entry") {
+            Entry::Ready(replies) => std::mem::take(replies),
+            Entry::Pending(future) => future.await,
+        };
+        self.entries.pop_front();
+        replies
     }
 }
 
@@ -84,7 +110,12 @@ pub async fn serve(node: Arc<Node>, stream: TcpStream, client: Arc<Client>, mut 
         host: ConnectionHost { node: node.clone(), client: client.clone() },
         node,
         session: Session::new(id),
-        pipeline: Pipeline { replies: FuturesOrdered::new(), protocols: VecDeque::new(), phase: Phase::Idle },
+        pipeline: Pipeline {
+            entries: VecDeque::new(),
+            protocols: VecDeque::new(),
+            phase: Phase::Idle,
+            writes: Vec::new(),
+        },
         output: BytesMut::with_capacity(READ_BUFFER_BYTES),
         writer,
         closing: false,
@@ -99,6 +130,7 @@ pub async fn serve(node: Arc<Node>, stream: TcpStream, client: Arc<Client>, mut 
                     Ok(Some(argv)) => connection.dispatch(argv).await?,
                     Ok(None) => break,
                     Err(error) => {
+                        connection.propose_writes().await;
                         match error.reply_text() {
                             Some(text) => {
                                 connection.pipeline.ready(connection.session.protocol, Reply::Error(text.into()))
@@ -112,6 +144,7 @@ pub async fn serve(node: Arc<Node>, stream: TcpStream, client: Arc<Client>, mut 
                     }
                 }
             }
+            connection.propose_writes().await;
             client.view.lock().query_buffer = parser.pending_bytes(&input);
             if connection.closing && connection.pipeline.len() == 0 {
                 return connection.flush().await;
@@ -129,9 +162,8 @@ pub async fn serve(node: Arc<Node>, stream: TcpStream, client: Arc<Client>, mut 
             tokio::select! {
                 biased;
                 _ = killed.changed() => return Ok(()),
-                reply = connection.pipeline.replies.next(), if connection.pipeline.len() > 0 => {
-                    let reply = reply.expect("a pending reply");
-                    connection.emit(reply);
+                replies = connection.pipeline.next(), if connection.pipeline.len() > 0 => {
+                    connection.emit(replies);
                     connection.emit_ready();
                     connection.flush().await?;
                 }
@@ -163,6 +195,9 @@ impl Connection {
         // A reply is written in the protocol in force after its command: HELLO 3 answers in RESP3.
         let protocol = self.session.protocol;
         self.host.client.view.lock().update(&self.session);
+        if !matches!(action, Action::Write(_)) {
+            self.propose_writes().await;
+        }
         match action {
             Action::Reply(reply) => self.pipeline.ready(protocol, reply),
             Action::Close(reply) => {
@@ -171,17 +206,29 @@ impl Connection {
             }
             Action::Write(request) => {
                 self.enter(Phase::Writes).await?;
-                match self.node.group.submit(request).await {
-                    Ok(reply) => self
-                        .pipeline
-                        .push(protocol, async move { reply.await.unwrap_or_else(write_error_reply) }.boxed()),
-                    Err(error) => self.pipeline.ready(protocol, write_error_reply(error)),
-                }
+                self.pipeline.protocols.push_back(protocol);
+                self.pipeline.writes.push(request);
             }
             Action::Read { db, op } => {
                 self.enter(Phase::Reads).await?;
-                let (node, stale, mut rng) = (self.node.clone(), self.session.readonly, Rng::new(self.rng.next_u64()));
-                self.pipeline.push(protocol, async move { node.read(db, op, stale, &mut rng).await }.boxed());
+                let stale = self.session.readonly;
+                if stale || self.node.group.is_sole_voting_leader() {
+                    let reply = self.node.read_local(db, &op, &mut self.rng);
+                    self.pipeline.ready(protocol, reply);
+                } else {
+                    let barrier = self.node.group.request_read_barrier();
+                    let (node, mut rng) = (self.node.clone(), Rng::new(self.rng.next_u64()));
+                    self.pipeline.pending(
+                        protocol,
+                        async move {
+                            vec![match barrier.await {
+                                Ok(()) => node.read_local(db, &op, &mut rng),
+                                Err(error) => read_error_reply(error),
+                            }]
+                        }
+                        .boxed(),
+                    );
+                }
             }
             Action::Exec(plan) => {
                 self.drain().await?;
@@ -203,6 +250,23 @@ impl Connection {
         Ok(())
     }
 
+    /// Proposes the writes gathered so far, together.
+    async fn propose_writes(&mut self) {
+        if self.pipeline.writes.is_empty() {
+            return;
+        }
+        let writes = std::mem::take(&mut self.pipeline.writes);
+        let count = writes.len();
+        let replies = match self.node.group.submit(writes).await {
+            Ok(replies) => {
+                async move { replies.await.unwrap_or_else(|error| vec![write_error_reply(error); count]) }.boxed()
+            }
+            Err(error) => futures::future::ready(vec![write_error_reply(error); count]).boxed(),
+        };
+        // The protocols were queued as the writes were dispatched.
+        self.pipeline.entries.push_back(Entry::Pending(replies));
+    }
+
     /// Switches the pipeline to reads or writes, finishing the other kind first.
     async fn enter(&mut self, phase: Phase) -> io::Result<()> {
         if self.pipeline.phase != phase && self.pipeline.phase != Phase::Idle {
@@ -214,8 +278,10 @@ impl Connection {
 
     /// Waits for every pending reply and writes them.
     async fn drain(&mut self) -> io::Result<()> {
-        while let Some(reply) = self.pipeline.replies.next().await {
-            self.emit(reply);
+        self.propose_writes().await;
+        while self.pipeline.len() > 0 {
+            let replies = self.pipeline.next().await;
+            self.emit(replies);
             if self.output.len() >= OUTPUT_FLUSH_BYTES {
                 self.flush().await?;
             }
@@ -224,11 +290,13 @@ impl Connection {
         self.flush().await
     }
 
-    /// Encodes the next reply in order.
-    fn emit(&mut self, reply: Reply) {
-        let protocol = self.pipeline.protocols.pop_front().expect("one protocol per reply");
-        self.node.count_command(&reply);
-        encode(&reply, protocol, &mut self.output);
+    /// Encodes the next replies in order.
+    fn emit(&mut self, replies: Vec<Reply>) {
+        for reply in replies {
+            let protocol = self.pipeline.protocols.pop_front().expect("one protocol per reply");
+            self.node.count_command(&reply);
+            encode(&reply, protocol, &mut self.output);
+        }
         if self.pipeline.protocols.is_empty() {
             self.pipeline.phase = Phase::Idle;
         }
@@ -236,10 +304,10 @@ impl Connection {
 
     /// Encodes every reply that is already complete, without waiting.
     fn emit_ready(&mut self) {
-        while self.output.len() < OUTPUT_FLUSH_BYTES && !self.pipeline.protocols.is_empty() {
-            match self.pipeline.replies.next().now_or_never() {
-                Some(Some(reply)) => self.emit(reply),
-                _ => break,
+        while self.output.len() < OUTPUT_FLUSH_BYTES && !self.pipeline.entries.is_empty() {
+            match self.pipeline.next().now_or_never() {
+                Some(replies) => self.emit(replies),
+                None => break,
             }
         }
     }

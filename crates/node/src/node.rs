@@ -17,6 +17,7 @@ use concord_core::types::{Clock, DbIndex, GroupId, NodeId, TimeMs};
 use concord_core::Reply;
 use concord_raft::log_store::NodeLog;
 use concord_raft::network::NoPeers;
+use concord_raft::runtime::ConsensusRuntime;
 use concord_raft::{Group, NodeInfo, ReadError, WriteError};
 use concord_storage::{LogOptions, SnapshotStore, StdFs};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -66,6 +67,8 @@ pub struct Node {
     pub rng_seed: u64,
     log: Arc<NodeLog>,
     _data_dir: DataDir,
+    /// Declared last: dropped after the group that runs on it.
+    _consensus: ConsensusRuntime,
 }
 
 /// The error reply for a write that failed.
@@ -110,7 +113,11 @@ impl Node {
             .map_err(|e| e.to_string())?;
         let log = Arc::new(log);
         let snapshots = Arc::new(SnapshotStore::new(StdFs::shared(), &data_dir.snapshot_dir()));
+        // Lookup indexes get a seed no client can know, so crafted keys cannot collide in them.
+        concord_core::ordered_map::set_index_seed(rand::random());
+        let consensus = ConsensusRuntime::start().map_err(|e| format!("cannot start the consensus thread: {e}"))?;
         let group = Group::start(
+            consensus.handle(),
             GroupId::FIRST_SHARD,
             id,
             log.clone(),
@@ -138,6 +145,7 @@ impl Node {
             rng_seed: rand::random(),
             log,
             _data_dir: data_dir,
+            _consensus: consensus,
         }))
     }
 
@@ -146,13 +154,8 @@ impl Node {
         self.group.propose(request).await.unwrap_or_else(write_error_reply)
     }
 
-    /// Serves a read: after a read barrier, or from local state when `stale` reads are allowed.
-    pub async fn read(&self, db: DbIndex, op: ReadOp, stale: bool, rng: &mut Rng) -> Reply {
-        if !stale {
-            if let Err(error) = self.group.read_barrier().await {
-                return read_error_reply(error);
-            }
-        }
+    /// Runs a read against the applied state as it stands, with this node's clock.
+    pub fn read_local(&self, db: DbIndex, op: &ReadOp, rng: &mut Rng) -> Reply {
         let now_ms = self.clock.now_ms();
         self.group.read(|applied| op.run(applied.machine.keyspace(), &mut ReadCtx { db, now_ms, rng }))
     }
@@ -160,7 +163,7 @@ impl Node {
     /// WATCH: each key's stamp, read at a linearizable point.
     pub async fn watch(&self, db: DbIndex, keys: Vec<Bytes>, stale: bool) -> Result<Vec<(Bytes, WatchStamp)>, Reply> {
         if !stale {
-            self.group.read_barrier().await.map_err(read_error_reply)?;
+            self.group.request_read_barrier().await.map_err(read_error_reply)?;
         }
         let now_ms = self.clock.now_ms();
         Ok(self.group.read(|applied| {

@@ -83,9 +83,10 @@ pub enum ReadError {
     Stopped,
 }
 
+/// Requests submitted together (a connection's pipelined writes) and where their replies go.
 struct Proposal {
-    request: Request,
-    reply: oneshot::Sender<Result<Reply, WriteError>>,
+    requests: Vec<Request>,
+    replies: oneshot::Sender<Result<Vec<Reply>, WriteError>>,
 }
 
 type Waiter = oneshot::Sender<Result<(), ReadError>>;
@@ -103,6 +104,7 @@ impl Group {
     /// Starts the group on this node from what its log and snapshots hold.
     #[allow(clippy::too_many_arguments)]
     pub async fn start<T: Transport>(
+        runtime: &tokio::runtime::Handle,
         id: GroupId,
         node_id: NodeId,
         log: Arc<NodeLog>,
@@ -127,19 +129,18 @@ impl Group {
         let state_machine = StateMachineStore::open(id, snapshots).map_err(|e| StartError(e.to_string()))?;
         let applied = state_machine.applied();
         let flushed = Arc::new(tokio::sync::watch::channel(0u64).0);
-        let raft = Raft::new(
-            node_id,
-            Arc::new(config),
-            Network::new(transport, id),
-            LogStore::new(log, id, flushed.clone()),
-            state_machine,
-        )
-        .await
-        .map_err(|e| StartError(format!("raft group {id} failed to start: {e}")))?;
+        let log_store = LogStore::new(log, id, flushed.clone());
+        // openraft spawns its tasks on the runtime it is created in: the consensus runtime.
+        let network = Network::new(transport, id);
+        let raft = runtime
+            .spawn(async move { Raft::new(node_id, Arc::new(config), network, log_store, state_machine).await })
+            .await
+            .map_err(|e| StartError(format!("raft group {id} failed to start: {e}")))?
+            .map_err(|e| StartError(format!("raft group {id} failed to start: {e}")))?;
         let (proposals, proposal_queue) = mpsc::channel(options.proposal_queue_max);
         let (barriers, barrier_queue) = mpsc::unbounded_channel();
-        tokio::spawn(propose_batches(raft.clone(), node_id, clock, flushed, proposal_queue, options.clone()));
-        tokio::spawn(run_read_barriers(raft.clone(), barrier_queue, Duration::from_millis(options.read_timeout_ms)));
+        runtime.spawn(propose_batches(raft.clone(), node_id, clock, flushed, proposal_queue, options.clone()));
+        runtime.spawn(run_read_barriers(raft.clone(), barrier_queue, Duration::from_millis(options.read_timeout_ms)));
         Ok(Group { id, node_id, raft, applied, proposals, barriers })
     }
 
@@ -160,27 +161,36 @@ impl Group {
 
     /// Proposes a request; its reply comes from applying it.
     pub async fn propose(&self, request: Request) -> Result<Reply, WriteError> {
-        self.submit(request).await?.await
+        let mut replies = self.submit(vec![request]).await?.await?;
+        Ok(replies.pop().expect("one reply per request"))
     }
 
-    /// Queues a request for proposal and returns the future of its reply. Requests submitted
-    /// one after another (each awaited) enter the log in that order, so a connection can
-    /// pipeline writes and still keep their order.
+    /// Queues requests for proposal, in order and in the same log entry, and returns the future
+    /// of their replies. Requests submitted one after another (each awaited) enter the log in
+    /// that order, so a connection can pipeline writes and still keep their order.
     pub async fn submit(
         &self,
-        request: Request,
-    ) -> Result<impl std::future::Future<Output = Result<Reply, WriteError>> + Send + 'static, WriteError> {
-        let (reply, receiver) = oneshot::channel();
-        self.proposals.send(Proposal { request, reply }).await.map_err(|_| WriteError::Stopped)?;
+        requests: Vec<Request>,
+    ) -> Result<impl std::future::Future<Output = Result<Vec<Reply>, WriteError>> + Send + 'static, WriteError> {
+        let (replies, receiver) = oneshot::channel();
+        self.proposals.send(Proposal { requests, replies }).await.map_err(|_| WriteError::Stopped)?;
         Ok(async move { receiver.await.unwrap_or(Err(WriteError::Stopped)) })
     }
 
-    /// Returns once this node may serve a linearizable read from its state: it is the leader,
-    /// a quorum confirmed it after the read arrived, and it has applied everything committed.
-    pub async fn read_barrier(&self) -> Result<(), ReadError> {
+    /// Requests a read barrier now and returns the future of its outcome: it resolves once
+    /// this node may serve a linearizable read from its state (it is the leader, a quorum
+    /// confirmed that after the request, and it has applied everything committed).
+    pub fn request_read_barrier(&self) -> impl std::future::Future<Output = Result<(), ReadError>> + Send + 'static {
+        let sole = self.is_sole_voting_leader();
         let (waiter, receiver) = oneshot::channel();
-        self.barriers.send(waiter).map_err(|_| ReadError::Stopped)?;
-        receiver.await.unwrap_or(Err(ReadError::Stopped))
+        let sent = !sole && self.barriers.send(waiter).is_ok();
+        async move {
+            match (sole, sent) {
+                (true, _) => Ok(()),
+                (false, true) => receiver.await.unwrap_or(Err(ReadError::Stopped)),
+                (false, false) => Err(ReadError::Stopped),
+            }
+        }
     }
 
     /// Reads the applied state under its lock.
@@ -190,6 +200,19 @@ impl Group {
 
     pub fn metrics(&self) -> RaftMetrics<NodeId, NodeInfo> {
         self.raft.metrics().borrow().clone()
+    }
+
+    /// Whether this node leads a group in which it is the only voter, in the newest membership
+    /// (committed or not). Then no other node can become leader without its vote, and every
+    /// acknowledged write is already applied here (writes are acknowledged after applying), so
+    /// its applied state is linearizable as it stands: reads need no quorum round.
+    pub fn is_sole_voting_leader(&self) -> bool {
+        let metrics = self.raft.metrics();
+        let metrics = metrics.borrow();
+        metrics.state == ServerState::Leader && {
+            let mut voters = metrics.membership_config.membership().voter_ids();
+            voters.next() == Some(self.node_id) && voters.next().is_none()
+        }
     }
 
     pub fn is_leader(&self) -> bool {
@@ -222,26 +245,33 @@ async fn propose_batches(
     options: GroupOptions,
 ) {
     let write_timeout = Duration::from_millis(options.write_timeout_ms);
+    let size = |proposal: &Proposal| proposal.requests.iter().map(Request::size_bytes).sum::<usize>();
     while let Some(first) = queue.recv().await {
-        let mut bytes = first.request.size_bytes();
+        let (mut count, mut bytes) = (first.requests.len(), size(&first));
         let mut proposals = vec![first];
-        while proposals.len() < options.batch_requests_max && bytes < options.batch_bytes_max {
+        while count < options.batch_requests_max && bytes < options.batch_bytes_max {
             match queue.try_recv() {
                 Ok(proposal) => {
-                    bytes += proposal.request.size_bytes();
+                    count += proposal.requests.len();
+                    bytes += size(&proposal);
                     proposals.push(proposal);
                 }
                 Err(_) => break,
             }
         }
-        let (requests, replies): (Vec<Request>, Vec<_>) = proposals.into_iter().map(|p| (p.request, p.reply)).unzip();
+        let mut requests = Vec::with_capacity(count);
+        let mut replies = Vec::with_capacity(proposals.len());
+        for proposal in proposals {
+            replies.push((proposal.requests.len(), proposal.replies));
+            requests.extend(proposal.requests);
+        }
         // Refuse before proposing when another node leads: then the refusal is definite.
         let metrics = raft.metrics().borrow().clone();
         if metrics.state != ServerState::Leader || metrics.current_leader != Some(node_id) {
             let leader = metrics
                 .current_leader
                 .and_then(|id| metrics.membership_config.membership().get_node(&id).map(|node| (id, node.clone())));
-            for reply in replies {
+            for (_, reply) in replies {
                 let _ = reply.send(Err(WriteError::NotLeader { leader: leader.clone() }));
             }
             continue;
@@ -268,13 +298,14 @@ async fn propose_batches(
             finished_signal.notify_one();
             match outcome {
                 Ok(results) => {
-                    assert_eq!(results.len(), replies.len(), "one reply per request");
-                    for (reply, result) in replies.into_iter().zip(results) {
-                        let _ = reply.send(Ok(result));
+                    assert_eq!(results.len(), replies.iter().map(|(n, _)| n).sum::<usize>(), "one reply per request");
+                    let mut results = results.into_iter();
+                    for (count, reply) in replies {
+                        let _ = reply.send(Ok(results.by_ref().take(count).collect()));
                     }
                 }
                 Err(error) => {
-                    for reply in replies {
+                    for (_, reply) in replies {
                         let _ = reply.send(Err(error.clone()));
                     }
                 }

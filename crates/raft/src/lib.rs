@@ -6,6 +6,7 @@
 //! - [`state_machine`]: openraft's state machine on Concord's deterministic state machine,
 //!   with snapshots on disk.
 //! - [`network`]: how openraft reaches other nodes.
+//! - [`runtime`]: the thread consensus runs on.
 //! - [`group`]: one running Raft group, with batched proposals (group commit) and coalesced
 //!   read barriers.
 
@@ -15,6 +16,7 @@
 pub mod group;
 pub mod log_store;
 pub mod network;
+pub mod runtime;
 pub mod state_machine;
 pub mod types;
 
