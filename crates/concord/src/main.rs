@@ -7,6 +7,9 @@ use concord_node::ServerConfig;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+mod admin;
+mod local;
+
 /// Concord: a durable, linearizable database that speaks the Redis protocol.
 ///
 /// Every write is a Raft log entry, fsynced before it is acknowledged and applied by a
@@ -25,6 +28,15 @@ enum Command {
     /// Settings come from flags, then CONCORD_* environment variables, then the TOML file
     /// given with --config (keys named like the flags, e.g. `port = 6380`), then defaults.
     Server(ServerArgs),
+    /// Start a local cluster of N nodes on loopback in one go (Ctrl-C stops them all).
+    ///
+    /// Node i serves clients on base-port+i and other nodes on base-port+10000+i, with its data
+    /// under <dir>/node-i and its log in <dir>/node-i.log. The first node bootstraps the cluster;
+    /// the others join it as voters. Run it again on the same directory to restart the cluster.
+    Local(local::LocalArgs),
+    /// Administer a cluster through any of its nodes: members, joins, promotions, removals,
+    /// fault injection, or any command.
+    Admin(admin::AdminArgs),
 }
 
 #[derive(Args, Debug)]
@@ -35,6 +47,28 @@ struct ServerArgs {
     /// Port for Redis clients [default: 6379; 0 picks a free port].
     #[arg(long, env = "CONCORD_PORT")]
     port: Option<u16>,
+    /// Port for other Concord nodes [default: port + 10000].
+    #[arg(long, env = "CONCORD_NODE_PORT")]
+    node_port: Option<u16>,
+    /// Host other nodes and redirected clients use to reach this node [default: the bind
+    /// address, or 127.0.0.1 when binding all interfaces].
+    #[arg(long, env = "CONCORD_ANNOUNCE_HOST", value_name = "HOST")]
+    announce_host: Option<String>,
+    /// On a new data directory, start a new cluster with this node as its only voter (the
+    /// default unless --join is given).
+    #[arg(long, env = "CONCORD_BOOTSTRAP")]
+    bootstrap: bool,
+    /// On a new data directory, join the cluster of the node serving clients at this address.
+    #[arg(long, env = "CONCORD_JOIN", value_name = "HOST:PORT")]
+    join: Option<String>,
+    /// Join as a non-voting learner (a read replica) rather than a voter.
+    #[arg(long, env = "CONCORD_LEARNER")]
+    learner: bool,
+    /// What a node that is not the leader does with writes and linearizable reads: proxy
+    /// forwards them to the leader; redirect answers -MOVED (for cluster-aware clients)
+    /// [default: proxy].
+    #[arg(long, env = "CONCORD_ROUTING", value_name = "proxy|redirect")]
+    routing: Option<concord_node::config::Routing>,
     /// Address to listen on [default: 127.0.0.1].
     #[arg(long, env = "CONCORD_BIND", value_name = "ADDRESS")]
     bind: Option<String>,
@@ -68,6 +102,9 @@ struct ServerArgs {
     /// Take a snapshot (and compact the log) after this many log entries [default: 20000].
     #[arg(long, env = "CONCORD_SNAPSHOT_AFTER_ENTRIES", value_name = "ENTRIES")]
     snapshot_after_entries: Option<u64>,
+    /// Log entries kept behind a snapshot for lagging followers [default: 1000].
+    #[arg(long, env = "CONCORD_LOG_ENTRIES_KEPT", value_name = "ENTRIES")]
+    log_entries_kept: Option<u64>,
     /// Threads serving clients and consensus [default: half the cores, at least 1].
     #[arg(long, env = "CONCORD_WORKER_THREADS", value_name = "THREADS")]
     worker_threads: Option<usize>,
@@ -85,6 +122,12 @@ impl ServerArgs {
         let given = Settings {
             bind: self.bind,
             port: self.port,
+            node_port: self.node_port,
+            announce_host: self.announce_host,
+            bootstrap: self.bootstrap.then_some(true),
+            join: self.join,
+            learner: self.learner.then_some(true),
+            routing: self.routing,
             data_dir: self.data_dir,
             databases: self.databases,
             maxclients: self.maxclients,
@@ -95,6 +138,7 @@ impl ServerArgs {
             election_timeout_min_ms: self.election_timeout_min_ms,
             election_timeout_max_ms: self.election_timeout_max_ms,
             snapshot_after_entries: self.snapshot_after_entries,
+            log_entries_kept: self.log_entries_kept,
             worker_threads: self.worker_threads,
             log_level: self.log_level,
         };
@@ -106,6 +150,8 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Server(args) => args.settings().and_then(ServerConfig::from_settings).and_then(serve),
+        Command::Local(args) => local::run(args),
+        Command::Admin(args) => admin::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -60,8 +60,9 @@ pub trait Host {
 pub enum Action {
     /// Send this reply now.
     Reply(Reply),
-    /// Read the keyspace after a read barrier (or locally, for a READONLY session).
-    Read { db: DbIndex, op: ReadOp },
+    /// Read the keyspace after a read barrier (or locally, for a READONLY session). The
+    /// arguments come along in case the read is served by another node.
+    Read { db: DbIndex, op: ReadOp, argv: Vec<Bytes> },
     /// Propose this request to the log; its reply comes from applying it.
     Write(Request),
     /// Propose this transaction; splice its replies into the plan.
@@ -71,6 +72,8 @@ pub enum Action {
     Watch { db: DbIndex, keys: Vec<Bytes> },
     /// Send this reply, then close the connection.
     Close(Reply),
+    /// A cluster request (topology, membership, fault injection) for the node.
+    Cluster(crate::commands::cluster::ClusterOp),
 }
 
 /// An EXEC being carried out: the request to propose and where each reply comes from.
@@ -193,16 +196,20 @@ impl Session {
         {
             return self.queue(argv, entry);
         }
-        let mut args = Args::with_databases(&argv[1..], host.databases());
+        let db = self.db;
         let action = match entry.kind {
-            Kind::Read(parse) => parse(&mut args).map(|op| Action::Read { db: self.db, op }),
+            Kind::Read(parse) => {
+                let parsed = parse(&mut Args::with_databases(&argv[1..], host.databases()));
+                parsed.map(|op| Action::Read { db, op, argv })
+            }
             Kind::Write(parse) => {
-                parse(&mut args).map(|_| Action::Write(Request::Command { db: self.db, argv: argv.clone() }))
+                let parsed = parse(&mut Args::with_databases(&argv[1..], host.databases()));
+                parsed.map(|_| Action::Write(Request::Command { db, argv }))
             }
             Kind::Node(op) => {
                 // Node commands may report on this very client (CLIENT LIST/INFO).
                 host.client_update(self);
-                commands::execute_node(op, &mut args, self, host)
+                commands::execute_node(op, &mut Args::with_databases(&argv[1..], host.databases()), self, host)
             }
         };
         action.unwrap_or_else(|error| Action::Reply(error.into()))
@@ -264,6 +271,8 @@ impl Session {
                     let mut args = Args::with_databases(&argv[1..], host.databases());
                     let reply = match commands::execute_node(op, &mut args, self, host) {
                         Ok(Action::Reply(reply)) => reply,
+                        // Topology questions are answered locally by the node; inside a
+                        // transaction they are refused rather than half-supported.
                         Ok(_) => Error::err("command not allowed inside a transaction").into(),
                         Err(error) => error.into(),
                     };

@@ -22,6 +22,12 @@ const BUFFER_LIMIT_BYTES_MIN: u64 = 1024 * 1024;
 pub struct Settings {
     pub bind: Option<String>,
     pub port: Option<u16>,
+    pub node_port: Option<u16>,
+    pub announce_host: Option<String>,
+    pub bootstrap: Option<bool>,
+    pub join: Option<String>,
+    pub learner: Option<bool>,
+    pub routing: Option<Routing>,
     pub data_dir: Option<PathBuf>,
     pub databases: Option<u32>,
     pub maxclients: Option<usize>,
@@ -32,6 +38,7 @@ pub struct Settings {
     pub election_timeout_min_ms: Option<u64>,
     pub election_timeout_max_ms: Option<u64>,
     pub snapshot_after_entries: Option<u64>,
+    pub log_entries_kept: Option<u64>,
     pub worker_threads: Option<usize>,
     pub log_level: Option<String>,
 }
@@ -48,6 +55,12 @@ impl Settings {
         Settings {
             bind: self.bind.or(lower.bind),
             port: self.port.or(lower.port),
+            node_port: self.node_port.or(lower.node_port),
+            announce_host: self.announce_host.or(lower.announce_host),
+            bootstrap: self.bootstrap.or(lower.bootstrap),
+            join: self.join.or(lower.join),
+            learner: self.learner.or(lower.learner),
+            routing: self.routing.or(lower.routing),
             data_dir: self.data_dir.or(lower.data_dir),
             databases: self.databases.or(lower.databases),
             maxclients: self.maxclients.or(lower.maxclients),
@@ -58,8 +71,31 @@ impl Settings {
             election_timeout_min_ms: self.election_timeout_min_ms.or(lower.election_timeout_min_ms),
             election_timeout_max_ms: self.election_timeout_max_ms.or(lower.election_timeout_max_ms),
             snapshot_after_entries: self.snapshot_after_entries.or(lower.snapshot_after_entries),
+            log_entries_kept: self.log_entries_kept.or(lower.log_entries_kept),
             worker_threads: self.worker_threads.or(lower.worker_threads),
             log_level: self.log_level.or(lower.log_level),
+        }
+    }
+}
+
+/// How a node answers requests that only the leader can serve.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Routing {
+    /// Forward them to the leader and relay its reply: any client works against any node.
+    #[default]
+    Proxy,
+    /// Answer `-MOVED <slot> <leader>`, for cluster-aware clients.
+    Redirect,
+}
+
+impl std::str::FromStr for Routing {
+    type Err = String;
+    fn from_str(text: &str) -> Result<Routing, String> {
+        match text {
+            "proxy" => Ok(Routing::Proxy),
+            "redirect" => Ok(Routing::Redirect),
+            other => Err(format!("routing must be 'proxy' or 'redirect', not '{other}'")),
         }
     }
 }
@@ -69,6 +105,18 @@ impl Settings {
 pub struct ServerConfig {
     pub bind: String,
     pub port: u16,
+    /// Port for other nodes (Raft and forwarding): the client port + 10000 by default, as
+    /// Redis Cluster's bus.
+    pub node_port: u16,
+    /// Host other nodes and redirected clients use to reach this node.
+    pub announce_host: String,
+    /// Start a new cluster with this node as its only voter, if the data directory is new.
+    pub bootstrap: bool,
+    /// Join the cluster that the node at this client address belongs to, if new.
+    pub join: Option<String>,
+    /// Join as a non-voting learner (a read replica).
+    pub learner: bool,
+    pub routing: Routing,
     pub data_dir: PathBuf,
     pub databases: u32,
     pub maxclients: usize,
@@ -80,6 +128,8 @@ pub struct ServerConfig {
     pub election_timeout_min_ms: u64,
     pub election_timeout_max_ms: u64,
     pub snapshot_after_entries: u64,
+    /// Log entries kept behind a snapshot, so briefly lagging followers need no snapshot.
+    pub log_entries_kept: u64,
     /// Threads serving clients and consensus. Half the cores by default: on small machines one
     /// thread avoids cross-thread wake-ups that cost more than a second thread gives, and the
     /// log writer has a thread of its own.
@@ -105,9 +155,29 @@ impl ServerConfig {
             return Err(format!("databases must be between 1 and {DATABASES_MAX}"));
         }
         let defaults = concord_raft::GroupOptions::default();
+        let bind = settings.bind.unwrap_or_else(|| Self::BIND_DEFAULT.to_string());
+        let port = settings.port.unwrap_or(Self::PORT_DEFAULT);
+        let node_port = match settings.node_port {
+            Some(node_port) => node_port,
+            None if port == 0 => 0,
+            None => port.checked_add(10_000).ok_or("the client port is too high to add 10000 for the node port; set --node-port")?,
+        };
+        let announce_host = settings.announce_host.unwrap_or_else(|| match bind.as_str() {
+            "0.0.0.0" | "::" | "[::]" => "127.0.0.1".to_string(),
+            other => other.to_string(),
+        });
+        if settings.join.is_some() && settings.bootstrap == Some(true) {
+            return Err("--bootstrap and --join exclude each other".into());
+        }
         let config = ServerConfig {
-            bind: settings.bind.unwrap_or_else(|| Self::BIND_DEFAULT.to_string()),
-            port: settings.port.unwrap_or(Self::PORT_DEFAULT),
+            bootstrap: settings.bootstrap.unwrap_or(settings.join.is_none()),
+            join: settings.join,
+            learner: settings.learner.unwrap_or(false),
+            routing: settings.routing.unwrap_or_default(),
+            node_port,
+            announce_host,
+            bind,
+            port,
             data_dir: settings.data_dir.unwrap_or_else(|| PathBuf::from("concord-data")),
             databases,
             maxclients: settings.maxclients.unwrap_or(CLIENTS_MAX_DEFAULT).max(1),
@@ -122,6 +192,7 @@ impl ServerConfig {
             election_timeout_min_ms: settings.election_timeout_min_ms.unwrap_or(defaults.election_timeout_min_ms),
             election_timeout_max_ms: settings.election_timeout_max_ms.unwrap_or(defaults.election_timeout_max_ms),
             snapshot_after_entries: settings.snapshot_after_entries.unwrap_or(defaults.snapshot_after_entries),
+            log_entries_kept: settings.log_entries_kept.unwrap_or(defaults.entries_kept_after_snapshot),
             worker_threads: settings
                 .worker_threads
                 .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get() / 2))
@@ -142,6 +213,7 @@ impl ServerConfig {
             election_timeout_min_ms: self.election_timeout_min_ms,
             election_timeout_max_ms: self.election_timeout_max_ms,
             snapshot_after_entries: self.snapshot_after_entries,
+            entries_kept_after_snapshot: self.log_entries_kept,
             ..concord_raft::GroupOptions::default()
         }
     }

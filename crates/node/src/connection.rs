@@ -8,7 +8,7 @@
 
 use crate::clients::Client;
 use crate::host::ConnectionHost;
-use crate::node::{read_error_reply, write_error_reply, Node};
+use crate::node::{write_error_reply, Node};
 use bytes::BytesMut;
 use concord_core::limits::PIPELINE_COMMANDS_MAX;
 use concord_core::request::Request;
@@ -209,30 +209,19 @@ impl Connection {
                 self.pipeline.protocols.push_back(protocol);
                 self.pipeline.writes.push(request);
             }
-            Action::Read { db, op } => {
+            Action::Read { db, op, argv } => {
                 self.enter(Phase::Reads).await?;
-                let stale = self.session.readonly;
-                if stale || self.node.group.is_sole_voting_leader() {
+                if self.node.reads_locally(self.session.readonly) {
                     let reply = self.node.read_local(db, &op, &mut self.rng);
                     self.pipeline.ready(protocol, reply);
                 } else {
-                    let barrier = self.node.group.request_read_barrier();
-                    let (node, mut rng) = (self.node.clone(), Rng::new(self.rng.next_u64()));
-                    self.pipeline.pending(
-                        protocol,
-                        async move {
-                            vec![match barrier.await {
-                                Ok(()) => node.read_local(db, &op, &mut rng),
-                                Err(error) => read_error_reply(error),
-                            }]
-                        }
-                        .boxed(),
-                    );
+                    let rng = Rng::new(self.rng.next_u64());
+                    self.pipeline.pending(protocol, self.node.clone().read(db, op, argv, rng).map(|reply| vec![reply]).boxed());
                 }
             }
             Action::Exec(plan) => {
                 self.drain().await?;
-                let (reply, db) = self.node.exec(plan).await;
+                let (reply, db) = self.node.clone().exec(plan).await;
                 if let Some(db) = db {
                     self.session.db = db;
                 }
@@ -240,28 +229,40 @@ impl Connection {
             }
             Action::Watch { db, keys } => {
                 self.drain().await?;
-                let reply = match self.node.watch(db, keys, self.session.readonly).await {
+                let reply = match self.node.clone().watch(db, keys, self.session.readonly).await {
                     Ok(stamps) => self.session.add_watches(db, stamps),
                     Err(reply) => reply,
                 };
+                self.pipeline.ready(protocol, reply);
+            }
+            Action::Cluster(op) => {
+                self.drain().await?;
+                let reply = self.node.clone().cluster(op).await;
                 self.pipeline.ready(protocol, reply);
             }
         }
         Ok(())
     }
 
-    /// Proposes the writes gathered so far, together.
+    /// Proposes the writes gathered so far, together. On the leader they are queued for the
+    /// log at once, in order; elsewhere they go to the leader one batch at a time, so a
+    /// connection's writes keep their order across nodes too.
     async fn propose_writes(&mut self) {
         if self.pipeline.writes.is_empty() {
             return;
         }
         let writes = std::mem::take(&mut self.pipeline.writes);
         let count = writes.len();
-        let replies = match self.node.group.submit(writes).await {
-            Ok(replies) => {
-                async move { replies.await.unwrap_or_else(|error| vec![write_error_reply(error); count]) }.boxed()
+        let replies = if self.node.leads() {
+            match self.node.group.submit(writes).await {
+                Ok(replies) => {
+                    async move { replies.await.unwrap_or_else(|error| vec![write_error_reply(error); count]) }.boxed()
+                }
+                Err(error) => futures::future::ready(vec![write_error_reply(error); count]).boxed(),
             }
-            Err(error) => futures::future::ready(vec![write_error_reply(error); count]).boxed(),
+        } else {
+            // Forwarded batches are awaited in turn (entries are polled front first).
+            self.node.clone().write_batch(writes).boxed()
         };
         // The protocols were queued as the writes were dispatched.
         self.pipeline.entries.push_back(Entry::Pending(replies));

@@ -1,5 +1,6 @@
 //! The INFO report, in Redis's sections and field names so tools that parse it keep working.
 
+use crate::config::Routing;
 use crate::node::Node;
 use bytes::Bytes;
 use concord_core::SERVER_VERSION;
@@ -38,10 +39,21 @@ pub fn report(node: &Node, requested: &[Bytes]) -> String {
     text
 }
 
-fn fields(node: &Node, section: &str) -> Vec<(&'static str, String)> {
+fn fields(node: &Node, section: &str) -> Vec<(String, String)> {
+    static_fields(node, section).into_iter().map(|(key, value)| (key.to_string(), value)).chain(dynamic_fields(node, section)).collect()
+}
+
+fn dynamic_fields(node: &Node, section: &str) -> Vec<(String, String)> {
+    let applied_index = node.group.read(|applied| applied.machine.applied_index());
+    match section {
+        "replication" => replication(node, applied_index),
+        _ => Vec::new(),
+    }
+}
+
+fn static_fields(node: &Node, section: &str) -> Vec<(&'static str, String)> {
     let metrics = node.group.metrics();
-    let (expired_keys, applied_index) =
-        node.group.read(|applied| (applied.machine.expired_keys(), applied.machine.applied_index()));
+    let expired_keys = node.group.read(|applied| applied.machine.expired_keys());
     let memory = resident_bytes();
     match section {
         "server" => vec![
@@ -49,7 +61,7 @@ fn fields(node: &Node, section: &str) -> Vec<(&'static str, String)> {
             ("concord_version", env!("CARGO_PKG_VERSION").to_string()),
             ("redis_git_sha1", "00000000".into()),
             ("redis_git_dirty", "0".into()),
-            ("redis_mode", "standalone".into()),
+            ("redis_mode", if node.config.routing == Routing::Redirect { "cluster" } else { "standalone" }.into()),
             ("os", std::env::consts::OS.to_string()),
             ("arch_bits", "64".into()),
             ("multiplexing_api", "epoll".into()),
@@ -107,21 +119,11 @@ fn fields(node: &Node, section: &str) -> Vec<(&'static str, String)> {
             ("total_error_replies", node.stats.error_replies.load(Relaxed).to_string()),
             ("total_forks", "0".into()),
         ],
-        "replication" => vec![
-            ("role", if node.group.is_leader() { "master" } else { "slave" }.into()),
-            ("connected_slaves", "0".into()),
-            ("raft_group", node.group.id.0.to_string()),
-            ("raft_state", format!("{:?}", metrics.state).to_ascii_lowercase()),
-            ("raft_term", metrics.current_term.to_string()),
-            ("raft_leader", metrics.current_leader.map(|id| id.to_string()).unwrap_or_default()),
-            ("raft_applied_index", applied_index.to_string()),
-            ("master_repl_offset", applied_index.to_string()),
-        ],
         "cpu" => {
             let (user, system) = cpu_seconds();
             vec![("used_cpu_sys", format!("{system:.6}")), ("used_cpu_user", format!("{user:.6}"))]
         }
-        "cluster" => vec![("cluster_enabled", "0".into())],
+        "cluster" => vec![("cluster_enabled", if node.config.routing == Routing::Redirect { "1" } else { "0" }.into())],
         _ => Vec::new(),
     }
 }
@@ -153,4 +155,52 @@ fn cpu_seconds() -> (f64, f64) {
     }
     let seconds = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
     (seconds(usage.ru_utime), seconds(usage.ru_stime))
+}
+
+/// The replication section: Redis's role fields, then each member's progress (on the leader,
+/// how far each replica's log matches; everywhere, what this node applied).
+fn replication(node: &Node, applied_index: u64) -> Vec<(String, String)> {
+    let metrics = node.group.metrics();
+    let leader = node.group.leader();
+    let last = metrics.last_log_index.unwrap_or(0);
+    let mut fields: Vec<(String, String)> = Vec::new();
+    let mut field = |key: &str, value: String| fields.push((key.to_string(), value));
+    if node.group.is_leader() {
+        field("role", "master".into());
+        let replication = node.group.replication();
+        let replicas: Vec<_> = node.group.members().into_iter().filter(|m| m.id != node.id).collect();
+        field("connected_slaves", replicas.len().to_string());
+        for (i, member) in replicas.iter().enumerate() {
+            let (host, port) = member.info.client_addr.rsplit_once(':').unwrap_or((&member.info.client_addr, "0"));
+            let matched = replication.get(&member.id).copied().unwrap_or(0);
+            let state = if matched > 0 { "online" } else { "wait_bgsave" };
+            let role = if member.voter { "voter" } else { "learner" };
+            field(
+                &format!("slave{i}"),
+                format!("ip={host},port={port},state={state},offset={matched},lag={},id={},role={role}", last.saturating_sub(matched), member.id),
+            );
+        }
+    } else {
+        field("role", "slave".into());
+        let (host, port) = leader
+            .as_ref()
+            .and_then(|(_, info)| info.client_addr.rsplit_once(':').map(|(h, p)| (h.to_string(), p.to_string())))
+            .unwrap_or_default();
+        field("master_host", host);
+        field("master_port", port);
+        field("master_link_status", if leader.is_some() { "up" } else { "down" }.into());
+        field("slave_read_only", "1".into());
+        field("connected_slaves", "0".into());
+    }
+    field("master_repl_offset", applied_index.to_string());
+    field("raft_group", node.group.id.0.to_string());
+    field("raft_node_id", node.id.to_string());
+    field("raft_state", format!("{:?}", metrics.state).to_ascii_lowercase());
+    field("raft_term", metrics.current_term.to_string());
+    field("raft_leader", leader.map(|(id, _)| id.to_string()).unwrap_or_default());
+    field("raft_last_log_index", last.to_string());
+    field("raft_applied_index", applied_index.to_string());
+    field("raft_apply_lag", last.saturating_sub(applied_index).to_string());
+    field("forwarded_requests", node.stats.forwarded.load(Relaxed).to_string());
+    fields
 }

@@ -5,19 +5,25 @@
 //!   `CONFIG GET`/`SET` manage.
 //! - [`data_dir`]: the data directory: its lock and the node's persistent identity.
 //! - [`node`]: the node: its Raft group, reads, writes, transactions, expiry sweeping.
+//! - [`client`]: a small RESP client, for what Concord says to nodes itself.
+//! - [`cluster`]: CLUSTER replies, membership changes, fault injection, joining.
+//! - [`peers`]: what nodes say to each other: Raft messages and forwarded requests.
 //! - [`clients`]: connected clients, for `CLIENT LIST`/`KILL` and `INFO clients`.
 //! - [`host`]: what a client session asks of the node (the core's `Host` port).
 //! - [`info`]: the `INFO` report.
 //! - [`connection`]: one client connection: parse, dispatch, pipeline, reply.
 //! - [`server`]: listening, accepting within `maxclients`, graceful shutdown.
 
+pub mod client;
 pub mod clients;
+pub mod cluster;
 pub mod config;
 pub mod connection;
 pub mod data_dir;
 pub mod host;
 pub mod info;
 pub mod node;
+pub mod peers;
 pub mod server;
 
 pub use config::ServerConfig;

@@ -1,25 +1,30 @@
-//! The node: its data directory, its Raft group, and the operations client sessions need —
-//! writes through the log, linearizable (or, on request, stale) reads, transactions, WATCH —
-//! plus the leader's expiry sweep.
+//! The node: its data directory, its Raft group, its peers, and the operations client
+//! sessions need — writes through the log, linearizable (or, on request, stale) reads,
+//! transactions, WATCH — served here when this node leads, or forwarded to the leader (proxy
+//! routing) or redirected to it (`-MOVED`, redirect routing) when it does not. Plus the
+//! leader's expiry sweep.
 
 use crate::clients::ClientRegistry;
-use crate::config::{Params, ServerConfig};
+use crate::config::{Params, Routing, ServerConfig};
 use crate::data_dir::DataDir;
+use crate::peers::{Forward, Forwarded, PeerHandler, PeerRpc, WriteFailure, SERVICE_FORWARD};
 use bytes::Bytes;
 use concord_core::command::ReadCtx;
-use concord_core::commands::ReadOp;
+use concord_core::commands::cluster::ClusterOp;
+use concord_core::commands::{self, KeyspaceOp, ReadOp};
 use concord_core::keyspace::WatchStamp;
 use concord_core::limits::EXPIRE_BATCH_KEYS_MAX;
 use concord_core::request::Request;
 use concord_core::rng::Rng;
 use concord_core::session::ExecPlan;
 use concord_core::types::{Clock, DbIndex, GroupId, NodeId, TimeMs};
-use concord_core::Reply;
+use concord_core::{Error, Reply};
 use concord_raft::log_store::NodeLog;
-use concord_raft::network::NoPeers;
 use concord_raft::runtime::ConsensusRuntime;
 use concord_raft::{Group, NodeInfo, ReadError, WriteError};
 use concord_storage::{LogOptions, SnapshotStore, StdFs};
+use concord_transport::{CallError, Network, NetworkOptions};
+use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -28,6 +33,10 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 const EXPIRE_SWEEP_INTERVAL_MS: u64 = 100;
 /// Sweep proposals per round at most, so a burst of expiries cannot crowd out clients.
 const EXPIRE_SWEEP_PROPOSALS_MAX: usize = 16;
+/// How long a request waits for a leader (an election) before it is refused as retryable.
+const LEADER_WAIT_MS: u64 = 2_500;
+/// Pause between routing attempts while leadership settles.
+const ROUTE_RETRY_MS: u64 = 50;
 
 /// The system clock.
 #[derive(Clone, Copy, Debug, Default)]
@@ -52,6 +61,15 @@ pub struct Stats {
     pub error_replies: AtomicU64,
     pub net_input_bytes: AtomicU64,
     pub net_output_bytes: AtomicU64,
+    pub forwarded: AtomicU64,
+}
+
+/// Where a request that needs the leader goes.
+enum Route {
+    Here,
+    Leader(NodeId, NodeInfo),
+    Moved(NodeInfo),
+    Nowhere,
 }
 
 pub struct Node {
@@ -61,6 +79,9 @@ pub struct Node {
     pub clients: ClientRegistry,
     pub stats: Stats,
     pub group: Group,
+    pub network: Network,
+    /// How other nodes and clients reach this one.
+    pub info: NodeInfo,
     pub clock: SystemClock,
     pub started: Instant,
     /// Seed for the per-connection generators behind RANDOMKEY and HRANDFIELD.
@@ -71,40 +92,67 @@ pub struct Node {
     _consensus: ConsensusRuntime,
 }
 
+fn retryable(text: impl std::fmt::Display) -> Reply {
+    Error::new(format!("TRYAGAIN {text}")).into()
+}
+
 /// The error reply for a write that failed.
 pub fn write_error_reply(error: WriteError) -> Reply {
-    Reply::from(match error {
-        WriteError::NotLeader { .. } => concord_core::Error::new(
-            "TRYAGAIN no leader for this shard right now (election in progress); the command was not applied, retry",
-        ),
-        WriteError::Unknown(reason) => concord_core::Error::new(format!(
-            "UNKNOWN the write may or may not have been applied ({reason}); read back before retrying"
-        )),
-        WriteError::Stopped => {
-            concord_core::Error::new("TRYAGAIN the server is shutting down; the command was not applied")
+    match error {
+        WriteError::NotLeader { .. } => {
+            retryable("no leader for this shard right now (election in progress); the command was not applied, retry")
         }
-    })
+        WriteError::NoQuorum => {
+            retryable("the leader cannot reach a majority (partition?); the command was not applied, retry")
+        }
+        WriteError::Unknown(reason) => {
+            Error::new(format!("UNKNOWN the write may or may not have been applied ({reason}); read back before retrying")).into()
+        }
+        WriteError::Stopped => retryable("the server is shutting down; the command was not applied"),
+    }
 }
 
 pub fn read_error_reply(error: ReadError) -> Reply {
-    Reply::from(match error {
-        ReadError::NotLeader { .. } => {
-            concord_core::Error::new("TRYAGAIN no leader for this shard right now (election in progress); retry")
-        }
-        ReadError::NoQuorum(reason) => {
-            concord_core::Error::new(format!("TRYAGAIN cannot confirm leadership with a quorum ({reason}); retry"))
-        }
-        ReadError::Stopped => concord_core::Error::new("TRYAGAIN the server is shutting down"),
-    })
+    match error {
+        ReadError::NotLeader { .. } => retryable("no leader for this shard right now (election in progress); retry"),
+        ReadError::NoQuorum(reason) => retryable(format!("cannot confirm leadership with a majority ({reason}); retry")),
+        ReadError::Stopped => retryable("the server is shutting down"),
+    }
+}
+
+fn moved(request_slot: u16, leader: &NodeInfo) -> Reply {
+    Error::new(format!("MOVED {request_slot} {}", leader.client_addr)).into()
+}
+
+/// The slot of a command's first key (0 for keyless commands).
+pub fn argv_slot(argv: &[Bytes]) -> u16 {
+    argv.first()
+        .and_then(|name| commands::lookup(name))
+        .and_then(|entry| entry.spec.keys(argv).next())
+        .map_or(0, |key| concord_core::slot::key_slot(key))
+}
+
+fn request_slot(request: &Request) -> u16 {
+    match request {
+        Request::Command { argv, .. } => argv_slot(argv),
+        Request::Transaction { commands, .. } => commands.first().map_or(0, |(_, argv)| argv_slot(argv)),
+        Request::Expire { keys, .. } => keys.first().map_or(0, |key| concord_core::slot::key_slot(key)),
+    }
 }
 
 impl Node {
-    /// Opens the data directory, recovers the log and snapshots, starts the Raft group and,
-    /// on a fresh directory, makes this node its single voter.
-    pub async fn start(config: ServerConfig, client_addr: String) -> Result<Arc<Node>, String> {
-        let data_dir = DataDir::open(&config.data_dir)
-            .map_err(|e| format!("cannot open data directory {}: {e}", config.data_dir.display()))?;
+    /// Opens the data directory, recovers the log and snapshots, connects to peers, starts the
+    /// Raft group and, on a fresh directory, bootstraps a cluster or starts joining one.
+    pub async fn start(config: ServerConfig, client_address: SocketAddr) -> Result<Arc<Node>, String> {
+        let data_dir = DataDir::open(&config.data_dir).map_err(|e| format!("cannot open data directory {}: {e}", config.data_dir.display()))?;
         let id = data_dir.node_id().map_err(|e| e.to_string())?;
+        let (network, node_address) = Network::start(&format!("{}:{}", config.bind, config.node_port), id, NetworkOptions::default())
+            .await
+            .map_err(|e| format!("cannot listen for nodes on {}:{}: {e}", config.bind, config.node_port))?;
+        let info = NodeInfo {
+            raft_addr: format!("{}:{}", config.announce_host, node_address.port()),
+            client_addr: format!("{}:{}", config.announce_host, client_address.port()),
+        };
         let fs = StdFs::shared();
         let log_dir = data_dir.log_dir();
         let log = tokio::task::spawn_blocking(move || concord_storage::Log::open(fs, &log_dir, LogOptions::default()))
@@ -116,42 +164,137 @@ impl Node {
         // Lookup indexes get a seed no client can know, so crafted keys cannot collide in them.
         concord_core::ordered_map::set_index_seed(rand::random());
         let consensus = ConsensusRuntime::start().map_err(|e| format!("cannot start the consensus thread: {e}"))?;
-        let group = Group::start(
-            consensus.handle(),
-            GroupId::FIRST_SHARD,
-            id,
-            log.clone(),
-            snapshots,
-            Arc::new(NoPeers),
-            Arc::new(SystemClock),
-            config.group_options(),
-        )
-        .await
-        .map_err(|e| e.to_string())?;
-        group.bootstrap(NodeInfo { raft_addr: String::new(), client_addr }).await.map_err(|e| e.to_string())?;
-        if !group.wait_for_leader(Duration::from_secs(30)).await {
-            return Err("the group elected no leader within 30 s".into());
-        }
+        let rpc = Arc::new(PeerRpc { network: network.clone() });
+        let group =
+            Group::start(consensus.handle(), GroupId::FIRST_SHARD, id, log.clone(), snapshots, rpc, Arc::new(SystemClock), config.group_options())
+                .await
+                .map_err(|e| e.to_string())?;
         let params = Params::new(&config);
-        Ok(Arc::new(Node {
+        let node = Arc::new(Node {
             id,
             config,
             params,
             clients: ClientRegistry::default(),
             stats: Stats::default(),
             group,
+            network,
+            info,
             clock: SystemClock,
             started: Instant::now(),
             rng_seed: rand::random(),
             log,
             _data_dir: data_dir,
             _consensus: consensus,
-        }))
+        });
+        node.network.set_handler(Arc::new(PeerHandler { node: Arc::downgrade(&node) }));
+        if !node.group.is_initialized() {
+            if node.config.bootstrap {
+                node.group.bootstrap(node.info.clone()).await.map_err(|e| e.to_string())?;
+                if !node.group.wait_for_leader(Duration::from_secs(30)).await {
+                    return Err("the new cluster elected no leader within 30 s".into());
+                }
+            } else if let Some(seed) = node.config.join.clone() {
+                tokio::spawn(crate::cluster::join(node.clone(), seed));
+            }
+        } else {
+            // A member restarting: wait briefly for a leader so the first requests succeed.
+            node.group.wait_for_leader(Duration::from_secs(5)).await;
+        }
+        Ok(node)
     }
 
-    /// Proposes a write and returns its reply once applied.
-    pub async fn write(&self, request: Request) -> Reply {
-        self.group.propose(request).await.unwrap_or_else(write_error_reply)
+    /// Where requests that need the leader go from here.
+    fn route(&self) -> Route {
+        match self.group.leader() {
+            Some((leader, _)) if leader == self.id => Route::Here,
+            Some((leader, info)) => match self.config.routing {
+                Routing::Proxy => Route::Leader(leader, info),
+                Routing::Redirect => Route::Moved(info),
+            },
+            None => Route::Nowhere,
+        }
+    }
+
+    /// Whether requests that need the leader are served by this node.
+    pub fn leads(&self) -> bool {
+        matches!(self.route(), Route::Here)
+    }
+
+    /// Waits (briefly) until some node leads; false if none does in time.
+    async fn leader_known(&self, waited: &mut Duration) -> bool {
+        if self.group.leader().is_some() {
+            return true;
+        }
+        if *waited >= Duration::from_millis(LEADER_WAIT_MS) {
+            return false;
+        }
+        tokio::time::sleep(Duration::from_millis(ROUTE_RETRY_MS)).await;
+        *waited += Duration::from_millis(ROUTE_RETRY_MS);
+        self.group.leader().is_some()
+    }
+
+    /// Calls the leader's forwarding service.
+    async fn forward(&self, leader: NodeId, info: &NodeInfo, request: &Forward, deadline: Duration) -> Result<Forwarded, CallError> {
+        self.stats.forwarded.fetch_add(1, Ordering::Relaxed);
+        let payload = postcard::to_stdvec(request).expect("forwards encode");
+        let answer = self.network.call(leader, &info.raft_addr, self.group.id, SERVICE_FORWARD, payload, deadline).await?;
+        postcard::from_bytes(&answer).map_err(|e| CallError::Remote(format!("undecodable answer: {e}")))
+    }
+
+    fn write_deadline(&self) -> Duration {
+        Duration::from_millis(concord_raft::GroupOptions::default().write_timeout_ms + 2_000)
+    }
+
+    /// Writes requests (in order, in one log entry when served here) wherever the leader is,
+    /// and returns one reply each. A write is retried only when it certainly was not applied,
+    /// so nothing is ever applied twice.
+    pub async fn write_batch(self: Arc<Self>, requests: Vec<Request>) -> Vec<Reply> {
+        let count = requests.len();
+        let mut waited = Duration::ZERO;
+        loop {
+            match self.route() {
+                Route::Here => match self.group.submit(requests.clone()).await {
+                    Ok(replies) => match replies.await {
+                        Ok(replies) => return replies,
+                        // Leadership moved before the proposal: nothing applied; follow it.
+                        Err(WriteError::NotLeader { .. }) if waited < Duration::from_millis(LEADER_WAIT_MS) => {}
+                        Err(error) => return vec![write_error_reply(error); count],
+                    },
+                    Err(error) => return vec![write_error_reply(error); count],
+                },
+                Route::Leader(leader, info) => {
+                    match self.forward(leader, &info, &Forward::Write(requests.clone()), self.write_deadline()).await {
+                        Ok(Forwarded::Write(Ok(replies))) if replies.len() == count => return replies,
+                        Ok(Forwarded::Write(Err(WriteFailure { definite: true, .. }))) | Err(CallError::Unreachable(_))
+                            if waited < Duration::from_millis(LEADER_WAIT_MS) => {}
+                        Ok(Forwarded::Write(Err(WriteFailure { definite: true, reason }))) => return vec![retryable(reason); count],
+                        Err(CallError::Unreachable(why)) => {
+                            return vec![retryable(format!("the leader is unreachable ({why}); the command was not applied")); count]
+                        }
+                        Ok(Forwarded::Write(Err(WriteFailure { reason, .. }))) => {
+                            return vec![write_error_reply(WriteError::Unknown(reason)); count]
+                        }
+                        Ok(_) => return vec![write_error_reply(WriteError::Unknown("malformed answer from the leader".into())); count],
+                        Err(error) => {
+                            return vec![write_error_reply(WriteError::Unknown(format!("forwarding to the leader: {error}"))); count]
+                        }
+                    }
+                }
+                Route::Moved(leader) => return requests.iter().map(|request| moved(request_slot(request), &leader)).collect(),
+                Route::Nowhere => {}
+            }
+            if !self.leader_known(&mut waited).await {
+                return vec![write_error_reply(WriteError::NotLeader { leader: None }); count];
+            }
+            tokio::time::sleep(Duration::from_millis(ROUTE_RETRY_MS)).await;
+            waited += Duration::from_millis(ROUTE_RETRY_MS);
+        }
+    }
+
+    /// Whether a read may be served from local state right now without asking anyone:
+    /// stale reads were asked for, or this node is the group's only voter.
+    pub fn reads_locally(&self, stale: bool) -> bool {
+        stale || self.group.is_sole_voting_leader()
     }
 
     /// Runs a read against the applied state as it stands, with this node's clock.
@@ -160,13 +303,72 @@ impl Node {
         self.group.read(|applied| op.run(applied.machine.keyspace(), &mut ReadCtx { db, now_ms, rng }))
     }
 
-    /// WATCH: each key's stamp, read at a linearizable point.
-    pub async fn watch(&self, db: DbIndex, keys: Vec<Bytes>, stale: bool) -> Result<Vec<(Bytes, WatchStamp)>, Reply> {
-        if !stale {
-            self.group.request_read_barrier().await.map_err(read_error_reply)?;
+    /// A linearizable read, wherever the leader is.
+    pub async fn read(self: Arc<Self>, db: DbIndex, op: ReadOp, argv: Vec<Bytes>, mut rng: Rng) -> Reply {
+        let mut waited = Duration::ZERO;
+        loop {
+            match self.route() {
+                Route::Here => {
+                    return match self.group.request_read_barrier().await {
+                        Ok(()) => self.read_local(db, &op, &mut rng),
+                        Err(error) => read_error_reply(error),
+                    }
+                }
+                Route::Leader(leader, info) => {
+                    let deadline = Duration::from_millis(concord_raft::GroupOptions::default().read_timeout_ms);
+                    match self.forward(leader, &info, &Forward::Read { db, argv: argv.clone() }, deadline).await {
+                        Ok(Forwarded::Read(reply)) => return reply,
+                        Err(CallError::Unreachable(_)) if waited < Duration::from_millis(LEADER_WAIT_MS) => {}
+                        Ok(_) => return retryable("malformed answer from the leader"),
+                        Err(error) => return retryable(format!("the leader did not answer ({error})")),
+                    }
+                }
+                Route::Moved(leader) => return moved(argv_slot(&argv), &leader),
+                Route::Nowhere => {}
+            }
+            if !self.leader_known(&mut waited).await {
+                return read_error_reply(ReadError::NotLeader { leader: None });
+            }
+            tokio::time::sleep(Duration::from_millis(ROUTE_RETRY_MS)).await;
+            waited += Duration::from_millis(ROUTE_RETRY_MS);
         }
+    }
+
+    /// WATCH: each key's stamp, read at a linearizable point (on the leader).
+    pub async fn watch(self: Arc<Self>, db: DbIndex, keys: Vec<Bytes>, stale: bool) -> Result<Vec<(Bytes, WatchStamp)>, Reply> {
+        if stale {
+            return Ok(self.stamps(db, keys));
+        }
+        let mut waited = Duration::ZERO;
+        loop {
+            match self.route() {
+                Route::Here => {
+                    self.group.request_read_barrier().await.map_err(read_error_reply)?;
+                    return Ok(self.stamps(db, keys));
+                }
+                Route::Leader(leader, info) => {
+                    let deadline = Duration::from_millis(concord_raft::GroupOptions::default().read_timeout_ms);
+                    match self.forward(leader, &info, &Forward::Watch { db, keys: keys.clone() }, deadline).await {
+                        Ok(Forwarded::Watch(result)) => return result,
+                        Err(CallError::Unreachable(_)) if waited < Duration::from_millis(LEADER_WAIT_MS) => {}
+                        Ok(_) => return Err(retryable("malformed answer from the leader")),
+                        Err(error) => return Err(retryable(format!("the leader did not answer ({error})"))),
+                    }
+                }
+                Route::Moved(leader) => return Err(moved(keys.first().map_or(0, |k| concord_core::slot::key_slot(k)), &leader)),
+                Route::Nowhere => {}
+            }
+            if !self.leader_known(&mut waited).await {
+                return Err(read_error_reply(ReadError::NotLeader { leader: None }));
+            }
+            tokio::time::sleep(Duration::from_millis(ROUTE_RETRY_MS)).await;
+            waited += Duration::from_millis(ROUTE_RETRY_MS);
+        }
+    }
+
+    fn stamps(&self, db: DbIndex, keys: Vec<Bytes>) -> Vec<(Bytes, WatchStamp)> {
         let now_ms = self.clock.now_ms();
-        Ok(self.group.read(|applied| {
+        self.group.read(|applied| {
             let keyspace = applied.machine.keyspace();
             let index = applied.machine.applied_index();
             keys.into_iter()
@@ -175,19 +377,87 @@ impl Node {
                     (key, stamp)
                 })
                 .collect()
-        }))
+        })
     }
 
-    /// EXEC: proposes the transaction and assembles its reply.
-    pub async fn exec(&self, plan: ExecPlan) -> (Reply, Option<DbIndex>) {
-        let request = plan.request.clone();
-        match self.group.propose(request).await {
-            Ok(Reply::NilArray) => (Reply::NilArray, None),
-            Ok(applied) => {
+    /// EXEC: writes the transaction and assembles its reply.
+    pub async fn exec(self: Arc<Self>, plan: ExecPlan) -> (Reply, Option<DbIndex>) {
+        let applied = self.write_batch(vec![plan.request.clone()]).await.pop().expect("one reply");
+        match applied {
+            Reply::NilArray => (Reply::NilArray, None),
+            Reply::Array(_) => {
                 let db = plan.db_after;
                 (plan.reply(applied), Some(db))
             }
-            Err(error) => (write_error_reply(error), None),
+            // A failure of the whole transaction (no leader, unknown outcome, moved).
+            other => (other, None),
+        }
+    }
+
+    /// A CLUSTER request: membership changes go to the leader; the rest is answered here.
+    pub async fn cluster(self: Arc<Self>, op: ClusterOp) -> Reply {
+        if !op.needs_leader() {
+            return crate::cluster::answer(&self, op).await;
+        }
+        let mut waited = Duration::ZERO;
+        loop {
+            match self.group.leader() {
+                Some((leader, _)) if leader == self.id => return crate::cluster::answer(&self, op).await,
+                Some((leader, info)) => {
+                    match self.forward(leader, &info, &Forward::Cluster(op.clone()), Duration::from_secs(120)).await {
+                        Ok(Forwarded::Cluster(reply)) => return reply,
+                        Err(CallError::Unreachable(_)) if waited < Duration::from_millis(LEADER_WAIT_MS) => {}
+                        Ok(_) => return retryable("malformed answer from the leader"),
+                        Err(error) => return Error::err(format_args!("the leader did not answer ({error})")).into(),
+                    }
+                }
+                None => {}
+            }
+            if !self.leader_known(&mut waited).await {
+                return retryable("no leader right now (election in progress); retry");
+            }
+            tokio::time::sleep(Duration::from_millis(ROUTE_RETRY_MS)).await;
+            waited += Duration::from_millis(ROUTE_RETRY_MS);
+        }
+    }
+
+    /// Serves what a follower forwarded: as the leader, or refusing definitively if not.
+    pub async fn serve_forwarded(self: Arc<Self>, request: Forward) -> Forwarded {
+        let leads = self.leads();
+        match request {
+            Forward::Write(requests) => {
+                if !leads {
+                    return Forwarded::Write(Err(WriteFailure { definite: true, reason: "this node no longer leads".into() }));
+                }
+                let result = match self.group.submit(requests).await {
+                    Ok(replies) => replies.await,
+                    Err(error) => Err(error),
+                };
+                Forwarded::Write(result.map_err(|error| WriteFailure {
+                    definite: matches!(error, WriteError::NotLeader { .. } | WriteError::NoQuorum | WriteError::Stopped),
+                    reason: match error {
+                        WriteError::Unknown(reason) => reason,
+                        other => format!("{other:?}"),
+                    },
+                }))
+            }
+            Forward::Read { db, argv } => Forwarded::Read(match commands::parse_keyspace_command(&argv) {
+                Ok(Some(KeyspaceOp::Read(op))) => match self.group.request_read_barrier().await {
+                    Ok(()) => self.read_local(db, &op, &mut Rng::new(rand::random())),
+                    Err(error) => read_error_reply(error),
+                },
+                Ok(_) => Error::err("not a read").into(),
+                Err(error) => error.into(),
+            }),
+            Forward::Watch { db, keys } => Forwarded::Watch(match self.group.request_read_barrier().await {
+                Ok(()) => Ok(self.stamps(db, keys)),
+                Err(error) => Err(read_error_reply(error)),
+            }),
+            Forward::Cluster(op) => Forwarded::Cluster(if leads {
+                crate::cluster::answer(&self, op).await
+            } else {
+                retryable("this node no longer leads; retry")
+            }),
         }
     }
 
@@ -238,9 +508,10 @@ impl Node {
         self.started.elapsed()
     }
 
-    /// Stops the Raft group and flushes the log.
+    /// Stops the Raft group, the transport and the log.
     pub async fn shutdown(&self) {
         self.group.shutdown().await;
+        self.network.shutdown();
         let log = self.log.clone();
         let _ = tokio::task::spawn_blocking(move || log.close()).await;
     }

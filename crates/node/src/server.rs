@@ -22,7 +22,7 @@ pub async fn run(config: ServerConfig, shutdown: impl Future<Output = ()>) -> Re
         .await
         .map_err(|e| format!("cannot listen on {}:{}: {e}", config.bind, config.port))?;
     let address = listener.local_addr().map_err(|e| e.to_string())?;
-    let node = Node::start(config, address.to_string()).await?;
+    let node = Node::start(config, address).await?;
     // Tools and tests wait for this line: the node accepts clients from now on.
     println!("Concord {} ready: node {} serving clients on {address}", env!("CARGO_PKG_VERSION"), node.id);
     tracing::info!(%address, node = %node.id, "ready to accept connections");

@@ -7,7 +7,7 @@
 //! waiting when it started.
 
 use crate::log_store::{LogStore, NodeLog};
-use crate::network::{Network, Transport};
+use crate::network::{Network, Rpc};
 use crate::state_machine::{Applied, StateMachineStore};
 use crate::types::{NodeInfo, Raft};
 use concord_core::request::{Batch, Request};
@@ -17,7 +17,8 @@ use concord_storage::SnapshotStore;
 use openraft::error::{CheckIsLeaderError, ClientWriteError, RaftError};
 use openraft::{Config, RaftMetrics, ServerState, SnapshotPolicy};
 use parking_lot::RwLock;
-use std::collections::BTreeMap;
+use openraft::ChangeMembers;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
@@ -48,8 +49,8 @@ impl Default for GroupOptions {
     fn default() -> Self {
         GroupOptions {
             heartbeat_interval_ms: 100,
-            election_timeout_min_ms: 400,
-            election_timeout_max_ms: 800,
+            election_timeout_min_ms: 300,
+            election_timeout_max_ms: 600,
             snapshot_after_entries: 20_000,
             entries_kept_after_snapshot: 1_000,
             proposal_queue_max: 65_536,
@@ -66,6 +67,9 @@ impl Default for GroupOptions {
 pub enum WriteError {
     /// This node is not the leader; the write was not proposed. Retrying elsewhere is safe.
     NotLeader { leader: Option<(NodeId, NodeInfo)> },
+    /// This node leads but has not heard from a majority lately (it may be cut off); the write
+    /// was not proposed.
+    NoQuorum,
     /// The write was proposed but its fate is unknown (leadership lost, timeout): it may or may
     /// not have been applied.
     Unknown(String),
@@ -103,13 +107,13 @@ pub struct Group {
 impl Group {
     /// Starts the group on this node from what its log and snapshots hold.
     #[allow(clippy::too_many_arguments)]
-    pub async fn start<T: Transport>(
+    pub async fn start<T: Rpc>(
         runtime: &tokio::runtime::Handle,
         id: GroupId,
         node_id: NodeId,
         log: Arc<NodeLog>,
         snapshots: Arc<SnapshotStore>,
-        transport: Arc<T>,
+        rpc: Arc<T>,
         clock: Arc<dyn Clock>,
         options: GroupOptions,
     ) -> Result<Group, StartError> {
@@ -131,7 +135,7 @@ impl Group {
         let flushed = Arc::new(tokio::sync::watch::channel(0u64).0);
         let log_store = LogStore::new(log, id, flushed.clone());
         // openraft spawns its tasks on the runtime it is created in: the consensus runtime.
-        let network = Network::new(transport, id);
+        let network = Network::new(rpc, id);
         let raft = runtime
             .spawn(async move { Raft::new(node_id, Arc::new(config), network, log_store, state_machine).await })
             .await
@@ -215,6 +219,75 @@ impl Group {
         }
     }
 
+    /// Serves a Raft message from another member.
+    pub async fn serve(&self, payload: &[u8]) -> Result<Vec<u8>, String> {
+        crate::network::serve(&self.raft, payload).await
+    }
+
+    /// Whether this node holds any membership yet (a fresh node waiting to join holds none).
+    pub fn is_initialized(&self) -> bool {
+        self.raft.metrics().borrow().membership_config.membership().nodes().next().is_some()
+    }
+
+    /// The current leader, as this node knows it.
+    pub fn leader(&self) -> Option<(NodeId, NodeInfo)> {
+        let metrics = self.raft.metrics();
+        let metrics = metrics.borrow();
+        let leader = metrics.current_leader?;
+        Some((leader, metrics.membership_config.membership().get_node(&leader)?.clone()))
+    }
+
+    /// Every member of the newest membership, voters first.
+    pub fn members(&self) -> Vec<Member> {
+        let metrics = self.raft.metrics();
+        let metrics = metrics.borrow();
+        let membership = metrics.membership_config.membership();
+        let voters: std::collections::BTreeSet<NodeId> = membership.voter_ids().collect();
+        let mut members: Vec<Member> =
+            membership.nodes().map(|(id, info)| Member { id: *id, info: info.clone(), voter: voters.contains(id) }).collect();
+        members.sort_by_key(|m| (!m.voter, m.id));
+        members
+    }
+
+    /// On the leader: how far each member's log matches the leader's (by index).
+    pub fn replication(&self) -> BTreeMap<NodeId, u64> {
+        let metrics = self.raft.metrics();
+        let metrics = metrics.borrow();
+        metrics
+            .replication
+            .as_ref()
+            .map(|progress| progress.iter().map(|(id, matched)| (*id, matched.map_or(0, |log| log.index))).collect())
+            .unwrap_or_default()
+    }
+
+    /// Adds a non-voting learner; replication to it starts at once.
+    pub async fn add_learner(&self, id: NodeId, info: NodeInfo) -> Result<(), MembershipError> {
+        self.raft.add_learner(id, info, false).await.map(drop).map_err(membership_error)
+    }
+
+    /// Turns a learner into a voter (joint consensus).
+    pub async fn promote(&self, id: NodeId) -> Result<(), MembershipError> {
+        self.change(ChangeMembers::AddVoterIds(BTreeSet::from([id])), false).await
+    }
+
+    /// Turns a voter into a learner (joint consensus).
+    pub async fn demote(&self, id: NodeId) -> Result<(), MembershipError> {
+        self.change(ChangeMembers::RemoveVoters(BTreeSet::from([id])), true).await
+    }
+
+    /// Removes a member, voter or learner.
+    pub async fn forget(&self, id: NodeId) -> Result<(), MembershipError> {
+        if self.members().iter().any(|m| m.id == id && m.voter) {
+            self.change(ChangeMembers::RemoveVoters(BTreeSet::from([id])), false).await
+        } else {
+            self.change(ChangeMembers::RemoveNodes(BTreeSet::from([id])), false).await
+        }
+    }
+
+    async fn change(&self, change: ChangeMembers<NodeId, NodeInfo>, retain: bool) -> Result<(), MembershipError> {
+        self.raft.change_membership(change, retain).await.map(drop).map_err(membership_error)
+    }
+
     pub fn is_leader(&self) -> bool {
         self.raft.metrics().borrow().state == ServerState::Leader
     }
@@ -245,6 +318,9 @@ async fn propose_batches(
     options: GroupOptions,
 ) {
     let write_timeout = Duration::from_millis(options.write_timeout_ms);
+    // Heartbeats reach followers every `heartbeat_interval`; silence for a whole election
+    // timeout means the majority is gone (or has elected someone else).
+    let quorum_silence_ms = options.election_timeout_max_ms;
     let size = |proposal: &Proposal| proposal.requests.iter().map(Request::size_bytes).sum::<usize>();
     while let Some(first) = queue.recv().await {
         let (mut count, mut bytes) = (first.requests.len(), size(&first));
@@ -267,6 +343,14 @@ async fn propose_batches(
         }
         // Refuse before proposing when another node leads: then the refusal is definite.
         let metrics = raft.metrics().borrow().clone();
+        // A leader cut off from the majority cannot commit: refuse now (definitely not
+        // applied) instead of letting writes wait out their timeout.
+        if metrics.state == ServerState::Leader && metrics.millis_since_quorum_ack.is_some_and(|ms| ms > quorum_silence_ms) {
+            for (_, reply) in replies {
+                let _ = reply.send(Err(WriteError::NoQuorum));
+            }
+            continue;
+        }
         if metrics.state != ServerState::Leader || metrics.current_leader != Some(node_id) {
             let leader = metrics
                 .current_leader
@@ -339,6 +423,30 @@ async fn run_read_barriers(raft: Raft, mut queue: mpsc::UnboundedReceiver<Waiter
         for waiter in waiters {
             let _ = waiter.send(result.clone());
         }
+    }
+}
+
+/// A member of a group.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Member {
+    pub id: NodeId,
+    pub info: NodeInfo,
+    pub voter: bool,
+}
+
+/// Why a membership change failed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum MembershipError {
+    NotLeader { leader: Option<(NodeId, NodeInfo)> },
+    /// Refused without changing anything (another change in progress, unknown learner, ...).
+    Refused(String),
+}
+
+fn membership_error(error: RaftError<NodeId, ClientWriteError<NodeId, NodeInfo>>) -> MembershipError {
+    match error {
+        RaftError::APIError(ClientWriteError::ForwardToLeader(forward)) => MembershipError::NotLeader { leader: leader_of(forward) },
+        RaftError::APIError(ClientWriteError::ChangeMembershipError(error)) => MembershipError::Refused(error.to_string()),
+        RaftError::Fatal(error) => MembershipError::Refused(error.to_string()),
     }
 }
 

@@ -20,5 +20,5 @@ pub mod runtime;
 pub mod state_machine;
 pub mod types;
 
-pub use group::{Group, GroupOptions, ReadError, StartError, WriteError};
+pub use group::{Group, GroupOptions, Member, MembershipError, ReadError, StartError, WriteError};
 pub use types::{NodeInfo, TypeConfig};

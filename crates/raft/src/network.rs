@@ -1,141 +1,155 @@
-//! How openraft reaches the other members of a group. The node transport implements
-//! [`Transport`]; a node without peers uses [`NoPeers`], which reports every peer
-//! unreachable (a single-voter group never sends anything).
+//! How openraft reaches the other members of a group: its messages are encoded as bytes and
+//! carried by whatever implements [`Rpc`] (the node transport), and decoded on the other side
+//! by [`serve`].
 
-use crate::types::{NodeInfo, TypeConfig};
+use crate::types::{NodeInfo, Raft, TypeConfig};
 use concord_core::types::{GroupId, NodeId};
-use openraft::error::{InstallSnapshotError, RPCError, RaftError, Unreachable};
+use openraft::error::{InstallSnapshotError, NetworkError, RPCError, RaftError, RemoteError, Timeout, Unreachable};
 use openraft::network::{RPCOption, RaftNetwork, RaftNetworkFactory};
 use openraft::raft::{
-    AppendEntriesRequest, AppendEntriesResponse, InstallSnapshotRequest, InstallSnapshotResponse, VoteRequest,
-    VoteResponse,
+    AppendEntriesRequest, AppendEntriesResponse, InstallSnapshotRequest, InstallSnapshotResponse, VoteRequest, VoteResponse,
 };
+use openraft::RPCTypes;
+use serde::{Deserialize, Serialize};
+use std::future::Future;
 use std::sync::Arc;
+use std::time::Duration;
 
-type RpcError<E = openraft::error::Infallible> = RPCError<NodeId, NodeInfo, RaftError<NodeId, E>>;
-
-/// Sends Raft messages for a group to a peer and returns its answer.
-pub trait Transport: Send + Sync + 'static {
-    fn append_entries(
-        &self,
-        group: GroupId,
-        target: NodeId,
-        node: &NodeInfo,
-        request: AppendEntriesRequest<TypeConfig>,
-        option: RPCOption,
-    ) -> impl std::future::Future<Output = Result<AppendEntriesResponse<NodeId>, RpcError>> + Send;
-
-    fn vote(
-        &self,
-        group: GroupId,
-        target: NodeId,
-        node: &NodeInfo,
-        request: VoteRequest<NodeId>,
-        option: RPCOption,
-    ) -> impl std::future::Future<Output = Result<VoteResponse<NodeId>, RpcError>> + Send;
-
-    fn install_snapshot(
-        &self,
-        group: GroupId,
-        target: NodeId,
-        node: &NodeInfo,
-        request: InstallSnapshotRequest<TypeConfig>,
-        option: RPCOption,
-    ) -> impl std::future::Future<Output = Result<InstallSnapshotResponse<NodeId>, RpcError<InstallSnapshotError>>> + Send;
+/// Why a call to a peer failed.
+#[derive(Clone, Debug)]
+pub enum RpcFailure {
+    /// Not sent: the peer is down, unknown or cut off.
+    Unreachable(String),
+    /// No answer in time.
+    Timeout,
+    /// Anything else (connection lost, the peer failed to serve it).
+    Failed(String),
 }
 
-/// The transport of a node that has no peers.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct NoPeers;
-
-fn unreachable<E: std::error::Error>(target: NodeId) -> RPCError<NodeId, NodeInfo, E> {
-    RPCError::Unreachable(Unreachable::new(&std::io::Error::other(format!("node {target} is not a peer of this node"))))
+/// Carries opaque request bytes for a group to a peer and returns the answer's bytes.
+pub trait Rpc: Send + Sync + 'static {
+    fn call(
+        &self,
+        target: NodeId,
+        node: &NodeInfo,
+        group: GroupId,
+        payload: Vec<u8>,
+        deadline: Duration,
+    ) -> impl Future<Output = Result<Vec<u8>, RpcFailure>> + Send;
 }
 
-impl Transport for NoPeers {
-    async fn append_entries(
-        &self,
-        _: GroupId,
-        target: NodeId,
-        _: &NodeInfo,
-        _: AppendEntriesRequest<TypeConfig>,
-        _: RPCOption,
-    ) -> Result<AppendEntriesResponse<NodeId>, RpcError> {
-        Err(unreachable(target))
-    }
-
-    async fn vote(
-        &self,
-        _: GroupId,
-        target: NodeId,
-        _: &NodeInfo,
-        _: VoteRequest<NodeId>,
-        _: RPCOption,
-    ) -> Result<VoteResponse<NodeId>, RpcError> {
-        Err(unreachable(target))
-    }
-
-    async fn install_snapshot(
-        &self,
-        _: GroupId,
-        target: NodeId,
-        _: &NodeInfo,
-        _: InstallSnapshotRequest<TypeConfig>,
-        _: RPCOption,
-    ) -> Result<InstallSnapshotResponse<NodeId>, RpcError<InstallSnapshotError>> {
-        Err(unreachable(target))
-    }
+/// A Raft message between members of a group.
+#[derive(Serialize, Deserialize)]
+pub enum RaftRequest {
+    AppendEntries(AppendEntriesRequest<TypeConfig>),
+    Vote(VoteRequest<NodeId>),
+    InstallSnapshot(InstallSnapshotRequest<TypeConfig>),
 }
 
-/// openraft's network factory for one group, over a shared transport.
+#[derive(Serialize, Deserialize)]
+pub enum RaftResponse {
+    AppendEntries(Result<AppendEntriesResponse<NodeId>, RaftError<NodeId>>),
+    Vote(Result<VoteResponse<NodeId>, RaftError<NodeId>>),
+    InstallSnapshot(Result<InstallSnapshotResponse<NodeId>, RaftError<NodeId, InstallSnapshotError>>),
+}
+
+/// Serves a Raft message addressed to this node's member of a group.
+pub async fn serve(raft: &Raft, payload: &[u8]) -> Result<Vec<u8>, String> {
+    let request: RaftRequest = postcard::from_bytes(payload).map_err(|e| format!("undecodable raft message: {e}"))?;
+    let response = match request {
+        RaftRequest::AppendEntries(request) => RaftResponse::AppendEntries(raft.append_entries(request).await),
+        RaftRequest::Vote(request) => RaftResponse::Vote(raft.vote(request).await),
+        RaftRequest::InstallSnapshot(request) => RaftResponse::InstallSnapshot(raft.install_snapshot(request).await),
+    };
+    Ok(postcard::to_stdvec(&response).expect("raft responses encode"))
+}
+
+/// openraft's network factory for one group, over a shared [`Rpc`].
 pub struct Network<T> {
-    transport: Arc<T>,
+    rpc: Arc<T>,
     group: GroupId,
 }
 
 impl<T> Network<T> {
-    pub fn new(transport: Arc<T>, group: GroupId) -> Network<T> {
-        Network { transport, group }
+    pub fn new(rpc: Arc<T>, group: GroupId) -> Network<T> {
+        Network { rpc, group }
     }
 }
 
 pub struct Peer<T> {
-    transport: Arc<T>,
+    rpc: Arc<T>,
     group: GroupId,
     target: NodeId,
     node: NodeInfo,
 }
 
-impl<T: Transport> RaftNetworkFactory<TypeConfig> for Network<T> {
+impl<T: Rpc> RaftNetworkFactory<TypeConfig> for Network<T> {
     type Network = Peer<T>;
 
     async fn new_client(&mut self, target: NodeId, node: &NodeInfo) -> Peer<T> {
-        Peer { transport: self.transport.clone(), group: self.group, target, node: node.clone() }
+        Peer { rpc: self.rpc.clone(), group: self.group, target, node: node.clone() }
     }
 }
 
-impl<T: Transport> RaftNetwork<TypeConfig> for Peer<T> {
+impl<T: Rpc> Peer<T> {
+    async fn exchange<E: std::error::Error>(
+        &self,
+        request: RaftRequest,
+        kind: RPCTypes,
+        option: &RPCOption,
+    ) -> Result<RaftResponse, RPCError<NodeId, NodeInfo, E>> {
+        let payload = postcard::to_stdvec(&request).expect("raft requests encode");
+        let deadline = option.hard_ttl();
+        let answer = self.rpc.call(self.target, &self.node, self.group, payload, deadline).await.map_err(|failure| match failure {
+            RpcFailure::Unreachable(why) => RPCError::Unreachable(Unreachable::new(&std::io::Error::other(why))),
+            RpcFailure::Timeout => {
+                RPCError::Timeout(Timeout { action: kind, id: NodeId::default(), target: self.target, timeout: deadline })
+            }
+            RpcFailure::Failed(why) => RPCError::Network(NetworkError::new(&std::io::Error::other(why))),
+        })?;
+        postcard::from_bytes(&answer).map_err(|e| RPCError::Network(NetworkError::new(&e)))
+    }
+
+    fn remote<E: std::error::Error>(&self, error: RaftError<NodeId, E>) -> RPCError<NodeId, NodeInfo, RaftError<NodeId, E>> {
+        RPCError::RemoteError(RemoteError::new_with_node(self.target, self.node.clone(), error))
+    }
+}
+
+fn mismatch<E: std::error::Error>() -> RPCError<NodeId, NodeInfo, E> {
+    RPCError::Network(NetworkError::new(&std::io::Error::other("mismatched raft response")))
+}
+
+impl<T: Rpc> RaftNetwork<TypeConfig> for Peer<T> {
     async fn append_entries(
         &mut self,
         request: AppendEntriesRequest<TypeConfig>,
         option: RPCOption,
-    ) -> Result<AppendEntriesResponse<NodeId>, RpcError> {
-        self.transport.append_entries(self.group, self.target, &self.node, request, option).await
+    ) -> Result<AppendEntriesResponse<NodeId>, RPCError<NodeId, NodeInfo, RaftError<NodeId>>> {
+        match self.exchange(RaftRequest::AppendEntries(request), RPCTypes::AppendEntries, &option).await? {
+            RaftResponse::AppendEntries(result) => result.map_err(|e| self.remote(e)),
+            _ => Err(mismatch()),
+        }
     }
 
     async fn install_snapshot(
         &mut self,
         request: InstallSnapshotRequest<TypeConfig>,
         option: RPCOption,
-    ) -> Result<InstallSnapshotResponse<NodeId>, RpcError<InstallSnapshotError>> {
-        self.transport.install_snapshot(self.group, self.target, &self.node, request, option).await
+    ) -> Result<InstallSnapshotResponse<NodeId>, RPCError<NodeId, NodeInfo, RaftError<NodeId, InstallSnapshotError>>> {
+        match self.exchange(RaftRequest::InstallSnapshot(request), RPCTypes::InstallSnapshot, &option).await? {
+            RaftResponse::InstallSnapshot(result) => result.map_err(|e| self.remote(e)),
+            _ => Err(mismatch()),
+        }
     }
 
     async fn vote(
         &mut self,
         request: VoteRequest<NodeId>,
         option: RPCOption,
-    ) -> Result<VoteResponse<NodeId>, RpcError> {
-        self.transport.vote(self.group, self.target, &self.node, request, option).await
+    ) -> Result<VoteResponse<NodeId>, RPCError<NodeId, NodeInfo, RaftError<NodeId>>> {
+        match self.exchange(RaftRequest::Vote(request), RPCTypes::Vote, &option).await? {
+            RaftResponse::Vote(result) => result.map_err(|e| self.remote(e)),
+            _ => Err(mismatch()),
+        }
     }
 }

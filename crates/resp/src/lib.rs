@@ -3,7 +3,9 @@
 //!
 //! - [`parser`]: incremental request parsing (multibulk and inline) under explicit limits.
 //! - [`encoder`]: replies in RESP2 or RESP3.
+//! - [`decoder`]: replies back into values, and requests as bytes, for Concord's own clients.
 
+pub mod decoder;
 pub mod encoder;
 pub mod parser;
 

@@ -99,7 +99,7 @@ registry! {
         ping::Ping, echo::Echo, hello::Hello, client::Client, select::Select, quit::Quit,
         reset::Reset, command_::Command, info::Info, config::Config, time::Time,
         function::Function, multi::Multi, exec::Exec, discard::Discard, watch::Watch,
-        unwatch::Unwatch, readonly::ReadOnly, readwrite::ReadWrite, debug::Debug,
+        unwatch::Unwatch, readonly::ReadOnly, readwrite::ReadWrite, debug::Debug, cluster::Cluster,
     }
 }
 

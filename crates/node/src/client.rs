@@ -1,0 +1,84 @@
+//! A small RESP client, for what Concord itself says to nodes: joining a cluster, `concord
+//! admin`, `concord local`, the verifier.
+
+use bytes::BytesMut;
+use concord_core::Reply;
+use concord_resp::decoder::{decode_reply, encode_request};
+use std::io;
+use std::time::Duration;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+pub struct Client {
+    stream: TcpStream,
+    buffer: BytesMut,
+    timeout: Duration,
+}
+
+impl Client {
+    pub async fn connect(address: &str, timeout: Duration) -> io::Result<Client> {
+        let stream = tokio::time::timeout(timeout, TcpStream::connect(address))
+            .await
+            .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, format!("connecting to {address} timed out")))??;
+        stream.set_nodelay(true)?;
+        Ok(Client { stream, buffer: BytesMut::with_capacity(4096), timeout })
+    }
+
+    /// Sends one command and waits for its reply (error replies are replies, not errors).
+    pub async fn call<A: AsRef<[u8]>>(&mut self, args: &[A]) -> io::Result<Reply> {
+        let mut request = Vec::new();
+        encode_request(args, &mut request);
+        tokio::time::timeout(self.timeout, async {
+            self.stream.write_all(&request).await?;
+            self.read_reply().await
+        })
+        .await
+        .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, "no reply in time"))?
+    }
+
+    async fn read_reply(&mut self) -> io::Result<Reply> {
+        loop {
+            if let Some(reply) = decode_reply(&mut self.buffer).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))? {
+                return Ok(reply);
+            }
+            if self.stream.read_buf(&mut self.buffer).await? == 0 {
+                return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "the server closed the connection"));
+            }
+        }
+    }
+}
+
+/// Renders a reply for people (the way redis-cli does, roughly).
+pub fn render(reply: &Reply) -> String {
+    fn go(reply: &Reply, indent: usize, out: &mut String) {
+        let pad = " ".repeat(indent);
+        match reply {
+            Reply::Status(text) => out.push_str(&String::from_utf8_lossy(text)),
+            Reply::Error(text) => out.push_str(&format!("(error) {}", String::from_utf8_lossy(text))),
+            Reply::Integer(value) => out.push_str(&format!("(integer) {value}")),
+            Reply::Bulk(text) | Reply::Verbatim(text) => out.push_str(&String::from_utf8_lossy(text)),
+            Reply::Nil | Reply::NilArray => out.push_str("(nil)"),
+            Reply::Double(value) => out.push_str(&value.to_string()),
+            Reply::Boolean(value) => out.push_str(&value.to_string()),
+            Reply::Array(items) | Reply::Set(items) => {
+                for (i, item) in items.iter().enumerate() {
+                    out.push_str(&format!("{}{}) ", if i == 0 { String::new() } else { format!("\n{pad}") }, i + 1));
+                    go(item, indent + 3, out);
+                }
+            }
+            Reply::Map(pairs) | Reply::Pairs(pairs) => {
+                for (i, (key, value)) in pairs.iter().enumerate() {
+                    if i > 0 {
+                        out.push_str(&format!("\n{pad}"));
+                    }
+                    go(key, indent, out);
+                    out.push_str(": ");
+                    go(value, indent + 2, out);
+                }
+            }
+        }
+    }
+    let mut out = String::new();
+    go(reply, 0, &mut out);
+    out
+}

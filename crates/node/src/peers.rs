@@ -1,0 +1,86 @@
+//! What nodes say to each other, over the node transport: Raft messages for a group, and
+//! requests a follower forwards to the leader on behalf of its clients.
+
+use crate::node::Node;
+use bytes::Bytes;
+use concord_core::commands::cluster::ClusterOp;
+use concord_core::keyspace::WatchStamp;
+use concord_core::request::Request;
+use concord_core::types::{DbIndex, GroupId, NodeId};
+use concord_core::Reply;
+use concord_raft::network::{Rpc, RpcFailure};
+use concord_raft::NodeInfo;
+use concord_transport::{CallError, Handler, Network};
+use futures::future::BoxFuture;
+use serde::{Deserialize, Serialize};
+use std::sync::{Arc, Weak};
+use std::time::Duration;
+
+/// Services on the node transport.
+pub const SERVICE_RAFT: u8 = 1;
+pub const SERVICE_FORWARD: u8 = 2;
+
+/// A client request a follower hands to the leader.
+#[derive(Debug, Serialize, Deserialize)]
+pub enum Forward {
+    Write(Vec<Request>),
+    Read { db: DbIndex, argv: Vec<Bytes> },
+    Watch { db: DbIndex, keys: Vec<Bytes> },
+    Cluster(ClusterOp),
+}
+
+/// Why a forwarded write failed: `definite` when it certainly was not applied.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct WriteFailure {
+    pub definite: bool,
+    pub reason: String,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+pub enum Forwarded {
+    Write(Result<Vec<Reply>, WriteFailure>),
+    Read(Reply),
+    Watch(Result<Vec<(Bytes, WatchStamp)>, Reply>),
+    Cluster(Reply),
+}
+
+/// openraft's messages, carried by the node transport.
+pub struct PeerRpc {
+    pub network: Network,
+}
+
+impl Rpc for PeerRpc {
+    async fn call(&self, target: NodeId, node: &NodeInfo, group: GroupId, payload: Vec<u8>, deadline: Duration) -> Result<Vec<u8>, RpcFailure> {
+        self.network.call(target, &node.raft_addr, group, SERVICE_RAFT, payload, deadline).await.map_err(|error| match error {
+            CallError::Unreachable(why) => RpcFailure::Unreachable(why),
+            CallError::Timeout => RpcFailure::Timeout,
+            other => RpcFailure::Failed(other.to_string()),
+        })
+    }
+}
+
+/// Serves other nodes' calls.
+pub struct PeerHandler {
+    pub node: Weak<Node>,
+}
+
+impl Handler for PeerHandler {
+    fn handle(&self, _from: NodeId, group: GroupId, service: u8, payload: Vec<u8>) -> BoxFuture<'static, Result<Vec<u8>, String>> {
+        let node = self.node.clone();
+        Box::pin(async move {
+            let node: Arc<Node> = node.upgrade().ok_or("the node is shutting down")?;
+            if group != node.group.id {
+                return Err(format!("this node hosts no group {group}"));
+            }
+            match service {
+                SERVICE_RAFT => node.group.serve(&payload).await,
+                SERVICE_FORWARD => {
+                    let request: Forward = postcard::from_bytes(&payload).map_err(|e| format!("undecodable forward: {e}"))?;
+                    let answer = node.serve_forwarded(request).await;
+                    Ok(postcard::to_stdvec(&answer).expect("forward answers encode"))
+                }
+                other => Err(format!("unknown service {other}")),
+            }
+        })
+    }
+}
