@@ -1,8 +1,8 @@
 //! `concord admin`: cluster administration through any node, over RESP.
 
 use clap::{Args, Subcommand};
-use concord_node::client::{render, Client};
 use concord_core::Reply;
+use concord_node::client::{render, Client};
 use std::time::Duration;
 
 #[derive(Args, Debug)]
@@ -44,7 +44,9 @@ pub fn run(args: AdminArgs) -> Result<(), String> {
         Action::AddLearner { id, node_addr, client_addr } => {
             vec!["CLUSTER".into(), "JOIN".into(), id, node_addr, client_addr, "LEARNER".into()]
         }
-        Action::AddVoter { id, node_addr, client_addr } => vec!["CLUSTER".into(), "JOIN".into(), id, node_addr, client_addr],
+        Action::AddVoter { id, node_addr, client_addr } => {
+            vec!["CLUSTER".into(), "JOIN".into(), id, node_addr, client_addr]
+        }
         Action::Promote { id } => vec!["CLUSTER".into(), "PROMOTE".into(), id],
         Action::Demote { id } => vec!["CLUSTER".into(), "DEMOTE".into(), id],
         Action::Remove { id } => vec!["CLUSTER".into(), "FORGET".into(), id],
@@ -57,7 +59,8 @@ pub fn run(args: AdminArgs) -> Result<(), String> {
     };
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| e.to_string())?;
     let reply = runtime.block_on(async {
-        let mut client = Client::connect(&args.node, Duration::from_secs(180)).await.map_err(|e| format!("{}: {e}", args.node))?;
+        let mut client =
+            Client::connect(&args.node, Duration::from_secs(180)).await.map_err(|e| format!("{}: {e}", args.node))?;
         client.call(&words).await.map_err(|e| format!("{}: {e}", args.node))
     })?;
     println!("{}", render(&reply));

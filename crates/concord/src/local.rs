@@ -1,8 +1,8 @@
 //! `concord local`: an N-node cluster on loopback, one child process per node.
 
 use clap::Args;
-use concord_node::client::Client;
 use concord_core::Reply;
+use concord_node::client::Client;
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -66,7 +66,10 @@ pub fn run(args: LocalArgs) -> Result<(), String> {
             _ => {
                 let _ = child.kill();
                 stop(&mut nodes);
-                return Err(format!("node {i} failed to start; see {}", args.dir.join(format!("node-{i}.log")).display()));
+                return Err(format!(
+                    "node {i} failed to start; see {}",
+                    args.dir.join(format!("node-{i}.log")).display()
+                ));
             }
         }
         std::thread::spawn(move || for _ in lines {});
@@ -88,7 +91,8 @@ pub fn run(args: LocalArgs) -> Result<(), String> {
         }
     }
     runtime.block_on(async {
-        let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("SIGTERM handler");
+        let mut terminate =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("SIGTERM handler");
         tokio::select! {
             _ = tokio::signal::ctrl_c() => {}
             _ = terminate.recv() => {}
@@ -108,8 +112,12 @@ async fn wait_for_voters(address: &str, voters: usize) -> Result<(), String> {
                 let count = members
                     .iter()
                     .filter(|member| match member {
-                        Reply::Map(fields) => fields.iter().any(|(k, v)| *k == Reply::bulk("role") && *v == Reply::bulk("voter")),
-                        Reply::Array(items) => items.windows(2).any(|w| w[0] == Reply::bulk("role") && w[1] == Reply::bulk("voter")),
+                        Reply::Map(fields) => {
+                            fields.iter().any(|(k, v)| *k == Reply::bulk("role") && *v == Reply::bulk("voter"))
+                        }
+                        Reply::Array(items) => {
+                            items.windows(2).any(|w| w[0] == Reply::bulk("role") && w[1] == Reply::bulk("voter"))
+                        }
                         _ => false,
                     })
                     .count();

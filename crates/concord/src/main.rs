@@ -27,7 +27,7 @@ enum Command {
     ///
     /// Settings come from flags, then CONCORD_* environment variables, then the TOML file
     /// given with --config (keys named like the flags, e.g. `port = 6380`), then defaults.
-    Server(ServerArgs),
+    Server(Box<ServerArgs>),
     /// Start a local cluster of N nodes on loopback in one go (Ctrl-C stops them all).
     ///
     /// Node i serves clients on base-port+i and other nodes on base-port+10000+i, with its data

@@ -38,7 +38,9 @@ impl Client {
 
     async fn read_reply(&mut self) -> io::Result<Reply> {
         loop {
-            if let Some(reply) = decode_reply(&mut self.buffer).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))? {
+            if let Some(reply) =
+                decode_reply(&mut self.buffer).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?
+            {
                 return Ok(reply);
             }
             if self.stream.read_buf(&mut self.buffer).await? == 0 {

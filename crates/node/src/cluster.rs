@@ -200,7 +200,10 @@ pub fn nodes(node: &Node) -> String {
             Some(leader) => ("slave", leader.to_string(), String::new()),
             None => ("slave", "-".to_string(), String::new()),
         };
-        text.push_str(&format!("{} {host}:{port}@{bus} {myself}{role} {master} 0 0 {term} connected{slots}\n", member.id));
+        text.push_str(&format!(
+            "{} {host}:{port}@{bus} {myself}{role} {master} 0 0 {term} connected{slots}\n",
+            member.id
+        ));
     }
     text
 }
@@ -240,8 +243,12 @@ pub fn shards(node: &Node) -> Reply {
             ])
         })
         .collect();
-    let slots = if leader.is_some() { vec![Reply::Integer(0), Reply::Integer(i64::from(SLOTS) - 1)] } else { Vec::new() };
-    Reply::Array(vec![Reply::Map(vec![(Reply::bulk("slots"), Reply::Array(slots)), (Reply::bulk("nodes"), Reply::Array(nodes))])])
+    let slots =
+        if leader.is_some() { vec![Reply::Integer(0), Reply::Integer(i64::from(SLOTS) - 1)] } else { Vec::new() };
+    Reply::Array(vec![Reply::Map(vec![
+        (Reply::bulk("slots"), Reply::Array(slots)),
+        (Reply::bulk("nodes"), Reply::Array(nodes)),
+    ])])
 }
 
 /// CLUSTER MEMBERS: Concord's own view, with roles and replication progress.

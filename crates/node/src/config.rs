@@ -160,7 +160,9 @@ impl ServerConfig {
         let node_port = match settings.node_port {
             Some(node_port) => node_port,
             None if port == 0 => 0,
-            None => port.checked_add(10_000).ok_or("the client port is too high to add 10000 for the node port; set --node-port")?,
+            None => port
+                .checked_add(10_000)
+                .ok_or("the client port is too high to add 10000 for the node port; set --node-port")?,
         };
         let announce_host = settings.announce_host.unwrap_or_else(|| match bind.as_str() {
             "0.0.0.0" | "::" | "[::]" => "127.0.0.1".to_string(),

@@ -216,7 +216,8 @@ impl Connection {
                     self.pipeline.ready(protocol, reply);
                 } else {
                     let rng = Rng::new(self.rng.next_u64());
-                    self.pipeline.pending(protocol, self.node.clone().read(db, op, argv, rng).map(|reply| vec![reply]).boxed());
+                    self.pipeline
+                        .pending(protocol, self.node.clone().read(db, op, argv, rng).map(|reply| vec![reply]).boxed());
                 }
             }
             Action::Exec(plan) => {

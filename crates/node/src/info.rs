@@ -40,7 +40,11 @@ pub fn report(node: &Node, requested: &[Bytes]) -> String {
 }
 
 fn fields(node: &Node, section: &str) -> Vec<(String, String)> {
-    static_fields(node, section).into_iter().map(|(key, value)| (key.to_string(), value)).chain(dynamic_fields(node, section)).collect()
+    static_fields(node, section)
+        .into_iter()
+        .map(|(key, value)| (key.to_string(), value))
+        .chain(dynamic_fields(node, section))
+        .collect()
 }
 
 fn dynamic_fields(node: &Node, section: &str) -> Vec<(String, String)> {
@@ -177,7 +181,11 @@ fn replication(node: &Node, applied_index: u64) -> Vec<(String, String)> {
             let role = if member.voter { "voter" } else { "learner" };
             field(
                 &format!("slave{i}"),
-                format!("ip={host},port={port},state={state},offset={matched},lag={},id={},role={role}", last.saturating_sub(matched), member.id),
+                format!(
+                    "ip={host},port={port},state={state},offset={matched},lag={},id={},role={role}",
+                    last.saturating_sub(matched),
+                    member.id
+                ),
             );
         }
     } else {

@@ -105,9 +105,10 @@ pub fn write_error_reply(error: WriteError) -> Reply {
         WriteError::NoQuorum => {
             retryable("the leader cannot reach a majority (partition?); the command was not applied, retry")
         }
-        WriteError::Unknown(reason) => {
-            Error::new(format!("UNKNOWN the write may or may not have been applied ({reason}); read back before retrying")).into()
-        }
+        WriteError::Unknown(reason) => Error::new(format!(
+            "UNKNOWN the write may or may not have been applied ({reason}); read back before retrying"
+        ))
+        .into(),
         WriteError::Stopped => retryable("the server is shutting down; the command was not applied"),
     }
 }
@@ -115,7 +116,9 @@ pub fn write_error_reply(error: WriteError) -> Reply {
 pub fn read_error_reply(error: ReadError) -> Reply {
     match error {
         ReadError::NotLeader { .. } => retryable("no leader for this shard right now (election in progress); retry"),
-        ReadError::NoQuorum(reason) => retryable(format!("cannot confirm leadership with a majority ({reason}); retry")),
+        ReadError::NoQuorum(reason) => {
+            retryable(format!("cannot confirm leadership with a majority ({reason}); retry"))
+        }
         ReadError::Stopped => retryable("the server is shutting down"),
     }
 }
@@ -144,11 +147,13 @@ impl Node {
     /// Opens the data directory, recovers the log and snapshots, connects to peers, starts the
     /// Raft group and, on a fresh directory, bootstraps a cluster or starts joining one.
     pub async fn start(config: ServerConfig, client_address: SocketAddr) -> Result<Arc<Node>, String> {
-        let data_dir = DataDir::open(&config.data_dir).map_err(|e| format!("cannot open data directory {}: {e}", config.data_dir.display()))?;
+        let data_dir = DataDir::open(&config.data_dir)
+            .map_err(|e| format!("cannot open data directory {}: {e}", config.data_dir.display()))?;
         let id = data_dir.node_id().map_err(|e| e.to_string())?;
-        let (network, node_address) = Network::start(&format!("{}:{}", config.bind, config.node_port), id, NetworkOptions::default())
-            .await
-            .map_err(|e| format!("cannot listen for nodes on {}:{}: {e}", config.bind, config.node_port))?;
+        let (network, node_address) =
+            Network::start(&format!("{}:{}", config.bind, config.node_port), id, NetworkOptions::default())
+                .await
+                .map_err(|e| format!("cannot listen for nodes on {}:{}: {e}", config.bind, config.node_port))?;
         let info = NodeInfo {
             raft_addr: format!("{}:{}", config.announce_host, node_address.port()),
             client_addr: format!("{}:{}", config.announce_host, client_address.port()),
@@ -165,10 +170,18 @@ impl Node {
         concord_core::ordered_map::set_index_seed(rand::random());
         let consensus = ConsensusRuntime::start().map_err(|e| format!("cannot start the consensus thread: {e}"))?;
         let rpc = Arc::new(PeerRpc { network: network.clone() });
-        let group =
-            Group::start(consensus.handle(), GroupId::FIRST_SHARD, id, log.clone(), snapshots, rpc, Arc::new(SystemClock), config.group_options())
-                .await
-                .map_err(|e| e.to_string())?;
+        let group = Group::start(
+            consensus.handle(),
+            GroupId::FIRST_SHARD,
+            id,
+            log.clone(),
+            snapshots,
+            rpc,
+            Arc::new(SystemClock),
+            config.group_options(),
+        )
+        .await
+        .map_err(|e| e.to_string())?;
         let params = Params::new(&config);
         let node = Arc::new(Node {
             id,
@@ -234,10 +247,17 @@ impl Node {
     }
 
     /// Calls the leader's forwarding service.
-    async fn forward(&self, leader: NodeId, info: &NodeInfo, request: &Forward, deadline: Duration) -> Result<Forwarded, CallError> {
+    async fn forward(
+        &self,
+        leader: NodeId,
+        info: &NodeInfo,
+        request: &Forward,
+        deadline: Duration,
+    ) -> Result<Forwarded, CallError> {
         self.stats.forwarded.fetch_add(1, Ordering::Relaxed);
         let payload = postcard::to_stdvec(request).expect("forwards encode");
-        let answer = self.network.call(leader, &info.raft_addr, self.group.id, SERVICE_FORWARD, payload, deadline).await?;
+        let answer =
+            self.network.call(leader, &info.raft_addr, self.group.id, SERVICE_FORWARD, payload, deadline).await?;
         postcard::from_bytes(&answer).map_err(|e| CallError::Remote(format!("undecodable answer: {e}")))
     }
 
@@ -265,22 +285,44 @@ impl Node {
                 Route::Leader(leader, info) => {
                     match self.forward(leader, &info, &Forward::Write(requests.clone()), self.write_deadline()).await {
                         Ok(Forwarded::Write(Ok(replies))) if replies.len() == count => return replies,
-                        Ok(Forwarded::Write(Err(WriteFailure { definite: true, .. }))) | Err(CallError::Unreachable(_))
+                        Ok(Forwarded::Write(Err(WriteFailure { definite: true, .. })))
+                        | Err(CallError::Unreachable(_))
                             if waited < Duration::from_millis(LEADER_WAIT_MS) => {}
-                        Ok(Forwarded::Write(Err(WriteFailure { definite: true, reason }))) => return vec![retryable(reason); count],
+                        Ok(Forwarded::Write(Err(WriteFailure { definite: true, reason }))) => {
+                            return vec![retryable(reason); count]
+                        }
                         Err(CallError::Unreachable(why)) => {
-                            return vec![retryable(format!("the leader is unreachable ({why}); the command was not applied")); count]
+                            return vec![
+                                retryable(format!(
+                                    "the leader is unreachable ({why}); the command was not applied"
+                                ));
+                                count
+                            ]
                         }
                         Ok(Forwarded::Write(Err(WriteFailure { reason, .. }))) => {
                             return vec![write_error_reply(WriteError::Unknown(reason)); count]
                         }
-                        Ok(_) => return vec![write_error_reply(WriteError::Unknown("malformed answer from the leader".into())); count],
+                        Ok(_) => {
+                            return vec![
+                                write_error_reply(WriteError::Unknown(
+                                    "malformed answer from the leader".into()
+                                ));
+                                count
+                            ]
+                        }
                         Err(error) => {
-                            return vec![write_error_reply(WriteError::Unknown(format!("forwarding to the leader: {error}"))); count]
+                            return vec![
+                                write_error_reply(WriteError::Unknown(format!(
+                                    "forwarding to the leader: {error}"
+                                )));
+                                count
+                            ]
                         }
                     }
                 }
-                Route::Moved(leader) => return requests.iter().map(|request| moved(request_slot(request), &leader)).collect(),
+                Route::Moved(leader) => {
+                    return requests.iter().map(|request| moved(request_slot(request), &leader)).collect()
+                }
                 Route::Nowhere => {}
             }
             if !self.leader_known(&mut waited).await {
@@ -335,7 +377,12 @@ impl Node {
     }
 
     /// WATCH: each key's stamp, read at a linearizable point (on the leader).
-    pub async fn watch(self: Arc<Self>, db: DbIndex, keys: Vec<Bytes>, stale: bool) -> Result<Vec<(Bytes, WatchStamp)>, Reply> {
+    pub async fn watch(
+        self: Arc<Self>,
+        db: DbIndex,
+        keys: Vec<Bytes>,
+        stale: bool,
+    ) -> Result<Vec<(Bytes, WatchStamp)>, Reply> {
         if stale {
             return Ok(self.stamps(db, keys));
         }
@@ -355,7 +402,9 @@ impl Node {
                         Err(error) => return Err(retryable(format!("the leader did not answer ({error})"))),
                     }
                 }
-                Route::Moved(leader) => return Err(moved(keys.first().map_or(0, |k| concord_core::slot::key_slot(k)), &leader)),
+                Route::Moved(leader) => {
+                    return Err(moved(keys.first().map_or(0, |k| concord_core::slot::key_slot(k)), &leader))
+                }
                 Route::Nowhere => {}
             }
             if !self.leader_known(&mut waited).await {
@@ -427,14 +476,20 @@ impl Node {
         match request {
             Forward::Write(requests) => {
                 if !leads {
-                    return Forwarded::Write(Err(WriteFailure { definite: true, reason: "this node no longer leads".into() }));
+                    return Forwarded::Write(Err(WriteFailure {
+                        definite: true,
+                        reason: "this node no longer leads".into(),
+                    }));
                 }
                 let result = match self.group.submit(requests).await {
                     Ok(replies) => replies.await,
                     Err(error) => Err(error),
                 };
                 Forwarded::Write(result.map_err(|error| WriteFailure {
-                    definite: matches!(error, WriteError::NotLeader { .. } | WriteError::NoQuorum | WriteError::Stopped),
+                    definite: matches!(
+                        error,
+                        WriteError::NotLeader { .. } | WriteError::NoQuorum | WriteError::Stopped
+                    ),
                     reason: match error {
                         WriteError::Unknown(reason) => reason,
                         other => format!("{other:?}"),

@@ -50,11 +50,20 @@ pub struct PeerRpc {
 }
 
 impl Rpc for PeerRpc {
-    async fn call(&self, target: NodeId, node: &NodeInfo, group: GroupId, payload: Vec<u8>, deadline: Duration) -> Result<Vec<u8>, RpcFailure> {
-        self.network.call(target, &node.raft_addr, group, SERVICE_RAFT, payload, deadline).await.map_err(|error| match error {
-            CallError::Unreachable(why) => RpcFailure::Unreachable(why),
-            CallError::Timeout => RpcFailure::Timeout,
-            other => RpcFailure::Failed(other.to_string()),
+    async fn call(
+        &self,
+        target: NodeId,
+        node: &NodeInfo,
+        group: GroupId,
+        payload: Vec<u8>,
+        deadline: Duration,
+    ) -> Result<Vec<u8>, RpcFailure> {
+        self.network.call(target, &node.raft_addr, group, SERVICE_RAFT, payload, deadline).await.map_err(|error| {
+            match error {
+                CallError::Unreachable(why) => RpcFailure::Unreachable(why),
+                CallError::Timeout => RpcFailure::Timeout,
+                other => RpcFailure::Failed(other.to_string()),
+            }
         })
     }
 }
@@ -65,7 +74,13 @@ pub struct PeerHandler {
 }
 
 impl Handler for PeerHandler {
-    fn handle(&self, _from: NodeId, group: GroupId, service: u8, payload: Vec<u8>) -> BoxFuture<'static, Result<Vec<u8>, String>> {
+    fn handle(
+        &self,
+        _from: NodeId,
+        group: GroupId,
+        service: u8,
+        payload: Vec<u8>,
+    ) -> BoxFuture<'static, Result<Vec<u8>, String>> {
         let node = self.node.clone();
         Box::pin(async move {
             let node: Arc<Node> = node.upgrade().ok_or("the node is shutting down")?;
@@ -75,7 +90,8 @@ impl Handler for PeerHandler {
             match service {
                 SERVICE_RAFT => node.group.serve(&payload).await,
                 SERVICE_FORWARD => {
-                    let request: Forward = postcard::from_bytes(&payload).map_err(|e| format!("undecodable forward: {e}"))?;
+                    let request: Forward =
+                        postcard::from_bytes(&payload).map_err(|e| format!("undecodable forward: {e}"))?;
                     let answer = node.serve_forwarded(request).await;
                     Ok(postcard::to_stdvec(&answer).expect("forward answers encode"))
                 }

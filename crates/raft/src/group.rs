@@ -15,9 +15,9 @@ use concord_core::types::{Clock, GroupId, NodeId};
 use concord_core::Reply;
 use concord_storage::SnapshotStore;
 use openraft::error::{CheckIsLeaderError, ClientWriteError, RaftError};
+use openraft::ChangeMembers;
 use openraft::{Config, RaftMetrics, ServerState, SnapshotPolicy};
 use parking_lot::RwLock;
-use openraft::ChangeMembers;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::Duration;
@@ -243,8 +243,10 @@ impl Group {
         let metrics = metrics.borrow();
         let membership = metrics.membership_config.membership();
         let voters: std::collections::BTreeSet<NodeId> = membership.voter_ids().collect();
-        let mut members: Vec<Member> =
-            membership.nodes().map(|(id, info)| Member { id: *id, info: info.clone(), voter: voters.contains(id) }).collect();
+        let mut members: Vec<Member> = membership
+            .nodes()
+            .map(|(id, info)| Member { id: *id, info: info.clone(), voter: voters.contains(id) })
+            .collect();
         members.sort_by_key(|m| (!m.voter, m.id));
         members
     }
@@ -345,7 +347,9 @@ async fn propose_batches(
         let metrics = raft.metrics().borrow().clone();
         // A leader cut off from the majority cannot commit: refuse now (definitely not
         // applied) instead of letting writes wait out their timeout.
-        if metrics.state == ServerState::Leader && metrics.millis_since_quorum_ack.is_some_and(|ms| ms > quorum_silence_ms) {
+        if metrics.state == ServerState::Leader
+            && metrics.millis_since_quorum_ack.is_some_and(|ms| ms > quorum_silence_ms)
+        {
             for (_, reply) in replies {
                 let _ = reply.send(Err(WriteError::NoQuorum));
             }
@@ -437,15 +441,21 @@ pub struct Member {
 /// Why a membership change failed.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum MembershipError {
-    NotLeader { leader: Option<(NodeId, NodeInfo)> },
+    NotLeader {
+        leader: Option<(NodeId, NodeInfo)>,
+    },
     /// Refused without changing anything (another change in progress, unknown learner, ...).
     Refused(String),
 }
 
 fn membership_error(error: RaftError<NodeId, ClientWriteError<NodeId, NodeInfo>>) -> MembershipError {
     match error {
-        RaftError::APIError(ClientWriteError::ForwardToLeader(forward)) => MembershipError::NotLeader { leader: leader_of(forward) },
-        RaftError::APIError(ClientWriteError::ChangeMembershipError(error)) => MembershipError::Refused(error.to_string()),
+        RaftError::APIError(ClientWriteError::ForwardToLeader(forward)) => {
+            MembershipError::NotLeader { leader: leader_of(forward) }
+        }
+        RaftError::APIError(ClientWriteError::ChangeMembershipError(error)) => {
+            MembershipError::Refused(error.to_string())
+        }
         RaftError::Fatal(error) => MembershipError::Refused(error.to_string()),
     }
 }

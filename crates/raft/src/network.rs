@@ -7,7 +7,8 @@ use concord_core::types::{GroupId, NodeId};
 use openraft::error::{InstallSnapshotError, NetworkError, RPCError, RaftError, RemoteError, Timeout, Unreachable};
 use openraft::network::{RPCOption, RaftNetwork, RaftNetworkFactory};
 use openraft::raft::{
-    AppendEntriesRequest, AppendEntriesResponse, InstallSnapshotRequest, InstallSnapshotResponse, VoteRequest, VoteResponse,
+    AppendEntriesRequest, AppendEntriesResponse, InstallSnapshotRequest, InstallSnapshotResponse, VoteRequest,
+    VoteResponse,
 };
 use openraft::RPCTypes;
 use serde::{Deserialize, Serialize};
@@ -100,17 +101,25 @@ impl<T: Rpc> Peer<T> {
     ) -> Result<RaftResponse, RPCError<NodeId, NodeInfo, E>> {
         let payload = postcard::to_stdvec(&request).expect("raft requests encode");
         let deadline = option.hard_ttl();
-        let answer = self.rpc.call(self.target, &self.node, self.group, payload, deadline).await.map_err(|failure| match failure {
-            RpcFailure::Unreachable(why) => RPCError::Unreachable(Unreachable::new(&std::io::Error::other(why))),
-            RpcFailure::Timeout => {
-                RPCError::Timeout(Timeout { action: kind, id: NodeId::default(), target: self.target, timeout: deadline })
-            }
-            RpcFailure::Failed(why) => RPCError::Network(NetworkError::new(&std::io::Error::other(why))),
-        })?;
+        let answer = self.rpc.call(self.target, &self.node, self.group, payload, deadline).await.map_err(
+            |failure| match failure {
+                RpcFailure::Unreachable(why) => RPCError::Unreachable(Unreachable::new(&std::io::Error::other(why))),
+                RpcFailure::Timeout => RPCError::Timeout(Timeout {
+                    action: kind,
+                    id: NodeId::default(),
+                    target: self.target,
+                    timeout: deadline,
+                }),
+                RpcFailure::Failed(why) => RPCError::Network(NetworkError::new(&std::io::Error::other(why))),
+            },
+        )?;
         postcard::from_bytes(&answer).map_err(|e| RPCError::Network(NetworkError::new(&e)))
     }
 
-    fn remote<E: std::error::Error>(&self, error: RaftError<NodeId, E>) -> RPCError<NodeId, NodeInfo, RaftError<NodeId, E>> {
+    fn remote<E: std::error::Error>(
+        &self,
+        error: RaftError<NodeId, E>,
+    ) -> RPCError<NodeId, NodeInfo, RaftError<NodeId, E>> {
         RPCError::RemoteError(RemoteError::new_with_node(self.target, self.node.clone(), error))
     }
 }
@@ -135,7 +144,8 @@ impl<T: Rpc> RaftNetwork<TypeConfig> for Peer<T> {
         &mut self,
         request: InstallSnapshotRequest<TypeConfig>,
         option: RPCOption,
-    ) -> Result<InstallSnapshotResponse<NodeId>, RPCError<NodeId, NodeInfo, RaftError<NodeId, InstallSnapshotError>>> {
+    ) -> Result<InstallSnapshotResponse<NodeId>, RPCError<NodeId, NodeInfo, RaftError<NodeId, InstallSnapshotError>>>
+    {
         match self.exchange(RaftRequest::InstallSnapshot(request), RPCTypes::InstallSnapshot, &option).await? {
             RaftResponse::InstallSnapshot(result) => result.map_err(|e| self.remote(e)),
             _ => Err(mismatch()),

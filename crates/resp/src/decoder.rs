@@ -35,7 +35,10 @@ fn line(buffer: &[u8], at: usize) -> Option<(&[u8], usize)> {
 }
 
 fn number(text: &[u8]) -> Result<i64, DecodeError> {
-    std::str::from_utf8(text).ok().and_then(|t| t.parse().ok()).ok_or_else(|| DecodeError(format!("bad number {text:?}")))
+    std::str::from_utf8(text)
+        .ok()
+        .and_then(|t| t.parse().ok())
+        .ok_or_else(|| DecodeError(format!("bad number {text:?}")))
 }
 
 fn parse(buffer: &[u8], at: usize, depth: usize) -> Result<Option<(Reply, usize)>, DecodeError> {
@@ -51,7 +54,12 @@ fn parse(buffer: &[u8], at: usize, depth: usize) -> Result<Option<(Reply, usize)
         b':' => Reply::Integer(number(text)?),
         b'_' => Reply::Nil,
         b'#' => Reply::Boolean(text == b"t"),
-        b',' => Reply::Double(std::str::from_utf8(text).ok().and_then(|t| t.parse().ok()).ok_or_else(|| DecodeError("bad double".into()))?),
+        b',' => Reply::Double(
+            std::str::from_utf8(text)
+                .ok()
+                .and_then(|t| t.parse().ok())
+                .ok_or_else(|| DecodeError("bad double".into()))?,
+        ),
         b'(' => Reply::Bulk(bytes(text)),
         b'$' | b'=' | b'!' => {
             let length = number(text)?;

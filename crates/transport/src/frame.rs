@@ -23,10 +23,23 @@ pub const MAGIC: [u8; 4] = *b"CNCD";
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Message {
     /// The first message on a connection, from both sides.
-    Hello { magic: [u8; 4], node: NodeId, version_min: u8, version_max: u8 },
-    Request { id: u64, group: GroupId, service: u8, payload: Vec<u8> },
+    Hello {
+        magic: [u8; 4],
+        node: NodeId,
+        version_min: u8,
+        version_max: u8,
+    },
+    Request {
+        id: u64,
+        group: GroupId,
+        service: u8,
+        payload: Vec<u8>,
+    },
     /// `Err` carries a failure text from the serving side (it could not handle the request).
-    Response { id: u64, result: Result<Vec<u8>, String> },
+    Response {
+        id: u64,
+        result: Result<Vec<u8>, String>,
+    },
 }
 
 /// Appends one framed message to `out`.

@@ -56,7 +56,13 @@ impl Default for NetworkOptions {
 
 /// Serves calls from peers.
 pub trait Handler: Send + Sync + 'static {
-    fn handle(&self, from: NodeId, group: GroupId, service: u8, payload: Vec<u8>) -> BoxFuture<'static, Result<Vec<u8>, String>>;
+    fn handle(
+        &self,
+        from: NodeId,
+        group: GroupId,
+        service: u8,
+        payload: Vec<u8>,
+    ) -> BoxFuture<'static, Result<Vec<u8>, String>>;
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -203,7 +209,13 @@ impl Network {
 
     /// Peers with an open connection.
     pub fn connected(&self) -> Vec<NodeId> {
-        self.inner.peers.lock().iter().filter(|(_, p)| p.connection.as_ref().is_some_and(|c| c.is_open())).map(|(id, _)| *id).collect()
+        self.inner
+            .peers
+            .lock()
+            .iter()
+            .filter(|(_, p)| p.connection.as_ref().is_some_and(|c| c.is_open()))
+            .map(|(id, _)| *id)
+            .collect()
     }
 
     /// Calls `service` of `group` on `peer` (reachable at `address`), waiting at most `deadline`.
@@ -228,7 +240,8 @@ impl Network {
         connection.pending.lock().insert(id, reply);
         let message = Message::Request { id, group, service, payload };
         let remaining = deadline.saturating_sub(started.elapsed());
-        if tokio::time::timeout(remaining, connection.outgoing.send(message)).await.map(|r| r.is_err()).unwrap_or(true) {
+        if tokio::time::timeout(remaining, connection.outgoing.send(message)).await.map(|r| r.is_err()).unwrap_or(true)
+        {
             connection.pending.lock().remove(&id);
             return Err(CallError::Unreachable("the peer's queue is full or closed".into()));
         }
@@ -280,9 +293,10 @@ impl Network {
 
     async fn dial(&self, peer: NodeId, address: &str) -> std::io::Result<Arc<Connection>> {
         let options = &self.inner.options;
-        let stream = tokio::time::timeout(Duration::from_millis(options.connect_timeout_ms), TcpStream::connect(address))
-            .await
-            .map_err(|_| std::io::Error::new(std::io::ErrorKind::TimedOut, "connect timed out"))??;
+        let stream =
+            tokio::time::timeout(Duration::from_millis(options.connect_timeout_ms), TcpStream::connect(address))
+                .await
+                .map_err(|_| std::io::Error::new(std::io::ErrorKind::TimedOut, "connect timed out"))??;
         let (found, version, reader, writer) = self.handshake(stream).await?;
         if found != peer {
             return Err(std::io::Error::other(format!("{address} is node {found}, not {peer}")));
@@ -300,7 +314,8 @@ impl Network {
     async fn handshake(&self, stream: TcpStream) -> std::io::Result<(NodeId, u8, OwnedReadHalf, OwnedWriteHalf)> {
         stream.set_nodelay(true)?;
         let (mut reader, mut writer) = stream.into_split();
-        let hello = Message::Hello { magic: MAGIC, node: self.inner.node, version_min: VERSION_MIN, version_max: VERSION_MAX };
+        let hello =
+            Message::Hello { magic: MAGIC, node: self.inner.node, version_min: VERSION_MIN, version_max: VERSION_MAX };
         let mut bytes = Vec::new();
         frame::encode(&hello, VERSION_MIN, &mut bytes);
         writer.write_all(&bytes).await?;
@@ -325,7 +340,14 @@ impl Network {
 
     /// Starts the connection's tasks and keeps it, or the one already there, whichever the
     /// lower node id dialed. Returns the connection kept.
-    fn register(&self, peer: NodeId, dialed_by: NodeId, version: u8, reader: OwnedReadHalf, writer: OwnedWriteHalf) -> Arc<Connection> {
+    fn register(
+        &self,
+        peer: NodeId,
+        dialed_by: NodeId,
+        version: u8,
+        reader: OwnedReadHalf,
+        writer: OwnedWriteHalf,
+    ) -> Arc<Connection> {
         let (outgoing, queue) = mpsc::channel(self.inner.options.queue_messages_max);
         let connection = Arc::new(Connection {
             peer,
@@ -336,7 +358,13 @@ impl Network {
             closed: AtomicBool::new(false),
             close: Notify::new(),
         });
-        tokio::spawn(write_messages(connection.clone(), queue, writer, version, self.inner.options.write_batch_bytes_max));
+        tokio::spawn(write_messages(
+            connection.clone(),
+            queue,
+            writer,
+            version,
+            self.inner.options.write_batch_bytes_max,
+        ));
         tokio::spawn(self.clone().read_messages(connection.clone(), reader));
         let preferred = self.inner.node.min(peer);
         let mut peers = self.inner.peers.lock();
@@ -401,7 +429,13 @@ impl Network {
 }
 
 /// Writes everything queued for the peer, as few writes as possible.
-async fn write_messages(connection: Arc<Connection>, mut queue: mpsc::Receiver<Message>, mut writer: OwnedWriteHalf, version: u8, batch_bytes_max: usize) {
+async fn write_messages(
+    connection: Arc<Connection>,
+    mut queue: mpsc::Receiver<Message>,
+    mut writer: OwnedWriteHalf,
+    version: u8,
+    batch_bytes_max: usize,
+) {
     let mut bytes = Vec::new();
     loop {
         let first = tokio::select! {
@@ -433,7 +467,13 @@ mod tests {
     struct Echo;
 
     impl Handler for Echo {
-        fn handle(&self, from: NodeId, group: GroupId, service: u8, mut payload: Vec<u8>) -> BoxFuture<'static, Result<Vec<u8>, String>> {
+        fn handle(
+            &self,
+            from: NodeId,
+            group: GroupId,
+            service: u8,
+            mut payload: Vec<u8>,
+        ) -> BoxFuture<'static, Result<Vec<u8>, String>> {
             Box::pin(async move {
                 if service == 9 {
                     return Err("refused".into());
@@ -464,7 +504,10 @@ mod tests {
         assert_eq!(answer, b"yo from 2 in 3");
         assert_eq!(a.connected(), vec![NodeId(2)]);
         assert_eq!(b.connected(), vec![NodeId(1)]);
-        assert_eq!(a.call(NodeId(2), &b_address, GroupId(3), 9, vec![], LONG).await, Err(CallError::Remote("refused".into())));
+        assert_eq!(
+            a.call(NodeId(2), &b_address, GroupId(3), 9, vec![], LONG).await,
+            Err(CallError::Remote("refused".into()))
+        );
         // Many calls at once on the shared connection.
         let calls = (0..200).map(|i| a.call(NodeId(2), &b_address, GroupId(1), 1, vec![i as u8], LONG));
         let answers = futures::future::join_all(calls).await;
@@ -474,18 +517,33 @@ mod tests {
     #[tokio::test]
     async fn deadlines_unreachable_peers_and_faults() {
         let ((a, _), (b, b_address)) = (node(1).await, node(2).await);
-        assert_eq!(a.call(NodeId(2), &b_address, GroupId(1), 8, vec![], Duration::from_millis(100)).await, Err(CallError::Timeout));
-        assert!(matches!(a.call(NodeId(5), "127.0.0.1:1", GroupId(1), 1, vec![], LONG).await, Err(CallError::Unreachable(_))));
+        assert_eq!(
+            a.call(NodeId(2), &b_address, GroupId(1), 8, vec![], Duration::from_millis(100)).await,
+            Err(CallError::Timeout)
+        );
+        assert!(matches!(
+            a.call(NodeId(5), "127.0.0.1:1", GroupId(1), 1, vec![], LONG).await,
+            Err(CallError::Unreachable(_))
+        ));
         a.faults().block(NodeId(2));
-        assert!(matches!(a.call(NodeId(2), &b_address, GroupId(1), 1, vec![], LONG).await, Err(CallError::Unreachable(_))));
+        assert!(matches!(
+            a.call(NodeId(2), &b_address, GroupId(1), 1, vec![], LONG).await,
+            Err(CallError::Unreachable(_))
+        ));
         a.faults().heal();
         // One-way cut: b ignores a, so a's call goes out and times out.
         b.faults().block_incoming(NodeId(1));
-        assert_eq!(a.call(NodeId(2), &b_address, GroupId(1), 1, vec![], Duration::from_millis(200)).await, Err(CallError::Timeout));
+        assert_eq!(
+            a.call(NodeId(2), &b_address, GroupId(1), 1, vec![], Duration::from_millis(200)).await,
+            Err(CallError::Timeout)
+        );
         b.faults().heal();
         assert!(a.call(NodeId(2), &b_address, GroupId(1), 1, vec![], LONG).await.is_ok());
         // An address that turns out to be another node is refused.
-        assert!(matches!(a.call(NodeId(7), &b_address, GroupId(1), 1, vec![], LONG).await, Err(CallError::Unreachable(_))));
+        assert!(matches!(
+            a.call(NodeId(7), &b_address, GroupId(1), 1, vec![], LONG).await,
+            Err(CallError::Unreachable(_))
+        ));
     }
 
     #[tokio::test]
@@ -498,7 +556,8 @@ mod tests {
         // A fresh node on the same address (same id) comes back; the old connection's end is gone.
         let mut restarted = None;
         for _ in 0..50 {
-            if let Ok(found) = Network::start(&format!("127.0.0.1:{port}"), NodeId(2), NetworkOptions::default()).await {
+            if let Ok(found) = Network::start(&format!("127.0.0.1:{port}"), NodeId(2), NetworkOptions::default()).await
+            {
                 restarted = Some(found);
                 break;
             }

@@ -3,6 +3,9 @@
 
 #![allow(dead_code)]
 
+pub mod cluster;
+pub mod ledger;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
@@ -88,8 +91,11 @@ impl Server {
 /// Spawns `concord server` on `data_dir` and waits for its ready line; the error holds what it
 /// printed if it exits instead.
 pub fn spawn(data_dir: &Path, extra: &[&str]) -> Result<(Child, SocketAddr), String> {
+    let ports: &[&str] = if extra.contains(&"--port") { &[] } else { &["--port", "0"] };
     let mut child = Command::new(BINARY)
-        .args(["server", "--port", "0", "--data-dir"])
+        .arg("server")
+        .args(ports)
+        .arg("--data-dir")
         .arg(data_dir)
         .args(extra)
         .env("CONCORD_LOG_LEVEL", "warn")

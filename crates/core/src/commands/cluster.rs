@@ -336,7 +336,10 @@ impl NodeCommand for Cluster {
                 let client_addr = String::from_utf8_lossy(&args.next_arg()?).into_owned();
                 let voter = match args.peek() {
                     None => true,
-                    Some(option) if is(option, "LEARNER") => false,
+                    Some(option) if is(option, "LEARNER") => {
+                        args.next_arg()?;
+                        false
+                    }
                     Some(_) => return Err(Error::SYNTAX),
                 };
                 ClusterOp::Join { node, raft_addr, client_addr, voter }

@@ -320,3 +320,36 @@ fn memory_usage_and_swapdb() {
     assert_eq!(write(ks, T, &["swapdb", "x", "1"]), error("ERR invalid first DB index"));
     assert_eq!(write(ks, T, &["swapdb", "0", "70000"]), error("ERR DB index is out of range"));
 }
+
+#[test]
+fn cluster_subcommands_parse() {
+    use crate::args::Args;
+    use crate::command::NodeCommand;
+    use crate::commands::cluster::{Cluster, ClusterOp, Fault};
+    use crate::types::NodeId;
+    let parse = |words: &[&str]| {
+        let items = argv(words);
+        match Cluster::parse(&mut Args::new(&items)) {
+            Ok(Cluster::Op(op)) => Ok(op),
+            Ok(_) => Err("not an op".to_string()),
+            Err(error) => Err(error.to_string()),
+        }
+    };
+    let id = "0000000000000000000000000000000a";
+    assert_eq!(
+        parse(&["join", id, "h:1", "h:2", "LEARNER"]),
+        Ok(ClusterOp::Join { node: NodeId(10), raft_addr: "h:1".into(), client_addr: "h:2".into(), voter: false })
+    );
+    assert_eq!(
+        parse(&["JOIN", id, "h:1", "h:2"]),
+        Ok(ClusterOp::Join { node: NodeId(10), raft_addr: "h:1".into(), client_addr: "h:2".into(), voter: true })
+    );
+    assert_eq!(parse(&["join", id, "h:1", "h:2", "VOTER"]), Err("ERR syntax error".into()));
+    assert_eq!(parse(&["promote", "xyz"]), Err("ERR Invalid node id".into()));
+    assert_eq!(
+        parse(&["fault", "block-incoming", id]),
+        Ok(ClusterOp::Fault(Fault::Block { peer: NodeId(10), outgoing: false, incoming: true }))
+    );
+    assert_eq!(parse(&["nodes", "extra"]), Err("ERR wrong number of arguments for 'cluster|nodes' command".into()));
+    assert_eq!(parse(&["nope"]), Err("ERR unknown subcommand 'nope'. Try CLUSTER HELP.".into()));
+}

@@ -1,0 +1,186 @@
+//! Several `concord` processes forming a cluster on loopback, for multi-node tests.
+
+#![allow(dead_code)]
+
+use super::spawn;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::Child;
+use std::time::{Duration, Instant};
+
+pub struct Member {
+    pub child: Option<Child>,
+    pub port: u16,
+    pub node_port: u16,
+    pub dir: PathBuf,
+    pub id: String,
+}
+
+pub struct TestCluster {
+    pub members: Vec<Member>,
+    pub extra: Vec<String>,
+    _temp: tempfile::TempDir,
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+impl TestCluster {
+    /// Starts `n` voting nodes: the first bootstraps, the others join it.
+    pub fn start(n: usize, extra: &[&str]) -> TestCluster {
+        let temp = tempfile::tempdir().unwrap();
+        let mut cluster =
+            TestCluster { members: Vec::new(), extra: extra.iter().map(|s| s.to_string()).collect(), _temp: temp };
+        for _ in 0..n {
+            cluster.add(false);
+        }
+        cluster.wait_for_voters(n);
+        cluster
+    }
+
+    /// Starts one more node and has it join (as a learner if asked); returns its index.
+    pub fn add(&mut self, learner: bool) -> usize {
+        let i = self.members.len();
+        let dir = self._temp.path().join(format!("node-{i}"));
+        let (port, node_port) = (free_port(), free_port());
+        self.members.push(Member { child: None, port, node_port, dir, id: String::new() });
+        let join = if i == 0 { None } else { Some(format!("127.0.0.1:{}", self.members[0].port)) };
+        self.launch(i, join, learner);
+        let mut con = self.connect(i);
+        self.members[i].id = redis::cmd("CLUSTER").arg("MYID").query(&mut con).unwrap();
+        if i > 0 {
+            self.wait_for_member(&self.members[i].id.clone());
+        }
+        i
+    }
+
+    /// Waits until the cluster lists `id` as a member.
+    pub fn wait_for_member(&self, id: &str) {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let nodes: String = redis::cmd("CLUSTER").arg("NODES").query(&mut self.connect(0)).unwrap_or_default();
+            if nodes.lines().any(|line| line.starts_with(id)) {
+                return;
+            }
+            assert!(Instant::now() < deadline, "{id} never joined");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    fn launch(&mut self, i: usize, join: Option<String>, learner: bool) {
+        let member = &self.members[i];
+        let (port, node_port) = (member.port.to_string(), member.node_port.to_string());
+        let mut args: Vec<String> = vec!["--port".into(), port, "--node-port".into(), node_port];
+        match join {
+            None => args.push("--bootstrap".into()),
+            Some(seed) => {
+                args.push("--join".into());
+                args.push(seed);
+            }
+        }
+        if learner {
+            args.push("--learner".into());
+        }
+        args.extend(self.extra.iter().cloned());
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let (child, _) = spawn(&member.dir.clone(), &args).unwrap_or_else(|e| panic!("node {i} failed to start: {e}"));
+        self.members[i].child = Some(child);
+    }
+
+    pub fn address(&self, i: usize) -> SocketAddr {
+        format!("127.0.0.1:{}", self.members[i].port).parse().unwrap()
+    }
+
+    pub fn connect(&self, i: usize) -> redis::Connection {
+        let client = redis::Client::open(format!("redis://{}/", self.address(i))).unwrap();
+        let con = client.get_connection_with_timeout(Duration::from_secs(5)).unwrap();
+        con.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+        con
+    }
+
+    pub fn alive(&self, i: usize) -> bool {
+        self.members[i].child.is_some()
+    }
+
+    /// kill -9.
+    pub fn kill(&mut self, i: usize) {
+        if let Some(mut child) = self.members[i].child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Restarts a killed node on its data directory and ports.
+    pub fn restart(&mut self, i: usize) {
+        assert!(!self.alive(i));
+        self.launch(i, None, false);
+    }
+
+    /// Asks a live node who leads, until one does.
+    pub fn leader(&self) -> usize {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            for i in (0..self.members.len()).filter(|&i| self.alive(i)) {
+                let Ok(client) = redis::Client::open(format!("redis://{}/", self.address(i))) else { continue };
+                let Ok(mut con) = client.get_connection_with_timeout(Duration::from_secs(2)) else { continue };
+                let Ok(info) = redis::cmd("CLUSTER").arg("INFO").query::<String>(&mut con) else { continue };
+                let leader =
+                    info.lines().find_map(|l| l.strip_prefix("cluster_leader:")).unwrap_or("").trim().to_string();
+                if let Some(index) = self.members.iter().position(|m| m.id == leader && !leader.is_empty()) {
+                    if self.alive(index) {
+                        return index;
+                    }
+                }
+            }
+            assert!(Instant::now() < deadline, "no leader emerged");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    pub fn wait_for_voters(&self, voters: usize) {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let mut con = self.connect(0);
+            let members: Vec<std::collections::HashMap<String, redis::Value>> =
+                redis::cmd("CLUSTER").arg("MEMBERS").query(&mut con).unwrap_or_default();
+            let count =
+                members.iter().filter(|m| m.get("role") == Some(&redis::Value::BulkString(b"voter".to_vec()))).count();
+            if count >= voters {
+                return;
+            }
+            assert!(Instant::now() < deadline, "only {count} of {voters} voters");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// Waits until every live node reports the same state digest; returns it.
+    pub fn converged_digest(&self) -> String {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let digests: Vec<String> = (0..self.members.len())
+                .filter(|&i| self.alive(i))
+                .map(|i| redis::cmd("DEBUG").arg("DIGEST").query::<String>(&mut self.connect(i)).unwrap())
+                .collect();
+            if digests.windows(2).all(|pair| pair[0] == pair[1]) {
+                return digests[0].clone();
+            }
+            assert!(Instant::now() < deadline, "replicas did not converge: {digests:?}");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// INFO field of a node.
+    pub fn info_field(&self, i: usize, section: &str, field: &str) -> String {
+        let info: String = redis::cmd("INFO").arg(section).query(&mut self.connect(i)).unwrap();
+        info.lines().find_map(|l| l.strip_prefix(&format!("{field}:"))).unwrap_or_default().trim().to_string()
+    }
+}
+
+impl Drop for TestCluster {
+    fn drop(&mut self) {
+        for i in 0..self.members.len() {
+            self.kill(i);
+        }
+    }
+}
