@@ -93,10 +93,11 @@ struct ServerArgs {
     /// Raft heartbeat interval [default: 100].
     #[arg(long, env = "CONCORD_HEARTBEAT_INTERVAL_MS", value_name = "MS")]
     heartbeat_interval_ms: Option<u64>,
-    /// Shortest election timeout [default: 400].
+    /// Shortest election timeout: a follower that hears from no leader this long starts an
+    /// election (more than twice the heartbeat interval) [default: 300].
     #[arg(long, env = "CONCORD_ELECTION_TIMEOUT_MIN_MS", value_name = "MS")]
     election_timeout_min_ms: Option<u64>,
-    /// Longest election timeout [default: 800].
+    /// Longest election timeout [default: 600].
     #[arg(long, env = "CONCORD_ELECTION_TIMEOUT_MAX_MS", value_name = "MS")]
     election_timeout_max_ms: Option<u64>,
     /// Take a snapshot (and compact the log) after this many log entries [default: 20000].

@@ -201,10 +201,12 @@ impl ServerConfig {
                 .max(1),
             log_level: settings.log_level.unwrap_or_else(|| "info".to_string()),
         };
-        if config.election_timeout_min_ms <= config.heartbeat_interval_ms
+        if config.election_timeout_min_ms <= 2 * config.heartbeat_interval_ms
             || config.election_timeout_max_ms <= config.election_timeout_min_ms
         {
-            return Err("election timeouts must satisfy heartbeat < election-timeout-min < election-timeout-max".into());
+            return Err(
+                "election timeouts must satisfy 2 x heartbeat < election-timeout-min < election-timeout-max".into()
+            );
         }
         Ok(config)
     }

@@ -178,7 +178,7 @@ impl Node {
             snapshots,
             rpc,
             Arc::new(SystemClock),
-            config.group_options(),
+            concord_raft::GroupOptions { election_seed: rand::random(), ..config.group_options() },
         )
         .await
         .map_err(|e| e.to_string())?;
@@ -200,7 +200,7 @@ impl Node {
             _consensus: consensus,
         });
         node.network.set_handler(Arc::new(PeerHandler { node: Arc::downgrade(&node) }));
-        if !node.group.is_initialized() {
+        if !node.group.is_initialized().await {
             if node.config.bootstrap {
                 node.group.bootstrap(node.info.clone()).await.map_err(|e| e.to_string())?;
                 if !node.group.wait_for_leader(Duration::from_secs(30)).await {

@@ -6,8 +6,9 @@
 //! read barriers the same way: one `ensure_linearizable` round serves every read that was
 //! waiting when it started.
 
+use crate::election::{answer_pre_vote, Elections, LeaderContact};
 use crate::log_store::{LogStore, NodeLog};
-use crate::network::{Network, Rpc};
+use crate::network::{Network, RaftRequest, RaftResponse, Rpc};
 use crate::state_machine::{Applied, StateMachineStore};
 use crate::types::{NodeInfo, Raft};
 use concord_core::request::{Batch, Request};
@@ -43,6 +44,17 @@ pub struct GroupOptions {
     pub write_timeout_ms: u64,
     /// How long a read may wait for a read barrier.
     pub read_timeout_ms: u64,
+    /// Seeds the election timeouts (a simulation passes its own).
+    pub election_seed: u64,
+}
+
+impl GroupOptions {
+    /// How long a voter must have heard nothing from a leader before it helps elect another:
+    /// the election timeout less a heartbeat, so followers that lost the leader at slightly
+    /// different moments still agree.
+    pub fn lease_ms(&self) -> u64 {
+        self.election_timeout_min_ms.saturating_sub(self.heartbeat_interval_ms).max(self.heartbeat_interval_ms + 1)
+    }
 }
 
 impl Default for GroupOptions {
@@ -58,6 +70,7 @@ impl Default for GroupOptions {
             batch_bytes_max: 8 * 1024 * 1024,
             write_timeout_ms: 10_000,
             read_timeout_ms: 10_000,
+            election_seed: 0,
         }
     }
 }
@@ -99,6 +112,9 @@ pub struct Group {
     pub id: GroupId,
     pub node_id: NodeId,
     raft: Raft,
+    log: Arc<NodeLog>,
+    contact: Arc<LeaderContact>,
+    lease_ms: u64,
     applied: Arc<RwLock<Applied>>,
     proposals: mpsc::Sender<Proposal>,
     barriers: mpsc::UnboundedSender<Waiter>,
@@ -117,11 +133,15 @@ impl Group {
         clock: Arc<dyn Clock>,
         options: GroupOptions,
     ) -> Result<Group, StartError> {
+        let lease_ms = options.lease_ms();
         let config = Config {
             cluster_name: format!("concord-{id}"),
             heartbeat_interval: options.heartbeat_interval_ms,
-            election_timeout_min: options.election_timeout_min_ms,
-            election_timeout_max: options.election_timeout_max_ms,
+            // Elections are started by our driver (see `election`); openraft keeps only its
+            // lease, which rejects votes while a leader was heard from recently.
+            enable_elect: false,
+            election_timeout_min: lease_ms,
+            election_timeout_max: lease_ms + 1,
             install_snapshot_timeout: 10 * options.heartbeat_interval_ms.max(100),
             snapshot_policy: SnapshotPolicy::LogsSinceLast(options.snapshot_after_entries),
             max_in_snapshot_log_to_keep: options.entries_kept_after_snapshot,
@@ -133,9 +153,9 @@ impl Group {
         let state_machine = StateMachineStore::open(id, snapshots).map_err(|e| StartError(e.to_string()))?;
         let applied = state_machine.applied();
         let flushed = Arc::new(tokio::sync::watch::channel(0u64).0);
-        let log_store = LogStore::new(log, id, flushed.clone());
+        let log_store = LogStore::new(log.clone(), id, flushed.clone());
         // openraft spawns its tasks on the runtime it is created in: the consensus runtime.
-        let network = Network::new(rpc, id);
+        let network = Network::new(rpc.clone(), id);
         let raft = runtime
             .spawn(async move { Raft::new(node_id, Arc::new(config), network, log_store, state_machine).await })
             .await
@@ -145,7 +165,21 @@ impl Group {
         let (barriers, barrier_queue) = mpsc::unbounded_channel();
         runtime.spawn(propose_batches(raft.clone(), node_id, clock, flushed, proposal_queue, options.clone()));
         runtime.spawn(run_read_barriers(raft.clone(), barrier_queue, Duration::from_millis(options.read_timeout_ms)));
-        Ok(Group { id, node_id, raft, applied, proposals, barriers })
+        let contact = Arc::new(LeaderContact::new());
+        let elections = Elections {
+            raft: raft.clone(),
+            rpc,
+            log: log.clone(),
+            contact: contact.clone(),
+            group: id,
+            node: node_id,
+            timeout_min_ms: options.election_timeout_min_ms,
+            timeout_max_ms: options.election_timeout_max_ms,
+            lease_ms,
+            seed: options.election_seed ^ node_id.0 as u64,
+        };
+        runtime.spawn(elections.run());
+        Ok(Group { id, node_id, raft, log, contact, lease_ms, applied, proposals, barriers })
     }
 
     /// Makes this node the single voter of a new group. Harmless if the group already exists.
@@ -221,12 +255,46 @@ impl Group {
 
     /// Serves a Raft message from another member.
     pub async fn serve(&self, payload: &[u8]) -> Result<Vec<u8>, String> {
-        crate::network::serve(&self.raft, payload).await
+        let request: RaftRequest =
+            postcard::from_bytes(payload).map_err(|e| format!("undecodable raft message: {e}"))?;
+        let response = match request {
+            RaftRequest::AppendEntries(request) => {
+                let result = self.raft.append_entries(request).await;
+                // Heartbeats and entries from a leader this node accepts keep it from electing.
+                if result.as_ref().is_ok_and(|r| !matches!(r, openraft::raft::AppendEntriesResponse::HigherVote(_))) {
+                    self.contact.touch();
+                }
+                RaftResponse::AppendEntries(result)
+            }
+            RaftRequest::Vote(request) => {
+                let result = self.raft.vote(request).await;
+                if result.as_ref().is_ok_and(|r| r.vote_granted) {
+                    self.contact.touch();
+                }
+                RaftResponse::Vote(result)
+            }
+            RaftRequest::InstallSnapshot(request) => {
+                let result = self.raft.install_snapshot(request).await;
+                if result.is_ok() {
+                    self.contact.touch();
+                }
+                RaftResponse::InstallSnapshot(result)
+            }
+            RaftRequest::PreVote { last_log_id } => RaftResponse::PreVote(answer_pre_vote(
+                &self.raft,
+                &self.log,
+                self.id,
+                &self.contact,
+                self.lease_ms,
+                last_log_id,
+            )),
+        };
+        Ok(postcard::to_stdvec(&response).expect("raft responses encode"))
     }
 
-    /// Whether this node holds any membership yet (a fresh node waiting to join holds none).
-    pub fn is_initialized(&self) -> bool {
-        self.raft.metrics().borrow().membership_config.membership().nodes().next().is_some()
+    /// Whether this node holds any log or vote yet (a fresh node waiting to join holds none).
+    pub async fn is_initialized(&self) -> bool {
+        self.raft.is_initialized().await.unwrap_or(true)
     }
 
     /// The current leader, as this node knows it.

@@ -6,6 +6,7 @@
 //! - [`state_machine`]: openraft's state machine on Concord's deterministic state machine,
 //!   with snapshots on disk.
 //! - [`network`]: how openraft reaches other nodes.
+//! - [`election`]: when to hold an election: fresh timeouts and pre-votes.
 //! - [`runtime`]: the thread consensus runs on.
 //! - [`group`]: one running Raft group, with batched proposals (group commit) and coalesced
 //!   read barriers.
@@ -13,6 +14,7 @@
 // openraft's storage error is large, and its traits return it by value: not ours to box.
 #![allow(clippy::result_large_err)]
 
+pub mod election;
 pub mod group;
 pub mod log_store;
 pub mod network;

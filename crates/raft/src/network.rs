@@ -2,7 +2,7 @@
 //! carried by whatever implements [`Rpc`] (the node transport), and decoded on the other side
 //! by [`serve`].
 
-use crate::types::{NodeInfo, Raft, TypeConfig};
+use crate::types::{NodeInfo, TypeConfig};
 use concord_core::types::{GroupId, NodeId};
 use openraft::error::{InstallSnapshotError, NetworkError, RPCError, RaftError, RemoteError, Timeout, Unreachable};
 use openraft::network::{RPCOption, RaftNetwork, RaftNetworkFactory};
@@ -45,6 +45,10 @@ pub enum RaftRequest {
     AppendEntries(AppendEntriesRequest<TypeConfig>),
     Vote(VoteRequest<NodeId>),
     InstallSnapshot(InstallSnapshotRequest<TypeConfig>),
+    /// Would you vote for a candidate whose log ends here? (See [`crate::election`].)
+    PreVote {
+        last_log_id: Option<crate::types::LogId>,
+    },
 }
 
 #[derive(Serialize, Deserialize)]
@@ -52,17 +56,7 @@ pub enum RaftResponse {
     AppendEntries(Result<AppendEntriesResponse<NodeId>, RaftError<NodeId>>),
     Vote(Result<VoteResponse<NodeId>, RaftError<NodeId>>),
     InstallSnapshot(Result<InstallSnapshotResponse<NodeId>, RaftError<NodeId, InstallSnapshotError>>),
-}
-
-/// Serves a Raft message addressed to this node's member of a group.
-pub async fn serve(raft: &Raft, payload: &[u8]) -> Result<Vec<u8>, String> {
-    let request: RaftRequest = postcard::from_bytes(payload).map_err(|e| format!("undecodable raft message: {e}"))?;
-    let response = match request {
-        RaftRequest::AppendEntries(request) => RaftResponse::AppendEntries(raft.append_entries(request).await),
-        RaftRequest::Vote(request) => RaftResponse::Vote(raft.vote(request).await),
-        RaftRequest::InstallSnapshot(request) => RaftResponse::InstallSnapshot(raft.install_snapshot(request).await),
-    };
-    Ok(postcard::to_stdvec(&response).expect("raft responses encode"))
+    PreVote(bool),
 }
 
 /// openraft's network factory for one group, over a shared [`Rpc`].
@@ -128,7 +122,14 @@ fn mismatch<E: std::error::Error>() -> RPCError<NodeId, NodeInfo, E> {
     RPCError::Network(NetworkError::new(&std::io::Error::other("mismatched raft response")))
 }
 
+/// How long replication waits before retrying a peer that could not be reached.
+const UNREACHABLE_RETRY_MS: u64 = 100;
+
 impl<T: Rpc> RaftNetwork<TypeConfig> for Peer<T> {
+    fn backoff(&self) -> openraft::network::Backoff {
+        openraft::network::Backoff::new(std::iter::repeat(Duration::from_millis(UNREACHABLE_RETRY_MS)))
+    }
+
     async fn append_entries(
         &mut self,
         request: AppendEntriesRequest<TypeConfig>,

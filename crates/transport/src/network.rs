@@ -45,8 +45,10 @@ impl Default for NetworkOptions {
         NetworkOptions {
             connect_timeout_ms: 1_000,
             handshake_timeout_ms: 2_000,
-            backoff_min_ms: 50,
-            backoff_max_ms: 1_000,
+            // Short: a peer back from a restart must be reachable again before the next
+            // election round needs its vote.
+            backoff_min_ms: 20,
+            backoff_max_ms: 200,
             queue_messages_max: 4_096,
             write_batch_bytes_max: 4 * 1024 * 1024,
             requests_in_flight_max: 1_024,

@@ -1,0 +1,150 @@
+//! When to hold an election, decided here rather than by openraft's timer.
+//!
+//! openraft 0.9 draws each node's election timeout once, for the node's lifetime, and a
+//! follower whose log is behind can start an election it cannot win, spending a term that the
+//! up-to-date follower then collides with. After a leader dies that can cost several rounds.
+//! So openraft's own elections are switched off and this driver starts them instead:
+//!
+//! - **Fresh timeouts.** A follower that has heard nothing from a leader for a timeout drawn
+//!   anew each time from `[election_timeout_min, election_timeout_max)` — from a seeded
+//!   generator, so a simulation replays — considers an election.
+//! - **Pre-vote.** It first asks the other voters whether they would vote for it: a voter says
+//!   yes only if it has not heard from a leader for a lease itself and the candidate's log is at
+//!   least as up to date as its own. Only with a majority does the real election start. A node
+//!   with a stale log, or one cut off from a healthy leader, never disturbs the cluster.
+//!
+//! Safety is openraft's: the real vote still decides. This only chooses when to ask.
+
+use crate::log_store::NodeLog;
+use crate::network::{RaftRequest, RaftResponse, Rpc};
+use crate::types::{LogId, Raft};
+use concord_core::rng::Rng;
+use concord_core::types::{GroupId, NodeId};
+use openraft::ServerState;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::time::Instant;
+
+/// How often the driver looks at the clock.
+const TICK_MS: u64 = 20;
+
+/// When this node last heard from a leader (or granted a vote), for elections and pre-votes.
+pub struct LeaderContact {
+    origin: Instant,
+    last_ms: AtomicU64,
+}
+
+impl LeaderContact {
+    pub fn new() -> LeaderContact {
+        LeaderContact { origin: Instant::now(), last_ms: AtomicU64::new(0) }
+    }
+
+    pub fn touch(&self) {
+        self.last_ms.fetch_max(self.origin.elapsed().as_millis() as u64, Ordering::Relaxed);
+    }
+
+    /// Milliseconds since the last contact.
+    pub fn silence_ms(&self) -> u64 {
+        (self.origin.elapsed().as_millis() as u64).saturating_sub(self.last_ms.load(Ordering::Relaxed))
+    }
+}
+
+impl Default for LeaderContact {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// The last log id in this node's log (or its purge point).
+pub fn last_log_id(log: &NodeLog, group: GroupId) -> Option<LogId> {
+    log.read(group, |log| match log.entries.values().next_back() {
+        Some(entry) => Some(entry.0.log_id),
+        None => log.purged.as_ref().and_then(|(_, description)| postcard::from_bytes(description).ok()),
+    })
+}
+
+pub struct Elections<T> {
+    pub raft: Raft,
+    pub rpc: Arc<T>,
+    pub log: Arc<NodeLog>,
+    pub contact: Arc<LeaderContact>,
+    pub group: GroupId,
+    pub node: NodeId,
+    pub timeout_min_ms: u64,
+    pub timeout_max_ms: u64,
+    /// How long a voter must have heard nothing from a leader before it supports a candidate.
+    pub lease_ms: u64,
+    pub seed: u64,
+}
+
+impl<T: Rpc> Elections<T> {
+    /// Runs until the group stops.
+    pub async fn run(self) {
+        let mut rng = Rng::new(self.seed);
+        let draw = |rng: &mut Rng| self.timeout_min_ms + rng.below((self.timeout_max_ms - self.timeout_min_ms).max(1));
+        let mut timeout_ms = draw(&mut rng);
+        let mut last_attempt = Instant::now();
+        loop {
+            tokio::time::sleep(Duration::from_millis(TICK_MS)).await;
+            let metrics = self.raft.metrics().borrow().clone();
+            if metrics.running_state.is_err() {
+                return;
+            }
+            let voters: Vec<NodeId> = metrics.membership_config.membership().voter_ids().collect();
+            if metrics.state == ServerState::Leader || !voters.contains(&self.node) {
+                // A leader (or a learner) waits a full timeout after it stops being one.
+                self.contact.touch();
+                continue;
+            }
+            let since_attempt = last_attempt.elapsed().as_millis() as u64;
+            if self.contact.silence_ms().min(since_attempt) < timeout_ms {
+                continue;
+            }
+            last_attempt = Instant::now();
+            timeout_ms = draw(&mut rng);
+            if self.pre_vote(&voters, &metrics.membership_config).await {
+                tracing::info!(group = %self.group, term = metrics.current_term + 1, "no leader heard from; starting an election");
+                if self.raft.trigger().elect().await.is_err() {
+                    return;
+                }
+            }
+        }
+    }
+
+    /// Whether a majority of voters would vote for this node now.
+    async fn pre_vote(&self, voters: &[NodeId], membership: &crate::types::StoredMembership) -> bool {
+        let candidate_last = last_log_id(&self.log, self.group);
+        let request =
+            postcard::to_stdvec(&RaftRequest::PreVote { last_log_id: candidate_last }).expect("pre-votes encode");
+        let asks = voters.iter().filter(|id| **id != self.node).filter_map(|id| {
+            let info = membership.membership().get_node(id)?.clone();
+            let (rpc, request, group) = (self.rpc.clone(), request.clone(), self.group);
+            let deadline = Duration::from_millis(self.lease_ms);
+            Some(async move {
+                let answer = rpc.call(*id, &info, group, request, deadline).await.ok()?;
+                match postcard::from_bytes(&answer).ok()? {
+                    RaftResponse::PreVote(granted) => Some(granted),
+                    _ => None,
+                }
+            })
+        });
+        let granted = futures::future::join_all(asks).await.into_iter().filter(|g| *g == Some(true)).count();
+        // Our own support counts.
+        2 * (granted + 1) > voters.len()
+    }
+}
+
+/// Answers a pre-vote: yes if this node has not heard from a leader for a lease, is not the
+/// leader itself, and the candidate's log is at least as up to date as its own.
+pub fn answer_pre_vote(
+    raft: &Raft,
+    log: &NodeLog,
+    group: GroupId,
+    contact: &LeaderContact,
+    lease_ms: u64,
+    candidate_last: Option<LogId>,
+) -> bool {
+    let leading = raft.metrics().borrow().state == ServerState::Leader;
+    !leading && contact.silence_ms() >= lease_ms && candidate_last >= last_log_id(log, group)
+}
