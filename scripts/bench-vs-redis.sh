@@ -4,6 +4,8 @@
 # second and p50/p99 latency for both, and Concord's ratio. Not a test: numbers vary by machine.
 #
 #   scripts/bench-vs-redis.sh [tests] [requests]      e.g. scripts/bench-vs-redis.sh set,get 200000
+#   NODES=3 scripts/bench-vs-redis.sh set,get          a 3-node cluster (every write fsynced on a
+#                                                      majority), measured through its leader
 set -euo pipefail
 cd "$(dirname "$0")/.."
 tests=${1:-set,get,incr,mset}
@@ -15,8 +17,13 @@ fi
 cargo build --release --locked --bin concord >&2
 work=$(mktemp -d)
 concord_port=${CONCORD_BENCH_PORT:-16379}
-redis_port=${REDIS_BENCH_PORT:-16380}
-target/release/concord server --port "$concord_port" --data-dir "$work/concord" --log-level warn >"$work/concord.out" 2>&1 &
+redis_port=${REDIS_BENCH_PORT:-16479}
+nodes=${NODES:-1}
+if [ "$nodes" = 1 ]; then
+  target/release/concord server --port "$concord_port" --data-dir "$work/concord" --log-level warn >"$work/concord.out" 2>&1 &
+else
+  target/release/concord local --nodes "$nodes" --base-port "$concord_port" --dir "$work/concord" --log-level warn >"$work/concord.out" 2>&1 &
+fi
 concord_pid=$!
 redis-server --port "$redis_port" --dir "$work" --appendonly yes --appendfsync always --save "" --daemonize no >"$work/redis.out" 2>&1 &
 redis_pid=$!
@@ -24,6 +31,14 @@ trap 'kill $concord_pid $redis_pid 2>/dev/null; wait 2>/dev/null; rm -rf "$work"
 for port in "$concord_port" "$redis_port"; do
   for _ in $(seq 100); do redis-cli -p "$port" ping >/dev/null 2>&1 && break; sleep 0.1; done
 done
+if [ "$nodes" != 1 ]; then
+  for _ in $(seq 300); do grep -q "cluster ready" "$work/concord.out" && break; sleep 0.1; done
+  # Measure through the leader: followers would forward every request to it.
+  for i in $(seq 0 $((nodes - 1))); do
+    if redis-cli -p $((concord_port + i)) info replication | grep -q "role:master"; then concord_port=$((concord_port + i)); fi
+  done
+  echo "cluster of $nodes nodes; leader on port $concord_port" >&2
+fi
 run() { # port pipeline -> csv lines: test,rps,p50,p99
   redis-benchmark -p "$1" -t "$tests" -n "$requests" -r 100000 -d 64 -c 50 -P "$2" --csv 2>/dev/null |
     tail -n +2 | tr -d '"' | awk -F, '{print $1","$2","$5","$7}'

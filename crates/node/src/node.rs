@@ -334,9 +334,9 @@ impl Node {
     }
 
     /// Whether a read may be served from local state right now without asking anyone:
-    /// stale reads were asked for, or this node is the group's only voter.
+    /// stale reads were asked for, or this node leads alone or under a valid lease.
     pub fn reads_locally(&self, stale: bool) -> bool {
-        stale || self.group.is_sole_voting_leader()
+        stale || self.group.reads_locally()
     }
 
     /// Runs a read against the applied state as it stands, with this node's clock.

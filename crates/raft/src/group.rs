@@ -7,6 +7,7 @@
 //! waiting when it started.
 
 use crate::election::{answer_pre_vote, Elections, LeaderContact};
+use crate::lease::Lease;
 use crate::log_store::{LogStore, NodeLog};
 use crate::network::{Network, RaftRequest, RaftResponse, Rpc};
 use crate::state_machine::{Applied, StateMachineStore};
@@ -114,6 +115,7 @@ pub struct Group {
     raft: Raft,
     log: Arc<NodeLog>,
     contact: Arc<LeaderContact>,
+    lease: Arc<Lease>,
     lease_ms: u64,
     applied: Arc<RwLock<Applied>>,
     proposals: mpsc::Sender<Proposal>,
@@ -155,7 +157,8 @@ impl Group {
         let flushed = Arc::new(tokio::sync::watch::channel(0u64).0);
         let log_store = LogStore::new(log.clone(), id, flushed.clone());
         // openraft spawns its tasks on the runtime it is created in: the consensus runtime.
-        let network = Network::new(rpc.clone(), id);
+        let lease = Arc::new(Lease::default());
+        let network = Network::new(rpc.clone(), id, lease.clone());
         let raft = runtime
             .spawn(async move { Raft::new(node_id, Arc::new(config), network, log_store, state_machine).await })
             .await
@@ -179,7 +182,7 @@ impl Group {
             seed: options.election_seed ^ node_id.0 as u64,
         };
         runtime.spawn(elections.run());
-        Ok(Group { id, node_id, raft, log, contact, lease_ms, applied, proposals, barriers })
+        Ok(Group { id, node_id, raft, log, contact, lease, lease_ms, applied, proposals, barriers })
     }
 
     /// Makes this node the single voter of a new group. Harmless if the group already exists.
@@ -219,7 +222,7 @@ impl Group {
     /// this node may serve a linearizable read from its state (it is the leader, a quorum
     /// confirmed that after the request, and it has applied everything committed).
     pub fn request_read_barrier(&self) -> impl std::future::Future<Output = Result<(), ReadError>> + Send + 'static {
-        let sole = self.is_sole_voting_leader();
+        let sole = self.reads_locally();
         let (waiter, receiver) = oneshot::channel();
         let sent = !sole && self.barriers.send(waiter).is_ok();
         async move {
@@ -238,6 +241,26 @@ impl Group {
 
     pub fn metrics(&self) -> RaftMetrics<NodeId, NodeInfo> {
         self.raft.metrics().borrow().clone()
+    }
+
+    /// Whether this node may serve a linearizable read from its state right now without a
+    /// round of messages: it is the only voter, or it leads under a valid lease (see
+    /// [`crate::lease`]) and has applied an entry of its own term (so everything committed
+    /// before it took over is applied here too).
+    pub fn reads_locally(&self) -> bool {
+        if self.is_sole_voting_leader() {
+            return true;
+        }
+        let metrics = self.raft.metrics();
+        let metrics = metrics.borrow();
+        if metrics.state != ServerState::Leader
+            || metrics.last_applied.map(|id| id.leader_id.term) != Some(metrics.current_term)
+        {
+            return false;
+        }
+        let configs = metrics.membership_config.membership().get_joint_config().clone();
+        let until = self.lease.valid_until(self.node_id, metrics.current_term, &configs, self.lease_ms);
+        until.is_some_and(|until| tokio::time::Instant::now() < until)
     }
 
     /// Whether this node leads a group in which it is the only voter, in the newest membership

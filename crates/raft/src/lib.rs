@@ -8,6 +8,7 @@
 //! - [`network`]: how openraft reaches other nodes.
 //! - [`election`]: when to hold an election: fresh timeouts and pre-votes.
 //! - [`runtime`]: the thread consensus runs on.
+//! - [`lease`]: leader leases, for reads without a round of messages.
 //! - [`group`]: one running Raft group, with batched proposals (group commit) and coalesced
 //!   read barriers.
 
@@ -16,6 +17,7 @@
 
 pub mod election;
 pub mod group;
+pub mod lease;
 pub mod log_store;
 pub mod network;
 pub mod runtime;

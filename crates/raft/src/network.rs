@@ -2,6 +2,7 @@
 //! carried by whatever implements [`Rpc`] (the node transport), and decoded on the other side
 //! by [`serve`].
 
+use crate::lease::Lease;
 use crate::types::{NodeInfo, TypeConfig};
 use concord_core::types::{GroupId, NodeId};
 use openraft::error::{InstallSnapshotError, NetworkError, RPCError, RaftError, RemoteError, Timeout, Unreachable};
@@ -63,11 +64,12 @@ pub enum RaftResponse {
 pub struct Network<T> {
     rpc: Arc<T>,
     group: GroupId,
+    lease: Arc<Lease>,
 }
 
 impl<T> Network<T> {
-    pub fn new(rpc: Arc<T>, group: GroupId) -> Network<T> {
-        Network { rpc, group }
+    pub fn new(rpc: Arc<T>, group: GroupId, lease: Arc<Lease>) -> Network<T> {
+        Network { rpc, group, lease }
     }
 }
 
@@ -76,13 +78,14 @@ pub struct Peer<T> {
     group: GroupId,
     target: NodeId,
     node: NodeInfo,
+    lease: Arc<Lease>,
 }
 
 impl<T: Rpc> RaftNetworkFactory<TypeConfig> for Network<T> {
     type Network = Peer<T>;
 
     async fn new_client(&mut self, target: NodeId, node: &NodeInfo) -> Peer<T> {
-        Peer { rpc: self.rpc.clone(), group: self.group, target, node: node.clone() }
+        Peer { rpc: self.rpc.clone(), group: self.group, target, node: node.clone(), lease: self.lease.clone() }
     }
 }
 
@@ -135,8 +138,15 @@ impl<T: Rpc> RaftNetwork<TypeConfig> for Peer<T> {
         request: AppendEntriesRequest<TypeConfig>,
         option: RPCOption,
     ) -> Result<AppendEntriesResponse<NodeId>, RPCError<NodeId, NodeInfo, RaftError<NodeId>>> {
+        let (term, sent) = (request.vote.leader_id().term, tokio::time::Instant::now());
         match self.exchange(RaftRequest::AppendEntries(request), RPCTypes::AppendEntries, &option).await? {
-            RaftResponse::AppendEntries(result) => result.map_err(|e| self.remote(e)),
+            RaftResponse::AppendEntries(result) => {
+                // Any answer but a higher vote acknowledges this leader's term.
+                if result.as_ref().is_ok_and(|r| !matches!(r, AppendEntriesResponse::HigherVote(_))) {
+                    self.lease.acknowledged(self.target, term, sent);
+                }
+                result.map_err(|e| self.remote(e))
+            }
             _ => Err(mismatch()),
         }
     }
