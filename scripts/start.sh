@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Builds Concord (release) and starts one node serving Redis clients on 127.0.0.1:6379, with its
-# data in ./concord-data. Extra arguments go to `concord server` (see `concord server --help`).
+# Builds Concord (release) and starts a local 3-node cluster on loopback: nodes serve Redis
+# clients on 127.0.0.1:6379, 6380 and 6381 (and each other on 16379-16381), with data and logs
+# under ./concord-local. Ctrl-C stops every node. Extra arguments go to `concord local`
+# (e.g. --nodes 5, --routing redirect); run `target/release/concord server` for a single node.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build --release --locked --bin concord
-exec target/release/concord server "$@"
+exec target/release/concord local "$@"
