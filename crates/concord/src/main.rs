@@ -177,7 +177,7 @@ fn serve(config: ServerConfig) -> Result<(), String> {
         .enable_all()
         .build()
         .map_err(|e| e.to_string())?;
-    runtime.block_on(concord_node::run(config, shutdown_signal()))
+    runtime.block_on(concord_node::run(config, concord_node::Env::real(), shutdown_signal()))
 }
 
 /// Resolves on Ctrl-C or SIGTERM.

@@ -49,4 +49,9 @@ impl std::str::FromStr for NodeId {
 pub trait Clock: Send + Sync + 'static {
     /// Milliseconds since the Unix epoch.
     fn now_ms(&self) -> TimeMs;
+
+    /// Microseconds since the Unix epoch.
+    fn now_us(&self) -> u64 {
+        self.now_ms() * 1000
+    }
 }

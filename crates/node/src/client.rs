@@ -4,24 +4,35 @@
 use bytes::BytesMut;
 use concord_core::Reply;
 use concord_resp::decoder::{decode_reply, encode_request};
+use concord_transport::net::{Conn, Net, Reader, Writer};
+use concord_transport::TokioNet;
 use std::io;
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
 
 pub struct Client {
-    stream: TcpStream,
+    reader: Reader,
+    writer: Writer,
     buffer: BytesMut,
     timeout: Duration,
 }
 
 impl Client {
+    /// Connects over real TCP.
     pub async fn connect(address: &str, timeout: Duration) -> io::Result<Client> {
-        let stream = tokio::time::timeout(timeout, TcpStream::connect(address))
+        Client::connect_on(&TokioNet, address, timeout).await
+    }
+
+    /// Connects over `net` (real or simulated); every later call gives up after `timeout`.
+    pub async fn connect_on(net: &dyn Net, address: &str, timeout: Duration) -> io::Result<Client> {
+        let conn = tokio::time::timeout(timeout, net.connect(address.to_string()))
             .await
             .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, format!("connecting to {address} timed out")))??;
-        stream.set_nodelay(true)?;
-        Ok(Client { stream, buffer: BytesMut::with_capacity(4096), timeout })
+        Ok(Client::over(conn, timeout))
+    }
+
+    pub fn over(conn: Conn, timeout: Duration) -> Client {
+        Client { reader: conn.reader, writer: conn.writer, buffer: BytesMut::with_capacity(4096), timeout }
     }
 
     /// Sends one command and waits for its reply (error replies are replies, not errors).
@@ -29,7 +40,7 @@ impl Client {
         let mut request = Vec::new();
         encode_request(args, &mut request);
         tokio::time::timeout(self.timeout, async {
-            self.stream.write_all(&request).await?;
+            self.writer.write_all(&request).await?;
             self.read_reply().await
         })
         .await
@@ -43,7 +54,7 @@ impl Client {
             {
                 return Ok(reply);
             }
-            if self.stream.read_buf(&mut self.buffer).await? == 0 {
+            if self.reader.read_buf(&mut self.buffer).await? == 0 {
                 return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "the server closed the connection"));
             }
         }

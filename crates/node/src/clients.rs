@@ -7,8 +7,8 @@ use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::Instant;
 use tokio::sync::watch;
+use tokio::time::Instant;
 
 /// One client as others see it, refreshed by its connection after every command.
 #[derive(Clone, Debug)]

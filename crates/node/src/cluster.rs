@@ -138,7 +138,8 @@ pub async fn join(node: Arc<Node>, seed: String) {
             return;
         }
         let attempt = async {
-            let mut client = Client::connect(&seed, Duration::from_millis(CATCH_UP_TIMEOUT_MS + 5_000)).await?;
+            let timeout = Duration::from_millis(CATCH_UP_TIMEOUT_MS + 5_000);
+            let mut client = Client::connect_on(&*node.env.net, &seed, timeout).await?;
             client.call(&request).await
         };
         match tokio::time::timeout(Duration::from_millis(CATCH_UP_TIMEOUT_MS + 10_000), attempt).await {

@@ -16,6 +16,7 @@ use concord_core::rng::Rng;
 use concord_core::session::{Action, Protocol, Session};
 use concord_core::Reply;
 use concord_resp::{encode, RequestParser};
+use concord_transport::net::{Reader, Writer};
 use futures::future::BoxFuture;
 use futures::FutureExt;
 use std::collections::VecDeque;
@@ -24,8 +25,6 @@ use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::tcp::OwnedWriteHalf;
-use tokio::net::TcpStream;
 use tokio::sync::watch;
 
 /// Output is written once this much has gathered, even if more replies are ready.
@@ -93,17 +92,20 @@ struct Connection {
     session: Session,
     pipeline: Pipeline,
     output: BytesMut,
-    writer: OwnedWriteHalf,
+    writer: Writer,
     rng: Rng,
     /// Stop reading: finish what is pending, then close.
     closing: bool,
 }
 
 /// Serves one client until it leaves, is killed, errs, or the node shuts down.
-pub async fn serve(node: Arc<Node>, stream: TcpStream, client: Arc<Client>, mut shutdown: watch::Receiver<bool>) {
+pub async fn serve(
+    node: Arc<Node>,
+    (mut reader, writer): (Reader, Writer),
+    client: Arc<Client>,
+    mut shutdown: watch::Receiver<bool>,
+) {
     let id = client.view.lock().id;
-    let _ = stream.set_nodelay(true);
-    let (mut reader, writer) = stream.into_split();
     let mut killed = client.killed();
     let mut connection = Connection {
         rng: Rng::new(node.rng_seed ^ id),

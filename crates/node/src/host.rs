@@ -5,7 +5,6 @@ use crate::node::Node;
 use bytes::Bytes;
 use concord_core::args::is;
 use concord_core::session::{Host, Session};
-use concord_core::types::Clock;
 use concord_core::{Error, Reply};
 use std::sync::Arc;
 

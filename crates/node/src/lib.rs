@@ -3,6 +3,7 @@
 //!
 //! - [`config`]: server settings (flags, environment, TOML file) and the runtime parameters
 //!   `CONFIG GET`/`SET` manage.
+//! - [`env`]: what a node takes from the world: network, disk, clock, seed (real or simulated).
 //! - [`data_dir`]: the data directory: its lock and the node's persistent identity.
 //! - [`node`]: the node: its Raft group, reads, writes, transactions, expiry sweeping.
 //! - [`client`]: a small RESP client, for what Concord says to nodes itself.
@@ -20,6 +21,7 @@ pub mod cluster;
 pub mod config;
 pub mod connection;
 pub mod data_dir;
+pub mod env;
 pub mod host;
 pub mod info;
 pub mod node;
@@ -27,4 +29,5 @@ pub mod peers;
 pub mod server;
 
 pub use config::ServerConfig;
+pub use env::Env;
 pub use server::run;

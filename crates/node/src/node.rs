@@ -7,6 +7,7 @@
 use crate::clients::ClientRegistry;
 use crate::config::{Params, Routing, ServerConfig};
 use crate::data_dir::DataDir;
+use crate::env::Env;
 use crate::peers::{Forward, Forwarded, PeerHandler, PeerRpc, WriteFailure, SERVICE_FORWARD};
 use bytes::Bytes;
 use concord_core::command::ReadCtx;
@@ -17,17 +18,18 @@ use concord_core::limits::EXPIRE_BATCH_KEYS_MAX;
 use concord_core::request::Request;
 use concord_core::rng::Rng;
 use concord_core::session::ExecPlan;
-use concord_core::types::{Clock, DbIndex, GroupId, NodeId, TimeMs};
+use concord_core::types::{Clock, DbIndex, GroupId, NodeId};
 use concord_core::{Error, Reply};
 use concord_raft::log_store::NodeLog;
 use concord_raft::runtime::ConsensusRuntime;
 use concord_raft::{Group, NodeInfo, ReadError, WriteError};
-use concord_storage::{LogOptions, SnapshotStore, StdFs};
+use concord_storage::{LogOptions, SnapshotStore};
 use concord_transport::{CallError, Network, NetworkOptions};
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
+use tokio::time::Instant;
 
 /// How often the leader looks for keys past their time.
 const EXPIRE_SWEEP_INTERVAL_MS: u64 = 100;
@@ -37,22 +39,6 @@ const EXPIRE_SWEEP_PROPOSALS_MAX: usize = 16;
 const LEADER_WAIT_MS: u64 = 2_500;
 /// Pause between routing attempts while leadership settles.
 const ROUTE_RETRY_MS: u64 = 50;
-
-/// The system clock.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct SystemClock;
-
-impl Clock for SystemClock {
-    fn now_ms(&self) -> TimeMs {
-        SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as TimeMs)
-    }
-}
-
-impl SystemClock {
-    pub fn now_us(&self) -> u64 {
-        SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_micros() as u64)
-    }
-}
 
 /// Counters INFO reports.
 #[derive(Debug, Default)]
@@ -82,10 +68,12 @@ pub struct Node {
     pub network: Network,
     /// How other nodes and clients reach this one.
     pub info: NodeInfo,
-    pub clock: SystemClock,
+    pub clock: Arc<dyn Clock>,
+    pub env: Env,
     pub started: Instant,
     /// Seed for the per-connection generators behind RANDOMKEY and HRANDFIELD.
     pub rng_seed: u64,
+    seed_draws: AtomicU64,
     log: Arc<NodeLog>,
     _data_dir: DataDir,
     /// Declared last: dropped after the group that runs on it.
@@ -146,30 +134,46 @@ fn request_slot(request: &Request) -> u16 {
 impl Node {
     /// Opens the data directory, recovers the log and snapshots, connects to peers, starts the
     /// Raft group and, on a fresh directory, bootstraps a cluster or starts joining one.
-    pub async fn start(config: ServerConfig, client_address: SocketAddr) -> Result<Arc<Node>, String> {
-        let data_dir = DataDir::open(&config.data_dir)
+    pub async fn start(config: ServerConfig, env: Env, client_address: SocketAddr) -> Result<Arc<Node>, String> {
+        let mut seeds = Rng::new(env.seed);
+        let open = if env.simulated { DataDir::open_unlocked } else { DataDir::open };
+        let data_dir = open(env.fs.clone(), &config.data_dir)
             .map_err(|e| format!("cannot open data directory {}: {e}", config.data_dir.display()))?;
-        let id = data_dir.node_id().map_err(|e| e.to_string())?;
-        let (network, node_address) =
-            Network::start(&format!("{}:{}", config.bind, config.node_port), id, NetworkOptions::default())
-                .await
-                .map_err(|e| format!("cannot listen for nodes on {}:{}: {e}", config.bind, config.node_port))?;
+        let id = data_dir.node_id(&mut seeds).map_err(|e| e.to_string())?;
+        let (network, node_address) = Network::start(
+            env.net.clone(),
+            &format!("{}:{}", config.bind, config.node_port),
+            id,
+            NetworkOptions::default(),
+        )
+        .await
+        .map_err(|e| format!("cannot listen for nodes on {}:{}: {e}", config.bind, config.node_port))?;
         let info = NodeInfo {
             raft_addr: format!("{}:{}", config.announce_host, node_address.port()),
             client_addr: format!("{}:{}", config.announce_host, client_address.port()),
         };
-        let fs = StdFs::shared();
-        let log_dir = data_dir.log_dir();
-        let log = tokio::task::spawn_blocking(move || concord_storage::Log::open(fs, &log_dir, LogOptions::default()))
+        let (fs, log_dir) = (env.fs.clone(), data_dir.log_dir());
+        let log_options = LogOptions { inline: env.simulated, ..LogOptions::default() };
+        let log = env
+            .blocking(move || concord_storage::Log::open(fs, &log_dir, log_options))
             .await
-            .map_err(|e| e.to_string())?
             .map_err(|e| e.to_string())?;
         let log = Arc::new(log);
-        let snapshots = Arc::new(SnapshotStore::new(StdFs::shared(), &data_dir.snapshot_dir()));
+        let snapshots = Arc::new(SnapshotStore::new(env.fs.clone(), &data_dir.snapshot_dir()));
         // Lookup indexes get a seed no client can know, so crafted keys cannot collide in them.
-        concord_core::ordered_map::set_index_seed(rand::random());
-        let consensus = ConsensusRuntime::start().map_err(|e| format!("cannot start the consensus thread: {e}"))?;
+        concord_core::ordered_map::set_index_seed(seeds.next_u64());
+        concord_raft::async_runtime::seed(seeds.next_u64());
+        let consensus = if env.simulated {
+            ConsensusRuntime::current()
+        } else {
+            ConsensusRuntime::start().map_err(|e| format!("cannot start the consensus thread: {e}"))?
+        };
         let rpc = Arc::new(PeerRpc { network: network.clone() });
+        let group_options = concord_raft::GroupOptions {
+            election_seed: seeds.next_u64(),
+            io_inline: env.simulated,
+            ..config.group_options()
+        };
         let group = Group::start(
             consensus.handle(),
             GroupId::FIRST_SHARD,
@@ -177,8 +181,8 @@ impl Node {
             log.clone(),
             snapshots,
             rpc,
-            Arc::new(SystemClock),
-            concord_raft::GroupOptions { election_seed: rand::random(), ..config.group_options() },
+            env.clock.clone(),
+            group_options,
         )
         .await
         .map_err(|e| e.to_string())?;
@@ -192,9 +196,11 @@ impl Node {
             group,
             network,
             info,
-            clock: SystemClock,
+            clock: env.clock.clone(),
+            env,
             started: Instant::now(),
-            rng_seed: rand::random(),
+            rng_seed: seeds.next_u64(),
+            seed_draws: AtomicU64::new(0),
             log,
             _data_dir: data_dir,
             _consensus: consensus,
@@ -336,7 +342,7 @@ impl Node {
     /// Whether a read may be served from local state right now without asking anyone:
     /// stale reads were asked for, or this node leads alone or under a valid lease.
     pub fn reads_locally(&self, stale: bool) -> bool {
-        stale || self.group.reads_locally()
+        stale || self.env.defects.follower_reads || self.group.reads_locally()
     }
 
     /// Runs a read against the applied state as it stands, with this node's clock.
@@ -498,7 +504,7 @@ impl Node {
             }
             Forward::Read { db, argv } => Forwarded::Read(match commands::parse_keyspace_command(&argv) {
                 Ok(Some(KeyspaceOp::Read(op))) => match self.group.request_read_barrier().await {
-                    Ok(()) => self.read_local(db, &op, &mut Rng::new(rand::random())),
+                    Ok(()) => self.read_local(db, &op, &mut Rng::new(self.next_seed())),
                     Err(error) => read_error_reply(error),
                 },
                 Ok(_) => Error::err("not a read").into(),
@@ -559,6 +565,12 @@ impl Node {
         }
     }
 
+    /// A fresh seed for a one-off generator (a forwarded read's RANDOMKEY).
+    fn next_seed(&self) -> u64 {
+        let draw = self.seed_draws.fetch_add(1, Ordering::Relaxed);
+        Rng::new(self.rng_seed ^ draw).next_u64()
+    }
+
     pub fn uptime(&self) -> Duration {
         self.started.elapsed()
     }
@@ -568,7 +580,7 @@ impl Node {
         self.group.shutdown().await;
         self.network.shutdown();
         let log = self.log.clone();
-        let _ = tokio::task::spawn_blocking(move || log.close()).await;
+        self.env.blocking(move || log.close()).await;
     }
 
     pub fn count_command(&self, reply: &Reply) {

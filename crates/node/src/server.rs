@@ -2,13 +2,12 @@
 
 use crate::config::ServerConfig;
 use crate::connection;
+use crate::env::Env;
 use crate::node::Node;
 use std::future::Future;
-use std::os::fd::AsRawFd;
 use std::sync::atomic::Ordering::Relaxed;
 use std::time::Duration;
 use tokio::io::AsyncWriteExt;
-use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 
@@ -17,14 +16,19 @@ const SHUTDOWN_GRACE_MS: u64 = 10_000;
 
 /// Runs a node until `shutdown` resolves, then stops accepting, lets in-flight commands
 /// finish, flushes the log and returns.
-pub async fn run(config: ServerConfig, shutdown: impl Future<Output = ()>) -> Result<(), String> {
-    let listener = TcpListener::bind((config.bind.as_str(), config.port))
+pub async fn run(config: ServerConfig, env: Env, shutdown: impl Future<Output = ()>) -> Result<(), String> {
+    let listener = env
+        .net
+        .bind(format!("{}:{}", config.bind, config.port))
         .await
         .map_err(|e| format!("cannot listen on {}:{}: {e}", config.bind, config.port))?;
     let address = listener.local_addr().map_err(|e| e.to_string())?;
-    let node = Node::start(config, address).await?;
-    // Tools and tests wait for this line: the node accepts clients from now on.
-    println!("Concord {} ready: node {} serving clients on {address}", env!("CARGO_PKG_VERSION"), node.id);
+    let simulated = env.simulated;
+    let node = Node::start(config, env, address).await?;
+    if !simulated {
+        // Tools and tests wait for this line: the node accepts clients from now on.
+        println!("Concord {} ready: node {} serving clients on {address}", env!("CARGO_PKG_VERSION"), node.id);
+    }
     tracing::info!(%address, node = %node.id, "ready to accept connections");
     let sweeper = tokio::spawn(node.clone().sweep_expired());
     let (stop, stopping) = watch::channel(false);
@@ -35,7 +39,7 @@ pub async fn run(config: ServerConfig, shutdown: impl Future<Output = ()>) -> Re
             _ = &mut shutdown => break,
             Some(_) = connections.join_next(), if !connections.is_empty() => {}
             accepted = listener.accept() => {
-                let (mut stream, peer) = match accepted {
+                let mut conn = match accepted {
                     Ok(accepted) => accepted,
                     Err(error) => {
                         // Out of file descriptors and the like: back off instead of spinning.
@@ -47,16 +51,15 @@ pub async fn run(config: ServerConfig, shutdown: impl Future<Output = ()>) -> Re
                 if node.clients.len() >= node.params.live.maxclients.load(Relaxed) {
                     node.clients.rejected_connections.fetch_add(1, Relaxed);
                     tokio::spawn(async move {
-                        let _ = stream.write_all(b"-ERR max number of clients reached\r\n").await;
+                        let _ = conn.writer.write_all(b"-ERR max number of clients reached\r\n").await;
                     });
                     continue;
                 }
-                let local = stream.local_addr().unwrap_or(address);
-                let client = node.clients.register(peer, local, stream.as_raw_fd());
+                let client = node.clients.register(conn.peer, conn.local, conn.fd);
                 let (node, stopping) = (node.clone(), stopping.clone());
                 connections.spawn(async move {
                     let id = client.view.lock().id;
-                    connection::serve(node.clone(), stream, client, stopping).await;
+                    connection::serve(node.clone(), (conn.reader, conn.writer), client, stopping).await;
                     node.clients.unregister(id);
                 });
             }

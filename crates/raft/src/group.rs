@@ -47,6 +47,9 @@ pub struct GroupOptions {
     pub read_timeout_ms: u64,
     /// Seeds the election timeouts (a simulation passes its own).
     pub election_seed: u64,
+    /// Do blocking file work (snapshot saves) in place rather than on a blocking thread: a
+    /// simulation runs everything on one thread.
+    pub io_inline: bool,
 }
 
 impl GroupOptions {
@@ -72,6 +75,7 @@ impl Default for GroupOptions {
             write_timeout_ms: 10_000,
             read_timeout_ms: 10_000,
             election_seed: 0,
+            io_inline: false,
         }
     }
 }
@@ -152,7 +156,8 @@ impl Group {
         }
         .validate()
         .map_err(|e| StartError(format!("invalid raft configuration: {e}")))?;
-        let state_machine = StateMachineStore::open(id, snapshots).map_err(|e| StartError(e.to_string()))?;
+        let state_machine =
+            StateMachineStore::open(id, snapshots, options.io_inline).map_err(|e| StartError(e.to_string()))?;
         let applied = state_machine.applied();
         let flushed = Arc::new(tokio::sync::watch::channel(0u64).0);
         let log_store = LogStore::new(log.clone(), id, flushed.clone());

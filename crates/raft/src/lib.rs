@@ -2,12 +2,13 @@
 //! openraft stays local.
 //!
 //! - [`types`]: the openraft type configuration: what a log entry, a reply and a node are.
+//! - [`async_runtime`]: tokio for openraft, with its random numbers drawn from a known seed.
 //! - [`log_store`]: openraft's log storage on the node's shared segmented log.
 //! - [`state_machine`]: openraft's state machine on Concord's deterministic state machine,
 //!   with snapshots on disk.
 //! - [`network`]: how openraft reaches other nodes.
 //! - [`election`]: when to hold an election: fresh timeouts and pre-votes.
-//! - [`runtime`]: the thread consensus runs on.
+//! - [`runtime`]: the thread consensus runs on (or, simulated, the caller's runtime).
 //! - [`lease`]: leader leases, for reads without a round of messages.
 //! - [`group`]: one running Raft group, with batched proposals (group commit) and coalesced
 //!   read barriers.
@@ -15,6 +16,7 @@
 // openraft's storage error is large, and its traits return it by value: not ours to box.
 #![allow(clippy::result_large_err)]
 
+pub mod async_runtime;
 pub mod election;
 pub mod group;
 pub mod lease;

@@ -1,5 +1,6 @@
 //! The consensus runtime: a thread of its own for openraft's tasks, the proposers and the read
 //! barriers, so that elections, heartbeats and commits never wait in line behind client I/O.
+//! In a simulation everything runs on the simulator's one thread instead.
 
 use std::thread::JoinHandle;
 use tokio::runtime::Handle;
@@ -25,6 +26,11 @@ impl ConsensusRuntime {
         })?;
         let handle = handle_receiver.recv().map_err(|_| std::io::Error::other("consensus runtime failed to start"))?;
         Ok(ConsensusRuntime { handle, stop: Some(stop), thread: Some(thread) })
+    }
+
+    /// Consensus on the caller's runtime, with no thread of its own (a simulation).
+    pub fn current() -> ConsensusRuntime {
+        ConsensusRuntime { handle: Handle::current(), stop: None, thread: None }
     }
 
     pub fn handle(&self) -> &Handle {

@@ -34,12 +34,14 @@ pub struct StateMachineStore {
     group: GroupId,
     applied: Arc<RwLock<Applied>>,
     snapshots: Arc<SnapshotStore>,
+    /// Save snapshots in place instead of on a blocking thread (a simulation).
+    io_inline: bool,
     current: Arc<RwLock<Option<CurrentSnapshot>>>,
 }
 
 impl StateMachineStore {
     /// Restores the state from the newest snapshot on disk, if any.
-    pub fn open(group: GroupId, snapshots: Arc<SnapshotStore>) -> std::io::Result<StateMachineStore> {
+    pub fn open(group: GroupId, snapshots: Arc<SnapshotStore>, io_inline: bool) -> std::io::Result<StateMachineStore> {
         let mut applied =
             Applied { machine: StateMachine::new(), last_applied: None, membership: StoredMembership::default() };
         let mut current = None;
@@ -56,6 +58,7 @@ impl StateMachineStore {
             group,
             applied: Arc::new(RwLock::new(applied)),
             snapshots,
+            io_inline,
             current: Arc::new(RwLock::new(current)),
         })
     }
@@ -69,10 +72,13 @@ impl StateMachineStore {
         let index = meta.last_log_id.map_or(0, |id| id.index);
         let meta_bytes = postcard::to_stdvec(meta).expect("snapshot metadata encodes");
         let (snapshots, group, bytes) = (self.snapshots.clone(), self.group, data.clone());
-        tokio::task::spawn_blocking(move || snapshots.save(group, index, &meta_bytes, &bytes))
-            .await
-            .map_err(|e| StorageIOError::write_snapshot(Some(meta.signature()), &e))?
-            .map_err(|e| StorageIOError::write_snapshot(Some(meta.signature()), &e))?;
+        let save = move || snapshots.save(group, index, &meta_bytes, &bytes);
+        let saved = if self.io_inline {
+            save()
+        } else {
+            tokio::task::spawn_blocking(save).await.map_err(std::io::Error::other).and_then(|saved| saved)
+        };
+        saved.map_err(|e| StorageIOError::write_snapshot(Some(meta.signature()), &e))?;
         *self.current.write() = Some(CurrentSnapshot { meta: meta.clone(), data });
         Ok(())
     }

@@ -28,7 +28,7 @@ openraft::declare_raft_types!(
         Node = NodeInfo,
         Entry = openraft::Entry<TypeConfig>,
         SnapshotData = Cursor<Vec<u8>>,
-        AsyncRuntime = openraft::TokioRuntime,
+        AsyncRuntime = crate::async_runtime::SeededTokio,
 );
 
 pub type Entry = openraft::Entry<TypeConfig>;

@@ -6,12 +6,15 @@
 //! - [`log`]: the segmented log shared by all Raft groups on a node, with group commit and
 //!   torn-tail recovery.
 //! - [`snapshot`]: atomic, checksummed snapshot files per group.
+//! - [`sim_disk`]: an in-memory disk for the simulator that loses unsynced writes on a crash.
 
 pub mod fs;
 pub mod log;
 pub mod record;
+pub mod sim_disk;
 pub mod snapshot;
 
 pub use fs::{Fs, StdFs};
 pub use log::{GroupLog, Log, LogEntry, LogOptions, OpenError};
+pub use sim_disk::{SimDisk, SimFs};
 pub use snapshot::SnapshotStore;

@@ -45,11 +45,19 @@ pub struct LogOptions {
     pub queue_records_max: usize,
     /// Bytes the writer gathers into one write before syncing.
     pub batch_bytes_max: usize,
+    /// Write (and sync) each record in the caller instead of a writer thread: no group commit
+    /// across callers, but no thread either, which a deterministic simulation needs.
+    pub inline: bool,
 }
 
 impl Default for LogOptions {
     fn default() -> Self {
-        LogOptions { segment_bytes_max: 64 * 1024 * 1024, queue_records_max: 4096, batch_bytes_max: 16 * 1024 * 1024 }
+        LogOptions {
+            segment_bytes_max: 64 * 1024 * 1024,
+            queue_records_max: 4096,
+            batch_bytes_max: 16 * 1024 * 1024,
+            inline: false,
+        }
     }
 }
 
@@ -138,6 +146,14 @@ pub struct Log<E> {
     groups: Arc<Mutex<BTreeMap<GroupId, GroupLog<E>>>>,
     jobs: Mutex<Option<SyncSender<Job>>>,
     writer: Mutex<Option<std::thread::JoinHandle<()>>>,
+    /// The writer itself, when records are written in the caller ([`LogOptions::inline`]).
+    inline: Option<Mutex<InlineWriter>>,
+}
+
+/// A writer used in place, and whether it already failed (then it refuses everything).
+struct InlineWriter {
+    writer: Writer,
+    failed: Option<io::ErrorKind>,
 }
 
 impl<E> Default for GroupLog<E> {
@@ -175,6 +191,14 @@ impl<E: LogEntry> Log<E> {
             writer.pending_last_index.clear();
         }
         writer.open_tail().map_err(|e| OpenError::Io(dir.to_path_buf(), e))?;
+        if options.inline {
+            return Ok(Log {
+                groups: Arc::new(Mutex::new(groups)),
+                jobs: Mutex::new(None),
+                writer: Mutex::new(None),
+                inline: Some(Mutex::new(InlineWriter { writer, failed: None })),
+            });
+        }
         let (sender, receiver) = mpsc::sync_channel(options.queue_records_max);
         let handle = std::thread::Builder::new()
             .name("concord-log-writer".into())
@@ -184,6 +208,7 @@ impl<E: LogEntry> Log<E> {
             groups: Arc::new(Mutex::new(groups)),
             jobs: Mutex::new(Some(sender)),
             writer: Mutex::new(Some(handle)),
+            inline: None,
         })
     }
 
@@ -256,8 +281,25 @@ impl<E: LogEntry> Log<E> {
     fn submit(&self, record: Record, effect: Effect, done: Option<Done>) {
         let mut bytes = Vec::new();
         record::frame(&postcard::to_stdvec(&record).expect("records encode"), &mut bytes);
-        let sender = self.jobs.lock().expect("log sender lock").clone();
         let job = Job { bytes, effect, done };
+        if let Some(inline) = &self.inline {
+            let mut inline = inline.lock().expect("inline writer lock");
+            let mut batch = [job];
+            let result = match inline.failed {
+                Some(kind) => Err(io::Error::new(kind, "the log failed earlier and accepts no more writes")),
+                None => inline.writer.write(&mut batch),
+            };
+            if let Err(error) = &result {
+                inline.failed = Some(error.kind());
+            }
+            drop(inline);
+            let [job] = batch;
+            if let Some(done) = job.done {
+                done(result);
+            }
+            return;
+        }
+        let sender = self.jobs.lock().expect("log sender lock").clone();
         let failed = |job: Job, why: &str| {
             if let Some(done) = job.done {
                 done(Err(io::Error::other(why.to_string())));
@@ -646,6 +688,22 @@ mod tests {
         assert!(text.contains("corrupt log record in"), "{text}");
         assert!(text.contains(&path.display().to_string()), "{text}");
         assert!(matches!(error, OpenError::Corrupt { offset, .. } if offset > 0 && offset <= middle));
+    }
+
+    #[test]
+    fn inline_writes_survive_reopen() {
+        let dir = tempfile::tempdir().unwrap();
+        let options = LogOptions { inline: true, segment_bytes_max: 2000, ..LogOptions::default() };
+        {
+            let log = open(dir.path(), options).unwrap();
+            for i in 1..=50 {
+                wait(|done| log.append(G, vec![entry(i)], done));
+            }
+            wait(|done| log.set_meta(G, "vote", b"v".to_vec(), Some(done)));
+        }
+        let log = open(dir.path(), options).unwrap();
+        assert_eq!(indexes(&log), (1..=50).collect::<Vec<_>>());
+        assert_eq!(log.read(G, |g| g.meta.get("vote").cloned()), Some(b"v".to_vec()));
     }
 
     #[test]

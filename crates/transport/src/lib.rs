@@ -3,6 +3,7 @@
 //!
 //! - [`frame`]: the wire format — length, version, checksum, payload — and the handshake.
 //! - [`faults`]: fault injection: cut links to chosen peers, in one direction or both.
+//! - [`net`]: the network underneath: real TCP, or the simulator's.
 //! - [`network`]: connections, calls with deadlines, reconnects with backoff, batching of
 //!   everything queued for a peer into one write, and serving incoming calls.
 //!
@@ -11,7 +12,9 @@
 
 pub mod faults;
 pub mod frame;
+pub mod net;
 pub mod network;
 
 pub use faults::Faults;
+pub use net::{Net, TokioNet};
 pub use network::{CallError, Handler, Network, NetworkOptions};

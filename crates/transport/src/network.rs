@@ -12,6 +12,7 @@
 
 use crate::faults::Faults;
 use crate::frame::{self, Message, MAGIC, VERSION_MAX, VERSION_MIN};
+use crate::net::{Conn, Net, Reader, Writer};
 use concord_core::types::{GroupId, NodeId};
 use futures::future::BoxFuture;
 use parking_lot::Mutex;
@@ -21,8 +22,6 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 use tokio::io::AsyncWriteExt;
-use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
-use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{mpsc, oneshot, Notify, Semaphore};
 use tokio::time::Instant;
 
@@ -133,6 +132,7 @@ struct Backoff {
 
 struct Inner {
     node: NodeId,
+    net: Arc<dyn Net>,
     options: NetworkOptions,
     handler: OnceLock<Arc<dyn Handler>>,
     peers: Mutex<BTreeMap<NodeId, Peer>>,
@@ -148,12 +148,18 @@ pub struct Network {
 
 impl Network {
     /// Listens on `address` for peers; returns the network and the address it listens on.
-    pub async fn start(address: &str, node: NodeId, options: NetworkOptions) -> std::io::Result<(Network, SocketAddr)> {
-        let listener = TcpListener::bind(address).await?;
+    pub async fn start(
+        net: Arc<dyn Net>,
+        address: &str,
+        node: NodeId,
+        options: NetworkOptions,
+    ) -> std::io::Result<(Network, SocketAddr)> {
+        let listener = net.bind(address.to_string()).await?;
         let local = listener.local_addr()?;
         let network = Network {
             inner: Arc::new(Inner {
                 node,
+                net,
                 options,
                 handler: OnceLock::new(),
                 peers: Mutex::new(BTreeMap::new()),
@@ -165,10 +171,10 @@ impl Network {
         let listening = tokio::spawn(async move {
             loop {
                 match listener.accept().await {
-                    Ok((stream, _)) => {
+                    Ok(conn) => {
                         let network = accepting.clone();
                         tokio::spawn(async move {
-                            if let Err(error) = network.accept(stream).await {
+                            if let Err(error) = network.accept(conn).await {
                                 tracing::debug!(%error, "peer handshake failed");
                             }
                         });
@@ -295,27 +301,26 @@ impl Network {
 
     async fn dial(&self, peer: NodeId, address: &str) -> std::io::Result<Arc<Connection>> {
         let options = &self.inner.options;
-        let stream =
-            tokio::time::timeout(Duration::from_millis(options.connect_timeout_ms), TcpStream::connect(address))
-                .await
-                .map_err(|_| std::io::Error::new(std::io::ErrorKind::TimedOut, "connect timed out"))??;
-        let (found, version, reader, writer) = self.handshake(stream).await?;
+        let connecting = self.inner.net.connect(address.to_string());
+        let conn = tokio::time::timeout(Duration::from_millis(options.connect_timeout_ms), connecting)
+            .await
+            .map_err(|_| std::io::Error::new(std::io::ErrorKind::TimedOut, "connect timed out"))??;
+        let (found, version, reader, writer) = self.handshake(conn).await?;
         if found != peer {
             return Err(std::io::Error::other(format!("{address} is node {found}, not {peer}")));
         }
         Ok(self.register(peer, self.inner.node, version, reader, writer))
     }
 
-    async fn accept(&self, stream: TcpStream) -> std::io::Result<()> {
-        let (peer, version, reader, writer) = self.handshake(stream).await?;
+    async fn accept(&self, conn: Conn) -> std::io::Result<()> {
+        let (peer, version, reader, writer) = self.handshake(conn).await?;
         self.register(peer, peer, version, reader, writer);
         Ok(())
     }
 
     /// Exchanges Hello messages; returns the peer's id and the version to speak.
-    async fn handshake(&self, stream: TcpStream) -> std::io::Result<(NodeId, u8, OwnedReadHalf, OwnedWriteHalf)> {
-        stream.set_nodelay(true)?;
-        let (mut reader, mut writer) = stream.into_split();
+    async fn handshake(&self, conn: Conn) -> std::io::Result<(NodeId, u8, Reader, Writer)> {
+        let (mut reader, mut writer) = (conn.reader, conn.writer);
         let hello =
             Message::Hello { magic: MAGIC, node: self.inner.node, version_min: VERSION_MIN, version_max: VERSION_MAX };
         let mut bytes = Vec::new();
@@ -347,8 +352,8 @@ impl Network {
         peer: NodeId,
         dialed_by: NodeId,
         version: u8,
-        reader: OwnedReadHalf,
-        writer: OwnedWriteHalf,
+        reader: Reader,
+        writer: Writer,
     ) -> Arc<Connection> {
         let (outgoing, queue) = mpsc::channel(self.inner.options.queue_messages_max);
         let connection = Arc::new(Connection {
@@ -386,7 +391,7 @@ impl Network {
         }
     }
 
-    async fn read_messages(self, connection: Arc<Connection>, mut reader: OwnedReadHalf) {
+    async fn read_messages(self, connection: Arc<Connection>, mut reader: Reader) {
         let requests = Arc::new(Semaphore::new(self.inner.options.requests_in_flight_max));
         loop {
             let message = tokio::select! {
@@ -434,7 +439,7 @@ impl Network {
 async fn write_messages(
     connection: Arc<Connection>,
     mut queue: mpsc::Receiver<Message>,
-    mut writer: OwnedWriteHalf,
+    mut writer: Writer,
     version: u8,
     batch_bytes_max: usize,
 ) {
@@ -465,6 +470,7 @@ async fn write_messages(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::net::TokioNet;
 
     struct Echo;
 
@@ -490,7 +496,8 @@ mod tests {
     }
 
     async fn node(id: u128) -> (Network, String) {
-        let (network, address) = Network::start("127.0.0.1:0", NodeId(id), NetworkOptions::default()).await.unwrap();
+        let (network, address) =
+            Network::start(Arc::new(TokioNet), "127.0.0.1:0", NodeId(id), NetworkOptions::default()).await.unwrap();
         network.set_handler(Arc::new(Echo));
         (network, address.to_string())
     }
@@ -558,7 +565,9 @@ mod tests {
         // A fresh node on the same address (same id) comes back; the old connection's end is gone.
         let mut restarted = None;
         for _ in 0..50 {
-            if let Ok(found) = Network::start(&format!("127.0.0.1:{port}"), NodeId(2), NetworkOptions::default()).await
+            if let Ok(found) =
+                Network::start(Arc::new(TokioNet), &format!("127.0.0.1:{port}"), NodeId(2), NetworkOptions::default())
+                    .await
             {
                 restarted = Some(found);
                 break;
