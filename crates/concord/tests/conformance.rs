@@ -222,4 +222,7 @@ fn server_commands() {
     assert_eq!(value, vec!["maxmemory", "10485760"]);
     let digest: String = redis::cmd("DEBUG").arg("DIGEST").query(&mut con).unwrap();
     assert_eq!(digest.len(), 32);
+    let (index, at): (i64, String) = redis::cmd("DEBUG").arg("REPLICA").query(&mut con).unwrap();
+    assert!(index > 0);
+    assert_eq!(at, digest, "nothing was written in between");
 }

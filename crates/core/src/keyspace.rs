@@ -155,6 +155,12 @@ impl Db {
         true
     }
 
+    /// Whether some key's deadline falls in `after_ms < deadline <= through_ms`.
+    pub fn has_deadline_in(&self, after_ms: TimeMs, through_ms: TimeMs) -> bool {
+        let from = (after_ms.saturating_add(1), Bytes::new());
+        self.expires.range(from..).next().is_some_and(|(at, _)| *at <= through_ms)
+    }
+
     /// Up to `max` keys whose time has passed, oldest deadline first.
     pub fn expired_keys(&self, now_ms: TimeMs, max: usize) -> Vec<Bytes> {
         self.expires.iter().take_while(|(at, _)| *at <= now_ms).take(max).map(|(_, key)| key.clone()).collect()
@@ -252,6 +258,11 @@ impl Keyspace {
         self.dbs.entry(index).or_default()
     }
 
+    /// Whether a key of any database has its deadline in `after_ms < deadline <= through_ms`.
+    pub fn has_deadline_in(&self, after_ms: TimeMs, through_ms: TimeMs) -> bool {
+        self.dbs.values().any(|db| db.has_deadline_in(after_ms, through_ms))
+    }
+
     /// Non-empty databases, by index.
     pub fn dbs(&self) -> impl Iterator<Item = (DbIndex, &Db)> + '_ {
         self.dbs.iter().filter(|(_, db)| !db.is_empty()).map(|(&index, db)| (index, db))
@@ -300,6 +311,15 @@ mod tests {
 
     fn key(k: &str) -> Bytes {
         Bytes::copy_from_slice(k.as_bytes())
+    }
+
+    #[test]
+    fn deadlines_in_a_window() {
+        let mut keyspace = Keyspace::new();
+        keyspace.db_mut(3).insert(key("k"), Value::Str(key("v")), Some(100), 1);
+        assert!(keyspace.has_deadline_in(99, 100));
+        assert!(!keyspace.has_deadline_in(100, 200), "the window excludes its start");
+        assert!(!keyspace.has_deadline_in(10, 99));
     }
 
     #[test]

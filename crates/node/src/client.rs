@@ -47,6 +47,24 @@ impl Client {
         .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, "no reply in time"))?
     }
 
+    /// Sends several commands at once and waits for all their replies, in order.
+    pub async fn pipeline<A: AsRef<[u8]>>(&mut self, commands: &[Vec<A>]) -> io::Result<Vec<Reply>> {
+        let mut request = Vec::new();
+        for args in commands {
+            encode_request(args, &mut request);
+        }
+        tokio::time::timeout(self.timeout, async {
+            self.writer.write_all(&request).await?;
+            let mut replies = Vec::with_capacity(commands.len());
+            for _ in commands {
+                replies.push(self.read_reply().await?);
+            }
+            Ok(replies)
+        })
+        .await
+        .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, "no reply in time"))?
+    }
+
     async fn read_reply(&mut self) -> io::Result<Reply> {
         loop {
             if let Some(reply) =

@@ -10,6 +10,7 @@ use crate::clients::Client;
 use crate::host::ConnectionHost;
 use crate::node::{write_error_reply, Node};
 use bytes::BytesMut;
+use concord_core::command::ReadCtx;
 use concord_core::limits::PIPELINE_COMMANDS_MAX;
 use concord_core::request::Request;
 use concord_core::rng::Rng;
@@ -213,8 +214,20 @@ impl Connection {
             }
             Action::Read { db, op, argv } => {
                 self.enter(Phase::Reads).await?;
-                if self.node.reads_locally(self.session.readonly) {
-                    let reply = self.node.read_local(db, &op, &mut self.rng);
+                let stale = self.session.readonly || self.node.env.defects.follower_reads;
+                let local = if stale {
+                    Some(self.node.read_local(db, &op, &mut self.rng))
+                } else if self.node.group.reads_locally() {
+                    let rng = &mut self.rng;
+                    self.node
+                        .try_read_settled(|applied, now_ms| {
+                            op.run(applied.machine.keyspace(), &mut ReadCtx { db, now_ms, rng })
+                        })
+                        .ok()
+                } else {
+                    None
+                };
+                if let Some(reply) = local {
                     self.pipeline.ready(protocol, reply);
                 } else {
                     let rng = Rng::new(self.rng.next_u64());

@@ -66,6 +66,9 @@ impl Host for ConnectionHost {
         };
         if is(sub, "DIGEST") {
             Reply::Status(Bytes::from(self.node.digest()))
+        } else if is(sub, "REPLICA") {
+            let (index, digest) = self.node.replica_state();
+            Reply::Array(vec![Reply::Integer(index as i64), Reply::Status(Bytes::from(digest))])
         } else if is(sub, "LOG") {
             if let Some(message) = args.get(1) {
                 tracing::info!(message = %String::from_utf8_lossy(message), "DEBUG LOG");
@@ -77,6 +80,8 @@ impl Host for ConnectionHost {
                     "DEBUG <subcommand> [<arg> ...]. Subcommands are:",
                     "DIGEST",
                     "    Digest of the replicated state.",
+                    "REPLICA",
+                    "    The log index applied here and the digest of the state there.",
                     "LOG <message>",
                 ]
                 .iter()

@@ -18,10 +18,11 @@ use concord_core::limits::EXPIRE_BATCH_KEYS_MAX;
 use concord_core::request::Request;
 use concord_core::rng::Rng;
 use concord_core::session::ExecPlan;
-use concord_core::types::{Clock, DbIndex, GroupId, NodeId};
+use concord_core::types::{Clock, DbIndex, GroupId, NodeId, TimeMs};
 use concord_core::{Error, Reply};
 use concord_raft::log_store::NodeLog;
 use concord_raft::runtime::ConsensusRuntime;
+use concord_raft::state_machine::Applied;
 use concord_raft::{Group, NodeInfo, ReadError, WriteError};
 use concord_storage::{LogOptions, SnapshotStore};
 use concord_transport::{CallError, Network, NetworkOptions};
@@ -339,16 +340,45 @@ impl Node {
         }
     }
 
-    /// Whether a read may be served from local state right now without asking anyone:
-    /// stale reads were asked for, or this node leads alone or under a valid lease.
-    pub fn reads_locally(&self, stale: bool) -> bool {
-        stale || self.env.defects.follower_reads || self.group.reads_locally()
-    }
-
-    /// Runs a read against the applied state as it stands, with this node's clock.
+    /// Runs a read against the applied state as it stands, with this node's clock (stale
+    /// reads, or a follower's defect).
     pub fn read_local(&self, db: DbIndex, op: &ReadOp, rng: &mut Rng) -> Reply {
         let now_ms = self.clock.now_ms();
         self.group.read(|applied| op.run(applied.machine.keyspace(), &mut ReadCtx { db, now_ms, rng }))
+    }
+
+    /// Runs `read` on the applied state at a time consistent with the log: this node's clock
+    /// (never behind the last applied entry's stamp), once no batch stamped earlier is still in
+    /// flight with a key expiring in between. Otherwise the read could find a key gone that the
+    /// batch, applied after the read, still finds alive (and, say, extends) — an order no
+    /// single history explains.
+    pub fn try_read_settled<R>(&self, read: impl FnOnce(&Applied, TimeMs) -> R) -> Result<R, u64> {
+        self.group.read(|applied| {
+            let now_ms = self.clock.now_ms().max(applied.machine.clock_ms());
+            let keyspace = applied.machine.keyspace();
+            settled_read_time(now_ms, self.group.in_flight(), |after, through| keyspace.has_deadline_in(after, through))
+                .map(|now_ms| read(applied, now_ms))
+        })
+    }
+
+    /// [`Node::try_read_settled`], waiting for the batches in flight when it must.
+    pub async fn read_settled<R>(&self, read: impl Fn(&Applied, TimeMs) -> R) -> R {
+        loop {
+            match self.try_read_settled(&read) {
+                Ok(result) => return result,
+                Err(seq) => self.group.settle(seq).await,
+            }
+        }
+    }
+
+    /// A linearizable read served here, now that this node may (see [`Node::read_settled`]).
+    pub async fn read_here(&self, db: DbIndex, op: &ReadOp, rng: &mut Rng) -> Reply {
+        let rng = std::sync::Mutex::new(rng);
+        self.read_settled(|applied, now_ms| {
+            let mut rng = rng.lock().expect("the read's generator");
+            op.run(applied.machine.keyspace(), &mut ReadCtx { db, now_ms, rng: &mut rng })
+        })
+        .await
     }
 
     /// A linearizable read, wherever the leader is.
@@ -358,7 +388,7 @@ impl Node {
             match self.route() {
                 Route::Here => {
                     return match self.group.request_read_barrier().await {
-                        Ok(()) => self.read_local(db, &op, &mut rng),
+                        Ok(()) => self.read_here(db, &op, &mut rng).await,
                         Err(error) => read_error_reply(error),
                     }
                 }
@@ -397,7 +427,7 @@ impl Node {
             match self.route() {
                 Route::Here => {
                     self.group.request_read_barrier().await.map_err(read_error_reply)?;
-                    return Ok(self.stamps(db, keys));
+                    return Ok(self.stamps_settled(db, keys).await);
                 }
                 Route::Leader(leader, info) => {
                     let deadline = Duration::from_millis(concord_raft::GroupOptions::default().read_timeout_ms);
@@ -421,18 +451,20 @@ impl Node {
         }
     }
 
+    fn stamps_at(applied: &Applied, db: DbIndex, keys: &[Bytes], now_ms: TimeMs) -> Vec<(Bytes, WatchStamp)> {
+        let keyspace = applied.machine.keyspace();
+        let index = applied.machine.applied_index();
+        keys.iter().map(|key| (key.clone(), keyspace.db(db).watch_stamp(key, now_ms, index))).collect()
+    }
+
+    /// WATCH stamps on a follower that was asked for stale reads.
     fn stamps(&self, db: DbIndex, keys: Vec<Bytes>) -> Vec<(Bytes, WatchStamp)> {
         let now_ms = self.clock.now_ms();
-        self.group.read(|applied| {
-            let keyspace = applied.machine.keyspace();
-            let index = applied.machine.applied_index();
-            keys.into_iter()
-                .map(|key| {
-                    let stamp = keyspace.db(db).watch_stamp(&key, now_ms, index);
-                    (key, stamp)
-                })
-                .collect()
-        })
+        self.group.read(|applied| Self::stamps_at(applied, db, &keys, now_ms))
+    }
+
+    async fn stamps_settled(&self, db: DbIndex, keys: Vec<Bytes>) -> Vec<(Bytes, WatchStamp)> {
+        self.read_settled(|applied, now_ms| Self::stamps_at(applied, db, &keys, now_ms)).await
     }
 
     /// EXEC: writes the transaction and assembles its reply.
@@ -504,14 +536,14 @@ impl Node {
             }
             Forward::Read { db, argv } => Forwarded::Read(match commands::parse_keyspace_command(&argv) {
                 Ok(Some(KeyspaceOp::Read(op))) => match self.group.request_read_barrier().await {
-                    Ok(()) => self.read_local(db, &op, &mut Rng::new(self.next_seed())),
+                    Ok(()) => self.read_here(db, &op, &mut Rng::new(self.next_seed())).await,
                     Err(error) => read_error_reply(error),
                 },
                 Ok(_) => Error::err("not a read").into(),
                 Err(error) => error.into(),
             }),
             Forward::Watch { db, keys } => Forwarded::Watch(match self.group.request_read_barrier().await {
-                Ok(()) => Ok(self.stamps(db, keys)),
+                Ok(()) => Ok(self.stamps_settled(db, keys).await),
                 Err(error) => Err(read_error_reply(error)),
             }),
             Forward::Cluster(op) => Forwarded::Cluster(if leads {
@@ -524,7 +556,13 @@ impl Node {
 
     /// A digest of the replicated state, as hex (DEBUG DIGEST).
     pub fn digest(&self) -> String {
-        format!("{:032x}", self.group.read(|applied| applied.machine.digest()))
+        self.replica_state().1
+    }
+
+    /// The log index applied here and the digest of the state there, read together
+    /// (DEBUG REPLICA), so replicas can be compared at the same point.
+    pub fn replica_state(&self) -> (u64, String) {
+        self.group.read(|applied| (applied.machine.applied_index(), format!("{:032x}", applied.machine.digest())))
     }
 
     /// The leader's expiry sweep: proposes removal of keys whose time has passed, in bounded
@@ -588,5 +626,43 @@ impl Node {
         if reply.is_error() {
             self.stats.error_replies.fetch_add(1, Ordering::Relaxed);
         }
+    }
+}
+
+/// The time a linearizable read runs at (`now_ms`), or the batch it must wait for first: the
+/// newest in flight, when the oldest in flight was stamped before `now_ms` and some key's
+/// deadline falls in between (see [`Node::try_read_settled`]).
+fn settled_read_time(
+    now_ms: TimeMs,
+    in_flight: Option<(TimeMs, u64)>,
+    expires_between: impl FnOnce(TimeMs, TimeMs) -> bool,
+) -> Result<TimeMs, u64> {
+    match in_flight {
+        Some((oldest_ms, newest)) if oldest_ms < now_ms && expires_between(oldest_ms, now_ms) => Err(newest),
+        _ => Ok(now_ms),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_read_waits_for_earlier_batches_only_when_a_key_expires_in_between() {
+        let deadline_ms = 1_000;
+        let expires_between = |after: TimeMs, through: TimeMs| after < deadline_ms && deadline_ms <= through;
+        assert_eq!(settled_read_time(1_500, None, expires_between), Ok(1_500), "nothing in flight");
+        assert_eq!(
+            settled_read_time(1_500, Some((900, 42)), expires_between),
+            Err(42),
+            "the batch may still see the key"
+        );
+        assert_eq!(
+            settled_read_time(1_500, Some((1_200, 42)), expires_between),
+            Ok(1_500),
+            "it expired before the batch"
+        );
+        assert_eq!(settled_read_time(900, Some((800, 42)), expires_between), Ok(900), "not expired at the read either");
+        assert_eq!(settled_read_time(900, Some((950, 42)), expires_between), Ok(900), "stamped after the read");
     }
 }

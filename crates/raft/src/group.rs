@@ -8,12 +8,12 @@
 
 use crate::election::{answer_pre_vote, Elections, LeaderContact};
 use crate::lease::Lease;
-use crate::log_store::{LogStore, NodeLog};
+use crate::log_store::{LogStore, NodeLog, PurgeGate};
 use crate::network::{Network, RaftRequest, RaftResponse, Rpc};
 use crate::state_machine::{Applied, StateMachineStore};
 use crate::types::{NodeInfo, Raft};
 use concord_core::request::{Batch, Request};
-use concord_core::types::{Clock, GroupId, NodeId};
+use concord_core::types::{Clock, GroupId, NodeId, TimeMs};
 use concord_core::Reply;
 use concord_storage::SnapshotStore;
 use openraft::error::{CheckIsLeaderError, ClientWriteError, RaftError};
@@ -113,6 +113,30 @@ struct Proposal {
 
 type Waiter = oneshot::Sender<Result<(), ReadError>>;
 
+/// Batches this node stamped with its clock and handed to openraft, until they are applied (or
+/// failed). A read must not run at a later time than such a batch's stamp while the batch is
+/// pending, if some key expires in between: the read would find it gone and the batch, applied
+/// after the read, would find it alive. See [`Group::in_flight`].
+#[derive(Default)]
+struct InFlight {
+    stamps: parking_lot::Mutex<BTreeMap<u64, TimeMs>>,
+    next_seq: std::sync::atomic::AtomicU64,
+    settled: tokio::sync::Notify,
+}
+
+impl InFlight {
+    fn stamp(&self, time_ms: TimeMs) -> u64 {
+        let seq = self.next_seq.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.stamps.lock().insert(seq, time_ms);
+        seq
+    }
+
+    fn settle(&self, seq: u64) {
+        self.stamps.lock().remove(&seq);
+        self.settled.notify_waiters();
+    }
+}
+
 pub struct Group {
     pub id: GroupId,
     pub node_id: NodeId,
@@ -124,6 +148,7 @@ pub struct Group {
     applied: Arc<RwLock<Applied>>,
     proposals: mpsc::Sender<Proposal>,
     barriers: mpsc::UnboundedSender<Waiter>,
+    in_flight: Arc<InFlight>,
 }
 
 impl Group {
@@ -156,11 +181,12 @@ impl Group {
         }
         .validate()
         .map_err(|e| StartError(format!("invalid raft configuration: {e}")))?;
-        let state_machine =
-            StateMachineStore::open(id, snapshots, options.io_inline).map_err(|e| StartError(e.to_string()))?;
+        let purges = PurgeGate::new(log.clone(), id);
+        let state_machine = StateMachineStore::open(id, snapshots, purges.clone(), options.io_inline)
+            .map_err(|e| StartError(e.to_string()))?;
         let applied = state_machine.applied();
         let flushed = Arc::new(tokio::sync::watch::channel(0u64).0);
-        let log_store = LogStore::new(log.clone(), id, flushed.clone());
+        let log_store = LogStore::new(log.clone(), id, flushed.clone(), purges);
         // openraft spawns its tasks on the runtime it is created in: the consensus runtime.
         let lease = Arc::new(Lease::default());
         let network = Network::new(rpc.clone(), id, lease.clone());
@@ -171,7 +197,9 @@ impl Group {
             .map_err(|e| StartError(format!("raft group {id} failed to start: {e}")))?;
         let (proposals, proposal_queue) = mpsc::channel(options.proposal_queue_max);
         let (barriers, barrier_queue) = mpsc::unbounded_channel();
-        runtime.spawn(propose_batches(raft.clone(), node_id, clock, flushed, proposal_queue, options.clone()));
+        let in_flight = Arc::new(InFlight::default());
+        let proposer = Proposer { raft: raft.clone(), node_id, clock, flushed, in_flight: in_flight.clone() };
+        runtime.spawn(proposer.run(proposal_queue, options.clone()));
         runtime.spawn(run_read_barriers(raft.clone(), barrier_queue, Duration::from_millis(options.read_timeout_ms)));
         let contact = Arc::new(LeaderContact::new());
         let elections = Elections {
@@ -187,7 +215,7 @@ impl Group {
             seed: options.election_seed ^ node_id.0 as u64,
         };
         runtime.spawn(elections.run());
-        Ok(Group { id, node_id, raft, log, contact, lease, lease_ms, applied, proposals, barriers })
+        Ok(Group { id, node_id, raft, log, contact, lease, lease_ms, applied, proposals, barriers, in_flight })
     }
 
     /// Makes this node the single voter of a new group. Harmless if the group already exists.
@@ -236,6 +264,25 @@ impl Group {
                 (false, true) => receiver.await.unwrap_or(Err(ReadError::Stopped)),
                 (false, false) => Err(ReadError::Stopped),
             }
+        }
+    }
+
+    /// The oldest stamp among this node's batches not yet applied, and the newest batch's
+    /// sequence number (to wait for with [`Group::settle`]); none if nothing is in flight.
+    pub fn in_flight(&self) -> Option<(TimeMs, u64)> {
+        let stamps = self.in_flight.stamps.lock();
+        let oldest = stamps.values().min().copied()?;
+        Some((oldest, *stamps.keys().next_back().expect("not empty")))
+    }
+
+    /// Waits until every batch up to `seq` is applied or failed.
+    pub async fn settle(&self, seq: u64) {
+        loop {
+            let settled = self.in_flight.settled.notified();
+            if self.in_flight.stamps.lock().first_key_value().is_none_or(|(first, _)| *first > seq) {
+                return;
+            }
+            settled.await;
         }
     }
 
@@ -407,97 +454,110 @@ fn leader_of(forward: openraft::error::ForwardToLeader<NodeId, NodeInfo>) -> Opt
 /// is when the previous entry has just been flushed: everything that arrived during that
 /// fsync goes into the next entry. The proposer therefore sends a batch, then waits until the
 /// log reports a flush (or the batch finished without one, e.g. when refused).
-async fn propose_batches(
+struct Proposer {
     raft: Raft,
     node_id: NodeId,
     clock: Arc<dyn Clock>,
     flushed: Arc<tokio::sync::watch::Sender<u64>>,
-    mut queue: mpsc::Receiver<Proposal>,
-    options: GroupOptions,
-) {
-    let write_timeout = Duration::from_millis(options.write_timeout_ms);
-    // Heartbeats reach followers every `heartbeat_interval`; silence for a whole election
-    // timeout means the majority is gone (or has elected someone else).
-    let quorum_silence_ms = options.election_timeout_max_ms;
-    let size = |proposal: &Proposal| proposal.requests.iter().map(Request::size_bytes).sum::<usize>();
-    while let Some(first) = queue.recv().await {
-        let (mut count, mut bytes) = (first.requests.len(), size(&first));
-        let mut proposals = vec![first];
-        while count < options.batch_requests_max && bytes < options.batch_bytes_max {
-            match queue.try_recv() {
-                Ok(proposal) => {
-                    count += proposal.requests.len();
-                    bytes += size(&proposal);
-                    proposals.push(proposal);
+    in_flight: Arc<InFlight>,
+}
+
+impl Proposer {
+    async fn run(self, mut queue: mpsc::Receiver<Proposal>, options: GroupOptions) {
+        let Proposer { raft, node_id, clock, flushed, in_flight } = self;
+        // Stamps only grow, even if the clock steps back.
+        let mut last_stamp_ms: TimeMs = 0;
+        let write_timeout = Duration::from_millis(options.write_timeout_ms);
+        // Heartbeats reach followers every `heartbeat_interval`; silence for a whole election
+        // timeout means the majority is gone (or has elected someone else).
+        let quorum_silence_ms = options.election_timeout_max_ms;
+        let size = |proposal: &Proposal| proposal.requests.iter().map(Request::size_bytes).sum::<usize>();
+        while let Some(first) = queue.recv().await {
+            let (mut count, mut bytes) = (first.requests.len(), size(&first));
+            let mut proposals = vec![first];
+            while count < options.batch_requests_max && bytes < options.batch_bytes_max {
+                match queue.try_recv() {
+                    Ok(proposal) => {
+                        count += proposal.requests.len();
+                        bytes += size(&proposal);
+                        proposals.push(proposal);
+                    }
+                    Err(_) => break,
                 }
-                Err(_) => break,
             }
-        }
-        let mut requests = Vec::with_capacity(count);
-        let mut replies = Vec::with_capacity(proposals.len());
-        for proposal in proposals {
-            replies.push((proposal.requests.len(), proposal.replies));
-            requests.extend(proposal.requests);
-        }
-        // Refuse before proposing when another node leads: then the refusal is definite.
-        let metrics = raft.metrics().borrow().clone();
-        // A leader cut off from the majority cannot commit: refuse now (definitely not
-        // applied) instead of letting writes wait out their timeout.
-        if metrics.state == ServerState::Leader
-            && metrics.millis_since_quorum_ack.is_some_and(|ms| ms > quorum_silence_ms)
-        {
-            for (_, reply) in replies {
-                let _ = reply.send(Err(WriteError::NoQuorum));
+            let mut requests = Vec::with_capacity(count);
+            let mut replies = Vec::with_capacity(proposals.len());
+            for proposal in proposals {
+                replies.push((proposal.requests.len(), proposal.replies));
+                requests.extend(proposal.requests);
             }
-            continue;
-        }
-        if metrics.state != ServerState::Leader || metrics.current_leader != Some(node_id) {
-            let leader = metrics
-                .current_leader
-                .and_then(|id| metrics.membership_config.membership().get_node(&id).map(|node| (id, node.clone())));
-            for (_, reply) in replies {
-                let _ = reply.send(Err(WriteError::NotLeader { leader: leader.clone() }));
-            }
-            continue;
-        }
-        // This batch's append is the next flush to complete (an occasional blank or membership
-        // entry may be counted instead, which only lets one more batch start early).
-        let mut flushes = flushed.subscribe();
-        let target = *flushes.borrow_and_update() + 1;
-        let batch = Batch { time_ms: clock.now_ms(), requests };
-        let finished = Arc::new(tokio::sync::Notify::new());
-        let (raft, finished_signal) = (raft.clone(), finished.clone());
-        tokio::spawn(async move {
-            let outcome = match tokio::time::timeout(write_timeout, raft.client_write(batch)).await {
-                Ok(Ok(response)) => Ok(response.data.replies),
-                Ok(Err(RaftError::APIError(ClientWriteError::ForwardToLeader(forward)))) => {
-                    Err(WriteError::Unknown(format!(
-                        "leadership moved to {:?} while the write was in flight",
-                        forward.leader_id.map(|id| id.to_string())
-                    )))
+            // Refuse before proposing when another node leads: then the refusal is definite.
+            let metrics = raft.metrics().borrow().clone();
+            // A leader cut off from the majority cannot commit: refuse now (definitely not
+            // applied) instead of letting writes wait out their timeout.
+            if metrics.state == ServerState::Leader
+                && metrics.millis_since_quorum_ack.is_some_and(|ms| ms > quorum_silence_ms)
+            {
+                for (_, reply) in replies {
+                    let _ = reply.send(Err(WriteError::NoQuorum));
                 }
-                Ok(Err(error)) => Err(WriteError::Unknown(error.to_string())),
-                Err(_) => Err(WriteError::Unknown("timed out waiting for the write to commit".into())),
-            };
-            finished_signal.notify_one();
-            match outcome {
-                Ok(results) => {
-                    assert_eq!(results.len(), replies.iter().map(|(n, _)| n).sum::<usize>(), "one reply per request");
-                    let mut results = results.into_iter();
-                    for (count, reply) in replies {
-                        let _ = reply.send(Ok(results.by_ref().take(count).collect()));
+                continue;
+            }
+            if metrics.state != ServerState::Leader || metrics.current_leader != Some(node_id) {
+                let leader = metrics
+                    .current_leader
+                    .and_then(|id| metrics.membership_config.membership().get_node(&id).map(|node| (id, node.clone())));
+                for (_, reply) in replies {
+                    let _ = reply.send(Err(WriteError::NotLeader { leader: leader.clone() }));
+                }
+                continue;
+            }
+            // This batch's append is the next flush to complete (an occasional blank or membership
+            // entry may be counted instead, which only lets one more batch start early).
+            let mut flushes = flushed.subscribe();
+            let target = *flushes.borrow_and_update() + 1;
+            last_stamp_ms = last_stamp_ms.max(clock.now_ms());
+            let batch = Batch { time_ms: last_stamp_ms, requests };
+            let seq = in_flight.stamp(batch.time_ms);
+            let finished = Arc::new(tokio::sync::Notify::new());
+            let (raft, finished_signal, in_flight) = (raft.clone(), finished.clone(), in_flight.clone());
+            tokio::spawn(async move {
+                let outcome = match tokio::time::timeout(write_timeout, raft.client_write(batch)).await {
+                    Ok(Ok(response)) => Ok(response.data.replies),
+                    Ok(Err(RaftError::APIError(ClientWriteError::ForwardToLeader(forward)))) => {
+                        Err(WriteError::Unknown(format!(
+                            "leadership moved to {:?} while the write was in flight",
+                            forward.leader_id.map(|id| id.to_string())
+                        )))
+                    }
+                    Ok(Err(error)) => Err(WriteError::Unknown(error.to_string())),
+                    Err(_) => Err(WriteError::Unknown("timed out waiting for the write to commit".into())),
+                };
+                in_flight.settle(seq);
+                finished_signal.notify_one();
+                match outcome {
+                    Ok(results) => {
+                        assert_eq!(
+                            results.len(),
+                            replies.iter().map(|(n, _)| n).sum::<usize>(),
+                            "one reply per request"
+                        );
+                        let mut results = results.into_iter();
+                        for (count, reply) in replies {
+                            let _ = reply.send(Ok(results.by_ref().take(count).collect()));
+                        }
+                    }
+                    Err(error) => {
+                        for (_, reply) in replies {
+                            let _ = reply.send(Err(error.clone()));
+                        }
                     }
                 }
-                Err(error) => {
-                    for (_, reply) in replies {
-                        let _ = reply.send(Err(error.clone()));
-                    }
-                }
+            });
+            tokio::select! {
+                _ = flushes.wait_for(|count| *count >= target) => {}
+                _ = finished.notified() => {}
             }
-        });
-        tokio::select! {
-            _ = flushes.wait_for(|count| *count >= target) => {}
-            _ = finished.notified() => {}
         }
     }
 }

@@ -29,6 +29,51 @@ impl LogEntry for StoredEntry {
 
 pub type NodeLog = Log<StoredEntry>;
 
+/// Holds back purges of the log until a durable snapshot covers them.
+///
+/// openraft 0.9 purges a follower's log right after it hands an installed snapshot to the
+/// state machine, without waiting for the snapshot to be saved. A crash in between would leave
+/// neither the entries nor the snapshot, and the node could not restart. So a purge waits here
+/// until the state machine reports a saved snapshot at or past it.
+pub struct PurgeGate {
+    log: Arc<NodeLog>,
+    group: GroupId,
+    state: parking_lot::Mutex<GateState>,
+}
+
+#[derive(Default)]
+struct GateState {
+    /// The index the newest saved snapshot covers.
+    snapshot_index: Option<u64>,
+    /// The furthest purge asked for and not yet done, with its description.
+    pending: Option<(u64, Vec<u8>)>,
+}
+
+impl PurgeGate {
+    pub fn new(log: Arc<NodeLog>, group: GroupId) -> Arc<PurgeGate> {
+        Arc::new(PurgeGate { log, group, state: parking_lot::Mutex::new(GateState::default()) })
+    }
+
+    fn purge(&self, upto: u64, description: Vec<u8>) {
+        let mut state = self.state.lock();
+        if state.snapshot_index.is_some_and(|index| index >= upto) {
+            self.log.purge(self.group, upto, description);
+        } else if state.pending.as_ref().is_none_or(|(pending, _)| *pending < upto) {
+            state.pending = Some((upto, description));
+        }
+    }
+
+    /// A snapshot covering the log up to `index` is durable.
+    pub fn snapshot_saved(&self, index: u64) {
+        let mut state = self.state.lock();
+        state.snapshot_index = state.snapshot_index.max(Some(index));
+        if state.pending.as_ref().is_some_and(|(upto, _)| *upto <= index) {
+            let (upto, description) = state.pending.take().expect("pending");
+            self.log.purge(self.group, upto, description);
+        }
+    }
+}
+
 /// One group's view of the node log.
 #[derive(Clone)]
 pub struct LogStore {
@@ -36,11 +81,17 @@ pub struct LogStore {
     group: GroupId,
     /// Counts appends made durable: the proposer's cue to send the next batch.
     flushed: Arc<tokio::sync::watch::Sender<u64>>,
+    purges: Arc<PurgeGate>,
 }
 
 impl LogStore {
-    pub fn new(log: Arc<NodeLog>, group: GroupId, flushed: Arc<tokio::sync::watch::Sender<u64>>) -> LogStore {
-        LogStore { log, group, flushed }
+    pub fn new(
+        log: Arc<NodeLog>,
+        group: GroupId,
+        flushed: Arc<tokio::sync::watch::Sender<u64>>,
+        purges: Arc<PurgeGate>,
+    ) -> LogStore {
+        LogStore { log, group, flushed, purges }
     }
 
     fn meta<T: serde::de::DeserializeOwned>(&self, key: &str) -> Result<Option<T>, StorageError> {
@@ -92,7 +143,17 @@ impl RaftLogStorage<TypeConfig> for LogStore {
     }
 
     async fn read_vote(&mut self) -> Result<Option<Vote>, StorageError> {
-        self.meta(VOTE)
+        // Read once, at startup. openraft 0.9 resumes leadership at once when the saved vote is
+        // its own committed one, in the same term. But a leader sends entries to followers
+        // before they are durable in its own log, and a machine crash can take them from it:
+        // leading again in that term, it would hand out the same log ids to new entries, and
+        // entries a majority holds (acknowledged writes) would be overwritten. So a restarted
+        // node never leads in its old term; it must win an election in a newer one, which only
+        // a node whose log holds every committed entry can.
+        Ok(self.meta::<Vote>(VOTE)?.map(|mut vote| {
+            vote.committed = false;
+            vote
+        }))
     }
 
     async fn save_committed(&mut self, committed: Option<LogId>) -> Result<(), StorageError> {
@@ -131,8 +192,63 @@ impl RaftLogStorage<TypeConfig> for LogStore {
     }
 
     async fn purge(&mut self, log_id: LogId) -> Result<(), StorageError> {
-        // Purging early is never needed for safety; it becomes durable with the next commit.
-        self.log.purge(self.group, log_id.index, postcard::to_stdvec(&log_id).expect("log ids encode"));
+        // Purging is never needed for safety: it waits for a saved snapshot, then becomes durable
+        // with the next sync.
+        self.purges.purge(log_id.index, postcard::to_stdvec(&log_id).expect("log ids encode"));
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use concord_core::types::NodeId;
+    use concord_storage::{LogOptions, SimDisk, SimFs};
+    use openraft::{CommittedLeaderId, EntryPayload};
+    use std::path::Path;
+
+    const GROUP: GroupId = GroupId::FIRST_SHARD;
+
+    fn store() -> LogStore {
+        let fs = Arc::new(SimFs(SimDisk::new()));
+        let log = Arc::new(
+            NodeLog::open(fs, Path::new("/log"), LogOptions { inline: true, ..LogOptions::default() }).unwrap(),
+        );
+        let purges = PurgeGate::new(log.clone(), GROUP);
+        LogStore::new(log, GROUP, Arc::new(tokio::sync::watch::channel(0).0), purges)
+    }
+
+    fn log_id(index: u64) -> LogId {
+        LogId::new(CommittedLeaderId::new(1, NodeId(7)), index)
+    }
+
+    fn first_index(store: &LogStore) -> Option<u64> {
+        store.log.read(GROUP, |log| log.entries.keys().next().copied())
+    }
+
+    #[tokio::test]
+    async fn a_purge_waits_for_a_saved_snapshot_that_covers_it() {
+        let mut store = store();
+        let entries: Vec<StoredEntry> =
+            (1..=10).map(|index| StoredEntry(Entry { log_id: log_id(index), payload: EntryPayload::Blank })).collect();
+        store.log.append(GROUP, entries, Box::new(|result| result.unwrap()));
+        store.purge(log_id(6)).await.unwrap();
+        assert_eq!(first_index(&store), Some(1), "no snapshot yet: the entries are all that holds them");
+        store.purges.snapshot_saved(4);
+        assert_eq!(first_index(&store), Some(1), "a snapshot at 4 does not cover a purge up to 6");
+        store.purges.snapshot_saved(8);
+        assert_eq!(first_index(&store), Some(7));
+        store.purge(log_id(8)).await.unwrap();
+        assert_eq!(first_index(&store), Some(9), "covered already: purged at once");
+    }
+
+    #[tokio::test]
+    async fn a_restarted_leader_does_not_resume_its_term() {
+        let mut store = store();
+        let vote = Vote { leader_id: openraft::LeaderId::new(3, NodeId(7)), committed: true };
+        store.save_vote(&vote).await.unwrap();
+        let read = store.read_vote().await.unwrap().expect("a saved vote");
+        assert_eq!(read.leader_id, vote.leader_id, "the vote itself is kept: no second vote in term 3");
+        assert!(!read.committed, "but leading again needs an election in a newer term");
     }
 }

@@ -4,6 +4,7 @@
 //! The state machine lives in memory. At start it is restored from the newest snapshot; openraft
 //! then re-applies the log after it.
 
+use crate::log_store::PurgeGate;
 use crate::types::{Entry, LogId, SnapshotMeta, StorageError, StoredMembership, TypeConfig};
 use concord_core::request::BatchReply;
 use concord_core::state_machine::StateMachine;
@@ -34,6 +35,8 @@ pub struct StateMachineStore {
     group: GroupId,
     applied: Arc<RwLock<Applied>>,
     snapshots: Arc<SnapshotStore>,
+    /// Told of every saved snapshot, so the log purges only what one covers.
+    purges: Arc<PurgeGate>,
     /// Save snapshots in place instead of on a blocking thread (a simulation).
     io_inline: bool,
     current: Arc<RwLock<Option<CurrentSnapshot>>>,
@@ -41,7 +44,12 @@ pub struct StateMachineStore {
 
 impl StateMachineStore {
     /// Restores the state from the newest snapshot on disk, if any.
-    pub fn open(group: GroupId, snapshots: Arc<SnapshotStore>, io_inline: bool) -> std::io::Result<StateMachineStore> {
+    pub fn open(
+        group: GroupId,
+        snapshots: Arc<SnapshotStore>,
+        purges: Arc<PurgeGate>,
+        io_inline: bool,
+    ) -> std::io::Result<StateMachineStore> {
         let mut applied =
             Applied { machine: StateMachine::new(), last_applied: None, membership: StoredMembership::default() };
         let mut current = None;
@@ -52,12 +60,14 @@ impl StateMachineStore {
                 .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))?;
             applied.last_applied = meta.last_log_id;
             applied.membership = meta.last_membership.clone();
+            purges.snapshot_saved(stored.index);
             current = Some(CurrentSnapshot { meta, data: Arc::new(stored.data) });
         }
         Ok(StateMachineStore {
             group,
             applied: Arc::new(RwLock::new(applied)),
             snapshots,
+            purges,
             io_inline,
             current: Arc::new(RwLock::new(current)),
         })
@@ -79,6 +89,7 @@ impl StateMachineStore {
             tokio::task::spawn_blocking(save).await.map_err(std::io::Error::other).and_then(|saved| saved)
         };
         saved.map_err(|e| StorageIOError::write_snapshot(Some(meta.signature()), &e))?;
+        self.purges.snapshot_saved(index);
         *self.current.write() = Some(CurrentSnapshot { meta: meta.clone(), data });
         Ok(())
     }

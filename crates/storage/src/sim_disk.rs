@@ -10,6 +10,12 @@
 //! - `truncate` and `create_dir_all` are durable when they return, as the [`Fs`] trait says.
 //!
 //! Files opened before a crash refuse every later write, as the process that held them is gone.
+//!
+//! Two kinds of crash: a process crash ([`SimDisk::process_crash`], kill -9) loses nothing
+//! written, as the operating system still holds it; a machine crash ([`SimDisk::crash`], power
+//! loss) loses what was not durable. [`SimDisk::arm_power_loss`] cuts the power at an exact
+//! point: after a given number of further writes, every write fails with an I/O error until
+//! the machine crash that follows.
 
 use crate::fs::{AppendFile, Fs};
 use concord_core::rng::Rng;
@@ -73,9 +79,30 @@ struct Disk {
     journal: Vec<DirOp>,
     files: BTreeMap<Inode, File>,
     next_inode: Inode,
+    /// Writes left before the power goes, when armed.
+    power_loss_in: Option<u64>,
+    powered_off: bool,
     /// Counters, for reports and tests.
     crashes: u64,
     torn_writes: u64,
+}
+
+impl Disk {
+    /// Counts a write against an armed power loss; fails once the power is gone.
+    fn write_allowed(&mut self) -> io::Result<()> {
+        if let Some(left) = self.power_loss_in {
+            if left == 0 {
+                self.power_loss_in = None;
+                self.powered_off = true;
+            } else {
+                self.power_loss_in = Some(left - 1);
+            }
+        }
+        if self.powered_off {
+            return Err(io::Error::other("simulated power loss: the disk takes no more writes"));
+        }
+        Ok(())
+    }
 }
 
 /// A simulated disk; clone the `Arc` to share it between a host's incarnations.
@@ -97,6 +124,26 @@ impl SimDisk {
         self.disk.lock().expect("simulated disk lock")
     }
 
+    /// The crash of a process: files it held open are closed; nothing written is lost.
+    pub fn process_crash(&self) {
+        self.lock().generation += 1;
+    }
+
+    /// Cuts the power after `writes` more writes (file appends, syncs, directory changes).
+    pub fn arm_power_loss(&self, writes: u64) {
+        self.lock().power_loss_in = Some(writes);
+    }
+
+    /// Cancels an armed power loss that has not happened yet.
+    pub fn disarm(&self) {
+        self.lock().power_loss_in = None;
+    }
+
+    /// Whether an armed power loss has happened (the machine must now crash).
+    pub fn powered_off(&self) -> bool {
+        self.lock().powered_off
+    }
+
     /// The crash of the machine: what was not durable is lost, in part or whole, as `seed`
     /// decides.
     pub fn crash(&self, seed: u64) {
@@ -105,6 +152,8 @@ impl SimDisk {
         let disk = &mut *disk;
         disk.generation += 1;
         disk.crashes += 1;
+        disk.power_loss_in = None;
+        disk.powered_off = false;
         for file in disk.files.values_mut() {
             let unsynced = file.data.len() - file.synced;
             if unsynced == 0 {
@@ -160,6 +209,7 @@ impl SimFile {
         if disk.generation != self.generation {
             return Err(io::Error::other("the simulated machine crashed since this file was opened"));
         }
+        disk.write_allowed()?;
         // An unlinked file still takes writes, as on a real file system.
         Ok(f(disk.files.entry(self.inode).or_default()))
     }
@@ -215,6 +265,7 @@ impl Fs for SimFs {
         let inode = match disk.names.get(path) {
             Some(inode) => *inode,
             None => {
+                disk.write_allowed()?;
                 disk.next_inode += 1;
                 let inode = disk.next_inode;
                 disk.files.insert(inode, File::default());
@@ -229,6 +280,7 @@ impl Fs for SimFs {
     fn truncate(&self, path: &Path, length: u64) -> io::Result<()> {
         let mut disk = self.0.lock();
         let inode = *disk.names.get(path).ok_or_else(|| not_found(path))?;
+        disk.write_allowed()?;
         let file = disk.files.entry(inode).or_default();
         file.data.resize(length as usize, 0);
         file.synced = file.data.len();
@@ -241,6 +293,7 @@ impl Fs for SimFs {
             return Err(not_found(from));
         }
         SimDisk::parent_exists(&disk, to)?;
+        disk.write_allowed()?;
         SimDisk::record(&mut disk, DirOp::Rename(from.to_path_buf(), to.to_path_buf()));
         Ok(())
     }
@@ -250,6 +303,7 @@ impl Fs for SimFs {
         if !disk.names.contains_key(path) {
             return Err(not_found(path));
         }
+        disk.write_allowed()?;
         SimDisk::record(&mut disk, DirOp::Remove(path.to_path_buf()));
         Ok(())
     }
@@ -259,6 +313,7 @@ impl Fs for SimFs {
         if !disk.dirs.contains(dir) {
             return Err(not_found(dir));
         }
+        disk.write_allowed()?;
         let disk = &mut *disk;
         let (now, later): (Vec<DirOp>, Vec<DirOp>) = disk.journal.drain(..).partition(|op| op.touches(dir));
         for op in now {
@@ -351,6 +406,26 @@ mod tests {
             let data = fs.read(path).unwrap();
             assert!(data == b"old" || data == b"new content", "seed {seed}: {data:?}");
         }
+    }
+
+    #[test]
+    fn power_loss_fails_writes_until_the_crash_and_a_process_crash_loses_nothing() {
+        let fs = fs();
+        let mut file = fs.open_append(Path::new("/d/a")).unwrap();
+        file.append(b"ab").unwrap();
+        fs.0.process_crash();
+        assert!(file.append(b"x").is_err(), "the dead process's file is closed");
+        assert_eq!(fs.read(Path::new("/d/a")).unwrap(), b"ab", "the page cache survives kill -9");
+        let mut file = fs.open_append(Path::new("/d/a")).unwrap();
+        fs.0.arm_power_loss(1);
+        file.append(b"c").unwrap();
+        assert!(!fs.0.powered_off());
+        assert!(file.sync().is_err());
+        assert!(fs.0.powered_off());
+        assert!(fs.sync_dir(Path::new("/d")).is_err());
+        fs.0.crash(3);
+        assert!(!fs.0.powered_off());
+        assert!(fs.open_append(Path::new("/d/b")).is_ok(), "power is back after the crash");
     }
 
     #[test]

@@ -99,6 +99,9 @@ struct Connection {
     outgoing: mpsc::Sender<Message>,
     pending: Pending,
     next_id: AtomicU64,
+    /// Messages read from the peer so far: a call that times out while this stands still
+    /// finds the connection dead (a half-open or stalled stream), and it is closed.
+    received: AtomicU64,
     closed: AtomicBool,
     close: Notify,
 }
@@ -244,6 +247,7 @@ impl Network {
             .await
             .map_err(|_| CallError::Unreachable("connecting timed out".into()))??;
         let id = connection.next_id.fetch_add(1, Ordering::Relaxed);
+        let received_before = connection.received.load(Ordering::Acquire);
         let (reply, answer) = oneshot::channel();
         connection.pending.lock().insert(id, reply);
         let message = Message::Request { id, group, service, payload };
@@ -259,6 +263,10 @@ impl Network {
             Ok(Err(_)) => Err(CallError::Lost),
             Err(_) => {
                 connection.pending.lock().remove(&id);
+                if connection.received.load(Ordering::Acquire) == received_before {
+                    tracing::debug!(peer = %peer, "nothing heard on the connection for a whole call; closing it");
+                    connection.shut();
+                }
                 Err(CallError::Timeout)
             }
         }
@@ -362,6 +370,7 @@ impl Network {
             outgoing,
             pending: Mutex::new(BTreeMap::new()),
             next_id: AtomicU64::new(1),
+            received: AtomicU64::new(0),
             closed: AtomicBool::new(false),
             close: Notify::new(),
         });
@@ -408,6 +417,7 @@ impl Network {
             if !self.inner.faults.hears_from(connection.peer) {
                 continue;
             }
+            connection.received.fetch_add(1, Ordering::Release);
             match message {
                 Message::Response { id, result } => {
                     if let Some(reply) = connection.pending.lock().remove(&id) {
@@ -553,6 +563,19 @@ mod tests {
             a.call(NodeId(7), &b_address, GroupId(1), 1, vec![], LONG).await,
             Err(CallError::Unreachable(_))
         ));
+    }
+
+    #[tokio::test]
+    async fn a_connection_that_went_silent_is_replaced() {
+        let ((a, _), (b, b_address)) = (node(1).await, node(2).await);
+        assert!(a.call(NodeId(2), &b_address, GroupId(1), 1, vec![], LONG).await.is_ok());
+        // b hears a but never answers: the stream looks stalled from a's side.
+        b.faults().block_outgoing(NodeId(1));
+        let call = a.call(NodeId(2), &b_address, GroupId(1), 1, vec![], Duration::from_millis(100)).await;
+        assert_eq!(call, Err(CallError::Timeout));
+        assert!(a.connected().is_empty(), "a closed the silent connection");
+        b.faults().heal();
+        assert!(a.call(NodeId(2), &b_address, GroupId(1), 1, vec![], LONG).await.is_ok(), "and dialed a new one");
     }
 
     #[tokio::test]

@@ -1,0 +1,23 @@
+//! Evidence that Concord keeps its contracts: what a run recorded, and the checks it must pass.
+//! Pure code: the simulator and `concord verify` record histories; this crate judges them.
+//!
+//! - [`history`]: operations as a client saw them: the call, when it was invoked and completed,
+//!   and its outcome (done with replies, definitely failed, or unknown).
+//! - [`model`]: the sequential specification of one key (a Redis string with expiry).
+//! - [`linearizable`]: the per-key linearizability checker (Wing–Gong–Lowe search), with the
+//!   minimal failing window of a violation.
+//! - [`lost`]: lost, phantom and duplicated writes on the append-only and counter keys.
+//! - [`converge`]: whether every replica reached the same state.
+//! - [`workload`]: the operations clients issue, and how a reply becomes an outcome.
+//! - [`verdict`]: all checks together, and the report.
+
+pub mod converge;
+pub mod history;
+pub mod linearizable;
+pub mod lost;
+pub mod model;
+pub mod verdict;
+pub mod workload;
+
+pub use history::{Call, Command, History, Operation, Outcome, Value};
+pub use verdict::{check_all, Verdict};

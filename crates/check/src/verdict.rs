@@ -1,0 +1,74 @@
+//! All checks over one run, and the report a person reads.
+
+use crate::converge::{self, Divergence, Replica};
+use crate::history::{History, Outcome};
+use crate::linearizable::{self, KeyVerdict};
+use crate::lost::{self, Problem};
+use std::collections::BTreeMap;
+use std::fmt::Write;
+
+#[derive(Clone, Debug, Default)]
+pub struct Verdict {
+    pub linearizability: Vec<KeyVerdict>,
+    pub lost: Vec<Problem>,
+    pub divergence: Vec<Divergence>,
+}
+
+impl Verdict {
+    /// No violation of any kind, and every check conclusive.
+    pub fn passed(&self) -> bool {
+        self.linearizability.is_empty() && self.lost.is_empty() && self.divergence.is_empty()
+    }
+
+    pub fn violations(&self) -> usize {
+        let nonlinear = self.linearizability.iter().filter(|v| matches!(v, KeyVerdict::Violation(_))).count();
+        nonlinear + self.lost.len() + self.divergence.len()
+    }
+
+    /// The findings, one paragraph each ("no violations" when there are none).
+    pub fn describe(&self, history: &History) -> String {
+        let mut text = String::new();
+        for verdict in &self.linearizability {
+            match verdict {
+                KeyVerdict::Violation(violation) => text.push_str(&violation.describe(history)),
+                KeyVerdict::Inconclusive { key, operations } => {
+                    let _ = writeln!(
+                        text,
+                        "key {key:?}: linearizability search gave up after {} steps ({operations} operations)",
+                        linearizable::SEARCH_STEPS_MAX
+                    );
+                }
+                KeyVerdict::Linearizable => {}
+            }
+        }
+        for problem in &self.lost {
+            let _ = writeln!(text, "{problem}");
+        }
+        for divergence in &self.divergence {
+            let _ = writeln!(text, "{divergence}");
+        }
+        if text.is_empty() {
+            text.push_str("no violations\n");
+        }
+        text
+    }
+}
+
+/// Runs every checker: linearizability of each key, lost writes against the final values,
+/// convergence of the replicas.
+pub fn check_all(history: &History, finals: &BTreeMap<String, Option<String>>, replicas: &[Replica]) -> Verdict {
+    Verdict {
+        linearizability: linearizable::check(history),
+        lost: lost::check(history, finals),
+        divergence: converge::check(replicas),
+    }
+}
+
+/// Counts of outcomes: (done, failed, unknown).
+pub fn tally(history: &History) -> (usize, usize, usize) {
+    (
+        history.count(|o| matches!(o, Outcome::Done(_))),
+        history.count(|o| matches!(o, Outcome::Failed(_))),
+        history.count(|o| matches!(o, Outcome::Unknown(_))),
+    )
+}

@@ -1,0 +1,283 @@
+//! The nemesis: faults drawn from the run's seed and applied between simulation steps —
+//! process crashes (kill -9: nothing written is lost), power losses at an exact write (what
+//! was not synced is lost or torn), partitions (majority/minority, one node isolated from
+//! everyone, one-way, bridge), pauses (every link of a node held, then released at once),
+//! lossy links (which break TCP streams) and slow links. During the liveness phase everything
+//! is healed and every node is running.
+
+use crate::plan::{derive, Plan};
+use concord_core::rng::Rng;
+use concord_storage::SimDisk;
+use std::sync::Arc;
+use std::time::Duration;
+use turmoil::Sim;
+
+/// Message latency on a healthy link.
+pub const LATENCY_MIN_MS: u64 = 1;
+pub const LATENCY_MAX_MS: u64 = 15;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Phase {
+    /// The cluster is forming: no faults.
+    Forming,
+    Safety,
+    /// Everything healed: the cluster must make progress.
+    Liveness,
+}
+
+#[derive(Clone, Debug)]
+enum NetFault {
+    /// Nodes in `side` cannot talk to the other nodes.
+    Partition { side: Vec<usize> },
+    /// Messages from `from` to `to` are lost; the other way works.
+    OneWay { from: usize, to: usize },
+    /// `left` and `right` cannot talk; every other node talks to both.
+    Bridge { left: Vec<usize>, right: Vec<usize> },
+    /// The node can talk to nobody, clients included.
+    Isolate { node: usize },
+    /// Every message to and from the node is held, then delivered at once.
+    Pause { node: usize },
+    /// The link fails (breaking TCP streams) with this probability per message, in percent.
+    Lossy { a: usize, b: usize, percent: u64 },
+    /// Every message on the link takes this long.
+    Slow { a: usize, b: usize, ms: u64 },
+}
+
+pub struct Nemesis {
+    rng: Rng,
+    seed: u64,
+    nodes: Vec<String>,
+    /// Every host: nodes, clients and the controller.
+    hosts: Vec<String>,
+    disks: Vec<Arc<SimDisk>>,
+    gap_ms: (u64, u64),
+    next_fault_ms: u64,
+    /// When each stopped node restarts.
+    restart_ms: Vec<Option<u64>>,
+    network: Vec<(NetFault, u64)>,
+    healed: bool,
+    /// What happened when, for the run's transcript.
+    pub log: Vec<String>,
+    crashes: u64,
+}
+
+impl Nemesis {
+    pub fn new(plan: &Plan, disks: Vec<Arc<SimDisk>>, others: Vec<String>) -> Nemesis {
+        let nodes: Vec<String> = (0..plan.nodes).map(Plan::node_name).collect();
+        let hosts = nodes.iter().cloned().chain(others).collect();
+        Nemesis {
+            rng: Rng::new(derive(plan.seed, 3)),
+            seed: plan.seed,
+            nodes,
+            hosts,
+            disks,
+            gap_ms: plan.fault_gap_ms,
+            next_fault_ms: 0,
+            restart_ms: vec![None; plan.nodes],
+            network: Vec::new(),
+            healed: false,
+            log: Vec::new(),
+            crashes: 0,
+        }
+    }
+
+    fn note(&mut self, now_ms: u64, what: String) {
+        self.log.push(format!("{now_ms:>7} ms  {what}"));
+    }
+
+    fn between(&mut self, low: u64, high: u64) -> u64 {
+        low + self.rng.below(high - low + 1)
+    }
+
+    fn pick_node(&mut self) -> usize {
+        self.rng.below(self.nodes.len() as u64) as usize
+    }
+
+    fn names(&self, nodes: &[usize]) -> String {
+        nodes.iter().map(|&n| self.nodes[n].as_str()).collect::<Vec<_>>().join(",")
+    }
+
+    /// Runs between two simulation steps.
+    pub fn act(&mut self, sim: &mut Sim<'_>, now_ms: u64, phase: Phase) {
+        // An armed power loss that struck: the machine goes down now.
+        for node in 0..self.nodes.len() {
+            if self.disks[node].powered_off() {
+                self.machine_crash(sim, node, now_ms);
+            }
+        }
+        for node in 0..self.nodes.len() {
+            if self.restart_ms[node].is_some_and(|at| at <= now_ms) {
+                self.restart_ms[node] = None;
+                sim.bounce(self.nodes[node].as_str());
+                self.note(now_ms, format!("restart {}", self.nodes[node]));
+            }
+        }
+        let before = self.network.len();
+        self.network.retain(|(_, until)| *until > now_ms);
+        if self.network.len() != before {
+            self.note(now_ms, "a network fault ends".into());
+            self.apply_network(sim);
+        }
+        match phase {
+            Phase::Forming => {}
+            Phase::Safety if now_ms >= self.next_fault_ms => {
+                if self.next_fault_ms > 0 {
+                    self.inject(sim, now_ms);
+                }
+                self.next_fault_ms = now_ms + self.between(self.gap_ms.0, self.gap_ms.1);
+            }
+            Phase::Safety => {}
+            Phase::Liveness if !self.healed => self.heal(sim, now_ms),
+            Phase::Liveness => {}
+        }
+    }
+
+    fn machine_crash(&mut self, sim: &mut Sim<'_>, node: usize, now_ms: u64) {
+        self.crashes += 1;
+        sim.crash(self.nodes[node].as_str());
+        self.disks[node].crash(derive(self.seed, 1_000 + self.crashes));
+        let restart = now_ms + self.between(200, 3_000);
+        self.restart_ms[node] = Some(restart);
+        self.note(now_ms, format!("power loss on {}: unsynced writes dropped or torn", self.nodes[node]));
+    }
+
+    fn heal(&mut self, sim: &mut Sim<'_>, now_ms: u64) {
+        self.healed = true;
+        self.network.clear();
+        self.apply_network(sim);
+        for node in 0..self.nodes.len() {
+            self.disks[node].disarm();
+            if self.disks[node].powered_off() {
+                self.machine_crash(sim, node, now_ms);
+            }
+            if self.restart_ms[node].take().is_some() {
+                sim.bounce(self.nodes[node].as_str());
+            }
+        }
+        self.note(now_ms, "heal: every link repaired, every node running".into());
+    }
+
+    fn inject(&mut self, sim: &mut Sim<'_>, now_ms: u64) {
+        let node = self.pick_node();
+        let count = self.nodes.len();
+        let lasting = self.between(300, 5_000);
+        let fault = match self.rng.below(100) {
+            0..=14 => {
+                if self.restart_ms[node].is_some()
+                    || self.restart_ms.iter().filter(|r| r.is_some()).count() + 1 >= count
+                {
+                    return;
+                }
+                self.crashes += 1;
+                sim.crash(self.nodes[node].as_str());
+                self.disks[node].process_crash();
+                self.restart_ms[node] = Some(now_ms + self.between(200, 3_000));
+                self.note(now_ms, format!("kill -9 {}", self.nodes[node]));
+                return;
+            }
+            15..=29 => {
+                let writes = self.between(0, 40);
+                self.disks[node].arm_power_loss(writes);
+                self.note(now_ms, format!("power loss armed on {} after {writes} writes", self.nodes[node]));
+                return;
+            }
+            30..=49 => {
+                let size = self.between(1, (count as u64 - 1) / 2 + 1) as usize;
+                let mut side: Vec<usize> = (0..count).collect();
+                for i in (1..side.len()).rev() {
+                    side.swap(i, self.rng.below(i as u64 + 1) as usize);
+                }
+                side.truncate(size);
+                side.sort_unstable();
+                NetFault::Partition { side }
+            }
+            50..=59 => {
+                let to = (node + 1 + self.rng.below(count as u64 - 1) as usize) % count;
+                NetFault::OneWay { from: node, to }
+            }
+            60..=67 => {
+                // The bridge node is `node`; the others split in two halves.
+                let others: Vec<usize> = (0..count).filter(|&n| n != node).collect();
+                let (left, right) = others.split_at(others.len() / 2);
+                NetFault::Bridge { left: left.to_vec(), right: right.to_vec() }
+            }
+            68..=77 => NetFault::Isolate { node },
+            78..=85 => NetFault::Pause { node },
+            86..=92 => {
+                let b = (node + 1 + self.rng.below(count as u64 - 1) as usize) % count;
+                let percent = self.between(2, 30);
+                NetFault::Lossy { a: node, b, percent }
+            }
+            _ => {
+                let b = (node + 1 + self.rng.below(count as u64 - 1) as usize) % count;
+                let ms = self.between(50, 1_000);
+                NetFault::Slow { a: node, b, ms }
+            }
+        };
+        let what = match &fault {
+            NetFault::Partition { side } => format!("partition {} from the other nodes", self.names(side)),
+            NetFault::OneWay { from, to } => format!("drop messages {} -> {}", self.nodes[*from], self.nodes[*to]),
+            NetFault::Bridge { left, right } => {
+                format!("bridge: {} | {} | {}", self.names(left), self.nodes[node], self.names(right))
+            }
+            NetFault::Isolate { node } => format!("isolate {} from everyone", self.nodes[*node]),
+            NetFault::Pause { node } => format!("pause {} (hold all its messages)", self.nodes[*node]),
+            NetFault::Lossy { a, b, percent } => {
+                format!("lossy link {} - {} ({percent}%)", self.nodes[*a], self.nodes[*b])
+            }
+            NetFault::Slow { a, b, ms } => format!("slow link {} - {} ({ms} ms)", self.nodes[*a], self.nodes[*b]),
+        };
+        self.note(now_ms, format!("{what} for {lasting} ms"));
+        self.network.push((fault, now_ms + lasting));
+        self.apply_network(sim);
+    }
+
+    /// Resets every link, then applies the network faults in force.
+    fn apply_network(&self, sim: &mut Sim<'_>) {
+        let node_count = self.nodes.len();
+        for a in 0..node_count {
+            for b in (a + 1)..self.hosts.len() {
+                let (x, y) = (self.hosts[a].as_str(), self.hosts[b].as_str());
+                sim.repair(x, y);
+                sim.release(x, y);
+                sim.set_link_fail_rate(x, y, 0.0);
+                sim.set_link_latency(x, y, Duration::from_millis(LATENCY_MIN_MS));
+                sim.set_link_max_message_latency(x, y, Duration::from_millis(LATENCY_MAX_MS));
+            }
+        }
+        let name = |n: usize| self.nodes[n].as_str();
+        for (fault, _) in &self.network {
+            match fault {
+                NetFault::Partition { side } => {
+                    for &a in side {
+                        for b in (0..node_count).filter(|b| !side.contains(b)) {
+                            sim.partition(name(a), name(b));
+                        }
+                    }
+                }
+                NetFault::OneWay { from, to } => sim.partition_oneway(name(*from), name(*to)),
+                NetFault::Bridge { left, right } => {
+                    for &a in left {
+                        for &b in right {
+                            sim.partition(name(a), name(b));
+                        }
+                    }
+                }
+                NetFault::Isolate { node } => {
+                    for other in self.hosts.iter().filter(|h| *h != name(*node)) {
+                        sim.partition(name(*node), other.as_str());
+                    }
+                }
+                NetFault::Pause { node } => {
+                    for other in self.hosts.iter().filter(|h| *h != name(*node)) {
+                        sim.hold(name(*node), other.as_str());
+                    }
+                }
+                NetFault::Lossy { a, b, percent } => {
+                    sim.set_link_fail_rate(name(*a), name(*b), *percent as f64 / 100.0)
+                }
+                NetFault::Slow { a, b, ms } => sim.set_link_latency(name(*a), name(*b), Duration::from_millis(*ms)),
+            }
+        }
+    }
+}

@@ -1,0 +1,91 @@
+//! What one seed decides before the run starts: the cluster's size and settings, the clients,
+//! the workload and the length of each phase. Faults are drawn as the run goes, from the same
+//! seed (see [`crate::nemesis`]).
+
+use concord_check::workload::WorkloadConfig;
+use concord_core::rng::Rng;
+use concord_node::env::Defects;
+
+/// What the command line may fix instead of the seed.
+#[derive(Clone, Debug, Default)]
+pub struct Options {
+    /// 3 or 5 nodes; the seed picks when unset.
+    pub nodes: Option<usize>,
+    /// Milliseconds of faults (the safety phase); the seed picks when unset.
+    pub safety_ms: Option<u64>,
+    /// Deliberate defects, to show the checkers catch them.
+    pub defects: Defects,
+}
+
+#[derive(Clone, Debug)]
+pub struct Plan {
+    pub seed: u64,
+    pub nodes: usize,
+    pub clients: u32,
+    pub heartbeat_interval_ms: u64,
+    pub election_timeout_min_ms: u64,
+    pub election_timeout_max_ms: u64,
+    pub snapshot_after_entries: u64,
+    pub log_entries_kept: u64,
+    pub workload: WorkloadConfig,
+    /// Faults are injected for this long once the cluster has formed.
+    pub safety_ms: u64,
+    /// Then everything heals, and the workload goes on this long: the cluster must make progress.
+    pub liveness_ms: u64,
+    /// Pause between fault decisions.
+    pub fault_gap_ms: (u64, u64),
+    pub defects: Defects,
+}
+
+/// Derives an independent seed for one purpose from the run's seed.
+pub fn derive(seed: u64, purpose: u64) -> u64 {
+    Rng::new(seed ^ purpose.wrapping_mul(0xa076_1d64_78bd_642f)).next_u64()
+}
+
+impl Plan {
+    pub fn new(seed: u64, options: &Options) -> Plan {
+        let mut rng = Rng::new(derive(seed, 1));
+        let mut between = |low: u64, high: u64| low + rng.below(high - low + 1);
+        let nodes = options.nodes.unwrap_or(if between(0, 2) == 0 { 5 } else { 3 });
+        let clients = between(3, 7) as u32;
+        let heartbeat_interval_ms = between(50, 100);
+        let election_timeout_min_ms = heartbeat_interval_ms * between(3, 5);
+        let election_timeout_max_ms = election_timeout_min_ms * 2;
+        // Small, so snapshots, compaction and snapshot transfers all happen within a run.
+        let snapshot_after_entries = between(50, 1_000);
+        let log_entries_kept = between(0, 100);
+        let workload = WorkloadConfig {
+            namespace: String::new(),
+            registers: between(2, 5) as u32,
+            sets: between(1, 2) as u32,
+            counters: between(1, 2) as u32,
+            expiry: between(0, 3) > 0,
+            rotation_ms: between(2_000, 6_000),
+        };
+        let safety_ms = options.safety_ms.unwrap_or_else(|| between(15_000, 30_000));
+        let fault_gap_ms = (between(100, 500), between(1_000, 3_000));
+        Plan {
+            seed,
+            nodes,
+            clients,
+            heartbeat_interval_ms,
+            election_timeout_min_ms,
+            election_timeout_max_ms,
+            snapshot_after_entries,
+            log_entries_kept,
+            workload,
+            safety_ms,
+            liveness_ms: 10_000,
+            fault_gap_ms,
+            defects: options.defects,
+        }
+    }
+
+    pub fn node_name(index: usize) -> String {
+        format!("n{}", index + 1)
+    }
+
+    pub fn client_name(index: u32) -> String {
+        format!("c{}", index + 1)
+    }
+}

@@ -1,0 +1,174 @@
+//! One simulated run: build the world from the seed, run the phases, check the history.
+
+use crate::clients::{self, Shared, CLIENT_PORT};
+use crate::nemesis::{Nemesis, Phase, LATENCY_MAX_MS, LATENCY_MIN_MS};
+use crate::net::{SimClock, SimNet};
+use crate::plan::{derive, Options, Plan};
+use concord_check::history::{History, Outcome};
+use concord_check::{check_all, Verdict};
+use concord_node::config::{Routing, Settings};
+use concord_node::{Env, ServerConfig};
+use concord_storage::{SimDisk, SimFs};
+use std::cell::Cell;
+use std::path::PathBuf;
+use std::rc::Rc;
+use std::sync::Arc;
+use std::time::{Duration, Instant, UNIX_EPOCH};
+
+/// The simulated clock starts here (2026-01-01), whatever the real date.
+pub const EPOCH_SECS: u64 = 1_767_225_600;
+pub const NODE_PORT: u16 = 16379;
+/// A run that has not finished by then is stuck.
+const SIMULATION_MAX_SECS: u64 = 600;
+
+pub struct Run {
+    pub plan: Plan,
+    pub history: History,
+    /// The nemesis's log: what fault happened when.
+    pub faults: Vec<String>,
+    pub verdict: Verdict,
+    /// Progress the cluster failed to make, and errors that stopped the simulation.
+    pub liveness: Vec<String>,
+    pub simulated: Duration,
+    pub wall: Duration,
+}
+
+impl Run {
+    pub fn passed(&self) -> bool {
+        self.verdict.passed() && self.liveness.is_empty()
+    }
+
+    /// Everything the run produced, as text: the same seed gives the same bytes.
+    pub fn transcript(&self) -> String {
+        let mut text = String::new();
+        text.push_str(&format!("{:#?}\n", self.plan));
+        for line in &self.faults {
+            text.push_str(line);
+            text.push('\n');
+        }
+        text.push_str(&self.history.to_string());
+        text.push_str(&self.verdict.describe(&self.history));
+        for line in &self.liveness {
+            text.push_str(line);
+            text.push('\n');
+        }
+        text
+    }
+
+    /// A one-line summary.
+    pub fn summary(&self) -> String {
+        let (done, failed, unknown) = concord_check::verdict::tally(&self.history);
+        format!(
+            "seed {}: {} nodes, {} clients, {} ops ({done} ok, {failed} failed, {unknown} unknown), {} faults, {:.1} s simulated in {:.1} s: {}",
+            self.plan.seed,
+            self.plan.nodes,
+            self.plan.clients,
+            self.history.ops.len(),
+            self.faults.len(),
+            self.simulated.as_secs_f64(),
+            self.wall.as_secs_f64(),
+            if self.passed() { "ok" } else { "FAILED" }
+        )
+    }
+}
+
+fn node_config(plan: &Plan, index: usize) -> ServerConfig {
+    let mut config = ServerConfig::from_settings(Settings::default()).expect("default settings are valid");
+    config.bind = "0.0.0.0".into();
+    config.port = CLIENT_PORT;
+    config.node_port = NODE_PORT;
+    config.announce_host = Plan::node_name(index);
+    config.bootstrap = index == 0;
+    config.join = (index > 0).then(|| format!("{}:{CLIENT_PORT}", Plan::node_name(0)));
+    config.routing = Routing::Proxy;
+    config.data_dir = PathBuf::from("/data");
+    config.heartbeat_interval_ms = plan.heartbeat_interval_ms;
+    config.election_timeout_min_ms = plan.election_timeout_min_ms;
+    config.election_timeout_max_ms = plan.election_timeout_max_ms;
+    config.snapshot_after_entries = plan.snapshot_after_entries;
+    config.log_entries_kept = plan.log_entries_kept;
+    config
+}
+
+/// Runs the simulation for `seed`.
+pub fn run(seed: u64, options: &Options) -> Run {
+    let started = Instant::now();
+    let plan = Plan::new(seed, options);
+    let mut sim = turmoil::Builder::new()
+        .rng_seed(derive(seed, 2))
+        .epoch(UNIX_EPOCH + Duration::from_secs(EPOCH_SECS))
+        .simulation_duration(Duration::from_secs(SIMULATION_MAX_SECS))
+        .tick_duration(Duration::from_millis(1))
+        .min_message_latency(Duration::from_millis(LATENCY_MIN_MS))
+        .max_message_latency(Duration::from_millis(LATENCY_MAX_MS))
+        .build();
+    let disks: Vec<Arc<SimDisk>> = (0..plan.nodes).map(|_| SimDisk::new()).collect();
+    for (index, disk) in disks.iter().enumerate() {
+        let config = node_config(&plan, index);
+        let disk = disk.clone();
+        let incarnations = Rc::new(Cell::new(0u64));
+        let (seed, defects) = (derive(seed, 10 + index as u64), plan.defects);
+        sim.host(Plan::node_name(index), move || {
+            incarnations.set(incarnations.get() + 1);
+            let env = Env {
+                net: Arc::new(SimNet),
+                fs: Arc::new(SimFs(disk.clone())),
+                clock: Arc::new(SimClock),
+                seed: derive(seed, incarnations.get()),
+                simulated: true,
+                defects,
+            };
+            let config = config.clone();
+            async move {
+                crate::trace::register_host(&config.announce_host);
+                concord_node::run(config, env, std::future::pending()).await?;
+                Ok(())
+            }
+        });
+    }
+    let shared = Rc::new(Shared::new(plan.clone()));
+    let mut others = Vec::new();
+    for index in 0..plan.clients {
+        let name = Plan::client_name(index);
+        sim.client(name.as_str(), clients::workload_client(index, shared.clone()));
+        others.push(name);
+    }
+    sim.client("control", clients::controller(shared.clone()));
+    others.push("control".into());
+    let mut nemesis = Nemesis::new(&plan, disks, others);
+    let mut liveness = Vec::new();
+    loop {
+        let now_ms = sim.elapsed().as_millis() as u64;
+        let phase = match shared.heal_ms() {
+            None => Phase::Forming,
+            Some(heal) if now_ms < heal => Phase::Safety,
+            Some(_) => Phase::Liveness,
+        };
+        nemesis.act(&mut sim, now_ms, phase);
+        match sim.step() {
+            Ok(true) => break,
+            Ok(false) => {}
+            Err(error) => {
+                liveness.push(format!("the simulation stopped at {now_ms} ms: {error}"));
+                break;
+            }
+        }
+    }
+    let simulated = sim.elapsed();
+    drop(sim);
+    let shared = Rc::try_unwrap(shared).ok().expect("the simulation is over");
+    let history = shared.history.into_inner();
+    liveness.extend(shared.liveness.into_inner());
+    if let Some(heal_ms) = shared.formed_ms.get().map(|formed| formed + plan.safety_ms) {
+        let heal_us = (EPOCH_SECS * 1000 + heal_ms) * 1000;
+        let progressed = history
+            .ops
+            .iter()
+            .any(|op| op.invoked_us >= heal_us && !op.call.is_read_only() && matches!(op.outcome, Outcome::Done(_)));
+        if !progressed {
+            liveness.push(format!("no write succeeded in the {} ms after healing", plan.liveness_ms));
+        }
+    }
+    let verdict = check_all(&history, &shared.finals.into_inner(), &shared.replicas.into_inner());
+    Run { plan, history, faults: nemesis.log, verdict, liveness, simulated, wall: started.elapsed() }
+}

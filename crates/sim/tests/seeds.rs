@@ -1,0 +1,43 @@
+//! The simulator in CI: seeds that once found bugs, a fixed range of others, and a broken
+//! configuration that the checkers must catch.
+//!
+//! Every seed runs in its own process through the binary, as `--seeds` does on the command
+//! line; a failure prints the seed's findings and the command that replays it.
+
+use std::process::{Command, Output};
+
+fn concord_sim(args: &[&str]) -> (Output, String) {
+    let output = Command::new(env!("CARGO_BIN_EXE_concord-sim"))
+        .args(args)
+        .args(["--jobs", "2"])
+        .output()
+        .expect("run concord-sim");
+    let text = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+    (output, text)
+}
+
+/// Seeds that found bugs, each fixed (docs/TESTING.md lists what each one found).
+const REGRESSIONS: &str = "36,51,87,89,92,280,312,348,399";
+
+#[test]
+fn seeds_that_found_bugs_pass() {
+    let (output, text) = concord_sim(&["--list", REGRESSIONS]);
+    assert!(output.status.success(), "{text}");
+    assert!(text.contains("9 seeds in") && text.contains(": 0 failed"), "{text}");
+}
+
+#[test]
+fn a_fixed_range_of_seeds_passes() {
+    let (output, text) = concord_sim(&["--seeds", "40", "--first", "1000"]);
+    assert!(output.status.success(), "{text}");
+    assert!(text.contains("40 seeds in") && text.contains(": 0 failed"), "{text}");
+}
+
+/// Follower reads taken as linearizable: some stale read must be caught within a few seeds.
+#[test]
+fn a_broken_configuration_is_caught() {
+    let (output, text) = concord_sim(&["--defect", "follower-reads", "--seeds", "6", "--first", "2000"]);
+    assert!(!output.status.success(), "the checkers missed a deliberate defect:\n{text}");
+    assert!(text.contains("is not linearizable"), "{text}");
+    assert!(text.contains("replay: cargo run --release -p concord-sim -- --seed"), "{text}");
+}
