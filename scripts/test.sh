@@ -3,6 +3,7 @@
 # conformance against the real binary, crash and recovery). This is what CI runs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+scripts/setup.sh
 echo "== format"; cargo fmt --all -- --check
 echo "== lints"; cargo clippy --locked --all-targets -- -D warnings
 echo "== core purity"; scripts/check-core.sh

@@ -9,6 +9,7 @@ use std::process::ExitCode;
 
 mod admin;
 mod local;
+mod verify;
 
 /// Concord: a durable, linearizable database that speaks the Redis protocol.
 ///
@@ -37,6 +38,11 @@ enum Command {
     /// Administer a cluster through any of its nodes: members, joins, promotions, removals,
     /// fault injection, or any command.
     Admin(admin::AdminArgs),
+    /// Check the contracts against real processes: concurrent clients record a history while
+    /// faults are injected (kill -9 and restart, SIGSTOP/SIGCONT, partitions); the history is
+    /// checked for linearizability, lost writes and convergence, and a report is printed.
+    /// Exits non-zero on any violation.
+    Verify(verify::VerifyArgs),
 }
 
 #[derive(Args, Debug)]
@@ -153,6 +159,11 @@ fn main() -> ExitCode {
         Command::Server(args) => args.settings().and_then(ServerConfig::from_settings).and_then(serve),
         Command::Local(args) => local::run(args),
         Command::Admin(args) => admin::run(args),
+        Command::Verify(args) => match verify::run(args) {
+            Ok(true) => Ok(()),
+            Ok(false) => return ExitCode::FAILURE,
+            Err(error) => Err(error),
+        },
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -10,6 +10,7 @@ use concord_check::workload::{self, Workload};
 use concord_core::rng::Rng;
 use concord_core::Reply;
 use concord_node::client::Client;
+use concord_verify::driver::{execute, replica_state, voters};
 use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
 use std::rc::Rc;
@@ -19,6 +20,8 @@ pub const CLIENT_PORT: u16 = 6379;
 /// How long a client waits for a reply before it counts the outcome as unknown: longer than
 /// a node takes to give a definite answer while leadership settles.
 const OPERATION_TIMEOUT_MS: u64 = 12_000;
+/// How long a liveness probe waits for its write.
+const PROBE_TIMEOUT_MS: u64 = 2_000;
 /// The cluster must have formed by then.
 pub const FORMATION_MAX_MS: u64 = 60_000;
 /// After healing, final reads and convergence must succeed within this.
@@ -76,20 +79,6 @@ async fn connect(node: usize) -> Option<Client> {
     Client::connect_on(&SimNet, &address(node), Duration::from_millis(OPERATION_TIMEOUT_MS)).await.ok()
 }
 
-/// Sends a call; its reply (EXEC's for a transaction), or why none came.
-async fn execute(client: &mut Client, call: &Call) -> Result<Reply, String> {
-    match call {
-        Call::One(command) => client.call(&command.argv()).await.map_err(|e| e.to_string()),
-        Call::Multi(commands) => {
-            let mut pipeline = vec![vec!["MULTI".to_string()]];
-            pipeline.extend(commands.iter().map(Command::argv));
-            pipeline.push(vec!["EXEC".to_string()]);
-            let mut replies = client.pipeline(&pipeline).await.map_err(|e| e.to_string())?;
-            Ok(replies.pop().expect("EXEC's reply"))
-        }
-    }
-}
-
 /// A workload client: one connection (to a node picked at random, again after each failure),
 /// one operation at a time, from formation until the end of the liveness phase.
 pub async fn workload_client(index: u32, shared: Rc<Shared>) -> turmoil::Result {
@@ -125,14 +114,6 @@ pub async fn workload_client(index: u32, shared: Rc<Shared>) -> turmoil::Result 
     Ok(())
 }
 
-fn voters(reply: &Reply) -> usize {
-    match reply {
-        Reply::Bulk(text) => usize::from(&text[..] == b"voter"),
-        Reply::Array(items) => items.iter().map(voters).sum(),
-        _ => 0,
-    }
-}
-
 /// The controller: waits for the cluster to form, then, after the workload, reads every key
 /// and compares the replicas.
 pub async fn controller(shared: Rc<Shared>) -> turmoil::Result {
@@ -153,6 +134,7 @@ pub async fn controller(shared: Rc<Shared>) -> turmoil::Result {
     }
     shared.formed_ms.set(Some(elapsed_ms()));
     let stop_ms = shared.stop_ms().expect("formed");
+    probe_after_healing(&shared).await;
     while elapsed_ms() < stop_ms + 500 {
         sleep_ms(100).await;
     }
@@ -160,6 +142,33 @@ pub async fn controller(shared: Rc<Shared>) -> turmoil::Result {
     final_reads(&shared, deadline_ms).await;
     compare_replicas(&shared, deadline_ms).await;
     Ok(())
+}
+
+/// Liveness: once the faults are healed, a write on a fresh connection (to each node in turn)
+/// must succeed before the liveness phase ends. Fresh connections, because a workload client
+/// may still wait out a request whose stream a partition stalled.
+async fn probe_after_healing(shared: &Shared) {
+    let heal_ms = shared.heal_ms().expect("formed");
+    let stop_ms = shared.stop_ms().expect("formed");
+    while elapsed_ms() < heal_ms {
+        sleep_ms(50).await;
+    }
+    for attempt in 0u64.. {
+        let node = attempt as usize % shared.plan.nodes;
+        let key = format!("probe:{attempt}");
+        let timeout = Duration::from_millis(PROBE_TIMEOUT_MS);
+        if let Ok(mut client) = Client::connect_on(&SimNet, &address(node), timeout).await {
+            if let Ok(Reply::Status(_)) = client.call(&["SET", &key, "1"]).await {
+                return;
+            }
+        }
+        if elapsed_ms() > stop_ms {
+            let liveness_ms = shared.plan.liveness_ms;
+            shared.liveness.borrow_mut().push(format!("no write succeeded in the {liveness_ms} ms after healing"));
+            return;
+        }
+        sleep_ms(100).await;
+    }
 }
 
 /// Reads every key through the leader, retrying refusals, and records the reads in the history.
@@ -202,15 +211,7 @@ async fn compare_replicas(shared: &Shared, deadline_ms: u64) {
         let mut replicas = Vec::new();
         for node in 0..shared.plan.nodes {
             let state = match connect(node).await {
-                Some(mut client) => match client.call(&["DEBUG", "REPLICA"]).await {
-                    Ok(Reply::Array(items)) => match &items[..] {
-                        [Reply::Integer(index), Reply::Status(digest)] => {
-                            Some((*index as u64, String::from_utf8_lossy(digest).into_owned()))
-                        }
-                        _ => None,
-                    },
-                    _ => None,
-                },
+                Some(mut client) => replica_state(&mut client).await,
                 None => None,
             };
             replicas.push(Replica { node: Plan::node_name(node), state });

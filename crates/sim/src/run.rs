@@ -4,7 +4,7 @@ use crate::clients::{self, Shared, CLIENT_PORT};
 use crate::nemesis::{Nemesis, Phase, LATENCY_MAX_MS, LATENCY_MIN_MS};
 use crate::net::{SimClock, SimNet};
 use crate::plan::{derive, Options, Plan};
-use concord_check::history::{History, Outcome};
+use concord_check::history::History;
 use concord_check::{check_all, Verdict};
 use concord_node::config::{Routing, Settings};
 use concord_node::{Env, ServerConfig};
@@ -159,16 +159,6 @@ pub fn run(seed: u64, options: &Options) -> Run {
     let shared = Rc::try_unwrap(shared).ok().expect("the simulation is over");
     let history = shared.history.into_inner();
     liveness.extend(shared.liveness.into_inner());
-    if let Some(heal_ms) = shared.formed_ms.get().map(|formed| formed + plan.safety_ms) {
-        let heal_us = (EPOCH_SECS * 1000 + heal_ms) * 1000;
-        let progressed = history
-            .ops
-            .iter()
-            .any(|op| op.invoked_us >= heal_us && !op.call.is_read_only() && matches!(op.outcome, Outcome::Done(_)));
-        if !progressed {
-            liveness.push(format!("no write succeeded in the {} ms after healing", plan.liveness_ms));
-        }
-    }
     let verdict = check_all(&history, &shared.finals.into_inner(), &shared.replicas.into_inner());
     Run { plan, history, faults: nemesis.log, verdict, liveness, simulated, wall: started.elapsed() }
 }
