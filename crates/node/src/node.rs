@@ -268,6 +268,22 @@ impl Node {
         postcard::from_bytes(&answer).map_err(|e| CallError::Remote(format!("undecodable answer: {e}")))
     }
 
+    /// [`Node::forward`], abandoned (`None`) as soon as this node learns of another leader: a
+    /// paused or cut-off old leader may hold the call until its deadline, while the new one
+    /// could already serve the client. Only for reads, which can simply be asked again.
+    async fn forward_while_leading(
+        &self,
+        leader: NodeId,
+        info: &NodeInfo,
+        request: &Forward,
+        deadline: Duration,
+    ) -> Option<Result<Forwarded, CallError>> {
+        tokio::select! {
+            answer = self.forward(leader, info, request, deadline) => Some(answer),
+            () = self.group.leader_moved_from(leader) => None,
+        }
+    }
+
     fn write_deadline(&self) -> Duration {
         Duration::from_millis(concord_raft::GroupOptions::default().write_timeout_ms + 2_000)
     }
@@ -290,6 +306,8 @@ impl Node {
                     Err(error) => return vec![write_error_reply(error); count],
                 },
                 Route::Leader(leader, info) => {
+                    // Not abandoned when leadership moves, unlike a read: the old leader's answer,
+                    // once it comes, is often definite, where giving up would leave it unknown.
                     match self.forward(leader, &info, &Forward::Write(requests.clone()), self.write_deadline()).await {
                         Ok(Forwarded::Write(Ok(replies))) if replies.len() == count => return replies,
                         Ok(Forwarded::Write(Err(WriteFailure { definite: true, .. })))
@@ -394,7 +412,12 @@ impl Node {
                 }
                 Route::Leader(leader, info) => {
                     let deadline = Duration::from_millis(concord_raft::GroupOptions::default().read_timeout_ms);
-                    match self.forward(leader, &info, &Forward::Read { db, argv: argv.clone() }, deadline).await {
+                    let forward = Forward::Read { db, argv: argv.clone() };
+                    // A read has no effect: when leadership moves, ask the new leader.
+                    let Some(answer) = self.forward_while_leading(leader, &info, &forward, deadline).await else {
+                        continue;
+                    };
+                    match answer {
                         Ok(Forwarded::Read(reply)) => return reply,
                         Err(CallError::Unreachable(_)) if waited < Duration::from_millis(LEADER_WAIT_MS) => {}
                         Ok(_) => return retryable("malformed answer from the leader"),

@@ -380,6 +380,20 @@ impl Group {
         Some((leader, metrics.membership_config.membership().get_node(&leader)?.clone()))
     }
 
+    /// Resolves once this node knows of a leader other than `leader` (it never resolves while
+    /// `leader` leads, or while no leader is known).
+    pub async fn leader_moved_from(&self, leader: NodeId) {
+        let mut metrics = self.raft.metrics();
+        loop {
+            if metrics.borrow().current_leader.is_some_and(|now| now != leader) {
+                return;
+            }
+            if metrics.changed().await.is_err() {
+                return std::future::pending().await;
+            }
+        }
+    }
+
     /// Every member of the newest membership, voters first.
     pub fn members(&self) -> Vec<Member> {
         let metrics = self.raft.metrics();
