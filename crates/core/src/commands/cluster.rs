@@ -29,25 +29,9 @@ pub const SPEC: CommandSpec = CommandSpec {
     deprecated: None,
     subcommands: SUBCOMMANDS,
 };
-pub const INFO_SPEC: CommandSpec = CommandSpec {
-    name: "cluster|info",
-    arity: 2,
-    flags: &["loading", "stale"],
-    first_key: 0,
-    last_key: 0,
-    key_step: 0,
-    key_specs: &[],
-    acl_categories: &["@slow"],
-    tips: &["nondeterministic_output"],
-    group: "cluster",
-    since: "3.0.0",
-    complexity: "O(1)",
-    summary: "Provides info about Redis Cluster node state",
-    deprecated: None,
-    subcommands: &[],
-};
-pub const MYID_SPEC: CommandSpec = CommandSpec {
-    name: "cluster|myid",
+/// What the subcommands that only report share; each spec below says how it differs.
+const REPORT: CommandSpec = CommandSpec {
+    name: "cluster|",
     arity: 2,
     flags: &["loading", "stale"],
     first_key: 0,
@@ -59,197 +43,84 @@ pub const MYID_SPEC: CommandSpec = CommandSpec {
     group: "cluster",
     since: "3.0.0",
     complexity: "O(1)",
-    summary: "Return the node id",
+    summary: "",
     deprecated: None,
     subcommands: &[],
 };
+/// What the membership and fault subcommands share.
+const ADMIN: CommandSpec = CommandSpec {
+    flags: &["admin", "stale"],
+    acl_categories: &["@admin", "@slow", "@dangerous"],
+    since: "0.1.0",
+    ..REPORT
+};
+const NONDETERMINISTIC: &[&str] = &["nondeterministic_output"];
+
+pub const INFO_SPEC: CommandSpec = CommandSpec {
+    name: "cluster|info",
+    tips: NONDETERMINISTIC,
+    summary: "Provides info about Redis Cluster node state",
+    ..REPORT
+};
+pub const MYID_SPEC: CommandSpec = CommandSpec { name: "cluster|myid", summary: "Return the node id", ..REPORT };
 pub const NODES_SPEC: CommandSpec = CommandSpec {
     name: "cluster|nodes",
-    arity: 2,
-    flags: &["loading", "stale"],
-    first_key: 0,
-    last_key: 0,
-    key_step: 0,
-    key_specs: &[],
-    acl_categories: &["@slow"],
-    tips: &["nondeterministic_output"],
-    group: "cluster",
-    since: "3.0.0",
+    tips: NONDETERMINISTIC,
     complexity: "O(N) where N is the total number of Cluster nodes",
     summary: "Get Cluster config for the node",
-    deprecated: None,
-    subcommands: &[],
+    ..REPORT
 };
 pub const SLOTS_SPEC: CommandSpec = CommandSpec {
     name: "cluster|slots",
-    arity: 2,
-    flags: &["loading", "stale"],
-    first_key: 0,
-    last_key: 0,
-    key_step: 0,
-    key_specs: &[],
-    acl_categories: &["@slow"],
-    tips: &["nondeterministic_output"],
-    group: "cluster",
-    since: "3.0.0",
+    tips: NONDETERMINISTIC,
     complexity: "O(N) where N is the total number of Cluster nodes",
     summary: "Get array of Cluster slot to node mappings",
-    deprecated: None,
-    subcommands: &[],
+    ..REPORT
 };
 pub const SHARDS_SPEC: CommandSpec = CommandSpec {
     name: "cluster|shards",
-    arity: 2,
-    flags: &["loading", "stale"],
-    first_key: 0,
-    last_key: 0,
-    key_step: 0,
-    key_specs: &[],
-    acl_categories: &["@slow"],
-    tips: &["nondeterministic_output"],
-    group: "cluster",
+    tips: NONDETERMINISTIC,
     since: "7.0.0",
     complexity: "O(N) where N is the total number of cluster nodes",
     summary: "Get array of cluster slots to node mappings",
-    deprecated: None,
-    subcommands: &[],
+    ..REPORT
 };
 pub const KEYSLOT_SPEC: CommandSpec = CommandSpec {
     name: "cluster|keyslot",
     arity: 3,
     flags: &["stale"],
-    first_key: 0,
-    last_key: 0,
-    key_step: 0,
-    key_specs: &[],
-    acl_categories: &["@slow"],
-    tips: &[],
-    group: "cluster",
-    since: "3.0.0",
     complexity: "O(N) where N is the number of bytes in the key",
     summary: "Returns the hash slot of the specified key",
-    deprecated: None,
-    subcommands: &[],
+    ..REPORT
 };
 pub const MEMBERS_SPEC: CommandSpec = CommandSpec {
     name: "cluster|members",
-    arity: 2,
-    flags: &["loading", "stale"],
-    first_key: 0,
-    last_key: 0,
-    key_step: 0,
-    key_specs: &[],
-    acl_categories: &["@slow"],
-    tips: &["nondeterministic_output"],
-    group: "cluster",
+    tips: NONDETERMINISTIC,
     since: "0.1.0",
     complexity: "O(N) where N is the number of members",
     summary: "List the members of the cluster with their roles, addresses and replication progress",
-    deprecated: None,
-    subcommands: &[],
+    ..REPORT
 };
 pub const JOIN_SPEC: CommandSpec = CommandSpec {
     name: "cluster|join",
     arity: -5,
-    flags: &["admin", "stale"],
-    first_key: 0,
-    last_key: 0,
-    key_step: 0,
-    key_specs: &[],
-    acl_categories: &["@admin", "@slow", "@dangerous"],
-    tips: &[],
-    group: "cluster",
-    since: "0.1.0",
-    complexity: "O(1)",
     summary: "Add a node to the cluster as a voter (or a learner with LEARNER), through joint consensus",
-    deprecated: None,
-    subcommands: &[],
+    ..ADMIN
 };
-pub const PROMOTE_SPEC: CommandSpec = CommandSpec {
-    name: "cluster|promote",
-    arity: 3,
-    flags: &["admin", "stale"],
-    first_key: 0,
-    last_key: 0,
-    key_step: 0,
-    key_specs: &[],
-    acl_categories: &["@admin", "@slow", "@dangerous"],
-    tips: &[],
-    group: "cluster",
-    since: "0.1.0",
-    complexity: "O(1)",
-    summary: "Make a learner a voting member",
-    deprecated: None,
-    subcommands: &[],
-};
-pub const DEMOTE_SPEC: CommandSpec = CommandSpec {
-    name: "cluster|demote",
-    arity: 3,
-    flags: &["admin", "stale"],
-    first_key: 0,
-    last_key: 0,
-    key_step: 0,
-    key_specs: &[],
-    acl_categories: &["@admin", "@slow", "@dangerous"],
-    tips: &[],
-    group: "cluster",
-    since: "0.1.0",
-    complexity: "O(1)",
-    summary: "Make a voting member a non-voting learner",
-    deprecated: None,
-    subcommands: &[],
-};
-pub const FORGET_SPEC: CommandSpec = CommandSpec {
-    name: "cluster|forget",
-    arity: 3,
-    flags: &["admin", "stale"],
-    first_key: 0,
-    last_key: 0,
-    key_step: 0,
-    key_specs: &[],
-    acl_categories: &["@admin", "@slow", "@dangerous"],
-    tips: &[],
-    group: "cluster",
-    since: "3.0.0",
-    complexity: "O(1)",
-    summary: "Remove a node from the cluster",
-    deprecated: None,
-    subcommands: &[],
-};
+pub const PROMOTE_SPEC: CommandSpec =
+    CommandSpec { name: "cluster|promote", arity: 3, summary: "Make a learner a voting member", ..ADMIN };
+pub const DEMOTE_SPEC: CommandSpec =
+    CommandSpec { name: "cluster|demote", arity: 3, summary: "Make a voting member a non-voting learner", ..ADMIN };
+pub const FORGET_SPEC: CommandSpec =
+    CommandSpec { name: "cluster|forget", arity: 3, since: "3.0.0", summary: "Remove a node from the cluster", ..ADMIN };
 pub const FAULT_SPEC: CommandSpec = CommandSpec {
     name: "cluster|fault",
     arity: -3,
-    flags: &["admin", "stale"],
-    first_key: 0,
-    last_key: 0,
-    key_step: 0,
-    key_specs: &[],
-    acl_categories: &["@admin", "@slow", "@dangerous"],
-    tips: &[],
-    group: "cluster",
-    since: "0.1.0",
-    complexity: "O(1)",
     summary: "Inject network faults on this node: cut, restore or list links to peers",
-    deprecated: None,
-    subcommands: &[],
+    ..ADMIN
 };
-pub const HELP_SPEC: CommandSpec = CommandSpec {
-    name: "cluster|help",
-    arity: 2,
-    flags: &["loading", "stale"],
-    first_key: 0,
-    last_key: 0,
-    key_step: 0,
-    key_specs: &[],
-    acl_categories: &["@slow"],
-    tips: &[],
-    group: "cluster",
-    since: "3.0.0",
-    complexity: "O(1)",
-    summary: "Show helpful text about the different subcommands",
-    deprecated: None,
-    subcommands: &[],
-};
+pub const HELP_SPEC: CommandSpec =
+    CommandSpec { name: "cluster|help", summary: "Show helpful text about the different subcommands", ..REPORT };
 
 pub const SUBCOMMANDS: &[&CommandSpec] = &[
     &INFO_SPEC,
