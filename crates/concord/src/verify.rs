@@ -4,6 +4,11 @@ use clap::Args;
 use concord_verify::{FaultKind, Options};
 use std::path::PathBuf;
 
+/// Bounds on a local cluster (one /24 network holds the nodes in namespace mode) and on the
+/// clients, each a connection and a task.
+const NODES_MAX: usize = 64;
+const CLIENTS_MAX: usize = 1024;
+
 #[derive(Args, Debug)]
 pub struct VerifyArgs {
     /// Nodes in the local cluster to start.
@@ -50,6 +55,12 @@ fn pair(values: &[u64], name: &str) -> Result<(u64, u64), String> {
 
 /// Runs the verification; `Ok(false)` when it found a violation or the cluster stalled.
 pub fn run(args: VerifyArgs) -> Result<bool, String> {
+    if args.target.is_empty() && !(1..=NODES_MAX).contains(&args.nodes) {
+        return Err(format!("--nodes must be between 1 and {NODES_MAX}"));
+    }
+    if args.clients > CLIENTS_MAX {
+        return Err(format!("--clients must be at most {CLIENTS_MAX}"));
+    }
     let mut faults: Vec<FaultKind> = Vec::new();
     for name in &args.faults {
         if name == "all" {

@@ -193,6 +193,10 @@ pub async fn run(options: Options) -> Result<Report, String> {
             return Err(why);
         }
     }
+    let nodes = if options.target.is_empty() { options.nodes } else { options.target.len() };
+    if nodes < 2 && options.faults.iter().any(|kind| matches!(kind, FaultKind::Partition | FaultKind::Netns)) {
+        return Err("partitions need at least two nodes".into());
+    }
     let local = options.target.is_empty();
     if !local && options.faults.iter().any(|kind| *kind != FaultKind::Partition) {
         return Err("against a given cluster only partition faults are possible (kill, pause and netns need nodes started here)".into());
