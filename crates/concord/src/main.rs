@@ -112,6 +112,10 @@ struct ServerArgs {
     /// Log entries kept behind a snapshot for lagging followers [default: 1000].
     #[arg(long, env = "CONCORD_LOG_ENTRIES_KEPT", value_name = "ENTRIES")]
     log_entries_kept: Option<u64>,
+    /// Longest a batch of writes waits for as many clients as the last batch answered, so that
+    /// one fsync serves them all; 0 never waits [default: 200].
+    #[arg(long, env = "CONCORD_BATCH_LINGER_US", value_name = "MICROSECONDS")]
+    batch_linger_us: Option<u64>,
     /// Threads serving clients and consensus [default: half the cores, at least 1].
     #[arg(long, env = "CONCORD_WORKER_THREADS", value_name = "THREADS")]
     worker_threads: Option<usize>,
@@ -146,6 +150,7 @@ impl ServerArgs {
             election_timeout_max_ms: self.election_timeout_max_ms,
             snapshot_after_entries: self.snapshot_after_entries,
             log_entries_kept: self.log_entries_kept,
+            batch_linger_us: self.batch_linger_us,
             worker_threads: self.worker_threads,
             log_level: self.log_level,
         };

@@ -3,13 +3,18 @@
 mod common;
 
 use common::{spawn, Server};
-use std::io::Write;
+use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 
 fn segments(data_dir: &Path) -> Vec<PathBuf> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(data_dir.join("log")).unwrap().map(|e| e.unwrap().path()).collect();
     files.sort();
     files
+}
+
+/// Where a log segment's data ends: the node writes zeroes ahead of it.
+fn data_end(bytes: &[u8]) -> usize {
+    bytes.iter().rposition(|&byte| byte != 0).map_or(0, |last| last + 1)
 }
 
 fn fill(server: &Server, keys: usize) {
@@ -44,11 +49,12 @@ fn a_torn_tail_is_cut_off_and_the_node_starts() {
     fill(&server, 100);
     server.kill();
     let last = segments(&server.data_dir).pop().unwrap();
-    let intact = std::fs::metadata(&last).unwrap().len() as usize;
-    // A record header announcing 200 bytes, followed by only 14: a write torn by a crash.
+    let intact = data_end(&std::fs::read(&last).unwrap());
+    // A record header announcing 200 bytes, followed by only 14, over the zeroes written ahead
+    // of the data: a write torn by a crash.
     let mut torn = 200u32.to_le_bytes().to_vec();
     torn.extend([7u8; 14]);
-    std::fs::OpenOptions::new().append(true).open(&last).unwrap().write_all(&torn).unwrap();
+    std::fs::OpenOptions::new().write(true).open(&last).unwrap().write_all_at(&torn, intact as u64).unwrap();
     server.restart();
     check(&server, 100);
     // The node cut the torn bytes off; whatever it wrote since starts where they were.
@@ -63,7 +69,7 @@ fn a_corrupt_record_before_the_tail_stops_the_node_with_file_and_offset() {
     server.kill();
     let last = segments(&server.data_dir).pop().unwrap();
     let mut bytes = std::fs::read(&last).unwrap();
-    let middle = bytes.len() / 2;
+    let middle = data_end(&bytes) / 2;
     bytes[middle] ^= 0x5a;
     std::fs::write(&last, &bytes).unwrap();
     let error = spawn(&server.data_dir, &[]).map(|_| ()).expect_err("a corrupt log must not be served");

@@ -39,6 +39,7 @@ pub struct Settings {
     pub election_timeout_max_ms: Option<u64>,
     pub snapshot_after_entries: Option<u64>,
     pub log_entries_kept: Option<u64>,
+    pub batch_linger_us: Option<u64>,
     pub worker_threads: Option<usize>,
     pub log_level: Option<String>,
 }
@@ -72,6 +73,7 @@ impl Settings {
             election_timeout_max_ms: self.election_timeout_max_ms.or(lower.election_timeout_max_ms),
             snapshot_after_entries: self.snapshot_after_entries.or(lower.snapshot_after_entries),
             log_entries_kept: self.log_entries_kept.or(lower.log_entries_kept),
+            batch_linger_us: self.batch_linger_us.or(lower.batch_linger_us),
             worker_threads: self.worker_threads.or(lower.worker_threads),
             log_level: self.log_level.or(lower.log_level),
         }
@@ -130,6 +132,8 @@ pub struct ServerConfig {
     pub snapshot_after_entries: u64,
     /// Log entries kept behind a snapshot, so briefly lagging followers need no snapshot.
     pub log_entries_kept: u64,
+    /// How long a batch of writes may wait for the clients the last batch answered.
+    pub batch_linger_us: u64,
     /// Threads serving clients and consensus. Half the cores by default: on small machines one
     /// thread avoids cross-thread wake-ups that cost more than a second thread gives, and the
     /// log writer has a thread of its own.
@@ -195,6 +199,7 @@ impl ServerConfig {
             election_timeout_max_ms: settings.election_timeout_max_ms.unwrap_or(defaults.election_timeout_max_ms),
             snapshot_after_entries: settings.snapshot_after_entries.unwrap_or(defaults.snapshot_after_entries),
             log_entries_kept: settings.log_entries_kept.unwrap_or(defaults.entries_kept_after_snapshot),
+            batch_linger_us: settings.batch_linger_us.unwrap_or(defaults.batch_linger_us),
             worker_threads: settings
                 .worker_threads
                 .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get() / 2))
@@ -218,6 +223,7 @@ impl ServerConfig {
             election_timeout_max_ms: self.election_timeout_max_ms,
             snapshot_after_entries: self.snapshot_after_entries,
             entries_kept_after_snapshot: self.log_entries_kept,
+            batch_linger_us: self.batch_linger_us,
             ..concord_raft::GroupOptions::default()
         }
     }

@@ -138,7 +138,7 @@ impl RaftLogStorage<TypeConfig> for LogStore {
 
     async fn save_vote(&mut self, vote: &Vote) -> Result<(), StorageError> {
         let (done, receiver) = durable();
-        self.log.set_meta(self.group, VOTE, postcard::to_stdvec(vote).expect("votes encode"), Some(done));
+        self.log.set_meta(self.group, VOTE, postcard::to_stdvec(vote).expect("votes encode"), done);
         wait(receiver).await.map_err(|e| StorageIOError::write_vote(&e).into())
     }
 
@@ -158,8 +158,9 @@ impl RaftLogStorage<TypeConfig> for LogStore {
 
     async fn save_committed(&mut self, committed: Option<LogId>) -> Result<(), StorageError> {
         // A hint for restarts (re-apply up to here); it rides along with the next group commit
-        // rather than costing an fsync of its own.
-        self.log.set_meta(self.group, COMMITTED, postcard::to_stdvec(&committed).expect("log ids encode"), None);
+        // rather than costing a write of its own. Losing it only means re-applying less at
+        // startup and learning the rest from the next commit.
+        self.log.set_hint(self.group, COMMITTED, postcard::to_stdvec(&committed).expect("log ids encode"));
         Ok(())
     }
 

