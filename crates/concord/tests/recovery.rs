@@ -72,7 +72,15 @@ fn a_corrupt_record_before_the_tail_stops_the_node_with_file_and_offset() {
     let middle = data_end(&bytes) / 2;
     bytes[middle] ^= 0x5a;
     std::fs::write(&last, &bytes).unwrap();
-    let error = spawn(&server.data_dir, &[]).map(|_| ()).expect_err("a corrupt log must not be served");
+    let error = match spawn(&server.data_dir, &[]) {
+        Ok((mut child, _)) => {
+            // Do not leave the wrongly started node running behind the failed test.
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("a corrupt log must not be served");
+        }
+        Err(error) => error,
+    };
     assert!(error.contains("corrupt log record in"), "{error}");
     assert!(error.contains(&last.display().to_string()), "{error}");
     assert!(error.contains("at offset"), "{error}");
