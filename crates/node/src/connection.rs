@@ -148,7 +148,11 @@ pub async fn serve(
                 }
             }
             connection.propose_writes().await;
-            client.view.lock().query_buffer = parser.pending_bytes(&input);
+            {
+                let mut view = client.view.lock();
+                view.update(&connection.session);
+                view.query_buffer = parser.pending_bytes(&input);
+            }
             if connection.closing && connection.pipeline.len() == 0 {
                 return connection.flush().await;
             }
@@ -197,7 +201,11 @@ impl Connection {
         let action = self.session.dispatch(argv, &self.host);
         // A reply is written in the protocol in force after its command: HELLO 3 answers in RESP3.
         let protocol = self.session.protocol;
-        self.host.client.view.lock().update(&self.session);
+        // Reads and writes change nothing `CLIENT LIST` shows but the last command: the view
+        // catches up once per chunk of input (see `serve`), not per pipelined command.
+        if !matches!(action, Action::Read { .. } | Action::Write(_)) {
+            self.host.client.view.lock().update(&self.session);
+        }
         if !matches!(action, Action::Write(_)) {
             self.propose_writes().await;
         }
