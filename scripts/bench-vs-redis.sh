@@ -6,6 +6,9 @@
 #   scripts/bench-vs-redis.sh [tests] [requests]      e.g. scripts/bench-vs-redis.sh set,get 200000
 #   NODES=3 scripts/bench-vs-redis.sh set,get          a 3-node cluster (every write fsynced on a
 #                                                      majority), measured through its leader
+#   ROUNDS=5 scripts/bench-vs-redis.sh set             alternate Concord and Redis five times and
+#                                                      report the medians (a shared VM drifts by
+#                                                      a fifth between runs; one run says little)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 tests=${1:-set,get,incr,mset}
@@ -43,10 +46,27 @@ run() { # port pipeline -> csv lines: test,rps,p50,p99
   redis-benchmark -p "$1" -t "$tests" -n "$requests" -r 100000 -d 64 -c 50 -P "$2" --csv 2>/dev/null |
     tail -n +2 | tr -d '"' | awk -F, '{print $1","$2","$5","$7}'
 }
+rounds=${ROUNDS:-1}
+# The median of each column over the rounds, per test (rounds are interleaved: Concord, Redis,
+# Concord, ...).
+median() { # csv lines test,rps,p50,p99 (several per test) -> one line per test, in first-seen order
+  awk -F, '{ if (!($1 in n)) order[++tests] = $1; i = ++n[$1]; rps[$1, i] = $2; p50[$1, i] = $3; p99[$1, i] = $4 }
+    function med(a, t, k,   v, j, m, x) { m = n[t]; for (j = 1; j <= m; j++) v[j] = a[t, j] + 0
+      for (j = 2; j <= m; j++) { x = v[j]; k = j - 1; while (k > 0 && v[k] > x) { v[k + 1] = v[k]; k-- } v[k + 1] = x }
+      return (m % 2) ? v[(m + 1) / 2] : (v[m / 2] + v[m / 2 + 1]) / 2 }
+    END { for (o = 1; o <= tests; o++) { t = order[o]; printf "%s,%.2f,%.3f,%.3f\n", t, med(rps, t), med(p50, t), med(p99, t) } }'
+}
+[ "$rounds" -gt 1 ] && echo "medians over $rounds interleaved rounds" >&2
 printf '%-18s %-4s %14s %9s %9s %14s %9s %9s %7s\n' test P concord_rps p50_ms p99_ms redis_rps p50_ms p99_ms ratio
 for pipeline in 1 16; do
-  concord=$(run "$concord_port" "$pipeline")
-  redis=$(run "$redis_port" "$pipeline")
+  concord_runs=""
+  redis_runs=""
+  for _ in $(seq "$rounds"); do
+    concord_runs+="$(run "$concord_port" "$pipeline")"$'\n'
+    redis_runs+="$(run "$redis_port" "$pipeline")"$'\n'
+  done
+  concord=$(printf '%s' "$concord_runs" | median)
+  redis=$(printf '%s' "$redis_runs" | median)
   paste -d, <(echo "$concord") <(echo "$redis") | while IFS=, read -r test crps cp50 cp99 _ rrps rp50 rp99; do
     ratio=$(awk -v a="$crps" -v b="$rrps" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')
     printf '%-18s %-4s %14s %9s %9s %14s %9s %9s %7s\n' "$test" "$pipeline" "$crps" "$cp50" "$cp99" "$rrps" "$rp50" "$rp99" "${ratio}x"

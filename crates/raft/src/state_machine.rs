@@ -40,6 +40,11 @@ pub struct StateMachineStore {
     /// Save snapshots in place instead of on a blocking thread (a simulation).
     io_inline: bool,
     current: Arc<RwLock<Option<CurrentSnapshot>>>,
+    /// Held while the state is changed or imaged. Imaging a large state takes long, so it runs
+    /// on a blocking thread; the applier then waits here, asynchronously, instead of blocking
+    /// the consensus thread on the state's lock (which would stop heartbeats, and followers
+    /// would elect another leader).
+    changing: Arc<tokio::sync::Mutex<()>>,
 }
 
 impl StateMachineStore {
@@ -70,7 +75,17 @@ impl StateMachineStore {
             purges,
             io_inline,
             current: Arc::new(RwLock::new(current)),
+            changing: Arc::default(),
         })
+    }
+
+    /// Runs long CPU or file work on a blocking thread, or in place in a simulation.
+    async fn blocking<R: Send + 'static>(&self, work: impl FnOnce() -> R + Send + 'static) -> std::io::Result<R> {
+        if self.io_inline {
+            Ok(work())
+        } else {
+            tokio::task::spawn_blocking(work).await.map_err(std::io::Error::other)
+        }
     }
 
     /// The state, shared with readers.
@@ -82,12 +97,8 @@ impl StateMachineStore {
         let index = meta.last_log_id.map_or(0, |id| id.index);
         let meta_bytes = postcard::to_stdvec(meta).expect("snapshot metadata encodes");
         let (snapshots, group, bytes) = (self.snapshots.clone(), self.group, data.clone());
-        let save = move || snapshots.save(group, index, &meta_bytes, &bytes);
-        let saved = if self.io_inline {
-            save()
-        } else {
-            tokio::task::spawn_blocking(save).await.map_err(std::io::Error::other).and_then(|saved| saved)
-        };
+        let saved =
+            self.blocking(move || snapshots.save(group, index, &meta_bytes, &bytes)).await.and_then(|saved| saved);
         saved.map_err(|e| StorageIOError::write_snapshot(Some(meta.signature()), &e))?;
         self.purges.snapshot_saved(index);
         *self.current.write() = Some(CurrentSnapshot { meta: meta.clone(), data });
@@ -97,10 +108,15 @@ impl StateMachineStore {
 
 impl RaftSnapshotBuilder<TypeConfig> for StateMachineStore {
     async fn build_snapshot(&mut self) -> Result<Snapshot<TypeConfig>, StorageError> {
-        let (data, last_applied, membership) = {
-            let applied = self.applied.read();
+        let changing = self.changing.clone().lock_owned().await;
+        let applied = self.applied.clone();
+        let image = move || {
+            let _changing = changing;
+            let applied = applied.read();
             (applied.machine.snapshot(), applied.last_applied, applied.membership.clone())
         };
+        let (data, last_applied, membership) =
+            self.blocking(image).await.map_err(|e| StorageIOError::write_snapshot(None, &e))?;
         let snapshot_id = match last_applied {
             Some(id) => format!("{}-{}-{}", id.leader_id.term, id.leader_id.node_id, id.index),
             None => "empty".to_string(),
@@ -125,6 +141,7 @@ impl RaftStateMachine<TypeConfig> for StateMachineStore {
         I: IntoIterator<Item = Entry> + Send,
         I::IntoIter: Send,
     {
+        let _changing = self.changing.lock().await;
         let mut applied = self.applied.write();
         let mut replies = Vec::new();
         for entry in entries {
@@ -159,10 +176,15 @@ impl RaftStateMachine<TypeConfig> for StateMachineStore {
         meta: &SnapshotMeta,
         snapshot: Box<Cursor<Vec<u8>>>,
     ) -> Result<(), StorageError> {
-        let data = snapshot.into_inner();
-        let machine = StateMachine::restore(&data)
-            .map_err(|e| StorageIOError::read_snapshot(Some(meta.signature()), &std::io::Error::other(e)))?;
-        self.save(meta, Arc::new(data)).await?;
+        let data = Arc::new(snapshot.into_inner());
+        let bytes = data.clone();
+        let machine = self
+            .blocking(move || StateMachine::restore(&bytes))
+            .await
+            .and_then(|restored| restored.map_err(std::io::Error::other))
+            .map_err(|e| StorageIOError::read_snapshot(Some(meta.signature()), &e))?;
+        self.save(meta, data).await?;
+        let _changing = self.changing.lock().await;
         let mut applied = self.applied.write();
         applied.machine = machine;
         applied.last_applied = meta.last_log_id;
@@ -174,5 +196,68 @@ impl RaftStateMachine<TypeConfig> for StateMachineStore {
         let current = self.current.read().clone();
         Ok(current
             .map(|current| Snapshot { meta: current.meta, snapshot: Box::new(Cursor::new(current.data.to_vec())) }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::log_store::NodeLog;
+    use concord_core::request::{Batch, Request};
+    use concord_core::types::NodeId;
+    use concord_storage::{LogOptions, SimDisk, SimFs};
+    use openraft::CommittedLeaderId;
+    use std::path::Path;
+    use std::time::Duration;
+
+    const GROUP: GroupId = GroupId::FIRST_SHARD;
+
+    fn store() -> StateMachineStore {
+        let fs: Arc<dyn concord_storage::Fs> = Arc::new(SimFs(SimDisk::new()));
+        let options = LogOptions { inline: true, ..LogOptions::default() };
+        let log = Arc::new(NodeLog::open(fs.clone(), Path::new("/log"), options).unwrap());
+        let snapshots = Arc::new(SnapshotStore::new(fs, Path::new("/snapshots")));
+        StateMachineStore::open(GROUP, snapshots, PurgeGate::new(log, GROUP), false).unwrap()
+    }
+
+    fn set(index: u64, key: &str) -> Entry {
+        let request = Request::Command { db: 0, argv: vec!["SET".into(), key.to_string().into(), "v".into()] };
+        Entry {
+            log_id: LogId::new(CommittedLeaderId::new(1, NodeId(7)), index),
+            payload: EntryPayload::Normal(Batch { time_ms: 1, requests: vec![request] }),
+        }
+    }
+
+    /// Imaging the state for a snapshot must not hold the consensus thread: while an image
+    /// waits for the state (here the test holds its lock), timers on that thread still fire and
+    /// the applier waits without blocking it. Were the image taken in place, this runtime's one
+    /// thread would block on the lock the test holds, and the watchdog would fail the test.
+    #[test]
+    #[allow(clippy::await_holding_lock, reason = "the test holds the state's lock on purpose while it waits")]
+    fn a_snapshot_image_leaves_the_consensus_thread_free() {
+        let (done, finished) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            runtime.block_on(async {
+                let mut store = store();
+                store.apply(vec![set(1, "before")]).await.unwrap();
+                let applied = store.applied();
+                let state = applied.write();
+                let mut builder = store.clone();
+                let build = tokio::spawn(async move { builder.build_snapshot().await.unwrap().meta.last_log_id });
+                tokio::time::sleep(Duration::from_millis(20)).await;
+                assert!(!build.is_finished(), "the image waits for the state");
+                let mut applier = store.clone();
+                let apply = tokio::spawn(async move { applier.apply(vec![set(2, "after")]).await.unwrap() });
+                tokio::time::sleep(Duration::from_millis(20)).await;
+                assert!(!apply.is_finished(), "the applier waits for the image");
+                drop(state);
+                assert_eq!(build.await.unwrap().map(|id| id.index), Some(1), "imaged before the second entry");
+                apply.await.unwrap();
+                assert_eq!(applied.read().last_applied.map(|id| id.index), Some(2));
+            });
+            done.send(()).unwrap();
+        });
+        finished.recv_timeout(Duration::from_secs(30)).expect("the consensus thread blocked while imaging");
     }
 }
