@@ -526,37 +526,19 @@ mod tests {
 
     #[test]
     fn expiry_needs_its_time() {
-        let mut h = History::default();
-        h.push(
-            1,
-            Call::One(Command::Set { key: "k".into(), value: "v".into(), px_ms: Some(100) }),
-            ms(0),
-            ms(10),
-            done(Value::Ok),
-        );
-        h.push(2, get("k"), ms(50), ms(60), done(Value::Nil));
-        assert!(!check(&h).is_empty(), "gone before its time");
-        let mut late = History::default();
-        late.push(
-            1,
-            Call::One(Command::Set { key: "k".into(), value: "v".into(), px_ms: Some(100) }),
-            ms(0),
-            ms(10),
-            done(Value::Ok),
-        );
-        late.push(2, get("k"), ms(150), ms(160), done(bytes("v")));
-        assert!(!check(&late).is_empty(), "still there after its time");
-        let mut fine = History::default();
-        fine.push(
-            1,
-            Call::One(Command::Set { key: "k".into(), value: "v".into(), px_ms: Some(100) }),
-            ms(0),
-            ms(10),
-            done(Value::Ok),
-        );
-        fine.push(2, get("k"), ms(50), ms(60), done(bytes("v")));
-        fine.push(2, get("k"), ms(150), ms(160), done(Value::Nil));
-        assert!(check(&fine).is_empty());
+        // A SET with a 100 ms lifetime, acknowledged at 10 ms, then the given reads.
+        let with_reads = |reads: &[(u64, Value)]| {
+            let mut h = History::default();
+            let set = Call::One(Command::Set { key: "k".into(), value: "v".into(), px_ms: Some(100) });
+            h.push(1, set, ms(0), ms(10), done(Value::Ok));
+            for (at_ms, value) in reads {
+                h.push(2, get("k"), ms(*at_ms), ms(at_ms + 10), done(value.clone()));
+            }
+            h
+        };
+        assert!(!check(&with_reads(&[(50, Value::Nil)])).is_empty(), "gone before its time");
+        assert!(!check(&with_reads(&[(150, bytes("v"))])).is_empty(), "still there after its time");
+        assert!(check(&with_reads(&[(50, bytes("v")), (150, Value::Nil)])).is_empty());
     }
 
     #[test]

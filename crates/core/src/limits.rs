@@ -53,6 +53,10 @@ pub const LOG_RECORD_BYTES_MAX: usize = (u32::MAX as usize) >> 1;
 /// Bytes in a `CLIENT SETNAME` name and in `CLIENT SETINFO` values.
 pub const CLIENT_NAME_BYTES_MAX: usize = 1024;
 
+/// Longest a batch of writes may wait for more clients (`--batch-linger-us`): beyond this a
+/// batch would trade far more latency than an fsync costs.
+pub const BATCH_LINGER_US_MAX: u64 = 100_000;
+
 /// Number of hash slots in the cluster (Redis Cluster's fixed count).
 pub const SLOTS: u16 = 16384;
 

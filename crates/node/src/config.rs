@@ -3,7 +3,8 @@
 
 use bytes::Bytes;
 use concord_core::limits::{
-    BULK_BYTES_MAX_DEFAULT, CLIENTS_MAX_DEFAULT, DATABASES_DEFAULT, DATABASES_MAX, QUERY_BUFFER_BYTES_MAX_DEFAULT,
+    BATCH_LINGER_US_MAX, BULK_BYTES_MAX_DEFAULT, CLIENTS_MAX_DEFAULT, DATABASES_DEFAULT, DATABASES_MAX,
+    QUERY_BUFFER_BYTES_MAX_DEFAULT,
 };
 use concord_core::pattern::Pattern;
 use concord_core::Error;
@@ -212,6 +213,9 @@ impl ServerConfig {
             return Err(
                 "election timeouts must satisfy 2 x heartbeat < election-timeout-min < election-timeout-max".into()
             );
+        }
+        if config.batch_linger_us > BATCH_LINGER_US_MAX {
+            return Err(format!("batch-linger-us must be at most {BATCH_LINGER_US_MAX} (microseconds)"));
         }
         Ok(config)
     }
@@ -533,6 +537,17 @@ mod tests {
             .unwrap_err()
             .as_str()
             .contains("duplicate"));
+    }
+
+    #[test]
+    fn batch_linger_is_bounded() {
+        let settings = |us| Settings { batch_linger_us: Some(us), ..Settings::default() };
+        assert_eq!(
+            ServerConfig::from_settings(settings(BATCH_LINGER_US_MAX)).unwrap().batch_linger_us,
+            BATCH_LINGER_US_MAX
+        );
+        let error = ServerConfig::from_settings(settings(u64::MAX)).expect_err("refused");
+        assert!(error.contains("batch-linger-us must be at most"), "{error}");
     }
 
     #[test]

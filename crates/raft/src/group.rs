@@ -491,10 +491,9 @@ impl Proposer {
         // Heartbeats reach followers every `heartbeat_interval`; silence for a whole election
         // timeout means the majority is gone (or has elected someone else).
         let quorum_silence_ms = options.election_timeout_max_ms;
-        let linger = Duration::from_micros(options.batch_linger_us);
         let mut last_batch_proposals = 0;
         while let Some(first) = queue.recv().await {
-            let (proposals, count) = gather(&mut queue, first, last_batch_proposals, linger, &options).await;
+            let (proposals, count) = gather(&mut queue, first, last_batch_proposals, &options).await;
             last_batch_proposals = proposals.len();
             let mut requests = Vec::with_capacity(count);
             let mut replies = Vec::with_capacity(proposals.len());
@@ -577,7 +576,7 @@ impl Proposer {
 /// limits.
 ///
 /// Clients answered from the last batch send their next requests a moment after their
-/// replies: waiting up to `linger` for as many proposals as that batch had (`wanted`) gathers
+/// replies: waiting up to `batch_linger_us` for as many proposals as that batch had (`wanted`) gathers
 /// every client into each batch, instead of two halves taking turns with half-full batches
 /// (twice the fsyncs per write, and each write waiting for two). Returns the proposals and
 /// their number of requests.
@@ -585,9 +584,9 @@ async fn gather(
     queue: &mut mpsc::Receiver<Proposal>,
     first: Proposal,
     wanted: usize,
-    linger: Duration,
     options: &GroupOptions,
 ) -> (Vec<Proposal>, usize) {
+    let linger = Duration::from_micros(options.batch_linger_us);
     let size = |proposal: &Proposal| proposal.requests.iter().map(Request::size_bytes).sum::<usize>();
     let (mut count, mut bytes) = (first.requests.len(), size(&first));
     let mut proposals = vec![first];
@@ -696,32 +695,32 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn a_batch_waits_briefly_for_as_many_connections_as_the_last_one() {
-        let options = GroupOptions::default();
         // Tokio's timers tick in milliseconds.
         let linger = Duration::from_millis(10);
+        let options = GroupOptions { batch_linger_us: linger.as_micros() as u64, ..GroupOptions::default() };
         let gap = Duration::from_millis(2);
         let (sender, mut queue) = mpsc::channel(64);
         trickle(sender.clone(), 3, gap);
-        let (proposals, count) = gather(&mut queue, proposal(2), 4, linger, &options).await;
+        let (proposals, count) = gather(&mut queue, proposal(2), 4, &options).await;
         assert_eq!((proposals.len(), count), (4, 5), "the three stragglers join the batch");
 
         // Only two more come: the batch leaves when the linger is over, not later.
         trickle(sender.clone(), 2, gap);
         let started = tokio::time::Instant::now();
-        let (proposals, _) = gather(&mut queue, proposal(1), 4, linger, &options).await;
+        let (proposals, _) = gather(&mut queue, proposal(1), 4, &options).await;
         assert_eq!(proposals.len(), 3);
         assert_eq!(started.elapsed(), linger);
-        tokio::time::sleep(gap).await;
 
         // The last batch had one connection: nothing to wait for.
         trickle(sender.clone(), 1, gap);
-        let (proposals, _) = gather(&mut queue, proposal(1), 1, linger, &options).await;
+        let (proposals, _) = gather(&mut queue, proposal(1), 1, &options).await;
         assert_eq!(proposals.len(), 1);
         assert_eq!(queue.recv().await.map(|p| p.requests.len()), Some(1), "left for the next batch");
 
         // No linger: whatever is queued, at once.
         trickle(sender, 1, gap);
-        let (proposals, _) = gather(&mut queue, proposal(1), 4, Duration::ZERO, &options).await;
+        let no_linger = GroupOptions { batch_linger_us: 0, ..options };
+        let (proposals, _) = gather(&mut queue, proposal(1), 4, &no_linger).await;
         assert_eq!(proposals.len(), 1);
     }
 
@@ -732,7 +731,7 @@ mod tests {
         for _ in 0..4 {
             sender.send(proposal(4)).await.unwrap();
         }
-        let (proposals, count) = gather(&mut queue, proposal(4), 8, Duration::from_micros(200), &options).await;
+        let (proposals, count) = gather(&mut queue, proposal(4), 8, &options).await;
         assert_eq!((proposals.len(), count), (3, 12), "stops once past the limit");
     }
 }

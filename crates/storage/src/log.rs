@@ -134,6 +134,22 @@ struct Job {
     done: Option<Done>,
 }
 
+impl Job {
+    fn new(record: Record, effect: Effect, done: Option<Done>) -> Job {
+        let mut bytes = Vec::new();
+        record::frame(&postcard::to_stdvec(&record).expect("records encode"), &mut bytes);
+        Job { bytes, effect, done }
+    }
+
+    fn meta(group: GroupId, key: String, value: Vec<u8>, done: Option<Done>) -> Job {
+        Job::new(
+            Record::Meta { group, key: key.clone(), value: value.clone() },
+            Effect::Meta { group, key, value },
+            done,
+        )
+    }
+}
+
 /// What a record changes, for the writer's own bookkeeping (checkpoints, segment deletion).
 enum Effect {
     Append { group: GroupId, last_index: u64 },
@@ -245,13 +261,17 @@ impl<E: LogEntry> Log<E> {
                 log.entries.insert(entry.index(), entry);
             }
         }
-        self.submit(Record::Append { group, entries: encoded }, Effect::Append { group, last_index }, Some(done));
+        self.submit(Job::new(
+            Record::Append { group, entries: encoded },
+            Effect::Append { group, last_index },
+            Some(done),
+        ));
     }
 
     /// Removes entries at and after `from`.
     pub fn truncate(&self, group: GroupId, from: u64, done: Done) {
         self.lock().entry(group).or_default().entries.split_off(&from);
-        self.submit(Record::Truncate { group, from }, Effect::Other, Some(done));
+        self.submit(Job::new(Record::Truncate { group, from }, Effect::Other, Some(done)));
     }
 
     /// Removes entries up to and including `upto`, remembering `description` of the last one.
@@ -264,18 +284,17 @@ impl<E: LogEntry> Log<E> {
             log.entries = kept;
             log.purged = Some((upto, description.clone()));
         }
-        self.submit(
+        self.submit(Job::new(
             Record::Purge { group, upto, description: description.clone() },
             Effect::Purge { group, upto, description },
             None,
-        );
+        ));
     }
 
     /// Stores a named value for the group; `done` reports once it is durable.
     pub fn set_meta(&self, group: GroupId, key: &str, value: Vec<u8>, done: Done) {
         self.lock().entry(group).or_default().meta.insert(key.to_string(), value.clone());
-        let effect = Effect::Meta { group, key: key.to_string(), value: value.clone() };
-        self.submit(Record::Meta { group, key: key.to_string(), value }, effect, Some(done));
+        self.submit(Job::meta(group, key.to_string(), value, Some(done)));
     }
 
     /// Stores a named value as a hint: it is written with the next batch the writer writes
@@ -285,8 +304,7 @@ impl<E: LogEntry> Log<E> {
     pub fn set_hint(&self, group: GroupId, key: &str, value: Vec<u8>) {
         self.lock().entry(group).or_default().meta.insert(key.to_string(), value.clone());
         if self.inline.is_some() {
-            let effect = Effect::Meta { group, key: key.to_string(), value: value.clone() };
-            return self.submit(Record::Meta { group, key: key.to_string(), value }, effect, None);
+            return self.submit(Job::meta(group, key.to_string(), value, None));
         }
         self.hints.lock().expect("log hints lock").insert((group, key.to_string()), value);
     }
@@ -301,10 +319,7 @@ impl<E: LogEntry> Log<E> {
 
     /// Queues a record for the writer. With `done`, the writer makes it durable and reports;
     /// without, it is written but only made durable by the next sync (a hint, not a promise).
-    fn submit(&self, record: Record, effect: Effect, done: Option<Done>) {
-        let mut bytes = Vec::new();
-        record::frame(&postcard::to_stdvec(&record).expect("records encode"), &mut bytes);
-        let job = Job { bytes, effect, done };
+    fn submit(&self, job: Job) {
         if let Some(inline) = &self.inline {
             let mut inline = inline.lock().expect("inline writer lock");
             let mut batch = [job];
@@ -500,10 +515,7 @@ impl Writer {
     fn run(mut self, jobs: Receiver<Job>, hints: Hints) {
         let take_hints = |batch: &mut Vec<Job>| {
             for ((group, key), value) in std::mem::take(&mut *hints.lock().expect("log hints lock")) {
-                let mut bytes = Vec::new();
-                let record = Record::Meta { group, key: key.clone(), value: value.clone() };
-                record::frame(&postcard::to_stdvec(&record).expect("records encode"), &mut bytes);
-                batch.push(Job { bytes, effect: Effect::Meta { group, key, value }, done: None });
+                batch.push(Job::meta(group, key, value, None));
             }
         };
         loop {
