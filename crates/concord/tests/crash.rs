@@ -13,7 +13,18 @@ const ROUNDS: u64 = 3;
 
 #[test]
 fn acknowledged_writes_survive_kill_9() {
-    let mut server = Server::start();
+    kill_and_restart_under_load(&[]);
+}
+
+/// The same with consensus and log writes on threads of their own (a writer thread that
+/// batches and fsyncs, rather than each batch fsynced in the task that appends it).
+#[test]
+fn acknowledged_writes_survive_kill_9_with_a_consensus_thread() {
+    kill_and_restart_under_load(&["--consensus-thread"]);
+}
+
+fn kill_and_restart_under_load(extra: &[&str]) {
+    let mut server = Server::start_with(extra);
     let mut ledgers = None;
     let mut rng = rand::rng();
     for round in 0..ROUNDS {

@@ -42,6 +42,7 @@ pub struct Settings {
     pub log_entries_kept: Option<u64>,
     pub batch_linger_us: Option<u64>,
     pub worker_threads: Option<usize>,
+    pub consensus_thread: Option<bool>,
     pub log_level: Option<String>,
 }
 
@@ -76,6 +77,7 @@ impl Settings {
             log_entries_kept: self.log_entries_kept.or(lower.log_entries_kept),
             batch_linger_us: self.batch_linger_us.or(lower.batch_linger_us),
             worker_threads: self.worker_threads.or(lower.worker_threads),
+            consensus_thread: self.consensus_thread.or(lower.consensus_thread),
             log_level: self.log_level.or(lower.log_level),
         }
     }
@@ -135,10 +137,16 @@ pub struct ServerConfig {
     pub log_entries_kept: u64,
     /// How long a batch of writes may wait for the clients the last batch answered.
     pub batch_linger_us: u64,
-    /// Threads serving clients and consensus. Half the cores by default: on small machines one
-    /// thread avoids cross-thread wake-ups that cost more than a second thread gives, and the
-    /// log writer has a thread of its own.
+    /// Threads serving clients (and consensus, unless it has a thread of its own). Half the
+    /// cores by default: on small machines one thread avoids cross-thread wake-ups that cost
+    /// more than a second thread gives.
     pub worker_threads: usize,
+    /// Whether consensus and log writes run on threads of their own. By default they share the
+    /// client threads and each batch is written and fsynced in place, as Redis does in its
+    /// event loop: a wake-up between threads costs more than the work it hands over when the
+    /// cores are few. Threads of their own keep heartbeats on time under heavy client load
+    /// on a machine with cores to spare.
+    pub consensus_thread: bool,
     pub log_level: String,
 }
 
@@ -205,6 +213,7 @@ impl ServerConfig {
                 .worker_threads
                 .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get() / 2))
                 .max(1),
+            consensus_thread: settings.consensus_thread.unwrap_or(false),
             log_level: settings.log_level.unwrap_or_else(|| "info".to_string()),
         };
         if config.election_timeout_min_ms <= 2 * config.heartbeat_interval_ms

@@ -154,7 +154,10 @@ impl Node {
             client_addr: format!("{}:{}", config.announce_host, client_address.port()),
         };
         let (fs, log_dir) = (env.fs.clone(), data_dir.log_dir());
-        let log_options = LogOptions { inline: env.simulated, ..LogOptions::default() };
+        // Without a consensus thread, each batch is written and fsynced by the task that appends it
+        // (see `ServerConfig::consensus_thread`); a simulation runs everything on one thread.
+        let threads_of_their_own = config.consensus_thread && !env.simulated;
+        let log_options = LogOptions { inline: !threads_of_their_own, ..LogOptions::default() };
         let log = env
             .blocking(move || concord_storage::Log::open(fs, &log_dir, log_options))
             .await
@@ -164,10 +167,10 @@ impl Node {
         // Lookup indexes get a seed no client can know, so crafted keys cannot collide in them.
         concord_core::ordered_map::set_index_seed(seeds.next_u64());
         concord_raft::async_runtime::seed(seeds.next_u64());
-        let consensus = if env.simulated {
-            ConsensusRuntime::current()
-        } else {
+        let consensus = if threads_of_their_own {
             ConsensusRuntime::start().map_err(|e| format!("cannot start the consensus thread: {e}"))?
+        } else {
+            ConsensusRuntime::current()
         };
         let rpc = Arc::new(PeerRpc { network: network.clone() });
         let group_options = concord_raft::GroupOptions {

@@ -8,7 +8,7 @@
 //!   with snapshots on disk.
 //! - [`network`]: how openraft reaches other nodes.
 //! - [`election`]: when to hold an election: fresh timeouts and pre-votes.
-//! - [`runtime`]: the thread consensus runs on (or, simulated, the caller's runtime).
+//! - [`runtime`]: where consensus runs: a thread of its own, or the caller's runtime.
 //! - [`lease`]: leader leases, for reads without a round of messages.
 //! - [`group`]: one running Raft group, with batched proposals (group commit) and coalesced
 //!   read barriers.

@@ -1,6 +1,7 @@
-//! The consensus runtime: a thread of its own for openraft's tasks, the proposers and the read
-//! barriers, so that elections, heartbeats and commits never wait in line behind client I/O.
-//! In a simulation everything runs on the simulator's one thread instead.
+//! The consensus runtime: where openraft's tasks, the proposers and the read barriers run.
+//! Either a thread of its own, so that elections, heartbeats and commits never wait in line
+//! behind client I/O (`--consensus-thread`), or the caller's runtime: the client threads by
+//! default (fewer wake-ups between threads), the simulator's one thread in a simulation.
 
 use std::thread::JoinHandle;
 use tokio::runtime::Handle;
@@ -28,7 +29,7 @@ impl ConsensusRuntime {
         Ok(ConsensusRuntime { handle, stop: Some(stop), thread: Some(thread) })
     }
 
-    /// Consensus on the caller's runtime, with no thread of its own (a simulation).
+    /// Consensus on the caller's runtime, with no thread of its own.
     pub fn current() -> ConsensusRuntime {
         ConsensusRuntime { handle: Handle::current(), stop: None, thread: None }
     }

@@ -45,8 +45,10 @@ pub struct LogOptions {
     pub queue_records_max: usize,
     /// Bytes the writer gathers into one write before syncing.
     pub batch_bytes_max: usize,
-    /// Write (and sync) each record in the caller instead of a writer thread: no group commit
-    /// across callers, but no thread either, which a deterministic simulation needs.
+    /// Write (and sync) each record in the caller instead of a writer thread: no merging of
+    /// records from different callers into one sync, but no wake-up of another thread per
+    /// batch either (the callers batch already), and no thread at all, which a deterministic
+    /// simulation needs.
     pub inline: bool,
 }
 
@@ -160,6 +162,13 @@ enum Effect {
 
 /// Hints waiting for the writer's next batch, newest value per key.
 type Hints = Arc<Mutex<BTreeMap<(GroupId, String), Vec<u8>>>>;
+
+/// Moves the waiting hints into `batch`, as records nobody waits for.
+fn take_hints(hints: &Hints, batch: &mut Vec<Job>) {
+    for ((group, key), value) in std::mem::take(&mut *hints.lock().expect("log hints lock")) {
+        batch.push(Job::meta(group, key, value, None));
+    }
+}
 
 pub struct Log<E> {
     groups: Arc<Mutex<BTreeMap<GroupId, GroupLog<E>>>>,
@@ -303,18 +312,7 @@ impl<E: LogEntry> Log<E> {
     /// paths, and their order is not kept.
     pub fn set_hint(&self, group: GroupId, key: &str, value: Vec<u8>) {
         self.lock().entry(group).or_default().meta.insert(key.to_string(), value.clone());
-        if self.inline.is_some() {
-            return self.submit(Job::meta(group, key.to_string(), value, None));
-        }
         self.hints.lock().expect("log hints lock").insert((group, key.to_string()), value);
-    }
-
-    /// Stops the writer after everything queued is durable.
-    pub fn close(&self) {
-        self.jobs.lock().expect("log sender lock").take();
-        if let Some(handle) = self.writer.lock().expect("log writer lock").take() {
-            let _ = handle.join();
-        }
     }
 
     /// Queues a record for the writer. With `done`, the writer makes it durable and reports;
@@ -322,7 +320,8 @@ impl<E: LogEntry> Log<E> {
     fn submit(&self, job: Job) {
         if let Some(inline) = &self.inline {
             let mut inline = inline.lock().expect("inline writer lock");
-            let mut batch = [job];
+            let mut batch = vec![job];
+            take_hints(&self.hints, &mut batch);
             let result = match inline.failed {
                 Some(kind) => Err(io::Error::new(kind, "the log failed earlier and accepts no more writes")),
                 None => inline.writer.write(&mut batch),
@@ -331,7 +330,7 @@ impl<E: LogEntry> Log<E> {
                 inline.failed = Some(error.kind());
             }
             drop(inline);
-            let [job] = batch;
+            let job = batch.swap_remove(0);
             if let Some(done) = job.done {
                 done(result);
             }
@@ -358,15 +357,27 @@ impl<E: LogEntry> Log<E> {
     }
 }
 
+impl<E> Log<E> {
+    /// Stops the writer after everything queued is durable.
+    pub fn close(&self) {
+        // Also runs on drop, so a lock poisoned by an earlier panic must not panic again.
+        if let Some(inline) = &self.inline {
+            let mut inline = inline.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            if inline.failed.is_none() {
+                inline.writer.write_last_hints(&self.hints);
+            }
+        }
+        self.jobs.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).take();
+        if let Some(handle) = self.writer.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).take() {
+            let _ = handle.join();
+        }
+    }
+}
+
 impl<E> Drop for Log<E> {
     fn drop(&mut self) {
-        if let Ok(mut jobs) = self.jobs.lock() {
-            jobs.take();
-        }
-        if let Ok(mut writer) = self.writer.lock() {
-            if let Some(handle) = writer.take() {
-                let _ = handle.join();
-            }
+        if !std::thread::panicking() {
+            self.close();
         }
     }
 }
@@ -513,23 +524,9 @@ impl Writer {
     }
 
     fn run(mut self, jobs: Receiver<Job>, hints: Hints) {
-        let take_hints = |batch: &mut Vec<Job>| {
-            for ((group, key), value) in std::mem::take(&mut *hints.lock().expect("log hints lock")) {
-                batch.push(Job::meta(group, key, value, None));
-            }
-        };
         loop {
             let Ok(first) = jobs.recv() else {
-                // Closing: the last hints become durable too.
-                let mut batch = Vec::new();
-                take_hints(&mut batch);
-                if !batch.is_empty() {
-                    let written = self.write(&mut batch).and_then(|()| self.sync());
-                    if let Err(error) = written {
-                        tracing::warn!(%error, "could not write the log's last hints");
-                    }
-                }
-                return;
+                return self.write_last_hints(&hints);
             };
             let mut batch = vec![first];
             let mut bytes = batch[0].bytes.len();
@@ -542,7 +539,7 @@ impl Writer {
                     Err(_) => break,
                 }
             }
-            take_hints(&mut batch);
+            take_hints(&hints, &mut batch);
             let result = self.write(&mut batch);
             for job in batch {
                 if let Some(done) = job.done {
@@ -558,6 +555,18 @@ impl Writer {
                     }
                 }
                 return;
+            }
+        }
+    }
+
+    /// Closing: the last hints become durable too.
+    fn write_last_hints(&mut self, hints: &Hints) {
+        let mut batch = Vec::new();
+        take_hints(hints, &mut batch);
+        if !batch.is_empty() {
+            let written = self.write(&mut batch).and_then(|()| self.sync());
+            if let Err(error) = written {
+                tracing::warn!(%error, "could not write the log's last hints");
             }
         }
     }
@@ -670,23 +679,25 @@ mod tests {
 
     #[test]
     fn hints_ride_with_the_next_batch_or_the_close() {
-        let dir = tempfile::tempdir().unwrap();
-        let hint = |log: &Log<TestEntry>| log.read(G, |g| g.meta.get("committed").cloned());
-        {
-            let log = open(dir.path(), LogOptions::default()).unwrap();
-            log.set_hint(G, "committed", b"c1".to_vec());
-            assert_eq!(hint(&log), Some(b"c1".to_vec()), "readable at once");
-            wait(|done| log.append(G, vec![entry(1)], done));
-            // Closing abruptly (without `close`) must not be needed for what a batch carried.
-            std::mem::forget(log);
+        for options in [LogOptions::default(), LogOptions { inline: true, ..LogOptions::default() }] {
+            let dir = tempfile::tempdir().unwrap();
+            let hint = |log: &Log<TestEntry>| log.read(G, |g| g.meta.get("committed").cloned());
+            {
+                let log = open(dir.path(), options).unwrap();
+                log.set_hint(G, "committed", b"c1".to_vec());
+                assert_eq!(hint(&log), Some(b"c1".to_vec()), "readable at once");
+                wait(|done| log.append(G, vec![entry(1)], done));
+                // Closing abruptly (without `close`) must not be needed for what a batch carried.
+                std::mem::forget(log);
+            }
+            {
+                let log = open(dir.path(), options).unwrap();
+                assert_eq!(hint(&log), Some(b"c1".to_vec()), "written with the append after it");
+                log.set_hint(G, "committed", b"c2".to_vec());
+                log.set_hint(G, "committed", b"c3".to_vec());
+            }
+            assert_eq!(hint(&open(dir.path(), options).unwrap()), Some(b"c3".to_vec()), "written at close");
         }
-        {
-            let log = open(dir.path(), LogOptions::default()).unwrap();
-            assert_eq!(hint(&log), Some(b"c1".to_vec()), "written with the append after it");
-            log.set_hint(G, "committed", b"c2".to_vec());
-            log.set_hint(G, "committed", b"c3".to_vec());
-        }
-        assert_eq!(hint(&open(dir.path(), LogOptions::default()).unwrap()), Some(b"c3".to_vec()), "written at close");
     }
 
     #[test]

@@ -19,6 +19,8 @@ pub struct Server {
     pub child: Child,
     pub address: SocketAddr,
     pub data_dir: PathBuf,
+    /// The flags it was started with, for restarts.
+    extra: Vec<String>,
     /// Keeps a temporary data directory alive for the test's duration.
     _temp: Option<tempfile::TempDir>,
 }
@@ -32,13 +34,15 @@ impl Server {
     pub fn start_with(extra: &[&str]) -> Server {
         let temp = tempfile::tempdir().expect("temp dir");
         let (child, address) = spawn(temp.path(), extra).expect("server starts");
-        Server { child, address, data_dir: temp.path().to_path_buf(), _temp: Some(temp) }
+        let extra = extra.iter().map(|arg| arg.to_string()).collect();
+        Server { child, address, data_dir: temp.path().to_path_buf(), extra, _temp: Some(temp) }
     }
 
     /// Starts a node on an existing data directory (which the caller keeps alive).
     pub fn start_in(data_dir: &Path, extra: &[&str]) -> Result<Server, String> {
         let (child, address) = spawn(data_dir, extra)?;
-        Ok(Server { child, address, data_dir: data_dir.to_path_buf(), _temp: None })
+        let extra = extra.iter().map(|arg| arg.to_string()).collect();
+        Ok(Server { child, address, data_dir: data_dir.to_path_buf(), extra, _temp: None })
     }
 
     pub fn url(&self) -> String {
@@ -82,7 +86,8 @@ impl Server {
 
     /// Restarts on the same data directory after the process has exited.
     pub fn restart(&mut self) {
-        let (child, address) = spawn(&self.data_dir, &[]).expect("restart");
+        let extra: Vec<&str> = self.extra.iter().map(String::as_str).collect();
+        let (child, address) = spawn(&self.data_dir, &extra).expect("restart");
         self.child = child;
         self.address = address;
     }
