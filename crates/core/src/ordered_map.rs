@@ -11,7 +11,7 @@
 
 use bytes::Bytes;
 use std::collections::{BTreeSet, HashMap};
-use std::hash::BuildHasher;
+use std::hash::{BuildHasher, Hasher};
 use std::ops::Bound;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -39,10 +39,32 @@ impl Default for IndexHasher {
 }
 
 impl BuildHasher for IndexHasher {
-    type Hasher = xxhash_rust::xxh3::Xxh3;
+    type Hasher = IndexHash;
 
-    fn build_hasher(&self) -> Self::Hasher {
-        xxhash_rust::xxh3::Xxh3::with_seed(self.0)
+    fn build_hasher(&self) -> IndexHash {
+        IndexHash { seed: self.0 }
+    }
+}
+
+/// Seeded xxh3 of a key, in one shot. A byte string hashes as its length, then its bytes: the
+/// length only changes the seed, and the bytes go through xxh3 at once, which (unlike xxh3's
+/// streaming form) needs no per-hash setup. Every lookup and write pays this.
+pub struct IndexHash {
+    seed: u64,
+}
+
+impl Hasher for IndexHash {
+    fn write(&mut self, bytes: &[u8]) {
+        self.seed = xxhash_rust::xxh3::xxh3_64_with_seed(bytes, self.seed);
+    }
+
+    fn write_usize(&mut self, n: usize) {
+        // A multiplicative mix: distinct lengths give distinct seeds.
+        self.seed = (self.seed ^ n as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    }
+
+    fn finish(&self) -> u64 {
+        self.seed
     }
 }
 

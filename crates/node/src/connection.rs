@@ -15,6 +15,7 @@ use concord_core::limits::PIPELINE_COMMANDS_MAX;
 use concord_core::request::Request;
 use concord_core::rng::Rng;
 use concord_core::session::{Action, Protocol, Session};
+use concord_core::types::TimeMs;
 use concord_core::Reply;
 use concord_resp::{encode, RequestParser};
 use concord_transport::net::{Reader, Writer};
@@ -97,6 +98,10 @@ struct Connection {
     rng: Rng,
     /// Stop reading: finish what is pending, then close.
     closing: bool,
+    /// The clock read once for the reads of the latest chunk of input: every command in the
+    /// buffer arrived before it, so it is a valid time for each of them, and pipelined reads
+    /// share one clock reading.
+    input_time_ms: Option<TimeMs>,
 }
 
 /// Serves one client until it leaves, is killed, errs, or the node shuts down.
@@ -122,6 +127,7 @@ pub async fn serve(
         output: BytesMut::with_capacity(READ_BUFFER_BYTES),
         writer,
         closing: false,
+        input_time_ms: None,
     };
     let mut parser = RequestParser::new(connection.node.params.live.parser_limits());
     let mut input = BytesMut::with_capacity(READ_BUFFER_BYTES);
@@ -176,6 +182,7 @@ pub async fn serve(
                 }
                 read = reader.read_buf(&mut input), if can_read => {
                     let read = read?;
+                    connection.input_time_ms = None;
                     connection.node.stats.net_input_bytes.fetch_add(read as u64, Relaxed);
                     if read == 0 {
                         connection.closing = true;
@@ -227,8 +234,9 @@ impl Connection {
                     Some(self.node.read_local(db, &op, &mut self.rng))
                 } else if self.node.group.reads_locally() {
                     let rng = &mut self.rng;
+                    let now_ms = *self.input_time_ms.get_or_insert_with(|| self.node.clock.now_ms());
                     self.node
-                        .try_read_settled(|applied, now_ms| {
+                        .try_read_settled(now_ms, |applied, now_ms| {
                             op.run(applied.machine.keyspace(), &mut ReadCtx { db, now_ms, rng })
                         })
                         .ok()

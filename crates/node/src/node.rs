@@ -368,14 +368,14 @@ impl Node {
         self.group.read(|applied| op.run(applied.machine.keyspace(), &mut ReadCtx { db, now_ms, rng }))
     }
 
-    /// Runs `read` on the applied state at a time consistent with the log: this node's clock
-    /// (never behind the last applied entry's stamp), once no batch stamped earlier is still in
-    /// flight with a key expiring in between. Otherwise the read could find a key gone that the
-    /// batch, applied after the read, still finds alive (and, say, extends) — an order no
-    /// single history explains.
-    pub fn try_read_settled<R>(&self, read: impl FnOnce(&Applied, TimeMs) -> R) -> Result<R, u64> {
+    /// Runs `read` on the applied state at a time consistent with the log: `now_ms`, a reading
+    /// of this node's clock taken after the read arrived (never behind the last applied entry's
+    /// stamp), once no batch stamped earlier is still in flight with a key expiring in between.
+    /// Otherwise the read could find a key gone that the batch, applied after the read, still
+    /// finds alive (and, say, extends) — an order no single history explains.
+    pub fn try_read_settled<R>(&self, now_ms: TimeMs, read: impl FnOnce(&Applied, TimeMs) -> R) -> Result<R, u64> {
         self.group.read(|applied| {
-            let now_ms = self.clock.now_ms().max(applied.machine.clock_ms());
+            let now_ms = now_ms.max(applied.machine.clock_ms());
             let keyspace = applied.machine.keyspace();
             settled_read_time(now_ms, self.group.in_flight(), |after, through| keyspace.has_deadline_in(after, through))
                 .map(|now_ms| read(applied, now_ms))
@@ -385,7 +385,7 @@ impl Node {
     /// [`Node::try_read_settled`], waiting for the batches in flight when it must.
     pub async fn read_settled<R>(&self, read: impl Fn(&Applied, TimeMs) -> R) -> R {
         loop {
-            match self.try_read_settled(&read) {
+            match self.try_read_settled(self.clock.now_ms(), &read) {
                 Ok(result) => return result,
                 Err(seq) => self.group.settle(seq).await,
             }

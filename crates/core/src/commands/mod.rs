@@ -11,7 +11,6 @@ use crate::error::Result;
 use crate::keyspace::Keyspace;
 use crate::reply::Reply;
 use crate::session::{Action, Host, Session};
-use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
 pub mod helpers;
@@ -121,8 +120,7 @@ const NAME_BYTES_MAX: usize = 32;
 
 /// The command called `name`, in any letter case.
 pub fn lookup(name: &[u8]) -> Option<&'static Entry> {
-    static INDEX: OnceLock<BTreeMap<&'static [u8], &'static Entry>> = OnceLock::new();
-    let index = INDEX.get_or_init(|| TABLE.iter().map(|entry| (entry.spec.name.as_bytes(), entry)).collect());
+    static INDEX: OnceLock<NameIndex> = OnceLock::new();
     if name.len() > NAME_BYTES_MAX {
         return None;
     }
@@ -130,7 +128,48 @@ pub fn lookup(name: &[u8]) -> Option<&'static Entry> {
     let lower = &mut lower[..name.len()];
     lower.copy_from_slice(name);
     lower.make_ascii_lowercase();
-    index.get(&*lower).copied()
+    INDEX.get_or_init(NameIndex::new).get(lower)
+}
+
+/// Every command by a hash of its name, probed linearly: every request looks its command up,
+/// and this costs one hash and usually one comparison (a search tree costs several).
+struct NameIndex {
+    slots: Vec<Option<&'static Entry>>,
+}
+
+impl NameIndex {
+    fn new() -> NameIndex {
+        // At most a quarter full, so probe runs stay short.
+        let mut slots: Vec<Option<&'static Entry>> = vec![None; (TABLE.len() * 4).next_power_of_two()];
+        for entry in TABLE {
+            let mask = slots.len() - 1;
+            let mut slot = name_hash(entry.spec.name.as_bytes()) & mask;
+            while let Some(other) = slots[slot] {
+                assert_ne!(other.spec.name, entry.spec.name, "command names are unique");
+                slot = (slot + 1) & mask;
+            }
+            slots[slot] = Some(entry);
+        }
+        NameIndex { slots }
+    }
+
+    fn get(&self, lowercase_name: &[u8]) -> Option<&'static Entry> {
+        let mask = self.slots.len() - 1;
+        let mut slot = name_hash(lowercase_name) & mask;
+        loop {
+            let entry = self.slots[slot]?;
+            if entry.spec.name.as_bytes() == lowercase_name {
+                return Some(entry);
+            }
+            slot = (slot + 1) & mask;
+        }
+    }
+}
+
+/// FNV-1a: command names are few, short and fixed, so no seed is needed.
+fn name_hash(name: &[u8]) -> usize {
+    name.iter().fold(0xcbf2_9ce4_8422_2325_u64, |hash, byte| (hash ^ u64::from(*byte)).wrapping_mul(0x0100_0000_01b3))
+        as usize
 }
 
 /// Parses a keyspace command from a full `argv` (name first), checking arity. `Ok(None)` for

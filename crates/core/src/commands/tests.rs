@@ -353,3 +353,21 @@ fn cluster_subcommands_parse() {
     assert_eq!(parse(&["nodes", "extra"]), Err("ERR wrong number of arguments for 'cluster|nodes' command".into()));
     assert_eq!(parse(&["nope"]), Err("ERR unknown subcommand 'nope'. Try CLUSTER HELP.".into()));
 }
+
+#[test]
+fn every_command_is_found_by_its_name_in_any_case_and_nothing_else_is() {
+    use super::{lookup, NAME_BYTES_MAX, TABLE};
+    let named = |name: &str| TABLE.iter().find(|entry| entry.spec.name == name).map(|entry| entry.spec.name);
+    for entry in TABLE {
+        let name = entry.spec.name;
+        for spelled in [name.to_string(), name.to_uppercase(), name[..1].to_uppercase() + &name[1..]] {
+            assert_eq!(lookup(spelled.as_bytes()).map(|found| found.spec.name), Some(name), "{spelled}");
+        }
+        for other in [format!("{name}x"), name[..name.len() - 1].to_string()] {
+            assert_eq!(lookup(other.as_bytes()).map(|found| found.spec.name), named(&other), "{other}");
+        }
+    }
+    assert!(lookup(b"").is_none());
+    assert!(lookup(b"nosuchcommand").is_none());
+    assert!(lookup(&[b'g'; NAME_BYTES_MAX + 1]).is_none());
+}
