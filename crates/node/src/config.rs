@@ -549,6 +549,19 @@ mod tests {
     }
 
     #[test]
+    fn threads_come_from_the_file_and_consensus_shares_them_by_default() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("concord.toml");
+        std::fs::write(&path, "consensus-thread = true\nworker-threads = 3\n").unwrap();
+        let config = ServerConfig::from_settings(Settings::from_file(&path).unwrap()).unwrap();
+        assert!(config.consensus_thread);
+        assert_eq!(config.worker_threads, 3);
+        let defaults = ServerConfig::from_settings(Settings::default()).unwrap();
+        assert!(!defaults.consensus_thread);
+        assert!(defaults.worker_threads >= 1);
+    }
+
+    #[test]
     fn batch_linger_is_bounded() {
         let settings = |us| Settings { batch_linger_us: Some(us), ..Settings::default() };
         assert_eq!(

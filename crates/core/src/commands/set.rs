@@ -131,6 +131,12 @@ impl WriteCommand for Set {
             Ttl::Expire(arg) => Some(arg.at_ms(ctx.now_ms).filter(|at| *at > 0).ok_or_else(|| invalid_expire("set"))? as u64),
             _ => None,
         };
+        if let (Condition::Always, false, Ttl::Clear | Ttl::Expire(_)) = (self.condition, self.get, self.ttl) {
+            // A plain SET needs nothing from the entry it replaces (whatever its type, live or
+            // expired): one lookup instead of three, and no copy of the old value.
+            db.insert(self.key.clone(), Value::Str(self.value.clone()), expire_at, ctx.index);
+            return Ok(SetOutput::Stored);
+        }
         let existing = string_entry_mut(db, &self.key, ctx.now_ms);
         let existing = match (existing, self.get) {
             (Ok(entry), _) => entry.map(|entry| (entry.value.clone(), entry.expire_at_ms())),
@@ -198,5 +204,25 @@ mod tests {
         write(&mut ks, 1000, &["hset", "hash", "f", "v"]);
         assert_eq!(write(&mut ks, 1000, &["set", "hash", "x", "GET"]), Reply::from(Error::WRONG_TYPE));
         assert_eq!(write(&mut ks, 1000, &["set", "hash", "x"]), Reply::OK);
+    }
+
+    #[test]
+    fn a_plain_set_replaces_any_entry_and_keeps_the_expiry_index_exact() {
+        let mut ks = Keyspace::new();
+        write(&mut ks, 1000, &["set", "k", "v", "PX", "100"]);
+        // Expired but not yet removed: replaced with a new deadline, the old one forgotten.
+        assert_eq!(write(&mut ks, 2000, &["set", "k", "w", "PX", "100"]), Reply::OK);
+        assert_eq!(ks.db(0).expires_len(), 1);
+        assert_eq!(ks.db(0).get(b"k", 2050).unwrap().expire_at_ms(), Some(2100));
+        assert_eq!(write(&mut ks, 2050, &["set", "k", "x"]), Reply::OK);
+        assert_eq!(ks.db(0).expires_len(), 0);
+        assert_eq!(ks.db(0).get(b"k", 9000).unwrap().value, Value::Str(Bytes::from("x")));
+        write(&mut ks, 3000, &["hset", "h", "f", "v"]);
+        write(&mut ks, 3000, &["pexpire", "h", "10"]);
+        assert_eq!(write(&mut ks, 3000, &["set", "h", "s", "EX", "1"]), Reply::OK);
+        assert_eq!(ks.db(0).get(b"h", 3500).unwrap().value, Value::Str(Bytes::from("s")));
+        assert_eq!(ks.db(0).get(b"h", 3500).unwrap().expire_at_ms(), Some(4000));
+        assert_eq!(ks.db(0).expires_len(), 1);
+        assert_eq!(ks.db(0).len(), 2);
     }
 }
