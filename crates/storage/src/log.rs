@@ -1,9 +1,11 @@
 //! The node's log: one append-only sequence of checksummed records in numbered segment files,
 //! shared by every Raft group on the node.
 //!
-//! - **Group commit.** Writers hand records to one writer thread, which writes everything
-//!   queued with one `write` and makes it durable with one fsync, then reports completion to
-//!   each writer. Many groups and many batches share each fsync.
+//! - **Group commit.** Each append carries a whole batch of requests and costs one `write`
+//!   and one fsync. Either the caller writes it in place ([`LogOptions::inline`], the node's
+//!   default), or writers hand records to one writer thread, which writes everything queued
+//!   with one `write` and one fsync, so that many groups and batches share each fsync.
+//!   Small hints (the committed position) ride with the next record written.
 //! - **Memory.** The entries not yet compacted away are kept in memory per group (decoded), so
 //!   reads never touch the disk; the files exist for recovery.
 //! - **Recovery.** Opening replays every segment. A damaged record at the very end of the last
@@ -192,7 +194,8 @@ impl<E> Default for GroupLog<E> {
 }
 
 impl<E: LogEntry> Log<E> {
-    /// Opens (or creates) the log in `dir`, replaying it, and starts the writer thread.
+    /// Opens (or creates) the log in `dir`, replaying it, and starts the writer thread (unless
+    /// records are written in place).
     pub fn open(fs: Arc<dyn Fs>, dir: &Path, options: LogOptions) -> Result<Log<E>, OpenError> {
         fs.create_dir_all(dir).map_err(|e| OpenError::Io(dir.to_path_buf(), e))?;
         let names = fs.list(dir).map_err(|e| OpenError::Io(dir.to_path_buf(), e))?;
@@ -224,27 +227,23 @@ impl<E: LogEntry> Log<E> {
         }
         writer.open_tail().map_err(|e| OpenError::Io(dir.to_path_buf(), e))?;
         let hints = Hints::default();
-        if options.inline {
-            return Ok(Log {
-                groups: Arc::new(Mutex::new(groups)),
-                hints,
-                jobs: Mutex::new(None),
-                writer: Mutex::new(None),
-                inline: Some(Mutex::new(InlineWriter { writer, failed: None })),
-            });
-        }
-        let (sender, receiver) = mpsc::sync_channel(options.queue_records_max);
-        let writer_hints = hints.clone();
-        let handle = std::thread::Builder::new()
-            .name("concord-log-writer".into())
-            .spawn(move || writer.run(receiver, writer_hints))
-            .map_err(|e| OpenError::Io(dir.to_path_buf(), e))?;
+        let (jobs, thread, inline) = if options.inline {
+            (None, None, Some(Mutex::new(InlineWriter { writer, failed: None })))
+        } else {
+            let (sender, receiver) = mpsc::sync_channel(options.queue_records_max);
+            let writer_hints = hints.clone();
+            let handle = std::thread::Builder::new()
+                .name("concord-log-writer".into())
+                .spawn(move || writer.run(receiver, writer_hints))
+                .map_err(|e| OpenError::Io(dir.to_path_buf(), e))?;
+            (Some(sender), Some(handle), None)
+        };
         Ok(Log {
             groups: Arc::new(Mutex::new(groups)),
             hints,
-            jobs: Mutex::new(Some(sender)),
-            writer: Mutex::new(Some(handle)),
-            inline: None,
+            jobs: Mutex::new(jobs),
+            writer: Mutex::new(thread),
+            inline,
         })
     }
 
@@ -457,7 +456,7 @@ struct Segment {
     last_index: BTreeMap<GroupId, u64>,
 }
 
-/// The writer thread's state: the open tail segment and what it needs to write checkpoints
+/// The writer's state (on its thread, or in place): the open tail segment and what it needs to write checkpoints
 /// and delete segments, learned only from the records it wrote (or replayed).
 struct Writer {
     fs: Arc<dyn Fs>,
