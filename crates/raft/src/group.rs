@@ -190,8 +190,7 @@ impl Group {
         let state_machine = StateMachineStore::open(id, snapshots, purges.clone(), options.io_inline)
             .map_err(|e| StartError(e.to_string()))?;
         let applied = state_machine.applied();
-        let flushed = Arc::new(tokio::sync::watch::channel(0u64).0);
-        let log_store = LogStore::new(log.clone(), id, flushed.clone(), purges);
+        let log_store = LogStore::new(log.clone(), id, purges);
         // openraft spawns its tasks on the runtime it is created in: the consensus runtime.
         let lease = Arc::new(Lease::default());
         let network = Network::new(rpc.clone(), id, lease.clone());
@@ -203,7 +202,7 @@ impl Group {
         let (proposals, proposal_queue) = mpsc::channel(options.proposal_queue_max);
         let (barriers, barrier_queue) = mpsc::unbounded_channel();
         let in_flight = Arc::new(InFlight::default());
-        let proposer = Proposer { raft: raft.clone(), node_id, clock, flushed, in_flight: in_flight.clone() };
+        let proposer = Proposer { raft: raft.clone(), node_id, clock, in_flight: in_flight.clone() };
         runtime.spawn(proposer.run(proposal_queue, options.clone()));
         runtime.spawn(run_read_barriers(raft.clone(), barrier_queue, Duration::from_millis(options.read_timeout_ms)));
         let contact = Arc::new(LeaderContact::new());
@@ -468,23 +467,26 @@ fn leader_of(forward: openraft::error::ForwardToLeader<NodeId, NodeInfo>) -> Opt
     Some((forward.leader_id?, forward.leader_node?))
 }
 
-/// Gathers queued proposals into batches, one log entry each.
+/// Gathers queued proposals into batches, one log entry each, with one batch in flight.
 ///
-/// openraft makes each entry durable before it takes the next, so the best moment to propose
-/// is when the previous entry has just been flushed: everything that arrived during that
-/// fsync goes into the next entry. The proposer therefore sends a batch, then waits until the
-/// log reports a flush (or the batch finished without one, e.g. when refused).
+/// The next batch is proposed when the previous one has been committed and applied (or has
+/// failed): everything that arrived meanwhile goes into it. Proposing as soon as the leader's
+/// own fsync ended instead splits the clients into batches that take turns: on one node that
+/// is no faster, and with followers each write still waits for two fsyncs in a row (the
+/// leader's, then a follower's: openraft replicates an entry once it is durable locally), while
+/// the leader fsyncs twice as often and its event loop waits out each one. Measured with 50
+/// clients on 3 local nodes: ~14 writes per batch and 12-15k SET/s before, every client in
+/// each batch and 17-19k/s after, a quarter less CPU per write on the leader.
 struct Proposer {
     raft: Raft,
     node_id: NodeId,
     clock: Arc<dyn Clock>,
-    flushed: Arc<tokio::sync::watch::Sender<u64>>,
     in_flight: Arc<InFlight>,
 }
 
 impl Proposer {
     async fn run(self, mut queue: mpsc::Receiver<Proposal>, options: GroupOptions) {
-        let Proposer { raft, node_id, clock, flushed, in_flight } = self;
+        let Proposer { raft, node_id, clock, in_flight } = self;
         // Stamps only grow, even if the clock steps back.
         let mut last_stamp_ms: TimeMs = 0;
         let write_timeout = Duration::from_millis(options.write_timeout_ms);
@@ -522,51 +524,34 @@ impl Proposer {
                 }
                 continue;
             }
-            // This batch's append is the next flush to complete (an occasional blank or membership
-            // entry may be counted instead, which only lets one more batch start early).
-            let mut flushes = flushed.subscribe();
-            let target = *flushes.borrow_and_update() + 1;
             last_stamp_ms = last_stamp_ms.max(clock.now_ms());
             let batch = Batch { time_ms: last_stamp_ms, requests };
             let seq = in_flight.stamp(batch.time_ms);
-            let finished = Arc::new(tokio::sync::Notify::new());
-            let (raft, finished_signal, in_flight) = (raft.clone(), finished.clone(), in_flight.clone());
-            tokio::spawn(async move {
-                let outcome = match tokio::time::timeout(write_timeout, raft.client_write(batch)).await {
-                    Ok(Ok(response)) => Ok(response.data.replies),
-                    Ok(Err(RaftError::APIError(ClientWriteError::ForwardToLeader(forward)))) => {
-                        Err(WriteError::Unknown(format!(
-                            "leadership moved to {:?} while the write was in flight",
-                            forward.leader_id.map(|id| id.to_string())
-                        )))
-                    }
-                    Ok(Err(error)) => Err(WriteError::Unknown(error.to_string())),
-                    Err(_) => Err(WriteError::Unknown("timed out waiting for the write to commit".into())),
-                };
-                in_flight.settle(seq);
-                finished_signal.notify_one();
-                match outcome {
-                    Ok(results) => {
-                        assert_eq!(
-                            results.len(),
-                            replies.iter().map(|(n, _)| n).sum::<usize>(),
-                            "one reply per request"
-                        );
-                        let mut results = results.into_iter();
-                        for (count, reply) in replies {
-                            let _ = reply.send(Ok(results.by_ref().take(count).collect()));
-                        }
-                    }
-                    Err(error) => {
-                        for (_, reply) in replies {
-                            let _ = reply.send(Err(error.clone()));
-                        }
+            let outcome = match tokio::time::timeout(write_timeout, raft.client_write(batch)).await {
+                Ok(Ok(response)) => Ok(response.data.replies),
+                Ok(Err(RaftError::APIError(ClientWriteError::ForwardToLeader(forward)))) => {
+                    Err(WriteError::Unknown(format!(
+                        "leadership moved to {:?} while the write was in flight",
+                        forward.leader_id.map(|id| id.to_string())
+                    )))
+                }
+                Ok(Err(error)) => Err(WriteError::Unknown(error.to_string())),
+                Err(_) => Err(WriteError::Unknown("timed out waiting for the write to commit".into())),
+            };
+            in_flight.settle(seq);
+            match outcome {
+                Ok(results) => {
+                    assert_eq!(results.len(), replies.iter().map(|(n, _)| n).sum::<usize>(), "one reply per request");
+                    let mut results = results.into_iter();
+                    for (count, reply) in replies {
+                        let _ = reply.send(Ok(results.by_ref().take(count).collect()));
                     }
                 }
-            });
-            tokio::select! {
-                _ = flushes.wait_for(|count| *count >= target) => {}
-                _ = finished.notified() => {}
+                Err(error) => {
+                    for (_, reply) in replies {
+                        let _ = reply.send(Err(error.clone()));
+                    }
+                }
             }
         }
     }

@@ -79,19 +79,12 @@ impl PurgeGate {
 pub struct LogStore {
     log: Arc<NodeLog>,
     group: GroupId,
-    /// Counts appends made durable: the proposer's cue to send the next batch.
-    flushed: Arc<tokio::sync::watch::Sender<u64>>,
     purges: Arc<PurgeGate>,
 }
 
 impl LogStore {
-    pub fn new(
-        log: Arc<NodeLog>,
-        group: GroupId,
-        flushed: Arc<tokio::sync::watch::Sender<u64>>,
-        purges: Arc<PurgeGate>,
-    ) -> LogStore {
-        LogStore { log, group, flushed, purges }
+    pub fn new(log: Arc<NodeLog>, group: GroupId, purges: Arc<PurgeGate>) -> LogStore {
+        LogStore { log, group, purges }
     }
 
     fn meta<T: serde::de::DeserializeOwned>(&self, key: &str) -> Result<Option<T>, StorageError> {
@@ -174,15 +167,7 @@ impl RaftLogStorage<TypeConfig> for LogStore {
         I::IntoIter: Send,
     {
         let entries: Vec<StoredEntry> = entries.into_iter().map(StoredEntry).collect();
-        let flushed = self.flushed.clone();
-        self.log.append(
-            self.group,
-            entries,
-            Box::new(move |result| {
-                callback.log_io_completed(result);
-                flushed.send_modify(|count| *count += 1);
-            }),
-        );
+        self.log.append(self.group, entries, Box::new(move |result| callback.log_io_completed(result)));
         Ok(())
     }
 
@@ -216,7 +201,7 @@ mod tests {
             NodeLog::open(fs, Path::new("/log"), LogOptions { inline: true, ..LogOptions::default() }).unwrap(),
         );
         let purges = PurgeGate::new(log.clone(), GROUP);
-        LogStore::new(log, GROUP, Arc::new(tokio::sync::watch::channel(0).0), purges)
+        LogStore::new(log, GROUP, purges)
     }
 
     fn log_id(index: u64) -> LogId {
