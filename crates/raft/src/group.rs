@@ -493,10 +493,10 @@ impl Proposer {
         // Heartbeats reach followers every `heartbeat_interval`; silence for a whole election
         // timeout means the majority is gone (or has elected someone else).
         let quorum_silence_ms = options.election_timeout_max_ms;
-        let mut last_batch_proposals = 0;
+        let mut expected_proposals = 0;
         while let Some(first) = queue.recv().await {
-            let (proposals, count) = gather(&mut queue, first, last_batch_proposals, &options).await;
-            last_batch_proposals = proposals.len();
+            let (proposals, count) = gather(&mut queue, first, expected_proposals, &options).await;
+            expected_proposals = proposals.len();
             let mut requests = Vec::with_capacity(count);
             let mut replies = Vec::with_capacity(proposals.len());
             for proposal in proposals {
@@ -539,6 +539,9 @@ impl Proposer {
                 Err(_) => Err(WriteError::Unknown("timed out waiting for the write to commit".into())),
             };
             in_flight.settle(seq);
+            // Proposals queued while this batch was in flight came from other clients than its
+            // own, which come back once answered: wait for both.
+            expected_proposals += queue.len();
             match outcome {
                 Ok(results) => {
                     assert_eq!(results.len(), replies.iter().map(|(n, _)| n).sum::<usize>(), "one reply per request");
@@ -561,10 +564,10 @@ impl Proposer {
 /// limits.
 ///
 /// Clients answered from the last batch send their next requests a moment after their
-/// replies: waiting up to `batch_linger_us` for as many proposals as that batch had (`wanted`) gathers
-/// every client into each batch, instead of two halves taking turns with half-full batches
-/// (twice the fsyncs per write, and each write waiting for two). Returns the proposals and
-/// their number of requests.
+/// replies: waiting up to `batch_linger_us` for as many proposals as are expected (`wanted`:
+/// that batch's, plus those that queued while it was in flight) gathers every client into each
+/// batch, instead of groups taking turns with part-full batches (more fsyncs and per-batch
+/// work per write). Returns the proposals and their number of requests.
 async fn gather(
     queue: &mut mpsc::Receiver<Proposal>,
     first: Proposal,
