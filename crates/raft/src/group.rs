@@ -578,13 +578,16 @@ async fn gather(
     let size = |proposal: &Proposal| proposal.requests.iter().map(Request::size_bytes).sum::<usize>();
     let (mut count, mut bytes) = (first.requests.len(), size(&first));
     let mut proposals = vec![first];
-    let linger_until = tokio::time::Instant::now() + linger;
+    // One timer for the whole linger: registering a timer wakes the runtime's driver (a
+    // syscall), so a fresh one per awaited proposal cost a wake-up each.
+    let linger_end = tokio::time::sleep(linger);
+    tokio::pin!(linger_end);
     while count < options.batch_requests_max && bytes < options.batch_bytes_max {
         let next = match queue.try_recv() {
             Ok(proposal) => Some(proposal),
             Err(_) if proposals.len() < wanted && !linger.is_zero() => tokio::select! {
                 proposal = queue.recv() => proposal,
-                _ = tokio::time::sleep_until(linger_until) => None,
+                _ = &mut linger_end => None,
             },
             Err(_) => None,
         };
