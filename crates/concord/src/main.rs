@@ -118,8 +118,9 @@ struct ServerArgs {
     /// Log entries kept behind a snapshot for lagging followers [default: 1000].
     #[arg(long, env = "CONCORD_LOG_ENTRIES_KEPT", value_name = "ENTRIES")]
     log_entries_kept: Option<u64>,
-    /// Longest a batch of writes waits for as many clients as the last batch answered, so that
-    /// one fsync serves them all; 0 never waits [default: 200].
+    /// Longest a batch of writes waits for the clients it expects (those the last batch
+    /// answered, and those that queued meanwhile), so that one fsync serves them all; 0 never
+    /// waits [default: 200].
     #[arg(long, env = "CONCORD_BATCH_LINGER_US", value_name = "MICROSECONDS")]
     batch_linger_us: Option<u64>,
     /// Threads serving clients (and consensus, without --consensus-thread) [default: half the

@@ -135,7 +135,7 @@ pub struct ServerConfig {
     pub snapshot_after_entries: u64,
     /// Log entries kept behind a snapshot, so briefly lagging followers need no snapshot.
     pub log_entries_kept: u64,
-    /// How long a batch of writes may wait for the clients the last batch answered.
+    /// How long a batch of writes may wait for the clients it expects (see `--batch-linger-us`).
     pub batch_linger_us: u64,
     /// Threads serving clients (and consensus, unless it has a thread of its own). Half the
     /// cores by default: on small machines one thread avoids cross-thread wake-ups that cost

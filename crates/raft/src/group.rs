@@ -1,8 +1,8 @@
 //! One running Raft group on this node.
 //!
 //! openraft appends and fsyncs each `client_write` on its own, one at a time, so writes are
-//! batched here: a proposer gathers every request that arrived while the previous batch was
-//! being made durable into one log entry (group commit). Reads that need linearizability share
+//! batched here: a proposer keeps one batch in flight and gathers every request that arrived
+//! while it was being committed into the next log entry (group commit). Reads that need linearizability share
 //! read barriers the same way: one `ensure_linearizable` round serves every read that was
 //! waiting when it started.
 
@@ -40,8 +40,7 @@ pub struct GroupOptions {
     pub batch_requests_max: usize,
     /// Argument bytes in one log entry.
     pub batch_bytes_max: usize,
-    /// How long a batch may wait for as many connections as the last batch had (see
-    /// [`gather`]); zero proposes whatever is queued at once. Tokio's timers round a wait
+    /// How long a batch may wait for the connections it expects (see [`gather`]); zero proposes whatever is queued at once. Tokio's timers round a wait
     /// that runs out up to the next millisecond; most waits end sooner, when the clients come.
     pub batch_linger_us: u64,
     /// How long a write may wait for its entry to be applied before its outcome is reported
@@ -684,7 +683,7 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
-    async fn a_batch_waits_briefly_for_as_many_connections_as_the_last_one() {
+    async fn a_batch_waits_briefly_for_the_connections_it_expects() {
         // Tokio's timers tick in milliseconds.
         let linger = Duration::from_millis(10);
         let options = GroupOptions { batch_linger_us: linger.as_micros() as u64, ..GroupOptions::default() };
@@ -701,7 +700,7 @@ mod tests {
         assert_eq!(proposals.len(), 3);
         assert_eq!(started.elapsed(), linger);
 
-        // The last batch had one connection: nothing to wait for.
+        // One connection expected: nothing to wait for.
         trickle(sender.clone(), 1, gap);
         let (proposals, _) = gather(&mut queue, proposal(1), 1, &options).await;
         assert_eq!(proposals.len(), 1);
