@@ -59,10 +59,13 @@ def record(work):
         time.sleep(1.5)
         events = [f"syscalls:sys_{side}_{call}" for call in CALLS for side in ("enter", "exit")]
         data = f"{work}/perf.data"
-        subprocess.run(["perf", "record", "-q", "-o", data, "-p", ",".join(map(str, pids + [load.pid]))]
-                       + [arg for event in events for arg in ("-e", event)] + ["--", "sleep", "0.2"],
-                       check=True, capture_output=True)
-        load.wait()
+        try:
+            subprocess.run(["perf", "record", "-q", "-o", data, "-p", ",".join(map(str, pids + [load.pid]))]
+                           + [arg for event in events for arg in ("-e", event)] + ["--", "sleep", "0.2"],
+                           check=True, capture_output=True)
+        finally:
+            load.kill()
+            load.wait()
         script = subprocess.run(["perf", "script", "-i", data, "-F", "pid,tid,time,event,trace"],
                                 capture_output=True, text=True, check=True).stdout
         return script, leader, [p for p in pids if p != leader]

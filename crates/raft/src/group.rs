@@ -2,9 +2,9 @@
 //!
 //! openraft appends and fsyncs each `client_write` on its own, one at a time, so writes are
 //! batched here: a proposer keeps one batch in flight and gathers every request that arrived
-//! while it was being committed into the next log entry (group commit). Reads that need linearizability share
-//! read barriers the same way: one `ensure_linearizable` round serves every read that was
-//! waiting when it started.
+//! while it was being committed into the next log entry (group commit). Reads that need
+//! linearizability share read barriers the same way: one `ensure_linearizable` round serves
+//! every read that was waiting when it started.
 
 use crate::election::{answer_pre_vote, Elections, LeaderContact};
 use crate::lease::Lease;
@@ -40,8 +40,9 @@ pub struct GroupOptions {
     pub batch_requests_max: usize,
     /// Argument bytes in one log entry.
     pub batch_bytes_max: usize,
-    /// How long a batch may wait for the connections it expects (see [`gather`]); zero proposes whatever is queued at once. Tokio's timers round a wait
-    /// that runs out up to the next millisecond; most waits end sooner, when the clients come.
+    /// How long a batch may wait for the connections it expects (see [`gather`]); zero
+    /// proposes whatever is queued at once. Tokio's timers round a wait that runs out up to
+    /// the next millisecond; most waits end sooner, when the clients come.
     pub batch_linger_us: u64,
     /// How long a write may wait for its entry to be applied before its outcome is reported
     /// as unknown.
