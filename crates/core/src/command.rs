@@ -82,17 +82,25 @@ pub struct ReadCtx<'a> {
 }
 
 /// What a write sees while its log entry is applied: the selected database, the leader's
-/// time stamp and the entry's log index. Nothing else, so every replica computes the same.
+/// time stamp, the entry's log index and a seed for random choices (drawn from the
+/// keyspace's secret and the request's place in the log). Nothing else, so every replica
+/// computes the same.
 #[derive(Clone, Copy, Debug)]
 pub struct WriteCtx {
     pub db: DbIndex,
     pub now_ms: TimeMs,
     pub index: u64,
+    pub random_seed: u64,
 }
 
 impl WriteCtx {
     pub fn in_db(self, db: DbIndex) -> WriteCtx {
         WriteCtx { db, ..self }
+    }
+
+    /// A generator for this request's random choices.
+    pub fn rng(&self) -> crate::rng::Rng {
+        crate::rng::Rng::new(self.random_seed)
     }
 }
 

@@ -10,8 +10,7 @@
 //! - [`decimal`]: exact decimal sums for INCRBYFLOAT.
 //! - [`pattern`]: glob patterns for KEYS, SCAN and CONFIG GET.
 //! - [`rng`]: the seeded random generator.
-//! - [`ordered_map`]: the hash-ordered map behind databases and hashes.
-//! - [`keyspace`]: databases, values, expiry and watch stamps.
+//! - [`keyspace`]: databases, values (one module per type), expiry and watch stamps.
 //! - [`command`]: what a command is (spec, parse, apply, reply).
 //! - [`commands`]: the command table, one file per command.
 //! - [`request`]: what the log carries.
@@ -26,7 +25,6 @@ pub mod decimal;
 pub mod error;
 pub mod keyspace;
 pub mod limits;
-pub mod ordered_map;
 pub mod pattern;
 pub mod reply;
 pub mod request;

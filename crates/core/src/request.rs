@@ -26,6 +26,12 @@ pub enum Request {
     /// Keys the leader found past their time; each is removed only if still expired when
     /// applied (a write in between may have given it a new life).
     Expire { db: DbIndex, keys: Vec<Bytes> },
+    /// The keyspace's secret hash seed, proposed by the first leader of a keyspace that has
+    /// none; only the first one applied counts.
+    Seed { seed: (u64, u64) },
+    /// Replicated settings (`CONFIG SET` of the collection encodings): every replica changes
+    /// them at the same point of the log.
+    Config { pairs: Vec<(Bytes, Bytes)> },
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -46,6 +52,8 @@ impl Request {
                     + commands.iter().map(|(_, argv)| args(argv)).sum::<usize>()
             }
             Request::Expire { keys, .. } => args(keys),
+            Request::Seed { .. } => 16,
+            Request::Config { pairs } => pairs.iter().map(|(name, value)| name.len() + value.len() + 16).sum(),
         }
     }
 }

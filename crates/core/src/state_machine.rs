@@ -1,21 +1,32 @@
 //! The deterministic state machine: applies log entries to the keyspace and produces replies.
 //!
 //! Everything it does depends only on the entries it is given: time comes from the leader's
-//! stamp, randomness from the log index. Applying the same log on any replica yields the same
-//! keyspace, the same replies and the same snapshot bytes.
+//! stamp, randomness from the keyspace's secret seed mixed with the entry's log index.
+//! Applying the same log on any replica yields the same keyspace, the same replies and the same
+//! snapshot bytes.
+//!
+//! Snapshots stream: the state is written key by key into any `Write` (a file, a hasher for the
+//! digest) and read back from any `Read`, so imaging a large keyspace never holds a second copy
+//! of it in memory. The format is a version byte, then frames (a varint length and a postcard
+//! record each): a header, then per database its own header and its entries.
 
 use crate::command::{ReadCtx, WriteCtx};
 use crate::commands::{self, KeyspaceOp};
-use crate::keyspace::{Db, HashValue, Keyspace, Value};
+use crate::keyspace::{Blob, Db, Encodings, HashValue, Keyspace, ListValue, SetValue, TableHasher, Value, ZSetValue};
 use crate::reply::Reply;
 use crate::request::{Batch, BatchReply, Request};
 use crate::rng::Rng;
 use crate::types::{DbIndex, TimeMs};
 use bytes::Bytes;
 use serde::{Deserialize, Serialize};
+use std::io::{self, Read, Write};
 
-/// Version of the snapshot encoding; bumped on any change to `Image`.
-pub const SNAPSHOT_FORMAT_VERSION: u8 = 1;
+/// Version of the snapshot encoding; bumped on any change to the records below. Version 1
+/// (one postcard image of everything, strings and hashes only) is still read.
+pub const SNAPSHOT_FORMAT_VERSION: u8 = 2;
+
+/// Largest frame a snapshot may hold: one key's whole value (a collection is one frame).
+const SNAPSHOT_FRAME_BYTES_MAX: usize = crate::limits::LOG_RECORD_BYTES_MAX;
 
 #[derive(Clone, Debug, Default)]
 pub struct StateMachine {
@@ -66,13 +77,28 @@ impl StateMachine {
         self.applied_index = index;
         self.clock_ms = self.clock_ms.max(batch.time_ms);
         let now_ms = self.clock_ms;
-        let replies = batch.requests.iter().map(|request| self.apply_request(index, now_ms, request)).collect();
+        let replies = batch
+            .requests
+            .iter()
+            .enumerate()
+            .map(|(position, request)| self.apply_request(index, position, now_ms, request))
+            .collect();
         BatchReply { replies }
     }
 
-    fn apply_request(&mut self, index: u64, now_ms: TimeMs, request: &Request) -> Reply {
+    /// The seed of a request's random choices: secret (so clients cannot predict SPOP) and
+    /// the same on every replica.
+    fn random_seed(&self, index: u64, position: usize) -> u64 {
+        let mut bytes = [0u8; 16];
+        bytes[..8].copy_from_slice(&index.to_le_bytes());
+        bytes[8..].copy_from_slice(&(position as u64).to_le_bytes());
+        self.keyspace.hasher().hash(&bytes)
+    }
+
+    fn apply_request(&mut self, index: u64, position: usize, now_ms: TimeMs, request: &Request) -> Reply {
+        let ctx = WriteCtx { db: 0, now_ms, index, random_seed: self.random_seed(index, position) };
         match request {
-            Request::Command { db, argv } => run_command(&mut self.keyspace, WriteCtx { db: *db, now_ms, index }, argv),
+            Request::Command { db, argv } => run_command(&mut self.keyspace, ctx.in_db(*db), argv),
             Request::Transaction { watches, commands } => {
                 let unchanged = watches
                     .iter()
@@ -80,9 +106,15 @@ impl StateMachine {
                 if !unchanged {
                     return Reply::NilArray;
                 }
-                let ctx = WriteCtx { db: 0, now_ms, index };
                 Reply::Array(
-                    commands.iter().map(|(db, argv)| run_command(&mut self.keyspace, ctx.in_db(*db), argv)).collect(),
+                    commands
+                        .iter()
+                        .enumerate()
+                        .map(|(at, (db, argv))| {
+                            let ctx = WriteCtx { random_seed: ctx.random_seed.wrapping_add(at as u64), ..ctx };
+                            run_command(&mut self.keyspace, ctx.in_db(*db), argv)
+                        })
+                        .collect(),
                 )
             }
             Request::Expire { db, keys } => {
@@ -91,54 +123,175 @@ impl StateMachine {
                 self.expired_keys += removed as u64;
                 Reply::Integer(removed as i64)
             }
+            Request::Seed { seed } => Reply::Integer(i64::from(self.keyspace.seed(*seed))),
+            Request::Config { pairs } => {
+                let mut encodings = *self.keyspace.encodings();
+                for (name, value) in pairs {
+                    let name = String::from_utf8_lossy(name);
+                    let set = crate::args::parse_i64(value)
+                        .ok_or_else(|| "argument couldn't be parsed into an integer".to_string())
+                        .and_then(|value| encodings.set(&name, value));
+                    if let Err(reason) = set {
+                        return crate::Error::err(format_args!(
+                            "CONFIG SET failed (possibly related to argument '{name}') - {reason}"
+                        ))
+                        .into();
+                    }
+                }
+                *self.keyspace.encodings_mut() = encodings;
+                Reply::OK
+            }
         }
     }
 
-    /// The state as canonical bytes: the same state always encodes to the same bytes.
-    pub fn snapshot(&self) -> Vec<u8> {
-        let image = Image {
-            version: SNAPSHOT_FORMAT_VERSION,
+    /// Writes the state as canonical bytes: the same state always writes the same bytes.
+    pub fn write_snapshot(&self, out: &mut dyn Write) -> io::Result<()> {
+        out.write_all(&[SNAPSHOT_FORMAT_VERSION])?;
+        let keyspace = &self.keyspace;
+        let dbs: Vec<(&DbIndex, &Db)> =
+            keyspace.all_dbs().iter().filter(|(_, db)| !db.is_empty() || !db.deletion_clock().is_empty()).collect();
+        let header = Header {
             clock_ms: self.clock_ms,
             applied_index: self.applied_index,
             expired_keys: self.expired_keys,
-            dbs: self
-                .keyspace
-                .all_dbs()
-                .iter()
-                .filter(|(_, db)| !db.is_empty() || !db.deletion_clock().is_empty())
-                .map(|(&index, db)| DbImage::of(index, db))
-                .collect(),
+            seed: keyspace.is_seeded().then(|| keyspace.hasher().seed()),
+            encodings: *keyspace.encodings(),
+            dbs: dbs.len() as u64,
         };
-        postcard::to_stdvec(&image).expect("a state image always encodes")
+        write_frame(out, &header)?;
+        for (&index, db) in dbs {
+            let db_header = DbHeader {
+                index,
+                home_slots: db.table().home_slots() as u64,
+                deletion_clock: db.deletion_clock().to_vec(),
+                entries: db.len() as u64,
+            };
+            write_frame(out, &db_header)?;
+            for entry in db.entries() {
+                write_frame(
+                    out,
+                    &EntryImage {
+                        key: entry.key().clone(),
+                        version: entry.version,
+                        expire_at_ms: entry.expire_at_ms(),
+                        value: ValueImage::of(&entry.value),
+                    },
+                )?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The state as bytes (see [`StateMachine::write_snapshot`]).
+    pub fn snapshot(&self) -> Vec<u8> {
+        let mut bytes = Vec::new();
+        self.write_snapshot(&mut bytes).expect("writing to memory cannot fail");
+        bytes
+    }
+
+    /// Rebuilds a state machine from snapshot bytes read from `input`.
+    pub fn read_snapshot(input: &mut dyn Read) -> Result<StateMachine, String> {
+        let mut version = [0u8];
+        input.read_exact(&mut version).map_err(|e| format!("undecodable snapshot: {e}"))?;
+        match version[0] {
+            1 => {
+                let mut rest = vec![1u8];
+                input.read_to_end(&mut rest).map_err(|e| format!("undecodable snapshot: {e}"))?;
+                v1::restore(&rest)
+            }
+            SNAPSHOT_FORMAT_VERSION => {
+                let header: Header = read_frame(input)?;
+                let hasher = header.seed.map(TableHasher::new).unwrap_or_default();
+                let mut keyspace = Keyspace::restore(hasher, header.seed.is_some(), header.encodings);
+                for _ in 0..header.dbs {
+                    let db_header: DbHeader = read_frame(input)?;
+                    let mut db = Db::restore(hasher, db_header.home_slots as usize, db_header.deletion_clock);
+                    for _ in 0..db_header.entries {
+                        let entry: EntryImage = read_frame(input)?;
+                        let value = entry.value.into_value(hasher, &header.encodings)?;
+                        db.insert(&entry.key, value, entry.expire_at_ms, entry.version);
+                    }
+                    keyspace.set_db(db_header.index, db);
+                }
+                let mut trailing = [0u8];
+                if input.read(&mut trailing).map_err(|e| format!("undecodable snapshot: {e}"))? != 0 {
+                    return Err("undecodable snapshot: bytes after the last database".into());
+                }
+                Ok(StateMachine {
+                    keyspace,
+                    clock_ms: header.clock_ms,
+                    applied_index: header.applied_index,
+                    expired_keys: header.expired_keys,
+                })
+            }
+            other => Err(format!(
+                "snapshot format {other} is not supported (this build reads 1 to {SNAPSHOT_FORMAT_VERSION})"
+            )),
+        }
     }
 
     /// Rebuilds a state machine from `snapshot` bytes.
     pub fn restore(bytes: &[u8]) -> Result<StateMachine, String> {
-        let image: Image = postcard::from_bytes(bytes).map_err(|error| format!("undecodable snapshot: {error}"))?;
-        if image.version != SNAPSHOT_FORMAT_VERSION {
-            return Err(format!(
-                "snapshot format {} is not supported (this build reads {})",
-                image.version, SNAPSHOT_FORMAT_VERSION
-            ));
-        }
-        let mut keyspace = Keyspace::new();
-        for db in image.dbs {
-            let (index, db) = db.into_db();
-            keyspace.set_db(index, db);
-        }
-        Ok(StateMachine {
-            keyspace,
-            clock_ms: image.clock_ms,
-            applied_index: image.applied_index,
-            expired_keys: image.expired_keys,
-        })
+        StateMachine::read_snapshot(&mut &bytes[..])
     }
 
     /// A digest of the whole replicated state (data, expiry times, versions): equal on every
-    /// replica that applied the same entries.
+    /// replica that applied the same entries. Streams the snapshot through the hash.
     pub fn digest(&self) -> u128 {
-        xxhash_rust::xxh3::xxh3_128(&self.snapshot())
+        struct Digest(xxhash_rust::xxh3::Xxh3);
+        impl Write for Digest {
+            fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
+                self.0.update(bytes);
+                Ok(bytes.len())
+            }
+            fn flush(&mut self) -> io::Result<()> {
+                Ok(())
+            }
+        }
+        let mut digest = Digest(xxhash_rust::xxh3::Xxh3::new());
+        self.write_snapshot(&mut digest).expect("hashing cannot fail");
+        digest.0.digest128()
     }
+}
+
+fn write_frame(out: &mut dyn Write, record: &impl Serialize) -> io::Result<()> {
+    let bytes = postcard::to_stdvec(record).expect("snapshot records encode");
+    let mut length = Vec::with_capacity(5);
+    let mut rest = bytes.len();
+    loop {
+        let group = (rest & 0x7f) as u8;
+        rest >>= 7;
+        if rest == 0 {
+            length.push(group);
+            break;
+        }
+        length.push(group | 0x80);
+    }
+    out.write_all(&length)?;
+    out.write_all(&bytes)
+}
+
+fn read_frame<T: serde::de::DeserializeOwned>(input: &mut dyn Read) -> Result<T, String> {
+    let broken = |e: io::Error| format!("undecodable snapshot: {e}");
+    let (mut length, mut shift) = (0usize, 0);
+    loop {
+        let mut byte = [0u8];
+        input.read_exact(&mut byte).map_err(broken)?;
+        length |= usize::from(byte[0] & 0x7f) << shift;
+        if byte[0] & 0x80 == 0 {
+            break;
+        }
+        shift += 7;
+        if shift > 35 {
+            return Err("undecodable snapshot: frame length overflows".into());
+        }
+    }
+    if length > SNAPSHOT_FRAME_BYTES_MAX {
+        return Err(format!("undecodable snapshot: a {length}-byte frame is larger than any record"));
+    }
+    let mut bytes = vec![0u8; length];
+    input.read_exact(&mut bytes).map_err(broken)?;
+    postcard::from_bytes(&bytes).map_err(|e| format!("undecodable snapshot: {e}"))
 }
 
 /// Runs one command inside a log entry (reads included, as in a transaction).
@@ -146,8 +299,7 @@ fn run_command(keyspace: &mut Keyspace, ctx: WriteCtx, argv: &[Bytes]) -> Reply 
     match commands::parse_keyspace_command(argv) {
         Ok(Some(KeyspaceOp::Write(op))) => op.run(keyspace, &ctx),
         Ok(Some(KeyspaceOp::Read(op))) => {
-            // Reads in a transaction draw randomness from the log index: deterministic.
-            let mut rng = Rng::new(ctx.index);
+            let mut rng = Rng::new(ctx.random_seed);
             op.run(keyspace, &mut ReadCtx { db: ctx.db, now_ms: ctx.now_ms, rng: &mut rng })
         }
         Ok(None) => Reply::from(crate::error::Error::err("command not allowed in the log")),
@@ -156,65 +308,148 @@ fn run_command(keyspace: &mut Keyspace, ctx: WriteCtx, argv: &[Bytes]) -> Reply 
 }
 
 #[derive(Serialize, Deserialize)]
-struct Image {
-    version: u8,
+struct Header {
     clock_ms: TimeMs,
     applied_index: u64,
     expired_keys: u64,
-    dbs: Vec<DbImage>,
+    /// The keyspace's hash seed, once chosen.
+    seed: Option<(u64, u64)>,
+    encodings: Encodings,
+    dbs: u64,
 }
 
 #[derive(Serialize, Deserialize)]
-struct DbImage {
+struct DbHeader {
     index: DbIndex,
+    home_slots: u64,
     deletion_clock: Vec<u64>,
-    entries: Vec<EntryImage>,
+    entries: u64,
 }
 
 #[derive(Serialize, Deserialize)]
 struct EntryImage {
-    key: Bytes,
+    key: Blob,
     version: u64,
     expire_at_ms: Option<TimeMs>,
     value: ValueImage,
 }
 
+/// A value as snapshots (and DUMP payloads) record it: its elements, and, for a collection in
+/// a table, the table's size, so that the restored table has the same layout (random picks
+/// depend on it).
 #[derive(Serialize, Deserialize)]
-enum ValueImage {
-    Str(Bytes),
-    Hash(Vec<(Bytes, Bytes)>),
+pub(crate) enum ValueImage {
+    Str(Blob),
+    Hash { home_slots: Option<u64>, pairs: Vec<(Blob, Blob)> },
+    List(Vec<Blob>),
+    Set { home_slots: Option<u64>, members: Vec<Blob> },
+    ZSet { home_slots: Option<u64>, pairs: Vec<(Blob, f64)> },
 }
 
-impl DbImage {
-    fn of(index: DbIndex, db: &Db) -> DbImage {
-        let entries = db
-            .entries()
-            .map(|(key, entry)| EntryImage {
-                key: key.clone(),
-                version: entry.version,
-                expire_at_ms: entry.expire_at_ms(),
-                value: match &entry.value {
-                    Value::Str(bytes) => ValueImage::Str(bytes.clone()),
-                    Value::Hash(hash) => ValueImage::Hash(hash.iter().map(|(f, v)| (f.clone(), v.clone())).collect()),
-                },
-            })
-            .collect();
-        DbImage { index, deletion_clock: db.deletion_clock().to_vec(), entries }
+impl ValueImage {
+    pub(crate) fn of(value: &Value) -> ValueImage {
+        let slots = |home: Option<usize>| home.map(|h| h as u64);
+        match value {
+            Value::Str(blob) => ValueImage::Str(blob.clone()),
+            Value::Hash(hash) => ValueImage::Hash {
+                home_slots: slots(hash.home_slots()),
+                pairs: hash.iter().map(|(f, v)| (Blob::new(f), Blob::new(v))).collect(),
+            },
+            Value::List(list) => ValueImage::List(list.iter().map(Blob::new).collect()),
+            Value::Set(set) => ValueImage::Set {
+                home_slots: slots(set.home_slots()),
+                members: set.iter().map(|m| Blob::new(&m.as_bytes())).collect(),
+            },
+            Value::ZSet(zset) => ValueImage::ZSet {
+                home_slots: slots(zset.home_slots()),
+                pairs: zset.iter().map(|(m, s)| (Blob::new(m), s)).collect(),
+            },
+        }
     }
 
-    fn into_db(self) -> (DbIndex, Db) {
-        let entries = self
-            .entries
-            .into_iter()
-            .map(|entry| {
+    pub(crate) fn into_value(self, hasher: TableHasher, encodings: &Encodings) -> Result<Value, String> {
+        let slots = |home: Option<u64>| home.map(|h| h as usize);
+        Ok(match self {
+            ValueImage::Str(blob) => Value::Str(blob),
+            ValueImage::Hash { home_slots, pairs } => {
+                Value::Hash(Box::new(HashValue::restore(slots(home_slots), pairs, hasher)))
+            }
+            ValueImage::List(elements) => {
+                Value::List(Box::new(ListValue::from_elements(elements.iter().map(|e| &e[..]), encodings)))
+            }
+            ValueImage::Set { home_slots, members } => {
+                Value::Set(Box::new(SetValue::restore(slots(home_slots), members, hasher)?))
+            }
+            ValueImage::ZSet { home_slots, pairs } => {
+                Value::ZSet(Box::new(ZSetValue::restore(slots(home_slots), pairs, hasher)?))
+            }
+        })
+    }
+}
+
+/// The first snapshot format: one postcard image of the whole state.
+mod v1 {
+    use super::*;
+
+    #[derive(Deserialize)]
+    struct Image {
+        version: u8,
+        clock_ms: TimeMs,
+        applied_index: u64,
+        expired_keys: u64,
+        dbs: Vec<DbImage>,
+    }
+
+    #[derive(Deserialize)]
+    struct DbImage {
+        index: DbIndex,
+        deletion_clock: Vec<u64>,
+        entries: Vec<EntryImage>,
+    }
+
+    #[derive(Deserialize)]
+    struct EntryImage {
+        key: Bytes,
+        version: u64,
+        expire_at_ms: Option<TimeMs>,
+        value: ValueImage,
+    }
+
+    #[derive(Deserialize)]
+    enum ValueImage {
+        Str(Bytes),
+        Hash(Vec<(Bytes, Bytes)>),
+    }
+
+    /// An unseeded keyspace: its first leader proposes a seed, and everything is rehashed.
+    pub(super) fn restore(bytes: &[u8]) -> Result<StateMachine, String> {
+        let image: Image = postcard::from_bytes(bytes).map_err(|error| format!("undecodable snapshot: {error}"))?;
+        assert_eq!(image.version, 1, "dispatched on the version byte");
+        let encodings = Encodings::default();
+        let mut keyspace = Keyspace::new();
+        for db_image in image.dbs {
+            let mut db = Db::restore(TableHasher::default(), 0, db_image.deletion_clock);
+            for entry in db_image.entries {
                 let value = match entry.value {
-                    ValueImage::Str(bytes) => Value::Str(bytes),
-                    ValueImage::Hash(pairs) => Value::Hash(pairs.into_iter().collect::<HashValue>()),
+                    ValueImage::Str(bytes) => Value::string(&bytes),
+                    ValueImage::Hash(pairs) => {
+                        let mut hash = HashValue::new();
+                        for (field, value) in pairs {
+                            hash.insert(&field, &value, &encodings, TableHasher::default());
+                        }
+                        Value::Hash(Box::new(hash))
+                    }
                 };
-                (entry.key, value, entry.expire_at_ms, entry.version)
-            })
-            .collect();
-        (self.index, Db::from_parts(entries, self.deletion_clock))
+                db.insert(&entry.key, value, entry.expire_at_ms, entry.version);
+            }
+            keyspace.set_db(db_image.index, db);
+        }
+        Ok(StateMachine {
+            keyspace,
+            clock_ms: image.clock_ms,
+            applied_index: image.applied_index,
+            expired_keys: image.expired_keys,
+        })
     }
 }
 

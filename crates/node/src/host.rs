@@ -31,7 +31,15 @@ impl Host for ConnectionHost {
     }
 
     fn config_get(&self, patterns: &[Bytes]) -> Vec<(String, String)> {
-        self.node.params.get(patterns)
+        // The collection encodings are replicated: their values come from the applied state.
+        let encodings = self.node.group.read(|applied| *applied.machine.keyspace().encodings());
+        let mut found = self.node.params.get(patterns);
+        for (name, value) in &mut found {
+            if let Some(current) = encodings.get(name) {
+                *value = current.to_string();
+            }
+        }
+        found
     }
 
     fn config_set(&self, pairs: &[(Bytes, Bytes)]) -> Result<(), Error> {

@@ -129,6 +129,7 @@ fn request_slot(request: &Request) -> u16 {
         Request::Command { argv, .. } => argv_slot(argv),
         Request::Transaction { commands, .. } => commands.first().map_or(0, |(_, argv)| argv_slot(argv)),
         Request::Expire { keys, .. } => keys.first().map_or(0, |key| concord_core::slot::key_slot(key)),
+        Request::Seed { .. } | Request::Config { .. } => 0,
     }
 }
 
@@ -164,8 +165,6 @@ impl Node {
             .map_err(|e| e.to_string())?;
         let log = Arc::new(log);
         let snapshots = Arc::new(SnapshotStore::new(env.fs.clone(), &data_dir.snapshot_dir()));
-        // Lookup indexes get a seed no client can know, so crafted keys cannot collide in them.
-        concord_core::ordered_map::set_index_seed(seeds.next_u64());
         concord_raft::async_runtime::seed(seeds.next_u64());
         let consensus = if threads_of_their_own {
             ConsensusRuntime::start().map_err(|e| format!("cannot start the consensus thread: {e}"))?
@@ -592,7 +591,9 @@ impl Node {
     }
 
     /// The leader's expiry sweep: proposes removal of keys whose time has passed, in bounded
-    /// batches, so expired keys do not linger in memory when nobody touches them.
+    /// batches, so expired keys do not linger in memory when nobody touches them. It also gives
+    /// a keyspace that has none its secret hash seed (a new cluster's, or one restored from a
+    /// snapshot of a version that had none).
     pub async fn sweep_expired(self: Arc<Self>) {
         let mut interval = tokio::time::interval(Duration::from_millis(EXPIRE_SWEEP_INTERVAL_MS));
         interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -600,6 +601,12 @@ impl Node {
             interval.tick().await;
             if !self.group.is_leader() {
                 continue;
+            }
+            if !self.group.read(|applied| applied.machine.keyspace().is_seeded()) {
+                let seed = (self.next_seed(), self.next_seed());
+                if let Err(error) = self.group.propose(Request::Seed { seed }).await {
+                    tracing::debug!(?error, "seed proposal failed");
+                }
             }
             for _ in 0..EXPIRE_SWEEP_PROPOSALS_MAX {
                 let now_ms = self.clock.now_ms();

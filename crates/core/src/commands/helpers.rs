@@ -1,27 +1,146 @@
 //! Typed access to values, shared by the commands.
 
+use crate::command::WriteCtx;
 use crate::error::{Error, Result};
-use crate::keyspace::{Db, Entry, HashValue, Value};
+use crate::keyspace::{
+    Blob, Db, Encodings, Entry, HashValue, Keyspace, ListValue, SetValue, TableHasher, Value, ZSetValue,
+};
 use crate::limits::STRING_BYTES_MAX;
 use crate::types::TimeMs;
 use bytes::Bytes;
 
-/// The string at `key`, if any; WRONGTYPE if the key holds something else.
-pub fn string_at<'a>(db: &'a Db, key: &[u8], now_ms: TimeMs) -> Result<Option<&'a Bytes>> {
-    match db.get(key, now_ms).map(|entry| &entry.value) {
-        None => Ok(None),
-        Some(Value::Str(bytes)) => Ok(Some(bytes)),
-        Some(_) => Err(Error::WRONG_TYPE),
+/// A type of value a key can hold, for typed lookups that answer WRONGTYPE otherwise.
+pub trait ValueType: Default + Sized {
+    fn of(value: &Value) -> Option<&Self>;
+    fn of_mut(value: &mut Value) -> Option<&mut Self>;
+    fn wrap(self) -> Value;
+    /// Whether the value holds nothing (an empty collection is never stored).
+    fn is_void(&self) -> bool;
+}
+
+macro_rules! collection_type {
+    ($type:ty, $variant:ident) => {
+        impl ValueType for $type {
+            fn of(value: &Value) -> Option<&Self> {
+                match value {
+                    Value::$variant(inner) => Some(inner),
+                    _ => None,
+                }
+            }
+            fn of_mut(value: &mut Value) -> Option<&mut Self> {
+                match value {
+                    Value::$variant(inner) => Some(inner),
+                    _ => None,
+                }
+            }
+            fn wrap(self) -> Value {
+                Value::$variant(Box::new(self))
+            }
+            fn is_void(&self) -> bool {
+                self.is_empty()
+            }
+        }
+    };
+}
+
+collection_type!(HashValue, Hash);
+collection_type!(ListValue, List);
+collection_type!(SetValue, Set);
+collection_type!(ZSetValue, ZSet);
+
+impl ValueType for Blob {
+    fn of(value: &Value) -> Option<&Self> {
+        match value {
+            Value::Str(blob) => Some(blob),
+            _ => None,
+        }
     }
+    fn of_mut(value: &mut Value) -> Option<&mut Self> {
+        match value {
+            Value::Str(blob) => Some(blob),
+            _ => None,
+        }
+    }
+    fn wrap(self) -> Value {
+        Value::Str(self)
+    }
+    fn is_void(&self) -> bool {
+        false
+    }
+}
+
+/// The value of type `T` at `key`, if any; WRONGTYPE if the key holds another type.
+pub fn value_at<'a, T: ValueType>(db: &'a Db, key: &[u8], now_ms: TimeMs) -> Result<Option<&'a T>> {
+    match db.get(key, now_ms) {
+        None => Ok(None),
+        Some(entry) => T::of(&entry.value).map(Some).ok_or(Error::WRONG_TYPE),
+    }
+}
+
+/// The value of type `T` at `key` for writing, with its entry's version, if any.
+pub fn value_mut<'a, T: ValueType>(
+    db: &'a mut Db,
+    key: &[u8],
+    now_ms: TimeMs,
+) -> Result<Option<(&'a mut T, &'a mut u64)>> {
+    match db.get_mut(key, now_ms) {
+        None => Ok(None),
+        Some(Entry { value, version, .. }) => {
+            T::of_mut(value).map(|inner| Some((inner, version))).ok_or(Error::WRONG_TYPE)
+        }
+    }
+}
+
+/// The value of type `T` at `key` for writing, created empty if missing (the version is set
+/// to `version` either way). The caller leaves a collection non-empty, or calls
+/// [`remove_if_void`].
+pub fn value_or_create<'a, T: ValueType>(
+    db: &'a mut Db,
+    key: &[u8],
+    now_ms: TimeMs,
+    version: u64,
+) -> Result<&'a mut T> {
+    if db.get_mut(key, now_ms).is_none() {
+        db.insert(key, T::default().wrap(), None, version);
+    }
+    let (value, entry_version) = value_mut::<T>(db, key, now_ms)?.expect("just created");
+    *entry_version = version;
+    Ok(value)
+}
+
+/// The collection of type `T` at `key` for writing (created empty if missing, its version set
+/// to the entry's index), with what changing it needs: the encodings and the hasher its tables
+/// use.
+pub fn collection_or_create<'a, T: ValueType>(
+    keyspace: &'a mut Keyspace,
+    ctx: &WriteCtx,
+    key: &[u8],
+) -> Result<(&'a mut T, &'a Encodings, TableHasher)> {
+    let (db, encodings) = keyspace.db_and_encodings(ctx.db);
+    let hasher = db.hasher();
+    Ok((value_or_create::<T>(db, key, ctx.now_ms, ctx.index)?, encodings, hasher))
+}
+
+/// Removes `key` if it holds an empty collection (Redis never keeps one); true if it did.
+pub fn remove_if_void<T: ValueType>(db: &mut Db, key: &[u8]) -> bool {
+    let void = db
+        .get(key, 0)
+        .or_else(|| db.table().get(key).map(|entry| &**entry))
+        .is_some_and(|entry| T::of(&entry.value).is_some_and(T::is_void));
+    if void {
+        db.remove(key);
+    }
+    void
+}
+
+/// The string at `key`, if any; WRONGTYPE if the key holds something else.
+pub fn string_at<'a>(db: &'a Db, key: &[u8], now_ms: TimeMs) -> Result<Option<&'a Blob>> {
+    value_at::<Blob>(db, key, now_ms)
 }
 
 /// The hash at `key`, if any; WRONGTYPE if the key holds something else.
 pub fn hash_at<'a>(db: &'a Db, key: &[u8], now_ms: TimeMs) -> Result<Option<&'a HashValue>> {
-    match db.get(key, now_ms).map(|entry| &entry.value) {
-        None => Ok(None),
-        Some(Value::Hash(hash)) => Ok(Some(hash)),
-        Some(_) => Err(Error::WRONG_TYPE),
-    }
+    value_at::<HashValue>(db, key, now_ms)
 }
 
 /// The live entry at `key` for writing, checked to hold a string.
@@ -39,25 +158,40 @@ pub fn hash_entry_mut<'a>(
     key: &[u8],
     now_ms: TimeMs,
 ) -> Result<Option<(&'a mut HashValue, &'a mut u64)>> {
-    match db.get_mut(key, now_ms) {
-        None => Ok(None),
-        Some(Entry { value: Value::Hash(hash), version, .. }) => Ok(Some((hash, version))),
-        Some(_) => Err(Error::WRONG_TYPE),
-    }
+    value_mut::<HashValue>(db, key, now_ms)
 }
 
-/// The hash at `key` for writing, created empty if missing. The caller must leave it
-/// non-empty (an empty hash is never stored) and set the version.
-pub fn hash_or_create<'a>(
-    db: &'a mut Db,
-    key: &Bytes,
-    now_ms: TimeMs,
-    version: u64,
-) -> Result<(&'a mut HashValue, &'a mut u64)> {
-    if db.get_mut(key, now_ms).is_none() {
-        db.insert(key.clone(), Value::Hash(HashValue::new()), None, version);
+/// A HELP reply: one status line per entry.
+pub fn help(lines: &[&'static str]) -> crate::reply::Reply {
+    crate::reply::Reply::Array(lines.iter().map(|line| crate::reply::Reply::status(line)).collect())
+}
+
+/// Most elements a random pick with repeats (a negative count) returns.
+pub const RANDOM_PICKS_MAX: usize = crate::limits::SCAN_COUNT_MAX * 100;
+
+/// Positions of a random pick of `count` out of `len` elements, as Redis's random-member
+/// commands choose: a negative count draws independently (repeats allowed), a count of at least
+/// `len` takes everything, and a smaller one distinct elements.
+pub fn random_positions(len: usize, count: i64, rng: &mut crate::rng::Rng) -> Vec<usize> {
+    if len == 0 {
+        return Vec::new();
     }
-    Ok(hash_entry_mut(db, key, now_ms)?.expect("just created"))
+    if count < 0 {
+        let wanted = (count.unsigned_abs() as usize).min(RANDOM_PICKS_MAX);
+        return (0..wanted).map(|_| rng.below(len as u64) as usize).collect();
+    }
+    let count = count as usize;
+    if count >= len {
+        return (0..len).collect();
+    }
+    // A partial Fisher-Yates shuffle of the positions.
+    let mut positions: Vec<usize> = (0..len).collect();
+    for i in 0..count {
+        let j = i + rng.below((len - i) as u64) as usize;
+        positions.swap(i, j);
+    }
+    positions.truncate(count);
+    positions
 }
 
 /// Redis's `checkStringLength`: refuses strings that would grow past the limit.
@@ -71,6 +205,11 @@ pub fn check_string_length(length: u64) -> Result<()> {
 
 pub fn text_of(value: i64) -> Bytes {
     Bytes::from(value.to_string())
+}
+
+/// Bytes of a stored element, as a reply value.
+pub fn bytes_of(element: &[u8]) -> Bytes {
+    Bytes::copy_from_slice(element)
 }
 
 /// How an expiry argument is written.

@@ -1,5 +1,10 @@
-//! The command table: every command Concord knows, one file each, each with its spec,
-//! parser, apply step and reply.
+//! The command table: every command Concord knows, one file each (spec, parse, apply,
+//! reply), grouped in one module per `COMMAND DOCS` group, as Redis groups them in `t_*.c`:
+//!
+//! - [`string`], [`hash`]: the value types' commands.
+//! - [`generic`]: keys of any type (expiry, renames, scans, introspection).
+//! - [`server`], [`connection`], [`transactions`], [`scripting`], [`cluster`]: the rest.
+//! - [`helpers`]: typed access to values and small shared rules.
 //!
 //! Keyspace commands are *reads* (served after a read barrier, or stale on request) or
 //! *writes* (proposed to the log and applied by every replica). Connection and server
@@ -13,7 +18,15 @@ use crate::reply::Reply;
 use crate::session::{Action, Host, Session};
 use std::sync::OnceLock;
 
+pub mod cluster;
+pub mod connection;
+pub mod generic;
+pub mod hash;
 pub mod helpers;
+pub mod scripting;
+pub mod server;
+pub mod string;
+pub mod transactions;
 
 /// What command files import.
 pub(crate) mod prelude {
@@ -21,7 +34,7 @@ pub(crate) mod prelude {
     pub use crate::args::{is, parse_i64, Args};
     pub use crate::command::{Command, CommandSpec, KeySpec, ReadCommand, ReadCtx, WriteCommand, WriteCtx};
     pub use crate::error::{Error, Result};
-    pub use crate::keyspace::{Db, Keyspace, Value};
+    pub use crate::keyspace::{Blob, Db, Encodings, HashValue, Keyspace, Value};
     pub use crate::limits::*;
     pub use crate::pattern::Pattern;
     pub use crate::reply::Reply;
@@ -31,19 +44,16 @@ pub(crate) mod prelude {
 
 macro_rules! registry {
     (
-        read: { $($rm:ident :: $rt:ident),* $(,)? }
-        write: { $($wm:ident :: $wt:ident),* $(,)? }
-        node: { $($nm:ident :: $nt:ident),* $(,)? }
+        read: { $($rf:ident :: $rm:ident :: $rt:ident),* $(,)? }
+        write: { $($wf:ident :: $wm:ident :: $wt:ident),* $(,)? }
+        node: { $($nf:ident :: $nm:ident :: $nt:ident),* $(,)? }
     ) => {
-        $(pub mod $rm;)*
-        $(pub mod $wm;)*
-        $(pub mod $nm;)*
 
         /// A parsed keyspace read.
-        pub enum ReadOp { $($rt($rm::$rt),)* }
+        pub enum ReadOp { $($rt($rf::$rm::$rt),)* }
 
         /// A parsed keyspace write.
-        pub enum WriteOp { $($wt($wm::$wt),)* }
+        pub enum WriteOp { $($wt($wf::$wm::$wt),)* }
 
         /// A connection or server command, executed by the session.
         #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -63,42 +73,52 @@ macro_rules! registry {
 
         /// Parses and carries out a node command.
         pub fn execute_node(op: NodeOp, args: &mut Args, session: &mut Session, host: &dyn Host) -> Result<Action> {
-            match op { $(NodeOp::$nt => <$nm::$nt as NodeCommand>::parse(args)?.execute(session, host),)* }
+            match op { $(NodeOp::$nt => <$nf::$nm::$nt as NodeCommand>::parse(args)?.execute(session, host),)* }
         }
 
         /// Every command, in no particular order.
         pub static TABLE: &[Entry] = &[
-            $(Entry { spec: &$rm::SPEC, kind: Kind::Read(|args| <$rm::$rt as Command>::parse(args).map(ReadOp::$rt)) },)*
-            $(Entry { spec: &$wm::SPEC, kind: Kind::Write(|args| <$wm::$wt as Command>::parse(args).map(WriteOp::$wt)) },)*
-            $(Entry { spec: &$nm::SPEC, kind: Kind::Node(NodeOp::$nt) },)*
+            $(Entry { spec: &$rf::$rm::SPEC, kind: Kind::Read(|args| <$rf::$rm::$rt as Command>::parse(args).map(ReadOp::$rt)) },)*
+            $(Entry { spec: &$wf::$wm::SPEC, kind: Kind::Write(|args| <$wf::$wm::$wt as Command>::parse(args).map(WriteOp::$wt)) },)*
+            $(Entry { spec: &$nf::$nm::SPEC, kind: Kind::Node(NodeOp::$nt) },)*
         ];
     };
 }
 
 registry! {
     read: {
-        get::Get, mget::MGet, strlen::StrLen, getrange::GetRange, substr::SubStr,
-        exists::Exists, touch::Touch, type_::Type, ttl::Ttl, pttl::PTtl, expiretime::ExpireTime,
-        pexpiretime::PExpireTime, keys::Keys, scan::Scan, randomkey::RandomKey, dbsize::DbSize,
-        object::Object, memory::Memory,
-        hget::HGet, hmget::HMGet, hgetall::HGetAll, hkeys::HKeys, hvals::HVals, hlen::HLen,
-        hexists::HExists, hstrlen::HStrLen, hscan::HScan, hrandfield::HRandField,
+        string::get::Get, string::mget::MGet, string::strlen::StrLen, string::getrange::GetRange,
+        string::substr::SubStr,
+        generic::exists::Exists, generic::touch::Touch, generic::type_::Type, generic::ttl::Ttl,
+        generic::pttl::PTtl, generic::expiretime::ExpireTime, generic::pexpiretime::PExpireTime,
+        generic::keys::Keys, generic::scan::Scan, generic::randomkey::RandomKey, generic::object::Object,
+        server::dbsize::DbSize, server::memory::Memory,
+        hash::hget::HGet, hash::hmget::HMGet, hash::hgetall::HGetAll, hash::hkeys::HKeys, hash::hvals::HVals,
+        hash::hlen::HLen, hash::hexists::HExists, hash::hstrlen::HStrLen, hash::hscan::HScan,
+        hash::hrandfield::HRandField,
     }
     write: {
-        set::Set, setnx::SetNx, setex::SetEx, psetex::PSetEx, getset::GetSet, getdel::GetDel,
-        getex::GetEx, mset::MSet, msetnx::MSetNx, append::Append, incr::Incr, decr::Decr,
-        incrby::IncrBy, decrby::DecrBy, incrbyfloat::IncrByFloat, setrange::SetRange,
-        del::Del, unlink::Unlink, expire::Expire, pexpire::PExpire, expireat::ExpireAt,
-        pexpireat::PExpireAt, persist::Persist, rename::Rename, renamenx::RenameNx, copy::Copy,
-        move_::Move, flushdb::FlushDb, flushall::FlushAll,
-        hset::HSet, hmset::HMSet, hsetnx::HSetNx, hdel::HDel, hincrby::HIncrBy,
-        hincrbyfloat::HIncrByFloat, swapdb::SwapDb,
+        string::set::Set, string::setnx::SetNx, string::setex::SetEx, string::psetex::PSetEx,
+        string::getset::GetSet, string::getdel::GetDel, string::getex::GetEx, string::mset::MSet,
+        string::msetnx::MSetNx, string::append::Append, string::incr::Incr, string::decr::Decr,
+        string::incrby::IncrBy, string::decrby::DecrBy, string::incrbyfloat::IncrByFloat,
+        string::setrange::SetRange,
+        generic::del::Del, generic::unlink::Unlink, generic::expire::Expire, generic::pexpire::PExpire,
+        generic::expireat::ExpireAt, generic::pexpireat::PExpireAt, generic::persist::Persist,
+        generic::rename::Rename, generic::renamenx::RenameNx, generic::copy::Copy, generic::move_::Move,
+        server::flushdb::FlushDb, server::flushall::FlushAll, server::swapdb::SwapDb,
+        hash::hset::HSet, hash::hmset::HMSet, hash::hsetnx::HSetNx, hash::hdel::HDel, hash::hincrby::HIncrBy,
+        hash::hincrbyfloat::HIncrByFloat,
     }
     node: {
-        ping::Ping, echo::Echo, hello::Hello, client::Client, select::Select, quit::Quit,
-        reset::Reset, command_::Command, info::Info, config::Config, time::Time,
-        function::Function, multi::Multi, exec::Exec, discard::Discard, watch::Watch,
-        unwatch::Unwatch, readonly::ReadOnly, readwrite::ReadWrite, debug::Debug, cluster::Cluster,
+        connection::ping::Ping, connection::echo::Echo, connection::hello::Hello, connection::client::Client,
+        connection::select::Select, connection::quit::Quit, connection::reset::Reset,
+        server::command_::Command, server::info::Info, server::config::Config, server::time::Time,
+        server::debug::Debug,
+        scripting::function::Function,
+        transactions::multi::Multi, transactions::exec::Exec, transactions::discard::Discard,
+        transactions::watch::Watch, transactions::unwatch::Unwatch,
+        cluster::readonly::ReadOnly, cluster::readwrite::ReadWrite, cluster::cluster_::Cluster,
     }
 }
 
@@ -213,7 +233,7 @@ pub(crate) mod testing {
 
     /// Applies any command (read or write) at time `now_ms`, as a log entry would.
     pub fn write(keyspace: &mut Keyspace, now_ms: u64, words: &[&str]) -> Reply {
-        let ctx = WriteCtx { db: 0, now_ms, index: now_ms };
+        let ctx = WriteCtx { db: 0, now_ms, index: now_ms, random_seed: now_ms };
         match parse_keyspace_command(&argv(words)) {
             Ok(Some(KeyspaceOp::Write(op))) => op.run(keyspace, &ctx),
             Ok(Some(KeyspaceOp::Read(op))) => op.run(keyspace, &mut ReadCtx { db: 0, now_ms, rng: &mut Rng::new(1) }),

@@ -1,0 +1,282 @@
+//! CLUSTER INFO | MYID | NODES | SLOTS | SHARDS | KEYSLOT | MEMBERS | JOIN | PROMOTE | DEMOTE |
+//! FORGET | FAULT | HELP
+//!
+//! The Redis Cluster subcommands clients use to find their way (INFO, NODES, SLOTS, SHARDS,
+//! KEYSLOT), plus Concord's membership administration (JOIN, PROMOTE, DEMOTE, FORGET,
+//! MEMBERS) and fault injection (FAULT). The node carries them out.
+
+use crate::command::NodeCommand;
+use crate::commands::prelude::*;
+use crate::session::{Action, Host, Session};
+use crate::types::NodeId;
+use serde::{Deserialize, Serialize};
+
+pub const SPEC: CommandSpec = CommandSpec {
+    name: "cluster",
+    arity: -2,
+    flags: &[],
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
+    key_specs: &[],
+    acl_categories: &["@slow"],
+    tips: &[],
+    group: "cluster",
+    since: "3.0.0",
+    complexity: "Depends on subcommand.",
+    summary: "A container for cluster commands",
+    deprecated: None,
+    subcommands: SUBCOMMANDS,
+};
+/// What the subcommands that only report share; each spec below says how it differs.
+const REPORT: CommandSpec = CommandSpec {
+    name: "cluster|",
+    arity: 2,
+    flags: &["loading", "stale"],
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
+    key_specs: &[],
+    acl_categories: &["@slow"],
+    tips: &[],
+    group: "cluster",
+    since: "3.0.0",
+    complexity: "O(1)",
+    summary: "",
+    deprecated: None,
+    subcommands: &[],
+};
+/// What the membership and fault subcommands share.
+const ADMIN: CommandSpec = CommandSpec {
+    flags: &["admin", "stale"],
+    acl_categories: &["@admin", "@slow", "@dangerous"],
+    since: "0.1.0",
+    ..REPORT
+};
+const NONDETERMINISTIC: &[&str] = &["nondeterministic_output"];
+
+pub const INFO_SPEC: CommandSpec = CommandSpec {
+    name: "cluster|info",
+    tips: NONDETERMINISTIC,
+    summary: "Provides info about Redis Cluster node state",
+    ..REPORT
+};
+pub const MYID_SPEC: CommandSpec = CommandSpec { name: "cluster|myid", summary: "Return the node id", ..REPORT };
+pub const NODES_SPEC: CommandSpec = CommandSpec {
+    name: "cluster|nodes",
+    tips: NONDETERMINISTIC,
+    complexity: "O(N) where N is the total number of Cluster nodes",
+    summary: "Get Cluster config for the node",
+    ..REPORT
+};
+pub const SLOTS_SPEC: CommandSpec = CommandSpec {
+    name: "cluster|slots",
+    tips: NONDETERMINISTIC,
+    complexity: "O(N) where N is the total number of Cluster nodes",
+    summary: "Get array of Cluster slot to node mappings",
+    ..REPORT
+};
+pub const SHARDS_SPEC: CommandSpec = CommandSpec {
+    name: "cluster|shards",
+    tips: NONDETERMINISTIC,
+    since: "7.0.0",
+    complexity: "O(N) where N is the total number of cluster nodes",
+    summary: "Get array of cluster slots to node mappings",
+    ..REPORT
+};
+pub const KEYSLOT_SPEC: CommandSpec = CommandSpec {
+    name: "cluster|keyslot",
+    arity: 3,
+    flags: &["stale"],
+    complexity: "O(N) where N is the number of bytes in the key",
+    summary: "Returns the hash slot of the specified key",
+    ..REPORT
+};
+pub const MEMBERS_SPEC: CommandSpec = CommandSpec {
+    name: "cluster|members",
+    tips: NONDETERMINISTIC,
+    since: "0.1.0",
+    complexity: "O(N) where N is the number of members",
+    summary: "List the members of the cluster with their roles, addresses and replication progress",
+    ..REPORT
+};
+pub const JOIN_SPEC: CommandSpec = CommandSpec {
+    name: "cluster|join",
+    arity: -5,
+    summary: "Add a node to the cluster as a voter (or a learner with LEARNER), through joint consensus",
+    ..ADMIN
+};
+pub const PROMOTE_SPEC: CommandSpec =
+    CommandSpec { name: "cluster|promote", arity: 3, summary: "Make a learner a voting member", ..ADMIN };
+pub const DEMOTE_SPEC: CommandSpec =
+    CommandSpec { name: "cluster|demote", arity: 3, summary: "Make a voting member a non-voting learner", ..ADMIN };
+pub const FORGET_SPEC: CommandSpec = CommandSpec {
+    name: "cluster|forget",
+    arity: 3,
+    since: "3.0.0",
+    summary: "Remove a node from the cluster",
+    ..ADMIN
+};
+pub const FAULT_SPEC: CommandSpec = CommandSpec {
+    name: "cluster|fault",
+    arity: -3,
+    summary: "Inject network faults on this node: cut, restore or list links to peers",
+    ..ADMIN
+};
+pub const HELP_SPEC: CommandSpec =
+    CommandSpec { name: "cluster|help", summary: "Show helpful text about the different subcommands", ..REPORT };
+
+pub const SUBCOMMANDS: &[&CommandSpec] = &[
+    &INFO_SPEC,
+    &MYID_SPEC,
+    &NODES_SPEC,
+    &SLOTS_SPEC,
+    &SHARDS_SPEC,
+    &KEYSLOT_SPEC,
+    &MEMBERS_SPEC,
+    &JOIN_SPEC,
+    &PROMOTE_SPEC,
+    &DEMOTE_SPEC,
+    &FORGET_SPEC,
+    &FAULT_SPEC,
+    &HELP_SPEC,
+];
+
+/// A cluster request for the node to carry out.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ClusterOp {
+    Info,
+    MyId,
+    Nodes,
+    Slots,
+    Shards,
+    Members,
+    /// Adds a node (learner first; a voter once caught up, unless `voter` is false).
+    Join {
+        node: NodeId,
+        raft_addr: String,
+        client_addr: String,
+        voter: bool,
+    },
+    Promote(NodeId),
+    Demote(NodeId),
+    Forget(NodeId),
+    Fault(Fault),
+}
+
+impl ClusterOp {
+    /// Whether only the leader can carry it out (membership changes).
+    pub fn needs_leader(&self) -> bool {
+        matches!(self, ClusterOp::Join { .. } | ClusterOp::Promote(_) | ClusterOp::Demote(_) | ClusterOp::Forget(_))
+    }
+}
+
+/// Fault injection on this node's links.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Fault {
+    /// Cut the link to a peer both ways, only outgoing, or only incoming.
+    Block {
+        peer: NodeId,
+        outgoing: bool,
+        incoming: bool,
+    },
+    Unblock(NodeId),
+    Heal,
+    List,
+}
+
+fn node_id(arg: &[u8]) -> Result<NodeId> {
+    std::str::from_utf8(arg).ok().and_then(|text| text.parse().ok()).ok_or_else(|| Error::err("Invalid node id"))
+}
+
+pub enum Cluster {
+    Op(ClusterOp),
+    KeySlot(Bytes),
+    Help,
+}
+
+impl NodeCommand for Cluster {
+    fn parse(args: &mut Args) -> Result<Self> {
+        let sub = args.next_arg()?;
+        let spec = SUBCOMMANDS
+            .iter()
+            .find(|spec| is(&sub, &spec.name["cluster|".len()..]))
+            .ok_or_else(|| Error::unknown_subcommand("cluster", &sub))?;
+        if !spec.arity_ok(args.remaining() + 2) {
+            return Err(Error::wrong_arity(spec.name));
+        }
+        let op = match &spec.name["cluster|".len()..] {
+            "info" => ClusterOp::Info,
+            "myid" => ClusterOp::MyId,
+            "nodes" => ClusterOp::Nodes,
+            "slots" => ClusterOp::Slots,
+            "shards" => ClusterOp::Shards,
+            "members" => ClusterOp::Members,
+            "keyslot" => return Ok(Cluster::KeySlot(args.next_arg()?)),
+            "help" => return Ok(Cluster::Help),
+            "join" => {
+                let node = node_id(&args.next_arg()?)?;
+                let raft_addr = String::from_utf8_lossy(&args.next_arg()?).into_owned();
+                let client_addr = String::from_utf8_lossy(&args.next_arg()?).into_owned();
+                let voter = match args.peek() {
+                    None => true,
+                    Some(option) if is(option, "LEARNER") => {
+                        args.next_arg()?;
+                        false
+                    }
+                    Some(_) => return Err(Error::SYNTAX),
+                };
+                ClusterOp::Join { node, raft_addr, client_addr, voter }
+            }
+            "promote" => ClusterOp::Promote(node_id(&args.next_arg()?)?),
+            "demote" => ClusterOp::Demote(node_id(&args.next_arg()?)?),
+            "forget" => ClusterOp::Forget(node_id(&args.next_arg()?)?),
+            "fault" => {
+                let action = args.next_arg()?;
+                let fault = match () {
+                    _ if is(&action, "HEAL") => Fault::Heal,
+                    _ if is(&action, "LIST") => Fault::List,
+                    _ if is(&action, "UNBLOCK") => Fault::Unblock(node_id(&args.next_arg()?)?),
+                    _ if is(&action, "BLOCK") => {
+                        Fault::Block { peer: node_id(&args.next_arg()?)?, outgoing: true, incoming: true }
+                    }
+                    _ if is(&action, "BLOCK-OUTGOING") => {
+                        Fault::Block { peer: node_id(&args.next_arg()?)?, outgoing: true, incoming: false }
+                    }
+                    _ if is(&action, "BLOCK-INCOMING") => {
+                        Fault::Block { peer: node_id(&args.next_arg()?)?, outgoing: false, incoming: true }
+                    }
+                    _ => return Err(Error::SYNTAX),
+                };
+                ClusterOp::Fault(fault)
+            }
+            other => unreachable!("subcommand {other} has a spec but no parser"),
+        };
+        args.finish()?;
+        Ok(Cluster::Op(op))
+    }
+
+    fn execute(self, _: &mut Session, _: &dyn Host) -> Result<Action> {
+        Ok(match self {
+            Cluster::Op(op) => Action::Cluster(op),
+            Cluster::KeySlot(key) => Action::Reply(Reply::Integer(crate::slot::key_slot(&key).into())),
+            Cluster::Help => Action::Reply(help(&[
+                "CLUSTER <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+                "INFO | MYID | NODES | SLOTS | SHARDS",
+                "    Cluster state and topology, as Redis Cluster clients read them.",
+                "KEYSLOT <key>",
+                "    Return the hash slot for <key>.",
+                "MEMBERS",
+                "    Members with their role, addresses and replication progress.",
+                "JOIN <node-id> <node-addr> <client-addr> [LEARNER]",
+                "    Add a node: a learner, promoted to voter once caught up (unless LEARNER).",
+                "PROMOTE <node-id> | DEMOTE <node-id> | FORGET <node-id>",
+                "    Make a learner a voter, a voter a learner, or remove a node.",
+                "FAULT BLOCK|BLOCK-OUTGOING|BLOCK-INCOMING|UNBLOCK <node-id> | FAULT HEAL | FAULT LIST",
+                "    Cut or restore this node's links to peers (fault injection for tests).",
+                "HELP",
+                "    Print this help.",
+            ])),
+        })
+    }
+}

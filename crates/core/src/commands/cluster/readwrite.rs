@@ -1,0 +1,36 @@
+//! READWRITE: back to linearizable reads.
+
+use crate::command::NodeCommand;
+use crate::commands::prelude::*;
+use crate::session::{Action, Host, Session};
+
+pub const SPEC: CommandSpec = CommandSpec {
+    name: "readwrite",
+    arity: 1,
+    flags: &["loading", "stale", "fast"],
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
+    key_specs: &[],
+    acl_categories: &["@fast", "@connection"],
+    tips: &[],
+    group: "cluster",
+    since: "3.0.0",
+    complexity: "O(1)",
+    summary: "Disables read queries for a connection to a Redis Cluster replica node",
+    deprecated: None,
+    subcommands: &[],
+};
+
+pub struct ReadWrite;
+
+impl NodeCommand for ReadWrite {
+    fn parse(_: &mut Args) -> Result<Self> {
+        Ok(ReadWrite)
+    }
+
+    fn execute(self, session: &mut Session, _: &dyn Host) -> Result<Action> {
+        session.readonly = false;
+        Ok(Action::Reply(Reply::OK))
+    }
+}

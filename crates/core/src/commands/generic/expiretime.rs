@@ -1,0 +1,44 @@
+//! EXPIRETIME key
+
+use super::ttl::Remaining;
+use crate::commands::prelude::*;
+
+pub const SPEC: CommandSpec = CommandSpec {
+    name: "expiretime",
+    arity: 2,
+    flags: &["readonly", "fast"],
+    first_key: 1,
+    last_key: 1,
+    key_step: 1,
+    key_specs: &[KeySpec { flags: &["RO", "access"], begin_index: 1, last_key: 0, key_step: 1 }],
+    acl_categories: &["@keyspace", "@read", "@fast"],
+    tips: &[],
+    group: "generic",
+    since: "7.0.0",
+    complexity: "O(1)",
+    summary: "Get the expiration Unix timestamp for a key",
+    deprecated: None,
+    subcommands: &[],
+};
+
+pub struct ExpireTime {
+    key: Bytes,
+}
+
+impl Command for ExpireTime {
+    type Output = Remaining;
+
+    fn parse(args: &mut Args) -> Result<Self> {
+        Ok(ExpireTime { key: args.next_arg()? })
+    }
+
+    fn reply(remaining: Remaining) -> Reply {
+        remaining.reply_with(|at| ((at + 500) / 1000) as i64)
+    }
+}
+
+impl ReadCommand for ExpireTime {
+    fn read(&self, keyspace: &Keyspace, ctx: &mut ReadCtx) -> Result<Remaining> {
+        Ok(Remaining::of(keyspace, ctx, &self.key))
+    }
+}

@@ -1,0 +1,529 @@
+//! The data: databases of keys, each holding a typed value with an optional expiry time, and
+//! the data structures behind each type, one module each.
+//!
+//! - [`blob`]: byte strings kept inline when short.
+//! - [`table`]: the hash-ordered table behind databases and large collections.
+//! - [`pack`]: many short byte strings in one allocation, for small collections.
+//! - [`encodings`]: when collections leave their compact forms.
+//! - [`hash`], [`list`], [`set`], [`zset`] (with [`score_tree`]): each type's value.
+//!
+//! Expiry is decided by time that arrives from outside (the leader's stamp in a log entry, or
+//! the reading node's clock), never read here. A key whose time has passed is invisible at
+//! once and physically removed by the next write that touches it or by a leader-proposed
+//! expiry entry.
+
+pub mod blob;
+pub mod encodings;
+pub mod hash;
+pub mod list;
+pub mod pack;
+pub mod score_tree;
+pub mod set;
+pub mod table;
+pub mod zset;
+
+pub use blob::Blob;
+pub use encodings::Encodings;
+pub use hash::HashValue;
+pub use list::ListValue;
+pub use set::SetValue;
+pub use table::{Keyed, Table, TableHasher};
+pub use zset::ZSetValue;
+
+use crate::limits::DELETION_CLOCK_SLOTS;
+use crate::types::{DbIndex, TimeMs};
+use bytes::Bytes;
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet};
+use std::num::NonZeroU64;
+
+/// A key's value. Collections are boxed so that every value (and so every entry) stays small:
+/// a string, the most common value, costs no allocation beyond its entry when it is short.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Value {
+    Str(Blob),
+    Hash(Box<HashValue>),
+    List(Box<ListValue>),
+    Set(Box<SetValue>),
+    ZSet(Box<ZSetValue>),
+}
+
+const _: () = assert!(std::mem::size_of::<Value>() == 24);
+
+impl Value {
+    /// The name `TYPE` replies with.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Value::Str(_) => "string",
+            Value::Hash(_) => "hash",
+            Value::List(_) => "list",
+            Value::Set(_) => "set",
+            Value::ZSet(_) => "zset",
+        }
+    }
+
+    pub fn string(bytes: &[u8]) -> Value {
+        Value::Str(Blob::new(bytes))
+    }
+
+    /// Heap bytes the value holds beyond its entry (MEMORY USAGE).
+    pub fn heap_bytes(&self) -> usize {
+        match self {
+            Value::Str(blob) => blob.heap_bytes(),
+            Value::Hash(hash) => std::mem::size_of::<HashValue>() + hash.heap_bytes(),
+            Value::List(list) => std::mem::size_of::<ListValue>() + list.heap_bytes(),
+            Value::Set(set) => std::mem::size_of::<SetValue>() + set.heap_bytes(),
+            Value::ZSet(zset) => std::mem::size_of::<ZSetValue>() + zset.heap_bytes(),
+        }
+    }
+
+    /// Rehashes a collection's table under the keyspace's new seed.
+    fn rehash(&mut self, hasher: TableHasher) {
+        match self {
+            Value::Str(_) | Value::List(_) => {}
+            Value::Hash(hash) => hash.rehash(hasher),
+            Value::Set(set) => set.rehash(hasher),
+            Value::ZSet(zset) => zset.rehash(hasher),
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Entry {
+    key: Blob,
+    pub value: Value,
+    /// Log index of the last change, which `WATCH` compares.
+    pub version: u64,
+    expire_at_ms: Option<NonZeroU64>,
+}
+
+const _: () = assert!(std::mem::size_of::<Entry>() == 64);
+
+impl Keyed for Entry {
+    fn key(&self) -> &[u8] {
+        &self.key
+    }
+}
+
+impl Entry {
+    pub fn key(&self) -> &Blob {
+        &self.key
+    }
+
+    pub fn expire_at_ms(&self) -> Option<TimeMs> {
+        self.expire_at_ms.map(NonZeroU64::get)
+    }
+
+    pub fn is_expired(&self, now_ms: TimeMs) -> bool {
+        self.expire_at_ms().is_some_and(|at| at <= now_ms)
+    }
+
+    /// Memory this key costs, roughly as the allocator sees it (MEMORY USAGE).
+    pub fn memory_bytes(&self) -> usize {
+        // The entry's box, its slot in the table (at the table's typical fill), and the
+        // expiry index's node when it has one.
+        const SLOT_BYTES: usize = 24;
+        const EXPIRY_BYTES: usize = 48;
+        std::mem::size_of::<Entry>()
+            + SLOT_BYTES
+            + self.key.heap_bytes()
+            + self.value.heap_bytes()
+            + if self.expire_at_ms.is_some() { EXPIRY_BYTES + self.key.heap_bytes() } else { 0 }
+    }
+}
+
+/// An expiry time as stored: none, or a moment after the epoch (the epoch itself is never a
+/// valid expiry: commands refuse non-positive times).
+fn expiry(at_ms: Option<TimeMs>) -> Option<NonZeroU64> {
+    at_ms.map(|at| NonZeroU64::new(at).unwrap_or(NonZeroU64::MIN))
+}
+
+/// What `WATCH` remembers about a key, checked when `EXEC` is applied.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WatchStamp {
+    /// The key's version when watched, or `None` if it did not exist (or had expired).
+    pub version: Option<u64>,
+    /// The applied log index when the key was watched.
+    pub watched_at_index: u64,
+}
+
+/// One logical database.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Db {
+    entries: Table<Box<Entry>>,
+    /// Keys with an expiry time, by time: the sweeper's worklist.
+    expires: BTreeSet<(TimeMs, Blob)>,
+    /// For each slot of key hashes, the highest version of a key removed from it. Lets `EXEC`
+    /// see that a key missing at `WATCH` was created and removed since, without remembering
+    /// every removed key. Empty until the first removal.
+    deletion_clock: Vec<u64>,
+}
+
+static EMPTY_DB: std::sync::LazyLock<Db> = std::sync::LazyLock::new(|| Db::new(TableHasher::default()));
+
+impl Db {
+    pub fn new(hasher: TableHasher) -> Db {
+        Db { entries: Table::new(hasher), expires: BTreeSet::new(), deletion_clock: Vec::new() }
+    }
+
+    /// The hasher of this database's tables (collections created in it use it too).
+    pub fn hasher(&self) -> TableHasher {
+        self.entries.hasher()
+    }
+
+    /// Keys stored, including expired ones not yet removed (as Redis's `DBSIZE` counts them).
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    pub fn expires_len(&self) -> usize {
+        self.expires.len()
+    }
+
+    /// The live entry for `key`, hiding one whose time has passed.
+    pub fn get(&self, key: &[u8], now_ms: TimeMs) -> Option<&Entry> {
+        self.entries.get(key).map(|entry| &**entry).filter(|entry| !entry.is_expired(now_ms))
+    }
+
+    /// The live entry for `key`, for changing it in place; an expired entry is removed first.
+    /// Callers that change the value set `version` to the applying entry's index.
+    pub fn get_mut(&mut self, key: &[u8], now_ms: TimeMs) -> Option<&mut Entry> {
+        self.remove_if_expired(key, now_ms);
+        self.entries.get_mut(key).map(|entry| &mut **entry)
+    }
+
+    /// Stores `value` under `key`, replacing any entry, with the given expiry.
+    pub fn insert(&mut self, key: &[u8], value: Value, expire_at_ms: Option<TimeMs>, version: u64) {
+        let key = Blob::new(key);
+        if let Some(at) = expire_at_ms {
+            self.expires.insert((at, key.clone()));
+        }
+        let entry = Box::new(Entry { key: key.clone(), value, version, expire_at_ms: expiry(expire_at_ms) });
+        if let Some(previous) = self.entries.insert(entry) {
+            if let Some(at) = previous.expire_at_ms() {
+                if Some(at) != expire_at_ms {
+                    self.expires.remove(&(at, key));
+                }
+            }
+        }
+    }
+
+    /// Removes `key`, live or expired.
+    pub fn remove(&mut self, key: &[u8]) -> Option<Entry> {
+        let entry = *self.entries.remove(key)?;
+        if let Some(at) = entry.expire_at_ms() {
+            self.expires.remove(&(at, entry.key.clone()));
+        }
+        self.record_deletion(key, entry.version);
+        Some(entry)
+    }
+
+    /// Removes `key` if its time has passed; true if it did.
+    pub fn remove_if_expired(&mut self, key: &[u8], now_ms: TimeMs) -> bool {
+        if self.entries.get(key).is_some_and(|entry| entry.is_expired(now_ms)) {
+            self.remove(key);
+            true
+        } else {
+            false
+        }
+    }
+
+    /// Sets or clears the expiry of an existing key; returns false if the key is missing.
+    pub fn set_expiry(&mut self, key: &[u8], expire_at_ms: Option<TimeMs>) -> bool {
+        let Some(entry) = self.entries.get_mut(key) else {
+            return false;
+        };
+        let previous = std::mem::replace(&mut entry.expire_at_ms, expiry(expire_at_ms)).map(NonZeroU64::get);
+        if previous != expire_at_ms {
+            let key = entry.key.clone();
+            if let Some(at) = previous {
+                self.expires.remove(&(at, key.clone()));
+            }
+            if let Some(at) = expire_at_ms {
+                self.expires.insert((at, key));
+            }
+        }
+        true
+    }
+
+    /// Whether some key's deadline falls in `after_ms < deadline <= through_ms`.
+    pub fn has_deadline_in(&self, after_ms: TimeMs, through_ms: TimeMs) -> bool {
+        let from = (after_ms.saturating_add(1), Blob::EMPTY);
+        self.expires.range(from..).next().is_some_and(|(at, _)| *at <= through_ms)
+    }
+
+    /// Up to `max` keys whose time has passed, oldest deadline first.
+    pub fn expired_keys(&self, now_ms: TimeMs, max: usize) -> Vec<Bytes> {
+        self.expires.iter().take_while(|(at, _)| *at <= now_ms).take(max).map(|(_, key)| key.to_bytes()).collect()
+    }
+
+    /// Every entry (live or not), in hash order.
+    pub fn entries(&self) -> impl DoubleEndedIterator<Item = &Entry> + '_ {
+        self.entries.iter().map(|entry| &**entry)
+    }
+
+    /// The table of entries (for SCAN and random picks).
+    pub fn table(&self) -> &Table<Box<Entry>> {
+        &self.entries
+    }
+
+    /// Removes every key; returns how many there were.
+    pub fn clear(&mut self) -> usize {
+        let count = self.entries.len();
+        let removed: Vec<(u64, u64)> =
+            self.entries.iter().map(|entry| (deletion_hash(&entry.key), entry.version)).collect();
+        for (hash, version) in removed {
+            self.bump_clock(hash, version);
+        }
+        self.entries = Table::new(self.entries.hasher());
+        self.expires.clear();
+        count
+    }
+
+    /// Marks every key changed at `version`, and every key that might have been here too.
+    fn touch_all(&mut self, version: u64) {
+        for entry in self.entries.iter_mut() {
+            entry.version = version;
+        }
+        self.deletion_clock = vec![version; DELETION_CLOCK_SLOTS];
+    }
+
+    /// Rehashes every table under a new hasher.
+    fn rehash(&mut self, hasher: TableHasher) {
+        self.entries.rehash(hasher);
+        for entry in self.entries.iter_mut() {
+            entry.value.rehash(hasher);
+        }
+    }
+
+    pub fn watch_stamp(&self, key: &[u8], now_ms: TimeMs, applied_index: u64) -> WatchStamp {
+        WatchStamp { version: self.get(key, now_ms).map(|entry| entry.version), watched_at_index: applied_index }
+    }
+
+    /// Whether `key` is as it was when `stamp` was taken.
+    pub fn is_unchanged(&self, key: &[u8], stamp: &WatchStamp, now_ms: TimeMs) -> bool {
+        match (stamp.version, self.get(key, now_ms)) {
+            (Some(version), Some(entry)) => entry.version == version,
+            (None, None) => self.deletion_clock_at(key) <= stamp.watched_at_index,
+            _ => false,
+        }
+    }
+
+    fn deletion_clock_at(&self, key: &[u8]) -> u64 {
+        let slot = deletion_hash(key) as usize & (DELETION_CLOCK_SLOTS - 1);
+        self.deletion_clock.get(slot).copied().unwrap_or(0)
+    }
+
+    fn record_deletion(&mut self, key: &[u8], version: u64) {
+        self.bump_clock(deletion_hash(key), version);
+    }
+
+    fn bump_clock(&mut self, hash: u64, version: u64) {
+        if self.deletion_clock.is_empty() {
+            self.deletion_clock = vec![0; DELETION_CLOCK_SLOTS];
+        }
+        let slot = &mut self.deletion_clock[hash as usize & (DELETION_CLOCK_SLOTS - 1)];
+        *slot = (*slot).max(version);
+    }
+
+    pub(crate) fn deletion_clock(&self) -> &[u64] {
+        &self.deletion_clock
+    }
+
+    /// A database exactly as a snapshot recorded it.
+    pub(crate) fn restore(hasher: TableHasher, home_slots: usize, deletion_clock: Vec<u64>) -> Db {
+        Db { entries: Table::with_home_slots(hasher, home_slots), expires: BTreeSet::new(), deletion_clock }
+    }
+}
+
+/// The hash behind the deletion clock: fixed, since WATCH stamps compare across it, and only
+/// ever costs a spurious EXEC failure if crafted keys share a slot.
+fn deletion_hash(key: &[u8]) -> u64 {
+    xxhash_rust::xxh3::xxh3_64(key)
+}
+
+/// All databases of one shard, with what every table in them is hashed by and when their
+/// collections leave the compact forms.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Keyspace {
+    dbs: BTreeMap<DbIndex, Db>,
+    hasher: TableHasher,
+    /// Whether the seed was chosen (the first leader proposes one for a new keyspace).
+    seeded: bool,
+    encodings: Encodings,
+}
+
+impl Keyspace {
+    pub fn new() -> Keyspace {
+        Keyspace::default()
+    }
+
+    pub fn db(&self, index: DbIndex) -> &Db {
+        self.dbs.get(&index).unwrap_or(&EMPTY_DB)
+    }
+
+    pub fn db_mut(&mut self, index: DbIndex) -> &mut Db {
+        let hasher = self.hasher;
+        self.dbs.entry(index).or_insert_with(|| Db::new(hasher))
+    }
+
+    /// A database to write to, with the encodings its collections follow.
+    pub fn db_and_encodings(&mut self, index: DbIndex) -> (&mut Db, &Encodings) {
+        let hasher = self.hasher;
+        (self.dbs.entry(index).or_insert_with(|| Db::new(hasher)), &self.encodings)
+    }
+
+    pub fn encodings(&self) -> &Encodings {
+        &self.encodings
+    }
+
+    pub fn encodings_mut(&mut self) -> &mut Encodings {
+        &mut self.encodings
+    }
+
+    pub fn hasher(&self) -> TableHasher {
+        self.hasher
+    }
+
+    pub fn is_seeded(&self) -> bool {
+        self.seeded
+    }
+
+    /// Chooses the secret seed every table hashes with, once: a later call changes nothing.
+    /// Keys written before it (only ever a few, right after the cluster starts) are rehashed.
+    pub fn seed(&mut self, seed: (u64, u64)) -> bool {
+        if self.seeded {
+            return false;
+        }
+        self.seeded = true;
+        self.hasher = TableHasher::new(seed);
+        for db in self.dbs.values_mut() {
+            db.rehash(self.hasher);
+        }
+        true
+    }
+
+    /// Whether a key of any database has its deadline in `after_ms < deadline <= through_ms`.
+    pub fn has_deadline_in(&self, after_ms: TimeMs, through_ms: TimeMs) -> bool {
+        self.dbs.values().any(|db| db.has_deadline_in(after_ms, through_ms))
+    }
+
+    /// Non-empty databases, by index.
+    pub fn dbs(&self) -> impl Iterator<Item = (DbIndex, &Db)> + '_ {
+        self.dbs.iter().filter(|(_, db)| !db.is_empty()).map(|(&index, db)| (index, db))
+    }
+
+    pub(crate) fn all_dbs(&self) -> &BTreeMap<DbIndex, Db> {
+        &self.dbs
+    }
+
+    pub(crate) fn set_db(&mut self, index: DbIndex, db: Db) {
+        self.dbs.insert(index, db);
+    }
+
+    /// A keyspace as a snapshot recorded it (its databases follow).
+    pub(crate) fn restore(hasher: TableHasher, seeded: bool, encodings: Encodings) -> Keyspace {
+        Keyspace { dbs: BTreeMap::new(), hasher, seeded, encodings }
+    }
+
+    pub fn len(&self) -> usize {
+        self.dbs.values().map(Db::len).sum()
+    }
+
+    /// Exchanges two databases' contents. Every key in both counts as changed (WATCH).
+    pub fn swap(&mut self, first: DbIndex, second: DbIndex, version: u64) {
+        if first == second {
+            return;
+        }
+        let hasher = self.hasher;
+        let a = self.dbs.remove(&first).unwrap_or_else(|| Db::new(hasher));
+        let b = self.dbs.remove(&second).unwrap_or_else(|| Db::new(hasher));
+        for (index, mut db) in [(first, b), (second, a)] {
+            db.touch_all(version);
+            self.dbs.insert(index, db);
+        }
+    }
+
+    /// Removes every key of every database.
+    pub fn clear_all(&mut self) {
+        for db in self.dbs.values_mut() {
+            db.clear();
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn deadlines_in_a_window() {
+        let mut keyspace = Keyspace::new();
+        keyspace.db_mut(3).insert(b"k", Value::string(b"v"), Some(100), 1);
+        assert!(keyspace.has_deadline_in(99, 100));
+        assert!(!keyspace.has_deadline_in(100, 200), "the window excludes its start");
+        assert!(!keyspace.has_deadline_in(10, 99));
+    }
+
+    #[test]
+    fn expired_keys_are_hidden_then_removed_on_write() {
+        let mut db = Db::new(TableHasher::default());
+        db.insert(b"a", Value::string(b"1"), Some(100), 1);
+        assert!(db.get(b"a", 99).is_some());
+        assert!(db.get(b"a", 100).is_none());
+        assert_eq!(db.len(), 1);
+        assert_eq!(db.expired_keys(100, 10), vec![Bytes::from_static(b"a")]);
+        assert!(db.get_mut(b"a", 100).is_none());
+        assert_eq!(db.len(), 0);
+        assert_eq!(db.expires_len(), 0);
+    }
+
+    #[test]
+    fn expiry_index_follows_changes() {
+        let mut db = Db::new(TableHasher::default());
+        db.insert(b"a", Value::string(b"1"), Some(100), 1);
+        db.set_expiry(b"a", Some(200));
+        assert_eq!(db.expired_keys(150, 10), Vec::<Bytes>::new());
+        assert_eq!(db.expired_keys(200, 10), vec![Bytes::from_static(b"a")]);
+        db.insert(b"a", Value::string(b"2"), None, 2);
+        assert_eq!(db.expires_len(), 0);
+        db.set_expiry(b"a", Some(50));
+        db.remove(b"a");
+        assert_eq!(db.expires_len(), 0);
+    }
+
+    #[test]
+    fn watch_stamps_notice_changes() {
+        let mut db = Db::new(TableHasher::default());
+        db.insert(b"x", Value::string(b"1"), None, 5);
+        let live = db.watch_stamp(b"x", 0, 10);
+        let missing = db.watch_stamp(b"y", 0, 10);
+        assert!(db.is_unchanged(b"x", &live, 0));
+        assert!(db.is_unchanged(b"y", &missing, 0));
+        // Created and removed again after the watch: noticed through the deletion clock.
+        db.insert(b"y", Value::string(b"1"), None, 11);
+        assert!(!db.is_unchanged(b"y", &missing, 0));
+        db.remove(b"y");
+        assert!(!db.is_unchanged(b"y", &missing, 0));
+        db.insert(b"x", Value::string(b"2"), None, 12);
+        assert!(!db.is_unchanged(b"x", &live, 0));
+    }
+
+    #[test]
+    fn removing_a_key_that_was_stale_when_watched_is_not_a_change() {
+        let mut db = Db::new(TableHasher::default());
+        db.insert(b"s", Value::string(b"1"), Some(100), 3);
+        let stamp = db.watch_stamp(b"s", 150, 10);
+        assert_eq!(stamp.version, None);
+        db.remove_if_expired(b"s", 160);
+        assert!(db.is_unchanged(b"s", &stamp, 160));
+    }
+}

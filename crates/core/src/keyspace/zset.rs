@@ -1,0 +1,317 @@
+//! [`ZSetValue`]: a sorted set. Small ones are one [`Pack`] of alternating members and scores
+//! (8 bytes each), kept in order (Redis's listpack encoding); past `zset-max-listpack-entries`
+//! members or `zset-max-listpack-value` bytes in a member they become a [`ScoreTree`] for the
+//! order plus a [`Table`] from member to score (Redis's skiplist encoding), and stay so.
+
+use super::encodings::Encodings;
+use super::pack::Pack;
+use super::score_tree::{compare, ScoreTree};
+use super::table::{Table, TableHasher};
+use super::Blob;
+use crate::rng::Rng;
+use std::cmp::Ordering;
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum ZSetValue {
+    Pack(Pack),
+    Sorted(Box<SortedSet>),
+}
+
+/// A large sorted set: the order, and each member's score.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SortedSet {
+    tree: ScoreTree,
+    scores: Table<(Blob, f64)>,
+}
+
+fn score_of(bytes: &[u8]) -> f64 {
+    f64::from_le_bytes(bytes.try_into().expect("scores are 8 bytes"))
+}
+
+impl Default for ZSetValue {
+    fn default() -> Self {
+        ZSetValue::Pack(Pack::new())
+    }
+}
+
+impl ZSetValue {
+    pub fn new() -> ZSetValue {
+        ZSetValue::default()
+    }
+
+    pub fn len(&self) -> usize {
+        match self {
+            ZSetValue::Pack(pack) => pack.len() / 2,
+            ZSetValue::Sorted(sorted) => sorted.tree.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    pub fn is_compact(&self) -> bool {
+        matches!(self, ZSetValue::Pack(_))
+    }
+
+    /// In a pack: the offset of `member` and its score.
+    fn pack_find(pack: &Pack, member: &[u8]) -> Option<(usize, f64)> {
+        let mut offsets = pack.offsets();
+        while let Some((at, name)) = offsets.next() {
+            let (_, score) = offsets.next().expect("members come with scores");
+            if name == member {
+                return Some((at, score_of(score)));
+            }
+        }
+        None
+    }
+
+    pub fn score(&self, member: &[u8]) -> Option<f64> {
+        match self {
+            ZSetValue::Pack(pack) => Self::pack_find(pack, member).map(|(_, score)| score),
+            ZSetValue::Sorted(sorted) => sorted.scores.get(member).map(|(_, score)| *score),
+        }
+    }
+
+    /// Sets `member`'s score; returns its previous score (None if it is new).
+    pub fn insert(&mut self, member: &[u8], score: f64, encodings: &Encodings, hasher: TableHasher) -> Option<f64> {
+        assert!(!score.is_nan(), "scores are never NaN");
+        let previous = self.remove(member);
+        if let ZSetValue::Pack(pack) = self {
+            let fits = member.len() as u64 <= encodings.zset_max_listpack_value
+                && ((pack.len() / 2) as u64) < encodings.zset_max_listpack_entries;
+            if fits {
+                // Before the first pair that sorts after the new one.
+                let at = {
+                    let mut offsets = pack.offsets();
+                    let mut at = pack.end();
+                    while let Some((offset, name)) = offsets.next() {
+                        let (_, other) = offsets.next().expect("members come with scores");
+                        if compare((score_of(other), name), (score, member)) == Ordering::Greater {
+                            at = offset;
+                            break;
+                        }
+                    }
+                    at
+                };
+                pack.insert_at(at, &score.to_le_bytes());
+                pack.insert_at(at, member);
+                return previous;
+            }
+            self.convert(hasher);
+        }
+        match self {
+            ZSetValue::Sorted(sorted) => {
+                let member = Blob::new(member);
+                sorted.tree.insert(score, member.clone());
+                sorted.scores.insert((member, score));
+            }
+            ZSetValue::Pack(_) => unreachable!("converted"),
+        }
+        previous
+    }
+
+    fn convert(&mut self, hasher: TableHasher) {
+        if let ZSetValue::Pack(_) = self {
+            let mut sorted = SortedSet { tree: ScoreTree::new(), scores: Table::new(hasher) };
+            for (member, score) in self.iter() {
+                sorted.tree.insert(score, Blob::new(member));
+                sorted.scores.insert((Blob::new(member), score));
+            }
+            *self = ZSetValue::Sorted(Box::new(sorted));
+        }
+    }
+
+    /// Removes `member`; returns its score if it was there.
+    pub fn remove(&mut self, member: &[u8]) -> Option<f64> {
+        match self {
+            ZSetValue::Pack(pack) => {
+                let (at, score) = Self::pack_find(pack, member)?;
+                let (_, score_at) = pack.at(at);
+                let (_, end) = pack.at(score_at);
+                pack.remove_range(at, end, 2);
+                Some(score)
+            }
+            ZSetValue::Sorted(sorted) => {
+                let (_, score) = sorted.scores.remove(member)?;
+                assert!(sorted.tree.remove(score, member), "the tree and the scores agree");
+                Some(score)
+            }
+        }
+    }
+
+    /// Every member and score, ascending.
+    pub fn iter(&self) -> Box<dyn Iterator<Item = (&[u8], f64)> + '_> {
+        self.iter_from(0)
+    }
+
+    /// Members and scores from ascending rank `rank` on.
+    pub fn iter_from(&self, rank: usize) -> Box<dyn Iterator<Item = (&[u8], f64)> + '_> {
+        match self {
+            ZSetValue::Pack(pack) => {
+                let mut elements = pack.iter();
+                let pairs = std::iter::from_fn(move || Some((elements.next()?, score_of(elements.next()?))));
+                Box::new(pairs.skip(rank))
+            }
+            ZSetValue::Sorted(sorted) => {
+                Box::new(sorted.tree.iter_from(rank).map(|(score, member)| (&member[..], *score)))
+            }
+        }
+    }
+
+    /// Members and scores from ascending rank `rank` down to rank 0 (descending).
+    pub fn iter_back_from(&self, rank: usize) -> Box<dyn Iterator<Item = (&[u8], f64)> + '_> {
+        match self {
+            ZSetValue::Pack(pack) => {
+                let count = self.len();
+                if count == 0 {
+                    return Box::new(std::iter::empty());
+                }
+                let skip = count - 1 - rank.min(count - 1);
+                let mut elements = pack.iter().rev();
+                let pairs = std::iter::from_fn(move || {
+                    let score = score_of(elements.next()?);
+                    Some((elements.next()?, score))
+                });
+                Box::new(pairs.skip(skip))
+            }
+            ZSetValue::Sorted(sorted) => {
+                Box::new(sorted.tree.iter_back_from(rank).map(|(score, member)| (&member[..], *score)))
+            }
+        }
+    }
+
+    /// How many members sort before the first one for which `below` is false (`below` must be
+    /// true for a prefix of the order): the rank where a score or lexical range starts.
+    pub fn count_while(&self, below: impl Fn(f64, &[u8]) -> bool) -> usize {
+        match self {
+            ZSetValue::Pack(_) => self.iter().take_while(|(member, score)| below(*score, member)).count(),
+            ZSetValue::Sorted(sorted) => sorted.tree.count_while(below),
+        }
+    }
+
+    /// `member`'s ascending rank.
+    pub fn rank(&self, member: &[u8]) -> Option<usize> {
+        let score = self.score(member)?;
+        Some(match self {
+            ZSetValue::Pack(_) => self.iter().position(|(name, _)| name == member).expect("present"),
+            ZSetValue::Sorted(sorted) => sorted.tree.rank(score, member),
+        })
+    }
+
+    /// A uniformly random member and its score.
+    pub fn random(&self, rng: &mut Rng) -> Option<(&[u8], f64)> {
+        match self {
+            ZSetValue::Pack(_) if self.is_empty() => None,
+            ZSetValue::Pack(_) => self.iter_from(rng.below(self.len() as u64) as usize).next(),
+            ZSetValue::Sorted(sorted) => sorted.scores.random(rng).map(|(member, score)| (&member[..], *score)),
+        }
+    }
+
+    /// One ZSCAN step: a pack is returned whole (cursor 0), as Redis does for listpacks.
+    pub fn scan(&self, cursor: u64, count: usize) -> (u64, Vec<(&[u8], f64)>) {
+        match self {
+            ZSetValue::Pack(_) => (0, self.iter().collect()),
+            ZSetValue::Sorted(sorted) => {
+                let (next, found) = sorted.scores.scan(cursor, count);
+                (next, found.into_iter().map(|(member, score)| (&member[..], *score)).collect())
+            }
+        }
+    }
+
+    pub fn rehash(&mut self, hasher: TableHasher) {
+        if let ZSetValue::Sorted(sorted) = self {
+            sorted.scores.rehash(hasher);
+        }
+    }
+
+    pub fn heap_bytes(&self) -> usize {
+        match self {
+            ZSetValue::Pack(pack) => pack.heap_bytes(),
+            ZSetValue::Sorted(sorted) => {
+                std::mem::size_of::<SortedSet>()
+                    + sorted.tree.heap_bytes()
+                    + sorted.scores.heap_bytes()
+                    + sorted.scores.iter().map(|(member, _)| member.heap_bytes()).sum::<usize>()
+            }
+        }
+    }
+
+    pub fn home_slots(&self) -> Option<usize> {
+        match self {
+            ZSetValue::Pack(_) => None,
+            ZSetValue::Sorted(sorted) => Some(sorted.scores.home_slots()),
+        }
+    }
+
+    /// Rebuilds a sorted set exactly as a snapshot recorded it (`None`: packed).
+    pub fn restore(
+        home_slots: Option<usize>,
+        pairs: Vec<(Blob, f64)>,
+        hasher: TableHasher,
+    ) -> Result<ZSetValue, String> {
+        if pairs.iter().any(|(_, score)| score.is_nan()) {
+            return Err("a sorted set score is NaN".into());
+        }
+        let mut sorted_pairs = pairs;
+        sorted_pairs.sort_by(|a, b| compare((a.1, &a.0), (b.1, &b.0)));
+        sorted_pairs.dedup_by(|a, b| a.0 == b.0);
+        Ok(match home_slots {
+            None => ZSetValue::Pack(Pack::from_elements(
+                sorted_pairs
+                    .iter()
+                    .flat_map(|(member, score)| [member.to_vec(), score.to_le_bytes().to_vec()])
+                    .collect::<Vec<_>>()
+                    .iter()
+                    .map(|e| &e[..]),
+            )),
+            Some(home_slots) => {
+                let mut sorted =
+                    SortedSet { tree: ScoreTree::new(), scores: Table::with_home_slots(hasher, home_slots) };
+                for (member, score) in sorted_pairs {
+                    if sorted.scores.insert((member.clone(), score)).is_none() {
+                        sorted.tree.insert(score, member);
+                    }
+                }
+                ZSetValue::Sorted(Box::new(sorted))
+            }
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn both_forms_answer_alike(ops in prop::collection::vec((any::<bool>(), -20i32..20, 0u16..60), 0..400)) {
+            let hasher = TableHasher::new((5, 6));
+            let packed = Encodings { zset_max_listpack_entries: 1000, ..Encodings::default() };
+            let sorted = Encodings { zset_max_listpack_entries: 0, ..Encodings::default() };
+            let (mut a, mut b) = (ZSetValue::new(), ZSetValue::new());
+            for (add, score, member) in ops {
+                let member = format!("m{member}");
+                if add {
+                    prop_assert_eq!(
+                        a.insert(member.as_bytes(), f64::from(score), &packed, hasher),
+                        b.insert(member.as_bytes(), f64::from(score), &sorted, hasher)
+                    );
+                } else {
+                    prop_assert_eq!(a.remove(member.as_bytes()), b.remove(member.as_bytes()));
+                }
+            }
+            prop_assert!(a.is_compact() && (b.is_empty() || !b.is_compact()));
+            prop_assert!(a.iter().eq(b.iter()));
+            let all: Vec<(Vec<u8>, f64)> = a.iter().map(|(m, s)| (m.to_vec(), s)).collect();
+            prop_assert!(all.windows(2).all(|w| compare((w[0].1, &w[0].0), (w[1].1, &w[1].0)) == Ordering::Less));
+            for (rank, (member, _)) in all.iter().enumerate() {
+                prop_assert_eq!(a.rank(member), Some(rank));
+                prop_assert_eq!(b.rank(member), Some(rank));
+                prop_assert!(a.iter_back_from(rank).eq(b.iter_back_from(rank)));
+            }
+            prop_assert_eq!(a.count_while(|s, _| s < 0.0), b.count_while(|s, _| s < 0.0));
+        }
+    }
+}
