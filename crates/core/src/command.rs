@@ -133,6 +133,31 @@ pub fn run_write<C: WriteCommand>(command: &C, keyspace: &mut Keyspace, ctx: &Wr
     command.write(keyspace, ctx).map_or_else(Reply::from, C::reply)
 }
 
+/// A command that may wait for a key to be ready (BLPOP ...). Applied from a `Block` request
+/// it waits in the state machine when it finds nothing; anywhere else (in MULTI, as Redis
+/// does) it answers at once, as if it had timed out.
+pub trait BlockingCommand: Command {
+    /// The keys it waits on, in the order given.
+    fn keys(&self) -> &[Bytes];
+    /// How long it may wait, in milliseconds; `None` waits for ever.
+    fn timeout_ms(&self) -> Option<u64>;
+    /// Serves it now if it can: from the first ready key of its own, or from `ready` (a key
+    /// that just became ready, when serving a waiter). `Ok(None)`: nothing to take, nothing
+    /// changed.
+    fn try_serve(&self, keyspace: &mut Keyspace, ctx: &WriteCtx, ready: Option<&[u8]>) -> Result<Option<Reply>>;
+    /// The reply when the wait ends with nothing.
+    fn timeout_reply(&self) -> Reply;
+    /// A key it pushes to when served (BLMOVE's destination): may make other waiters ready.
+    fn destination(&self) -> Option<&[u8]> {
+        None
+    }
+}
+
+/// The write of a blocking command outside a `Block` request: it never waits.
+pub fn serve_or_time_out<C: BlockingCommand>(command: &C, keyspace: &mut Keyspace, ctx: &WriteCtx) -> Result<Reply> {
+    Ok(command.try_serve(keyspace, ctx, None)?.unwrap_or_else(|| command.timeout_reply()))
+}
+
 /// A connection or server command, carried out by the session against the node.
 pub trait NodeCommand: Sized {
     fn parse(args: &mut Args) -> Result<Self>;

@@ -14,11 +14,13 @@
 //! - [`command`]: what a command is (spec, parse, apply, reply).
 //! - [`commands`]: the command table, one file per command.
 //! - [`request`]: what the log carries.
+//! - [`blocking`]: blocked clients, as replicated state.
 //! - [`state_machine`]: applies log entries; snapshots and digests.
 //! - [`session`]: a client connection's state and command dispatch.
 //! - [`slot`]: key hash slots.
 
 pub mod args;
+pub mod blocking;
 pub mod command;
 pub mod commands;
 pub mod decimal;

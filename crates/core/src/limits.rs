@@ -40,6 +40,13 @@ pub const TRANSACTION_BYTES_MAX: usize = QUERY_BUFFER_BYTES_MAX_DEFAULT;
 /// Keys one `WATCH`ing connection may watch.
 pub const WATCHED_KEYS_MAX: usize = 100_000;
 
+/// Clients one node may have blocked at once (BLPOP and friends): each holds a waiter in the
+/// replicated state until it is served, times out or is cancelled.
+pub const BLOCKED_CLIENTS_MAX: usize = 50_000;
+/// Longest a blocking command may ask to wait, in seconds (Redis refuses timeouts that
+/// overflow its clock; this bound keeps deadlines far from overflowing ours).
+pub const BLOCK_TIMEOUT_SECS_MAX: u64 = 100 * 365 * 24 * 3600;
+
 /// Largest `COUNT` honoured by one `SCAN`-family call (a hint; larger values are clamped).
 pub const SCAN_COUNT_MAX: usize = 100_000;
 /// Keys the leader expires per sweep proposal.
@@ -61,6 +68,7 @@ pub const BATCH_LINGER_US_MAX: u64 = 100_000;
 pub const SLOTS: u16 = 16384;
 
 const _: () = assert!(DELETION_CLOCK_SLOTS.is_power_of_two());
+const _: () = assert!(BLOCKED_CLIENTS_MAX >= CLIENTS_MAX_DEFAULT, "every default client may block");
 const _: () = assert!(STRING_BYTES_MAX <= BULK_BYTES_MAX_DEFAULT);
 const _: () = assert!(BULK_BYTES_MAX_DEFAULT <= QUERY_BUFFER_BYTES_MAX_DEFAULT);
 // A request that fits the query buffer must fit one log record, with room for framing.

@@ -29,6 +29,10 @@ pub enum Reply {
     Boolean(bool),
     /// Verbatim plain text (`=` with format `txt`) in RESP3; a bulk string in RESP2.
     Verbatim(Bytes),
+    /// Not a reply: what applying a blocking command that must wait returns. Its client's real
+    /// reply comes later, when the state machine serves (or times out) the waiter. Never sent
+    /// to a client.
+    Blocked,
 }
 
 impl Reply {

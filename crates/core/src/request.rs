@@ -3,9 +3,10 @@
 //! Commands travel as their argument vectors (as Redis's AOF does) rather than as parsed
 //! structures, so the log format does not change when a command's internals do.
 
+use crate::blocking::WaiterId;
 use crate::keyspace::WatchStamp;
 use crate::reply::Reply;
-use crate::types::{DbIndex, TimeMs};
+use crate::types::{DbIndex, NodeId, TimeMs};
 use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 
@@ -32,6 +33,18 @@ pub enum Request {
     /// Replicated settings (`CONFIG SET` of the collection encodings): every replica changes
     /// them at the same point of the log.
     Config { pairs: Vec<(Bytes, Bytes)> },
+    /// A blocking command (BLPOP ...) from a client of the node named in `waiter`: served at
+    /// once if it can be, else registered to be served by a later entry (see `blocking`).
+    Block { db: DbIndex, argv: Vec<Bytes>, waiter: WaiterId },
+    /// Ends a wait without serving it (the client left, or CLIENT UNBLOCK): the waiter is
+    /// answered as if it had timed out, or with an UNBLOCKED error.
+    Unblock { waiter: WaiterId, error: bool },
+    /// An owner of blocked clients is alive: extends the lease of its waiters, and drops those
+    /// numbered below `next_seq` that are not `live` (their clients are gone).
+    RenewWaiters { node: NodeId, incarnation: u64, live: Vec<u64>, next_seq: u64 },
+    /// Nothing but the passing of time: the leader proposes one when a waiter's deadline
+    /// passes, so that timeouts do not wait for other traffic.
+    Tick,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -52,14 +65,19 @@ impl Request {
                     + commands.iter().map(|(_, argv)| args(argv)).sum::<usize>()
             }
             Request::Expire { keys, .. } => args(keys),
-            Request::Seed { .. } => 16,
+            Request::Seed { .. } | Request::Unblock { .. } | Request::Tick => 32,
+            Request::RenewWaiters { live, .. } => 32 + 8 * live.len(),
+            Request::Block { argv, .. } => args(argv) + 32,
             Request::Config { pairs } => pairs.iter().map(|(name, value)| name.len() + value.len() + 16).sum(),
         }
     }
 }
 
-/// The replies to a batch, one per request, in order.
+/// The replies to a batch, one per request, in order, and the replies of blocked clients the
+/// batch served (whichever node holds each delivers it).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct BatchReply {
     pub replies: Vec<Reply>,
+    #[serde(default)]
+    pub served: Vec<(WaiterId, Reply)>,
 }

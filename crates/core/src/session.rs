@@ -65,6 +65,9 @@ pub enum Action {
     Read { db: DbIndex, op: ReadOp, argv: Vec<Bytes> },
     /// Propose this request to the log; its reply comes from applying it.
     Write(Request),
+    /// A blocking command (BLPOP ...): proposed with a waiter, its reply awaited until it is
+    /// served or times out; the connection runs nothing else meanwhile.
+    Block { db: DbIndex, argv: Vec<Bytes> },
     /// Propose this transaction; splice its replies into the plan.
     Exec(ExecPlan),
     /// Take WATCH stamps of these keys after a read barrier, then call
@@ -204,7 +207,14 @@ impl Session {
             }
             Kind::Write(parse) => {
                 let parsed = parse(&mut Args::with_databases(&argv[1..], host.databases()));
-                parsed.map(|_| Action::Write(Request::Command { db, argv }))
+                let blocking = entry.spec.has_flag("blocking");
+                parsed.map(|_| {
+                    if blocking {
+                        Action::Block { db, argv }
+                    } else {
+                        Action::Write(Request::Command { db, argv })
+                    }
+                })
             }
             Kind::Node(op) => {
                 // Node commands may report on this very client (CLIENT LIST/INFO).

@@ -10,8 +10,9 @@
 //! of it in memory. The format is a version byte, then frames (a varint length and a postcard
 //! record each): a header, then per database its own header and its entries.
 
+use crate::blocking::{self, WaiterId, Waiters, WaitersImage, WAITERS_PER_OWNER_MAX, WAITER_LEASE_MS};
 use crate::command::{ReadCtx, WriteCtx};
-use crate::commands::{self, KeyspaceOp};
+use crate::commands::{self, BlockingOp, KeyspaceOp};
 use crate::keyspace::{Blob, Db, Encodings, HashValue, Keyspace, ListValue, SetValue, TableHasher, Value, ZSetValue};
 use crate::reply::Reply;
 use crate::request::{Batch, BatchReply, Request};
@@ -38,6 +39,8 @@ pub struct StateMachine {
     applied_index: u64,
     /// Keys removed because their time had passed (INFO's `expired_keys`).
     expired_keys: u64,
+    /// Blocked clients waiting for keys (see [`crate::blocking`]).
+    waiters: Waiters,
 }
 
 impl StateMachine {
@@ -61,6 +64,10 @@ impl StateMachine {
         self.expired_keys
     }
 
+    pub fn waiters(&self) -> &Waiters {
+        &self.waiters
+    }
+
     /// Records an entry that carries no batch (a blank or membership entry).
     pub fn skip(&mut self, index: u64) {
         assert!(index > self.applied_index || self.applied_index == 0, "entries apply in order");
@@ -77,13 +84,119 @@ impl StateMachine {
         self.applied_index = index;
         self.clock_ms = self.clock_ms.max(batch.time_ms);
         let now_ms = self.clock_ms;
+        let mut served = Vec::new();
+        if !self.waiters.is_empty() {
+            self.end_due_waits(now_ms, &mut served);
+        }
         let replies = batch
             .requests
             .iter()
             .enumerate()
-            .map(|(position, request)| self.apply_request(index, position, now_ms, request))
+            .map(|(position, request)| self.apply_request(index, position, now_ms, request, &mut served))
             .collect();
-        BatchReply { replies }
+        BatchReply { replies, served }
+    }
+
+    /// Answers the waiters whose time is up, and drops those whose owner's lease lapsed.
+    fn end_due_waits(&mut self, now_ms: TimeMs, served: &mut Vec<(WaiterId, Reply)>) {
+        let (timed_out, orphans) = self.waiters.due(now_ms);
+        for id in timed_out {
+            if let Some(waiter) = self.waiters.remove(&id) {
+                let reply = match BlockingOp::parse(&waiter.argv) {
+                    Ok(Some(op)) => op.timeout_reply(),
+                    _ => Reply::NilArray,
+                };
+                served.push((id, reply));
+            }
+        }
+        for id in orphans {
+            if self.waiters.remove(&id).is_some() {
+                served.push((id, blocking::cancelled_reply()));
+            }
+        }
+        self.waiters.forget_idle_leases();
+    }
+
+    /// After a write: serves the waiters of the keys it may have made ready, the
+    /// longest-waiting first, until a key runs dry. Serving one (BLMOVE) may push to another
+    /// key, which is then served too.
+    fn serve_ready(&mut self, ctx: &WriteCtx, keys: Vec<(DbIndex, Blob)>, served: &mut Vec<(WaiterId, Reply)>) {
+        let mut ready: std::collections::VecDeque<(DbIndex, Blob)> =
+            keys.into_iter().filter(|(db, key)| self.waiters.waited_on(*db, key)).collect();
+        while let Some((db, key)) = ready.pop_front() {
+            while let Some(id) = self.waiters.first_on(db, &key) {
+                let waiter = self.waiters.get(&id).expect("a queued waiter exists").clone();
+                let Ok(Some(op)) = BlockingOp::parse(&waiter.argv) else {
+                    self.waiters.remove(&id);
+                    served.push((id, crate::Error::err("the blocked command can no longer be parsed").into()));
+                    continue;
+                };
+                match op.try_serve(&mut self.keyspace, &ctx.in_db(waiter.db), Some(&key)) {
+                    Ok(Some(reply)) => {
+                        self.waiters.remove(&id);
+                        served.push((id, reply));
+                        if let Some(destination) = op.destination() {
+                            ready.push_back((waiter.db, Blob::new(destination)));
+                        }
+                    }
+                    // Not ready after all (empty, or another type now): the waiters keep waiting.
+                    Ok(None) | Err(_) => break,
+                }
+            }
+        }
+    }
+
+    /// The keys a write may have made ready for waiters: its own, or every waited-on key for
+    /// the commands that reach into another database.
+    fn touched_keys(&self, db: DbIndex, argv: &[Bytes]) -> Vec<(DbIndex, Blob)> {
+        let Some(entry) = argv.first().and_then(|name| commands::lookup(name)) else {
+            return Vec::new();
+        };
+        if !matches!(entry.kind, commands::Kind::Write(_)) {
+            return Vec::new();
+        }
+        if matches!(entry.spec.name, "move" | "copy" | "swapdb") {
+            return self.waiters.keys();
+        }
+        entry.spec.keys(argv).map(|key| (db, Blob::new(key))).collect()
+    }
+
+    /// A `Block` request: served at once if it can be, else registered to wait. Every outcome
+    /// but waiting is also reported as served, so the owner learns it even if the direct
+    /// reply is lost on the way.
+    fn block(&mut self, ctx: &WriteCtx, argv: &[Bytes], id: WaiterId, served: &mut Vec<(WaiterId, Reply)>) -> Reply {
+        self.waiters.renew(id.node, id.incarnation, ctx.now_ms.saturating_add(WAITER_LEASE_MS));
+        if self.waiters.contains(&id) {
+            return Reply::Blocked;
+        }
+        if self.waiters.was_cancelled(&id) {
+            return blocking::cancelled_reply();
+        }
+        let op = match BlockingOp::parse(argv) {
+            Ok(Some(op)) => op,
+            Ok(None) => return crate::Error::err("not a blocking command").into(),
+            Err(error) => return error.into(),
+        };
+        let reply = match op.try_serve(&mut self.keyspace, ctx, None) {
+            Ok(Some(reply)) => {
+                if let Some(destination) = op.destination() {
+                    self.serve_ready(ctx, vec![(ctx.db, Blob::new(destination))], served);
+                }
+                reply
+            }
+            Ok(None) if self.waiters.owned_by(id.node, id.incarnation) >= WAITERS_PER_OWNER_MAX => {
+                crate::Error::err("too many blocked clients on this node").into()
+            }
+            Ok(None) => {
+                let deadline_ms = op.timeout_ms().map(|timeout| ctx.now_ms.saturating_add(timeout));
+                let keys = op.keys().iter().map(Blob::from).collect();
+                self.waiters.register(id, blocking::Waiter { db: ctx.db, argv: argv.to_vec(), keys, deadline_ms });
+                return Reply::Blocked;
+            }
+            Err(error) => error.into(),
+        };
+        served.push((id, reply.clone()));
+        reply
     }
 
     /// The seed of a request's random choices: secret (so clients cannot predict SPOP) and
@@ -95,10 +208,24 @@ impl StateMachine {
         self.keyspace.hasher().hash(&bytes)
     }
 
-    fn apply_request(&mut self, index: u64, position: usize, now_ms: TimeMs, request: &Request) -> Reply {
+    fn apply_request(
+        &mut self,
+        index: u64,
+        position: usize,
+        now_ms: TimeMs,
+        request: &Request,
+        served: &mut Vec<(WaiterId, Reply)>,
+    ) -> Reply {
         let ctx = WriteCtx { db: 0, now_ms, index, random_seed: self.random_seed(index, position) };
         match request {
-            Request::Command { db, argv } => run_command(&mut self.keyspace, ctx.in_db(*db), argv),
+            Request::Command { db, argv } => {
+                let reply = run_command(&mut self.keyspace, ctx.in_db(*db), argv);
+                if !self.waiters.is_empty() {
+                    let keys = self.touched_keys(*db, argv);
+                    self.serve_ready(&ctx, keys, served);
+                }
+                reply
+            }
             Request::Transaction { watches, commands } => {
                 let unchanged = watches
                     .iter()
@@ -106,17 +233,47 @@ impl StateMachine {
                 if !unchanged {
                     return Reply::NilArray;
                 }
-                Reply::Array(
-                    commands
-                        .iter()
-                        .enumerate()
-                        .map(|(at, (db, argv))| {
-                            let ctx = WriteCtx { random_seed: ctx.random_seed.wrapping_add(at as u64), ..ctx };
-                            run_command(&mut self.keyspace, ctx.in_db(*db), argv)
-                        })
-                        .collect(),
-                )
+                let replies = commands
+                    .iter()
+                    .enumerate()
+                    .map(|(at, (db, argv))| {
+                        let ctx = WriteCtx { random_seed: ctx.random_seed.wrapping_add(at as u64), ..ctx };
+                        run_command(&mut self.keyspace, ctx.in_db(*db), argv)
+                    })
+                    .collect();
+                // Waiters are served once the whole transaction is applied, as Redis does.
+                if !self.waiters.is_empty() {
+                    let keys = commands.iter().flat_map(|(db, argv)| self.touched_keys(*db, argv)).collect();
+                    self.serve_ready(&ctx, keys, served);
+                }
+                Reply::Array(replies)
             }
+            Request::Block { db, argv, waiter } => self.block(&ctx.in_db(*db), argv, *waiter, served),
+            Request::Unblock { waiter, error } => match self.waiters.remove(waiter) {
+                Some(removed) => {
+                    let reply = match (error, BlockingOp::parse(&removed.argv)) {
+                        (true, _) => crate::Error::new("UNBLOCKED client unblocked via CLIENT UNBLOCK").into(),
+                        (false, Ok(Some(op))) => op.timeout_reply(),
+                        (false, _) => Reply::NilArray,
+                    };
+                    served.push((*waiter, reply));
+                    Reply::Integer(1)
+                }
+                None => {
+                    self.waiters.cancel_unregistered(*waiter);
+                    Reply::Integer(0)
+                }
+            },
+            Request::RenewWaiters { node, incarnation, live, next_seq } => {
+                self.waiters.renew(*node, *incarnation, now_ms.saturating_add(WAITER_LEASE_MS));
+                let gone = self.waiters.not_live(*node, *incarnation, live, *next_seq);
+                for id in gone {
+                    self.waiters.remove(&id);
+                }
+                self.waiters.forget_idle_leases();
+                Reply::OK
+            }
+            Request::Tick => Reply::OK,
             Request::Expire { db, keys } => {
                 let db = self.keyspace.db_mut(*db);
                 let removed = keys.iter().filter(|key| db.remove_if_expired(key, now_ms)).count();
@@ -179,7 +336,7 @@ impl StateMachine {
                 )?;
             }
         }
-        Ok(())
+        write_frame(out, &self.waiters.image())
     }
 
     /// The state as bytes (see [`StateMachine::write_snapshot`]).
@@ -213,6 +370,7 @@ impl StateMachine {
                     }
                     keyspace.set_db(db_header.index, db);
                 }
+                let waiters = Waiters::restore(read_frame::<WaitersImage>(input)?);
                 let mut trailing = [0u8];
                 if input.read(&mut trailing).map_err(|e| format!("undecodable snapshot: {e}"))? != 0 {
                     return Err("undecodable snapshot: bytes after the last database".into());
@@ -222,6 +380,7 @@ impl StateMachine {
                     clock_ms: header.clock_ms,
                     applied_index: header.applied_index,
                     expired_keys: header.expired_keys,
+                    waiters,
                 })
             }
             other => Err(format!(
@@ -449,6 +608,7 @@ mod v1 {
             clock_ms: image.clock_ms,
             applied_index: image.applied_index,
             expired_keys: image.expired_keys,
+            waiters: Waiters::default(),
         })
     }
 }

@@ -98,6 +98,9 @@ struct Connection {
     rng: Rng,
     /// Stop reading: finish what is pending, then close.
     closing: bool,
+    /// A blocking command is pending: nothing after it runs until it ends (as in Redis, a
+    /// blocked client's next commands wait).
+    blocked: bool,
     /// The clock read once for the reads of the latest chunk of input: every command in the
     /// buffer arrived before it, so it is a valid time for each of them, and pipelined reads
     /// share one clock reading.
@@ -127,6 +130,7 @@ pub async fn serve(
         output: BytesMut::with_capacity(READ_BUFFER_BYTES),
         writer,
         closing: false,
+        blocked: false,
         input_time_ms: None,
     };
     let mut parser = RequestParser::new(connection.node.params.live.parser_limits());
@@ -134,7 +138,7 @@ pub async fn serve(
     let result: io::Result<()> = async {
         loop {
             parser.set_limits(connection.node.params.live.parser_limits());
-            while !connection.closing && connection.pipeline.len() < PIPELINE_COMMANDS_MAX {
+            while !connection.closing && !connection.blocked && connection.pipeline.len() < PIPELINE_COMMANDS_MAX {
                 match parser.parse(&mut input) {
                     Ok(Some(argv)) => connection.dispatch(argv).await?,
                     Ok(None) => break,
@@ -162,7 +166,12 @@ pub async fn serve(
             if connection.closing && connection.pipeline.len() == 0 {
                 return connection.flush().await;
             }
-            let can_read = !connection.closing && connection.pipeline.len() < PIPELINE_COMMANDS_MAX;
+            // A blocked client's next commands are read (so that leaving is noticed) but not
+            // run; past the query-buffer limit reading stops until it is unblocked.
+            let buffered_max = connection.node.params.live.client_query_buffer_limit.load(Relaxed) as usize;
+            let can_read = !connection.closing
+                && connection.pipeline.len() < PIPELINE_COMMANDS_MAX
+                && (!connection.blocked || input.len() < buffered_max);
             let idle_secs = connection.node.params.live.timeout_secs.load(Relaxed);
             let waiting_for_replies = connection.pipeline.len() > 0;
             let idle = async {
@@ -179,12 +188,19 @@ pub async fn serve(
                     connection.emit(replies);
                     connection.emit_ready();
                     connection.flush().await?;
+                    if connection.pipeline.len() == 0 {
+                        connection.blocked = false;
+                    }
                 }
                 read = reader.read_buf(&mut input), if can_read => {
                     let read = read?;
                     connection.input_time_ms = None;
                     connection.node.stats.net_input_bytes.fetch_add(read as u64, Relaxed);
                     if read == 0 {
+                        if connection.blocked {
+                            // Gone while blocked: dropping its wait cancels it.
+                            return Ok(());
+                        }
                         connection.closing = true;
                     }
                     if input.capacity() - input.len() < 1024 {
@@ -250,6 +266,12 @@ impl Connection {
                     self.pipeline
                         .pending(protocol, self.node.clone().read(db, op, argv, rng).map(|reply| vec![reply]).boxed());
                 }
+            }
+            Action::Block { db, argv } => {
+                self.drain().await?;
+                self.blocked = true;
+                let wait = self.node.clone().block(self.session.id, db, argv);
+                self.pipeline.pending(protocol, wait.map(|reply| vec![reply]).boxed());
             }
             Action::Exec(plan) => {
                 self.drain().await?;

@@ -6,6 +6,7 @@
 //! - [`env`]: what a node takes from the world: network, disk, clock, seed (real or simulated).
 //! - [`data_dir`]: the data directory: its lock and the node's persistent identity.
 //! - [`node`]: the node: its Raft group, reads, writes, transactions, expiry sweeping.
+//! - [`blocked`]: this node's blocked clients (BLPOP ...) and where their replies go.
 //! - [`client`]: a small RESP client, for what Concord says to nodes itself.
 //! - [`cluster`]: CLUSTER replies, membership changes, fault injection, joining.
 //! - [`peers`]: what nodes say to each other: Raft messages and forwarded requests.
@@ -15,6 +16,7 @@
 //! - [`connection`]: one client connection: parse, dispatch, pipeline, reply.
 //! - [`server`]: listening, accepting within `maxclients`, graceful shutdown.
 
+pub mod blocked;
 pub mod client;
 pub mod clients;
 pub mod cluster;

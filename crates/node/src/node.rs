@@ -4,6 +4,7 @@
 //! routing) or redirected to it (`-MOVED`, redirect routing) when it does not. Plus the
 //! leader's expiry sweep.
 
+use crate::blocked::{self, BlockedClients};
 use crate::clients::ClientRegistry;
 use crate::config::{Params, Routing, ServerConfig};
 use crate::data_dir::DataDir;
@@ -40,6 +41,8 @@ const EXPIRE_SWEEP_PROPOSALS_MAX: usize = 16;
 const LEADER_WAIT_MS: u64 = 2_500;
 /// Pause between routing attempts while leadership settles.
 const ROUTE_RETRY_MS: u64 = 50;
+/// How often the leader checks whether a blocked client's time is up.
+const WAITER_TICK_MS: u64 = 10;
 
 /// Counters INFO reports.
 #[derive(Debug, Default)]
@@ -75,6 +78,8 @@ pub struct Node {
     /// Seed for the per-connection generators behind RANDOMKEY and HRANDFIELD.
     pub rng_seed: u64,
     seed_draws: AtomicU64,
+    /// Clients of this node blocked in BLPOP and friends.
+    pub blocked: BlockedClients,
     log: Arc<NodeLog>,
     _data_dir: DataDir,
     /// Declared last: dropped after the group that runs on it.
@@ -129,7 +134,12 @@ fn request_slot(request: &Request) -> u16 {
         Request::Command { argv, .. } => argv_slot(argv),
         Request::Transaction { commands, .. } => commands.first().map_or(0, |(_, argv)| argv_slot(argv)),
         Request::Expire { keys, .. } => keys.first().map_or(0, |key| concord_core::slot::key_slot(key)),
-        Request::Seed { .. } | Request::Config { .. } => 0,
+        Request::Block { argv, .. } => argv_slot(argv),
+        Request::Seed { .. }
+        | Request::Config { .. }
+        | Request::Unblock { .. }
+        | Request::RenewWaiters { .. }
+        | Request::Tick => 0,
     }
 }
 
@@ -204,11 +214,18 @@ impl Node {
             started: Instant::now(),
             rng_seed: seeds.next_u64(),
             seed_draws: AtomicU64::new(0),
+            blocked: BlockedClients::new(id, seeds.next_u64()),
             log,
             _data_dir: data_dir,
             _consensus: consensus,
         });
         node.network.set_handler(Arc::new(PeerHandler { node: Arc::downgrade(&node) }));
+        let weak = Arc::downgrade(&node);
+        node.group.on_served(Box::new(move |served| {
+            if let Some(node) = weak.upgrade() {
+                node.blocked.deliver(served);
+            }
+        }));
         if !node.group.is_initialized().await {
             if node.config.bootstrap {
                 node.group.bootstrap(node.info.clone()).await.map_err(|e| e.to_string())?;
@@ -636,6 +653,112 @@ impl Node {
         }
     }
 
+    /// The node's background duties: the leader's expiry sweep and waiter ticks, and the lease
+    /// of this node's blocked clients.
+    pub async fn background(self: Arc<Self>) {
+        tokio::join!(self.clone().sweep_expired(), self.clone().tick_waiters(), self.keep_waiters());
+    }
+
+    /// A blocking command (BLPOP ...) of client `client`: proposed with a waiter of this node,
+    /// then, unless served at once, its reply awaited from this node's applier. Dropped before
+    /// it ends (the client left), it cancels its wait through the log.
+    pub async fn block(self: Arc<Self>, client: u64, db: DbIndex, argv: Vec<Bytes>) -> Reply {
+        let (waiter, served) = match self.blocked.register(client) {
+            Ok(registered) => registered,
+            Err(reply) => return reply,
+        };
+        let mut cancel = CancelWait { node: Some(self.clone()), waiter };
+        let direct = self.clone().write_batch(vec![Request::Block { db, argv, waiter }]).await.pop();
+        let reply = match direct {
+            Some(Reply::Blocked) => served.await.unwrap_or_else(|_| blocked::unknown_wait_reply()),
+            Some(reply) if blocked::is_unknown(&reply) => self.clone().settle_unknown_wait(waiter, served, reply).await,
+            Some(reply) => reply,
+            None => Error::err("no reply to a blocking command").into(),
+        };
+        cancel.node = None;
+        self.blocked.forget(waiter);
+        reply
+    }
+
+    /// A blocking command whose proposal's outcome is unknown: cancels the wait through the log
+    /// (a copy of the request applied later then takes nothing), and answers with what the
+    /// state machine served, if anything reaches this node's applier in time.
+    async fn settle_unknown_wait(
+        self: Arc<Self>,
+        waiter: concord_core::blocking::WaiterId,
+        served: tokio::sync::oneshot::Receiver<Reply>,
+        unknown: Reply,
+    ) -> Reply {
+        self.write_batch(vec![Request::Unblock { waiter, error: false }]).await;
+        match tokio::time::timeout(Duration::from_millis(LEADER_WAIT_MS), served).await {
+            Ok(Ok(reply)) => reply,
+            _ => unknown,
+        }
+    }
+
+    /// CLIENT UNBLOCK: ends client `client`'s wait, as a timeout or with an error; false if it
+    /// is not blocked.
+    pub async fn unblock(self: Arc<Self>, client: u64, error: bool) -> bool {
+        let Some(waiter) = self.blocked.waiter_of(client) else {
+            return false;
+        };
+        let reply = self.write_batch(vec![Request::Unblock { waiter, error }]).await.pop();
+        reply == Some(Reply::Integer(1))
+    }
+
+    /// The leader proposes a tick whenever a waiter's deadline or an owner's lease has passed,
+    /// so that blocked clients time out without waiting for other traffic.
+    async fn tick_waiters(self: Arc<Self>) {
+        let mut interval = tokio::time::interval(Duration::from_millis(WAITER_TICK_MS));
+        interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            interval.tick().await;
+            if !self.group.is_leader() {
+                continue;
+            }
+            let now_ms = self.clock.now_ms();
+            let due = self.group.read(|applied| {
+                let machine = &applied.machine;
+                machine.waiters().next_deadline_ms().is_some_and(|at| at <= now_ms.max(machine.clock_ms()))
+            });
+            if due {
+                if let Err(error) = self.group.propose(Request::Tick).await {
+                    tracing::debug!(?error, "waiter tick failed");
+                }
+            }
+        }
+    }
+
+    /// While this node has blocked clients, renews their lease; cut off for longer than a
+    /// lease, it cannot know their fate and tells them so.
+    async fn keep_waiters(self: Arc<Self>) {
+        use concord_core::blocking::{WAITER_LEASE_MS, WAITER_RENEW_MS};
+        let mut interval = tokio::time::interval(Duration::from_millis(WAITER_RENEW_MS));
+        interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut renewed = Instant::now();
+        loop {
+            interval.tick().await;
+            if self.blocked.is_empty() {
+                renewed = Instant::now();
+                continue;
+            }
+            let renewal = self.blocked.renewal();
+            let request = Request::RenewWaiters {
+                node: self.id,
+                incarnation: self.blocked.incarnation(),
+                live: renewal.live,
+                next_seq: renewal.next_seq,
+            };
+            match self.clone().write_batch(vec![request]).await.pop() {
+                Some(Reply::Status(_)) => renewed = Instant::now(),
+                _ if renewed.elapsed() > Duration::from_millis(2 * WAITER_LEASE_MS) => {
+                    self.blocked.fail_all(&blocked::unknown_wait_reply());
+                }
+                _ => {}
+            }
+        }
+    }
+
     /// A fresh seed for a one-off generator (a forwarded read's RANDOMKEY).
     fn next_seed(&self) -> u64 {
         let draw = self.seed_draws.fetch_add(1, Ordering::Relaxed);
@@ -658,6 +781,27 @@ impl Node {
         self.stats.commands_processed.fetch_add(1, Ordering::Relaxed);
         if reply.is_error() {
             self.stats.error_replies.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+}
+
+/// Cancels a blocked client's wait when its `Node::block` is dropped before it ends.
+struct CancelWait {
+    node: Option<Arc<Node>>,
+    waiter: concord_core::blocking::WaiterId,
+}
+
+impl Drop for CancelWait {
+    fn drop(&mut self) {
+        if let Some(node) = self.node.take() {
+            let waiter = self.waiter;
+            node.blocked.forget(waiter);
+            // Outside the runtime (a node shutting down) there is nothing left to tell.
+            if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+                runtime.spawn(async move {
+                    node.write_batch(vec![Request::Unblock { waiter, error: false }]).await;
+                });
+            }
         }
     }
 }

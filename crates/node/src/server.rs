@@ -30,7 +30,7 @@ pub async fn run(config: ServerConfig, env: Env, shutdown: impl Future<Output = 
         println!("Concord {} ready: node {} serving clients on {address}", env!("CARGO_PKG_VERSION"), node.id);
     }
     tracing::info!(%address, node = %node.id, "ready to accept connections");
-    let sweeper = tokio::spawn(node.clone().sweep_expired());
+    let sweeper = tokio::spawn(node.clone().background());
     let (stop, stopping) = watch::channel(false);
     let mut connections = JoinSet::new();
     tokio::pin!(shutdown);

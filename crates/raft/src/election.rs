@@ -58,10 +58,13 @@ impl Default for LeaderContact {
 
 /// The last log id in this node's log (or its purge point).
 pub fn last_log_id(log: &NodeLog, group: GroupId) -> Option<LogId> {
-    log.read(group, |log| match log.entries.values().next_back() {
-        Some(entry) => Some(entry.0.log_id),
-        None => log.purged.as_ref().and_then(|(_, description)| postcard::from_bytes(description).ok()),
-    })
+    match log.last_entry(group) {
+        Ok(Some(entry)) => Some(entry.0.log_id),
+        // A log that cannot be read back answers as if empty: this only decides whether to
+        // grant a pre-vote, never what is committed.
+        Ok(None) | Err(_) => log
+            .read(group, |log| log.purged.as_ref().and_then(|(_, description)| postcard::from_bytes(description).ok())),
+    }
 }
 
 pub struct Elections<T> {

@@ -154,6 +154,8 @@ pub struct Group {
     proposals: mpsc::Sender<Proposal>,
     barriers: mpsc::UnboundedSender<Waiter>,
     in_flight: Arc<InFlight>,
+    /// The applier's store, for its hooks.
+    store: StateMachineStore,
 }
 
 impl Group {
@@ -190,6 +192,7 @@ impl Group {
         let state_machine = StateMachineStore::open(id, snapshots, purges.clone(), options.io_inline)
             .map_err(|e| StartError(e.to_string()))?;
         let applied = state_machine.applied();
+        let store = state_machine.clone();
         let log_store = LogStore::new(log.clone(), id, purges);
         // openraft spawns its tasks on the runtime it is created in: the consensus runtime.
         let lease = Arc::new(Lease::default());
@@ -219,7 +222,12 @@ impl Group {
             seed: options.election_seed ^ node_id.0 as u64,
         };
         runtime.spawn(elections.run());
-        Ok(Group { id, node_id, raft, log, contact, lease, lease_ms, applied, proposals, barriers, in_flight })
+        Ok(Group { id, node_id, raft, log, contact, lease, lease_ms, applied, proposals, barriers, in_flight, store })
+    }
+
+    /// Sets who is told, on this replica, of the blocked clients each applied entry served.
+    pub fn on_served(&self, hook: crate::state_machine::ServedHook) {
+        self.store.on_served(hook);
     }
 
     /// Makes this node the single voter of a new group. Harmless if the group already exists.

@@ -108,7 +108,8 @@ impl RaftLogReader<TypeConfig> for LogStore {
         &mut self,
         range: RB,
     ) -> Result<Vec<Entry>, StorageError> {
-        Ok(self.log.read(self.group, |log| log.entries.range(range).map(|(_, entry)| entry.0.clone()).collect()))
+        let entries = self.log.entries(self.group, range).map_err(|e| StorageIOError::read_logs(&e))?;
+        Ok(entries.into_iter().map(|entry| entry.0).collect())
     }
 }
 
@@ -116,8 +117,8 @@ impl RaftLogStorage<TypeConfig> for LogStore {
     type LogReader = LogStore;
 
     async fn get_log_state(&mut self) -> Result<LogState<TypeConfig>, StorageError> {
-        let (last, purged) =
-            self.log.read(self.group, |log| (log.entries.values().next_back().map(|e| e.0.log_id), log.purged.clone()));
+        let last = self.log.last_entry(self.group).map_err(|e| StorageIOError::read_logs(&e))?.map(|e| e.0.log_id);
+        let purged = self.log.read(self.group, |log| log.purged.clone());
         let last_purged_log_id = purged
             .map(|(_, description)| postcard::from_bytes::<LogId>(&description))
             .transpose()
@@ -209,7 +210,7 @@ mod tests {
     }
 
     fn first_index(store: &LogStore) -> Option<u64> {
-        store.log.read(GROUP, |log| log.entries.keys().next().copied())
+        store.log.read(GROUP, |log| log.first_index())
     }
 
     #[tokio::test]

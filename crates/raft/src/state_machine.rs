@@ -2,13 +2,17 @@
 //! on disk by the [`SnapshotStore`].
 //!
 //! The state machine lives in memory. At start it is restored from the newest snapshot; openraft
-//! then re-applies the log after it.
+//! then re-applies the log after it. Snapshots stream: an image is written key by key into its
+//! file, and read back the same way, so neither holds a second copy of the keyspace in memory;
+//! only a snapshot sent to a follower is read whole (openraft 0.9 sends it from memory).
 
 use crate::log_store::PurgeGate;
 use crate::types::{Entry, LogId, SnapshotMeta, StorageError, StoredMembership, TypeConfig};
+use concord_core::blocking::WaiterId;
 use concord_core::request::BatchReply;
 use concord_core::state_machine::StateMachine;
 use concord_core::types::GroupId;
+use concord_core::Reply;
 use concord_storage::SnapshotStore;
 use openraft::storage::{RaftStateMachine, Snapshot};
 use openraft::{EntryPayload, RaftSnapshotBuilder, StorageIOError};
@@ -16,18 +20,15 @@ use parking_lot::RwLock;
 use std::io::Cursor;
 use std::sync::Arc;
 
+/// Told of the replies of blocked clients each applied entry served (see
+/// `concord_core::blocking`), on every replica: the node holding a client delivers its reply.
+pub type ServedHook = Box<dyn Fn(&[(WaiterId, Reply)]) + Send + Sync>;
+
 /// What readers share with the applier.
 pub struct Applied {
     pub machine: StateMachine,
     pub last_applied: Option<LogId>,
     pub membership: StoredMembership,
-}
-
-/// The current snapshot, kept in memory for followers that need it.
-#[derive(Clone)]
-struct CurrentSnapshot {
-    meta: SnapshotMeta,
-    data: Arc<Vec<u8>>,
 }
 
 #[derive(Clone)]
@@ -39,12 +40,12 @@ pub struct StateMachineStore {
     purges: Arc<PurgeGate>,
     /// Save snapshots in place instead of on a blocking thread (a simulation).
     io_inline: bool,
-    current: Arc<RwLock<Option<CurrentSnapshot>>>,
     /// Held while the state is changed or imaged. Imaging a large state takes long, so it runs
     /// on a blocking thread; the applier then waits here, asynchronously, instead of blocking
     /// the consensus thread on the state's lock (which would stop heartbeats, and followers
     /// would elect another leader).
     changing: Arc<tokio::sync::Mutex<()>>,
+    served: Arc<std::sync::OnceLock<ServedHook>>,
 }
 
 impl StateMachineStore {
@@ -57,16 +58,13 @@ impl StateMachineStore {
     ) -> std::io::Result<StateMachineStore> {
         let mut applied =
             Applied { machine: StateMachine::new(), last_applied: None, membership: StoredMembership::default() };
-        let mut current = None;
-        if let Some(stored) = snapshots.load_latest(group)? {
-            let meta: SnapshotMeta = postcard::from_bytes(&stored.meta)
-                .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, format!("snapshot metadata: {e}")))?;
-            applied.machine = StateMachine::restore(&stored.data)
+        if let Some(mut file) = snapshots.open_latest(group)? {
+            let meta = decode_meta(&file.meta)?;
+            applied.machine = StateMachine::read_snapshot(&mut file.body)
                 .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))?;
             applied.last_applied = meta.last_log_id;
             applied.membership = meta.last_membership.clone();
-            purges.snapshot_saved(stored.index);
-            current = Some(CurrentSnapshot { meta, data: Arc::new(stored.data) });
+            purges.snapshot_saved(file.index);
         }
         Ok(StateMachineStore {
             group,
@@ -74,8 +72,8 @@ impl StateMachineStore {
             snapshots,
             purges,
             io_inline,
-            current: Arc::new(RwLock::new(current)),
             changing: Arc::default(),
+            served: Arc::default(),
         })
     }
 
@@ -88,43 +86,51 @@ impl StateMachineStore {
         }
     }
 
+    /// Sets who is told of served blocked clients (once).
+    pub fn on_served(&self, hook: ServedHook) {
+        let _ = self.served.set(hook);
+    }
+
     /// The state, shared with readers.
     pub fn applied(&self) -> Arc<RwLock<Applied>> {
         self.applied.clone()
     }
+}
 
-    async fn save(&self, meta: &SnapshotMeta, data: Arc<Vec<u8>>) -> Result<(), StorageError> {
-        let index = meta.last_log_id.map_or(0, |id| id.index);
-        let meta_bytes = postcard::to_stdvec(meta).expect("snapshot metadata encodes");
-        let (snapshots, group, bytes) = (self.snapshots.clone(), self.group, data.clone());
-        let saved =
-            self.blocking(move || snapshots.save(group, index, &meta_bytes, &bytes)).await.and_then(|saved| saved);
-        saved.map_err(|e| StorageIOError::write_snapshot(Some(meta.signature()), &e))?;
-        self.purges.snapshot_saved(index);
-        *self.current.write() = Some(CurrentSnapshot { meta: meta.clone(), data });
-        Ok(())
-    }
+fn decode_meta(bytes: &[u8]) -> std::io::Result<SnapshotMeta> {
+    postcard::from_bytes(bytes)
+        .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, format!("snapshot metadata: {e}")))
+}
+
+fn snapshot_meta(applied: &Applied) -> SnapshotMeta {
+    let snapshot_id = match applied.last_applied {
+        Some(id) => format!("{}-{}-{}", id.leader_id.term, id.leader_id.node_id, id.index),
+        None => "empty".to_string(),
+    };
+    SnapshotMeta { last_log_id: applied.last_applied, last_membership: applied.membership.clone(), snapshot_id }
 }
 
 impl RaftSnapshotBuilder<TypeConfig> for StateMachineStore {
     async fn build_snapshot(&mut self) -> Result<Snapshot<TypeConfig>, StorageError> {
         let changing = self.changing.clone().lock_owned().await;
-        let applied = self.applied.clone();
+        let (applied, snapshots, group) = (self.applied.clone(), self.snapshots.clone(), self.group);
+        // The image streams from the state into the file, under the state's read lock (the
+        // applier waits on `changing`, asynchronously).
         let image = move || {
             let _changing = changing;
             let applied = applied.read();
-            (applied.machine.snapshot(), applied.last_applied, applied.membership.clone())
+            let meta = snapshot_meta(&applied);
+            let index = meta.last_log_id.map_or(0, |id| id.index);
+            let meta_bytes = postcard::to_stdvec(&meta).expect("snapshot metadata encodes");
+            snapshots.save_with(group, index, &meta_bytes, |out| applied.machine.write_snapshot(out)).map(|()| meta)
         };
-        let (data, last_applied, membership) =
-            self.blocking(image).await.map_err(|e| StorageIOError::write_snapshot(None, &e))?;
-        let snapshot_id = match last_applied {
-            Some(id) => format!("{}-{}-{}", id.leader_id.term, id.leader_id.node_id, id.index),
-            None => "empty".to_string(),
-        };
-        let meta = SnapshotMeta { last_log_id: last_applied, last_membership: membership, snapshot_id };
-        let data = Arc::new(data);
-        self.save(&meta, data.clone()).await?;
-        Ok(Snapshot { meta, snapshot: Box::new(Cursor::new(data.to_vec())) })
+        let meta =
+            self.blocking(image).await.and_then(|saved| saved).map_err(|e| StorageIOError::write_snapshot(None, &e))?;
+        self.purges.snapshot_saved(meta.last_log_id.map_or(0, |id| id.index));
+        // openraft 0.9 keeps only the metadata of a snapshot it had built (core/sm/worker.rs);
+        // followers are sent the saved file (`get_current_snapshot`), so no copy of the image
+        // is made here.
+        Ok(Snapshot { meta, snapshot: Box::new(Cursor::new(Vec::new())) })
     }
 }
 
@@ -148,7 +154,15 @@ impl RaftStateMachine<TypeConfig> for StateMachineStore {
             let index = entry.log_id.index;
             applied.last_applied = Some(entry.log_id);
             replies.push(match entry.payload {
-                EntryPayload::Normal(batch) => applied.machine.apply(index, &batch),
+                EntryPayload::Normal(batch) => {
+                    let reply = applied.machine.apply(index, &batch);
+                    if !reply.served.is_empty() {
+                        if let Some(hook) = self.served.get() {
+                            hook(&reply.served);
+                        }
+                    }
+                    reply
+                }
                 EntryPayload::Blank => {
                     applied.machine.skip(index);
                     BatchReply::default()
@@ -176,14 +190,21 @@ impl RaftStateMachine<TypeConfig> for StateMachineStore {
         meta: &SnapshotMeta,
         snapshot: Box<Cursor<Vec<u8>>>,
     ) -> Result<(), StorageError> {
-        let data = Arc::new(snapshot.into_inner());
-        let bytes = data.clone();
+        let data = snapshot.into_inner();
+        let index = meta.last_log_id.map_or(0, |id| id.index);
+        let meta_bytes = postcard::to_stdvec(meta).expect("snapshot metadata encodes");
+        let (snapshots, group) = (self.snapshots.clone(), self.group);
+        let restore_and_save = move || {
+            let machine = StateMachine::restore(&data).map_err(std::io::Error::other)?;
+            snapshots.save(group, index, &meta_bytes, &data)?;
+            Ok::<_, std::io::Error>(machine)
+        };
         let machine = self
-            .blocking(move || StateMachine::restore(&bytes))
+            .blocking(restore_and_save)
             .await
-            .and_then(|restored| restored.map_err(std::io::Error::other))
+            .and_then(|restored| restored)
             .map_err(|e| StorageIOError::read_snapshot(Some(meta.signature()), &e))?;
-        self.save(meta, data).await?;
+        self.purges.snapshot_saved(index);
         let _changing = self.changing.lock().await;
         let mut applied = self.applied.write();
         applied.machine = machine;
@@ -193,9 +214,16 @@ impl RaftStateMachine<TypeConfig> for StateMachineStore {
     }
 
     async fn get_current_snapshot(&mut self) -> Result<Option<Snapshot<TypeConfig>>, StorageError> {
-        let current = self.current.read().clone();
-        Ok(current
-            .map(|current| Snapshot { meta: current.meta, snapshot: Box::new(Cursor::new(current.data.to_vec())) }))
+        let (snapshots, group) = (self.snapshots.clone(), self.group);
+        let load = move || {
+            let Some(stored) = snapshots.load_latest(group)? else {
+                return Ok(None);
+            };
+            Ok::<_, std::io::Error>(Some((decode_meta(&stored.meta)?, stored.data)))
+        };
+        let loaded =
+            self.blocking(load).await.and_then(|loaded| loaded).map_err(|e| StorageIOError::read_snapshot(None, &e))?;
+        Ok(loaded.map(|(meta, data)| Snapshot { meta, snapshot: Box::new(Cursor::new(data)) }))
     }
 }
 

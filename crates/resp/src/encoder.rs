@@ -68,6 +68,9 @@ pub fn encode(reply: &Reply, protocol: Protocol, out: &mut BytesMut) {
             out.put_slice(b"\r\n");
         }
         Reply::Verbatim(text) => bulk(out, text),
+        // The node waits for a blocked client's real reply; should this marker ever reach the
+        // wire, the client sees an error rather than a malformed stream.
+        Reply::Blocked => line(out, b'-', b"ERR internal: a blocked reply escaped"),
     }
 }
 

@@ -19,6 +19,16 @@ pub trait Fs: Send + Sync + 'static {
     /// The names of the entries of a directory, sorted.
     fn list(&self, dir: &Path) -> io::Result<Vec<String>>;
     fn read(&self, path: &Path) -> io::Result<Vec<u8>>;
+    /// Reads `length` bytes at `offset` (fewer only at the end of the file).
+    fn read_at(&self, path: &Path, offset: u64, length: usize) -> io::Result<Vec<u8>> {
+        let bytes = self.read(path)?;
+        let start = (offset as usize).min(bytes.len());
+        Ok(bytes[start..(start + length).min(bytes.len())].to_vec())
+    }
+    /// The length of a file in bytes.
+    fn file_len(&self, path: &Path) -> io::Result<u64> {
+        Ok(self.read(path)?.len() as u64)
+    }
     /// Opens `path` for appending, creating it empty if missing.
     fn open_append(&self, path: &Path) -> io::Result<Box<dyn AppendFile>>;
     /// Opens a log file for appending, like [`Fs::open_append`], but the file may be extended
@@ -145,6 +155,24 @@ impl Fs for StdFs {
 
     fn read(&self, path: &Path) -> io::Result<Vec<u8>> {
         std::fs::read(path)
+    }
+
+    fn file_len(&self, path: &Path) -> io::Result<u64> {
+        Ok(std::fs::metadata(path)?.len())
+    }
+
+    fn read_at(&self, path: &Path, offset: u64, length: usize) -> io::Result<Vec<u8>> {
+        let file = File::open(path)?;
+        let mut bytes = vec![0u8; length];
+        let mut filled = 0;
+        while filled < length {
+            match file.read_at(&mut bytes[filled..], offset + filled as u64)? {
+                0 => break,
+                read => filled += read,
+            }
+        }
+        bytes.truncate(filled);
+        Ok(bytes)
     }
 
     fn open_append(&self, path: &Path) -> io::Result<Box<dyn AppendFile>> {

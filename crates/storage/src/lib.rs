@@ -17,4 +17,4 @@ pub mod snapshot;
 pub use fs::{Fs, StdFs};
 pub use log::{GroupLog, Log, LogEntry, LogOptions, OpenError};
 pub use sim_disk::{SimDisk, SimFs};
-pub use snapshot::SnapshotStore;
+pub use snapshot::{SnapshotBody, SnapshotFile, SnapshotStore};

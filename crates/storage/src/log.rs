@@ -6,8 +6,11 @@
 //!   default), or writers hand records to one writer thread, which writes everything queued
 //!   with one `write` and one fsync, so that many groups and batches share each fsync.
 //!   Small hints (the committed position) ride with the next record written.
-//! - **Memory.** The entries not yet compacted away are kept in memory per group (decoded), so
-//!   reads never touch the disk; the files exist for recovery.
+//! - **Memory.** The newest entries of each group are kept decoded in memory, up to
+//!   [`LogOptions::cache_bytes_max`] of their encoding: what appliers and replication to
+//!   followers that keep up read. Older ones stay on disk and are read back when asked for (a
+//!   follower catching up), so the log's memory is bounded however long it grows between
+//!   snapshots.
 //! - **Recovery.** Opening replays every segment. A damaged record at the very end of the last
 //!   segment is a torn write from a crash and is cut off; damage anywhere else stops the node
 //!   with the file and offset, because serving from a log with a hole would be wrong.
@@ -52,6 +55,9 @@ pub struct LogOptions {
     /// batch either (the callers batch already), and no thread at all, which a deterministic
     /// simulation needs.
     pub inline: bool,
+    /// Encoded bytes of entries each group keeps decoded in memory (the newest ones); older
+    /// entries are read back from disk.
+    pub cache_bytes_max: usize,
 }
 
 impl Default for LogOptions {
@@ -61,18 +67,137 @@ impl Default for LogOptions {
             queue_records_max: 4096,
             batch_bytes_max: 16 * 1024 * 1024,
             inline: false,
+            // A million small SETs encode to ~35 MB and take ~6x that decoded: a megabyte of
+            // encoding covers a few thousand batches, far more than followers that keep up lag.
+            cache_bytes_max: 1024 * 1024,
         }
     }
+}
+
+/// Where an entry lies on disk: the `position`-th entry of the `Append` record at `offset` of
+/// segment `sequence`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Location {
+    sequence: u64,
+    offset: u64,
+    position: u32,
+}
+
+#[derive(Clone, Debug)]
+enum Stored<E> {
+    /// Decoded in memory, with its encoded size; `location` once it is on disk. `generation`
+    /// tells this append from an earlier one of the same index (truncated since).
+    Cached { entry: E, bytes: usize, generation: u64, location: Option<Location> },
+    /// Only on disk.
+    OnDisk(Location),
 }
 
 /// One group's share of the log, as readers see it.
 #[derive(Clone, Debug)]
 pub struct GroupLog<E> {
-    pub entries: BTreeMap<u64, E>,
+    entries: BTreeMap<u64, Stored<E>>,
+    /// Encoded bytes of the entries held decoded.
+    cached_bytes: usize,
+    /// Every entry below this index is on disk only.
+    cache_floor: u64,
     /// Small named values (the vote, the committed position), opaque to the log.
     pub meta: BTreeMap<String, Vec<u8>>,
     /// Index and opaque description of the last purged entry.
     pub purged: Option<(u64, Vec<u8>)>,
+}
+
+impl<E> GroupLog<E> {
+    pub fn first_index(&self) -> Option<u64> {
+        self.entries.keys().next().copied()
+    }
+
+    pub fn last_index(&self) -> Option<u64> {
+        self.entries.keys().next_back().copied()
+    }
+
+    /// Entries held (in memory or on disk).
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    pub fn indexes(&self) -> impl Iterator<Item = u64> + '_ {
+        self.entries.keys().copied()
+    }
+
+    /// Entries held decoded in memory.
+    pub fn cached_len(&self) -> usize {
+        self.entries.values().filter(|stored| matches!(stored, Stored::Cached { .. })).count()
+    }
+
+    fn insert(&mut self, index: u64, stored: Stored<E>) {
+        if let Stored::Cached { bytes, .. } = &stored {
+            self.cached_bytes += bytes;
+        }
+        if let Some(Stored::Cached { bytes, .. }) = self.entries.insert(index, stored) {
+            self.cached_bytes -= bytes;
+        }
+    }
+
+    /// Removes entries at and after `from`.
+    fn truncate(&mut self, from: u64) {
+        for stored in self.entries.split_off(&from).into_values() {
+            if let Stored::Cached { bytes, .. } = stored {
+                self.cached_bytes -= bytes;
+            }
+        }
+        self.cache_floor = self.cache_floor.min(from);
+    }
+
+    /// Removes entries up to and including `upto`.
+    fn purge(&mut self, upto: u64) {
+        let kept = self.entries.split_off(&(upto + 1));
+        for stored in std::mem::replace(&mut self.entries, kept).into_values() {
+            if let Stored::Cached { bytes, .. } = stored {
+                self.cached_bytes -= bytes;
+            }
+        }
+    }
+
+    /// Records where an append of `generation` went on disk.
+    fn written(&mut self, generation: u64, indexes: &[u64], sequence: u64, offset: u64) {
+        for (position, index) in indexes.iter().enumerate() {
+            if let Some(Stored::Cached { generation: held, location, .. }) = self.entries.get_mut(index) {
+                if *held == generation {
+                    *location = Some(Location { sequence, offset, position: position as u32 });
+                }
+            }
+        }
+    }
+
+    /// Leaves the oldest entries on disk only, until the decoded ones fit `cache_bytes_max`.
+    /// The newest entry and entries not yet written stay.
+    fn evict(&mut self, cache_bytes_max: usize) {
+        let Some(last) = self.last_index() else { return };
+        let mut evicted = Vec::new();
+        let mut bytes_over = self.cached_bytes.saturating_sub(cache_bytes_max);
+        for (&index, stored) in self.entries.range(self.cache_floor..) {
+            if bytes_over == 0 || index == last {
+                break;
+            }
+            match stored {
+                Stored::Cached { bytes, location: Some(location), .. } => {
+                    bytes_over = bytes_over.saturating_sub(*bytes);
+                    evicted.push((index, *location, *bytes));
+                }
+                Stored::Cached { location: None, .. } => break,
+                Stored::OnDisk(_) => {}
+            }
+        }
+        for (index, location, bytes) in evicted {
+            self.entries.insert(index, Stored::OnDisk(location));
+            self.cached_bytes -= bytes;
+            self.cache_floor = index + 1;
+        }
+    }
 }
 
 /// Why the log could not be opened.
@@ -154,9 +279,10 @@ impl Job {
     }
 }
 
-/// What a record changes, for the writer's own bookkeeping (checkpoints, segment deletion).
+/// What a record changes, for the writer's own bookkeeping (checkpoints, segment deletion,
+/// where appended entries went).
 enum Effect {
-    Append { group: GroupId, last_index: u64 },
+    Append { group: GroupId, indexes: Vec<u64>, generation: u64 },
     Purge { group: GroupId, upto: u64, description: Vec<u8> },
     Meta { group: GroupId, key: String, value: Vec<u8> },
     Other,
@@ -172,8 +298,24 @@ fn take_hints(hints: &Hints, batch: &mut Vec<Job>) {
     }
 }
 
+type Groups<E> = Arc<Mutex<BTreeMap<GroupId, GroupLog<E>>>>;
+
+/// What the writer reports after a write: where each append went.
+struct Written {
+    group: GroupId,
+    generation: u64,
+    indexes: Vec<u64>,
+    sequence: u64,
+    offset: u64,
+}
+
+type OnWritten = Box<dyn Fn(Vec<Written>) + Send>;
+
 pub struct Log<E> {
-    groups: Arc<Mutex<BTreeMap<GroupId, GroupLog<E>>>>,
+    groups: Groups<E>,
+    fs: Arc<dyn Fs>,
+    dir: PathBuf,
+    generations: std::sync::atomic::AtomicU64,
     hints: Hints,
     jobs: Mutex<Option<SyncSender<Job>>>,
     writer: Mutex<Option<std::thread::JoinHandle<()>>>,
@@ -189,8 +331,67 @@ struct InlineWriter {
 
 impl<E> Default for GroupLog<E> {
     fn default() -> Self {
-        GroupLog { entries: BTreeMap::new(), meta: BTreeMap::new(), purged: None }
+        GroupLog { entries: BTreeMap::new(), cached_bytes: 0, cache_floor: 0, meta: BTreeMap::new(), purged: None }
     }
+}
+
+/// Records where appends went, then bounds each group's decoded entries.
+fn on_written<E: LogEntry>(groups: Groups<E>, cache_bytes_max: usize) -> OnWritten {
+    Box::new(move |written| {
+        let mut groups = groups.lock().expect("log state lock poisoned");
+        for Written { group, generation, indexes, sequence, offset } in written {
+            if let Some(log) = groups.get_mut(&group) {
+                log.written(generation, &indexes, sequence, offset);
+                log.evict(cache_bytes_max);
+            }
+        }
+    })
+}
+
+/// Reads entries back from the segments at the given locations.
+fn read_from_disk<E: LogEntry>(fs: &dyn Fs, dir: &Path, wanted: &[(u64, Location)]) -> io::Result<Vec<(u64, E)>> {
+    let broken = |path: &Path, offset: u64, why: String| {
+        io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!("log record in {} at offset {offset}: {why}", path.display()),
+        )
+    };
+    let mut found = Vec::with_capacity(wanted.len());
+    // The record last read (its segment and offset) and its encoded entries.
+    type ReadRecord = ((u64, u64), Vec<Vec<u8>>);
+    let mut current: Option<ReadRecord> = None;
+    for &(index, location) in wanted {
+        let record_at = (location.sequence, location.offset);
+        if current.as_ref().is_none_or(|(at, _)| *at != record_at) {
+            let path = segment_path(dir, location.sequence);
+            let header = fs.read_at(&path, location.offset, record::HEADER_BYTES)?;
+            if header.len() < record::HEADER_BYTES {
+                return Err(broken(&path, location.offset, "truncated record header".into()));
+            }
+            let length = u32::from_le_bytes(header[0..4].try_into().expect("4 bytes")) as usize;
+            let mut bytes = header;
+            bytes.extend(fs.read_at(&path, location.offset + record::HEADER_BYTES as u64, length)?);
+            let payload = match record::read_at(&bytes, 0) {
+                Read::Record(payload, _) => payload,
+                Read::End => return Err(broken(&path, location.offset, "no record".into())),
+                Read::Bad(why) => return Err(broken(&path, location.offset, why.into())),
+            };
+            match postcard::from_bytes::<Record>(payload) {
+                Ok(Record::Append { entries, .. }) => current = Some((record_at, entries)),
+                Ok(_) => return Err(broken(&path, location.offset, "not an append".into())),
+                Err(e) => return Err(broken(&path, location.offset, format!("undecodable record: {e}"))),
+            }
+        }
+        let (_, entries) = current.as_ref().expect("just read");
+        let encoded = entries.get(location.position as usize).ok_or_else(|| io::Error::other("entry missing"))?;
+        let entry: E =
+            postcard::from_bytes(encoded).map_err(|e| io::Error::other(format!("undecodable entry: {e}")))?;
+        if entry.index() != index {
+            return Err(io::Error::other(format!("entry {index} found as {}", entry.index())));
+        }
+        found.push((index, entry));
+    }
+    Ok(found)
 }
 
 impl<E: LogEntry> Log<E> {
@@ -204,13 +405,17 @@ impl<E: LogEntry> Log<E> {
             .filter_map(|name| name.strip_prefix(SEGMENT_PREFIX)?.strip_suffix(SEGMENT_SUFFIX)?.parse().ok())
             .collect();
         sequences.sort_unstable();
-        let mut groups: BTreeMap<GroupId, GroupLog<E>> = BTreeMap::new();
-        let mut writer = Writer::new(fs.clone(), dir.to_path_buf(), options);
+        let groups: Groups<E> = Arc::default();
+        let mut writer =
+            Writer::new(fs.clone(), dir.to_path_buf(), options, on_written(groups.clone(), options.cache_bytes_max));
         for (position, &sequence) in sequences.iter().enumerate() {
             let path = segment_path(dir, sequence);
             let bytes = fs.read(&path).map_err(|e| OpenError::Io(path.clone(), e))?;
             let is_last = position + 1 == sequences.len();
-            let length = replay(&bytes, &path, is_last, &mut groups, &mut writer)?;
+            let length = {
+                let mut groups = groups.lock().expect("log state lock poisoned");
+                replay(&bytes, &path, sequence, is_last, &mut groups, &mut writer, options.cache_bytes_max)?
+            };
             if length < bytes.len() {
                 // Zeroes written ahead of the data go too: appends continue at the data's end.
                 if bytes[length..].iter().any(|&byte| byte != 0) {
@@ -239,7 +444,10 @@ impl<E: LogEntry> Log<E> {
             (Some(sender), Some(handle), None)
         };
         Ok(Log {
-            groups: Arc::new(Mutex::new(groups)),
+            groups,
+            fs,
+            dir: dir.to_path_buf(),
+            generations: std::sync::atomic::AtomicU64::new(1),
             hints,
             jobs: Mutex::new(jobs),
             writer: Mutex::new(thread),
@@ -256,29 +464,69 @@ impl<E: LogEntry> Log<E> {
         }
     }
 
+    /// The entries of `group` in `range` that the log holds, from memory or, for older ones,
+    /// from disk.
+    pub fn entries(&self, group: GroupId, range: impl std::ops::RangeBounds<u64>) -> io::Result<Vec<E>> {
+        let mut found: Vec<(u64, Option<E>)> = Vec::new();
+        let mut on_disk: Vec<(u64, Location)> = Vec::new();
+        self.read(group, |log| {
+            for (&index, stored) in log.entries.range(range) {
+                match stored {
+                    Stored::Cached { entry, .. } => found.push((index, Some(entry.clone()))),
+                    Stored::OnDisk(location) => {
+                        found.push((index, None));
+                        on_disk.push((index, *location));
+                    }
+                }
+            }
+        });
+        if !on_disk.is_empty() {
+            let mut read = read_from_disk::<E>(&*self.fs, &self.dir, &on_disk)?.into_iter();
+            for (index, slot) in &mut found {
+                if slot.is_none() {
+                    let (at, entry) = read.next().expect("one read per entry on disk");
+                    debug_assert_eq!(at, *index);
+                    *slot = Some(entry);
+                }
+            }
+        }
+        Ok(found.into_iter().filter_map(|(_, entry)| entry).collect())
+    }
+
+    /// The newest entry of `group`, if any.
+    pub fn last_entry(&self, group: GroupId) -> io::Result<Option<E>> {
+        let Some(last) = self.read(group, GroupLog::last_index) else {
+            return Ok(None);
+        };
+        Ok(self.entries(group, last..=last)?.pop())
+    }
+
     /// Appends entries (readable at once); `done` runs once they are durable.
     pub fn append(&self, group: GroupId, entries: Vec<E>, done: Done) {
-        let Some(last_index) = entries.last().map(LogEntry::index) else {
+        if entries.is_empty() {
             return done(Ok(()));
-        };
-        let encoded = entries.iter().map(|entry| postcard::to_stdvec(entry).expect("entries encode")).collect();
+        }
+        let generation = self.generations.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let encoded: Vec<Vec<u8>> =
+            entries.iter().map(|entry| postcard::to_stdvec(entry).expect("entries encode")).collect();
+        let indexes: Vec<u64> = entries.iter().map(LogEntry::index).collect();
         {
             let mut groups = self.lock();
             let log = groups.entry(group).or_default();
-            for entry in entries {
-                log.entries.insert(entry.index(), entry);
+            for (entry, bytes) in entries.into_iter().zip(encoded.iter().map(Vec::len)) {
+                log.insert(entry.index(), Stored::Cached { entry, bytes, generation, location: None });
             }
         }
         self.submit(Job::new(
             Record::Append { group, entries: encoded },
-            Effect::Append { group, last_index },
+            Effect::Append { group, indexes, generation },
             Some(done),
         ));
     }
 
     /// Removes entries at and after `from`.
     pub fn truncate(&self, group: GroupId, from: u64, done: Done) {
-        self.lock().entry(group).or_default().entries.split_off(&from);
+        self.lock().entry(group).or_default().truncate(from);
         self.submit(Job::new(Record::Truncate { group, from }, Effect::Other, Some(done)));
     }
 
@@ -288,8 +536,7 @@ impl<E: LogEntry> Log<E> {
         {
             let mut groups = self.lock();
             let log = groups.entry(group).or_default();
-            let kept = log.entries.split_off(&(upto + 1));
-            log.entries = kept;
+            log.purge(upto);
             log.purged = Some((upto, description.clone()));
         }
         self.submit(Job::new(
@@ -389,9 +636,11 @@ fn segment_path(dir: &Path, sequence: u64) -> PathBuf {
 fn replay<E: LogEntry>(
     bytes: &[u8],
     path: &Path,
+    sequence: u64,
     is_last: bool,
     groups: &mut BTreeMap<GroupId, GroupLog<E>>,
     writer: &mut Writer,
+    cache_bytes_max: usize,
 ) -> Result<usize, OpenError> {
     let corrupt = |offset: usize, reason: String| OpenError::Corrupt { file: path.to_path_buf(), offset, reason };
     // Nothing but zeroes from here on: space written ahead of the data (a record never starts
@@ -422,21 +671,26 @@ fn replay<E: LogEntry>(
             }
             Record::Append { group, entries } => {
                 let log = groups.entry(group).or_default();
-                for encoded in entries {
-                    let entry: E = postcard::from_bytes(&encoded)
+                for (position, encoded) in entries.iter().enumerate() {
+                    let entry: E = postcard::from_bytes(encoded)
                         .map_err(|e| corrupt(offset, format!("undecodable entry: {e}")))?;
                     let index = entry.index();
                     let last = writer.pending_last_index.entry(group).or_default();
                     *last = (*last).max(index);
-                    log.entries.insert(index, entry);
+                    let location = Location { sequence, offset: offset as u64, position: position as u32 };
+                    log.insert(
+                        index,
+                        Stored::Cached { entry, bytes: encoded.len(), generation: 0, location: Some(location) },
+                    );
                 }
+                log.evict(cache_bytes_max);
             }
             Record::Truncate { group, from } => {
-                groups.entry(group).or_default().entries.split_off(&from);
+                groups.entry(group).or_default().truncate(from);
             }
             Record::Purge { group, upto, description } => {
                 let log = groups.entry(group).or_default();
-                log.entries = log.entries.split_off(&(upto + 1));
+                log.purge(upto);
                 log.purged = Some((upto, description.clone()));
                 writer.purged.insert(group, (upto, description));
             }
@@ -468,10 +722,12 @@ struct Writer {
     purged: BTreeMap<GroupId, (u64, Vec<u8>)>,
     /// Entry indexes seen while replaying the current segment.
     pending_last_index: BTreeMap<GroupId, u64>,
+    /// Told where appends went once written.
+    on_written: OnWritten,
 }
 
 impl Writer {
-    fn new(fs: Arc<dyn Fs>, dir: PathBuf, options: LogOptions) -> Writer {
+    fn new(fs: Arc<dyn Fs>, dir: PathBuf, options: LogOptions, on_written: OnWritten) -> Writer {
         Writer {
             fs,
             dir,
@@ -481,6 +737,7 @@ impl Writer {
             meta: BTreeMap::new(),
             purged: BTreeMap::new(),
             pending_last_index: BTreeMap::new(),
+            on_written,
         }
     }
 
@@ -577,13 +834,16 @@ impl Writer {
     fn write(&mut self, batch: &mut [Job]) -> io::Result<()> {
         let mut bytes = Vec::with_capacity(batch.iter().map(|job| job.bytes.len()).sum());
         let mut purged_any = false;
+        let mut written = Vec::new();
         for job in batch.iter_mut() {
-            bytes.append(&mut job.bytes);
             let segment = self.segments.last_mut().expect("a tail segment is open");
+            let offset = segment.bytes + bytes.len() as u64;
+            bytes.append(&mut job.bytes);
             match std::mem::replace(&mut job.effect, Effect::Other) {
-                Effect::Append { group, last_index } => {
+                Effect::Append { group, indexes, generation } => {
                     let last = segment.last_index.entry(group).or_default();
-                    *last = (*last).max(last_index);
+                    *last = (*last).max(indexes.iter().copied().max().unwrap_or(0));
+                    written.push(Written { group, generation, indexes, sequence: segment.sequence, offset });
                 }
                 Effect::Purge { group, upto, description } => {
                     self.purged.insert(group, (upto, description));
@@ -604,6 +864,9 @@ impl Writer {
         // synced before the next one starts, so only the last segment can have a torn tail.
         if roll || purged_any || batch.iter().any(|job| job.done.is_some()) {
             tail.sync()?;
+        }
+        if !written.is_empty() {
+            (self.on_written)(written);
         }
         if roll {
             self.start_segment()?;
@@ -673,7 +936,7 @@ mod tests {
     }
 
     fn indexes(log: &Log<TestEntry>) -> Vec<u64> {
-        log.read(G, |g| g.entries.keys().copied().collect())
+        log.read(G, |g| g.indexes().collect())
     }
 
     #[test]
@@ -715,7 +978,7 @@ mod tests {
         assert_eq!(indexes(&log), vec![4, 5, 6, 7, 8]);
         assert_eq!(log.read(G, |g| g.meta.get("vote").cloned()), Some(b"v2".to_vec()));
         assert_eq!(log.read(G, |g| g.purged.clone()), Some((3, b"three".to_vec())));
-        assert_eq!(log.read(G, |g| g.entries[&5].clone()), entry(5));
+        assert_eq!(log.entries(G, 5..=5).unwrap(), vec![entry(5)]);
     }
 
     #[test]
@@ -831,6 +1094,38 @@ mod tests {
         assert_eq!(log.read(G, |g| g.meta.get("vote").cloned()), Some(b"v".to_vec()));
     }
 
+    /// Only the newest entries stay decoded in memory; the rest is read back from the
+    /// segments, whole records at a time, in both writer modes and after a reopen.
+    #[test]
+    fn old_entries_are_read_back_from_disk() {
+        for inline in [false, true] {
+            let dir = tempfile::tempdir().unwrap();
+            let options =
+                LogOptions { inline, cache_bytes_max: 1000, segment_bytes_max: 4000, ..LogOptions::default() };
+            {
+                let log = open(dir.path(), options).unwrap();
+                for i in 1..=30 {
+                    wait(|done| log.append(G, vec![entry(2 * i - 1), entry(2 * i)], done));
+                }
+                let cached = log.read(G, GroupLog::cached_len);
+                assert!((2..=12).contains(&cached), "{cached} entries decoded of 60");
+                assert_eq!(log.entries(G, 1..=60).unwrap(), (1..=60).map(entry).collect::<Vec<_>>());
+                assert_eq!(log.entries(G, 17..20).unwrap(), (17..20).map(entry).collect::<Vec<_>>());
+                // A truncation into the part on disk, then new entries there.
+                wait(|done| log.truncate(G, 10, done));
+                assert_eq!(log.last_entry(G).unwrap(), Some(entry(9)));
+                wait(|done| log.append(G, vec![TestEntry { index: 10, data: vec![7; 100] }], done));
+                assert_eq!(log.entries(G, 9..).unwrap().len(), 2);
+                log.purge(G, 4, b"four".to_vec());
+            }
+            let log = open(dir.path(), options).unwrap();
+            assert!(log.read(G, GroupLog::cached_len) <= 12);
+            let expected: Vec<TestEntry> =
+                (5..=9).map(entry).chain([TestEntry { index: 10, data: vec![7; 100] }]).collect();
+            assert_eq!(log.entries(G, ..).unwrap(), expected);
+        }
+    }
+
     #[test]
     fn many_writers_share_fsyncs() {
         let dir = tempfile::tempdir().unwrap();
@@ -845,7 +1140,7 @@ mod tests {
         }
         log.close();
         let reopened = open(dir.path(), LogOptions::default()).unwrap();
-        let total: usize = (0..3).map(|g| reopened.read(GroupId(g), |log| log.entries.len())).sum();
+        let total: usize = (0..3).map(|g| reopened.read(GroupId(g), GroupLog::len)).sum();
         assert_eq!(total, 500);
     }
 }

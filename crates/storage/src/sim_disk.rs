@@ -259,6 +259,20 @@ impl Fs for SimFs {
         Ok(disk.files.get(inode).map(|file| file.data.clone()).unwrap_or_default())
     }
 
+    fn file_len(&self, path: &Path) -> io::Result<u64> {
+        let disk = self.0.lock();
+        let inode = disk.names.get(path).ok_or_else(|| not_found(path))?;
+        Ok(disk.files.get(inode).map_or(0, |file| file.data.len() as u64))
+    }
+
+    fn read_at(&self, path: &Path, offset: u64, length: usize) -> io::Result<Vec<u8>> {
+        let disk = self.0.lock();
+        let inode = disk.names.get(path).ok_or_else(|| not_found(path))?;
+        let data = disk.files.get(inode).map(|file| &file.data[..]).unwrap_or_default();
+        let start = (offset as usize).min(data.len());
+        Ok(data[start..(start + length).min(data.len())].to_vec())
+    }
+
     fn open_append(&self, path: &Path) -> io::Result<Box<dyn AppendFile>> {
         let mut disk = self.0.lock();
         SimDisk::parent_exists(&disk, path)?;

@@ -11,6 +11,8 @@
 //! commands are *node* commands, executed by the session against the node's host port.
 
 use crate::args::Args;
+#[allow(unused_imports, reason = "used once blocking commands are registered")]
+use crate::command::BlockingCommand;
 use crate::command::{run_read, run_write, Command, CommandSpec, NodeCommand, ReadCtx, WriteCtx};
 use crate::error::Result;
 use crate::keyspace::Keyspace;
@@ -47,7 +49,50 @@ macro_rules! registry {
         read: { $($rf:ident :: $rm:ident :: $rt:ident),* $(,)? }
         write: { $($wf:ident :: $wm:ident :: $wt:ident),* $(,)? }
         node: { $($nf:ident :: $nm:ident :: $nt:ident),* $(,)? }
+        blocking: { $($bf:ident :: $bm:ident :: $bt:ident),* $(,)? }
     ) => {
+        /// A parsed blocking command, as a waiter runs it (each is a write as well).
+        pub enum BlockingOp { $($bt($bf::$bm::$bt),)* }
+
+        #[allow(unused_variables, reason = "the arguments go unused while no blocking command is registered")]
+        impl BlockingOp {
+            /// Parses a blocking command from a full `argv`; `Ok(None)` for any other command.
+            pub fn parse(argv: &[bytes::Bytes]) -> Result<Option<BlockingOp>> {
+                let Some(entry) = argv.first().and_then(|name| lookup(name)) else {
+                    return Ok(None);
+                };
+                if !entry.spec.arity_ok(argv.len()) {
+                    return Err(crate::error::Error::wrong_arity(entry.spec.name));
+                }
+                let mut args = Args::new(&argv[1..]);
+                $(if entry.spec.name == $bf::$bm::SPEC.name {
+                    return <$bf::$bm::$bt as Command>::parse(&mut args).map(|op| Some(BlockingOp::$bt(op)));
+                })*
+                let _ = &mut args;
+                Ok(None)
+            }
+
+            pub fn keys(&self) -> &[bytes::Bytes] {
+                match *self { $(BlockingOp::$bt(ref op) => op.keys(),)* }
+            }
+
+            pub fn timeout_ms(&self) -> Option<u64> {
+                match *self { $(BlockingOp::$bt(ref op) => op.timeout_ms(),)* }
+            }
+
+            pub fn destination(&self) -> Option<&[u8]> {
+                match *self { $(BlockingOp::$bt(ref op) => op.destination(),)* }
+            }
+
+            pub fn try_serve(&self, keyspace: &mut Keyspace, ctx: &WriteCtx, ready: Option<&[u8]>) -> Result<Option<Reply>> {
+                match *self { $(BlockingOp::$bt(ref op) => op.try_serve(keyspace, ctx, ready),)* }
+            }
+
+            pub fn timeout_reply(&self) -> Reply {
+                match *self { $(BlockingOp::$bt(ref op) => op.timeout_reply(),)* }
+            }
+        }
+
 
         /// A parsed keyspace read.
         pub enum ReadOp { $($rt($rf::$rm::$rt),)* }
@@ -120,6 +165,7 @@ registry! {
         transactions::watch::Watch, transactions::unwatch::Unwatch,
         cluster::readonly::ReadOnly, cluster::readwrite::ReadWrite, cluster::cluster_::Cluster,
     }
+    blocking: {}
 }
 
 /// How a command is carried out.
