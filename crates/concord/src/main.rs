@@ -14,8 +14,55 @@ mod verify;
 // Every request allocates its arguments, log record and reply. glibc's allocator showed as an
 // eighth of the consensus thread's time, worst where memory is freed on another thread than
 // the one that allocated it (with --consensus-thread, and on a multi-threaded client runtime).
+// Built without transparent huge pages (feature `no_thp`): a 2 MiB page that is barely used
+// counts whole towards the resident size (a tenth of a million-key node's memory, measured),
+// and they bought no throughput here.
 #[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOCATOR: Counting = Counting(mimalloc::MiMalloc);
+
+/// Bytes allocated and not yet freed, as Redis's `zmalloc` counts them (INFO's `used_memory`):
+/// one relaxed add per allocation.
+static ALLOCATED_BYTES: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+struct Counting(mimalloc::MiMalloc);
+
+// SAFETY: every call is passed on unchanged to mimalloc, which upholds GlobalAlloc's contract;
+// the counter only observes sizes.
+unsafe impl std::alloc::GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: std::alloc::Layout) -> *mut u8 {
+        let pointer = unsafe { self.0.alloc(layout) };
+        if !pointer.is_null() {
+            ALLOCATED_BYTES.fetch_add(layout.size(), std::sync::atomic::Ordering::Relaxed);
+        }
+        pointer
+    }
+
+    unsafe fn alloc_zeroed(&self, layout: std::alloc::Layout) -> *mut u8 {
+        let pointer = unsafe { self.0.alloc_zeroed(layout) };
+        if !pointer.is_null() {
+            ALLOCATED_BYTES.fetch_add(layout.size(), std::sync::atomic::Ordering::Relaxed);
+        }
+        pointer
+    }
+
+    unsafe fn dealloc(&self, pointer: *mut u8, layout: std::alloc::Layout) {
+        unsafe { self.0.dealloc(pointer, layout) };
+        ALLOCATED_BYTES.fetch_sub(layout.size(), std::sync::atomic::Ordering::Relaxed);
+    }
+
+    unsafe fn realloc(&self, pointer: *mut u8, layout: std::alloc::Layout, new_size: usize) -> *mut u8 {
+        let moved = unsafe { self.0.realloc(pointer, layout, new_size) };
+        if !moved.is_null() {
+            ALLOCATED_BYTES.fetch_add(new_size, std::sync::atomic::Ordering::Relaxed);
+            ALLOCATED_BYTES.fetch_sub(layout.size(), std::sync::atomic::Ordering::Relaxed);
+        }
+        moved
+    }
+}
+
+fn allocated_bytes() -> u64 {
+    ALLOCATED_BYTES.load(std::sync::atomic::Ordering::Relaxed) as u64
+}
 
 /// Concord: a durable, linearizable database that speaks the Redis protocol.
 ///
@@ -173,13 +220,7 @@ impl ServerArgs {
 }
 
 fn main() -> ExitCode {
-    // No transparent huge pages for this process: the allocator asks for them, and a 2 MiB page
-    // that is barely used counts whole towards the resident size (a tenth of a million-key
-    // node's memory, measured); they bought no throughput here.
-    // SAFETY: prctl with PR_SET_THP_DISABLE takes plain integers and touches no memory of ours.
-    unsafe {
-        libc::prctl(libc::PR_SET_THP_DISABLE, 1, 0, 0, 0);
-    }
+    concord_node::info::set_allocator(concord_node::info::Allocator { name: "mimalloc", allocated_bytes });
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Server(args) => args.settings().and_then(ServerConfig::from_settings).and_then(serve),

@@ -83,18 +83,27 @@ fn static_fields(node: &Node, section: &str) -> Vec<(&'static str, String)> {
         "clients" => vec![
             ("connected_clients", node.clients.len().to_string()),
             ("maxclients", node.params.live.maxclients.load(Relaxed).to_string()),
-            ("blocked_clients", "0".into()),
+            ("blocked_clients", node.blocked.len().to_string()),
             ("tracking_clients", "0".into()),
         ],
-        "memory" => vec![
-            ("used_memory", memory.to_string()),
-            ("used_memory_human", human_bytes(memory)),
-            ("used_memory_rss", memory.to_string()),
-            ("used_memory_rss_human", human_bytes(memory)),
-            ("maxmemory", node.params.value("maxmemory").unwrap_or_default()),
-            ("maxmemory_policy", node.params.value("maxmemory-policy").unwrap_or_default()),
-            ("mem_allocator", "libc".into()),
-        ],
+        "memory" => {
+            let (allocator, used) = match ALLOCATOR.get() {
+                Some(allocator) => (allocator.name, (allocator.allocated_bytes)()),
+                None => ("libc", memory),
+            };
+            let keys = node.group.read(|applied| applied.machine.keyspace().len());
+            vec![
+                ("used_memory", used.to_string()),
+                ("used_memory_human", human_bytes(used)),
+                ("used_memory_rss", memory.to_string()),
+                ("used_memory_rss_human", human_bytes(memory)),
+                ("mem_fragmentation_ratio", format!("{:.2}", memory as f64 / used.max(1) as f64)),
+                ("keys_count", keys.to_string()),
+                ("maxmemory", node.params.value("maxmemory").unwrap_or_default()),
+                ("maxmemory_policy", node.params.value("maxmemory-policy").unwrap_or_default()),
+                ("mem_allocator", allocator.into()),
+            ]
+        }
         "persistence" => vec![
             ("loading", "0".into()),
             ("async_loading", "0".into()),
@@ -141,6 +150,20 @@ pub fn human_bytes(bytes: u64) -> String {
         }
     }
     format!("{bytes}B")
+}
+
+/// The allocator the binary runs on, for INFO memory.
+pub struct Allocator {
+    pub name: &'static str,
+    /// Bytes allocated and not freed: what the data and the node's buffers take.
+    pub allocated_bytes: fn() -> u64,
+}
+
+static ALLOCATOR: std::sync::OnceLock<Allocator> = std::sync::OnceLock::new();
+
+/// Names the process's allocator (the binary chooses it; set once, at start).
+pub fn set_allocator(allocator: Allocator) {
+    let _ = ALLOCATOR.set(allocator);
 }
 
 /// The process's resident memory, from /proc.
