@@ -526,6 +526,53 @@ impl ValueImage {
         }
     }
 
+    /// The value, rebuilt through the collections' own inserts so that it takes the
+    /// representation the encodings call for, whatever layout the image claims (RESTORE
+    /// payloads come from clients).
+    pub(crate) fn into_normalized_value(self, hasher: TableHasher, encodings: &Encodings) -> Result<Value, String> {
+        Ok(match self {
+            ValueImage::Str(blob) => Value::Str(blob),
+            ValueImage::Hash { pairs, .. } => {
+                let mut hash = HashValue::new();
+                for (field, value) in &pairs {
+                    hash.insert(field, value, encodings, hasher);
+                }
+                Value::Hash(Box::new(hash))
+            }
+            ValueImage::List(elements) => {
+                Value::List(Box::new(ListValue::from_elements(elements.iter().map(|e| &e[..]), encodings)))
+            }
+            ValueImage::Set { members, .. } => {
+                let mut set = SetValue::new();
+                for member in &members {
+                    set.insert(member, encodings, hasher);
+                }
+                Value::Set(Box::new(set))
+            }
+            ValueImage::ZSet { pairs, .. } => {
+                let mut zset = ZSetValue::new();
+                for (member, score) in &pairs {
+                    if score.is_nan() {
+                        return Err("a sorted set score is NaN".into());
+                    }
+                    zset.insert(member, *score, encodings, hasher);
+                }
+                Value::ZSet(Box::new(zset))
+            }
+        })
+    }
+
+    /// Whether the value would be empty (never stored).
+    pub(crate) fn is_empty_collection(&self) -> bool {
+        match self {
+            ValueImage::Str(_) => false,
+            ValueImage::Hash { pairs, .. } => pairs.is_empty(),
+            ValueImage::List(elements) => elements.is_empty(),
+            ValueImage::Set { members, .. } => members.is_empty(),
+            ValueImage::ZSet { pairs, .. } => pairs.is_empty(),
+        }
+    }
+
     pub(crate) fn into_value(self, hasher: TableHasher, encodings: &Encodings) -> Result<Value, String> {
         let slots = |home: Option<u64>| home.map(|h| h as usize);
         Ok(match self {

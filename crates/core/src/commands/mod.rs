@@ -136,7 +136,7 @@ registry! {
         string::substr::SubStr,
         generic::exists::Exists, generic::touch::Touch, generic::type_::Type, generic::ttl::Ttl,
         generic::pttl::PTtl, generic::expiretime::ExpireTime, generic::pexpiretime::PExpireTime,
-        generic::keys::Keys, generic::scan::Scan, generic::randomkey::RandomKey, generic::object::Object,
+        generic::keys::Keys, generic::scan::Scan, generic::dump::Dump, generic::randomkey::RandomKey, generic::object::Object,
         server::dbsize::DbSize, server::memory::Memory,
         hash::hget::HGet, hash::hmget::HMGet, hash::hgetall::HGetAll, hash::hkeys::HKeys, hash::hvals::HVals,
         hash::hlen::HLen, hash::hexists::HExists, hash::hstrlen::HStrLen, hash::hscan::HScan,
@@ -151,6 +151,7 @@ registry! {
         generic::del::Del, generic::unlink::Unlink, generic::expire::Expire, generic::pexpire::PExpire,
         generic::expireat::ExpireAt, generic::pexpireat::PExpireAt, generic::persist::Persist,
         generic::rename::Rename, generic::renamenx::RenameNx, generic::copy::Copy, generic::move_::Move,
+        generic::restore::Restore,
         server::flushdb::FlushDb, server::flushall::FlushAll, server::swapdb::SwapDb,
         hash::hset::HSet, hash::hmset::HMSet, hash::hsetnx::HSetNx, hash::hdel::HDel, hash::hincrby::HIncrBy,
         hash::hincrbyfloat::HIncrByFloat,
@@ -279,8 +280,13 @@ pub(crate) mod testing {
 
     /// Applies any command (read or write) at time `now_ms`, as a log entry would.
     pub fn write(keyspace: &mut Keyspace, now_ms: u64, words: &[&str]) -> Reply {
+        write_argv(keyspace, now_ms, &argv(words))
+    }
+
+    /// [`write`] with arguments that are not text.
+    pub fn write_argv(keyspace: &mut Keyspace, now_ms: u64, argv: &[Bytes]) -> Reply {
         let ctx = WriteCtx { db: 0, now_ms, index: now_ms, random_seed: now_ms };
-        match parse_keyspace_command(&argv(words)) {
+        match parse_keyspace_command(argv) {
             Ok(Some(KeyspaceOp::Write(op))) => op.run(keyspace, &ctx),
             Ok(Some(KeyspaceOp::Read(op))) => op.run(keyspace, &mut ReadCtx { db: 0, now_ms, rng: &mut Rng::new(1) }),
             Ok(None) => panic!("not a keyspace command"),

@@ -1,5 +1,7 @@
 //! Keys of any type (`db.c`, `expire.c`, `object.c`), one command per file.
 //!
+//! - [`dump`] — DUMP key: Concord's own versioned, checksummed payload
+//! - [`restore`] — RESTORE key ttl payload [REPLACE] [ABSTTL] [IDLETIME s] [FREQ f]
 //! - [`copy`] — COPY source destination [DB destination-db] [REPLACE]
 //! - [`del`] — DEL key [key ...]
 //! - [`exists`] — EXISTS key [key ...]: counts repeated keys each time.
@@ -25,6 +27,7 @@
 
 pub mod copy;
 pub mod del;
+pub mod dump;
 pub mod exists;
 pub mod expire;
 pub mod expireat;
@@ -40,6 +43,7 @@ pub mod pttl;
 pub mod randomkey;
 pub mod rename;
 pub mod renamenx;
+pub mod restore;
 pub mod scan;
 pub mod touch;
 pub mod ttl;
