@@ -1,0 +1,66 @@
+//! RPUSHX key element [element ...]
+
+use super::lpush::Push;
+use super::End;
+use crate::commands::prelude::*;
+
+pub const SPEC: CommandSpec = CommandSpec {
+    name: "rpushx",
+    arity: -3,
+    flags: &["write", "denyoom", "fast"],
+    first_key: 1,
+    last_key: 1,
+    key_step: 1,
+    key_specs: &[KeySpec { flags: &["RW", "insert"], begin_index: 1, last_key: 0, key_step: 1 }],
+    acl_categories: &["@write", "@list", "@fast"],
+    tips: &[],
+    group: "list",
+    since: "2.2.0",
+    complexity:
+        "O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments.",
+    summary: "Append an element to a list, only if the list exists",
+    deprecated: None,
+    subcommands: &[],
+};
+
+pub struct RPushX(Push);
+
+impl Command for RPushX {
+    type Output = usize;
+
+    fn parse(args: &mut Args) -> Result<Self> {
+        Push::parse_in(args, End::Right, true).map(RPushX)
+    }
+
+    fn reply(len: usize) -> Reply {
+        Push::reply(len)
+    }
+}
+
+impl WriteCommand for RPushX {
+    fn write(&self, keyspace: &mut Keyspace, ctx: &WriteCtx) -> Result<usize> {
+        self.0.store(keyspace, ctx)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::commands::testing::*;
+    use crate::keyspace::Keyspace;
+    use crate::reply::Reply;
+
+    #[test]
+    fn pushes_only_onto_an_existing_list() {
+        let ks = &mut Keyspace::new();
+        assert_eq!(write(ks, 1, &["rpushx", "l", "a"]), Reply::Integer(0));
+        assert_eq!(read(ks, 1, &["exists", "l"]), Reply::Integer(0));
+        write(ks, 1, &["rpush", "l", "a"]);
+        assert_eq!(write(ks, 1, &["rpushx", "l", "b", "c"]), Reply::Integer(3));
+        assert_eq!(read(ks, 1, &["lrange", "l", "0", "-1"]), Reply::Array(vec![bulk("a"), bulk("b"), bulk("c")]));
+        write(ks, 1, &["set", "s", "v"]);
+        assert_eq!(
+            write(ks, 1, &["rpushx", "s", "a"]),
+            error("WRONGTYPE Operation against a key holding the wrong kind of value")
+        );
+    }
+}
