@@ -71,25 +71,7 @@ impl Pop {
     }
 }
 
-pub struct LPop(Pop);
-
-impl Command for LPop {
-    type Output = PopOutput;
-
-    fn parse(args: &mut Args) -> Result<Self> {
-        Pop::parse_in(args, End::Left, "lpop").map(LPop)
-    }
-
-    fn reply(output: PopOutput) -> Reply {
-        Pop::reply(output)
-    }
-}
-
-impl WriteCommand for LPop {
-    fn write(&self, keyspace: &mut Keyspace, ctx: &WriteCtx) -> Result<PopOutput> {
-        self.0.apply(keyspace, ctx)
-    }
-}
+pop_command!(LPop, End::Left, "lpop");
 
 #[cfg(test)]
 mod tests {

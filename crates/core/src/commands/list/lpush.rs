@@ -54,31 +54,9 @@ impl Push {
         }
         Ok(list.len())
     }
-
-    pub fn reply(len: usize) -> Reply {
-        Reply::Integer(len as i64)
-    }
 }
 
-pub struct LPush(Push);
-
-impl Command for LPush {
-    type Output = usize;
-
-    fn parse(args: &mut Args) -> Result<Self> {
-        Push::parse_in(args, End::Left, false).map(LPush)
-    }
-
-    fn reply(len: usize) -> Reply {
-        Push::reply(len)
-    }
-}
-
-impl WriteCommand for LPush {
-    fn write(&self, keyspace: &mut Keyspace, ctx: &WriteCtx) -> Result<usize> {
-        self.0.store(keyspace, ctx)
-    }
-}
+push_command!(LPush, End::Left, false);
 
 #[cfg(test)]
 mod tests {

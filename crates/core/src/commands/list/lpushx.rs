@@ -1,6 +1,5 @@
 //! LPUSHX key element [element ...]
 
-use super::lpush::Push;
 use super::End;
 use crate::commands::prelude::*;
 
@@ -23,25 +22,7 @@ pub const SPEC: CommandSpec = CommandSpec {
     subcommands: &[],
 };
 
-pub struct LPushX(Push);
-
-impl Command for LPushX {
-    type Output = usize;
-
-    fn parse(args: &mut Args) -> Result<Self> {
-        Push::parse_in(args, End::Left, true).map(LPushX)
-    }
-
-    fn reply(len: usize) -> Reply {
-        Push::reply(len)
-    }
-}
-
-impl WriteCommand for LPushX {
-    fn write(&self, keyspace: &mut Keyspace, ctx: &WriteCtx) -> Result<usize> {
-        self.0.store(keyspace, ctx)
-    }
-}
+push_command!(LPushX, End::Left, true);
 
 #[cfg(test)]
 mod tests {

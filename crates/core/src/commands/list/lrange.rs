@@ -1,6 +1,6 @@
 //! LRANGE key start stop
 
-use super::clamp_range;
+use super::{clamp_range, copy_out};
 use crate::commands::prelude::*;
 
 pub const SPEC: CommandSpec = CommandSpec {
@@ -47,7 +47,7 @@ impl ReadCommand for LRange {
         let Some((start, stop)) = clamp_range(self.start, self.stop, list.len()) else {
             return Ok(Vec::new());
         };
-        Ok(list.range(start, stop).map(bytes_of).collect())
+        Ok(copy_out(list.range(start, stop)))
     }
 }
 

@@ -39,7 +39,58 @@ use crate::commands::helpers::{remove_if_void, value_mut, value_or_create};
 use crate::error::{Error, Result};
 use crate::keyspace::{Encodings, Keyspace, ListValue};
 use crate::reply::Reply;
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
+
+/// A command that is [`lpush::Push`] at one end, only onto existing lists or not (LPUSH,
+/// RPUSH, LPUSHX, RPUSHX).
+macro_rules! push_command {
+    ($name:ident, $end:expr, $only_existing:expr) => {
+        pub struct $name(super::lpush::Push);
+
+        impl Command for $name {
+            type Output = usize;
+
+            fn parse(args: &mut Args) -> Result<Self> {
+                super::lpush::Push::parse_in(args, $end, $only_existing).map($name)
+            }
+
+            fn reply(len: usize) -> Reply {
+                Reply::Integer(len as i64)
+            }
+        }
+
+        impl WriteCommand for $name {
+            fn write(&self, keyspace: &mut Keyspace, ctx: &WriteCtx) -> Result<usize> {
+                self.0.store(keyspace, ctx)
+            }
+        }
+    };
+}
+
+/// A command that is [`lpop::Pop`] at one end (LPOP, RPOP).
+macro_rules! pop_command {
+    ($name:ident, $end:expr, $command:literal) => {
+        pub struct $name(super::lpop::Pop);
+
+        impl Command for $name {
+            type Output = super::lpop::PopOutput;
+
+            fn parse(args: &mut Args) -> Result<Self> {
+                super::lpop::Pop::parse_in(args, $end, $command).map($name)
+            }
+
+            fn reply(output: super::lpop::PopOutput) -> Reply {
+                super::lpop::Pop::reply(output)
+            }
+        }
+
+        impl WriteCommand for $name {
+            fn write(&self, keyspace: &mut Keyspace, ctx: &WriteCtx) -> Result<super::lpop::PopOutput> {
+                self.0.apply(keyspace, ctx)
+            }
+        }
+    };
+}
 
 pub mod lindex;
 pub mod linsert;
@@ -115,13 +166,30 @@ pub fn pop(keyspace: &mut Keyspace, ctx: &WriteCtx, key: &[u8], end: End, count:
     let Some((list, version)) = value_mut::<ListValue>(db, key, ctx.now_ms)? else {
         return Ok(None);
     };
-    let taken = match end {
-        End::Left => list.pop_front_many(count.max(1)),
-        End::Right => list.pop_back_many(count.max(1)),
+    let taken = if count <= 1 {
+        let element = match end {
+            End::Left => list.pop_front(),
+            End::Right => list.pop_back(),
+        };
+        vec![Bytes::from(element.expect("stored lists are never empty"))]
+    } else {
+        let count = count.min(list.len());
+        match end {
+            End::Left => {
+                let taken = copy_out(list.iter().take(count));
+                list.drop_front(count);
+                taken
+            }
+            End::Right => {
+                let taken = copy_out(list.iter().rev().take(count));
+                list.drop_back(count);
+                taken
+            }
+        }
     };
     *version = ctx.index;
     remove_if_void::<ListValue>(db, key);
-    Ok(Some(taken.into_iter().map(Bytes::from).collect()))
+    Ok(Some(taken))
 }
 
 /// Pops up to `count` elements from `end` of the first of `keys` that holds a list (LMPOP,
@@ -174,6 +242,25 @@ pub fn move_one(
     push(value_or_create::<ListValue>(db, destination, ctx.now_ms, ctx.index)?, &element, to, encodings);
     remove_if_void::<ListValue>(db, source);
     Ok(Some(Bytes::from(element)))
+}
+
+/// Copies of `elements` for a reply, all in one buffer they share: a range costs one
+/// allocation, not one per element.
+pub fn copy_out<'a>(elements: impl Iterator<Item = &'a [u8]>) -> Vec<Bytes> {
+    let elements: Vec<&[u8]> = elements.collect();
+    let mut buffer = BytesMut::with_capacity(elements.iter().map(|element| element.len()).sum());
+    for element in &elements {
+        buffer.extend_from_slice(element);
+    }
+    let buffer = buffer.freeze();
+    let mut at = 0;
+    elements
+        .iter()
+        .map(|element| {
+            at += element.len();
+            buffer.slice(at - element.len()..at)
+        })
+        .collect()
 }
 
 /// Redis's treatment of a start/stop pair (LRANGE, LTRIM): negative indexes count from the
@@ -266,6 +353,14 @@ mod tests {
         assert_eq!(move_one(ks, &ctx(5), b"l", b"l", End::Right, End::Left), Ok(Some(Bytes::from("only"))));
         assert_eq!(read(ks, 1_000, &["lrange", "l", "0", "-1"]), Reply::Array(vec![bulk("only")]));
         assert_eq!(read(ks, 1_000, &["ttl", "l"]), Reply::Integer(100));
+    }
+
+    #[test]
+    fn copies_share_one_buffer() {
+        let copies = copy_out([&b"ab"[..], b"", b"c"].into_iter());
+        assert_eq!(copies, keys(&["ab", "", "c"]));
+        assert_eq!(copies[0].as_ptr().wrapping_add(2), copies[2].as_ptr());
+        assert!(copy_out(std::iter::empty()).is_empty());
     }
 
     #[test]

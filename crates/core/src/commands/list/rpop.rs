@@ -1,6 +1,5 @@
 //! RPOP key [count]
 
-use super::lpop::{Pop, PopOutput};
 use super::End;
 use crate::commands::prelude::*;
 
@@ -22,25 +21,7 @@ pub const SPEC: CommandSpec = CommandSpec {
     subcommands: &[],
 };
 
-pub struct RPop(Pop);
-
-impl Command for RPop {
-    type Output = PopOutput;
-
-    fn parse(args: &mut Args) -> Result<Self> {
-        Pop::parse_in(args, End::Right, "rpop").map(RPop)
-    }
-
-    fn reply(output: PopOutput) -> Reply {
-        Pop::reply(output)
-    }
-}
-
-impl WriteCommand for RPop {
-    fn write(&self, keyspace: &mut Keyspace, ctx: &WriteCtx) -> Result<PopOutput> {
-        self.0.apply(keyspace, ctx)
-    }
-}
+pop_command!(RPop, End::Right, "rpop");
 
 #[cfg(test)]
 mod tests {

@@ -1,6 +1,5 @@
 //! RPUSH key element [element ...]
 
-use super::lpush::Push;
 use super::End;
 use crate::commands::prelude::*;
 
@@ -23,25 +22,7 @@ pub const SPEC: CommandSpec = CommandSpec {
     subcommands: &[],
 };
 
-pub struct RPush(Push);
-
-impl Command for RPush {
-    type Output = usize;
-
-    fn parse(args: &mut Args) -> Result<Self> {
-        Push::parse_in(args, End::Right, false).map(RPush)
-    }
-
-    fn reply(len: usize) -> Reply {
-        Push::reply(len)
-    }
-}
-
-impl WriteCommand for RPush {
-    fn write(&self, keyspace: &mut Keyspace, ctx: &WriteCtx) -> Result<usize> {
-        self.0.store(keyspace, ctx)
-    }
-}
+push_command!(RPush, End::Right, false);
 
 #[cfg(test)]
 mod tests {

@@ -1,6 +1,5 @@
 //! RPUSHX key element [element ...]
 
-use super::lpush::Push;
 use super::End;
 use crate::commands::prelude::*;
 
@@ -23,25 +22,7 @@ pub const SPEC: CommandSpec = CommandSpec {
     subcommands: &[],
 };
 
-pub struct RPushX(Push);
-
-impl Command for RPushX {
-    type Output = usize;
-
-    fn parse(args: &mut Args) -> Result<Self> {
-        Push::parse_in(args, End::Right, true).map(RPushX)
-    }
-
-    fn reply(len: usize) -> Reply {
-        Push::reply(len)
-    }
-}
-
-impl WriteCommand for RPushX {
-    fn write(&self, keyspace: &mut Keyspace, ctx: &WriteCtx) -> Result<usize> {
-        self.0.store(keyspace, ctx)
-    }
-}
+push_command!(RPushX, End::Right, true);
 
 #[cfg(test)]
 mod tests {
@@ -50,17 +31,13 @@ mod tests {
     use crate::reply::Reply;
 
     #[test]
-    fn pushes_only_onto_an_existing_list() {
+    fn an_expired_list_is_no_list() {
         let ks = &mut Keyspace::new();
-        assert_eq!(write(ks, 1, &["rpushx", "l", "a"]), Reply::Integer(0));
-        assert_eq!(read(ks, 1, &["exists", "l"]), Reply::Integer(0));
         write(ks, 1, &["rpush", "l", "a"]);
-        assert_eq!(write(ks, 1, &["rpushx", "l", "b", "c"]), Reply::Integer(3));
-        assert_eq!(read(ks, 1, &["lrange", "l", "0", "-1"]), Reply::Array(vec![bulk("a"), bulk("b"), bulk("c")]));
-        write(ks, 1, &["set", "s", "v"]);
-        assert_eq!(
-            write(ks, 1, &["rpushx", "s", "a"]),
-            error("WRONGTYPE Operation against a key holding the wrong kind of value")
-        );
+        write(ks, 1, &["pexpire", "l", "10"]);
+        assert_eq!(write(ks, 5, &["rpushx", "l", "b", "c"]), Reply::Integer(3));
+        assert_eq!(read(ks, 5, &["lrange", "l", "0", "-1"]), Reply::Array(vec![bulk("a"), bulk("b"), bulk("c")]));
+        assert_eq!(write(ks, 11, &["rpushx", "l", "d"]), Reply::Integer(0));
+        assert_eq!(read(ks, 11, &["exists", "l"]), Reply::Integer(0));
     }
 }
