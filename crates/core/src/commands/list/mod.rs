@@ -24,15 +24,18 @@
 //! # Pops and moves for the blocking commands
 //!
 //! [`pop_first`] ("pop up to N elements from this end of the first of these keys that holds a
-//! list") and [`move_one`] ("move one element from this end of the source to that end of the
-//! destination") are the whole of what LMPOP, LPOP/RPOP and LMOVE/RPOPLPUSH change. A
-//! blocking variant serving a waiter while a write is applied calls the same function: each
-//! applies its change to the keyspace (versions for WATCH, the emptied source removed) and
-//! returns what it took, or `Ok(None)` when there was nothing to take, so the waiter keeps
-//! waiting. [`Popped::nested_reply`] is LMPOP and BLMPOP's reply, [`Popped::pair_reply`]
-//! BLPOP and BRPOP's; a move's element is replied as a bulk string (BLMOVE, BRPOPLPUSH).
-//! Errors (WRONGTYPE) leave the keyspace unchanged and are the waiter's reply, as Redis
-//! serves them.
+//! list"), [`pop`] (the same from one key) and [`move_one`] ("move one element from this end
+//! of the source to that end of the destination") are the whole of what LMPOP, LPOP/RPOP and
+//! LMOVE/RPOPLPUSH change. A blocking variant calls the same functions: `pop_first` when the
+//! command arrives (BLPOP, BRPOP, BLMPOP take from the first non-empty of their keys), `pop`
+//! on the key a write made ready when it serves a waiter (as Redis serves the clients blocked
+//! on that key), `move_one` for BLMOVE and BRPOPLPUSH. Each applies its change to the keyspace
+//! (versions for WATCH, the emptied source removed) and returns what it took, or `Ok(None)`
+//! when there was nothing to take, so the waiter keeps waiting; an error (WRONGTYPE) leaves
+//! the keyspace unchanged. [`Popped::nested_reply`] is LMPOP and BLMPOP's reply,
+//! [`Popped::pair_reply`] BLPOP and BRPOP's; a moved element is replied as a bulk string
+//! (BLMOVE, BRPOPLPUSH). [`lmpop::LMPop::parse_from`] reads BLMPOP's arguments after its
+//! timeout.
 
 use crate::command::WriteCtx;
 use crate::commands::helpers::{remove_if_void, value_mut, value_or_create};
@@ -188,7 +191,9 @@ pub fn pop(keyspace: &mut Keyspace, ctx: &WriteCtx, key: &[u8], end: End, count:
         }
     };
     *version = ctx.index;
-    remove_if_void::<ListValue>(db, key);
+    if list.is_empty() {
+        db.remove(key);
+    }
     Ok(Some(taken))
 }
 
