@@ -350,6 +350,8 @@ const PARAMS: &[Param] = &[
     aliased("zset-max-listpack-entries", "zset-max-ziplist-entries", Kind::Integer(0, i64::MAX), "128"),
     aliased("zset-max-listpack-value", "zset-max-ziplist-value", Kind::Integer(0, i64::MAX), "64"),
     aliased("list-max-listpack-size", "list-max-ziplist-size", Kind::Integer(i32::MIN as i64, i32::MAX as i64), "-2"),
+    // Recorded only: list nodes are never compressed.
+    param("list-compress-depth", Kind::Integer(0, i32::MAX as i64), "0"),
     param("set-max-intset-entries", Kind::Integer(0, i64::MAX), "512"),
     aliased("busy-reply-threshold", "lua-time-limit", Kind::Integer(0, i64::MAX), "5000"),
     param("slowlog-log-slower-than", Kind::Integer(-1, i64::MAX), "10000"),

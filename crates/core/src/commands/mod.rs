@@ -1,7 +1,7 @@
 //! The command table: every command Concord knows, one file each (spec, parse, apply,
 //! reply), grouped in one module per `COMMAND DOCS` group, as Redis groups them in `t_*.c`:
 //!
-//! - [`string`], [`hash`]: the value types' commands.
+//! - [`string`], [`hash`], [`list`]: the value types' commands.
 //! - [`generic`]: keys of any type (expiry, renames, scans, introspection).
 //! - [`server`], [`connection`], [`transactions`], [`scripting`], [`cluster`]: the rest.
 //! - [`helpers`]: typed access to values and small shared rules.
@@ -25,6 +25,7 @@ pub mod connection;
 pub mod generic;
 pub mod hash;
 pub mod helpers;
+pub mod list;
 pub mod scripting;
 pub mod server;
 pub mod string;
@@ -36,7 +37,7 @@ pub(crate) mod prelude {
     pub use crate::args::{is, parse_i64, Args};
     pub use crate::command::{Command, CommandSpec, KeySpec, ReadCommand, ReadCtx, WriteCommand, WriteCtx};
     pub use crate::error::{Error, Result};
-    pub use crate::keyspace::{Blob, Db, Encodings, HashValue, Keyspace, Value};
+    pub use crate::keyspace::{Blob, Db, Encodings, HashValue, Keyspace, ListValue, Value};
     pub use crate::limits::*;
     pub use crate::pattern::Pattern;
     pub use crate::reply::Reply;
@@ -141,6 +142,7 @@ registry! {
         hash::hget::HGet, hash::hmget::HMGet, hash::hgetall::HGetAll, hash::hkeys::HKeys, hash::hvals::HVals,
         hash::hlen::HLen, hash::hexists::HExists, hash::hstrlen::HStrLen, hash::hscan::HScan,
         hash::hrandfield::HRandField,
+        list::llen::LLen, list::lrange::LRange, list::lindex::LIndex, list::lpos::LPos,
     }
     write: {
         string::set::Set, string::setnx::SetNx, string::setex::SetEx, string::psetex::PSetEx,
@@ -155,6 +157,9 @@ registry! {
         server::flushdb::FlushDb, server::flushall::FlushAll, server::swapdb::SwapDb,
         hash::hset::HSet, hash::hmset::HMSet, hash::hsetnx::HSetNx, hash::hdel::HDel, hash::hincrby::HIncrBy,
         hash::hincrbyfloat::HIncrByFloat,
+        list::lpush::LPush, list::rpush::RPush, list::lpushx::LPushX, list::rpushx::RPushX, list::lpop::LPop,
+        list::rpop::RPop, list::lset::LSet, list::linsert::LInsert, list::lrem::LRem, list::ltrim::LTrim,
+        list::lmove::LMove, list::rpoplpush::RPopLPush, list::lmpop::LMPop,
     }
     node: {
         connection::ping::Ping, connection::echo::Echo, connection::hello::Hello, connection::client::Client,

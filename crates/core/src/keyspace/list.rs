@@ -4,7 +4,7 @@
 //! encoded bytes: 8 KiB by default), so a small list is a single allocation.
 
 use super::encodings::Encodings;
-use super::pack::Pack;
+use super::pack::{Offset, Pack};
 use std::collections::VecDeque;
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -52,7 +52,7 @@ impl ListValue {
         let limits = encodings.list_node_limits();
         match self.nodes.front_mut() {
             Some(node) if has_room(node, element.len(), limits) => node.push_front(element),
-            _ => self.nodes.push_front(Pack::from_elements([element])),
+            _ => self.push_node(0, Pack::from_elements([element])),
         }
         self.len += 1;
     }
@@ -61,9 +61,18 @@ impl ListValue {
         let limits = encodings.list_node_limits();
         match self.nodes.back_mut() {
             Some(node) if has_room(node, element.len(), limits) => node.push_back(element),
-            _ => self.nodes.push_back(Pack::from_elements([element])),
+            _ => self.push_node(self.nodes.len(), Pack::from_elements([element])),
         }
         self.len += 1;
+    }
+
+    /// Inserts a node at `at`. A list's first node gets a deque of exactly one slot: most lists
+    /// are small and never need a second (the deque's default first allocation holds four).
+    fn push_node(&mut self, at: usize, node: Pack) {
+        if self.nodes.capacity() == 0 {
+            self.nodes.reserve_exact(1);
+        }
+        self.nodes.insert(at, node);
     }
 
     pub fn pop_front(&mut self) -> Option<Vec<u8>> {
@@ -94,7 +103,9 @@ impl ListValue {
         self.nodes.back().and_then(Pack::last)
     }
 
-    /// The node holding element `index` and the element's position in it.
+    /// The node holding element `index` and the element's position in it, walking the nodes
+    /// from the nearer end of the list (each node knows its length, so a step costs no
+    /// decoding).
     fn locate(&self, index: usize) -> Option<(usize, usize)> {
         if index >= self.len {
             return None;
@@ -122,17 +133,26 @@ impl ListValue {
 
     pub fn get(&self, index: usize) -> Option<&[u8]> {
         let (node, position) = self.locate(index)?;
-        self.nodes[node].get(position as isize)
+        let node = &self.nodes[node];
+        Some(node.at(offset_in(node, position)).0)
     }
 
-    /// Replaces element `index`; false if there is none.
-    pub fn set(&mut self, index: usize, element: &[u8]) -> bool {
-        let Some((node, position)) = self.locate(index) else {
+    /// Replaces element `index`; false if there is none. An element that would overfill its
+    /// node goes where an insertion would put it (a node of its own, or a split).
+    pub fn set(&mut self, index: usize, element: &[u8], encodings: &Encodings) -> bool {
+        let Some((node_at, position)) = self.locate(index) else {
             return false;
         };
-        let node = &mut self.nodes[node];
-        let at = node.offset_of(position as isize).expect("located");
-        node.replace_at(at, element);
+        let (_, bytes_max) = encodings.list_node_limits();
+        let node = &mut self.nodes[node_at];
+        let at = offset_in(node, position);
+        let old_len = node.at(at).0.len();
+        if node.len() == 1 || node.bytes_len() + element.len() <= bytes_max + old_len {
+            node.replace_at(at, element);
+        } else {
+            self.remove(index);
+            self.insert(index, element, encodings);
+        }
         true
     }
 
@@ -150,7 +170,7 @@ impl ListValue {
         let node = &mut self.nodes[node_at];
         self.len += 1;
         if has_room(node, element.len(), limits) {
-            let at = node.offset_of(position as isize).expect("located");
+            let at = offset_in(node, position);
             node.insert_at(at, element);
         } else if position == 0 {
             // Before a full node: at the end of the previous one if it has room.
@@ -160,7 +180,7 @@ impl ListValue {
             }
         } else {
             // Inside a full node: split it at the insertion point.
-            let at = node.offset_of(position as isize).expect("located");
+            let at = offset_in(node, position);
             let tail = node.split_off(at, position);
             let mut tail_at = node_at + 1;
             if has_room(node, element.len(), limits) {
@@ -177,7 +197,7 @@ impl ListValue {
     pub fn remove(&mut self, index: usize) -> Option<Vec<u8>> {
         let (node_at, position) = self.locate(index)?;
         let node = &mut self.nodes[node_at];
-        let at = node.offset_of(position as isize).expect("located");
+        let at = offset_in(node, position);
         let element = node.at(at).0.to_vec();
         node.remove_at(at);
         if node.is_empty() {
@@ -192,7 +212,14 @@ impl ListValue {
         self.nodes.iter().flat_map(Pack::iter)
     }
 
-    /// Elements `start..=stop` (indexes within the list), front to back.
+    /// The index of the first element equal to `element`.
+    pub fn position(&self, element: &[u8]) -> Option<usize> {
+        self.iter().position(|candidate| candidate == element)
+    }
+
+    /// Elements `start..=stop` (indexes within the list), front to back: the walk starts at
+    /// `start`'s node, and decodes only the elements it returns (and those before `start` in
+    /// that node).
     pub fn range(&self, start: usize, stop: usize) -> impl Iterator<Item = &[u8]> + '_ {
         let located = self.locate(start);
         let count = if located.is_some() { stop.min(self.len.saturating_sub(1)) + 1 - start.min(stop + 1) } else { 0 };
@@ -211,8 +238,9 @@ impl ListValue {
         self.drop_front(start);
     }
 
-    /// Removes the first `count` elements, whole nodes at a time where it can.
-    fn drop_front(&mut self, mut count: usize) {
+    /// Removes the first `count` elements (at most all), whole nodes at a time where it can.
+    pub fn drop_front(&mut self, count: usize) {
+        let mut count = count.min(self.len);
         while count > 0 {
             let node = self.nodes.front_mut().expect("count within the list");
             if node.len() <= count {
@@ -220,7 +248,7 @@ impl ListValue {
                 self.len -= node.len();
                 self.nodes.pop_front();
             } else {
-                let end = node.offset_of(count as isize).expect("inside the node");
+                let end = offset_in(node, count);
                 node.remove_range(0, end, count);
                 self.len -= count;
                 return;
@@ -228,8 +256,9 @@ impl ListValue {
         }
     }
 
-    /// Removes the last `count` elements, whole nodes at a time where it can.
-    fn drop_back(&mut self, mut count: usize) {
+    /// Removes the last `count` elements (at most all), whole nodes at a time where it can.
+    pub fn drop_back(&mut self, count: usize) {
+        let mut count = count.min(self.len);
         while count > 0 {
             let node = self.nodes.back_mut().expect("count within the list");
             if node.len() <= count {
@@ -238,7 +267,7 @@ impl ListValue {
                 self.nodes.pop_back();
             } else {
                 let keep = node.len() - count;
-                let start = node.offset_of(keep as isize).expect("inside the node");
+                let start = offset_in(node, keep);
                 let end = node.end();
                 node.remove_range(start, end, count);
                 self.len -= count;
@@ -247,28 +276,53 @@ impl ListValue {
         }
     }
 
-    /// Removes up to `count` elements equal to `element` (all when 0), from the front, or from
-    /// the back when `from_back`; returns how many went.
-    pub fn remove_matching(&mut self, element: &[u8], count: usize, from_back: bool, encodings: &Encodings) -> usize {
+    /// Removes up to `count` elements equal to `element` (all when 0), the first ones, or the
+    /// last ones when `from_back`; returns how many went. Only nodes holding a match are
+    /// rewritten, each once; the others stay as they are.
+    pub fn remove_matching(&mut self, element: &[u8], count: usize, from_back: bool) -> usize {
         let limit = if count == 0 { usize::MAX } else { count };
         let mut removed = 0;
-        let mut kept: Vec<Vec<u8>> = Vec::with_capacity(self.len);
-        let elements: Vec<&[u8]> = if from_back { self.iter().rev().collect() } else { self.iter().collect() };
-        for candidate in elements {
-            if removed < limit && candidate == element {
-                removed += 1;
-            } else {
-                kept.push(candidate.to_vec());
+        let nodes = self.nodes.len();
+        for step in 0..nodes {
+            if removed == limit {
+                break;
             }
+            let at = if from_back { nodes - 1 - step } else { step };
+            let node = &self.nodes[at];
+            let matches = node.iter().filter(|candidate| *candidate == element).count();
+            if matches == 0 {
+                continue;
+            }
+            let taken = matches.min(limit - removed);
+            // The matches to drop, counted from the node's front: its last ones from the back.
+            let first_dropped = if from_back { matches - taken } else { 0 };
+            let mut seen = 0;
+            let kept = Pack::from_elements(node.iter().filter(|candidate| {
+                if *candidate != element {
+                    return true;
+                }
+                seen += 1;
+                !(first_dropped..first_dropped + taken).contains(&(seen - 1))
+            }));
+            self.nodes[at] = kept;
+            removed += taken;
         }
         if removed > 0 {
-            if from_back {
-                kept.reverse();
-            }
-            *self = ListValue::from_elements(kept.iter().map(|e| &e[..]), encodings);
+            self.nodes.retain(|node| !node.is_empty());
+            self.len -= removed;
         }
         removed
     }
+}
+
+/// The offset of the element at `position` in `node`, walking from the nearer end.
+fn offset_in(node: &Pack, position: usize) -> Offset {
+    let offset = if position <= node.len() / 2 {
+        node.offset_of(position as isize)
+    } else {
+        node.offset_of(position as isize - node.len() as isize)
+    };
+    offset.expect("position inside the node")
 }
 
 #[cfg(test)]
@@ -282,12 +336,13 @@ mod tests {
 
     proptest! {
         #[test]
-        fn behaves_like_a_deque(ops in prop::collection::vec((0u8..8, 0usize..40, 0u8..4), 0..300)) {
+        fn behaves_like_a_deque(ops in prop::collection::vec((0u8..10, 0usize..40, 0u8..4), 0..300)) {
             let encodings = small_nodes();
             let mut list = ListValue::new();
             let mut model: VecDeque<Vec<u8>> = VecDeque::new();
             for (op, index, value) in ops {
                 let element = vec![b'a' + value; 1 + index % 5];
+                prop_assert_eq!(list.position(&element), model.iter().position(|e| *e == element));
                 match op {
                     0 => { list.push_back(&element, &encodings); model.push_back(element); }
                     1 => { list.push_front(&element, &encodings); model.push_front(element); }
@@ -299,8 +354,16 @@ mod tests {
                         model.insert(at, element);
                     }
                     5 => prop_assert_eq!(list.remove(index), model.remove(index)),
+                    7 => {
+                        list.drop_front(index % 6);
+                        model.drain(..(index % 6).min(model.len()));
+                    }
+                    8 => {
+                        list.drop_back(index % 6);
+                        model.truncate(model.len().saturating_sub(index % 6));
+                    }
                     6 => {
-                        let removed = list.remove_matching(&element, index % 3, value % 2 == 0, &encodings);
+                        let removed = list.remove_matching(&element, index % 3, value % 2 == 0);
                         let mut expected = 0;
                         let limit = if index % 3 == 0 { usize::MAX } else { index % 3 };
                         if value % 2 == 0 {
@@ -315,8 +378,11 @@ mod tests {
                     _ => {
                         prop_assert_eq!(list.get(index), model.get(index).map(|e| &e[..]));
                         if index < model.len() {
-                            list.set(index, b"set");
-                            model[index] = b"set".to_vec();
+                            let replacement = vec![b'S'; index % 7];
+                            prop_assert!(list.set(index, &replacement, &encodings));
+                            model[index] = replacement;
+                        } else {
+                            prop_assert!(!list.set(index, b"x", &encodings));
                         }
                     }
                 }
@@ -328,10 +394,32 @@ mod tests {
             if !model.is_empty() {
                 let (start, stop) = (model.len() / 3, model.len() - 1);
                 prop_assert!(list.range(start, stop + 10).eq(model.range(start..).map(|e| &e[..])));
+                let middle = (model.len() / 4, model.len() / 2);
+                prop_assert!(list.range(middle.0, middle.1).eq(model.range(middle.0..=middle.1).map(|e| &e[..])));
                 list.trim(start, stop);
                 prop_assert!(list.iter().eq(model.range(start..).map(|e| &e[..])));
             }
         }
+    }
+
+    #[test]
+    fn a_replacement_that_overfills_its_node_moves_out() {
+        let encodings = Encodings { list_max_listpack_size: -1, ..Encodings::default() };
+        let mut list = ListValue::from_elements((0..40).map(|_| &[b'x'; 90][..]), &encodings);
+        let nodes = list.node_count();
+        let big = vec![b'y'; 3000];
+        assert!(list.set(20, &big, &encodings));
+        assert_eq!(list.get(20), Some(&big[..]));
+        assert_eq!(list.len(), 40);
+        assert!(list.node_count() > nodes, "the full node was split");
+        assert!(list.nodes.iter().all(|node| node.len() == 1 || node.bytes_len() <= 4096));
+    }
+
+    #[test]
+    fn a_small_list_is_one_node_in_a_one_slot_deque() {
+        let list = ListValue::from_elements([&b"a"[..], b"b", b"c"], &Encodings::default());
+        assert_eq!(list.node_count(), 1);
+        assert_eq!(list.nodes.capacity(), 1);
     }
 
     #[test]
