@@ -136,7 +136,7 @@ pub fn run_write<C: WriteCommand>(command: &C, keyspace: &mut Keyspace, ctx: &Wr
 /// A command that may wait for a key to be ready (BLPOP ...). Applied from a `Block` request
 /// it waits in the state machine when it finds nothing; anywhere else (in MULTI, as Redis
 /// does) it answers at once, as if it had timed out.
-pub trait BlockingCommand: Command {
+pub trait BlockingCommand {
     /// The keys it waits on, in the order given.
     fn keys(&self) -> &[Bytes];
     /// How long it may wait, in milliseconds; `None` waits for ever.

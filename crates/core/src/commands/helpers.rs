@@ -194,6 +194,33 @@ pub fn random_positions(len: usize, count: i64, rng: &mut crate::rng::Rng) -> Ve
     positions
 }
 
+/// A blocking command's timeout in seconds (a float; 0 waits for ever), as milliseconds, with
+/// Redis's errors.
+pub fn parse_block_timeout(arg: &[u8]) -> Result<Option<u64>> {
+    let seconds = crate::args::parse_f64(arg).ok_or_else(|| Error::err("timeout is not a float or out of range"))?;
+    let millis = (seconds * 1000.0).ceil();
+    if millis < 0.0 {
+        return Err(Error::err("timeout is negative"));
+    }
+    if millis > (crate::limits::BLOCK_TIMEOUT_SECS_MAX * 1000) as f64 {
+        return Err(Error::err("timeout is out of range"));
+    }
+    Ok((millis > 0.0).then_some(millis as u64))
+}
+
+/// Implements a blocking command's write (outside a `Block` request: in MULTI, it answers at
+/// once) on top of its [`crate::command::BlockingCommand`] implementation.
+macro_rules! blocking_write {
+    ($type:ty) => {
+        impl WriteCommand for $type {
+            fn write(&self, keyspace: &mut Keyspace, ctx: &WriteCtx) -> Result<Reply> {
+                crate::command::serve_or_time_out(self, keyspace, ctx)
+            }
+        }
+    };
+}
+pub(crate) use blocking_write;
+
 /// Redis's `checkStringLength`: refuses strings that would grow past the limit.
 pub fn check_string_length(length: u64) -> Result<()> {
     if length > STRING_BYTES_MAX as u64 {

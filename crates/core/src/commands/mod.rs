@@ -11,7 +11,6 @@
 //! commands are *node* commands, executed by the session against the node's host port.
 
 use crate::args::Args;
-#[allow(unused_imports, reason = "used once blocking commands are registered")]
 use crate::command::BlockingCommand;
 use crate::command::{run_read, run_write, Command, CommandSpec, NodeCommand, ReadCtx, WriteCtx};
 use crate::error::Result;
@@ -55,7 +54,6 @@ macro_rules! registry {
         /// A parsed blocking command, as a waiter runs it (each is a write as well).
         pub enum BlockingOp { $($bt($bf::$bm::$bt),)* }
 
-        #[allow(unused_variables, reason = "the arguments go unused while no blocking command is registered")]
         impl BlockingOp {
             /// Parses a blocking command from a full `argv`; `Ok(None)` for any other command.
             pub fn parse(argv: &[bytes::Bytes]) -> Result<Option<BlockingOp>> {
@@ -160,6 +158,8 @@ registry! {
         list::lpush::LPush, list::rpush::RPush, list::lpushx::LPushX, list::rpushx::RPushX, list::lpop::LPop,
         list::rpop::RPop, list::lset::LSet, list::linsert::LInsert, list::lrem::LRem, list::ltrim::LTrim,
         list::lmove::LMove, list::rpoplpush::RPopLPush, list::lmpop::LMPop,
+        list::blpop::BLPop, list::brpop::BRPop, list::blmove::BLMove, list::brpoplpush::BRPopLPush,
+        list::blmpop::BLMPop,
     }
     node: {
         connection::ping::Ping, connection::echo::Echo, connection::hello::Hello, connection::client::Client,
@@ -171,7 +171,10 @@ registry! {
         transactions::watch::Watch, transactions::unwatch::Unwatch,
         cluster::readonly::ReadOnly, cluster::readwrite::ReadWrite, cluster::cluster_::Cluster,
     }
-    blocking: {}
+    blocking: {
+        list::blpop::BLPop, list::brpop::BRPop, list::blmove::BLMove, list::brpoplpush::BRPopLPush,
+        list::blmpop::BLMPop,
+    }
 }
 
 /// How a command is carried out.

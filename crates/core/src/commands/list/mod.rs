@@ -1,5 +1,10 @@
 //! Lists (`t_list.c`), one command per file.
 //!
+//! - [`blmove`] — BLMOVE source destination LEFT|RIGHT LEFT|RIGHT timeout
+//! - [`blmpop`] — BLMPOP timeout numkeys key [key ...] LEFT|RIGHT [COUNT count]
+//! - [`blpop`] — BLPOP key [key ...] timeout
+//! - [`brpop`] — BRPOP key [key ...] timeout
+//! - [`brpoplpush`] — BRPOPLPUSH source destination timeout
 //! - [`lindex`] — LINDEX key index
 //! - [`linsert`] — LINSERT key BEFORE|AFTER pivot element
 //! - [`llen`] — LLEN key
@@ -95,6 +100,11 @@ macro_rules! pop_command {
     };
 }
 
+pub mod blmove;
+pub mod blmpop;
+pub mod blpop;
+pub mod brpop;
+pub mod brpoplpush;
 pub mod lindex;
 pub mod linsert;
 pub mod llen;
