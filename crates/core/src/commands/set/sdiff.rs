@@ -1,6 +1,8 @@
 //! SDIFF key [key ...]
 
+use super::sunion::{Combination, Combined};
 use crate::commands::prelude::*;
+use crate::keyspace::TableHasher;
 
 pub const SPEC: CommandSpec = CommandSpec {
     name: "sdiff",
@@ -20,32 +22,16 @@ pub const SPEC: CommandSpec = CommandSpec {
     subcommands: &[],
 };
 
-use super::smembers::members_reply;
+/// The members of the first set that no other set holds.
+pub struct Diff;
 
-pub struct SDiff {
-    keys: Vec<Bytes>,
-}
-
-impl Command for SDiff {
-    type Output = Vec<Bytes>;
-
-    fn parse(args: &mut Args) -> Result<Self> {
-        Ok(SDiff { keys: args.rest() })
-    }
-
-    fn reply(members: Vec<Bytes>) -> Reply {
-        members_reply(members)
+impl Combination for Diff {
+    fn combine(sets: &[Option<&SetValue>], encodings: &Encodings, hasher: TableHasher) -> SetValue {
+        SetValue::difference(sets, encodings, hasher)
     }
 }
 
-impl ReadCommand for SDiff {
-    fn read(&self, keyspace: &Keyspace, ctx: &mut ReadCtx) -> Result<Vec<Bytes>> {
-        let db = keyspace.db(ctx.db);
-        let sets = values_at::<SetValue>(db, &self.keys, ctx.now_ms)?;
-        let result = SetValue::difference(&sets, keyspace.encodings(), db.hasher());
-        Ok(result.iter().map(|member| member.to_bytes()).collect())
-    }
-}
+pub type SDiff = Combined<Diff>;
 
 #[cfg(test)]
 mod tests {

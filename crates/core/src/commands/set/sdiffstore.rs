@@ -1,5 +1,7 @@
 //! SDIFFSTORE destination key [key ...]
 
+use super::sdiff::Diff;
+use super::sunion::CombinedStore;
 use crate::commands::prelude::*;
 
 pub const SPEC: CommandSpec = CommandSpec {
@@ -23,33 +25,7 @@ pub const SPEC: CommandSpec = CommandSpec {
     subcommands: &[],
 };
 
-pub struct SDiffStore {
-    destination: Bytes,
-    keys: Vec<Bytes>,
-}
-
-impl Command for SDiffStore {
-    type Output = usize;
-
-    fn parse(args: &mut Args) -> Result<Self> {
-        Ok(SDiffStore { destination: args.next_arg()?, keys: args.rest() })
-    }
-
-    fn reply(len: usize) -> Reply {
-        Reply::Integer(len as i64)
-    }
-}
-
-impl WriteCommand for SDiffStore {
-    fn write(&self, keyspace: &mut Keyspace, ctx: &WriteCtx) -> Result<usize> {
-        let db = keyspace.db(ctx.db);
-        let sets = values_at::<SetValue>(db, &self.keys, ctx.now_ms)?;
-        let result = SetValue::difference(&sets, keyspace.encodings(), db.hasher());
-        let len = result.len();
-        store_value(keyspace.db_mut(ctx.db), &self.destination, result, ctx);
-        Ok(len)
-    }
-}
+pub type SDiffStore = CombinedStore<Diff>;
 
 #[cfg(test)]
 mod tests {

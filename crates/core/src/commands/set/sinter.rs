@@ -1,6 +1,8 @@
 //! SINTER key [key ...]
 
+use super::sunion::{Combination, Combined};
 use crate::commands::prelude::*;
+use crate::keyspace::TableHasher;
 
 pub const SPEC: CommandSpec = CommandSpec {
     name: "sinter",
@@ -20,30 +22,21 @@ pub const SPEC: CommandSpec = CommandSpec {
     subcommands: &[],
 };
 
-use super::smembers::members_reply;
+/// The members every set holds (none when a key is missing).
+pub struct Inter;
 
-pub struct SInter {
-    keys: Vec<Bytes>,
-}
-
-impl Command for SInter {
-    type Output = Vec<Bytes>;
-
-    fn parse(args: &mut Args) -> Result<Self> {
-        Ok(SInter { keys: args.rest() })
+impl Combination for Inter {
+    fn combine(sets: &[Option<&SetValue>], encodings: &Encodings, hasher: TableHasher) -> SetValue {
+        SetValue::from_members(SetValue::intersection(sets), encodings, hasher)
     }
 
-    fn reply(members: Vec<Bytes>) -> Reply {
-        members_reply(members)
+    /// In the smallest set's order, without building a set (as Redis replies).
+    fn members(sets: &[Option<&SetValue>], _: &Encodings, _: TableHasher) -> Vec<Bytes> {
+        SetValue::intersection(sets).map(|member| member.to_bytes()).collect()
     }
 }
 
-impl ReadCommand for SInter {
-    fn read(&self, keyspace: &Keyspace, ctx: &mut ReadCtx) -> Result<Vec<Bytes>> {
-        let sets = values_at::<SetValue>(keyspace.db(ctx.db), &self.keys, ctx.now_ms)?;
-        Ok(SetValue::intersection(&sets).map(|member| member.to_bytes()).collect())
-    }
-}
+pub type SInter = Combined<Inter>;
 
 #[cfg(test)]
 mod tests {

@@ -1,5 +1,7 @@
 //! SINTERSTORE destination key [key ...]
 
+use super::sinter::Inter;
+use super::sunion::CombinedStore;
 use crate::commands::prelude::*;
 
 pub const SPEC: CommandSpec = CommandSpec {
@@ -23,33 +25,7 @@ pub const SPEC: CommandSpec = CommandSpec {
     subcommands: &[],
 };
 
-pub struct SInterStore {
-    destination: Bytes,
-    keys: Vec<Bytes>,
-}
-
-impl Command for SInterStore {
-    type Output = usize;
-
-    fn parse(args: &mut Args) -> Result<Self> {
-        Ok(SInterStore { destination: args.next_arg()?, keys: args.rest() })
-    }
-
-    fn reply(len: usize) -> Reply {
-        Reply::Integer(len as i64)
-    }
-}
-
-impl WriteCommand for SInterStore {
-    fn write(&self, keyspace: &mut Keyspace, ctx: &WriteCtx) -> Result<usize> {
-        let db = keyspace.db(ctx.db);
-        let sets = values_at::<SetValue>(db, &self.keys, ctx.now_ms)?;
-        let result = SetValue::from_members(SetValue::intersection(&sets), keyspace.encodings(), db.hasher());
-        let len = result.len();
-        store_value(keyspace.db_mut(ctx.db), &self.destination, result, ctx);
-        Ok(len)
-    }
-}
+pub type SInterStore = CombinedStore<Inter>;
 
 #[cfg(test)]
 mod tests {

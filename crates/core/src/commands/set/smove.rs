@@ -1,5 +1,6 @@
 //! SMOVE source destination member
 
+use super::sadd::add_members;
 use crate::commands::prelude::*;
 use crate::keyspace::set::Member;
 
@@ -23,8 +24,6 @@ pub const SPEC: CommandSpec = CommandSpec {
     deprecated: None,
     subcommands: &[],
 };
-
-use super::sadd::add_members;
 
 pub struct SMove {
     source: Bytes,

@@ -1,5 +1,6 @@
 //! SUNIONSTORE destination key [key ...]
 
+use super::sunion::{CombinedStore, Union};
 use crate::commands::prelude::*;
 
 pub const SPEC: CommandSpec = CommandSpec {
@@ -23,33 +24,7 @@ pub const SPEC: CommandSpec = CommandSpec {
     subcommands: &[],
 };
 
-pub struct SUnionStore {
-    destination: Bytes,
-    keys: Vec<Bytes>,
-}
-
-impl Command for SUnionStore {
-    type Output = usize;
-
-    fn parse(args: &mut Args) -> Result<Self> {
-        Ok(SUnionStore { destination: args.next_arg()?, keys: args.rest() })
-    }
-
-    fn reply(len: usize) -> Reply {
-        Reply::Integer(len as i64)
-    }
-}
-
-impl WriteCommand for SUnionStore {
-    fn write(&self, keyspace: &mut Keyspace, ctx: &WriteCtx) -> Result<usize> {
-        let db = keyspace.db(ctx.db);
-        let sets = values_at::<SetValue>(db, &self.keys, ctx.now_ms)?;
-        let result = SetValue::union(sets.into_iter().flatten(), keyspace.encodings(), db.hasher());
-        let len = result.len();
-        store_value(keyspace.db_mut(ctx.db), &self.destination, result, ctx);
-        Ok(len)
-    }
-}
+pub type SUnionStore = CombinedStore<Union>;
 
 #[cfg(test)]
 mod tests {
