@@ -10,7 +10,8 @@
 //!
 //! SORT goes through the log (it may store); SORT_RO is a read. Redis's two key specs of
 //! `unknown` position (the keys BY and GET patterns name, and STORE's destination) have no form
-//! in Concord's key specs and are left out; `COMMAND GETKEYS` reports the sorted key only.
+//! in Concord's key specs and are left out; `COMMAND GETKEYS` reports the sorted key only
+//! ([`key_positions`] finds the STORE destination too).
 //! The work is bounded by the collection (every element is loaded once, each pattern looked up
 //! once per element in the range) and the reply by the range times the GET patterns, both
 //! bounded by the request and the collection.
@@ -34,6 +35,28 @@ pub const SPEC: CommandSpec = CommandSpec {
     deprecated: None,
     subcommands: &[],
 };
+
+/// The positions of SORT's keys in `argv` (the name first), as Redis's `sortGetKeys` finds
+/// them: the sorted key, and the destination of the last STORE. For whoever extracts keys of
+/// commands whose key specs cannot say where their keys are (`COMMAND GETKEYS` and routing read
+/// only the fixed positions today).
+pub fn key_positions(argv: &[Bytes]) -> Vec<usize> {
+    let mut store = None;
+    let mut at = 2;
+    while at < argv.len() {
+        let option = &argv[at];
+        if is(option, "LIMIT") {
+            at += 2;
+        } else if is(option, "GET") || is(option, "BY") {
+            at += 1;
+        } else if is(option, "STORE") && at + 1 < argv.len() {
+            // Its argument is looked at as an option next, as in Redis.
+            store = Some(at + 1);
+        }
+        at += 1;
+    }
+    std::iter::once(1).chain(store).collect()
+}
 
 /// Parsed SORT options, shared with SORT_RO.
 pub struct SortOptions {
@@ -532,6 +555,18 @@ mod tests {
             error("ERR value is not an integer or out of range")
         );
         assert_eq!(write(ks, T, &["sort"]), error("ERR wrong number of arguments for 'sort' command"));
+    }
+
+    #[test]
+    fn keys_are_the_sorted_key_and_the_last_store() {
+        for (words, expected) in [
+            (&["sort", "abc", "store", "def"][..], vec![1, 3]),
+            (&["sort", "abc", "store", "invalid", "store", "stillbad", "store", "def"], vec![1, 7]),
+            (&["sort", "abc", "get", "store", "by", "store", "limit", "store", "1"], vec![1]),
+            (&["sort", "abc", "store"], vec![1]),
+        ] {
+            assert_eq!(key_positions(&argv(words)), expected, "{words:?}");
+        }
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! SINTERCARD numkeys key [key ...] [LIMIT limit]
 //!
 //! Its keys are found by a key count (a `keynum` key spec in Redis), which Concord's key specs
-//! cannot express: like Redis it reports no fixed key positions (`movablekeys`).
+//! cannot express: like Redis it reports no fixed key positions (`movablekeys`), and
+//! [`key_positions`] finds them.
 
 use crate::commands::prelude::*;
 
@@ -22,6 +23,13 @@ pub const SPEC: CommandSpec = CommandSpec {
     deprecated: None,
     subcommands: &[],
 };
+
+/// The positions of SINTERCARD's keys in `argv` (the name first): the `numkeys` arguments after
+/// the count (Redis's `keynum` key spec), as far as `argv` goes.
+pub fn key_positions(argv: &[Bytes]) -> Vec<usize> {
+    let count = argv.get(1).and_then(|count| parse_i64(count)).filter(|count| *count > 0).unwrap_or(0);
+    (2..argv.len()).take(count.min(argv.len() as i64) as usize).collect()
+}
 
 pub struct SInterCard {
     keys: Vec<Bytes>,
@@ -79,6 +87,13 @@ mod tests {
         assert_eq!(read(ks, T, &["sintercard", "2", "a", "b", "LIMIT", "9", "LIMIT", "1"]), int(1));
         assert_eq!(read(ks, T, &["sintercard", "1", "missing", "LIMIT", "10"]), int(0));
         assert_eq!(read(ks, T, &["sintercard", "2", "a", "missing"]), int(0));
+    }
+
+    #[test]
+    fn keys_follow_the_count() {
+        assert_eq!(super::key_positions(&argv(&["sintercard", "2", "a", "b", "LIMIT", "1"])), [2, 3]);
+        assert_eq!(super::key_positions(&argv(&["sintercard", "3", "a"])), [2]);
+        assert!(super::key_positions(&argv(&["sintercard", "x", "a"])).is_empty());
     }
 
     #[test]
