@@ -49,6 +49,10 @@ pub const BLOCK_TIMEOUT_SECS_MAX: u64 = 100 * 365 * 24 * 3600;
 
 /// Largest `COUNT` honoured by one `SCAN`-family call (a hint; larger values are clamped).
 pub const SCAN_COUNT_MAX: usize = 100_000;
+/// Most values one SORT may return or store beyond the size of the collection it sorts: its
+/// GET patterns multiply the range it selects, and the request alone must not make a reply
+/// (or a stored list) without bound.
+pub const SORT_VALUES_MAX: usize = 1 << 24;
 /// Keys the leader expires per sweep proposal.
 pub const EXPIRE_BATCH_KEYS_MAX: usize = 512;
 /// Slots in each database's deletion clock (see `keyspace::Db`); a power of two.

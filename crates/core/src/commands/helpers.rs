@@ -121,6 +121,25 @@ pub fn collection_or_create<'a, T: ValueType>(
     Ok((value_or_create::<T>(db, key, ctx.now_ms, ctx.index)?, encodings, hasher))
 }
 
+/// The values of type `T` at `keys`, in order (`None` where a key is missing); WRONGTYPE at
+/// the first key that holds another type.
+pub fn values_at<'a, T: ValueType>(db: &'a Db, keys: &[Bytes], now_ms: TimeMs) -> Result<Vec<Option<&'a T>>> {
+    keys.iter().map(|key| value_at::<T>(db, key, now_ms)).collect()
+}
+
+/// Stores `value` at `key` as the `*STORE` commands do: it replaces whatever the key held
+/// (and its expiry), or, when it is void, the key is removed. A stored key's version becomes
+/// the entry's index.
+pub fn store_value<T: ValueType>(db: &mut Db, key: &[u8], value: T, ctx: &WriteCtx) {
+    if value.is_void() {
+        if db.get_mut(key, ctx.now_ms).is_some() {
+            db.remove(key);
+        }
+    } else {
+        db.insert(key, value.wrap(), None, ctx.index);
+    }
+}
+
 /// Removes `key` if it holds an empty collection (Redis never keeps one); true if it did.
 pub fn remove_if_void<T: ValueType>(db: &mut Db, key: &[u8]) -> bool {
     let void = db

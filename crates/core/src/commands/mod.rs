@@ -1,7 +1,7 @@
 //! The command table: every command Concord knows, one file each (spec, parse, apply,
 //! reply), grouped in one module per `COMMAND DOCS` group, as Redis groups them in `t_*.c`:
 //!
-//! - [`string`], [`hash`], [`list`]: the value types' commands.
+//! - [`string`], [`hash`], [`list`], [`set`]: the value types' commands.
 //! - [`generic`]: keys of any type (expiry, renames, scans, introspection).
 //! - [`server`], [`connection`], [`transactions`], [`scripting`], [`cluster`]: the rest.
 //! - [`helpers`]: typed access to values and small shared rules.
@@ -27,6 +27,7 @@ pub mod helpers;
 pub mod list;
 pub mod scripting;
 pub mod server;
+pub mod set;
 pub mod string;
 pub mod transactions;
 
@@ -36,7 +37,7 @@ pub(crate) mod prelude {
     pub use crate::args::{is, parse_i64, Args};
     pub use crate::command::{Command, CommandSpec, KeySpec, ReadCommand, ReadCtx, WriteCommand, WriteCtx};
     pub use crate::error::{Error, Result};
-    pub use crate::keyspace::{Blob, Db, Encodings, HashValue, Keyspace, ListValue, Value};
+    pub use crate::keyspace::{Blob, Db, Encodings, HashValue, Keyspace, ListValue, SetValue, Value};
     pub use crate::limits::*;
     pub use crate::pattern::Pattern;
     pub use crate::reply::Reply;
@@ -135,12 +136,16 @@ registry! {
         string::substr::SubStr,
         generic::exists::Exists, generic::touch::Touch, generic::type_::Type, generic::ttl::Ttl,
         generic::pttl::PTtl, generic::expiretime::ExpireTime, generic::pexpiretime::PExpireTime,
-        generic::keys::Keys, generic::scan::Scan, generic::dump::Dump, generic::randomkey::RandomKey, generic::object::Object,
+        generic::keys::Keys, generic::scan::Scan, generic::dump::Dump, generic::randomkey::RandomKey,
+        generic::object::Object, generic::sort_ro::SortRo,
         server::dbsize::DbSize, server::memory::Memory,
         hash::hget::HGet, hash::hmget::HMGet, hash::hgetall::HGetAll, hash::hkeys::HKeys, hash::hvals::HVals,
         hash::hlen::HLen, hash::hexists::HExists, hash::hstrlen::HStrLen, hash::hscan::HScan,
         hash::hrandfield::HRandField,
         list::llen::LLen, list::lrange::LRange, list::lindex::LIndex, list::lpos::LPos,
+        set::smembers::SMembers, set::sismember::SIsMember, set::smismember::SMIsMember, set::scard::SCard,
+        set::srandmember::SRandMember, set::sinter::SInter, set::sintercard::SInterCard, set::sunion::SUnion,
+        set::sdiff::SDiff, set::sscan::SScan,
     }
     write: {
         string::set::Set, string::setnx::SetNx, string::setex::SetEx, string::psetex::PSetEx,
@@ -151,15 +156,15 @@ registry! {
         generic::del::Del, generic::unlink::Unlink, generic::expire::Expire, generic::pexpire::PExpire,
         generic::expireat::ExpireAt, generic::pexpireat::PExpireAt, generic::persist::Persist,
         generic::rename::Rename, generic::renamenx::RenameNx, generic::copy::Copy, generic::move_::Move,
-        generic::restore::Restore,
-        server::flushdb::FlushDb, server::flushall::FlushAll, server::swapdb::SwapDb,
-        hash::hset::HSet, hash::hmset::HMSet, hash::hsetnx::HSetNx, hash::hdel::HDel, hash::hincrby::HIncrBy,
-        hash::hincrbyfloat::HIncrByFloat,
-        list::lpush::LPush, list::rpush::RPush, list::lpushx::LPushX, list::rpushx::RPushX, list::lpop::LPop,
-        list::rpop::RPop, list::lset::LSet, list::linsert::LInsert, list::lrem::LRem, list::ltrim::LTrim,
-        list::lmove::LMove, list::rpoplpush::RPopLPush, list::lmpop::LMPop,
-        list::blpop::BLPop, list::brpop::BRPop, list::blmove::BLMove, list::brpoplpush::BRPopLPush,
-        list::blmpop::BLMPop,
+        generic::restore::Restore, server::flushdb::FlushDb, server::flushall::FlushAll,
+        server::swapdb::SwapDb, hash::hset::HSet, hash::hmset::HMSet, hash::hsetnx::HSetNx, hash::hdel::HDel,
+        hash::hincrby::HIncrBy, hash::hincrbyfloat::HIncrByFloat, list::lpush::LPush, list::rpush::RPush,
+        list::lpushx::LPushX, list::rpushx::RPushX, list::lpop::LPop, list::rpop::RPop, list::lset::LSet,
+        list::linsert::LInsert, list::lrem::LRem, list::ltrim::LTrim, list::lmove::LMove,
+        list::rpoplpush::RPopLPush, list::lmpop::LMPop, list::blpop::BLPop, list::brpop::BRPop,
+        list::blmove::BLMove, list::brpoplpush::BRPopLPush, list::blmpop::BLMPop, generic::sort::Sort,
+        set::sadd::SAdd, set::srem::SRem, set::spop::SPop, set::smove::SMove, set::sinterstore::SInterStore,
+        set::sunionstore::SUnionStore, set::sdiffstore::SDiffStore,
     }
     node: {
         connection::ping::Ping, connection::echo::Echo, connection::hello::Hello, connection::client::Client,

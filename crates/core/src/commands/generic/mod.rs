@@ -20,6 +20,9 @@
 //! - [`rename`] — RENAME key newkey
 //! - [`renamenx`] — RENAMENX key newkey
 //! - [`scan`] — SCAN cursor [MATCH pattern] [COUNT count] [TYPE type]
+//! - [`sort`] — SORT key [BY pattern] [LIMIT offset count] [GET pattern ...] [ASC | DESC] [ALPHA]
+//!   [STORE destination]: a write (it goes through the log).
+//! - [`sort_ro`] — SORT_RO key [BY pattern] [LIMIT offset count] [GET pattern ...] [ASC | DESC] [ALPHA]
 //! - [`touch`] — TOUCH key [key ...]: counts the keys that exist (Concord keeps no access times).
 //! - [`ttl`] — TTL key
 //! - [`type_`] — TYPE key
@@ -45,6 +48,8 @@ pub mod rename;
 pub mod renamenx;
 pub mod restore;
 pub mod scan;
+pub mod sort;
+pub mod sort_ro;
 pub mod touch;
 pub mod ttl;
 pub mod type_;

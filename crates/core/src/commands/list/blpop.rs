@@ -87,7 +87,12 @@ macro_rules! blocking_pop_command {
             fn timeout_ms(&self) -> Option<u64> {
                 self.0.timeout_ms()
             }
-            fn try_serve(&self, keyspace: &mut Keyspace, ctx: &WriteCtx, ready: Option<&[u8]>) -> Result<Option<Reply>> {
+            fn try_serve(
+                &self,
+                keyspace: &mut Keyspace,
+                ctx: &WriteCtx,
+                ready: Option<&[u8]>,
+            ) -> Result<Option<Reply>> {
                 self.0.try_serve(keyspace, ctx, ready)
             }
             fn timeout_reply(&self) -> Reply {
