@@ -2,6 +2,7 @@
 //! reply), grouped in one module per `COMMAND DOCS` group, as Redis groups them in `t_*.c`:
 //!
 //! - [`string`], [`hash`]: the value types' commands.
+//! - [`bitmap`]: strings as bit arrays; [`hyperloglog`]: strings as cardinality estimators.
 //! - [`generic`]: keys of any type (expiry, renames, scans, introspection).
 //! - [`server`], [`connection`], [`transactions`], [`scripting`], [`cluster`]: the rest.
 //! - [`helpers`]: typed access to values and small shared rules.
@@ -18,6 +19,7 @@ use crate::reply::Reply;
 use crate::session::{Action, Host, Session};
 use std::sync::OnceLock;
 
+pub mod bitmap;
 pub mod cluster;
 pub mod connection;
 pub mod generic;
@@ -96,6 +98,8 @@ registry! {
         hash::hget::HGet, hash::hmget::HMGet, hash::hgetall::HGetAll, hash::hkeys::HKeys, hash::hvals::HVals,
         hash::hlen::HLen, hash::hexists::HExists, hash::hstrlen::HStrLen, hash::hscan::HScan,
         hash::hrandfield::HRandField,
+        bitmap::getbit::GetBit, bitmap::bitcount::BitCount, bitmap::bitpos::BitPos,
+        bitmap::bitfield_ro::BitFieldRo,
     }
     write: {
         string::set::Set, string::setnx::SetNx, string::setex::SetEx, string::psetex::PSetEx,
@@ -109,6 +113,7 @@ registry! {
         server::flushdb::FlushDb, server::flushall::FlushAll, server::swapdb::SwapDb,
         hash::hset::HSet, hash::hmset::HMSet, hash::hsetnx::HSetNx, hash::hdel::HDel, hash::hincrby::HIncrBy,
         hash::hincrbyfloat::HIncrByFloat,
+        bitmap::setbit::SetBit, bitmap::bitop::BitOp, bitmap::bitfield::BitField,
     }
     node: {
         connection::ping::Ping, connection::echo::Echo, connection::hello::Hello, connection::client::Client,
