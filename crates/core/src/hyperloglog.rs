@@ -627,12 +627,13 @@ pub fn decode(hll: &[u8], bytes_max: usize) -> Option<String> {
     (text.len() <= bytes_max).then_some(text)
 }
 
-/// PFSELFTEST's first half: every register set to a pattern reads back, without disturbing its
-/// neighbours. `Err((register, expected, found))` on a mismatch.
-pub fn self_test_registers(mut next: impl FnMut() -> u8) -> std::result::Result<(), (usize, u8, u8)> {
+/// PFSELFTEST's first half: `cycles` times (Redis: 1000), every register set to a value drawn
+/// from `next` reads back, without disturbing its neighbours. `Err((register, expected, found))`
+/// on a mismatch.
+pub fn self_test_registers(cycles: usize, mut next: impl FnMut() -> u8) -> std::result::Result<(), (usize, u8, u8)> {
     let mut registers = vec![0u8; DENSE_BYTES - HEADER_BYTES];
     let mut expected = vec![0u8; REGISTERS];
-    for _ in 0..SELF_TEST_CYCLES {
+    for _ in 0..cycles {
         for (index, slot) in expected.iter_mut().enumerate() {
             *slot = next() & REGISTER_MAX as u8;
             dense_set(&mut registers, index, *slot);
@@ -647,19 +648,16 @@ pub fn self_test_registers(mut next: impl FnMut() -> u8) -> std::result::Result<
     Ok(())
 }
 
-/// Rounds of the register test.
-pub const SELF_TEST_CYCLES: usize = 1000;
-
-/// PFSELFTEST's second half: adds 1 to 10,000,000 distinct elements to a dense and a sparse
-/// HyperLogLog at once, checking at every power of ten that small ones stay sparse, that both
+/// PFSELFTEST's second half: adds `elements` distinct elements (Redis: 10,000,000) to a dense
+/// and a sparse HyperLogLog at once, checking at every power of ten that small ones stay sparse, that both
 /// estimate the same, and that the error stays within six standard errors.
-pub fn self_test_estimates(seed: u64) -> std::result::Result<(), String> {
+pub fn self_test_estimates(seed: u64, elements: u64) -> std::result::Result<(), String> {
     let mut dense = empty();
     to_dense(&mut dense).expect("a new HyperLogLog is valid");
     let mut sparse = empty();
     let relative_error = 1.04 / (REGISTERS as f64).sqrt();
     let mut checkpoint = 1u64;
-    for j in 1..=10_000_000u64 {
+    for j in 1..=elements {
         let element = (j ^ seed).to_le_bytes();
         add(&mut dense, &element).expect("dense adds never fail");
         add(&mut sparse, &element).map_err(|_| "TESTFAILED sparse encoding corrupted".to_string())?;

@@ -25,6 +25,7 @@ pub mod connection;
 pub mod generic;
 pub mod hash;
 pub mod helpers;
+pub mod hyperloglog;
 pub mod scripting;
 pub mod server;
 pub mod string;
@@ -100,6 +101,7 @@ registry! {
         hash::hrandfield::HRandField,
         bitmap::getbit::GetBit, bitmap::bitcount::BitCount, bitmap::bitpos::BitPos,
         bitmap::bitfield_ro::BitFieldRo,
+        hyperloglog::pfcount::PfCount,
     }
     write: {
         string::set::Set, string::setnx::SetNx, string::setex::SetEx, string::psetex::PSetEx,
@@ -114,6 +116,7 @@ registry! {
         hash::hset::HSet, hash::hmset::HMSet, hash::hsetnx::HSetNx, hash::hdel::HDel, hash::hincrby::HIncrBy,
         hash::hincrbyfloat::HIncrByFloat,
         bitmap::setbit::SetBit, bitmap::bitop::BitOp, bitmap::bitfield::BitField,
+        hyperloglog::pfadd::PfAdd, hyperloglog::pfmerge::PfMerge, hyperloglog::pfdebug::PfDebug,
     }
     node: {
         connection::ping::Ping, connection::echo::Echo, connection::hello::Hello, connection::client::Client,
@@ -124,6 +127,7 @@ registry! {
         transactions::multi::Multi, transactions::exec::Exec, transactions::discard::Discard,
         transactions::watch::Watch, transactions::unwatch::Unwatch,
         cluster::readonly::ReadOnly, cluster::readwrite::ReadWrite, cluster::cluster_::Cluster,
+        hyperloglog::pfselftest::PfSelfTest,
     }
 }
 
@@ -243,6 +247,17 @@ pub(crate) mod testing {
             Ok(Some(KeyspaceOp::Write(op))) => op.run(keyspace, &ctx),
             Ok(Some(KeyspaceOp::Read(op))) => op.run(keyspace, &mut ReadCtx { db: 0, now_ms, rng: &mut Rng::new(1) }),
             Ok(None) => panic!("not a keyspace command"),
+            Err(error) => error.into(),
+        }
+    }
+
+    /// [`write`] with arguments that are not text.
+    pub fn write_bytes(keyspace: &mut Keyspace, now_ms: u64, words: &[&[u8]]) -> Reply {
+        let argv: Vec<Bytes> = words.iter().map(|word| Bytes::copy_from_slice(word)).collect();
+        let ctx = WriteCtx { db: 0, now_ms, index: now_ms, random_seed: now_ms };
+        match parse_keyspace_command(&argv) {
+            Ok(Some(KeyspaceOp::Write(op))) => op.run(keyspace, &ctx),
+            Ok(_) => panic!("not a write"),
             Err(error) => error.into(),
         }
     }

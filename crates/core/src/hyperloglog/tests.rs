@@ -226,7 +226,7 @@ fn the_self_test_passes() {
         state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
         (state >> 33) as u8
     };
-    assert_eq!(self_test_registers(next), Ok(()));
+    assert_eq!(self_test_registers(20, next), Ok(()));
 }
 
 proptest! {

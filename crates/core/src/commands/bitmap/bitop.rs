@@ -122,11 +122,7 @@ mod tests {
     }
 
     fn set(ks: &mut Keyspace, key: &str, value: &[u8]) {
-        let argv = [Bytes::from_static(b"set"), Bytes::copy_from_slice(key.as_bytes()), Bytes::copy_from_slice(value)];
-        let Ok(Some(crate::commands::KeyspaceOp::Write(op))) = crate::commands::parse_keyspace_command(&argv) else {
-            panic!("set parses")
-        };
-        op.run(ks, &WriteCtx { db: 0, now_ms: 1, index: 1, random_seed: 1 });
+        write_bytes(ks, 1, &[b"set", key.as_bytes(), value]);
     }
 
     #[test]

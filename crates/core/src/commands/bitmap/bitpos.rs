@@ -131,12 +131,8 @@ mod tests {
         read(ks, 1, &[&["bitpos"], words].concat())
     }
 
-    fn set(ks: &mut Keyspace, key: &str, bytes: &[u8]) {
-        let argv = [Bytes::from_static(b"set"), Bytes::copy_from_slice(key.as_bytes()), Bytes::copy_from_slice(bytes)];
-        let Ok(Some(crate::commands::KeyspaceOp::Write(op))) = crate::commands::parse_keyspace_command(&argv) else {
-            panic!("set parses")
-        };
-        op.run(ks, &WriteCtx { db: 0, now_ms: 1, index: 1, random_seed: 1 });
+    fn set(ks: &mut Keyspace, key: &str, value: &[u8]) {
+        write_bytes(ks, 1, &[b"set", key.as_bytes(), value]);
     }
 
     #[test]
