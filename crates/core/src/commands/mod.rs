@@ -91,7 +91,7 @@ macro_rules! registry {
 registry! {
     read: {
         string::get::Get, string::mget::MGet, string::strlen::StrLen, string::getrange::GetRange,
-        string::substr::SubStr,
+        string::substr::SubStr, string::lcs::Lcs,
         generic::exists::Exists, generic::touch::Touch, generic::type_::Type, generic::ttl::Ttl,
         generic::pttl::PTtl, generic::expiretime::ExpireTime, generic::pexpiretime::PExpireTime,
         generic::keys::Keys, generic::scan::Scan, generic::randomkey::RandomKey, generic::object::Object,
