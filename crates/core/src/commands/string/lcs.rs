@@ -185,7 +185,7 @@ impl Table {
     fn length(&self, r: usize, c: usize) -> usize {
         let row = &self.bits[r * self.words..][..self.words];
         let full: usize = row[..c / 64].iter().map(|word| (!word).count_ones() as usize).sum();
-        let partial = if c % 64 == 0 { 0 } else { (!row[c / 64] & ((1u64 << (c % 64)) - 1)).count_ones() as usize };
+        let partial = if c.is_multiple_of(64) { 0 } else { (!row[c / 64] & ((1u64 << (c % 64)) - 1)).count_ones() as usize };
         full + partial
     }
 }
