@@ -185,7 +185,8 @@ impl Table {
     fn length(&self, r: usize, c: usize) -> usize {
         let row = &self.bits[r * self.words..][..self.words];
         let full: usize = row[..c / 64].iter().map(|word| (!word).count_ones() as usize).sum();
-        let partial = if c.is_multiple_of(64) { 0 } else { (!row[c / 64] & ((1u64 << (c % 64)) - 1)).count_ones() as usize };
+        let partial =
+            if c.is_multiple_of(64) { 0 } else { (!row[c / 64] & ((1u64 << (c % 64)) - 1)).count_ones() as usize };
         full + partial
     }
 }
@@ -226,14 +227,66 @@ impl<'t> Cursor<'t> {
     }
 }
 
-/// Redis's `lcsCommand` walk over `a` (index `i`) and `b` (index `j`), with the table's rows
-/// along the shorter of the two.
+/// What the walk back needs from a table of the lengths `L(i, j)` of the LCS of `a[..i]` and
+/// `b[..j]`, at the walk's position, which starts at the far corner.
+trait Lengths {
+    /// `L(i, j)`.
+    fn here(&self) -> usize;
+    /// `L(i - 1, j)` and `L(i, j - 1)`.
+    fn up_and_left(&self) -> (usize, usize);
+    fn back_i(&mut self);
+    fn back_j(&mut self);
+}
+
+/// The bit table read through a [`Cursor`], its rows along `a` or, `transposed`, along `b`.
+struct BitLengths<'t> {
+    cursor: Cursor<'t>,
+    transposed: bool,
+}
+
+impl Lengths for BitLengths<'_> {
+    fn here(&self) -> usize {
+        self.cursor.here
+    }
+
+    fn up_and_left(&self) -> (usize, usize) {
+        let (row_up, col_left) = (self.cursor.up, self.cursor.left());
+        if self.transposed {
+            (col_left, row_up)
+        } else {
+            (row_up, col_left)
+        }
+    }
+
+    fn back_i(&mut self) {
+        if self.transposed {
+            self.cursor.back_col()
+        } else {
+            self.cursor.back_row()
+        }
+    }
+
+    fn back_j(&mut self) {
+        if self.transposed {
+            self.cursor.back_row()
+        } else {
+            self.cursor.back_col()
+        }
+    }
+}
+
+/// The answer for `a` and `b`, from a table whose rows run along the shorter of the two.
 pub fn lcs(a: &[u8], b: &[u8], options: Options) -> LcsOutput {
     let transposed = a.len() > b.len();
     let table = if transposed { Table::fill(b, a) } else { Table::fill(a, b) };
-    let mut cursor =
-        if transposed { Cursor::new(&table, b.len(), a.len()) } else { Cursor::new(&table, a.len(), b.len()) };
-    let total = cursor.here;
+    let cursor = if transposed { Cursor::new(&table, b.len(), a.len()) } else { Cursor::new(&table, a.len(), b.len()) };
+    walk(a, b, options, &mut BitLengths { cursor, transposed })
+}
+
+/// Redis's `lcsCommand` walk back from the corner over `a` (index `i`) and `b` (index `j`):
+/// the common text, or its length, or its runs from the end backwards.
+fn walk(a: &[u8], b: &[u8], options: Options, lengths: &mut impl Lengths) -> LcsOutput {
+    let total = lengths.here();
     if options.len && !options.idx {
         return LcsOutput::Len(total);
     }
@@ -259,25 +312,16 @@ pub fn lcs(a: &[u8], b: &[u8], options: Options) -> LcsOutput {
             idx -= 1;
             i -= 1;
             j -= 1;
-            cursor.back_col();
-            cursor.back_row();
+            lengths.back_i();
+            lengths.back_j();
         } else {
-            // L(i - 1, j) and L(i, j - 1), wherever the table keeps them.
-            let (up, left) = if transposed { (cursor.left(), cursor.up) } else { (cursor.up, cursor.left()) };
+            let (up, left) = lengths.up_and_left();
             if up > left {
                 i -= 1;
-                if transposed {
-                    cursor.back_col()
-                } else {
-                    cursor.back_row()
-                }
+                lengths.back_i();
             } else {
                 j -= 1;
-                if transposed {
-                    cursor.back_row()
-                } else {
-                    cursor.back_col()
-                }
+                lengths.back_j();
             }
             emit = a_start != alen;
         }
@@ -302,65 +346,52 @@ mod tests {
     use crate::commands::testing::*;
     use proptest::prelude::*;
 
-    /// Redis's own algorithm, transcribed: the full table of lengths, then the same walk.
+    /// Redis's own table, transcribed: every length, four bytes each.
+    struct FullTable {
+        lengths: Vec<u32>,
+        width: usize,
+        i: usize,
+        j: usize,
+    }
+
+    impl FullTable {
+        fn fill(a: &[u8], b: &[u8]) -> FullTable {
+            let width = b.len() + 1;
+            let mut lengths = vec![0u32; (a.len() + 1) * width];
+            for i in 1..=a.len() {
+                for j in 1..=b.len() {
+                    lengths[j + i * width] = if a[i - 1] == b[j - 1] {
+                        lengths[(j - 1) + (i - 1) * width] + 1
+                    } else {
+                        lengths[j + (i - 1) * width].max(lengths[(j - 1) + i * width])
+                    };
+                }
+            }
+            FullTable { lengths, width, i: a.len(), j: b.len() }
+        }
+
+        fn at(&self, i: usize, j: usize) -> usize {
+            self.lengths[j + i * self.width] as usize
+        }
+    }
+
+    impl Lengths for FullTable {
+        fn here(&self) -> usize {
+            self.at(self.i, self.j)
+        }
+        fn up_and_left(&self) -> (usize, usize) {
+            (self.at(self.i - 1, self.j), self.at(self.i, self.j - 1))
+        }
+        fn back_i(&mut self) {
+            self.i -= 1;
+        }
+        fn back_j(&mut self) {
+            self.j -= 1;
+        }
+    }
+
     fn redis_lcs(a: &[u8], b: &[u8], options: Options) -> LcsOutput {
-        let (alen, blen) = (a.len(), b.len());
-        let mut table = vec![0u32; (alen + 1) * (blen + 1)];
-        let at = |i: usize, j: usize| j + i * (blen + 1);
-        for i in 1..=alen {
-            for j in 1..=blen {
-                table[at(i, j)] = if a[i - 1] == b[j - 1] {
-                    table[at(i - 1, j - 1)] + 1
-                } else {
-                    table[at(i - 1, j)].max(table[at(i, j - 1)])
-                };
-            }
-        }
-        let total = table[at(alen, blen)] as usize;
-        if options.len && !options.idx {
-            return LcsOutput::Len(total);
-        }
-        let mut text = vec![0u8; total];
-        let mut matches = Vec::new();
-        let (mut a_start, mut a_end, mut b_start, mut b_end) = (alen, 0, 0, 0);
-        let (mut i, mut j, mut idx) = (alen, blen, total);
-        while i > 0 && j > 0 {
-            let mut emit = false;
-            if a[i - 1] == b[j - 1] {
-                text[idx - 1] = a[i - 1];
-                if a_start == alen {
-                    (a_start, a_end, b_start, b_end) = (i - 1, i - 1, j - 1, j - 1);
-                } else if a_start == i && b_start == j {
-                    a_start -= 1;
-                    b_start -= 1;
-                } else {
-                    emit = true;
-                }
-                emit |= a_start == 0 || b_start == 0;
-                idx -= 1;
-                i -= 1;
-                j -= 1;
-            } else {
-                if table[at(i - 1, j)] > table[at(i, j - 1)] {
-                    i -= 1;
-                } else {
-                    j -= 1;
-                }
-                emit = a_start != alen;
-            }
-            if emit {
-                let len = a_end - a_start + 1;
-                if options.min_match_len == 0 || len as u64 >= options.min_match_len {
-                    matches.push(Match { a: (a_start, a_end), b: (b_start, b_end), len });
-                }
-                a_start = alen;
-            }
-        }
-        if options.idx {
-            LcsOutput::Idx { matches, len: total, with_match_len: options.with_match_len }
-        } else {
-            LcsOutput::Text(text)
-        }
+        walk(a, b, options, &mut FullTable::fill(a, b))
     }
 
     const RNA1: &str = "CACCTTCCCAGGTAACAAACCAACCAACTTTCGATCTCTTGTAGATCTGTTCTCTAAACGAACTTTAAAATCTGTGTGGCTGTCACTCGGCTGCATGCTTAGTGCACTCACGCAGTATAATTAATAACTAATTACTGTCGTTGACAGGACACGAGTAACTCGTCTATCTTCTGCAGGCTGCTTACGGTTTCGTCCGTGTTGCAGCCGATCATCAGCACATCTAGGTTTCGTCCGGGTGTG";
@@ -473,7 +504,8 @@ mod tests {
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(400))]
 
-        /// Same text, length, ranges and tie-breaks as Redis's full table, either string longer.
+        /// The bit table leads the walk exactly as Redis's full table does (same text, length,
+        /// ranges and tie-breaks), whichever string is longer.
         #[test]
         fn agrees_with_redis_s_table(
             a in proptest::collection::vec(0u8..4, 0..150),
@@ -481,6 +513,23 @@ mod tests {
             options in options(),
         ) {
             prop_assert_eq!(lcs(&a, &b, options), redis_lcs(&a, &b, options));
+        }
+
+        /// Every cell of the bit table holds Redis's length.
+        #[test]
+        fn every_length_is_redis_s(
+            a in proptest::collection::vec(0u8..3, 0..90),
+            b in proptest::collection::vec(0u8..3, 0..150),
+        ) {
+            let (bits, full) = (Table::fill(&a, &b), FullTable::fill(&a, &b));
+            for i in 0..=a.len() {
+                for j in 0..=b.len() {
+                    prop_assert_eq!(bits.length(i, j), full.at(i, j));
+                    if j > 0 {
+                        prop_assert_eq!(bits.step(i, j), full.at(i, j) - full.at(i, j - 1));
+                    }
+                }
+            }
         }
 
         #[test]
