@@ -271,21 +271,18 @@ fn sparse_runs(body: &[u8]) -> impl Iterator<Item = (u8, usize)> + '_ {
     })
 }
 
-/// Visits every register of a sparse body in order, with its value; `Corrupt` unless the
-/// opcodes cover exactly [`REGISTERS`] (a `VAL` run past the end stops the walk, as in Redis).
-fn for_each_sparse(body: &[u8], mut visit: impl FnMut(usize, u8)) -> Result<()> {
+/// Visits every run of a sparse body in order, as (first register, value, length); `Corrupt`
+/// unless the runs cover exactly [`REGISTERS`]. A run past the last register is corrupt
+/// wherever it is, as in Redis since its fix for CVE-2025-32023 (also in the Redis 7.0.15 that
+/// Debian ships): 7.0.15 as released stopped at a `VAL` run past the end and accepted what came
+/// before it.
+fn for_each_run(body: &[u8], mut visit: impl FnMut(usize, u8, usize)) -> Result<()> {
     let mut index = 0usize;
     for (value, run) in sparse_runs(body) {
-        if value == 0 {
-            index += run;
-            continue;
-        }
         if index + run > REGISTERS {
-            break;
+            return Err(Invalid::Corrupt);
         }
-        for register in index..index + run {
-            visit(register, value);
-        }
+        visit(index, value, run);
         index += run;
     }
     if index == REGISTERS {
@@ -293,6 +290,15 @@ fn for_each_sparse(body: &[u8], mut visit: impl FnMut(usize, u8)) -> Result<()> 
     } else {
         Err(Invalid::Corrupt)
     }
+}
+
+/// Visits every register that a sparse body sets, with its value (see [`for_each_run`]).
+fn for_each_set_register(body: &[u8], mut visit: impl FnMut(usize, u8)) -> Result<()> {
+    for_each_run(body, |first, value, run| {
+        if value != 0 {
+            (first..first + run).for_each(|index| visit(index, value));
+        }
+    })
 }
 
 /// Turns a sparse HyperLogLog dense (header kept, cache included); true if it was sparse.
@@ -304,7 +310,7 @@ pub fn to_dense(hll: &mut Vec<u8>) -> Result<bool> {
     dense[..HEADER_BYTES].copy_from_slice(&hll[..HEADER_BYTES]);
     dense[ENCODING_AT] = DENSE;
     let registers = &mut dense[HEADER_BYTES..];
-    for_each_sparse(&hll[HEADER_BYTES..], |index, value| dense_set(registers, index, value))?;
+    for_each_set_register(&hll[HEADER_BYTES..], |index, value| dense_set(registers, index, value))?;
     *hll = dense;
     Ok(true)
 }
@@ -480,7 +486,7 @@ pub fn merge_into(max: &mut [u8; REGISTERS], hll: &[u8]) -> Result<()> {
         }
         Ok(())
     } else {
-        for_each_sparse(body, |index, value| max[index] = max[index].max(value))
+        for_each_set_register(body, |index, value| max[index] = max[index].max(value))
     }
 }
 
@@ -533,15 +539,7 @@ pub fn count(hll: &[u8]) -> Result<u64> {
             histogram[usize::from(dense_get(body, index))] += 1;
         }
     } else {
-        // As Redis's `hllSparseRegHisto`: every opcode counts, a VAL past the end included.
-        let mut index = 0usize;
-        for (value, run) in sparse_runs(body) {
-            index += run;
-            histogram[usize::from(value)] += run as u64;
-        }
-        if index != REGISTERS {
-            return Err(Invalid::Corrupt);
-        }
+        for_each_run(body, |_, value, run| histogram[usize::from(value)] += run as u64)?;
     }
     Ok(estimate(&histogram))
 }

@@ -187,6 +187,14 @@ fn invalid_strings_are_refused() {
     let mut max = [0u8; REGISTERS];
     assert_eq!(merge_into(&mut max, &tail), Err(Invalid::Corrupt));
     assert_eq!(to_dense(&mut tail), Err(Invalid::Corrupt));
+    // Every register covered, then a VAL run past the end: corrupt for every use, as in Redis
+    // with its fix for CVE-2025-32023 (7.0.15 as released let merges and conversions stop
+    // there).
+    let mut trailing = hex("48594c4c0100000000000000000000807fff80");
+    assert_eq!(encoding(&trailing), Ok(Encoding::Sparse));
+    assert_eq!(count(&trailing), Err(Invalid::Corrupt));
+    assert_eq!(merge_into(&mut max, &trailing), Err(Invalid::Corrupt));
+    assert_eq!(to_dense(&mut trailing), Err(Invalid::Corrupt));
 }
 
 #[test]
