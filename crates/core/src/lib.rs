@@ -10,6 +10,7 @@
 //! - [`decimal`]: exact decimal sums for INCRBYFLOAT.
 //! - [`pattern`]: glob patterns for KEYS, SCAN and CONFIG GET.
 //! - [`rng`]: the seeded random generator.
+//! - [`hyperloglog`]: Redis's HyperLogLog strings (sparse and dense registers, the estimate).
 //! - [`keyspace`]: databases, values (one module per type), expiry and watch stamps.
 //! - [`command`]: what a command is (spec, parse, apply, reply).
 //! - [`commands`]: the command table, one file per command.
@@ -25,6 +26,7 @@ pub mod command;
 pub mod commands;
 pub mod decimal;
 pub mod error;
+pub mod hyperloglog;
 pub mod keyspace;
 pub mod limits;
 pub mod pattern;

@@ -30,6 +30,16 @@ pub const STRING_BYTES_MAX: usize = 512 * 1024 * 1024;
 /// Longest float text accepted by `INCRBYFLOAT` and friends (Redis's `MAX_LONG_DOUBLE_CHARS`).
 pub const FLOAT_TEXT_BYTES_MAX: usize = 5 * 1024;
 
+/// Largest sparse HyperLogLog, header included, before it turns dense (Redis's
+/// `hll-sparse-max-bytes` default; fixed in Concord, since the representation is replicated).
+pub const HLL_SPARSE_BYTES_MAX: usize = 3000;
+/// Largest `(len(a) + 1) * (len(b) + 1)` table `LCS` fills. Redis refuses a table whose 4-byte
+/// cells would exceed `proto-max-bulk-len`; this is the same bound at the default (512 MiB / 4,
+/// so two strings of about 11,585 bytes each), so Concord accepts exactly what a default Redis
+/// does. Concord's table holds one bit per cell (a bit-parallel fill), so at the bound it costs
+/// 16 MiB and about 25 ms here instead of Redis's 512 MiB and 1 to 2 seconds.
+pub const LCS_TABLE_CELLS_MAX: u64 = (BULK_BYTES_MAX_DEFAULT / 4) as u64;
+
 /// Commands one connection may have in flight (pipelined, awaiting their replies) before the
 /// node stops reading from it: the back-pressure that keeps a pipelining client bounded.
 pub const PIPELINE_COMMANDS_MAX: usize = 1024;
@@ -80,3 +90,5 @@ const _: () = assert!(QUERY_BUFFER_BYTES_MAX_DEFAULT < LOG_RECORD_BYTES_MAX);
 const _: () = assert!(TRANSACTION_BYTES_MAX < LOG_RECORD_BYTES_MAX);
 const _: () = assert!(INLINE_REQUEST_BYTES_MAX <= QUERY_BUFFER_BYTES_MAX_DEFAULT);
 const _: () = assert!(SLOTS.is_power_of_two());
+// A sparse HyperLogLog is never longer than a dense one (16 header bytes, 12288 of registers).
+const _: () = assert!(HLL_SPARSE_BYTES_MAX < 16 + 12288);

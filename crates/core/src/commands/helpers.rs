@@ -287,3 +287,12 @@ impl ExpireArg {
         }
     }
 }
+
+/// A string value built in place: `fill` writes into an empty buffer that becomes the value
+/// without another copy (a long result, such as a bitmap, is not copied again).
+pub fn build_blob(fill: impl FnOnce(&mut Vec<u8>)) -> Blob {
+    let mut blob = Blob::EMPTY;
+    fill(blob.make_mut());
+    blob.settle();
+    blob
+}

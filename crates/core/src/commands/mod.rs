@@ -2,6 +2,7 @@
 //! reply), grouped in one module per `COMMAND DOCS` group, as Redis groups them in `t_*.c`:
 //!
 //! - [`string`], [`hash`], [`list`], [`set`]: the value types' commands.
+//! - [`bitmap`]: strings as bit arrays; [`hyperloglog`]: strings as cardinality estimators.
 //! - [`generic`]: keys of any type (expiry, renames, scans, introspection).
 //! - [`server`], [`connection`], [`transactions`], [`scripting`], [`cluster`]: the rest.
 //! - [`helpers`]: typed access to values and small shared rules.
@@ -19,11 +20,13 @@ use crate::reply::Reply;
 use crate::session::{Action, Host, Session};
 use std::sync::OnceLock;
 
+pub mod bitmap;
 pub mod cluster;
 pub mod connection;
 pub mod generic;
 pub mod hash;
 pub mod helpers;
+pub mod hyperloglog;
 pub mod list;
 pub mod scripting;
 pub mod server;
@@ -133,7 +136,7 @@ macro_rules! registry {
 registry! {
     read: {
         string::get::Get, string::mget::MGet, string::strlen::StrLen, string::getrange::GetRange,
-        string::substr::SubStr,
+        string::substr::SubStr, string::lcs::Lcs,
         generic::exists::Exists, generic::touch::Touch, generic::type_::Type, generic::ttl::Ttl,
         generic::pttl::PTtl, generic::expiretime::ExpireTime, generic::pexpiretime::PExpireTime,
         generic::keys::Keys, generic::scan::Scan, generic::dump::Dump, generic::randomkey::RandomKey,
@@ -145,7 +148,8 @@ registry! {
         list::llen::LLen, list::lrange::LRange, list::lindex::LIndex, list::lpos::LPos,
         set::smembers::SMembers, set::sismember::SIsMember, set::smismember::SMIsMember, set::scard::SCard,
         set::srandmember::SRandMember, set::sinter::SInter, set::sintercard::SInterCard, set::sunion::SUnion,
-        set::sdiff::SDiff, set::sscan::SScan,
+        set::sdiff::SDiff, set::sscan::SScan, bitmap::getbit::GetBit, bitmap::bitcount::BitCount,
+        bitmap::bitpos::BitPos, bitmap::bitfield_ro::BitFieldRo, hyperloglog::pfcount::PfCount,
     }
     write: {
         string::set::Set, string::setnx::SetNx, string::setex::SetEx, string::psetex::PSetEx,
@@ -164,7 +168,9 @@ registry! {
         list::rpoplpush::RPopLPush, list::lmpop::LMPop, list::blpop::BLPop, list::brpop::BRPop,
         list::blmove::BLMove, list::brpoplpush::BRPopLPush, list::blmpop::BLMPop, generic::sort::Sort,
         set::sadd::SAdd, set::srem::SRem, set::spop::SPop, set::smove::SMove, set::sinterstore::SInterStore,
-        set::sunionstore::SUnionStore, set::sdiffstore::SDiffStore,
+        set::sunionstore::SUnionStore, set::sdiffstore::SDiffStore, bitmap::setbit::SetBit,
+        bitmap::bitop::BitOp, bitmap::bitfield::BitField, hyperloglog::pfadd::PfAdd,
+        hyperloglog::pfmerge::PfMerge, hyperloglog::pfdebug::PfDebug,
     }
     node: {
         connection::ping::Ping, connection::echo::Echo, connection::hello::Hello, connection::client::Client,
@@ -175,6 +181,7 @@ registry! {
         transactions::multi::Multi, transactions::exec::Exec, transactions::discard::Discard,
         transactions::watch::Watch, transactions::unwatch::Unwatch,
         cluster::readonly::ReadOnly, cluster::readwrite::ReadWrite, cluster::cluster_::Cluster,
+        hyperloglog::pfselftest::PfSelfTest,
     }
     blocking: {
         list::blpop::BLPop, list::brpop::BRPop, list::blmove::BLMove, list::brpoplpush::BRPopLPush,
@@ -303,6 +310,17 @@ pub(crate) mod testing {
             Ok(Some(KeyspaceOp::Write(op))) => op.run(keyspace, &ctx),
             Ok(Some(KeyspaceOp::Read(op))) => op.run(keyspace, &mut ReadCtx { db: 0, now_ms, rng: &mut Rng::new(1) }),
             Ok(None) => panic!("not a keyspace command"),
+            Err(error) => error.into(),
+        }
+    }
+
+    /// [`write`] with arguments that are not text.
+    pub fn write_bytes(keyspace: &mut Keyspace, now_ms: u64, words: &[&[u8]]) -> Reply {
+        let argv: Vec<Bytes> = words.iter().map(|word| Bytes::copy_from_slice(word)).collect();
+        let ctx = WriteCtx { db: 0, now_ms, index: now_ms, random_seed: now_ms };
+        match parse_keyspace_command(&argv) {
+            Ok(Some(KeyspaceOp::Write(op))) => op.run(keyspace, &ctx),
+            Ok(_) => panic!("not a write"),
             Err(error) => error.into(),
         }
     }

@@ -11,6 +11,7 @@
 //! - [`incr`] — INCR key
 //! - [`incrby`] — INCRBY key increment
 //! - [`incrbyfloat`] — INCRBYFLOAT key increment
+//! - [`lcs`] — LCS key1 key2 [LEN] [IDX] [MINMATCHLEN min-match-len] [WITHMATCHLEN]
 //! - [`mget`] — MGET key [key ...]
 //! - [`mset`] — MSET key value [key value ...]
 //! - [`msetnx`] — MSETNX key value [key value ...]
@@ -33,6 +34,7 @@ pub mod getset;
 pub mod incr;
 pub mod incrby;
 pub mod incrbyfloat;
+pub mod lcs;
 pub mod mget;
 pub mod mset;
 pub mod msetnx;
