@@ -1,7 +1,8 @@
 //! The command table: every command Concord knows, one file each (spec, parse, apply,
 //! reply), grouped in one module per `COMMAND DOCS` group, as Redis groups them in `t_*.c`:
 //!
-//! - [`string`], [`hash`]: the value types' commands.
+//! - [`string`], [`hash`], [`zset`]: the value types' commands.
+//! - [`geo`]: positions on Earth, kept in sorted sets.
 //! - [`generic`]: keys of any type (expiry, renames, scans, introspection).
 //! - [`server`], [`connection`], [`transactions`], [`scripting`], [`cluster`]: the rest.
 //! - [`helpers`]: typed access to values and small shared rules.
@@ -27,6 +28,7 @@ pub mod scripting;
 pub mod server;
 pub mod string;
 pub mod transactions;
+pub mod zset;
 
 /// What command files import.
 pub(crate) mod prelude {
@@ -34,7 +36,7 @@ pub(crate) mod prelude {
     pub use crate::args::{is, parse_i64, Args};
     pub use crate::command::{Command, CommandSpec, KeySpec, ReadCommand, ReadCtx, WriteCommand, WriteCtx};
     pub use crate::error::{Error, Result};
-    pub use crate::keyspace::{Blob, Db, Encodings, HashValue, Keyspace, Value};
+    pub use crate::keyspace::{Blob, Db, Encodings, HashValue, Keyspace, Value, ZSetValue};
     pub use crate::limits::*;
     pub use crate::pattern::Pattern;
     pub use crate::reply::Reply;
@@ -96,6 +98,12 @@ registry! {
         hash::hget::HGet, hash::hmget::HMGet, hash::hgetall::HGetAll, hash::hkeys::HKeys, hash::hvals::HVals,
         hash::hlen::HLen, hash::hexists::HExists, hash::hstrlen::HStrLen, hash::hscan::HScan,
         hash::hrandfield::HRandField,
+        zset::zcard::ZCard, zset::zscore::ZScore, zset::zmscore::ZMScore, zset::zrank::ZRank,
+        zset::zrevrank::ZRevRank, zset::zcount::ZCount, zset::zlexcount::ZLexCount, zset::zrange::ZRange,
+        zset::zrangebyscore::ZRangeByScore, zset::zrevrangebyscore::ZRevRangeByScore,
+        zset::zrangebylex::ZRangeByLex, zset::zrevrangebylex::ZRevRangeByLex, zset::zrevrange::ZRevRange,
+        zset::zrandmember::ZRandMember, zset::zunion::ZUnion, zset::zinter::ZInter,
+        zset::zintercard::ZInterCard, zset::zdiff::ZDiff, zset::zscan::ZScan,
     }
     write: {
         string::set::Set, string::setnx::SetNx, string::setex::SetEx, string::psetex::PSetEx,
@@ -109,6 +117,11 @@ registry! {
         server::flushdb::FlushDb, server::flushall::FlushAll, server::swapdb::SwapDb,
         hash::hset::HSet, hash::hmset::HMSet, hash::hsetnx::HSetNx, hash::hdel::HDel, hash::hincrby::HIncrBy,
         hash::hincrbyfloat::HIncrByFloat,
+        zset::zadd::ZAdd, zset::zincrby::ZIncrBy, zset::zrem::ZRem, zset::zrangestore::ZRangeStore,
+        zset::zremrangebyscore::ZRemRangeByScore, zset::zremrangebyrank::ZRemRangeByRank,
+        zset::zremrangebylex::ZRemRangeByLex, zset::zpopmin::ZPopMin, zset::zpopmax::ZPopMax,
+        zset::zmpop::ZMPop, zset::zunionstore::ZUnionStore, zset::zinterstore::ZInterStore,
+        zset::zdiffstore::ZDiffStore,
     }
     node: {
         connection::ping::Ping, connection::echo::Echo, connection::hello::Hello, connection::client::Client,

@@ -53,7 +53,10 @@ const INLINE_LENS: [InlineLen; INLINE_BYTES_MAX + 1] = {
 
 #[derive(Clone)]
 enum Repr {
-    Inline { len: InlineLen, bytes: [u8; INLINE_BYTES_MAX] },
+    Inline {
+        len: InlineLen,
+        bytes: [u8; INLINE_BYTES_MAX],
+    },
     Shared(Arc<[u8]>),
     // Boxed so that a blob stays 24 bytes: the vector's own header would not fit beside the tag.
     #[allow(clippy::box_collection)]

@@ -1,0 +1,69 @@
+//! ZREMRANGEBYLEX key min max
+
+use super::range::Range;
+use super::score::LexRange;
+use super::zremrangebyscore::remove_range;
+use crate::commands::prelude::*;
+
+pub const SPEC: CommandSpec = CommandSpec {
+    name: "zremrangebylex",
+    arity: 4,
+    flags: &["write"],
+    first_key: 1,
+    last_key: 1,
+    key_step: 1,
+    key_specs: &[KeySpec { flags: &["RW", "delete"], begin_index: 1, last_key: 0, key_step: 1 }],
+    acl_categories: &["@write", "@sortedset", "@slow"],
+    tips: &[],
+    group: "sorted-set",
+    since: "2.8.9",
+    complexity: "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements removed by the operation.",
+    summary: "Remove all members in a sorted set between the given lexicographical range",
+    deprecated: None,
+    subcommands: &[],
+};
+
+pub struct ZRemRangeByLex {
+    key: Bytes,
+    range: Range,
+}
+
+impl Command for ZRemRangeByLex {
+    type Output = usize;
+
+    fn parse(args: &mut Args) -> Result<Self> {
+        let (key, min, max) = (args.next_arg()?, args.next_arg()?, args.next_arg()?);
+        let range = Range::Lex(LexRange::parse(&min, &max)?);
+        Ok(ZRemRangeByLex { key, range })
+    }
+
+    fn reply(removed: usize) -> Reply {
+        Reply::Integer(removed as i64)
+    }
+}
+
+impl WriteCommand for ZRemRangeByLex {
+    fn write(&self, keyspace: &mut Keyspace, ctx: &WriteCtx) -> Result<usize> {
+        remove_range(keyspace, ctx, &self.key, &self.range)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::commands::zset::testing::*;
+
+    #[test]
+    fn removes_lexical_ranges() {
+        both(|ks, _| {
+            run(ks, &["zadd", "z", "0", "a", "0", "b", "0", "c", "0", "d"]);
+            assert_eq!(run(ks, &["zremrangebylex", "z", "(a", "[c"]), int(2));
+            assert_eq!(run(ks, &["zrange", "z", "0", "-1"]), bulks(&["a", "d"]));
+            assert_eq!(run(ks, &["zremrangebylex", "z", "-", "+"]), int(2));
+            assert_eq!(run(ks, &["exists", "z"]), int(0));
+            assert_eq!(
+                run(ks, &["zremrangebylex", "z", "a", "+"]),
+                error("ERR min or max not valid string range item")
+            );
+        });
+    }
+}

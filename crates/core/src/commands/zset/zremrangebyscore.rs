@@ -1,0 +1,82 @@
+//! ZREMRANGEBYSCORE key min max
+
+use super::range::Range;
+use super::score::ScoreRange;
+use crate::commands::prelude::*;
+
+pub const SPEC: CommandSpec = CommandSpec {
+    name: "zremrangebyscore",
+    arity: 4,
+    flags: &["write"],
+    first_key: 1,
+    last_key: 1,
+    key_step: 1,
+    key_specs: &[KeySpec { flags: &["RW", "delete"], begin_index: 1, last_key: 0, key_step: 1 }],
+    acl_categories: &["@write", "@sortedset", "@slow"],
+    tips: &[],
+    group: "sorted-set",
+    since: "1.2.0",
+    complexity: "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements removed by the operation.",
+    summary: "Remove all members in a sorted set within the given scores",
+    deprecated: None,
+    subcommands: &[],
+};
+
+pub struct ZRemRangeByScore {
+    key: Bytes,
+    range: Range,
+}
+
+/// Removes the members of `range` from the sorted set at `key`; returns how many went.
+/// O(log N) to find them, O(log N) to remove each.
+pub fn remove_range(keyspace: &mut Keyspace, ctx: &WriteCtx, key: &[u8], range: &Range) -> Result<usize> {
+    let db = keyspace.db_mut(ctx.db);
+    let Some((zset, version)) = value_mut::<ZSetValue>(db, key, ctx.now_ms)? else {
+        return Ok(0);
+    };
+    let (from, to) = range.ranks(zset, false);
+    let removed = zset.remove_ranks(from, to);
+    if removed > 0 {
+        *version = ctx.index;
+    }
+    remove_if_void::<ZSetValue>(db, key);
+    Ok(removed)
+}
+
+impl Command for ZRemRangeByScore {
+    type Output = usize;
+
+    fn parse(args: &mut Args) -> Result<Self> {
+        let (key, min, max) = (args.next_arg()?, args.next_arg()?, args.next_arg()?);
+        let range = Range::Score(ScoreRange::parse(&min, &max)?);
+        Ok(ZRemRangeByScore { key, range })
+    }
+
+    fn reply(removed: usize) -> Reply {
+        Reply::Integer(removed as i64)
+    }
+}
+
+impl WriteCommand for ZRemRangeByScore {
+    fn write(&self, keyspace: &mut Keyspace, ctx: &WriteCtx) -> Result<usize> {
+        remove_range(keyspace, ctx, &self.key, &self.range)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::commands::zset::testing::*;
+
+    #[test]
+    fn removes_score_ranges() {
+        both(|ks, _| {
+            run(ks, &["zadd", "z", "1", "a", "2", "b", "3", "c", "4", "d", "5", "e"]);
+            assert_eq!(run(ks, &["zremrangebyscore", "z", "(1", "3"]), int(2));
+            assert_eq!(run(ks, &["zrange", "z", "0", "-1"]), bulks(&["a", "d", "e"]));
+            assert_eq!(run(ks, &["zremrangebyscore", "z", "10", "20"]), int(0));
+            assert_eq!(run(ks, &["zremrangebyscore", "z", "-inf", "+inf"]), int(3));
+            assert_eq!(run(ks, &["exists", "z"]), int(0));
+            assert_eq!(run(ks, &["zremrangebyscore", "z", "x", "1"]), error("ERR min or max is not a float"));
+        });
+    }
+}
