@@ -22,6 +22,7 @@ use std::sync::OnceLock;
 pub mod cluster;
 pub mod connection;
 pub mod generic;
+pub mod geo;
 pub mod hash;
 pub mod helpers;
 pub mod scripting;
@@ -104,6 +105,8 @@ registry! {
         zset::zrangebylex::ZRangeByLex, zset::zrevrangebylex::ZRevRangeByLex, zset::zrevrange::ZRevRange,
         zset::zrandmember::ZRandMember, zset::zunion::ZUnion, zset::zinter::ZInter,
         zset::zintercard::ZInterCard, zset::zdiff::ZDiff, zset::zscan::ZScan,
+        geo::geopos::GeoPos, geo::geodist::GeoDist, geo::geohash::GeoHash, geo::geosearch::GeoSearch,
+        geo::georadius_ro::GeoRadiusRo, geo::georadiusbymember_ro::GeoRadiusByMemberRo,
     }
     write: {
         string::set::Set, string::setnx::SetNx, string::setex::SetEx, string::psetex::PSetEx,
@@ -122,6 +125,8 @@ registry! {
         zset::zremrangebylex::ZRemRangeByLex, zset::zpopmin::ZPopMin, zset::zpopmax::ZPopMax,
         zset::zmpop::ZMPop, zset::zunionstore::ZUnionStore, zset::zinterstore::ZInterStore,
         zset::zdiffstore::ZDiffStore,
+        geo::geoadd::GeoAdd, geo::geosearchstore::GeoSearchStore, geo::georadius::GeoRadius,
+        geo::georadiusbymember::GeoRadiusByMember,
     }
     node: {
         connection::ping::Ping, connection::echo::Echo, connection::hello::Hello, connection::client::Client,
