@@ -43,38 +43,7 @@ impl ReadCommand for GeoRadiusByMemberRo {
 
 #[cfg(test)]
 mod tests {
-    use crate::commands::zset::testing::*;
-
-    fn nyc(ks: &mut Keyspace) {
-        run(
-            ks,
-            &[
-                "geoadd",
-                "nyc",
-                "-73.9454966",
-                "40.747533",
-                "lic market",
-                "-73.9733487",
-                "40.7648057",
-                "central park n/q/r",
-                "-73.9903085",
-                "40.7362513",
-                "union square",
-                "-74.0131604",
-                "40.7126674",
-                "wtc one",
-                "-73.7858139",
-                "40.6428986",
-                "jfk",
-                "-73.9375699",
-                "40.7498929",
-                "q4",
-                "-73.9564142",
-                "40.7480973",
-                "4545",
-            ],
-        );
-    }
+    use crate::commands::geo::testing::*;
 
     #[test]
     fn searches_around_a_member_read_only() {

@@ -255,3 +255,24 @@ impl Combine {
         });
     }
 }
+
+/// `<destination>` and the rest: what ZUNIONSTORE, ZINTERSTORE and ZDIFFSTORE take.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CombineStore {
+    destination: Bytes,
+    combine: Combine,
+}
+
+impl CombineStore {
+    pub fn parse(args: &mut Args, command: &str, op: Op) -> Result<CombineStore> {
+        let destination = args.next_arg()?;
+        Ok(CombineStore { destination, combine: Combine::parse(args, command, op, true, false)? })
+    }
+
+    /// Computes the result and stores it at the destination (deleted when it is empty);
+    /// returns its cardinality.
+    pub fn apply(&self, keyspace: &mut Keyspace, ctx: &WriteCtx) -> Result<usize> {
+        let members = self.combine.compute(keyspace.db(ctx.db), ctx.now_ms)?;
+        Ok(super::store::store(keyspace, ctx, &self.destination, &members))
+    }
+}

@@ -62,6 +62,19 @@ impl Range {
         (from as usize, to.max(from) as usize)
     }
 
+    /// `min` and `max` read as ranks, scores or members (`by` is not [`By::Any`]), with
+    /// Redis's error for each.
+    pub fn parse(by: By, min: &[u8], max: &[u8]) -> Result<Range> {
+        Ok(match by {
+            By::Score => Range::Score(ScoreRange::parse(min, max)?),
+            By::Lex => Range::Lex(LexRange::parse(min, max)?),
+            By::Rank | By::Any => Range::Rank {
+                start: crate::args::parse_i64(min).ok_or(Error::NOT_INTEGER)?,
+                stop: crate::args::parse_i64(max).ok_or(Error::NOT_INTEGER)?,
+            },
+        })
+    }
+
     /// How many members the range holds. O(log N).
     pub fn count(&self, zset: &ZSetValue) -> usize {
         let (from, to) = self.ranks(zset, false);
@@ -144,15 +157,7 @@ impl RangeQuery {
         if reverse && by != By::Rank {
             std::mem::swap(&mut min, &mut max);
         }
-        let range = match by {
-            By::Score => Range::Score(ScoreRange::parse(&min, &max)?),
-            By::Lex => Range::Lex(LexRange::parse(&min, &max)?),
-            _ => Range::Rank {
-                start: crate::args::parse_i64(&min).ok_or(Error::NOT_INTEGER)?,
-                stop: crate::args::parse_i64(&max).ok_or(Error::NOT_INTEGER)?,
-            },
-        };
-        Ok(RangeQuery { key, range, reverse, limit, with_scores })
+        Ok(RangeQuery { key, range: Range::parse(by, &min, &max)?, reverse, limit, with_scores })
     }
 
     /// The members selected, in reply order. A LIMIT that got past the parser with a rank
@@ -166,6 +171,41 @@ impl RangeQuery {
     pub fn read(&self, db: &Db, now_ms: TimeMs) -> Result<Vec<(Bytes, f64)>> {
         let zset = value_at::<ZSetValue>(db, &self.key, now_ms)?;
         Ok(zset.map(|zset| super::score::owned(self.select(zset))).unwrap_or_default())
+    }
+}
+
+/// `<key> <min> <max>`: what ZCOUNT, ZLEXCOUNT and the ZREMRANGEBY commands take.
+#[derive(Clone, Debug, PartialEq)]
+pub struct KeyRange {
+    pub key: Bytes,
+    pub range: Range,
+}
+
+impl KeyRange {
+    pub fn parse(args: &mut Args, by: By) -> Result<KeyRange> {
+        let (key, min, max) = (args.next_arg()?, args.next_arg()?, args.next_arg()?);
+        Ok(KeyRange { key, range: Range::parse(by, &min, &max)? })
+    }
+
+    /// How many members of the sorted set at the key the range holds. O(log N).
+    pub fn count(&self, db: &Db, now_ms: TimeMs) -> Result<usize> {
+        Ok(value_at::<ZSetValue>(db, &self.key, now_ms)?.map_or(0, |zset| self.range.count(zset)))
+    }
+
+    /// Removes the range's members from the sorted set at the key (which goes when emptied);
+    /// returns how many went. O(log N) to find them, O(log N) to remove each.
+    pub fn remove(&self, keyspace: &mut Keyspace, ctx: &WriteCtx) -> Result<usize> {
+        let db = keyspace.db_mut(ctx.db);
+        let Some((zset, version)) = value_mut::<ZSetValue>(db, &self.key, ctx.now_ms)? else {
+            return Ok(0);
+        };
+        let (from, to) = self.range.ranks(zset, false);
+        let removed = zset.remove_ranks(from, to);
+        if removed > 0 {
+            *version = ctx.index;
+        }
+        remove_if_void::<ZSetValue>(db, &self.key);
+        Ok(removed)
     }
 }
 

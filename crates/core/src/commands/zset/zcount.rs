@@ -2,8 +2,7 @@
 //!
 //! O(log N): the ranks where the range starts and ends.
 
-use super::range::Range;
-use super::score::ScoreRange;
+use super::range::{By, KeyRange};
 use crate::commands::prelude::*;
 
 pub const SPEC: CommandSpec = CommandSpec {
@@ -24,17 +23,13 @@ pub const SPEC: CommandSpec = CommandSpec {
     subcommands: &[],
 };
 
-pub struct ZCount {
-    key: Bytes,
-    range: Range,
-}
+pub struct ZCount(KeyRange);
 
 impl Command for ZCount {
     type Output = usize;
 
     fn parse(args: &mut Args) -> Result<Self> {
-        let (key, min, max) = (args.next_arg()?, args.next_arg()?, args.next_arg()?);
-        Ok(ZCount { key, range: Range::Score(ScoreRange::parse(&min, &max)?) })
+        KeyRange::parse(args, By::Score).map(ZCount)
     }
 
     fn reply(count: usize) -> Reply {
@@ -44,8 +39,7 @@ impl Command for ZCount {
 
 impl ReadCommand for ZCount {
     fn read(&self, keyspace: &Keyspace, ctx: &mut ReadCtx) -> Result<usize> {
-        let zset = value_at::<ZSetValue>(keyspace.db(ctx.db), &self.key, ctx.now_ms)?;
-        Ok(zset.map_or(0, |zset| self.range.count(zset)))
+        self.0.count(keyspace.db(ctx.db), ctx.now_ms)
     }
 }
 

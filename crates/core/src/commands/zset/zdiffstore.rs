@@ -1,7 +1,6 @@
 //! ZDIFFSTORE destination numkeys key [key ...]
 
-use super::combine::{Combine, Op};
-use super::zunionstore::combine_store;
+use super::combine::{CombineStore, Op};
 use crate::commands::prelude::*;
 
 pub const SPEC: CommandSpec = CommandSpec {
@@ -22,17 +21,13 @@ pub const SPEC: CommandSpec = CommandSpec {
     subcommands: &[],
 };
 
-pub struct ZDiffStore {
-    destination: Bytes,
-    combine: Combine,
-}
+pub struct ZDiffStore(CombineStore);
 
 impl Command for ZDiffStore {
     type Output = usize;
 
     fn parse(args: &mut Args) -> Result<Self> {
-        let destination = args.next_arg()?;
-        Ok(ZDiffStore { destination, combine: Combine::parse(args, "zdiffstore", Op::Diff, true, false)? })
+        CombineStore::parse(args, "zdiffstore", Op::Diff).map(ZDiffStore)
     }
 
     fn reply(stored: usize) -> Reply {
@@ -42,7 +37,7 @@ impl Command for ZDiffStore {
 
 impl WriteCommand for ZDiffStore {
     fn write(&self, keyspace: &mut Keyspace, ctx: &WriteCtx) -> Result<usize> {
-        combine_store(keyspace, ctx, &self.destination, &self.combine)
+        self.0.apply(keyspace, ctx)
     }
 }
 

@@ -1,7 +1,6 @@
 //! ZINTERSTORE destination numkeys key [key ...] [WEIGHTS weight [weight ...]] [AGGREGATE SUM | MIN | MAX]
 
-use super::combine::{Combine, Op};
-use super::zunionstore::combine_store;
+use super::combine::{CombineStore, Op};
 use crate::commands::prelude::*;
 
 pub const SPEC: CommandSpec = CommandSpec {
@@ -22,17 +21,13 @@ pub const SPEC: CommandSpec = CommandSpec {
     subcommands: &[],
 };
 
-pub struct ZInterStore {
-    destination: Bytes,
-    combine: Combine,
-}
+pub struct ZInterStore(CombineStore);
 
 impl Command for ZInterStore {
     type Output = usize;
 
     fn parse(args: &mut Args) -> Result<Self> {
-        let destination = args.next_arg()?;
-        Ok(ZInterStore { destination, combine: Combine::parse(args, "zinterstore", Op::Inter, true, false)? })
+        CombineStore::parse(args, "zinterstore", Op::Inter).map(ZInterStore)
     }
 
     fn reply(stored: usize) -> Reply {
@@ -42,7 +37,7 @@ impl Command for ZInterStore {
 
 impl WriteCommand for ZInterStore {
     fn write(&self, keyspace: &mut Keyspace, ctx: &WriteCtx) -> Result<usize> {
-        combine_store(keyspace, ctx, &self.destination, &self.combine)
+        self.0.apply(keyspace, ctx)
     }
 }
 

@@ -1,8 +1,6 @@
 //! ZREMRANGEBYLEX key min max
 
-use super::range::Range;
-use super::score::LexRange;
-use super::zremrangebyscore::remove_range;
+use super::range::{By, KeyRange};
 use crate::commands::prelude::*;
 
 pub const SPEC: CommandSpec = CommandSpec {
@@ -23,18 +21,13 @@ pub const SPEC: CommandSpec = CommandSpec {
     subcommands: &[],
 };
 
-pub struct ZRemRangeByLex {
-    key: Bytes,
-    range: Range,
-}
+pub struct ZRemRangeByLex(KeyRange);
 
 impl Command for ZRemRangeByLex {
     type Output = usize;
 
     fn parse(args: &mut Args) -> Result<Self> {
-        let (key, min, max) = (args.next_arg()?, args.next_arg()?, args.next_arg()?);
-        let range = Range::Lex(LexRange::parse(&min, &max)?);
-        Ok(ZRemRangeByLex { key, range })
+        KeyRange::parse(args, By::Lex).map(ZRemRangeByLex)
     }
 
     fn reply(removed: usize) -> Reply {
@@ -44,7 +37,7 @@ impl Command for ZRemRangeByLex {
 
 impl WriteCommand for ZRemRangeByLex {
     fn write(&self, keyspace: &mut Keyspace, ctx: &WriteCtx) -> Result<usize> {
-        remove_range(keyspace, ctx, &self.key, &self.range)
+        self.0.remove(keyspace, ctx)
     }
 }
 

@@ -1,7 +1,6 @@
 //! ZREMRANGEBYRANK key start stop
 
-use super::range::Range;
-use super::zremrangebyscore::remove_range;
+use super::range::{By, KeyRange};
 use crate::commands::prelude::*;
 
 pub const SPEC: CommandSpec = CommandSpec {
@@ -22,21 +21,13 @@ pub const SPEC: CommandSpec = CommandSpec {
     subcommands: &[],
 };
 
-pub struct ZRemRangeByRank {
-    key: Bytes,
-    range: Range,
-}
+pub struct ZRemRangeByRank(KeyRange);
 
 impl Command for ZRemRangeByRank {
     type Output = usize;
 
     fn parse(args: &mut Args) -> Result<Self> {
-        let (key, min, max) = (args.next_arg()?, args.next_arg()?, args.next_arg()?);
-        let range = Range::Rank {
-            start: crate::args::parse_i64(&min).ok_or(Error::NOT_INTEGER)?,
-            stop: crate::args::parse_i64(&max).ok_or(Error::NOT_INTEGER)?,
-        };
-        Ok(ZRemRangeByRank { key, range })
+        KeyRange::parse(args, By::Rank).map(ZRemRangeByRank)
     }
 
     fn reply(removed: usize) -> Reply {
@@ -46,7 +37,7 @@ impl Command for ZRemRangeByRank {
 
 impl WriteCommand for ZRemRangeByRank {
     fn write(&self, keyspace: &mut Keyspace, ctx: &WriteCtx) -> Result<usize> {
-        remove_range(keyspace, ctx, &self.key, &self.range)
+        self.0.remove(keyspace, ctx)
     }
 }
 

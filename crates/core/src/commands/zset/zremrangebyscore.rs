@@ -1,7 +1,6 @@
 //! ZREMRANGEBYSCORE key min max
 
-use super::range::Range;
-use super::score::ScoreRange;
+use super::range::{By, KeyRange};
 use crate::commands::prelude::*;
 
 pub const SPEC: CommandSpec = CommandSpec {
@@ -22,34 +21,13 @@ pub const SPEC: CommandSpec = CommandSpec {
     subcommands: &[],
 };
 
-pub struct ZRemRangeByScore {
-    key: Bytes,
-    range: Range,
-}
-
-/// Removes the members of `range` from the sorted set at `key`; returns how many went.
-/// O(log N) to find them, O(log N) to remove each.
-pub fn remove_range(keyspace: &mut Keyspace, ctx: &WriteCtx, key: &[u8], range: &Range) -> Result<usize> {
-    let db = keyspace.db_mut(ctx.db);
-    let Some((zset, version)) = value_mut::<ZSetValue>(db, key, ctx.now_ms)? else {
-        return Ok(0);
-    };
-    let (from, to) = range.ranks(zset, false);
-    let removed = zset.remove_ranks(from, to);
-    if removed > 0 {
-        *version = ctx.index;
-    }
-    remove_if_void::<ZSetValue>(db, key);
-    Ok(removed)
-}
+pub struct ZRemRangeByScore(KeyRange);
 
 impl Command for ZRemRangeByScore {
     type Output = usize;
 
     fn parse(args: &mut Args) -> Result<Self> {
-        let (key, min, max) = (args.next_arg()?, args.next_arg()?, args.next_arg()?);
-        let range = Range::Score(ScoreRange::parse(&min, &max)?);
-        Ok(ZRemRangeByScore { key, range })
+        KeyRange::parse(args, By::Score).map(ZRemRangeByScore)
     }
 
     fn reply(removed: usize) -> Reply {
@@ -59,7 +37,7 @@ impl Command for ZRemRangeByScore {
 
 impl WriteCommand for ZRemRangeByScore {
     fn write(&self, keyspace: &mut Keyspace, ctx: &WriteCtx) -> Result<usize> {
-        remove_range(keyspace, ctx, &self.key, &self.range)
+        self.0.remove(keyspace, ctx)
     }
 }
 

@@ -1,6 +1,6 @@
 //! ZUNIONSTORE destination numkeys key [key ...] [WEIGHTS weight [weight ...]] [AGGREGATE SUM | MIN | MAX]
 
-use super::combine::{Combine, Op};
+use super::combine::{CombineStore, Op};
 use crate::commands::prelude::*;
 
 pub const SPEC: CommandSpec = CommandSpec {
@@ -21,23 +21,13 @@ pub const SPEC: CommandSpec = CommandSpec {
     subcommands: &[],
 };
 
-pub struct ZUnionStore {
-    destination: Bytes,
-    combine: Combine,
-}
-
-/// Computes `combine` and stores it at `destination` (deleted when the result is empty).
-pub fn combine_store(keyspace: &mut Keyspace, ctx: &WriteCtx, destination: &[u8], combine: &Combine) -> Result<usize> {
-    let members = combine.compute(keyspace.db(ctx.db), ctx.now_ms)?;
-    Ok(super::store::store(keyspace, ctx, destination, &members))
-}
+pub struct ZUnionStore(CombineStore);
 
 impl Command for ZUnionStore {
     type Output = usize;
 
     fn parse(args: &mut Args) -> Result<Self> {
-        let destination = args.next_arg()?;
-        Ok(ZUnionStore { destination, combine: Combine::parse(args, "zunionstore", Op::Union, true, false)? })
+        CombineStore::parse(args, "zunionstore", Op::Union).map(ZUnionStore)
     }
 
     fn reply(stored: usize) -> Reply {
@@ -47,7 +37,7 @@ impl Command for ZUnionStore {
 
 impl WriteCommand for ZUnionStore {
     fn write(&self, keyspace: &mut Keyspace, ctx: &WriteCtx) -> Result<usize> {
-        combine_store(keyspace, ctx, &self.destination, &self.combine)
+        self.0.apply(keyspace, ctx)
     }
 }
 
