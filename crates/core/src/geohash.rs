@@ -365,7 +365,9 @@ impl Shape {
                 distance(self.longitude, self.latitude, longitude, latitude)
             }
         };
-        Some(((longitude, latitude), distance))
+        // Rounding can push the haversine's argument past 1 for antipodal points; a NaN
+        // distance matches nothing (Redis would keep it, and store it as a NaN score).
+        (!distance.is_nan()).then_some(((longitude, latitude), distance))
     }
 }
 
