@@ -132,3 +132,47 @@ impl MPop {
         Ok(MPop { keys, end, count: count.unwrap_or(1) })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::commands::zset::testing::*;
+
+    fn ctx(index: u64) -> WriteCtx {
+        WriteCtx { db: 0, now_ms: 1_000, index, random_seed: 0 }
+    }
+
+    fn keys(names: &[&str]) -> Vec<Bytes> {
+        names.iter().map(|name| Bytes::copy_from_slice(name.as_bytes())).collect()
+    }
+
+    #[test]
+    fn a_waiter_is_served_from_the_first_existing_key() {
+        both(|ks, _| {
+            run(ks, &["zadd", "b", "1", "x", "2", "y"]);
+            let popped = pop_first(ks, &ctx(7), &keys(&["a", "b"]), End::Max, 1).unwrap();
+            assert_eq!(popped, Some((Bytes::from_static(b"b"), vec![(Bytes::from_static(b"y"), 2.0)])));
+            assert_eq!(ks.db(0).get(b"b", 0).unwrap().version, 7, "WATCH sees the pop");
+            let popped = pop_first(ks, &ctx(8), &keys(&["b"]), End::Min, 5).unwrap();
+            assert_eq!(popped, Some((Bytes::from_static(b"b"), vec![(Bytes::from_static(b"x"), 1.0)])));
+            assert!(ks.db(0).get(b"b", 0).is_none(), "an emptied key goes");
+            assert_eq!(pop_first(ks, &ctx(9), &keys(&["a", "b"]), End::Min, 1).unwrap(), None);
+            run(ks, &["set", "a", "v"]);
+            assert_eq!(pop_first(ks, &ctx(10), &keys(&["a", "b"]), End::Min, 1), Err(Error::WRONG_TYPE));
+        });
+    }
+
+    #[test]
+    fn replies_for_each_shape() {
+        let popped = vec![(Bytes::from_static(b"m"), 1.5)];
+        assert_eq!(pop_reply(popped.clone(), false), Reply::Array(vec![bulk("m"), double(1.5)]));
+        assert_eq!(pop_reply(popped.clone(), true), scored(&[("m", 1.5)]));
+        assert_eq!(
+            mpop_reply(Some((Bytes::from_static(b"k"), popped))),
+            Reply::Array(vec![bulk("k"), Reply::Array(vec![Reply::Array(vec![bulk("m"), double(1.5)])])])
+        );
+        assert_eq!(mpop_reply(None), Reply::NilArray);
+        assert_eq!(End::parse(b"max"), Some(End::Max));
+        assert_eq!(End::parse(b"mid"), None);
+    }
+}
