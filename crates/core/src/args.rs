@@ -196,6 +196,60 @@ pub fn format_f64(value: f64) -> String {
     }
 }
 
+/// `%.17g`, as Redis 7.0 prints doubles in replies (`addReplyDouble`), and `-0` for a negative
+/// zero.
+pub fn format_double(value: f64) -> String {
+    if value.is_nan() {
+        return "nan".into();
+    }
+    if value.is_infinite() {
+        return if value > 0.0 { "inf".into() } else { "-inf".into() };
+    }
+    if value == 0.0 {
+        return if value.is_sign_negative() { "-0".into() } else { "0".into() };
+    }
+    let scientific = format!("{value:.16e}");
+    let (mantissa, exponent) = scientific.split_once('e').expect("exponent form");
+    let exponent: i32 = exponent.parse().expect("integer exponent");
+    if (-4..17).contains(&exponent) {
+        let decimals = (16 - exponent).max(0) as usize;
+        trim_fraction(format!("{value:.decimals$}"))
+    } else {
+        let mantissa = trim_fraction(mantissa.to_string());
+        format!("{mantissa}e{}{:02}", if exponent < 0 { '-' } else { '+' }, exponent.abs())
+    }
+}
+
+/// Redis's `ld2string(..., LD_STR_HUMAN)`: `%.17Lf` with trailing zeros (and a bare point)
+/// trimmed, and `-0` as `0`. A double widened to a long double is the same number, and Rust
+/// prints the exact value rounded to 17 places, as glibc does.
+pub fn format_human_double(value: f64) -> String {
+    if value.is_nan() {
+        return "nan".into();
+    }
+    if value.is_infinite() {
+        return if value > 0.0 { "inf".into() } else { "-inf".into() };
+    }
+    let text = trim_fraction(format!("{value:.17}"));
+    if text == "-0" {
+        "0".into()
+    } else {
+        text
+    }
+}
+
+fn trim_fraction(mut text: String) -> String {
+    if text.contains('.') {
+        while text.ends_with('0') {
+            text.pop();
+        }
+        if text.ends_with('.') {
+            text.pop();
+        }
+    }
+    text
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -10,6 +10,7 @@
 //! - [`decimal`]: exact decimal sums for INCRBYFLOAT.
 //! - [`pattern`]: glob patterns for KEYS, SCAN and CONFIG GET.
 //! - [`rng`]: the seeded random generator.
+//! - [`geohash`]: Redis's geohash math, for the GEO commands.
 //! - [`hyperloglog`]: Redis's HyperLogLog strings (sparse and dense registers, the estimate).
 //! - [`keyspace`]: databases, values (one module per type), expiry and watch stamps.
 //! - [`command`]: what a command is (spec, parse, apply, reply).
@@ -26,6 +27,7 @@ pub mod command;
 pub mod commands;
 pub mod decimal;
 pub mod error;
+pub mod geohash;
 pub mod hyperloglog;
 pub mod keyspace;
 pub mod limits;

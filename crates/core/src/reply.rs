@@ -23,8 +23,11 @@ pub enum Reply {
     Pairs(Vec<(Reply, Reply)>),
     /// A set in RESP3; an array in RESP2.
     Set(Vec<Reply>),
-    /// A double in RESP3; a bulk string in RESP2.
+    /// A double in RESP3; a bulk string in RESP2 (`%.17g`, as Redis's `addReplyDouble`).
     Double(f64),
+    /// A double printed as Redis prints coordinates (`addReplyHumanLongDouble`: `%.17Lf` with
+    /// trailing zeros trimmed): a double in RESP3, a bulk string in RESP2 (GEOPOS).
+    HumanDouble(f64),
     /// A boolean in RESP3; the integer 1 or 0 in RESP2.
     Boolean(bool),
     /// Verbatim plain text (`=` with format `txt`) in RESP3; a bulk string in RESP2.

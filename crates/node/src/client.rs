@@ -89,7 +89,7 @@ pub fn render(reply: &Reply) -> String {
             Reply::Integer(value) => out.push_str(&format!("(integer) {value}")),
             Reply::Bulk(text) | Reply::Verbatim(text) => out.push_str(&String::from_utf8_lossy(text)),
             Reply::Nil | Reply::NilArray | Reply::Blocked => out.push_str("(nil)"),
-            Reply::Double(value) => out.push_str(&value.to_string()),
+            Reply::Double(value) | Reply::HumanDouble(value) => out.push_str(&value.to_string()),
             Reply::Boolean(value) => out.push_str(&value.to_string()),
             Reply::Array(items) | Reply::Set(items) => {
                 for (i, item) in items.iter().enumerate() {

@@ -1,6 +1,7 @@
 //! Replies as RESP2 or RESP3 bytes.
 
 use bytes::{BufMut, BytesMut};
+use concord_core::args::{format_double, format_human_double};
 use concord_core::session::Protocol;
 use concord_core::Reply;
 
@@ -51,14 +52,8 @@ pub fn encode(reply: &Reply, protocol: Protocol, out: &mut BytesMut) {
                 }
             }
         }
-        Reply::Double(value) => {
-            let text = format_double(*value);
-            if resp3 {
-                line(out, b',', text.as_bytes());
-            } else {
-                bulk(out, text.as_bytes());
-            }
-        }
+        Reply::Double(value) => double(out, resp3, &format_double(*value)),
+        Reply::HumanDouble(value) => double(out, resp3, &format_human_double(*value)),
         Reply::Boolean(value) if resp3 => out.put_slice(if *value { b"#t\r\n" } else { b"#f\r\n" }),
         Reply::Boolean(value) => header(out, b':', i64::from(*value)),
         Reply::Verbatim(text) if resp3 => {
@@ -90,6 +85,15 @@ fn bulk(out: &mut BytesMut, bytes: &[u8]) {
     out.put_slice(b"\r\n");
 }
 
+/// A double already printed: `,<text>` in RESP3, a bulk string in RESP2.
+fn double(out: &mut BytesMut, resp3: bool, text: &str) {
+    if resp3 {
+        line(out, b',', text.as_bytes());
+    } else {
+        bulk(out, text.as_bytes());
+    }
+}
+
 /// A one-line reply; CR and LF inside become spaces so the line cannot be split.
 fn line(out: &mut BytesMut, kind: u8, text: &[u8]) {
     out.put_u8(kind);
@@ -99,41 +103,6 @@ fn line(out: &mut BytesMut, kind: u8, text: &[u8]) {
         out.put_slice(text);
     }
     out.put_slice(b"\r\n");
-}
-
-/// `%.17g`, as Redis 7.0 prints doubles.
-pub fn format_double(value: f64) -> String {
-    if value.is_nan() {
-        return "nan".into();
-    }
-    if value.is_infinite() {
-        return if value > 0.0 { "inf".into() } else { "-inf".into() };
-    }
-    if value == 0.0 {
-        return if value.is_sign_negative() { "-0".into() } else { "0".into() };
-    }
-    let scientific = format!("{value:.16e}");
-    let (mantissa, exponent) = scientific.split_once('e').expect("exponent form");
-    let exponent: i32 = exponent.parse().expect("integer exponent");
-    if (-4..17).contains(&exponent) {
-        let decimals = (16 - exponent).max(0) as usize;
-        trim_fraction(format!("{value:.decimals$}"))
-    } else {
-        let mantissa = trim_fraction(mantissa.to_string());
-        format!("{mantissa}e{}{:02}", if exponent < 0 { '-' } else { '+' }, exponent.abs())
-    }
-}
-
-fn trim_fraction(mut text: String) -> String {
-    if text.contains('.') {
-        while text.ends_with('0') {
-            text.pop();
-        }
-        if text.ends_with('.') {
-            text.pop();
-        }
-    }
-    text
 }
 
 #[cfg(test)]
@@ -173,5 +142,42 @@ mod tests {
         assert_eq!(format_double(3.0), "3");
         assert_eq!(format_double(1e-5), "1.0000000000000001e-05");
         assert_eq!(format_double(f64::INFINITY), "inf");
+        assert_eq!(format_double(f64::NEG_INFINITY), "-inf");
+        assert_eq!(format_double(-0.0), "-0");
+        assert_eq!(format_double(0.0), "0");
+        // Values whose %.17g text Redis 7.0.15 replied with (ZSCORE, RESP2 and RESP3).
+        assert_eq!(format_double(1e-310), "9.9999999999999694e-311");
+        assert_eq!(format_double(1791873972053020.0), "1791873972053020");
+        assert_eq!(format_double(1e17), "1e+17");
+        assert_eq!(format_double(123456789012345680.0), "1.2345678901234568e+17");
+        assert_eq!(format_double(-1.5e-300), "-1.5000000000000001e-300");
+    }
+
+    #[test]
+    fn doubles_render_as_redis_7_0_does() {
+        // RESP2: bulk strings; RESP3: `,` doubles, both with `%.17g` text (addReplyDouble).
+        assert_eq!(wire(&Reply::Double(0.1), Protocol::Resp2), "$19\r\n0.10000000000000001\r\n");
+        assert_eq!(wire(&Reply::Double(0.1), Protocol::Resp3), ",0.10000000000000001\r\n");
+        assert_eq!(wire(&Reply::Double(f64::INFINITY), Protocol::Resp2), "$3\r\ninf\r\n");
+        assert_eq!(wire(&Reply::Double(f64::INFINITY), Protocol::Resp3), ",inf\r\n");
+        assert_eq!(wire(&Reply::Double(f64::NEG_INFINITY), Protocol::Resp2), "$4\r\n-inf\r\n");
+        assert_eq!(wire(&Reply::Double(f64::NEG_INFINITY), Protocol::Resp3), ",-inf\r\n");
+        assert_eq!(wire(&Reply::Double(-0.0), Protocol::Resp2), "$2\r\n-0\r\n");
+        assert_eq!(wire(&Reply::Double(-0.0), Protocol::Resp3), ",-0\r\n");
+        assert_eq!(wire(&Reply::Double(3.0), Protocol::Resp3), ",3\r\n");
+    }
+
+    #[test]
+    fn human_doubles_print_like_ld2string() {
+        // GEOPOS replies from Redis 7.0.15 (RESP2 bulk, RESP3 double, same text).
+        assert_eq!(format_human_double(13.361389338970184), "13.36138933897018433");
+        assert_eq!(format_human_double(38.115_556_395_496_3), "38.11555639549629859");
+        assert_eq!(format_human_double(3.0), "3");
+        assert_eq!(format_human_double(-0.0), "0");
+        assert_eq!(format_human_double(0.5), "0.5");
+        assert_eq!(format_human_double(f64::NEG_INFINITY), "-inf");
+        let coordinate = Reply::HumanDouble(13.361389338970184);
+        assert_eq!(wire(&coordinate, Protocol::Resp2), "$20\r\n13.36138933897018433\r\n");
+        assert_eq!(wire(&coordinate, Protocol::Resp3), ",13.36138933897018433\r\n");
     }
 }

@@ -1,8 +1,9 @@
 //! The command table: every command Concord knows, one file each (spec, parse, apply,
 //! reply), grouped in one module per `COMMAND DOCS` group, as Redis groups them in `t_*.c`:
 //!
-//! - [`string`], [`hash`], [`list`], [`set`]: the value types' commands.
+//! - [`string`], [`hash`], [`list`], [`set`], [`zset`]: the value types' commands.
 //! - [`bitmap`]: strings as bit arrays; [`hyperloglog`]: strings as cardinality estimators.
+//! - [`geo`]: positions on Earth, kept in sorted sets.
 //! - [`generic`]: keys of any type (expiry, renames, scans, introspection).
 //! - [`server`], [`connection`], [`transactions`], [`scripting`], [`cluster`]: the rest.
 //! - [`helpers`]: typed access to values and small shared rules.
@@ -24,6 +25,7 @@ pub mod bitmap;
 pub mod cluster;
 pub mod connection;
 pub mod generic;
+pub mod geo;
 pub mod hash;
 pub mod helpers;
 pub mod hyperloglog;
@@ -33,6 +35,7 @@ pub mod server;
 pub mod set;
 pub mod string;
 pub mod transactions;
+pub mod zset;
 
 /// What command files import.
 pub(crate) mod prelude {
@@ -40,7 +43,7 @@ pub(crate) mod prelude {
     pub use crate::args::{is, parse_i64, Args};
     pub use crate::command::{Command, CommandSpec, KeySpec, ReadCommand, ReadCtx, WriteCommand, WriteCtx};
     pub use crate::error::{Error, Result};
-    pub use crate::keyspace::{Blob, Db, Encodings, HashValue, Keyspace, ListValue, SetValue, Value};
+    pub use crate::keyspace::{Blob, Db, Encodings, HashValue, Keyspace, ListValue, SetValue, Value, ZSetValue};
     pub use crate::limits::*;
     pub use crate::pattern::Pattern;
     pub use crate::reply::Reply;
@@ -150,6 +153,14 @@ registry! {
         set::srandmember::SRandMember, set::sinter::SInter, set::sintercard::SInterCard, set::sunion::SUnion,
         set::sdiff::SDiff, set::sscan::SScan, bitmap::getbit::GetBit, bitmap::bitcount::BitCount,
         bitmap::bitpos::BitPos, bitmap::bitfield_ro::BitFieldRo, hyperloglog::pfcount::PfCount,
+        zset::zcard::ZCard, zset::zscore::ZScore, zset::zmscore::ZMScore, zset::zrank::ZRank,
+        zset::zrevrank::ZRevRank, zset::zcount::ZCount, zset::zlexcount::ZLexCount, zset::zrange::ZRange,
+        zset::zrangebyscore::ZRangeByScore, zset::zrevrangebyscore::ZRevRangeByScore,
+        zset::zrangebylex::ZRangeByLex, zset::zrevrangebylex::ZRevRangeByLex, zset::zrevrange::ZRevRange,
+        zset::zrandmember::ZRandMember, zset::zunion::ZUnion, zset::zinter::ZInter,
+        zset::zintercard::ZInterCard, zset::zdiff::ZDiff, zset::zscan::ZScan, geo::geopos::GeoPos,
+        geo::geodist::GeoDist, geo::geohash::GeoHash, geo::geosearch::GeoSearch,
+        geo::georadius_ro::GeoRadiusRo, geo::georadiusbymember_ro::GeoRadiusByMemberRo,
     }
     write: {
         string::set::Set, string::setnx::SetNx, string::setex::SetEx, string::psetex::PSetEx,
@@ -170,7 +181,13 @@ registry! {
         set::sadd::SAdd, set::srem::SRem, set::spop::SPop, set::smove::SMove, set::sinterstore::SInterStore,
         set::sunionstore::SUnionStore, set::sdiffstore::SDiffStore, bitmap::setbit::SetBit,
         bitmap::bitop::BitOp, bitmap::bitfield::BitField, hyperloglog::pfadd::PfAdd,
-        hyperloglog::pfmerge::PfMerge, hyperloglog::pfdebug::PfDebug,
+        hyperloglog::pfmerge::PfMerge, hyperloglog::pfdebug::PfDebug, zset::zadd::ZAdd,
+        zset::zincrby::ZIncrBy, zset::zrem::ZRem, zset::zrangestore::ZRangeStore,
+        zset::zremrangebyscore::ZRemRangeByScore, zset::zremrangebyrank::ZRemRangeByRank,
+        zset::zremrangebylex::ZRemRangeByLex, zset::zpopmin::ZPopMin, zset::zpopmax::ZPopMax,
+        zset::zmpop::ZMPop, zset::zunionstore::ZUnionStore, zset::zinterstore::ZInterStore,
+        zset::zdiffstore::ZDiffStore, geo::geoadd::GeoAdd, geo::geosearchstore::GeoSearchStore,
+        geo::georadius::GeoRadius, geo::georadiusbymember::GeoRadiusByMember,
     }
     node: {
         connection::ping::Ping, connection::echo::Echo, connection::hello::Hello, connection::client::Client,

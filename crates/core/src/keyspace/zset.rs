@@ -5,7 +5,7 @@
 
 use super::encodings::Encodings;
 use super::pack::Pack;
-use super::score_tree::{compare, ScoreTree};
+use super::score_tree::{compare, Pair, ScoreTree};
 use super::table::{Table, TableHasher};
 use super::Blob;
 use crate::rng::Rng;
@@ -22,6 +22,16 @@ pub enum ZSetValue {
 pub struct SortedSet {
     tree: ScoreTree,
     scores: Table<(Blob, f64)>,
+}
+
+/// A score as a pack keeps it: Redis's listpack stores integral scores as integers, so a
+/// negative zero comes back as zero there (and stays negative in the skiplist form).
+fn packed_score(score: f64) -> f64 {
+    if score == 0.0 {
+        0.0
+    } else {
+        score
+    }
 }
 
 fn score_of(bytes: &[u8]) -> f64 {
@@ -94,7 +104,7 @@ impl ZSetValue {
                     }
                     at
                 };
-                pack.insert_at(at, &score.to_le_bytes());
+                pack.insert_at(at, &packed_score(score).to_le_bytes());
                 pack.insert_at(at, member);
                 return previous;
             }
@@ -197,6 +207,55 @@ impl ZSetValue {
             ZSetValue::Pack(_) => self.iter().position(|(name, _)| name == member).expect("present"),
             ZSetValue::Sorted(sorted) => sorted.tree.rank(score, member),
         })
+    }
+
+    /// The member at ascending rank `rank`, with its score.
+    pub fn at_rank(&self, rank: usize) -> Option<(&[u8], f64)> {
+        self.iter_from(rank).next()
+    }
+
+    /// Removes the members of ascending ranks `from..to`; returns how many it removed. The
+    /// large form finds them in O(log N) and removes each in O(log N).
+    pub fn remove_ranks(&mut self, from: usize, to: usize) -> usize {
+        let to = to.min(self.len());
+        if from >= to {
+            return 0;
+        }
+        match self {
+            ZSetValue::Pack(pack) => {
+                let start = pack.offset_of(2 * from as isize).expect("in range");
+                let end = pack.offset_of(2 * to as isize).unwrap_or(pack.end());
+                pack.remove_range(start, end, 2 * (to - from));
+            }
+            ZSetValue::Sorted(sorted) => {
+                let doomed: Vec<Pair> = sorted.tree.iter_from(from).take(to - from).cloned().collect();
+                for (score, member) in doomed {
+                    sorted.scores.remove(&member);
+                    sorted.tree.remove(score, &member);
+                }
+            }
+        }
+        to - from
+    }
+
+    /// A sorted set of `pairs`, which are ascending and distinct, in the form Redis would
+    /// give a new one: packed if it fits the encodings (`zsetConvertToListpackIfNeeded`).
+    pub fn from_sorted(pairs: &[(impl AsRef<[u8]>, f64)], encodings: &Encodings, hasher: TableHasher) -> ZSetValue {
+        debug_assert!(pairs.windows(2).all(|w| compare((w[0].1, w[0].0.as_ref()), (w[1].1, w[1].0.as_ref())).is_lt()));
+        let fits = pairs.len() as u64 <= encodings.zset_max_listpack_entries
+            && pairs.iter().all(|(member, _)| member.as_ref().len() as u64 <= encodings.zset_max_listpack_value);
+        if fits {
+            let scores: Vec<[u8; 8]> = pairs.iter().map(|(_, score)| packed_score(*score).to_le_bytes()).collect();
+            let elements = pairs.iter().zip(&scores).flat_map(|((member, _), score)| [member.as_ref(), &score[..]]);
+            return ZSetValue::Pack(Pack::from_elements(elements));
+        }
+        let mut sorted = SortedSet { tree: ScoreTree::new(), scores: Table::new(hasher) };
+        for (member, score) in pairs {
+            let member = Blob::new(member.as_ref());
+            sorted.tree.insert(*score, member.clone());
+            sorted.scores.insert((member, *score));
+        }
+        ZSetValue::Sorted(Box::new(sorted))
     }
 
     /// A uniformly random member and its score.

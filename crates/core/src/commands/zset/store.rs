@@ -1,0 +1,22 @@
+//! Where the *STORE commands put their result.
+
+use crate::commands::prelude::*;
+
+/// Replaces `destination` (any type, its expiry dropped) with a sorted set of `pairs`, which
+/// are ascending and distinct, or deletes it when there are none, as ZUNIONSTORE,
+/// ZRANGESTORE, GEOSEARCHSTORE and the rest do. Returns the new cardinality.
+pub fn store(keyspace: &mut Keyspace, ctx: &WriteCtx, destination: &[u8], pairs: &[(impl AsRef<[u8]>, f64)]) -> usize {
+    let (db, encodings) = keyspace.db_and_encodings(ctx.db);
+    if pairs.is_empty() {
+        db.remove(destination);
+        return 0;
+    }
+    let zset = ZSetValue::from_sorted(pairs, encodings, db.hasher());
+    db.insert(destination, Value::ZSet(Box::new(zset)), None, ctx.index);
+    pairs.len()
+}
+
+/// Sorts `pairs` into Redis's order: by score, then member.
+pub fn sort(pairs: &mut [(Bytes, f64)]) {
+    pairs.sort_by(|a, b| crate::keyspace::score_tree::compare((a.1, &a.0), (b.1, &b.0)));
+}

@@ -1,0 +1,61 @@
+//! ZREVRANGE key start stop [WITHSCORES]
+//!
+//! O(log N + M): see [`super::range`].
+
+use super::range::{By, RangeQuery};
+use super::score::members_reply;
+use crate::commands::prelude::*;
+
+pub const SPEC: CommandSpec = CommandSpec {
+    name: "zrevrange",
+    arity: -4,
+    flags: &["readonly"],
+    first_key: 1,
+    last_key: 1,
+    key_step: 1,
+    key_specs: &[KeySpec { flags: &["RO", "access"], begin_index: 1, last_key: 0, key_step: 1 }],
+    acl_categories: &["@read", "@sortedset", "@slow"],
+    tips: &[],
+    group: "sorted-set",
+    since: "1.2.0",
+    complexity:
+        "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements returned.",
+    summary: "Return a range of members in a sorted set, by index, with scores ordered from high to low",
+    deprecated: Some(("6.2.0", "`ZRANGE` with the `REV` argument")),
+    subcommands: &[],
+};
+
+pub struct ZRevRange(RangeQuery);
+
+impl Command for ZRevRange {
+    type Output = (Vec<(Bytes, f64)>, bool);
+
+    fn parse(args: &mut Args) -> Result<Self> {
+        RangeQuery::parse(args, false, By::Rank, Some(true)).map(ZRevRange)
+    }
+
+    fn reply((members, with_scores): (Vec<(Bytes, f64)>, bool)) -> Reply {
+        members_reply(members, with_scores)
+    }
+}
+
+impl ReadCommand for ZRevRange {
+    fn read(&self, keyspace: &Keyspace, ctx: &mut ReadCtx) -> Result<(Vec<(Bytes, f64)>, bool)> {
+        Ok((self.0.read(keyspace.db(ctx.db), ctx.now_ms)?, self.0.with_scores))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::commands::zset::testing::*;
+
+    #[test]
+    fn ranks_from_the_top() {
+        both(|ks, _| {
+            run(ks, &["zadd", "z", "1", "a", "2", "b", "3", "c"]);
+            assert_eq!(run(ks, &["zrevrange", "z", "0", "1", "WITHSCORES"]), scored(&[("c", 3.0), ("b", 2.0)]));
+            assert_eq!(run(ks, &["zrevrange", "z", "-1", "-1"]), bulks(&["a"]));
+            assert_eq!(run(ks, &["zrevrange", "z", "0", "-1", "REV"]), error("ERR syntax error"));
+        });
+    }
+}
