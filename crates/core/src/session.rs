@@ -68,6 +68,8 @@ pub enum Action {
     /// A blocking command (BLPOP ...): proposed with a waiter, its reply awaited until it is
     /// served or times out; the connection runs nothing else meanwhile.
     Block { db: DbIndex, argv: Vec<Bytes> },
+    /// CLIENT UNBLOCK: end that client's wait, if it is blocked.
+    Unblock { client: u64, error: bool },
     /// Propose this transaction; splice its replies into the plan.
     Exec(ExecPlan),
     /// Take WATCH stamps of these keys after a read barrier, then call

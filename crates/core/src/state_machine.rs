@@ -756,4 +756,104 @@ mod tests {
         assert_eq!(restored.keyspace(), sm.keyspace());
         assert!(StateMachine::restore(&bytes[..bytes.len() / 2]).is_err());
     }
+
+    fn block(node: u128, seq: u64, words: &[&str]) -> Request {
+        Request::Block {
+            db: 0,
+            argv: words.iter().map(|w| Bytes::copy_from_slice(w.as_bytes())).collect(),
+            waiter: WaiterId { node: crate::types::NodeId(node), incarnation: 1, seq },
+        }
+    }
+
+    fn waiter(node: u128, seq: u64) -> WaiterId {
+        WaiterId { node: crate::types::NodeId(node), incarnation: 1, seq }
+    }
+
+    fn pair(key: &str, element: &str) -> Reply {
+        Reply::Array(vec![
+            Reply::Bulk(Bytes::copy_from_slice(key.as_bytes())),
+            Reply::Bulk(Bytes::copy_from_slice(element.as_bytes())),
+        ])
+    }
+
+    #[test]
+    fn the_longest_waiting_client_gets_the_element_before_any_other_command() {
+        let mut sm = StateMachine::new();
+        let first = sm
+            .apply(1, &batch(10, vec![block(1, 1, &["blpop", "q", "0"]), block(2, 1, &["blpop", "other", "q", "0"])]));
+        assert_eq!(first.replies, vec![Reply::Blocked, Reply::Blocked]);
+        assert!(first.served.is_empty());
+        // One push, then a pop in the same entry: the waiter takes the element first.
+        let pushed = sm.apply(2, &batch(20, vec![command(&["rpush", "q", "a"]), command(&["lpop", "q"])]));
+        assert_eq!(pushed.replies, vec![Reply::Integer(1), Reply::Nil]);
+        assert_eq!(pushed.served, vec![(waiter(1, 1), pair("q", "a"))]);
+        let two = sm.apply(3, &batch(30, vec![command(&["rpush", "q", "b", "c"])]));
+        assert_eq!(
+            two.served,
+            vec![(waiter(2, 1), pair("q", "b"))],
+            "then the next waiter, from the key that got ready"
+        );
+        assert_eq!(sm.apply(4, &batch(40, vec![command(&["llen", "q"])])).replies, vec![Reply::Integer(1)]);
+        assert!(sm.waiters().is_empty());
+    }
+
+    #[test]
+    fn waits_time_out_by_the_leaders_time_and_ticks_carry_it() {
+        let mut sm = StateMachine::new();
+        sm.apply(1, &batch(1_000, vec![block(1, 1, &["brpop", "q", "0.5"])]));
+        assert_eq!(sm.waiters().next_deadline_ms(), Some(1_500));
+        assert!(sm.apply(2, &batch(1_499, vec![Request::Tick])).served.is_empty());
+        let timed_out = sm.apply(3, &batch(1_500, vec![Request::Tick]));
+        assert_eq!(timed_out.served, vec![(waiter(1, 1), Reply::NilArray)]);
+        // A push after the timeout stays in the list.
+        sm.apply(4, &batch(1_600, vec![command(&["rpush", "q", "x"])]));
+        assert_eq!(sm.keyspace().db(0).len(), 1);
+    }
+
+    #[test]
+    fn blocking_in_a_transaction_answers_at_once_and_moves_chain() {
+        let mut sm = StateMachine::new();
+        let transaction = Request::Transaction {
+            watches: vec![],
+            commands: vec![(0, vec![Bytes::from_static(b"blpop"), Bytes::from_static(b"q"), Bytes::from_static(b"0")])],
+        };
+        assert_eq!(sm.apply(1, &batch(10, vec![transaction])).replies, vec![Reply::Array(vec![Reply::NilArray])]);
+        // A waiter moving from src to dst, and one waiting on dst: a push to src serves both.
+        sm.apply(2, &batch(10, vec![block(1, 1, &["blmove", "src", "dst", "LEFT", "LEFT", "0"])]));
+        sm.apply(3, &batch(10, vec![block(1, 2, &["blpop", "dst", "0"])]));
+        let served = sm.apply(4, &batch(10, vec![command(&["lpush", "src", "job"])])).served;
+        assert_eq!(
+            served,
+            vec![(waiter(1, 1), Reply::Bulk(Bytes::from_static(b"job"))), (waiter(1, 2), pair("dst", "job"))]
+        );
+        assert!(sm.keyspace().is_empty());
+    }
+
+    #[test]
+    fn cancelled_or_orphaned_waiters_take_nothing() {
+        let mut sm = StateMachine::new();
+        sm.apply(1, &batch(1_000, vec![block(1, 1, &["blpop", "q", "0"]), block(2, 1, &["blpop", "q", "0"])]));
+        let unblock = Request::Unblock { waiter: waiter(1, 1), error: false };
+        assert_eq!(sm.apply(2, &batch(1_000, vec![unblock])).served, vec![(waiter(1, 1), Reply::NilArray)]);
+        // A cancellation that came before its request: the late request registers nothing.
+        let early = Request::Unblock { waiter: waiter(1, 9), error: false };
+        assert_eq!(sm.apply(3, &batch(1_000, vec![early])).replies, vec![Reply::Integer(0)]);
+        assert!(sm.apply(4, &batch(1_000, vec![block(1, 9, &["blpop", "q", "0"])])).replies[0].is_error());
+        // Node 2 stops renewing: once its lease lapses its waiter is dropped and the push stays.
+        let later = 1_000 + crate::blocking::WAITER_LEASE_MS;
+        let lapsed = sm.apply(5, &batch(later, vec![command(&["rpush", "q", "x"])]));
+        assert_eq!(lapsed.served, vec![(waiter(2, 1), crate::blocking::cancelled_reply())]);
+        assert_eq!(sm.apply(6, &batch(later, vec![command(&["llen", "q"])])).replies, vec![Reply::Integer(1)]);
+    }
+
+    #[test]
+    fn waiters_live_in_snapshots() {
+        let mut sm = StateMachine::new();
+        sm.apply(1, &batch(10, vec![block(1, 1, &["bzpopmin", "z", "0"])]));
+        let mut restored = StateMachine::restore(&sm.snapshot()).unwrap();
+        assert_eq!(restored.digest(), sm.digest());
+        let served = restored.apply(2, &batch(20, vec![command(&["zadd", "z", "1", "m"])])).served;
+        assert_eq!(served.len(), 1);
+        assert!(restored.keyspace().is_empty());
+    }
 }

@@ -273,6 +273,11 @@ impl Connection {
                 let wait = self.node.clone().block(self.session.id, db, argv);
                 self.pipeline.pending(protocol, wait.map(|reply| vec![reply]).boxed());
             }
+            Action::Unblock { client, error } => {
+                self.drain().await?;
+                let unblocked = self.node.clone().unblock(client, error).await;
+                self.pipeline.ready(protocol, Reply::Integer(unblocked.into()));
+            }
             Action::Exec(plan) => {
                 self.drain().await?;
                 let (reply, db) = self.node.clone().exec(plan).await;

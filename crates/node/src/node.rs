@@ -663,36 +663,56 @@ impl Node {
     /// then, unless served at once, its reply awaited from this node's applier. Dropped before
     /// it ends (the client left), it cancels its wait through the log.
     pub async fn block(self: Arc<Self>, client: u64, db: DbIndex, argv: Vec<Bytes>) -> Reply {
-        let (waiter, served) = match self.blocked.register(client) {
-            Ok(registered) => registered,
-            Err(reply) => return reply,
-        };
-        let mut cancel = CancelWait { node: Some(self.clone()), waiter };
-        let direct = self.clone().write_batch(vec![Request::Block { db, argv, waiter }]).await.pop();
-        let reply = match direct {
-            Some(Reply::Blocked) => served.await.unwrap_or_else(|_| blocked::unknown_wait_reply()),
-            Some(reply) if blocked::is_unknown(&reply) => self.clone().settle_unknown_wait(waiter, served, reply).await,
-            Some(reply) => reply,
-            None => Error::err("no reply to a blocking command").into(),
-        };
-        cancel.node = None;
-        self.blocked.forget(waiter);
-        reply
+        let started = Instant::now();
+        loop {
+            let (waiter, served) = match self.blocked.register(client) {
+                Ok(registered) => registered,
+                Err(reply) => return reply,
+            };
+            let mut cancel = CancelWait { node: Some(self.clone()), waiter };
+            let request = Request::Block { db, argv: argv.clone(), waiter };
+            let direct = self.clone().write_batch(vec![request]).await.pop();
+            let reply = match direct {
+                Some(Reply::Blocked) => Some(served.await.unwrap_or_else(|_| blocked::unknown_wait_reply())),
+                // Cancelled for certain, with nothing taken: ask again, with a new waiter.
+                Some(reply) if blocked::is_unknown(&reply) => {
+                    let settled = self.clone().settle_unknown_wait(waiter, served).await;
+                    let patience_left = started.elapsed() < Duration::from_millis(LEADER_WAIT_MS * 4);
+                    settled.or_else(|| (!patience_left).then_some(reply))
+                }
+                Some(reply) => Some(reply),
+                None => Some(Error::err("no reply to a blocking command").into()),
+            };
+            cancel.node = None;
+            self.blocked.forget(waiter);
+            if let Some(reply) = reply {
+                return reply;
+            }
+        }
     }
 
     /// A blocking command whose proposal's outcome is unknown: cancels the wait through the log
-    /// (a copy of the request applied later then takes nothing), and answers with what the
-    /// state machine served, if anything reaches this node's applier in time.
+    /// (a copy of the request applied later then registers nothing and takes nothing). If the
+    /// state machine had served it, the reply reaches this node's applier before long; if
+    /// not (`None`), nothing was taken for it and nothing ever will be.
     async fn settle_unknown_wait(
         self: Arc<Self>,
         waiter: concord_core::blocking::WaiterId,
         served: tokio::sync::oneshot::Receiver<Reply>,
-        unknown: Reply,
-    ) -> Reply {
-        self.write_batch(vec![Request::Unblock { waiter, error: false }]).await;
+    ) -> Option<Reply> {
+        let cancelled = self.clone().write_batch(vec![Request::Unblock { waiter, error: false }]).await.pop();
+        if !matches!(cancelled, Some(Reply::Integer(_))) {
+            // The cancellation itself failed: the fate of the wait stays unknown.
+            return Some(cancelled.unwrap_or_else(blocked::unknown_wait_reply));
+        }
         match tokio::time::timeout(Duration::from_millis(LEADER_WAIT_MS), served).await {
-            Ok(Ok(reply)) => reply,
-            _ => unknown,
+            // The state machine answered the wait: served (an element), or, cancelled while it
+            // waited, with a timeout reply, which is a retry too.
+            Ok(Ok(reply)) if cancelled == Some(Reply::Integer(1)) && !reply.is_error() && is_empty_reply(&reply) => {
+                None
+            }
+            Ok(Ok(reply)) => Some(reply),
+            _ => None,
         }
     }
 
@@ -783,6 +803,11 @@ impl Node {
             self.stats.error_replies.fetch_add(1, Ordering::Relaxed);
         }
     }
+}
+
+/// Whether a blocking command's reply is its timeout reply (nothing taken).
+fn is_empty_reply(reply: &Reply) -> bool {
+    matches!(reply, Reply::Nil | Reply::NilArray)
 }
 
 /// Cancels a blocked client's wait when its `Node::block` is dropped before it ends.

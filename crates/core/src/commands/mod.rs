@@ -185,7 +185,7 @@ registry! {
         zset::zincrby::ZIncrBy, zset::zrem::ZRem, zset::zrangestore::ZRangeStore,
         zset::zremrangebyscore::ZRemRangeByScore, zset::zremrangebyrank::ZRemRangeByRank,
         zset::zremrangebylex::ZRemRangeByLex, zset::zpopmin::ZPopMin, zset::zpopmax::ZPopMax,
-        zset::zmpop::ZMPop, zset::zunionstore::ZUnionStore, zset::zinterstore::ZInterStore,
+        zset::zmpop::ZMPop, zset::bzpopmin::BZPopMin, zset::bzpopmax::BZPopMax, zset::bzmpop::BZMPop, zset::zunionstore::ZUnionStore, zset::zinterstore::ZInterStore,
         zset::zdiffstore::ZDiffStore, geo::geoadd::GeoAdd, geo::geosearchstore::GeoSearchStore,
         geo::georadius::GeoRadius, geo::georadiusbymember::GeoRadiusByMember,
     }
@@ -202,7 +202,7 @@ registry! {
     }
     blocking: {
         list::blpop::BLPop, list::brpop::BRPop, list::blmove::BLMove, list::brpoplpush::BRPopLPush,
-        list::blmpop::BLMPop,
+        list::blmpop::BLMPop, zset::bzpopmin::BZPopMin, zset::bzpopmax::BZPopMax, zset::bzmpop::BZMPop,
     }
 }
 

@@ -140,6 +140,23 @@ pub const KILL_SPEC: CommandSpec = CommandSpec {
     deprecated: None,
     subcommands: &[],
 };
+pub const UNBLOCK_SPEC: CommandSpec = CommandSpec {
+    name: "client|unblock",
+    arity: -3,
+    flags: &["admin", "noscript", "loading", "stale"],
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
+    key_specs: &[],
+    acl_categories: &["@admin", "@slow", "@dangerous", "@connection"],
+    tips: &[],
+    group: "connection",
+    since: "5.0.0",
+    complexity: "O(log N) where N is the number of client connections",
+    summary: "Unblock a client blocked in a blocking command from a different connection",
+    deprecated: None,
+    subcommands: &[],
+};
 pub const HELP_SPEC: CommandSpec = CommandSpec {
     name: "client|help",
     arity: 2,
@@ -158,8 +175,17 @@ pub const HELP_SPEC: CommandSpec = CommandSpec {
     subcommands: &[],
 };
 
-pub const SUBCOMMANDS: &[&CommandSpec] =
-    &[&ID_SPEC, &SETNAME_SPEC, &GETNAME_SPEC, &SETINFO_SPEC, &LIST_SPEC, &INFO_SPEC, &KILL_SPEC, &HELP_SPEC];
+pub const SUBCOMMANDS: &[&CommandSpec] = &[
+    &ID_SPEC,
+    &SETNAME_SPEC,
+    &GETNAME_SPEC,
+    &SETINFO_SPEC,
+    &LIST_SPEC,
+    &INFO_SPEC,
+    &KILL_SPEC,
+    &UNBLOCK_SPEC,
+    &HELP_SPEC,
+];
 
 pub enum Client {
     Id,
@@ -169,6 +195,7 @@ pub enum Client {
     List(Option<Vec<u64>>),
     Info,
     Kill(u64),
+    Unblock { client: u64, error: bool },
     Help,
 }
 
@@ -257,6 +284,20 @@ impl NodeCommand for Client {
                     return Err(Error::SYNTAX);
                 }
             }
+            "unblock" => {
+                let client = args.next_arg()?;
+                let error = match args.peek() {
+                    None => false,
+                    Some(reason) if is(reason, "TIMEOUT") && args.remaining() == 1 => false,
+                    Some(reason) if is(reason, "ERROR") && args.remaining() == 1 => true,
+                    Some(_) if args.remaining() == 1 => {
+                        return Err(Error::err("CLIENT UNBLOCK reason should be TIMEOUT or ERROR"))
+                    }
+                    Some(_) => return Err(Error::wrong_arity("client|unblock")),
+                };
+                let client = parse_i64(&client).ok_or(Error::NOT_INTEGER)?;
+                Client::Unblock { client: client.max(0) as u64, error }
+            }
             other => unreachable!("subcommand {other} has a spec but no parser"),
         })
     }
@@ -286,6 +327,8 @@ impl NodeCommand for Client {
                 Reply::Verbatim(Bytes::from(host.client_list(Some(&[session.id]))))
             }
             Client::Kill(id) => Reply::Integer(host.client_kill(id).into()),
+            // Ending a wait goes through the log: the node carries it out.
+            Client::Unblock { client, error } => return Ok(Action::Unblock { client, error }),
             Client::Help => help(&[
                 "CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
                 "GETNAME",
@@ -302,6 +345,8 @@ impl NodeCommand for Client {
                 "      Return clients of specified type.",
                 "    * ID <client-id> [<client-id> ...]",
                 "      Return clients of specified IDs only.",
+                "UNBLOCK <clientid> [TIMEOUT|ERROR]",
+                "    Unblock the specified blocked client.",
                 "SETNAME <name>",
                 "    Assign the name <name> to the current connection.",
                 "SETINFO <option> <value>",

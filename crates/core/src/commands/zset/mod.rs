@@ -6,6 +6,9 @@
 //! - [`score`]: score arguments, score and lexical intervals, score text.
 //! - [`store`]: where the *STORE commands put their result.
 //!
+//! - [`bzmpop`] — BZMPOP timeout numkeys key [key ...] MIN | MAX [COUNT count]
+//! - [`bzpopmax`] — BZPOPMAX key [key ...] timeout
+//! - [`bzpopmin`] — BZPOPMIN key [key ...] timeout
 //! - [`zadd`] — ZADD key [NX | XX] [GT | LT] [CH] [INCR] score member [score member ...]
 //! - [`zcard`] — ZCARD key
 //! - [`zcount`] — ZCOUNT key min max
@@ -39,6 +42,9 @@
 //! - [`zunion`] — ZUNION numkeys key [key ...] [WEIGHTS weight [weight ...]] [AGGREGATE SUM | MIN | MAX] [WITHSCORES]
 //! - [`zunionstore`] — ZUNIONSTORE destination numkeys key [key ...] [WEIGHTS weight [weight ...]] [AGGREGATE SUM | MIN | MAX]
 
+pub mod bzmpop;
+pub mod bzpopmax;
+pub mod bzpopmin;
 pub mod combine;
 pub mod pop;
 pub mod range;
