@@ -3,6 +3,7 @@
 //! Commands travel as their argument vectors (as Redis's AOF does) rather than as parsed
 //! structures, so the log format does not change when a command's internals do.
 
+use crate::cluster_map::ClusterChange;
 use crate::keyspace::WatchStamp;
 use crate::reply::Reply;
 use crate::types::{DbIndex, TimeMs};
@@ -26,6 +27,8 @@ pub enum Request {
     /// Keys the leader found past their time; each is removed only if still expired when
     /// applied (a write in between may have given it a new life).
     Expire { db: DbIndex, keys: Vec<Bytes> },
+    /// A change to the cluster map: only the metadata group applies these.
+    Cluster(ClusterChange),
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -46,6 +49,7 @@ impl Request {
                     + commands.iter().map(|(_, argv)| args(argv)).sum::<usize>()
             }
             Request::Expire { keys, .. } => args(keys),
+            Request::Cluster(_) => 256,
         }
     }
 }

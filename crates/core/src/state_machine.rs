@@ -91,6 +91,7 @@ impl StateMachine {
                 self.expired_keys += removed as u64;
                 Reply::Integer(removed as i64)
             }
+            Request::Cluster(_) => Reply::from(crate::error::Error::err("a data group takes no cluster changes")),
         }
     }
 

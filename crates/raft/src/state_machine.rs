@@ -1,4 +1,5 @@
-//! openraft's state machine, on Concord's deterministic [`StateMachine`], with snapshots kept
+//! openraft's state machine, on one of Concord's deterministic machines ([`Machine`]: a data
+//! shard's [`StateMachine`] or the metadata group's [`ClusterMachine`]), with snapshots kept
 //! on disk by the [`SnapshotStore`].
 //!
 //! The state machine lives in memory. At start it is restored from the newest snapshot; openraft
@@ -6,7 +7,8 @@
 
 use crate::log_store::PurgeGate;
 use crate::types::{Entry, LogId, SnapshotMeta, StorageError, StoredMembership, TypeConfig};
-use concord_core::request::BatchReply;
+use concord_core::cluster_map::{ClusterMachine, ClusterMap};
+use concord_core::request::{Batch, BatchReply};
 use concord_core::state_machine::StateMachine;
 use concord_core::types::GroupId;
 use concord_storage::SnapshotStore;
@@ -16,11 +18,107 @@ use parking_lot::RwLock;
 use std::io::Cursor;
 use std::sync::Arc;
 
+/// Which deterministic machine a group runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MachineKind {
+    /// A data shard: the keyspace.
+    Data,
+    /// The metadata group: the cluster map.
+    Cluster,
+}
+
+/// A group's deterministic machine: both kinds apply the same log entries (batches of
+/// requests), so every group shares the node's one log and one openraft type configuration.
+#[derive(Clone, Debug)]
+pub enum Machine {
+    Data(StateMachine),
+    Cluster(ClusterMachine),
+}
+
+impl Machine {
+    pub fn new(kind: MachineKind) -> Machine {
+        match kind {
+            MachineKind::Data => Machine::Data(StateMachine::new()),
+            MachineKind::Cluster => Machine::Cluster(ClusterMachine::default()),
+        }
+    }
+
+    pub fn kind(&self) -> MachineKind {
+        match self {
+            Machine::Data(_) => MachineKind::Data,
+            Machine::Cluster(_) => MachineKind::Cluster,
+        }
+    }
+
+    fn apply(&mut self, index: u64, batch: &Batch) -> BatchReply {
+        match self {
+            Machine::Data(machine) => machine.apply(index, batch),
+            Machine::Cluster(machine) => machine.apply(index, batch),
+        }
+    }
+
+    fn skip(&mut self, index: u64) {
+        match self {
+            Machine::Data(machine) => machine.skip(index),
+            Machine::Cluster(machine) => machine.skip(index),
+        }
+    }
+
+    pub fn applied_index(&self) -> u64 {
+        match self {
+            Machine::Data(machine) => machine.applied_index(),
+            Machine::Cluster(machine) => machine.applied_index(),
+        }
+    }
+
+    /// The state as canonical bytes.
+    pub fn snapshot(&self) -> Vec<u8> {
+        match self {
+            Machine::Data(machine) => machine.snapshot(),
+            Machine::Cluster(machine) => machine.snapshot(),
+        }
+    }
+
+    fn restore(kind: MachineKind, bytes: &[u8]) -> Result<Machine, String> {
+        Ok(match kind {
+            MachineKind::Data => Machine::Data(StateMachine::restore(bytes)?),
+            MachineKind::Cluster => Machine::Cluster(ClusterMachine::restore(bytes)?),
+        })
+    }
+
+    /// A digest of the replicated state: equal on every replica that applied the same entries.
+    pub fn digest(&self) -> u128 {
+        match self {
+            Machine::Data(machine) => machine.digest(),
+            Machine::Cluster(machine) => machine.digest(),
+        }
+    }
+}
+
 /// What readers share with the applier.
 pub struct Applied {
-    pub machine: StateMachine,
+    pub machine: Machine,
     pub last_applied: Option<LogId>,
     pub membership: StoredMembership,
+}
+
+impl Applied {
+    /// A data shard's state. Only data groups are read this way: a metadata group here is a
+    /// routing bug, not something a client can cause.
+    pub fn data(&self) -> &StateMachine {
+        match &self.machine {
+            Machine::Data(machine) => machine,
+            Machine::Cluster(_) => panic!("the metadata group read as a data shard"),
+        }
+    }
+
+    /// The metadata group's map (see [`Applied::data`]).
+    pub fn map(&self) -> &ClusterMap {
+        match &self.machine {
+            Machine::Cluster(machine) => machine.map(),
+            Machine::Data(_) => panic!("a data shard read as the metadata group"),
+        }
+    }
 }
 
 /// The current snapshot, kept in memory for followers that need it.
@@ -40,6 +138,8 @@ pub struct StateMachineStore {
     /// Save snapshots in place instead of on a blocking thread (a simulation).
     io_inline: bool,
     current: Arc<RwLock<Option<CurrentSnapshot>>>,
+    /// The last log index applied, for those who watch the state change (the cluster map).
+    applied_index: tokio::sync::watch::Sender<u64>,
     /// Held while the state is changed or imaged. Imaging a large state takes long, so it runs
     /// on a blocking thread; the applier then waits here, asynchronously, instead of blocking
     /// the consensus thread on the state's lock (which would stop heartbeats, and followers
@@ -51,25 +151,28 @@ impl StateMachineStore {
     /// Restores the state from the newest snapshot on disk, if any.
     pub fn open(
         group: GroupId,
+        kind: MachineKind,
         snapshots: Arc<SnapshotStore>,
         purges: Arc<PurgeGate>,
         io_inline: bool,
     ) -> std::io::Result<StateMachineStore> {
         let mut applied =
-            Applied { machine: StateMachine::new(), last_applied: None, membership: StoredMembership::default() };
+            Applied { machine: Machine::new(kind), last_applied: None, membership: StoredMembership::default() };
         let mut current = None;
         if let Some(stored) = snapshots.load_latest(group)? {
             let meta: SnapshotMeta = postcard::from_bytes(&stored.meta)
                 .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, format!("snapshot metadata: {e}")))?;
-            applied.machine = StateMachine::restore(&stored.data)
+            applied.machine = Machine::restore(kind, &stored.data)
                 .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))?;
             applied.last_applied = meta.last_log_id;
             applied.membership = meta.last_membership.clone();
             purges.snapshot_saved(stored.index);
             current = Some(CurrentSnapshot { meta, data: Arc::new(stored.data) });
         }
+        let applied_index = tokio::sync::watch::Sender::new(applied.machine.applied_index());
         Ok(StateMachineStore {
             group,
+            applied_index,
             applied: Arc::new(RwLock::new(applied)),
             snapshots,
             purges,
@@ -91,6 +194,11 @@ impl StateMachineStore {
     /// The state, shared with readers.
     pub fn applied(&self) -> Arc<RwLock<Applied>> {
         self.applied.clone()
+    }
+
+    /// The last applied index, as it changes.
+    pub fn watch_applied(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.applied_index.subscribe()
     }
 
     async fn save(&self, meta: &SnapshotMeta, data: Arc<Vec<u8>>) -> Result<(), StorageError> {
@@ -144,6 +252,7 @@ impl RaftStateMachine<TypeConfig> for StateMachineStore {
         let _changing = self.changing.lock().await;
         let mut applied = self.applied.write();
         let mut replies = Vec::new();
+        let watched = self.applied_index.receiver_count() > 0;
         for entry in entries {
             let index = entry.log_id.index;
             applied.last_applied = Some(entry.log_id);
@@ -159,6 +268,9 @@ impl RaftStateMachine<TypeConfig> for StateMachineStore {
                     BatchReply::default()
                 }
             });
+        }
+        if watched {
+            self.applied_index.send_replace(applied.machine.applied_index());
         }
         Ok(replies)
     }
@@ -178,8 +290,9 @@ impl RaftStateMachine<TypeConfig> for StateMachineStore {
     ) -> Result<(), StorageError> {
         let data = Arc::new(snapshot.into_inner());
         let bytes = data.clone();
+        let kind = self.applied.read().machine.kind();
         let machine = self
-            .blocking(move || StateMachine::restore(&bytes))
+            .blocking(move || Machine::restore(kind, &bytes))
             .await
             .and_then(|restored| restored.map_err(std::io::Error::other))
             .map_err(|e| StorageIOError::read_snapshot(Some(meta.signature()), &e))?;
@@ -189,6 +302,7 @@ impl RaftStateMachine<TypeConfig> for StateMachineStore {
         applied.machine = machine;
         applied.last_applied = meta.last_log_id;
         applied.membership = meta.last_membership.clone();
+        self.applied_index.send_replace(applied.machine.applied_index());
         Ok(())
     }
 
@@ -217,7 +331,7 @@ mod tests {
         let options = LogOptions { inline: true, ..LogOptions::default() };
         let log = Arc::new(NodeLog::open(fs.clone(), Path::new("/log"), options).unwrap());
         let snapshots = Arc::new(SnapshotStore::new(fs, Path::new("/snapshots")));
-        StateMachineStore::open(GROUP, snapshots, PurgeGate::new(log, GROUP), false).unwrap()
+        StateMachineStore::open(GROUP, MachineKind::Data, snapshots, PurgeGate::new(log, GROUP), false).unwrap()
     }
 
     fn set(index: u64, key: &str) -> Entry {
