@@ -445,7 +445,7 @@ pub fn shards(node: &Node) -> Reply {
 
 /// CLUSTER MEMBERS: Concord's own view of each member: its role (`voter` once every shard
 /// placed on it counts it as a voter, `joining` before, `learner` for a read replica), the
-/// shards it hosts and leads, its role in the metadata group, and (on the first shard's
+/// shards it hosts and leads, whether it votes in the metadata group, and (on the first shard's
 /// leader) how far its log matches.
 pub fn members(node: &Node) -> Reply {
     let map = node.map();
@@ -466,11 +466,8 @@ pub fn members(node: &Node) -> Reply {
                     (true, true) => "voter",
                     (true, false) => "joining",
                 };
-                let metadata = match meta_members.iter().find(|m| m.id == *id) {
-                    Some(m) if m.voter => "voter",
-                    Some(_) => "learner",
-                    None => "none",
-                };
+                // An integer, not a role word: tools count members by their `role` words.
+                let metadata_voter = meta_members.iter().any(|m| m.id == *id && m.voter);
                 let leads_first = views.first().is_some_and(|view| view.leader == Some(*id));
                 let led = views.iter().filter(|view| view.leader == Some(*id)).count();
                 let matched = progress.as_ref().and_then(|(replication, _)| replication.get(id).copied());
@@ -481,7 +478,7 @@ pub fn members(node: &Node) -> Reply {
                     (field("leader"), Reply::Integer(leads_first.into())),
                     (field("shards"), Reply::Integer(map.shards_of(*id).len() as i64)),
                     (field("shards-led"), Reply::Integer(led as i64)),
-                    (field("metadata"), Reply::bulk(metadata)),
+                    (field("metadata-voter"), Reply::Integer(metadata_voter.into())),
                     (field("node-addr"), Reply::bulk_text(member.addresses.node.clone())),
                     (field("client-addr"), Reply::bulk_text(member.addresses.client.clone())),
                     (field("matched-index"), matched.map_or(Reply::Nil, |m| Reply::Integer(m as i64))),
