@@ -623,12 +623,12 @@ impl Node {
         let mut waited = Duration::ZERO;
         loop {
             match self.route(group) {
-                Route::Here(local) => {
-                    return match local.request_read_barrier().await {
-                        Ok(()) => self.read_here(&local, db, &op, &mut rng).await,
-                        Err(error) => read_error_reply(error),
-                    }
-                }
+                Route::Here(local) => match local.request_read_barrier().await {
+                    Ok(()) => return self.read_here(&local, db, &op, &mut rng).await,
+                    // Leadership moved (a hand-over, an election): a read can simply follow it.
+                    Err(ReadError::NotLeader { .. }) if waited < Duration::from_millis(LEADER_WAIT_MS) => {}
+                    Err(error) => return read_error_reply(error),
+                },
                 Route::Leader(leader, info) => {
                     let deadline = Duration::from_millis(concord_raft::GroupOptions::default().read_timeout_ms);
                     let forward = Forward::Read { db, argv: argv.clone() };
