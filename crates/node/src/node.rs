@@ -129,6 +129,11 @@ pub fn read_error_reply(error: ReadError) -> Reply {
     }
 }
 
+/// Whether a reply is a `-TRYAGAIN` refusal.
+fn is_retryable(reply: &Reply) -> bool {
+    matches!(reply, Reply::Error(text) if text.starts_with(b"TRYAGAIN"))
+}
+
 fn moved(request_slot: u16, leader: &NodeInfo) -> Reply {
     Error::new(format!("MOVED {request_slot} {}", leader.client_addr)).into()
 }
@@ -638,6 +643,10 @@ impl Node {
                         continue;
                     };
                     match answer {
+                        // The leader it asked was busy handing over or had just lost its lead:
+                        // a read has no effect, so it is simply asked again.
+                        Ok(Forwarded::Read(reply))
+                            if is_retryable(&reply) && waited < Duration::from_millis(LEADER_WAIT_MS) => {}
                         Ok(Forwarded::Read(reply)) => return reply,
                         Err(CallError::Unreachable(_)) if waited < Duration::from_millis(LEADER_WAIT_MS) => {}
                         Ok(_) => return retryable("malformed answer from the leader"),
@@ -669,10 +678,11 @@ impl Node {
         let mut waited = Duration::ZERO;
         loop {
             match self.route(group) {
-                Route::Here(local) => {
-                    local.request_read_barrier().await.map_err(read_error_reply)?;
-                    return Ok(self.stamps_settled(&local, db, keys).await);
-                }
+                Route::Here(local) => match local.request_read_barrier().await {
+                    Ok(()) => return Ok(self.stamps_settled(&local, db, keys).await),
+                    Err(ReadError::NotLeader { .. }) if waited < Duration::from_millis(LEADER_WAIT_MS) => {}
+                    Err(error) => return Err(read_error_reply(error)),
+                },
                 Route::Leader(leader, info) => {
                     let deadline = Duration::from_millis(concord_raft::GroupOptions::default().read_timeout_ms);
                     let forward = Forward::Watch { db, keys: keys.clone() };
@@ -766,6 +776,8 @@ impl Node {
     /// definitively if this node does not lead it.
     pub async fn serve_forwarded(self: Arc<Self>, id: GroupId, request: Forward) -> Forwarded {
         let led = self.group(id).filter(|group| group.is_leader());
+        // Reads name a data shard; a peer naming the metadata group gets a refusal.
+        let led_shard = led.clone().filter(|group| group.kind == MachineKind::Data);
         match request {
             Forward::Write(requests) => {
                 let Some(group) = led else {
@@ -789,7 +801,7 @@ impl Node {
                     },
                 }))
             }
-            Forward::Read { db, argv } => Forwarded::Read(match (led, commands::parse_keyspace_command(&argv)) {
+            Forward::Read { db, argv } => Forwarded::Read(match (led_shard, commands::parse_keyspace_command(&argv)) {
                 (Some(group), Ok(Some(KeyspaceOp::Read(op)))) => match group.request_read_barrier().await {
                     Ok(()) => self.read_here(&group, db, &op, &mut Rng::new(self.next_seed())).await,
                     Err(error) => read_error_reply(error),
@@ -798,7 +810,7 @@ impl Node {
                 (_, Ok(_)) => Error::err("not a read").into(),
                 (_, Err(error)) => error.into(),
             }),
-            Forward::Watch { db, keys } => Forwarded::Watch(match led {
+            Forward::Watch { db, keys } => Forwarded::Watch(match led_shard {
                 Some(group) => match group.request_read_barrier().await {
                     Ok(()) => Ok(self.stamps_settled(&group, db, keys).await),
                     Err(error) => Err(read_error_reply(error)),

@@ -396,10 +396,18 @@ impl Group {
     /// this node may serve a linearizable read from its state (it is the leader, a quorum
     /// confirmed that after the request, and it has applied everything committed).
     pub fn request_read_barrier(&self) -> impl std::future::Future<Output = Result<(), ReadError>> + Send + 'static {
-        let sole = self.reads_locally();
+        // During a hand-over no quorum can confirm this leader (its appends are held back):
+        // the read waits it out and is then sent wherever leadership went.
+        let handover = self.handover.clone();
+        let handing_over = handover.is_active();
+        let sole = !handing_over && self.reads_locally();
         let (waiter, receiver) = oneshot::channel();
-        let sent = !sole && self.barriers.send(waiter).is_ok();
+        let sent = !handing_over && !sole && self.barriers.send(waiter).is_ok();
         async move {
+            if handing_over {
+                handover.wait().await;
+                return Err(ReadError::NotLeader { leader: None });
+            }
             match (sole, sent) {
                 (true, _) => Ok(()),
                 (false, true) => receiver.await.unwrap_or(Err(ReadError::Stopped)),
