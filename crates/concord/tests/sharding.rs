@@ -162,6 +162,8 @@ fn killing_a_node_that_leads_shards_loses_no_acknowledged_write() {
         assert!(Instant::now() < deadline, "writes never resumed after killing the leader of {led:?}");
         std::thread::sleep(Duration::from_millis(5));
     }
+    let resumed_at = writers.last_ack_ms.load(std::sync::atomic::Ordering::Relaxed);
+    eprintln!("writes resumed {} ms after kill -9 of the leader of {led:?}", resumed_at - killed_at);
     // Every shard takes writes again, through the survivors.
     let survivor = (victim + 1) % 3;
     let mut con = cluster.connect(survivor);
