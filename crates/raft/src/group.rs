@@ -150,6 +150,9 @@ struct Handover {
     /// No appends leave, so the followers' leases run out.
     silenced: Arc<std::sync::atomic::AtomicBool>,
     ended: tokio::sync::Notify,
+    /// Hand-overs begun so far: a read barrier that overlapped one may have failed only
+    /// because appends were held back.
+    begun: std::sync::atomic::AtomicU64,
 }
 
 impl Handover {
@@ -278,7 +281,8 @@ impl Group {
         let proposer =
             Proposer { raft: raft.clone(), node_id, clock, in_flight: in_flight.clone(), handover: handover.clone() };
         runtime.spawn(proposer.run(proposal_queue, options.clone()));
-        runtime.spawn(run_read_barriers(raft.clone(), barrier_queue, Duration::from_millis(options.read_timeout_ms)));
+        let read_timeout = Duration::from_millis(options.read_timeout_ms);
+        runtime.spawn(run_read_barriers(raft.clone(), barrier_queue, read_timeout, handover.clone()));
         let contact = Arc::new(LeaderContact::new());
         let elections = Elections {
             raft: raft.clone(),
@@ -329,6 +333,7 @@ impl Group {
         if !self.is_leader() || to == self.node_id || !self.holds_whole_log(to) {
             return false;
         }
+        self.handover.begun.fetch_add(1, std::sync::atomic::Ordering::AcqRel);
         self.handover.active.store(true, std::sync::atomic::Ordering::Release);
         let write_timeout = Duration::from_millis(self.options.write_timeout_ms);
         if let Some((_, newest)) = self.in_flight() {
@@ -755,12 +760,19 @@ async fn gather(
 }
 
 /// Serves read barriers in rounds: every waiter queued when a round starts shares it.
-async fn run_read_barriers(raft: Raft, mut queue: mpsc::UnboundedReceiver<Waiter>, timeout: Duration) {
+async fn run_read_barriers(
+    raft: Raft,
+    mut queue: mpsc::UnboundedReceiver<Waiter>,
+    timeout: Duration,
+    handover: Arc<Handover>,
+) {
+    let handovers = || handover.begun.load(std::sync::atomic::Ordering::Acquire);
     while let Some(first) = queue.recv().await {
         let mut waiters = vec![first];
         while let Ok(waiter) = queue.try_recv() {
             waiters.push(waiter);
         }
+        let before = handovers();
         let result = match tokio::time::timeout(timeout, raft.ensure_linearizable()).await {
             Ok(Ok(_)) => Ok(()),
             Ok(Err(RaftError::APIError(CheckIsLeaderError::ForwardToLeader(forward)))) => {
@@ -771,6 +783,14 @@ async fn run_read_barriers(raft: Raft, mut queue: mpsc::UnboundedReceiver<Waiter
             }
             Ok(Err(RaftError::Fatal(error))) => Err(ReadError::NoQuorum(error.to_string())),
             Err(_) => Err(ReadError::NoQuorum("timed out confirming leadership".into())),
+        };
+        // A round that a hand-over overlapped failed for want of appends, not of a quorum:
+        // leadership is moving, and the reads follow it.
+        let result = match result {
+            Err(ReadError::NoQuorum(_)) if handover.is_active() || handovers() != before => {
+                Err(ReadError::NotLeader { leader: None })
+            }
+            other => other,
         };
         for waiter in waiters {
             let _ = waiter.send(result.clone());
