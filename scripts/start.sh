@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Builds Concord (release) and starts a local 3-node cluster on loopback: nodes serve Redis
-# clients on 127.0.0.1:6379, 6380 and 6381 (and each other on 16379-16381), with data and logs
-# under ./concord-local. Ctrl-C stops every node. Extra arguments go to `concord local`
-# (e.g. --nodes 5, --routing redirect); run `target/release/concord server` for a single node.
+# Builds Concord (release) and starts a local cluster of 3 nodes and 3 shards on loopback
+# (each shard replicated on every node, leaders spread over them): nodes serve Redis clients on
+# 127.0.0.1:6379, 6380 and 6381 (and each other on 16379-16381), with data and logs under
+# ./concord-local. Ctrl-C stops every node. Extra arguments go to `concord local` (e.g. --nodes
+# 5, --shards 6, --routing redirect); run `target/release/concord server` for a single node.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build --release --locked --bin concord
-exec target/release/concord local "$@"
+exec target/release/concord local "$@"   # defaults: --nodes 3 --shards 3

@@ -13,6 +13,12 @@ pub struct LocalArgs {
     /// Nodes in the cluster.
     #[arg(long, default_value_t = 3)]
     nodes: u16,
+    /// Shards (Raft groups) the slots are split into.
+    #[arg(long, default_value_t = 3)]
+    shards: u32,
+    /// Replicas per shard, on distinct nodes.
+    #[arg(long, default_value_t = 3)]
+    replication_factor: u8,
     /// Client port of the first node; node i uses base-port + i.
     #[arg(long, default_value_t = 6379)]
     base_port: u16,
@@ -54,7 +60,8 @@ pub fn run(args: LocalArgs) -> Result<(), String> {
             .stdout(Stdio::piped())
             .stderr(log);
         if i == 0 {
-            command.arg("--bootstrap");
+            command.arg("--bootstrap").args(["--shards", &args.shards.to_string()]);
+            command.args(["--replication-factor", &args.replication_factor.to_string()]);
         } else {
             command.args(["--join", &first]);
         }
@@ -79,7 +86,13 @@ pub fn run(args: LocalArgs) -> Result<(), String> {
     let formed = runtime.block_on(wait_for_voters(&first, usize::from(args.nodes)));
     match formed {
         Ok(()) => {
-            println!("cluster ready: {} voting nodes, routing {}", args.nodes, args.routing);
+            println!(
+                "cluster ready: {} nodes, {} shards of {} replicas, routing {}",
+                args.nodes,
+                args.shards,
+                args.replication_factor.min(args.nodes as u8),
+                args.routing
+            );
             for node in &nodes {
                 println!("  redis-cli -p {}", node.port);
             }
@@ -103,33 +116,50 @@ pub fn run(args: LocalArgs) -> Result<(), String> {
     Ok(())
 }
 
-/// Waits until the cluster reports the expected number of voters.
+/// How long `local` waits, once every replica is in place, for leaders to spread over the
+/// nodes before it reports the cluster ready anyway.
+const SPREAD_WAIT_SECS: u64 = 30;
+
+/// Waits until the cluster reports the expected number of voters and every shard's replicas in
+/// place, then (for a while at most) until each shard is led by the replica the map prefers,
+/// so that leaders are spread over the nodes.
 async fn wait_for_voters(address: &str, voters: usize) -> Result<(), String> {
     let deadline = Instant::now() + Duration::from_secs(120);
+    let mut settled_at: Option<Instant> = None;
     loop {
         if let Ok(mut client) = Client::connect(address, Duration::from_secs(5)).await {
-            if let Ok(Reply::Array(members)) = client.call(&["CLUSTER", "MEMBERS"]).await {
-                let count = members
-                    .iter()
-                    .filter(|member| match member {
-                        Reply::Map(fields) => {
-                            fields.iter().any(|(k, v)| *k == Reply::bulk("role") && *v == Reply::bulk("voter"))
-                        }
-                        Reply::Array(items) => {
-                            items.windows(2).any(|w| w[0] == Reply::bulk("role") && w[1] == Reply::bulk("voter"))
-                        }
-                        _ => false,
-                    })
-                    .count();
-                if count >= voters {
+            let info = match client.call(&["CLUSTER", "INFO"]).await {
+                Ok(Reply::Bulk(text) | Reply::Verbatim(text)) => String::from_utf8_lossy(&text).into_owned(),
+                _ => String::new(),
+            };
+            let count = match client.call(&["CLUSTER", "MEMBERS"]).await {
+                Ok(Reply::Array(members)) => members.iter().filter(|member| is_voter(member)).count(),
+                _ => 0,
+            };
+            if count >= voters && info.contains("cluster_settled:1") && info.contains("cluster_state:ok") {
+                let since = *settled_at.get_or_insert_with(Instant::now);
+                if info.contains("cluster_leaders_preferred:1") {
+                    return Ok(());
+                }
+                if since.elapsed() > Duration::from_secs(SPREAD_WAIT_SECS) {
+                    println!("leaders are not yet spread evenly over the nodes; continuing");
                     return Ok(());
                 }
             }
         }
         if Instant::now() > deadline {
-            return Err(format!("the cluster did not reach {voters} voters within 120 s"));
+            return Err(format!("the cluster did not reach {voters} voters with every shard in place within 120 s"));
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// Whether a CLUSTER MEMBERS entry is a voter in place (RESP2 lists fields flat).
+fn is_voter(member: &Reply) -> bool {
+    match member {
+        Reply::Map(fields) => fields.iter().any(|(k, v)| *k == Reply::bulk("role") && *v == Reply::bulk("voter")),
+        Reply::Array(items) => items.windows(2).any(|w| w[0] == Reply::bulk("role") && w[1] == Reply::bulk("voter")),
+        _ => false,
     }
 }
 

@@ -82,11 +82,13 @@ enum Command {
     /// Settings come from flags, then CONCORD_* environment variables, then the TOML file
     /// given with --config (keys named like the flags, e.g. `port = 6380`), then defaults.
     Server(Box<ServerArgs>),
-    /// Start a local cluster of N nodes on loopback in one go (Ctrl-C stops them all).
+    /// Start a local cluster of N nodes and S shards on loopback in one go (Ctrl-C stops them
+    /// all).
     ///
     /// Node i serves clients on base-port+i and other nodes on base-port+10000+i, with its data
-    /// under <dir>/node-i and its log in <dir>/node-i.log. The first node bootstraps the cluster;
-    /// the others join it as voters. Run it again on the same directory to restart the cluster.
+    /// under <dir>/node-i and its log in <dir>/node-i.log. The first node bootstraps the cluster
+    /// with the shards; the others join it, and each shard gets its replicas. Run it again on
+    /// the same directory to restart the cluster.
     Local(local::LocalArgs),
     /// Administer a cluster through any of its nodes: members, joins, promotions, removals,
     /// fault injection, or any command.
@@ -120,9 +122,17 @@ struct ServerArgs {
     /// On a new data directory, join the cluster of the node serving clients at this address.
     #[arg(long, env = "CONCORD_JOIN", value_name = "HOST:PORT")]
     join: Option<String>,
-    /// Join as a non-voting learner (a read replica) rather than a voter.
+    /// Join as a non-voting learner (a read replica of every shard) rather than a voter.
     #[arg(long, env = "CONCORD_LEARNER")]
     learner: bool,
+    /// With --bootstrap: the shards (Raft groups) the new cluster's 16384 slots are split
+    /// into, evenly [default: 1].
+    #[arg(long, env = "CONCORD_SHARDS", value_name = "N")]
+    shards: Option<u32>,
+    /// With --bootstrap: replicas per shard, each on a distinct node, placed as nodes join
+    /// [default: 3].
+    #[arg(long, env = "CONCORD_REPLICATION_FACTOR", value_name = "N")]
+    replication_factor: Option<u8>,
     /// What a node that is not the leader does with writes and linearizable reads: proxy
     /// forwards them to the leader; redirect answers -MOVED (for cluster-aware clients)
     /// [default: proxy].
@@ -198,6 +208,8 @@ impl ServerArgs {
             bootstrap: self.bootstrap.then_some(true),
             join: self.join,
             learner: self.learner.then_some(true),
+            shards: self.shards,
+            replication_factor: self.replication_factor,
             routing: self.routing,
             data_dir: self.data_dir,
             databases: self.databases,

@@ -20,9 +20,11 @@
 //! - [`state_machine`]: applies log entries; snapshots and digests.
 //! - [`session`]: a client connection's state and command dispatch.
 //! - [`slot`]: key hash slots.
+//! - [`cluster_map`]: the metadata group's map: members, shards, slot ownership, epochs.
 
 pub mod args;
 pub mod blocking;
+pub mod cluster_map;
 pub mod command;
 pub mod commands;
 pub mod decimal;

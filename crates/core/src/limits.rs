@@ -81,6 +81,16 @@ pub const BATCH_LINGER_US_MAX: u64 = 100_000;
 /// Number of hash slots in the cluster (Redis Cluster's fixed count).
 pub const SLOTS: u16 = 16384;
 
+/// Most shards (data groups) a cluster may have: each is a Raft group with its own timers, so
+/// a node hosting them all must still idle cheaply; a sharded SCAN cursor keeps the shard in
+/// its top 8 bits.
+pub const SHARDS_MAX: usize = 256;
+/// Voters of the metadata group at most; further members follow it as learners.
+pub const METADATA_VOTERS_MAX: usize = 5;
+
+const _: () = assert!(SHARDS_MAX <= 1 << 8);
+const _: () = assert!(SHARDS_MAX <= SLOTS as usize);
+const _: () = assert!(METADATA_VOTERS_MAX % 2 == 1);
 const _: () = assert!(DELETION_CLOCK_SLOTS.is_power_of_two());
 const _: () = assert!(BLOCKED_CLIENTS_MAX >= CLIENTS_MAX_DEFAULT, "every default client may block");
 const _: () = assert!(STRING_BYTES_MAX <= BULK_BYTES_MAX_DEFAULT);

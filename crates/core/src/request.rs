@@ -4,6 +4,7 @@
 //! structures, so the log format does not change when a command's internals do.
 
 use crate::blocking::WaiterId;
+use crate::cluster_map::ClusterChange;
 use crate::keyspace::WatchStamp;
 use crate::reply::Reply;
 use crate::types::{DbIndex, NodeId, TimeMs};
@@ -45,6 +46,8 @@ pub enum Request {
     /// Nothing but the passing of time: the leader proposes one when a waiter's deadline
     /// passes, so that timeouts do not wait for other traffic.
     Tick,
+    /// A change to the cluster map: only the metadata group applies these.
+    Cluster(ClusterChange),
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -69,6 +72,7 @@ impl Request {
             Request::RenewWaiters { live, .. } => 32 + 8 * live.len(),
             Request::Block { argv, .. } => args(argv) + 32,
             Request::Config { pairs } => pairs.iter().map(|(name, value)| name.len() + value.len() + 16).sum(),
+            Request::Cluster(_) => 256,
         }
     }
 }

@@ -298,6 +298,7 @@ impl StateMachine {
                 *self.keyspace.encodings_mut() = encodings;
                 Reply::OK
             }
+            Request::Cluster(_) => Reply::from(crate::error::Error::err("a data group takes no cluster changes")),
         }
     }
 

@@ -16,7 +16,9 @@ pub type DbIndex = u32;
 pub struct GroupId(pub u32);
 
 impl GroupId {
-    /// The first data shard; the only group until sharding lands.
+    /// The metadata group: members, shards and the slot map.
+    pub const METADATA: GroupId = GroupId(0);
+    /// The first data shard.
     pub const FIRST_SHARD: GroupId = GroupId(1);
 }
 

@@ -10,7 +10,7 @@
 
 use concord_core::blocking::WaiterId;
 use concord_core::limits::BLOCKED_CLIENTS_MAX;
-use concord_core::types::NodeId;
+use concord_core::types::{GroupId, NodeId};
 use concord_core::{Error, Reply};
 use parking_lot::Mutex;
 use std::collections::BTreeMap;
@@ -18,6 +18,8 @@ use tokio::sync::oneshot;
 
 struct Blocked {
     client: u64,
+    /// The shard whose state machine holds the waiter.
+    shard: GroupId,
     reply: oneshot::Sender<Reply>,
 }
 
@@ -60,7 +62,7 @@ impl BlockedClients {
 
     /// A new waiter for a client of this node, and where its reply will come; refused past
     /// `BLOCKED_CLIENTS_MAX`.
-    pub fn register(&self, client: u64) -> Result<(WaiterId, oneshot::Receiver<Reply>), Reply> {
+    pub fn register(&self, client: u64, shard: GroupId) -> Result<(WaiterId, oneshot::Receiver<Reply>), Reply> {
         let mut state = self.state.lock();
         if state.waiting.len() >= BLOCKED_CLIENTS_MAX {
             return Err(Error::err(format_args!(
@@ -71,7 +73,7 @@ impl BlockedClients {
         let seq = state.next_seq;
         state.next_seq += 1;
         let (reply, receiver) = oneshot::channel();
-        state.waiting.insert(seq, Blocked { client, reply });
+        state.waiting.insert(seq, Blocked { client, shard, reply });
         Ok((WaiterId { node: self.node, incarnation: self.incarnation, seq }, receiver))
     }
 
@@ -92,16 +94,25 @@ impl BlockedClients {
         }
     }
 
-    /// The waiter of a client, if it is blocked (CLIENT UNBLOCK).
-    pub fn waiter_of(&self, client: u64) -> Option<WaiterId> {
+    /// The shard and waiter of a client, if it is blocked (CLIENT UNBLOCK).
+    pub fn waiter_of(&self, client: u64) -> Option<(GroupId, WaiterId)> {
         let state = self.state.lock();
-        let seq = state.waiting.iter().find(|(_, blocked)| blocked.client == client).map(|(seq, _)| *seq)?;
-        Some(WaiterId { node: self.node, incarnation: self.incarnation, seq })
+        let (seq, blocked) = state.waiting.iter().find(|(_, blocked)| blocked.client == client)?;
+        Some((blocked.shard, WaiterId { node: self.node, incarnation: self.incarnation, seq: *seq }))
     }
 
-    pub fn renewal(&self) -> Renewal {
+    /// What to renew on each shard this node's clients wait in.
+    pub fn renewals(&self) -> BTreeMap<GroupId, Renewal> {
         let state = self.state.lock();
-        Renewal { live: state.waiting.keys().copied().collect(), next_seq: state.next_seq }
+        let mut renewals: BTreeMap<GroupId, Renewal> = BTreeMap::new();
+        for (seq, blocked) in &state.waiting {
+            renewals
+                .entry(blocked.shard)
+                .or_insert_with(|| Renewal { live: Vec::new(), next_seq: state.next_seq })
+                .live
+                .push(*seq);
+        }
+        renewals
     }
 
     /// Answers every blocked client with `reply` and forgets them (the node lost contact with

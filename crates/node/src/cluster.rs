@@ -1,19 +1,27 @@
 //! Cluster topology and membership: the CLUSTER replies (in the shapes Redis Cluster clients
-//! parse), membership changes on the leader, fault injection, and joining a cluster.
+//! parse) drawn from the cluster map, membership changes on the metadata group's leader,
+//! fault injection, and joining a cluster.
+//!
+//! A member's membership of the metadata group is changed here; its place in the data shards
+//! follows from the map (see `stewardship`).
 
 use crate::client::Client;
 use crate::config::Routing;
 use crate::node::Node;
+use bytes::Bytes;
+use concord_core::cluster_map::{Addresses, ClusterChange, ClusterMap};
 use concord_core::commands::cluster::{ClusterOp, Fault};
-use concord_core::limits::SLOTS;
-use concord_core::types::NodeId;
+use concord_core::limits::{METADATA_VOTERS_MAX, SLOTS};
+use concord_core::request::Request;
+use concord_core::slot::key_slot;
+use concord_core::types::{GroupId, NodeId};
 use concord_core::{Error, Reply};
-use concord_raft::{Member, MembershipError, NodeInfo};
+use concord_raft::{Group, MembershipError, NodeInfo};
 use std::sync::Arc;
 use std::time::Duration;
 
 /// A learner counts as caught up when its log is within this many entries of the leader's.
-const CAUGHT_UP_ENTRIES: u64 = 64;
+pub const CAUGHT_UP_ENTRIES: u64 = 64;
 /// How long a joining voter may take to catch up before the join gives up.
 const CATCH_UP_TIMEOUT_MS: u64 = 120_000;
 /// Attempts at a membership change while another one is still in progress.
@@ -35,7 +43,7 @@ fn membership_reply(result: Result<(), MembershipError>) -> Reply {
 }
 
 /// Retries a membership change while another is in progress (openraft allows one at a time).
-async fn change<F, Fut>(mut attempt: F) -> Result<(), MembershipError>
+pub async fn change<F, Fut>(mut attempt: F) -> Result<(), MembershipError>
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = Result<(), MembershipError>>,
@@ -44,7 +52,7 @@ where
     for _ in 0..MEMBERSHIP_ATTEMPTS {
         last = attempt().await;
         match &last {
-            Err(MembershipError::Refused(reason)) if reason.contains("progress") || reason.contains("undergoing") => {
+            Err(MembershipError::Refused(reason)) if in_progress(reason) => {
                 tokio::time::sleep(Duration::from_millis(100)).await
             }
             _ => return last,
@@ -53,9 +61,13 @@ where
     last
 }
 
-/// Answers a CLUSTER request on this node (membership changes only on the leader).
+/// Whether a refusal only means another membership change is still under way.
+pub fn in_progress(reason: &str) -> bool {
+    reason.contains("progress") || reason.contains("undergoing")
+}
+
+/// Answers a CLUSTER request that any node answers from what it knows.
 pub async fn answer(node: &Arc<Node>, op: ClusterOp) -> Reply {
-    let group = &node.group;
     match op {
         ClusterOp::MyId => Reply::bulk_text(node.id.to_string()),
         ClusterOp::Info => Reply::Verbatim(info(node).into()),
@@ -63,12 +75,6 @@ pub async fn answer(node: &Arc<Node>, op: ClusterOp) -> Reply {
         ClusterOp::Slots => slots(node),
         ClusterOp::Shards => shards(node),
         ClusterOp::Members => members(node),
-        ClusterOp::Join { node: id, raft_addr, client_addr, voter } => {
-            join_member(node, id, NodeInfo { raft_addr, client_addr }, voter).await
-        }
-        ClusterOp::Promote(id) => membership_reply(change(|| group.promote(id)).await),
-        ClusterOp::Demote(id) => membership_reply(change(|| group.demote(id)).await),
-        ClusterOp::Forget(id) => membership_reply(change(|| group.forget(id)).await),
         ClusterOp::Fault(fault) => {
             let faults = node.network.faults();
             match fault {
@@ -86,28 +92,110 @@ pub async fn answer(node: &Arc<Node>, op: ClusterOp) -> Reply {
             }
             Reply::OK
         }
+        other => Error::err(format_args!("{other:?} needs a leader")).into(),
     }
 }
 
-/// On the leader: adds `id` as a learner, and makes it a voter once it caught up.
-async fn join_member(node: &Arc<Node>, id: NodeId, info: NodeInfo, voter: bool) -> Reply {
-    let group = &node.group;
-    let known = group.members().into_iter().find(|m| m.id == id);
-    if known.as_ref().is_some_and(|m| m.voter || !voter) {
-        return Reply::OK;
+/// Answers a CLUSTER request on the leader of `group`: membership changes on the metadata
+/// group's, questions about a slot's keys on its shard's.
+pub async fn answer_as_leader(node: &Arc<Node>, group: GroupId, op: ClusterOp) -> Reply {
+    let meta = &node.meta;
+    match op {
+        ClusterOp::CountKeysInSlot(slot) | ClusterOp::GetKeysInSlot(slot, _) => {
+            let Some(shard) = node.group(group).filter(|_| group != GroupId::METADATA) else {
+                return Error::new("TRYAGAIN this node does not host the slot's shard; retry").into();
+            };
+            if let Err(error) = shard.request_read_barrier().await {
+                return crate::node::read_error_reply(error);
+            }
+            let limit = match op {
+                ClusterOp::GetKeysInSlot(_, count) => Some(count),
+                _ => None,
+            };
+            keys_in_slot(node, &shard, slot, limit).await
+        }
+        ClusterOp::Join { node: id, raft_addr, client_addr, voter } => {
+            join_member(node, id, Addresses { node: raft_addr, client: client_addr }, voter).await
+        }
+        ClusterOp::Promote(id) => set_role(node, id, true).await,
+        ClusterOp::Demote(id) => set_role(node, id, false).await,
+        ClusterOp::Forget(id) => {
+            if let Err(reply) = propose(node, ClusterChange::RemoveMember { node: id }).await {
+                return reply;
+            }
+            if meta.members().iter().any(|m| m.id == id) {
+                return membership_reply(change(|| meta.forget(id)).await);
+            }
+            Reply::OK
+        }
+        other => answer(node, other).await,
     }
-    if known.is_none() {
-        if let Err(error) = change(|| group.add_learner(id, info.clone())).await {
+}
+
+/// COUNTKEYSINSLOT and GETKEYSINSLOT on a shard's leader, over database 0.
+async fn keys_in_slot(node: &Node, shard: &Group, slot: u16, limit: Option<usize>) -> Reply {
+    let keys: Vec<Bytes> = node
+        .read_settled(shard, |applied, now_ms| {
+            let db = applied.data().keyspace().db(0);
+            let mut keys = Vec::new();
+            for entry in db.entries() {
+                if limit.is_some_and(|limit| keys.len() >= limit) {
+                    break;
+                }
+                if !entry.is_expired(now_ms) && key_slot(entry.key()) == slot {
+                    keys.push(entry.key().to_bytes());
+                }
+            }
+            keys
+        })
+        .await;
+    match limit {
+        Some(_) => Reply::bulks(keys),
+        None => Reply::Integer(keys.len() as i64),
+    }
+}
+
+/// Proposes a change to the map (on the metadata group's leader, this node).
+async fn propose(node: &Node, change: ClusterChange) -> Result<(), Reply> {
+    match node.meta.propose(Request::Cluster(change)).await {
+        Ok(reply) if reply.is_error() => Err(reply),
+        Ok(_) => Ok(()),
+        Err(error) => Err(crate::node::write_error_reply(error)),
+    }
+}
+
+/// On the metadata leader: adds `id` to the metadata group as a learner and to the map, whose
+/// placement then gives it shard replicas; a voting member also becomes one of the metadata
+/// group's voters, while there are fewer than five, once it has caught up.
+async fn join_member(node: &Arc<Node>, id: NodeId, addresses: Addresses, voter: bool) -> Reply {
+    let meta = &node.meta;
+    let info = NodeInfo { raft_addr: addresses.node.clone(), client_addr: addresses.client.clone() };
+    if !meta.members().iter().any(|m| m.id == id) {
+        if let Err(error) = change(|| meta.add_learner(id, info.clone())).await {
             return membership_reply(Err(error));
         }
     }
-    if !voter {
+    if let Err(reply) = propose(node, ClusterChange::AddMember { node: id, addresses, voter }).await {
+        return reply;
+    }
+    if voter {
+        return promote_in_metadata(node, id).await;
+    }
+    Reply::OK
+}
+
+/// Makes `id` a voter of the metadata group if it has room, once it has caught up.
+async fn promote_in_metadata(node: &Node, id: NodeId) -> Reply {
+    let meta = &node.meta;
+    let members = meta.members();
+    let voters = members.iter().filter(|m| m.voter).count();
+    if voters >= METADATA_VOTERS_MAX || members.iter().any(|m| m.id == id && m.voter) {
         return Reply::OK;
     }
     let deadline = tokio::time::Instant::now() + Duration::from_millis(CATCH_UP_TIMEOUT_MS);
     loop {
-        let last = group.metrics().last_log_index.unwrap_or(0);
-        if group.replication().get(&id).is_some_and(|matched| matched + CAUGHT_UP_ENTRIES >= last) {
+        let last = meta.metrics().last_log_index.unwrap_or(0);
+        if meta.replication().get(&id).is_some_and(|matched| matched + CAUGHT_UP_ENTRIES >= last) {
             break;
         }
         if tokio::time::Instant::now() >= deadline {
@@ -115,10 +203,32 @@ async fn join_member(node: &Arc<Node>, id: NodeId, info: NodeInfo, voter: bool) 
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    membership_reply(change(|| group.promote(id)).await)
+    membership_reply(change(|| meta.promote(id)).await)
 }
 
-/// Joins the cluster `seed` belongs to, retrying until this node is a member.
+/// PROMOTE and DEMOTE: a member's role in the map (placed as a shard replica, or a read
+/// replica of every shard) and in the metadata group.
+async fn set_role(node: &Arc<Node>, id: NodeId, voter: bool) -> Reply {
+    let map = node.map();
+    let Some(member) = map.members.get(&id) else {
+        return Error::err(format_args!("unknown node {id}")).into();
+    };
+    if let Err(reply) =
+        propose(node, ClusterChange::AddMember { node: id, addresses: member.addresses.clone(), voter }).await
+    {
+        return reply;
+    }
+    let meta = &node.meta;
+    if voter {
+        promote_in_metadata(node, id).await
+    } else if meta.members().iter().any(|m| m.id == id && m.voter) {
+        membership_reply(change(|| meta.demote(id)).await)
+    } else {
+        Reply::OK
+    }
+}
+
+/// Joins the cluster `seed` belongs to, retrying until the map lists this node.
 pub async fn join(node: Arc<Node>, seed: String) {
     let mut delay = Duration::from_millis(200);
     let mut request = vec![
@@ -132,7 +242,7 @@ pub async fn join(node: Arc<Node>, seed: String) {
         request.push("LEARNER".to_string());
     }
     loop {
-        let joined = node.group.members().iter().any(|m| m.id == node.id && (m.voter || node.config.learner));
+        let joined = node.map().members.get(&node.id).is_some_and(|m| m.voter != node.config.learner);
         if joined {
             tracing::info!(%seed, "joined the cluster");
             return;
@@ -144,7 +254,7 @@ pub async fn join(node: Arc<Node>, seed: String) {
         };
         match tokio::time::timeout(Duration::from_millis(CATCH_UP_TIMEOUT_MS + 10_000), attempt).await {
             Ok(Ok(Reply::Status(_))) => {
-                // The leader has us; wait until we see it in our own membership too.
+                // The leader has us; wait until our own copy of the map does too.
                 tokio::time::sleep(Duration::from_millis(100)).await;
                 continue;
             }
@@ -157,29 +267,73 @@ pub async fn join(node: Arc<Node>, seed: String) {
     }
 }
 
-fn leader_and_members(node: &Node) -> (Option<NodeId>, Vec<Member>) {
-    (node.group.leader().map(|(id, _)| id), node.group.members())
+/// What the CLUSTER replies show of one shard: its slot ranges, its leader as this node knows
+/// it, and its other replicas.
+struct ShardView {
+    id: GroupId,
+    ranges: Vec<(u16, u16)>,
+    leader: Option<NodeId>,
+    replicas: Vec<NodeId>,
+}
+
+fn shard_views(node: &Node, map: &ClusterMap) -> Vec<ShardView> {
+    map.shards
+        .iter()
+        .map(|(id, shard)| {
+            let leader = node.leader_of(*id).map(|(leader, _)| leader).filter(|l| map.members.contains_key(l));
+            let mut replicas: Vec<NodeId> =
+                if shard.voters.is_empty() { shard.replicas.clone() } else { shard.voters.clone() };
+            replicas.extend(map.learners_of(*id));
+            replicas.retain(|r| Some(*r) != leader && map.members.contains_key(r));
+            replicas.dedup();
+            ShardView { id: *id, ranges: map.ranges_of(*id).collect(), leader, replicas }
+        })
+        .collect()
+}
+
+/// Adjacent ranges joined, for a master that leads neighbouring shards.
+fn joined_ranges(mut ranges: Vec<(u16, u16)>) -> Vec<(u16, u16)> {
+    ranges.sort_unstable();
+    let mut joined: Vec<(u16, u16)> = Vec::new();
+    for (first, last) in ranges {
+        match joined.last_mut() {
+            Some((_, end)) if u32::from(*end) + 1 == u32::from(first) => *end = last,
+            _ => joined.push((first, last)),
+        }
+    }
+    joined
 }
 
 /// CLUSTER INFO.
 pub fn info(node: &Node) -> String {
-    let (leader, members) = leader_and_members(node);
-    let term = node.group.metrics().current_term;
-    let state = if leader.is_some() { "ok" } else { "fail" };
-    let assigned = if leader.is_some() { SLOTS } else { 0 };
+    let map = node.map();
+    let views = shard_views(node, &map);
+    let slots_ok: u32 = views
+        .iter()
+        .filter(|view| view.leader.is_some())
+        .flat_map(|view| view.ranges.iter())
+        .map(|(first, last)| u32::from(last - first) + 1)
+        .sum();
+    let assigned = if map.is_bootstrapped() { u32::from(SLOTS) } else { 0 };
+    let state = if map.is_bootstrapped() && slots_ok == assigned { "ok" } else { "fail" };
+    let first_leader = views.first().and_then(|view| view.leader);
+    let voters = map.members.keys().filter(|id| map.is_placed(**id)).count();
     [
         format!("cluster_state:{state}"),
         format!("cluster_slots_assigned:{assigned}"),
-        format!("cluster_slots_ok:{assigned}"),
+        format!("cluster_slots_ok:{slots_ok}"),
         "cluster_slots_pfail:0".into(),
-        "cluster_slots_fail:0".into(),
-        format!("cluster_known_nodes:{}", members.len()),
-        "cluster_size:1".into(),
-        format!("cluster_current_epoch:{term}"),
-        format!("cluster_my_epoch:{term}"),
-        format!("cluster_voters:{}", members.iter().filter(|m| m.voter).count()),
-        format!("cluster_learners:{}", members.iter().filter(|m| !m.voter).count()),
-        format!("cluster_leader:{}", leader.map(|id| id.to_string()).unwrap_or_default()),
+        format!("cluster_slots_fail:{}", assigned - slots_ok),
+        format!("cluster_known_nodes:{}", map.members.len()),
+        format!("cluster_size:{}", map.shards.len()),
+        format!("cluster_current_epoch:{}", map.epoch),
+        format!("cluster_my_epoch:{}", map.epoch),
+        format!("cluster_voters:{voters}"),
+        format!("cluster_learners:{}", map.members.values().filter(|m| !m.voter).count()),
+        format!("cluster_settled:{}", u8::from(map.is_settled())),
+        format!("cluster_leaders_preferred:{}", u8::from(leaders_preferred(&map, &views))),
+        format!("cluster_leader:{}", first_leader.map(|id| id.to_string()).unwrap_or_default()),
+        format!("cluster_metadata_leader:{}", node.meta.leader().map(|(id, _)| id.to_string()).unwrap_or_default()),
         format!("cluster_routing:{}", if node.config.routing == Routing::Proxy { "proxy" } else { "redirect" }),
     ]
     .iter()
@@ -187,92 +341,160 @@ pub fn info(node: &Node) -> String {
     .collect()
 }
 
-/// CLUSTER NODES, one line per member in Redis's format; the leader holds every slot.
+/// Whether every shard is led by the replica the map prefers (leaders evenly spread).
+fn leaders_preferred(map: &ClusterMap, views: &[ShardView]) -> bool {
+    let preferred = map.preferred_leaders();
+    views.iter().all(|view| view.leader.is_some() && view.leader == preferred.get(&view.id).copied())
+}
+
+/// CLUSTER NODES, one line per member in Redis's format: a node leading shards is a master
+/// with their slot ranges; a node that only replicates is a replica of its first shard's
+/// leader.
 pub fn nodes(node: &Node) -> String {
-    let (leader, members) = leader_and_members(node);
-    let term = node.group.metrics().current_term;
+    let map = node.map();
+    let views = shard_views(node, &map);
     let mut text = String::new();
-    for member in members {
-        let (host, port) = host_port(&member.info.client_addr);
-        let (_, bus) = host_port(&member.info.raft_addr);
-        let myself = if member.id == node.id { "myself," } else { "" };
-        let (role, master, slots) = match leader {
-            Some(leader) if leader == member.id => ("master", "-".to_string(), format!(" 0-{}", SLOTS - 1)),
-            Some(leader) => ("slave", leader.to_string(), String::new()),
-            None => ("slave", "-".to_string(), String::new()),
+    for (id, member) in &map.members {
+        let (host, port) = host_port(&member.addresses.client);
+        let (_, bus) = host_port(&member.addresses.node);
+        let myself = if *id == node.id { "myself," } else { "" };
+        let led: Vec<(u16, u16)> =
+            views.iter().filter(|view| view.leader == Some(*id)).flat_map(|view| view.ranges.clone()).collect();
+        let (role, master, slots) = if !led.is_empty() {
+            let slots: String = joined_ranges(led)
+                .into_iter()
+                .map(|(first, last)| if first == last { format!(" {first}") } else { format!(" {first}-{last}") })
+                .collect();
+            ("master", "-".to_string(), slots)
+        } else {
+            match views.iter().find(|view| view.replicas.contains(id)).and_then(|view| view.leader) {
+                Some(leader) => ("slave", leader.to_string(), String::new()),
+                None => ("master", "-".to_string(), String::new()),
+            }
         };
         text.push_str(&format!(
-            "{} {host}:{port}@{bus} {myself}{role} {master} 0 0 {term} connected{slots}\n",
-            member.id
+            "{id} {host}:{port}@{bus} {myself}{role} {master} 0 0 {} connected{slots}\n",
+            map.epoch
         ));
     }
     text
 }
 
-fn endpoint(member: &Member) -> Reply {
-    let (host, port) = host_port(&member.info.client_addr);
-    Reply::Array(vec![Reply::bulk_text(host), Reply::Integer(port), Reply::bulk_text(member.id.to_string())])
+fn endpoint(map: &ClusterMap, id: NodeId) -> Option<Reply> {
+    let member = map.members.get(&id)?;
+    let (host, port) = host_port(&member.addresses.client);
+    Some(Reply::Array(vec![Reply::bulk_text(host), Reply::Integer(port), Reply::bulk_text(id.to_string())]))
 }
 
-/// CLUSTER SLOTS: every slot on the leader, with the other members as replicas.
+/// CLUSTER SLOTS: each slot range with its shard's leader first, then its other replicas.
 pub fn slots(node: &Node) -> Reply {
-    let (leader, members) = leader_and_members(node);
-    let Some(leader) = leader else { return Reply::Array(Vec::new()) };
-    let mut range = vec![Reply::Integer(0), Reply::Integer(i64::from(SLOTS) - 1)];
-    range.extend(members.iter().filter(|m| m.id == leader).map(endpoint));
-    range.extend(members.iter().filter(|m| m.id != leader).map(endpoint));
-    Reply::Array(vec![Reply::Array(range)])
+    let map = node.map();
+    let mut ranges = Vec::new();
+    for view in shard_views(node, &map) {
+        let Some(master) = view.leader.or_else(|| view.replicas.first().copied()) else { continue };
+        for (first, last) in &view.ranges {
+            let mut range = vec![Reply::Integer(i64::from(*first)), Reply::Integer(i64::from(*last))];
+            range.extend(endpoint(&map, master));
+            range.extend(view.replicas.iter().filter(|r| **r != master).filter_map(|r| endpoint(&map, *r)));
+            ranges.push((*first, Reply::Array(range)));
+        }
+    }
+    ranges.sort_by_key(|(first, _)| *first);
+    Reply::Array(ranges.into_iter().map(|(_, range)| range).collect())
 }
 
-/// CLUSTER SHARDS: one shard holding every slot.
+/// CLUSTER SHARDS: each shard's slot ranges and nodes.
 pub fn shards(node: &Node) -> Reply {
-    let (leader, members) = leader_and_members(node);
-    let replication = node.group.replication();
-    let nodes = members
-        .iter()
-        .map(|member| {
-            let (host, port) = host_port(&member.info.client_addr);
-            let field = |name: &'static str| Reply::bulk(name);
-            Reply::Map(vec![
-                (field("id"), Reply::bulk_text(member.id.to_string())),
-                (field("port"), Reply::Integer(port)),
-                (field("ip"), Reply::bulk_text(host.clone())),
-                (field("endpoint"), Reply::bulk_text(host)),
-                (field("role"), Reply::bulk(if Some(member.id) == leader { "master" } else { "replica" })),
-                (field("replication-offset"), Reply::Integer(replication.get(&member.id).copied().unwrap_or(0) as i64)),
-                (field("health"), Reply::bulk(if leader.is_some() { "online" } else { "loading" })),
-            ])
+    let map = node.map();
+    let replies = shard_views(node, &map)
+        .into_iter()
+        .map(|view| {
+            let progress = node.group(view.id).filter(|g| g.is_leader()).map(|g| g.replication()).unwrap_or_default();
+            let local_index =
+                node.group(view.id).map(|g| g.read(|applied| applied.machine.applied_index())).unwrap_or(0);
+            let nodes = view
+                .leader
+                .iter()
+                .chain(view.replicas.iter())
+                .filter_map(|id| Some((*id, map.members.get(id)?)))
+                .map(|(id, member)| {
+                    let (host, port) = host_port(&member.addresses.client);
+                    let field = |name: &'static str| Reply::bulk(name);
+                    let offset = if id == node.id { local_index } else { progress.get(&id).copied().unwrap_or(0) };
+                    Reply::Map(vec![
+                        (field("id"), Reply::bulk_text(id.to_string())),
+                        (field("port"), Reply::Integer(port)),
+                        (field("ip"), Reply::bulk_text(host.clone())),
+                        (field("endpoint"), Reply::bulk_text(host)),
+                        (field("role"), Reply::bulk(if Some(id) == view.leader { "master" } else { "replica" })),
+                        (field("replication-offset"), Reply::Integer(offset as i64)),
+                        (field("health"), Reply::bulk(if view.leader.is_some() { "online" } else { "loading" })),
+                    ])
+                })
+                .collect();
+            let slots = view
+                .ranges
+                .iter()
+                .flat_map(|(f, l)| [Reply::Integer(i64::from(*f)), Reply::Integer(i64::from(*l))])
+                .collect();
+            Reply::Map(vec![(Reply::bulk("slots"), Reply::Array(slots)), (Reply::bulk("nodes"), Reply::Array(nodes))])
         })
         .collect();
-    let slots =
-        if leader.is_some() { vec![Reply::Integer(0), Reply::Integer(i64::from(SLOTS) - 1)] } else { Vec::new() };
-    Reply::Array(vec![Reply::Map(vec![
-        (Reply::bulk("slots"), Reply::Array(slots)),
-        (Reply::bulk("nodes"), Reply::Array(nodes)),
-    ])])
+    Reply::Array(replies)
 }
 
-/// CLUSTER MEMBERS: Concord's own view, with roles and replication progress.
+/// CLUSTER MEMBERS: Concord's own view of each member: its role (`voter` once every shard
+/// placed on it counts it as a voter, `joining` before, `learner` for a read replica), the
+/// shards it hosts and leads, whether it votes in the metadata group, and (on the first shard's
+/// leader) how far its log matches.
 pub fn members(node: &Node) -> Reply {
-    let (leader, members) = leader_and_members(node);
-    let replication = node.group.replication();
-    let last = node.group.metrics().last_log_index.unwrap_or(0);
+    let map = node.map();
+    let views = shard_views(node, &map);
+    let first = map.shards.keys().next().copied();
+    let progress = first
+        .and_then(|id| node.group(id))
+        .filter(|g| g.is_leader())
+        .map(|g| (g.replication(), g.metrics().last_log_index.unwrap_or(0)));
+    let meta_members = node.meta.members();
     Reply::Array(
-        members
-            .into_iter()
-            .map(|member| {
+        map.members
+            .iter()
+            .map(|(id, member)| {
                 let field = |name: &'static str| Reply::bulk(name);
-                let matched = replication.get(&member.id).copied();
+                let role = match (member.voter, map.is_placed(*id)) {
+                    (false, _) => "learner",
+                    (true, true) => "voter",
+                    (true, false) => "joining",
+                };
+                // An integer, not a role word: tools count members by their `role` words.
+                let metadata_voter = meta_members.iter().any(|m| m.id == *id && m.voter);
+                let leads_first = views.first().is_some_and(|view| view.leader == Some(*id));
+                let led = views.iter().filter(|view| view.leader == Some(*id)).count();
+                let matched = progress.as_ref().and_then(|(replication, _)| replication.get(id).copied());
+                let last = progress.as_ref().map_or(0, |(_, last)| *last);
                 Reply::Map(vec![
-                    (field("id"), Reply::bulk_text(member.id.to_string())),
-                    (field("role"), Reply::bulk(if member.voter { "voter" } else { "learner" })),
-                    (field("leader"), Reply::Integer((Some(member.id) == leader).into())),
-                    (field("node-addr"), Reply::bulk_text(member.info.raft_addr.clone())),
-                    (field("client-addr"), Reply::bulk_text(member.info.client_addr.clone())),
+                    (field("id"), Reply::bulk_text(id.to_string())),
+                    (field("role"), Reply::bulk(role)),
+                    (field("leader"), Reply::Integer(leads_first.into())),
+                    (field("shards"), Reply::Integer(map.shards_of(*id).len() as i64)),
+                    (field("shards-led"), Reply::Integer(led as i64)),
+                    (field("metadata-voter"), Reply::Integer(metadata_voter.into())),
+                    (field("node-addr"), Reply::bulk_text(member.addresses.node.clone())),
+                    (field("client-addr"), Reply::bulk_text(member.addresses.client.clone())),
                     (field("matched-index"), matched.map_or(Reply::Nil, |m| Reply::Integer(m as i64))),
                     (field("lag"), matched.map_or(Reply::Nil, |m| Reply::Integer(last.saturating_sub(m) as i64))),
                 ])
             })
             .collect(),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn neighbouring_ranges_are_shown_as_one() {
+        assert_eq!(joined_ranges(vec![(5461, 10921), (0, 5460), (12000, 16383)]), vec![(0, 10921), (12000, 16383)]);
+    }
 }

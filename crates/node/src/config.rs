@@ -2,9 +2,10 @@
 //! order of precedence), and the runtime parameters `CONFIG GET` and `CONFIG SET` manage.
 
 use bytes::Bytes;
+use concord_core::cluster_map::REPLICATION_FACTOR_DEFAULT;
 use concord_core::limits::{
     BATCH_LINGER_US_MAX, BULK_BYTES_MAX_DEFAULT, CLIENTS_MAX_DEFAULT, DATABASES_DEFAULT, DATABASES_MAX,
-    QUERY_BUFFER_BYTES_MAX_DEFAULT,
+    QUERY_BUFFER_BYTES_MAX_DEFAULT, SHARDS_MAX,
 };
 use concord_core::pattern::Pattern;
 use concord_core::Error;
@@ -28,6 +29,8 @@ pub struct Settings {
     pub bootstrap: Option<bool>,
     pub join: Option<String>,
     pub learner: Option<bool>,
+    pub shards: Option<u32>,
+    pub replication_factor: Option<u8>,
     pub routing: Option<Routing>,
     pub data_dir: Option<PathBuf>,
     pub databases: Option<u32>,
@@ -63,6 +66,8 @@ impl Settings {
             bootstrap: self.bootstrap.or(lower.bootstrap),
             join: self.join.or(lower.join),
             learner: self.learner.or(lower.learner),
+            shards: self.shards.or(lower.shards),
+            replication_factor: self.replication_factor.or(lower.replication_factor),
             routing: self.routing.or(lower.routing),
             data_dir: self.data_dir.or(lower.data_dir),
             databases: self.databases.or(lower.databases),
@@ -119,8 +124,12 @@ pub struct ServerConfig {
     pub bootstrap: bool,
     /// Join the cluster that the node at this client address belongs to, if new.
     pub join: Option<String>,
-    /// Join as a non-voting learner (a read replica).
+    /// Join as a non-voting learner (a read replica of every shard).
     pub learner: bool,
+    /// Shards (data groups) a new cluster starts with; only the bootstrapping node uses it.
+    pub shards: u32,
+    /// Replicas per shard, placed on distinct nodes as they join (a new cluster's setting).
+    pub replication_factor: u8,
     pub routing: Routing,
     pub data_dir: PathBuf,
     pub databases: u32,
@@ -188,6 +197,8 @@ impl ServerConfig {
             bootstrap: settings.bootstrap.unwrap_or(settings.join.is_none()),
             join: settings.join,
             learner: settings.learner.unwrap_or(false),
+            shards: settings.shards.unwrap_or(1),
+            replication_factor: settings.replication_factor.unwrap_or(REPLICATION_FACTOR_DEFAULT),
             routing: settings.routing.unwrap_or_default(),
             node_port,
             announce_host,
@@ -222,6 +233,12 @@ impl ServerConfig {
             return Err(
                 "election timeouts must satisfy 2 x heartbeat < election-timeout-min < election-timeout-max".into()
             );
+        }
+        if config.shards == 0 || config.shards as usize > SHARDS_MAX {
+            return Err(format!("shards must be between 1 and {SHARDS_MAX}"));
+        }
+        if config.replication_factor == 0 {
+            return Err("replication-factor must be at least 1".into());
         }
         if config.batch_linger_us > BATCH_LINGER_US_MAX {
             return Err(format!("batch-linger-us must be at most {BATCH_LINGER_US_MAX} (microseconds)"));

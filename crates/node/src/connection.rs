@@ -4,18 +4,21 @@
 //! Pipelining without reordering effects: consecutive writes are submitted to the log one
 //! after another and complete together (group commit); consecutive reads share read
 //! barriers. When a read follows writes (or a write follows reads) the earlier ones finish
-//! first, so every command sees the effects of those sent before it on the connection.
+//! first, so every command sees the effects of those sent before it on the connection. Each
+//! command goes to the shard `routing` names; a burst of writes that spans shards is proposed
+//! shard after shard, in order.
 
 use crate::clients::Client;
 use crate::host::ConnectionHost;
 use crate::node::{write_error_reply, Node};
+use crate::routing::{self, Plan};
 use bytes::BytesMut;
 use concord_core::command::ReadCtx;
 use concord_core::limits::PIPELINE_COMMANDS_MAX;
 use concord_core::request::Request;
 use concord_core::rng::Rng;
 use concord_core::session::{Action, Protocol, Session};
-use concord_core::types::TimeMs;
+use concord_core::types::{GroupId, TimeMs};
 use concord_core::Reply;
 use concord_resp::{encode, RequestParser};
 use concord_transport::net::{Reader, Writer};
@@ -53,9 +56,9 @@ struct Pipeline {
     /// One protocol per reply owed, in order.
     protocols: VecDeque<Protocol>,
     phase: Phase,
-    /// Writes dispatched in this burst, proposed together when the burst ends or another kind
-    /// of command comes.
-    writes: Vec<Request>,
+    /// Writes dispatched in this burst, with their shards, proposed together when the burst
+    /// ends or another kind of command comes.
+    writes: Vec<(GroupId, Request)>,
 }
 
 impl Pipeline {
@@ -238,22 +241,58 @@ impl Connection {
                 self.pipeline.ready(protocol, reply);
                 self.closing = true;
             }
+            Action::Write(request @ Request::Config { .. }) => {
+                self.drain().await?;
+                let reply = self.node.clone().write_to_every_shard(request).await;
+                self.pipeline.ready(protocol, reply);
+            }
             Action::Write(request) => {
                 self.enter(Phase::Writes).await?;
-                self.pipeline.protocols.push_back(protocol);
-                self.pipeline.writes.push(request);
+                let plan = match &request {
+                    Request::Command { argv, .. } => self.plan(argv),
+                    _ => Plan::Shard { shard: GroupId::FIRST_SHARD, slot: 0 },
+                };
+                match (plan, request) {
+                    (Plan::Shard { shard, .. }, request) => {
+                        self.pipeline.protocols.push_back(protocol);
+                        self.pipeline.writes.push((shard, request));
+                    }
+                    (Plan::Refused(reply), _) => self.pipeline.ready(protocol, reply),
+                    (plan, Request::Command { db, argv }) => {
+                        self.propose_writes().await;
+                        let rng = Rng::new(self.rng.next_u64());
+                        let reply = routing::run(self.node.clone(), plan, db, argv, true, false, rng);
+                        self.pipeline.pending(protocol, reply.map(|reply| vec![reply]).boxed());
+                    }
+                    (_, _) => unreachable!("only commands are planned"),
+                }
             }
             Action::Read { db, op, argv } => {
                 self.enter(Phase::Reads).await?;
                 let stale = self.session.readonly || self.node.env.defects.follower_reads;
+                let shard = match self.plan(&argv) {
+                    Plan::Shard { shard, .. } => shard,
+                    Plan::Refused(reply) => {
+                        self.pipeline.ready(protocol, reply);
+                        return Ok(());
+                    }
+                    plan => {
+                        let rng = Rng::new(self.rng.next_u64());
+                        let reply = routing::run(self.node.clone(), plan, db, argv, false, stale, rng);
+                        self.pipeline.pending(protocol, reply.map(|reply| vec![reply]).boxed());
+                        return Ok(());
+                    }
+                };
+                let local = self.node.group(shard);
                 let local = if stale {
-                    Some(self.node.read_local(db, &op, &mut self.rng))
-                } else if self.node.group.reads_locally() {
+                    // A stale read is served by this node's replica of the shard, if it has one.
+                    local.map(|group| self.node.read_local(&group, db, &op, &mut self.rng))
+                } else if let Some(group) = local.filter(|group| group.reads_locally()) {
                     let rng = &mut self.rng;
                     let now_ms = *self.input_time_ms.get_or_insert_with(|| self.node.clock.now_ms());
                     self.node
-                        .try_read_settled(now_ms, |applied, now_ms| {
-                            op.run(applied.machine.keyspace(), &mut ReadCtx { db, now_ms, rng })
+                        .try_read_settled(&group, now_ms, |applied, now_ms| {
+                            op.run(applied.data().keyspace(), &mut ReadCtx { db, now_ms, rng })
                         })
                         .ok()
                 } else {
@@ -263,15 +302,22 @@ impl Connection {
                     self.pipeline.ready(protocol, reply);
                 } else {
                     let rng = Rng::new(self.rng.next_u64());
-                    self.pipeline
-                        .pending(protocol, self.node.clone().read(db, op, argv, rng).map(|reply| vec![reply]).boxed());
+                    let read = self.node.clone().read(shard, db, op, argv, rng);
+                    self.pipeline.pending(protocol, read.map(|reply| vec![reply]).boxed());
                 }
             }
             Action::Block { db, argv } => {
                 self.drain().await?;
-                self.blocked = true;
-                let wait = self.node.clone().block(self.session.id, db, argv);
-                self.pipeline.pending(protocol, wait.map(|reply| vec![reply]).boxed());
+                match self.plan(&argv) {
+                    Plan::Shard { shard, .. } => {
+                        self.blocked = true;
+                        let wait = self.node.clone().block(shard, self.session.id, db, argv);
+                        self.pipeline.pending(protocol, wait.map(|reply| vec![reply]).boxed());
+                    }
+                    Plan::Refused(reply) => self.pipeline.ready(protocol, reply),
+                    // A wait can only be served by one shard's log.
+                    _ => self.pipeline.ready(protocol, routing::cross_slot()),
+                }
             }
             Action::Unblock { client, error } => {
                 self.drain().await?;
@@ -280,15 +326,31 @@ impl Connection {
             }
             Action::Exec(plan) => {
                 self.drain().await?;
-                let (reply, db) = self.node.clone().exec(plan).await;
-                if let Some(db) = db {
-                    self.session.db = db;
-                }
+                let map = self.node.map();
+                let keys = match &plan.request {
+                    Request::Transaction { watches, commands } => {
+                        let mut keys: Vec<&bytes::Bytes> = watches.iter().map(|watched| &watched.key).collect();
+                        keys.extend(commands.iter().flat_map(|(_, argv)| routing::command_keys(argv)));
+                        keys
+                    }
+                    _ => Vec::new(),
+                };
+                let reply = match routing::transaction_shard(&map, self.node.config.routing, keys.into_iter()) {
+                    Err(refusal) => refusal,
+                    Ok(found) => {
+                        let shard = found.map_or_else(|| map.shard_of(0).unwrap_or(GroupId::FIRST_SHARD), |(s, _)| s);
+                        let (reply, db) = self.node.clone().exec(shard, plan).await;
+                        if let Some(db) = db {
+                            self.session.db = db;
+                        }
+                        reply
+                    }
+                };
                 self.pipeline.ready(protocol, reply);
             }
             Action::Watch { db, keys } => {
                 self.drain().await?;
-                let reply = match self.node.clone().watch(db, keys, self.session.readonly).await {
+                let reply = match self.watch(db, keys).await {
                     Ok(stamps) => self.session.add_watches(db, stamps),
                     Err(reply) => reply,
                 };
@@ -303,25 +365,85 @@ impl Connection {
         Ok(())
     }
 
-    /// Proposes the writes gathered so far, together. On the leader they are queued for the
-    /// log at once, in order; elsewhere they go to the leader one batch at a time, so a
-    /// connection's writes keep their order across nodes too.
+    /// Where a command goes, by the cluster map.
+    fn plan(&self, argv: &[bytes::Bytes]) -> Plan {
+        let node = &self.node;
+        routing::plan(&node.map(), node.config.routing, argv, || node.led_shards())
+    }
+
+    /// WATCH: each key's stamp from its shard (in redirect mode the keys must share a slot).
+    async fn watch(
+        &mut self,
+        db: concord_core::types::DbIndex,
+        keys: Vec<bytes::Bytes>,
+    ) -> Result<Vec<(bytes::Bytes, concord_core::keyspace::WatchStamp)>, Reply> {
+        let map = self.node.map();
+        if self.node.config.routing == crate::config::Routing::Redirect {
+            routing::transaction_shard(&map, self.node.config.routing, keys.iter())?;
+        }
+        let mut by_shard: std::collections::BTreeMap<GroupId, Vec<bytes::Bytes>> = std::collections::BTreeMap::new();
+        for key in keys {
+            let shard = map.shard_of(concord_core::slot::key_slot(&key)).unwrap_or(GroupId::FIRST_SHARD);
+            by_shard.entry(shard).or_default().push(key);
+        }
+        let mut stamps = Vec::new();
+        for (shard, keys) in by_shard {
+            stamps.extend(self.node.clone().watch(shard, db, keys, self.session.readonly).await?);
+        }
+        Ok(stamps)
+    }
+
+    /// Proposes the writes gathered so far, together. On a shard's leader they are queued for
+    /// its log at once, in order; elsewhere they go to the leader one batch at a time, so a
+    /// connection's writes keep their order across nodes too. A burst that spans shards goes
+    /// shard after shard, each run once the one before it is answered.
     async fn propose_writes(&mut self) {
         if self.pipeline.writes.is_empty() {
             return;
         }
         let writes = std::mem::take(&mut self.pipeline.writes);
         let count = writes.len();
-        let replies = if self.node.leads() {
-            match self.node.group.submit(writes).await {
-                Ok(replies) => {
-                    async move { replies.await.unwrap_or_else(|error| vec![write_error_reply(error); count]) }.boxed()
-                }
-                Err(error) => futures::future::ready(vec![write_error_reply(error); count]).boxed(),
+        let mut runs: Vec<(GroupId, Vec<Request>)> = Vec::new();
+        for (shard, request) in writes {
+            match runs.last_mut() {
+                Some((last, requests)) if *last == shard => requests.push(request),
+                _ => runs.push((shard, vec![request])),
+            }
+        }
+        let replies = if runs.len() == 1 {
+            let (shard, requests) = runs.pop().expect("one run");
+            match self.node.led(shard) {
+                Some(group) => match group.submit(requests.clone()).await {
+                    Ok(replies) => {
+                        let node = self.node.clone();
+                        async move {
+                            match replies.await {
+                                Ok(replies) => replies,
+                                // Leadership moved before the batch was proposed (a hand-over):
+                                // nothing was applied, so it follows the leader.
+                                Err(concord_raft::WriteError::NotLeader { .. }) => {
+                                    node.write_batch(shard, requests).await
+                                }
+                                Err(error) => vec![write_error_reply(error); count],
+                            }
+                        }
+                        .boxed()
+                    }
+                    Err(error) => futures::future::ready(vec![write_error_reply(error); count]).boxed(),
+                },
+                // Forwarded batches are awaited in turn (entries are polled front first).
+                None => self.node.clone().write_batch(shard, requests).boxed(),
             }
         } else {
-            // Forwarded batches are awaited in turn (entries are polled front first).
-            self.node.clone().write_batch(writes).boxed()
+            let node = self.node.clone();
+            async move {
+                let mut replies = Vec::with_capacity(count);
+                for (shard, requests) in runs {
+                    replies.extend(node.clone().write_batch(shard, requests).await);
+                }
+                replies
+            }
+            .boxed()
         };
         // The protocols were queued as the writes were dispatched.
         self.pipeline.entries.push_back(Entry::Pending(replies));

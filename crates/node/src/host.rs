@@ -32,7 +32,11 @@ impl Host for ConnectionHost {
 
     fn config_get(&self, patterns: &[Bytes]) -> Vec<(String, String)> {
         // The collection encodings are replicated: their values come from the applied state.
-        let encodings = self.node.group.read(|applied| *applied.machine.keyspace().encodings());
+        // Every shard has the same encodings (CONFIG SET changes them all); ask the first here.
+        let encodings = match self.node.data_groups().first() {
+            Some(group) => group.read(|applied| *applied.data().keyspace().encodings()),
+            None => concord_core::keyspace::Encodings::default(),
+        };
         let mut found = self.node.params.get(patterns);
         for (name, value) in &mut found {
             if let Some(current) = encodings.get(name) {
@@ -75,8 +79,19 @@ impl Host for ConnectionHost {
         if is(sub, "DIGEST") {
             Reply::Status(Bytes::from(self.node.digest()))
         } else if is(sub, "REPLICA") {
-            let (index, digest) = self.node.replica_state();
-            Reply::Array(vec![Reply::Integer(index as i64), Reply::Status(Bytes::from(digest))])
+            let group = match args.get(1) {
+                None => None,
+                Some(id) => match std::str::from_utf8(id).ok().and_then(|id| id.parse::<u32>().ok()) {
+                    Some(id) => Some(concord_core::types::GroupId(id)),
+                    None => return Error::err("invalid group id").into(),
+                },
+            };
+            match self.node.replica_state(group) {
+                Some((index, digest)) => {
+                    Reply::Array(vec![Reply::Integer(index as i64), Reply::Status(Bytes::from(digest))])
+                }
+                None => Error::err("this node hosts no such group").into(),
+            }
         } else if is(sub, "LOG") {
             if let Some(message) = args.get(1) {
                 tracing::info!(message = %String::from_utf8_lossy(message), "DEBUG LOG");
@@ -87,9 +102,10 @@ impl Host for ConnectionHost {
                 [
                     "DEBUG <subcommand> [<arg> ...]. Subcommands are:",
                     "DIGEST",
-                    "    Digest of the replicated state.",
-                    "REPLICA",
-                    "    The log index applied here and the digest of the state there.",
+                    "    Digest of the replicated state of the shards hosted here.",
+                    "REPLICA [<group>]",
+                    "    The log index applied here and the digest of the state there, for a group",
+                    "    (0 is the metadata group) or, by default, the first shard hosted here.",
                     "LOG <message>",
                 ]
                 .iter()

@@ -4,8 +4,10 @@ use crate::config::Routing;
 use crate::node::Node;
 use bytes::Bytes;
 use concord_core::SERVER_VERSION;
+use concord_raft::Group;
 use std::fmt::Write;
 use std::sync::atomic::Ordering::Relaxed;
+use std::sync::Arc;
 
 const SECTIONS: &[&str] =
     &["server", "clients", "memory", "persistence", "stats", "replication", "cpu", "cluster", "keyspace"];
@@ -28,10 +30,18 @@ pub fn report(node: &Node, requested: &[Bytes]) -> String {
             let _ = write!(text, "{key}:{value}\r\n");
         }
         if section == "keyspace" {
-            let dbs: Vec<(u32, usize, usize)> = node.group.read(|applied| {
-                applied.machine.keyspace().dbs().map(|(index, db)| (index, db.len(), db.expires_len())).collect()
-            });
-            for (index, keys, expires) in dbs {
+            // Every shard hosted here, each counted once (a replica's state may be slightly behind).
+            let mut dbs: std::collections::BTreeMap<u32, (usize, usize)> = std::collections::BTreeMap::new();
+            for group in node.data_groups() {
+                group.read(|applied| {
+                    for (index, db) in applied.data().keyspace().dbs() {
+                        let counts = dbs.entry(index).or_default();
+                        counts.0 += db.len();
+                        counts.1 += db.expires_len();
+                    }
+                });
+            }
+            for (index, (keys, expires)) in dbs {
                 let _ = write!(text, "db{index}:keys={keys},expires={expires},avg_ttl=0\r\n");
             }
         }
@@ -47,8 +57,14 @@ fn fields(node: &Node, section: &str) -> Vec<(String, String)> {
         .collect()
 }
 
+/// The group whose Raft state INFO reports: the first shard hosted here (the metadata group
+/// on a node that hosts none).
+fn primary(node: &Node) -> Arc<Group> {
+    node.data_groups().into_iter().next().unwrap_or_else(|| node.meta.clone())
+}
+
 fn dynamic_fields(node: &Node, section: &str) -> Vec<(String, String)> {
-    let applied_index = node.group.read(|applied| applied.machine.applied_index());
+    let applied_index = primary(node).read(|applied| applied.machine.applied_index());
     match section {
         "replication" => replication(node, applied_index),
         _ => Vec::new(),
@@ -56,8 +72,9 @@ fn dynamic_fields(node: &Node, section: &str) -> Vec<(String, String)> {
 }
 
 fn static_fields(node: &Node, section: &str) -> Vec<(&'static str, String)> {
-    let metrics = node.group.metrics();
-    let expired_keys = node.group.read(|applied| applied.machine.expired_keys());
+    let metrics = primary(node).metrics();
+    let expired_keys: u64 =
+        node.data_groups().iter().map(|group| group.read(|applied| applied.data().expired_keys())).sum();
     let memory = resident_bytes();
     match section {
         "server" => vec![
@@ -91,7 +108,8 @@ fn static_fields(node: &Node, section: &str) -> Vec<(&'static str, String)> {
                 Some(allocator) => (allocator.name, (allocator.allocated_bytes)()),
                 None => ("libc", memory),
             };
-            let keys = node.group.read(|applied| applied.machine.keyspace().len());
+            let keys: usize =
+                node.data_groups().iter().map(|group| group.read(|applied| applied.data().keyspace().len())).sum();
             vec![
                 ("used_memory", used.to_string()),
                 ("used_memory_human", human_bytes(used)),
@@ -187,15 +205,16 @@ fn cpu_seconds() -> (f64, f64) {
 /// The replication section: Redis's role fields, then each member's progress (on the leader,
 /// how far each replica's log matches; everywhere, what this node applied).
 fn replication(node: &Node, applied_index: u64) -> Vec<(String, String)> {
-    let metrics = node.group.metrics();
-    let leader = node.group.leader();
+    let group = primary(node);
+    let metrics = group.metrics();
+    let leader = group.leader();
     let last = metrics.last_log_index.unwrap_or(0);
     let mut fields: Vec<(String, String)> = Vec::new();
     let mut field = |key: &str, value: String| fields.push((key.to_string(), value));
-    if node.group.is_leader() {
+    if group.is_leader() {
         field("role", "master".into());
-        let replication = node.group.replication();
-        let replicas: Vec<_> = node.group.members().into_iter().filter(|m| m.id != node.id).collect();
+        let replication = group.replication();
+        let replicas: Vec<_> = group.members().into_iter().filter(|m| m.id != node.id).collect();
         field("connected_slaves", replicas.len().to_string());
         for (i, member) in replicas.iter().enumerate() {
             let (host, port) = member.info.client_addr.rsplit_once(':').unwrap_or((&member.info.client_addr, "0"));
@@ -224,7 +243,9 @@ fn replication(node: &Node, applied_index: u64) -> Vec<(String, String)> {
         field("connected_slaves", "0".into());
     }
     field("master_repl_offset", applied_index.to_string());
-    field("raft_group", node.group.id.0.to_string());
+    field("raft_group", group.id.0.to_string());
+    field("raft_groups_hosted", node.data_groups().len().to_string());
+    field("raft_groups_led", node.led_shards().len().to_string());
     field("raft_node_id", node.id.to_string());
     field("raft_state", format!("{:?}", metrics.state).to_ascii_lowercase());
     field("raft_term", metrics.current_term.to_string());

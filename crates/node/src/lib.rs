@@ -7,8 +7,11 @@
 //! - [`data_dir`]: the data directory: its lock and the node's persistent identity.
 //! - [`node`]: the node: its Raft group, reads, writes, transactions, expiry sweeping.
 //! - [`blocked`]: this node's blocked clients (BLPOP ...) and where their replies go.
+//! - [`node`]: the node: its Raft groups, reads, writes, transactions, expiry sweeping.
+//! - [`routing`]: key → slot → shard; commands split over shards, or refused with CROSSSLOT.
+//! - [`stewardship`]: each shard's leader keeps its group in line with the cluster map.
 //! - [`client`]: a small RESP client, for what Concord says to nodes itself.
-//! - [`cluster`]: CLUSTER replies, membership changes, fault injection, joining.
+//! - [`cluster`]: CLUSTER replies from the map, membership changes, fault injection, joining.
 //! - [`peers`]: what nodes say to each other: Raft messages and forwarded requests.
 //! - [`clients`]: connected clients, for `CLIENT LIST`/`KILL` and `INFO clients`.
 //! - [`host`]: what a client session asks of the node (the core's `Host` port).
@@ -28,7 +31,9 @@ pub mod host;
 pub mod info;
 pub mod node;
 pub mod peers;
+pub mod routing;
 pub mod server;
+pub mod stewardship;
 
 pub use config::ServerConfig;
 pub use env::Env;

@@ -1,8 +1,9 @@
-//! The node: its data directory, its Raft group, its peers, and the operations client
-//! sessions need — writes through the log, linearizable (or, on request, stale) reads,
-//! transactions, WATCH — served here when this node leads, or forwarded to the leader (proxy
-//! routing) or redirected to it (`-MOVED`, redirect routing) when it does not. Plus the
-//! leader's expiry sweep.
+//! The node: its data directory, its Raft groups (the metadata group, which every node follows,
+//! and the data shards the cluster map places here), its peers, and the operations client
+//! sessions need — writes through a shard's log, linearizable (or, on request, stale) reads,
+//! transactions, WATCH — served here when this node leads the shard, or forwarded to its
+//! leader (proxy routing) or redirected to it (`-MOVED`, redirect routing) when it does not.
+//! Plus each leader's expiry sweep. Which shard a command belongs to is `routing`'s call.
 
 use crate::blocked::{self, BlockedClients};
 use crate::clients::ClientRegistry;
@@ -11,6 +12,7 @@ use crate::data_dir::DataDir;
 use crate::env::Env;
 use crate::peers::{Forward, Forwarded, PeerHandler, PeerRpc, WriteFailure, SERVICE_FORWARD};
 use bytes::Bytes;
+use concord_core::cluster_map::{Addresses, ClusterChange, ClusterMap};
 use concord_core::command::ReadCtx;
 use concord_core::commands::cluster::ClusterOp;
 use concord_core::commands::{self, KeyspaceOp, ReadOp};
@@ -24,13 +26,16 @@ use concord_core::{Error, Reply};
 use concord_raft::log_store::NodeLog;
 use concord_raft::runtime::ConsensusRuntime;
 use concord_raft::state_machine::Applied;
-use concord_raft::{Group, NodeInfo, ReadError, WriteError};
+use concord_raft::{Group, GroupOptions, MachineKind, NodeInfo, ReadError, WriteError};
 use concord_storage::{LogOptions, SnapshotStore};
 use concord_transport::{CallError, Network, NetworkOptions};
+use parking_lot::RwLock;
+use std::collections::{BTreeMap, BTreeSet};
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
+use tokio::sync::watch;
 use tokio::time::Instant;
 
 /// How often the leader looks for keys past their time.
@@ -41,7 +46,7 @@ const EXPIRE_SWEEP_PROPOSALS_MAX: usize = 16;
 const LEADER_WAIT_MS: u64 = 2_500;
 /// Pause between routing attempts while leadership settles.
 const ROUTE_RETRY_MS: u64 = 50;
-/// How often the leader checks whether a blocked client's time is up.
+/// How often each shard's leader checks whether a blocked client's time is up.
 const WAITER_TICK_MS: u64 = 10;
 
 /// Counters INFO reports.
@@ -54,9 +59,9 @@ pub struct Stats {
     pub forwarded: AtomicU64,
 }
 
-/// Where a request that needs the leader goes.
+/// Where a request that needs a group's leader goes.
 enum Route {
-    Here,
+    Here(Arc<Group>),
     Leader(NodeId, NodeInfo),
     Moved(NodeInfo),
     Nowhere,
@@ -68,7 +73,13 @@ pub struct Node {
     pub params: Params,
     pub clients: ClientRegistry,
     pub stats: Stats,
-    pub group: Group,
+    /// The metadata group (group 0): every node follows it, as one of up to five voters or as
+    /// a learner, so every node has the cluster map.
+    pub meta: Arc<Group>,
+    /// The data shards hosted here.
+    groups: RwLock<BTreeMap<GroupId, Arc<Group>>>,
+    /// The metadata group's map as last applied here.
+    map: watch::Sender<Arc<ClusterMap>>,
     pub network: Network,
     /// How other nodes and clients reach this one.
     pub info: NodeInfo,
@@ -81,6 +92,12 @@ pub struct Node {
     /// Clients of this node blocked in BLPOP and friends.
     pub blocked: BlockedClients,
     log: Arc<NodeLog>,
+    snapshots: Arc<SnapshotStore>,
+    rpc: Arc<PeerRpc>,
+    group_options: GroupOptions,
+    consensus_runtime: tokio::runtime::Handle,
+    /// Held while groups are being started, so a group starts once.
+    starting: tokio::sync::Mutex<()>,
     _data_dir: DataDir,
     /// Declared last: dropped after the group that runs on it.
     _consensus: ConsensusRuntime,
@@ -117,8 +134,21 @@ pub fn read_error_reply(error: ReadError) -> Reply {
     }
 }
 
+/// Whether a reply is a `-TRYAGAIN` refusal.
+fn is_retryable(reply: &Reply) -> bool {
+    matches!(reply, Reply::Error(text) if text.starts_with(b"TRYAGAIN"))
+}
+
 fn moved(request_slot: u16, leader: &NodeInfo) -> Reply {
     Error::new(format!("MOVED {request_slot} {}", leader.client_addr)).into()
+}
+
+/// Sums up per-group digests into one for a node hosting several shards: equal exactly when
+/// every group's is (a group's digest is mixed with its id, so swapped states differ).
+fn combine_digests(digests: impl Iterator<Item = (GroupId, u128)>) -> u128 {
+    digests.fold(0, |combined, (group, digest)| {
+        combined ^ digest.rotate_left(group.0 % 128).wrapping_add(u128::from(group.0))
+    })
 }
 
 /// The slot of a command's first key (0 for keyless commands).
@@ -135,7 +165,8 @@ fn request_slot(request: &Request) -> u16 {
         Request::Transaction { commands, .. } => commands.first().map_or(0, |(_, argv)| argv_slot(argv)),
         Request::Expire { keys, .. } => keys.first().map_or(0, |key| concord_core::slot::key_slot(key)),
         Request::Block { argv, .. } => argv_slot(argv),
-        Request::Seed { .. }
+        Request::Cluster(_)
+        | Request::Seed { .. }
         | Request::Config { .. }
         | Request::Unblock { .. }
         | Request::RenewWaiters { .. }
@@ -145,7 +176,8 @@ fn request_slot(request: &Request) -> u16 {
 
 impl Node {
     /// Opens the data directory, recovers the log and snapshots, connects to peers, starts the
-    /// Raft group and, on a fresh directory, bootstraps a cluster or starts joining one.
+    /// metadata group and the shards hosted here and, on a fresh directory, bootstraps a
+    /// cluster or starts joining one.
     pub async fn start(config: ServerConfig, env: Env, client_address: SocketAddr) -> Result<Arc<Node>, String> {
         let mut seeds = Rng::new(env.seed);
         let open = if env.simulated { DataDir::open_unlocked } else { DataDir::open };
@@ -182,23 +214,22 @@ impl Node {
             ConsensusRuntime::current()
         };
         let rpc = Arc::new(PeerRpc { network: network.clone() });
-        let group_options = concord_raft::GroupOptions {
-            election_seed: seeds.next_u64(),
-            io_inline: env.simulated,
-            ..config.group_options()
-        };
-        let group = Group::start(
+        let group_options =
+            GroupOptions { election_seed: seeds.next_u64(), io_inline: env.simulated, ..config.group_options() };
+        let meta = Group::start(
             consensus.handle(),
-            GroupId::FIRST_SHARD,
+            GroupId::METADATA,
+            MachineKind::Cluster,
             id,
             log.clone(),
-            snapshots,
-            rpc,
+            snapshots.clone(),
+            rpc.clone(),
             env.clock.clone(),
-            group_options,
+            group_options.clone(),
         )
         .await
         .map_err(|e| e.to_string())?;
+        let map = meta.read(|applied| Arc::new(applied.map().clone()));
         let params = Params::new(&config);
         let node = Arc::new(Node {
             id,
@@ -206,7 +237,9 @@ impl Node {
             params,
             clients: ClientRegistry::default(),
             stats: Stats::default(),
-            group,
+            meta: Arc::new(meta),
+            groups: RwLock::new(BTreeMap::new()),
+            map: watch::Sender::new(map),
             network,
             info,
             clock: env.clock.clone(),
@@ -216,52 +249,220 @@ impl Node {
             seed_draws: AtomicU64::new(0),
             blocked: BlockedClients::new(id, seeds.next_u64()),
             log,
+            snapshots,
+            rpc,
+            group_options,
+            consensus_runtime: consensus.handle().clone(),
+            starting: tokio::sync::Mutex::new(()),
             _data_dir: data_dir,
             _consensus: consensus,
         });
         node.network.set_handler(Arc::new(PeerHandler { node: Arc::downgrade(&node) }));
-        let weak = Arc::downgrade(&node);
-        node.group.on_served(Box::new(move |served| {
-            if let Some(node) = weak.upgrade() {
-                node.blocked.deliver(served);
-            }
-        }));
-        if !node.group.is_initialized().await {
+        // Shards this node held before a restart start at once, whatever the map says so far
+        // (its last entries may not be applied yet).
+        let known: Vec<GroupId> = node.log.groups().into_iter().filter(|g| *g != GroupId::METADATA).collect();
+        node.host_groups(&known).await?;
+        if !node.meta.is_initialized().await {
             if node.config.bootstrap {
-                node.group.bootstrap(node.info.clone()).await.map_err(|e| e.to_string())?;
-                if !node.group.wait_for_leader(Duration::from_secs(30)).await {
-                    return Err("the new cluster elected no leader within 30 s".into());
-                }
+                node.bootstrap().await?;
             } else if let Some(seed) = node.config.join.clone() {
                 tokio::spawn(crate::cluster::join(node.clone(), seed));
             }
         } else {
-            // A member restarting: wait briefly for a leader so the first requests succeed.
-            node.group.wait_for_leader(Duration::from_secs(5)).await;
+            // A member restarting: wait briefly for leaders so the first requests succeed.
+            let deadline = Instant::now() + Duration::from_secs(5);
+            node.meta.wait_for_leader(Duration::from_secs(5)).await;
+            node.refresh_map();
+            node.host_groups(&[]).await?;
+            for group in node.data_groups() {
+                group.wait_for_leader(deadline.saturating_duration_since(Instant::now())).await;
+            }
         }
+        tokio::spawn(node.clone().follow_map());
         Ok(node)
     }
 
-    /// Where requests that need the leader go from here.
-    fn route(&self) -> Route {
-        match self.group.leader() {
-            Some((leader, _)) if leader == self.id => Route::Here,
+    /// A new cluster: this node becomes the metadata group's only voter, the map is created with
+    /// the configured shards, and this node founds every one of them.
+    async fn bootstrap(self: &Arc<Self>) -> Result<(), String> {
+        self.meta.bootstrap(self.info.clone()).await.map_err(|e| e.to_string())?;
+        if !self.meta.wait_for_leader(Duration::from_secs(30)).await {
+            return Err("the new cluster elected no leader within 30 s".into());
+        }
+        let change = ClusterChange::Bootstrap {
+            node: self.id,
+            addresses: self.addresses(),
+            shards: self.config.shards,
+            replication_factor: self.config.replication_factor,
+        };
+        match self.meta.propose(Request::Cluster(change)).await {
+            Ok(Reply::Error(error)) => return Err(String::from_utf8_lossy(&error).into_owned()),
+            Ok(_) => {}
+            Err(error) => return Err(format!("cannot create the cluster map: {error:?}")),
+        }
+        self.refresh_map();
+        self.host_groups(&[]).await?;
+        for group in self.data_groups() {
+            if !group.wait_for_leader(Duration::from_secs(30)).await {
+                return Err(format!("shard {} elected no leader within 30 s", group.id));
+            }
+        }
+        Ok(())
+    }
+
+    /// How other nodes and clients reach this node, as the map records it.
+    pub fn addresses(&self) -> Addresses {
+        Addresses { node: self.info.raft_addr.clone(), client: self.info.client_addr.clone() }
+    }
+
+    /// The cluster map, as last applied here.
+    pub fn map(&self) -> Arc<ClusterMap> {
+        self.map.borrow().clone()
+    }
+
+    /// Waits for the map to change after the version the caller saw last.
+    pub fn watch_map(&self) -> watch::Receiver<Arc<ClusterMap>> {
+        self.map.subscribe()
+    }
+
+    /// Publishes the metadata group's applied map if its epoch moved.
+    fn refresh_map(&self) {
+        let epoch = self.map.borrow().epoch;
+        let changed = self.meta.read(|applied| (applied.map().epoch != epoch).then(|| Arc::new(applied.map().clone())));
+        if let Some(map) = changed {
+            self.map.send_replace(map);
+        }
+    }
+
+    /// Follows the metadata group's applied state: publishes each new map and starts the
+    /// shards it places here.
+    async fn follow_map(self: Arc<Self>) {
+        let mut applied = self.meta.watch_applied();
+        loop {
+            self.refresh_map();
+            if let Err(error) = self.host_groups(&[]).await {
+                tracing::error!(%error, "cannot start a shard placed on this node");
+            }
+            if applied.changed().await.is_err() {
+                return;
+            }
+        }
+    }
+
+    /// Starts the data groups the map places here (and `also`), and founds those this node
+    /// created. Groups starting together are spread over a heartbeat interval, so their
+    /// timers do not tick in lockstep.
+    async fn host_groups(self: &Arc<Self>, also: &[GroupId]) -> Result<(), String> {
+        let _starting = self.starting.lock().await;
+        let map = self.map();
+        let wanted: BTreeSet<GroupId> = map.shards_of(self.id).into_iter().chain(also.iter().copied()).collect();
+        let missing: Vec<GroupId> = {
+            let groups = self.groups.read();
+            wanted.iter().filter(|id| !groups.contains_key(id)).copied().collect()
+        };
+        let spacing_us = self.group_options.heartbeat_interval_ms * 1000 / (missing.len() as u64).max(1);
+        for (turn, id) in missing.into_iter().enumerate() {
+            if turn > 0 {
+                tokio::time::sleep(Duration::from_micros(spacing_us)).await;
+            }
+            let group = Group::start(
+                &self.consensus_runtime,
+                id,
+                MachineKind::Data,
+                self.id,
+                self.log.clone(),
+                self.snapshots.clone(),
+                self.rpc.clone(),
+                self.clock.clone(),
+                GroupOptions {
+                    election_seed: self.group_options.election_seed ^ u64::from(id.0),
+                    ..self.group_options.clone()
+                },
+            )
+            .await
+            .map_err(|e| e.to_string())?;
+            let group = Arc::new(group);
+            let weak = Arc::downgrade(self);
+            group.on_served(Box::new(move |served| {
+                if let Some(node) = weak.upgrade() {
+                    node.blocked.deliver(served);
+                }
+            }));
+            let founded =
+                map.shards.get(&id).is_some_and(|shard| shard.founder == self.id && shard.replicas == [self.id]);
+            // Only the founder ever initializes a shard, and only while it is the shard's one
+            // replica: anyone else starts empty and waits for the leader to reach it.
+            if founded && !group.is_initialized().await {
+                group.bootstrap(self.info.clone()).await.map_err(|e| e.to_string())?;
+            }
+            self.groups.write().insert(id, group);
+            tracing::info!(shard = %id, "hosting shard");
+        }
+        Ok(())
+    }
+
+    /// A group hosted here: the metadata group or a data shard.
+    pub fn group(&self, id: GroupId) -> Option<Arc<Group>> {
+        if id == GroupId::METADATA {
+            return Some(self.meta.clone());
+        }
+        self.groups.read().get(&id).cloned()
+    }
+
+    /// The data shards hosted here, by id.
+    pub fn data_groups(&self) -> Vec<Arc<Group>> {
+        self.groups.read().values().cloned().collect()
+    }
+
+    /// The shards this node leads.
+    pub fn led_shards(&self) -> Vec<GroupId> {
+        self.groups.read().values().filter(|group| group.is_leader()).map(|group| group.id).collect()
+    }
+
+    /// A group's leader: as this node's replica knows it, else as the map last heard.
+    pub fn leader_of(&self, id: GroupId) -> Option<(NodeId, NodeInfo)> {
+        if let Some(leader) = self.group(id).and_then(|group| group.leader()) {
+            return Some(leader);
+        }
+        let map = self.map.borrow();
+        let leader = map.shards.get(&id)?.leader?;
+        let member = map.members.get(&leader)?;
+        Some((
+            leader,
+            NodeInfo { raft_addr: member.addresses.node.clone(), client_addr: member.addresses.client.clone() },
+        ))
+    }
+
+    /// Where requests for group `id` that need its leader go from here.
+    fn route(&self, id: GroupId) -> Route {
+        let local = self.group(id);
+        if let Some(group) = local.as_ref().filter(|group| group.is_leader()) {
+            return Route::Here(group.clone());
+        }
+        match self.leader_of(id) {
+            Some((leader, _)) if leader == self.id => match local {
+                Some(group) => Route::Here(group),
+                None => Route::Nowhere,
+            },
             Some((leader, info)) => match self.config.routing {
-                Routing::Proxy => Route::Leader(leader, info),
-                Routing::Redirect => Route::Moved(info),
+                Routing::Redirect if id != GroupId::METADATA => Route::Moved(info),
+                _ => Route::Leader(leader, info),
             },
             None => Route::Nowhere,
         }
     }
 
-    /// Whether requests that need the leader are served by this node.
-    pub fn leads(&self) -> bool {
-        matches!(self.route(), Route::Here)
+    /// The shard `id` if this node leads it (requests for it are served here).
+    pub fn led(&self, id: GroupId) -> Option<Arc<Group>> {
+        match self.route(id) {
+            Route::Here(group) => Some(group),
+            _ => None,
+        }
     }
 
-    /// Waits (briefly) until some node leads; false if none does in time.
-    async fn leader_known(&self, waited: &mut Duration) -> bool {
-        if self.group.leader().is_some() {
+    /// Waits (briefly) until some node leads group `id`; false if none does in time.
+    async fn leader_known(&self, id: GroupId, waited: &mut Duration) -> bool {
+        if self.leader_of(id).is_some() {
             return true;
         }
         if *waited >= Duration::from_millis(LEADER_WAIT_MS) {
@@ -269,12 +470,13 @@ impl Node {
         }
         tokio::time::sleep(Duration::from_millis(ROUTE_RETRY_MS)).await;
         *waited += Duration::from_millis(ROUTE_RETRY_MS);
-        self.group.leader().is_some()
+        self.leader_of(id).is_some()
     }
 
     /// Calls the leader's forwarding service.
     async fn forward(
         &self,
+        group: GroupId,
         leader: NodeId,
         info: &NodeInfo,
         request: &Forward,
@@ -282,8 +484,7 @@ impl Node {
     ) -> Result<Forwarded, CallError> {
         self.stats.forwarded.fetch_add(1, Ordering::Relaxed);
         let payload = postcard::to_stdvec(request).expect("forwards encode");
-        let answer =
-            self.network.call(leader, &info.raft_addr, self.group.id, SERVICE_FORWARD, payload, deadline).await?;
+        let answer = self.network.call(leader, &info.raft_addr, group, SERVICE_FORWARD, payload, deadline).await?;
         postcard::from_bytes(&answer).map_err(|e| CallError::Remote(format!("undecodable answer: {e}")))
     }
 
@@ -292,14 +493,21 @@ impl Node {
     /// could already serve the client. Only for reads, which can simply be asked again.
     async fn forward_while_leading(
         &self,
+        group: GroupId,
         leader: NodeId,
         info: &NodeInfo,
         request: &Forward,
         deadline: Duration,
     ) -> Option<Result<Forwarded, CallError>> {
+        let moved = async {
+            match self.group(group) {
+                Some(local) => local.leader_moved_from(leader).await,
+                None => std::future::pending().await,
+            }
+        };
         tokio::select! {
-            answer = self.forward(leader, info, request, deadline) => Some(answer),
-            () = self.group.leader_moved_from(leader) => None,
+            answer = self.forward(group, leader, info, request, deadline) => Some(answer),
+            () = moved => None,
         }
     }
 
@@ -310,12 +518,12 @@ impl Node {
     /// Writes requests (in order, in one log entry when served here) wherever the leader is,
     /// and returns one reply each. A write is retried only when it certainly was not applied,
     /// so nothing is ever applied twice.
-    pub async fn write_batch(self: Arc<Self>, requests: Vec<Request>) -> Vec<Reply> {
+    pub async fn write_batch(self: Arc<Self>, group: GroupId, requests: Vec<Request>) -> Vec<Reply> {
         let count = requests.len();
         let mut waited = Duration::ZERO;
         loop {
-            match self.route() {
-                Route::Here => match self.group.submit(requests.clone()).await {
+            match self.route(group) {
+                Route::Here(local) => match local.submit(requests.clone()).await {
                     Ok(replies) => match replies.await {
                         Ok(replies) => return replies,
                         // Leadership moved before the proposal: nothing applied; follow it.
@@ -327,7 +535,8 @@ impl Node {
                 Route::Leader(leader, info) => {
                     // Not abandoned when leadership moves, unlike a read: the old leader's answer,
                     // once it comes, is often definite, where giving up would leave it unknown.
-                    match self.forward(leader, &info, &Forward::Write(requests.clone()), self.write_deadline()).await {
+                    let forward = Forward::Write(requests.clone());
+                    match self.forward(group, leader, &info, &forward, self.write_deadline()).await {
                         Ok(Forwarded::Write(Ok(replies))) if replies.len() == count => return replies,
                         Ok(Forwarded::Write(Err(WriteFailure { definite: true, .. })))
                         | Err(CallError::Unreachable(_))
@@ -369,7 +578,7 @@ impl Node {
                 }
                 Route::Nowhere => {}
             }
-            if !self.leader_known(&mut waited).await {
+            if !self.leader_known(group, &mut waited).await {
                 return vec![write_error_reply(WriteError::NotLeader { leader: None }); count];
             }
             tokio::time::sleep(Duration::from_millis(ROUTE_RETRY_MS)).await;
@@ -379,9 +588,9 @@ impl Node {
 
     /// Runs a read against the applied state as it stands, with this node's clock (stale
     /// reads, or a follower's defect).
-    pub fn read_local(&self, db: DbIndex, op: &ReadOp, rng: &mut Rng) -> Reply {
+    pub fn read_local(&self, group: &Group, db: DbIndex, op: &ReadOp, rng: &mut Rng) -> Reply {
         let now_ms = self.clock.now_ms();
-        self.group.read(|applied| op.run(applied.machine.keyspace(), &mut ReadCtx { db, now_ms, rng }))
+        group.read(|applied| op.run(applied.data().keyspace(), &mut ReadCtx { db, now_ms, rng }))
     }
 
     /// Runs `read` on the applied state at a time consistent with the log: `now_ms`, a reading
@@ -389,54 +598,71 @@ impl Node {
     /// stamp), once no batch stamped earlier is still in flight with a key expiring in between.
     /// Otherwise the read could find a key gone that the batch, applied after the read, still
     /// finds alive (and, say, extends) — an order no single history explains.
-    pub fn try_read_settled<R>(&self, now_ms: TimeMs, read: impl FnOnce(&Applied, TimeMs) -> R) -> Result<R, u64> {
-        self.group.read(|applied| {
-            let now_ms = now_ms.max(applied.machine.clock_ms());
-            let keyspace = applied.machine.keyspace();
-            settled_read_time(now_ms, self.group.in_flight(), |after, through| keyspace.has_deadline_in(after, through))
+    pub fn try_read_settled<R>(
+        &self,
+        group: &Group,
+        now_ms: TimeMs,
+        read: impl FnOnce(&Applied, TimeMs) -> R,
+    ) -> Result<R, u64> {
+        group.read(|applied| {
+            let now_ms = now_ms.max(applied.data().clock_ms());
+            let keyspace = applied.data().keyspace();
+            settled_read_time(now_ms, group.in_flight(), |after, through| keyspace.has_deadline_in(after, through))
                 .map(|now_ms| read(applied, now_ms))
         })
     }
 
     /// [`Node::try_read_settled`], waiting for the batches in flight when it must.
-    pub async fn read_settled<R>(&self, read: impl Fn(&Applied, TimeMs) -> R) -> R {
+    pub async fn read_settled<R>(&self, group: &Group, read: impl Fn(&Applied, TimeMs) -> R) -> R {
         loop {
-            match self.try_read_settled(self.clock.now_ms(), &read) {
+            match self.try_read_settled(group, self.clock.now_ms(), &read) {
                 Ok(result) => return result,
-                Err(seq) => self.group.settle(seq).await,
+                Err(seq) => group.settle(seq).await,
             }
         }
     }
 
     /// A linearizable read served here, now that this node may (see [`Node::read_settled`]).
-    pub async fn read_here(&self, db: DbIndex, op: &ReadOp, rng: &mut Rng) -> Reply {
+    pub async fn read_here(&self, group: &Group, db: DbIndex, op: &ReadOp, rng: &mut Rng) -> Reply {
         let rng = std::sync::Mutex::new(rng);
-        self.read_settled(|applied, now_ms| {
+        self.read_settled(group, |applied, now_ms| {
             let mut rng = rng.lock().expect("the read's generator");
-            op.run(applied.machine.keyspace(), &mut ReadCtx { db, now_ms, rng: &mut rng })
+            op.run(applied.data().keyspace(), &mut ReadCtx { db, now_ms, rng: &mut rng })
         })
         .await
     }
 
-    /// A linearizable read, wherever the leader is.
-    pub async fn read(self: Arc<Self>, db: DbIndex, op: ReadOp, argv: Vec<Bytes>, mut rng: Rng) -> Reply {
+    /// A linearizable read of shard `group`, wherever its leader is.
+    pub async fn read(
+        self: Arc<Self>,
+        group: GroupId,
+        db: DbIndex,
+        op: ReadOp,
+        argv: Vec<Bytes>,
+        mut rng: Rng,
+    ) -> Reply {
         let mut waited = Duration::ZERO;
         loop {
-            match self.route() {
-                Route::Here => {
-                    return match self.group.request_read_barrier().await {
-                        Ok(()) => self.read_here(db, &op, &mut rng).await,
-                        Err(error) => read_error_reply(error),
-                    }
-                }
+            match self.route(group) {
+                Route::Here(local) => match local.request_read_barrier().await {
+                    Ok(()) => return self.read_here(&local, db, &op, &mut rng).await,
+                    // Leadership moved (a hand-over, an election): a read can simply follow it.
+                    Err(ReadError::NotLeader { .. }) if waited < Duration::from_millis(LEADER_WAIT_MS) => {}
+                    Err(error) => return read_error_reply(error),
+                },
                 Route::Leader(leader, info) => {
                     let deadline = Duration::from_millis(concord_raft::GroupOptions::default().read_timeout_ms);
                     let forward = Forward::Read { db, argv: argv.clone() };
                     // A read has no effect: when leadership moves, ask the new leader.
-                    let Some(answer) = self.forward_while_leading(leader, &info, &forward, deadline).await else {
+                    let Some(answer) = self.forward_while_leading(group, leader, &info, &forward, deadline).await
+                    else {
                         continue;
                     };
                     match answer {
+                        // The leader it asked was busy handing over or had just lost its lead:
+                        // a read has no effect, so it is simply asked again.
+                        Ok(Forwarded::Read(reply))
+                            if is_retryable(&reply) && waited < Duration::from_millis(LEADER_WAIT_MS) => {}
                         Ok(Forwarded::Read(reply)) => return reply,
                         Err(CallError::Unreachable(_)) if waited < Duration::from_millis(LEADER_WAIT_MS) => {}
                         Ok(_) => return retryable("malformed answer from the leader"),
@@ -446,7 +672,7 @@ impl Node {
                 Route::Moved(leader) => return moved(argv_slot(&argv), &leader),
                 Route::Nowhere => {}
             }
-            if !self.leader_known(&mut waited).await {
+            if !self.leader_known(group, &mut waited).await {
                 return read_error_reply(ReadError::NotLeader { leader: None });
             }
             tokio::time::sleep(Duration::from_millis(ROUTE_RETRY_MS)).await;
@@ -457,23 +683,26 @@ impl Node {
     /// WATCH: each key's stamp, read at a linearizable point (on the leader).
     pub async fn watch(
         self: Arc<Self>,
+        group: GroupId,
         db: DbIndex,
         keys: Vec<Bytes>,
         stale: bool,
     ) -> Result<Vec<(Bytes, WatchStamp)>, Reply> {
-        if stale {
-            return Ok(self.stamps(db, keys));
+        if let Some(local) = self.group(group).filter(|_| stale) {
+            return Ok(self.stamps(&local, db, keys));
         }
         let mut waited = Duration::ZERO;
         loop {
-            match self.route() {
-                Route::Here => {
-                    self.group.request_read_barrier().await.map_err(read_error_reply)?;
-                    return Ok(self.stamps_settled(db, keys).await);
-                }
+            match self.route(group) {
+                Route::Here(local) => match local.request_read_barrier().await {
+                    Ok(()) => return Ok(self.stamps_settled(&local, db, keys).await),
+                    Err(ReadError::NotLeader { .. }) if waited < Duration::from_millis(LEADER_WAIT_MS) => {}
+                    Err(error) => return Err(read_error_reply(error)),
+                },
                 Route::Leader(leader, info) => {
                     let deadline = Duration::from_millis(concord_raft::GroupOptions::default().read_timeout_ms);
-                    match self.forward(leader, &info, &Forward::Watch { db, keys: keys.clone() }, deadline).await {
+                    let forward = Forward::Watch { db, keys: keys.clone() };
+                    match self.forward(group, leader, &info, &forward, deadline).await {
                         Ok(Forwarded::Watch(result)) => return result,
                         Err(CallError::Unreachable(_)) if waited < Duration::from_millis(LEADER_WAIT_MS) => {}
                         Ok(_) => return Err(retryable("malformed answer from the leader")),
@@ -485,7 +714,7 @@ impl Node {
                 }
                 Route::Nowhere => {}
             }
-            if !self.leader_known(&mut waited).await {
+            if !self.leader_known(group, &mut waited).await {
                 return Err(read_error_reply(ReadError::NotLeader { leader: None }));
             }
             tokio::time::sleep(Duration::from_millis(ROUTE_RETRY_MS)).await;
@@ -494,24 +723,24 @@ impl Node {
     }
 
     fn stamps_at(applied: &Applied, db: DbIndex, keys: &[Bytes], now_ms: TimeMs) -> Vec<(Bytes, WatchStamp)> {
-        let keyspace = applied.machine.keyspace();
-        let index = applied.machine.applied_index();
+        let keyspace = applied.data().keyspace();
+        let index = applied.data().applied_index();
         keys.iter().map(|key| (key.clone(), keyspace.db(db).watch_stamp(key, now_ms, index))).collect()
     }
 
     /// WATCH stamps on a follower that was asked for stale reads.
-    fn stamps(&self, db: DbIndex, keys: Vec<Bytes>) -> Vec<(Bytes, WatchStamp)> {
+    fn stamps(&self, group: &Group, db: DbIndex, keys: Vec<Bytes>) -> Vec<(Bytes, WatchStamp)> {
         let now_ms = self.clock.now_ms();
-        self.group.read(|applied| Self::stamps_at(applied, db, &keys, now_ms))
+        group.read(|applied| Self::stamps_at(applied, db, &keys, now_ms))
     }
 
-    async fn stamps_settled(&self, db: DbIndex, keys: Vec<Bytes>) -> Vec<(Bytes, WatchStamp)> {
-        self.read_settled(|applied, now_ms| Self::stamps_at(applied, db, &keys, now_ms)).await
+    async fn stamps_settled(&self, group: &Group, db: DbIndex, keys: Vec<Bytes>) -> Vec<(Bytes, WatchStamp)> {
+        self.read_settled(group, |applied, now_ms| Self::stamps_at(applied, db, &keys, now_ms)).await
     }
 
-    /// EXEC: writes the transaction and assembles its reply.
-    pub async fn exec(self: Arc<Self>, plan: ExecPlan) -> (Reply, Option<DbIndex>) {
-        let applied = self.write_batch(vec![plan.request.clone()]).await.pop().expect("one reply");
+    /// EXEC: writes the transaction to its shard and assembles its reply.
+    pub async fn exec(self: Arc<Self>, group: GroupId, plan: ExecPlan) -> (Reply, Option<DbIndex>) {
+        let applied = self.write_batch(group, vec![plan.request.clone()]).await.pop().expect("one reply");
         match applied {
             Reply::NilArray => (Reply::NilArray, None),
             Reply::Array(_) => {
@@ -523,17 +752,26 @@ impl Node {
         }
     }
 
-    /// A CLUSTER request: membership changes go to the leader; the rest is answered here.
+    /// A CLUSTER request: membership changes go to the metadata group's leader, questions about
+    /// a slot's keys to its shard's leader; the rest is answered here.
     pub async fn cluster(self: Arc<Self>, op: ClusterOp) -> Reply {
-        if !op.needs_leader() {
-            return crate::cluster::answer(&self, op).await;
-        }
+        let group = match &op {
+            op if op.needs_leader() => GroupId::METADATA,
+            ClusterOp::CountKeysInSlot(slot) | ClusterOp::GetKeysInSlot(slot, _) => match self.map().shard_of(*slot) {
+                Some(shard) => shard,
+                None => return retryable("the cluster has no slot map yet; retry"),
+            },
+            _ => return crate::cluster::answer(&self, op).await,
+        };
         let mut waited = Duration::ZERO;
         loop {
-            match self.group.leader() {
-                Some((leader, _)) if leader == self.id => return crate::cluster::answer(&self, op).await,
+            match self.leader_of(group) {
+                Some((leader, _)) if leader == self.id => {
+                    return crate::cluster::answer_as_leader(&self, group, op).await
+                }
                 Some((leader, info)) => {
-                    match self.forward(leader, &info, &Forward::Cluster(op.clone()), Duration::from_secs(120)).await {
+                    let forward = Forward::Cluster(op.clone());
+                    match self.forward(group, leader, &info, &forward, Duration::from_secs(120)).await {
                         Ok(Forwarded::Cluster(reply)) => return reply,
                         Err(CallError::Unreachable(_)) if waited < Duration::from_millis(LEADER_WAIT_MS) => {}
                         Ok(_) => return retryable("malformed answer from the leader"),
@@ -542,7 +780,7 @@ impl Node {
                 }
                 None => {}
             }
-            if !self.leader_known(&mut waited).await {
+            if !self.leader_known(group, &mut waited).await {
                 return retryable("no leader right now (election in progress); retry");
             }
             tokio::time::sleep(Duration::from_millis(ROUTE_RETRY_MS)).await;
@@ -550,18 +788,21 @@ impl Node {
         }
     }
 
-    /// Serves what a follower forwarded: as the leader, or refusing definitively if not.
-    pub async fn serve_forwarded(self: Arc<Self>, request: Forward) -> Forwarded {
-        let leads = self.leads();
+    /// Serves what another node forwarded for group `id`: as its leader, or refusing
+    /// definitively if this node does not lead it.
+    pub async fn serve_forwarded(self: Arc<Self>, id: GroupId, request: Forward) -> Forwarded {
+        let led = self.group(id).filter(|group| group.is_leader());
+        // Reads name a data shard; a peer naming the metadata group gets a refusal.
+        let led_shard = led.clone().filter(|group| group.kind == MachineKind::Data);
         match request {
             Forward::Write(requests) => {
-                if !leads {
+                let Some(group) = led else {
                     return Forwarded::Write(Err(WriteFailure {
                         definite: true,
-                        reason: "this node no longer leads".into(),
+                        reason: format!("this node does not lead {id}"),
                     }));
-                }
-                let result = match self.group.submit(requests).await {
+                };
+                let result = match group.submit(requests).await {
                     Ok(replies) => replies.await,
                     Err(error) => Err(error),
                 };
@@ -576,107 +817,99 @@ impl Node {
                     },
                 }))
             }
-            Forward::Read { db, argv } => Forwarded::Read(match commands::parse_keyspace_command(&argv) {
-                Ok(Some(KeyspaceOp::Read(op))) => match self.group.request_read_barrier().await {
-                    Ok(()) => self.read_here(db, &op, &mut Rng::new(self.next_seed())).await,
+            Forward::Read { db, argv } => Forwarded::Read(match (led_shard, commands::parse_keyspace_command(&argv)) {
+                (Some(group), Ok(Some(KeyspaceOp::Read(op)))) => match group.request_read_barrier().await {
+                    Ok(()) => self.read_here(&group, db, &op, &mut Rng::new(self.next_seed())).await,
                     Err(error) => read_error_reply(error),
                 },
-                Ok(_) => Error::err("not a read").into(),
-                Err(error) => error.into(),
+                (None, _) => read_error_reply(ReadError::NotLeader { leader: None }),
+                (_, Ok(_)) => Error::err("not a read").into(),
+                (_, Err(error)) => error.into(),
             }),
-            Forward::Watch { db, keys } => Forwarded::Watch(match self.group.request_read_barrier().await {
-                Ok(()) => Ok(self.stamps_settled(db, keys).await),
-                Err(error) => Err(read_error_reply(error)),
+            Forward::Watch { db, keys } => Forwarded::Watch(match led_shard {
+                Some(group) => match group.request_read_barrier().await {
+                    Ok(()) => Ok(self.stamps_settled(&group, db, keys).await),
+                    Err(error) => Err(read_error_reply(error)),
+                },
+                None => Err(read_error_reply(ReadError::NotLeader { leader: None })),
             }),
-            Forward::Cluster(op) => Forwarded::Cluster(if leads {
-                crate::cluster::answer(&self, op).await
+            Forward::Cluster(op) => Forwarded::Cluster(if led.is_some() {
+                crate::cluster::answer_as_leader(&self, id, op).await
             } else {
                 retryable("this node no longer leads; retry")
             }),
         }
     }
 
-    /// A digest of the replicated state, as hex (DEBUG DIGEST).
+    /// A digest of the replicated state of the shards hosted here, as hex (DEBUG DIGEST): the
+    /// shard's own digest when there is one, else all of theirs combined.
     pub fn digest(&self) -> String {
-        self.replica_state().1
+        let groups = self.data_groups();
+        let digests = groups.iter().map(|group| (group.id, group.read(|applied| applied.machine.digest())));
+        match groups.len() {
+            1 => format!("{:032x}", groups[0].read(|applied| applied.machine.digest())),
+            _ => format!("{:032x}", combine_digests(digests)),
+        }
     }
 
-    /// The log index applied here and the digest of the state there, read together
-    /// (DEBUG REPLICA), so replicas can be compared at the same point.
-    pub fn replica_state(&self) -> (u64, String) {
-        self.group.read(|applied| (applied.machine.applied_index(), format!("{:032x}", applied.machine.digest())))
+    /// A group's applied log index and the digest of its state there, read together
+    /// (DEBUG REPLICA), so replicas can be compared at the same point. By default the
+    /// lowest-numbered shard hosted here.
+    pub fn replica_state(&self, group: Option<GroupId>) -> Option<(u64, String)> {
+        let group = match group {
+            Some(id) => self.group(id)?,
+            None => self.data_groups().into_iter().next()?,
+        };
+        Some(group.read(|applied| (applied.machine.applied_index(), format!("{:032x}", applied.machine.digest()))))
     }
 
-    /// The leader's expiry sweep: proposes removal of keys whose time has passed, in bounded
+    /// Each leader's expiry sweep: proposes removal of keys whose time has passed, in bounded
     /// batches, so expired keys do not linger in memory when nobody touches them. It also gives
-    /// a keyspace that has none its secret hash seed (a new cluster's, or one restored from a
+    /// a keyspace that has none its secret hash seed (a new shard's, or one restored from a
     /// snapshot of a version that had none).
     pub async fn sweep_expired(self: Arc<Self>) {
         let mut interval = tokio::time::interval(Duration::from_millis(EXPIRE_SWEEP_INTERVAL_MS));
         interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             interval.tick().await;
-            if !self.group.is_leader() {
-                continue;
-            }
-            if !self.group.read(|applied| applied.machine.keyspace().is_seeded()) {
-                let seed = (self.next_seed(), self.next_seed());
-                if let Err(error) = self.group.propose(Request::Seed { seed }).await {
-                    tracing::debug!(?error, "seed proposal failed");
-                }
-            }
-            for _ in 0..EXPIRE_SWEEP_PROPOSALS_MAX {
-                let now_ms = self.clock.now_ms();
-                let due: Vec<(DbIndex, Vec<Bytes>)> = self.group.read(|applied| {
-                    applied
-                        .machine
-                        .keyspace()
-                        .dbs()
-                        .filter(|(_, db)| db.expires_len() > 0)
-                        .map(|(index, db)| (index, db.expired_keys(now_ms, EXPIRE_BATCH_KEYS_MAX)))
-                        .filter(|(_, keys)| !keys.is_empty())
-                        .collect()
-                });
-                if due.is_empty() {
-                    break;
-                }
-                let full = due.iter().any(|(_, keys)| keys.len() == EXPIRE_BATCH_KEYS_MAX);
-                for (db, keys) in due {
-                    if let Err(error) = self.group.propose(Request::Expire { db, keys }).await {
-                        tracing::debug!(?error, "expiry proposal failed");
+            for group in self.data_groups() {
+                if group.is_leader() {
+                    if !group.read(|applied| applied.data().keyspace().is_seeded()) {
+                        let seed = (self.next_seed(), self.next_seed());
+                        if let Err(error) = group.propose(Request::Seed { seed }).await {
+                            tracing::debug!(?error, "seed proposal failed");
+                        }
                     }
-                }
-                if !full {
-                    break;
+                    Self::sweep_group(&self.clock, &group).await;
                 }
             }
         }
     }
 
-    /// The node's background duties: the leader's expiry sweep and waiter ticks, and the lease
-    /// of this node's blocked clients.
+    /// The node's background duties: each leader's expiry sweep and waiter ticks, and the
+    /// lease of this node's blocked clients.
     pub async fn background(self: Arc<Self>) {
         tokio::join!(self.clone().sweep_expired(), self.clone().tick_waiters(), self.keep_waiters());
     }
 
-    /// A blocking command (BLPOP ...) of client `client`: proposed with a waiter of this node,
-    /// then, unless served at once, its reply awaited from this node's applier. Dropped before
-    /// it ends (the client left), it cancels its wait through the log.
-    pub async fn block(self: Arc<Self>, client: u64, db: DbIndex, argv: Vec<Bytes>) -> Reply {
+    /// A blocking command (BLPOP ...) of client `client` on `shard`: proposed with a waiter of
+    /// this node, then, unless served at once, its reply awaited from this node's applier.
+    /// Dropped before it ends (the client left), it cancels its wait through the log.
+    pub async fn block(self: Arc<Self>, shard: GroupId, client: u64, db: DbIndex, argv: Vec<Bytes>) -> Reply {
         let started = Instant::now();
         loop {
-            let (waiter, served) = match self.blocked.register(client) {
+            let (waiter, served) = match self.blocked.register(client, shard) {
                 Ok(registered) => registered,
                 Err(reply) => return reply,
             };
-            let mut cancel = CancelWait { node: Some(self.clone()), waiter };
+            let mut cancel = CancelWait { node: Some(self.clone()), shard, waiter };
             let request = Request::Block { db, argv: argv.clone(), waiter };
-            let direct = self.clone().write_batch(vec![request]).await.pop();
+            let direct = self.clone().write_batch(shard, vec![request]).await.pop();
             let reply = match direct {
                 Some(Reply::Blocked) => Some(served.await.unwrap_or_else(|_| blocked::unknown_wait_reply())),
                 // Cancelled for certain, with nothing taken: ask again, with a new waiter.
                 Some(reply) if blocked::is_unknown(&reply) => {
-                    let settled = self.clone().settle_unknown_wait(waiter, served).await;
+                    let settled = self.clone().settle_unknown_wait(shard, waiter, served).await;
                     let patience_left = started.elapsed() < Duration::from_millis(LEADER_WAIT_MS * 4);
                     settled.or_else(|| (!patience_left).then_some(reply))
                 }
@@ -697,60 +930,76 @@ impl Node {
     /// not (`None`), nothing was taken for it and nothing ever will be.
     async fn settle_unknown_wait(
         self: Arc<Self>,
+        shard: GroupId,
         waiter: concord_core::blocking::WaiterId,
         served: tokio::sync::oneshot::Receiver<Reply>,
     ) -> Option<Reply> {
-        let cancelled = self.clone().write_batch(vec![Request::Unblock { waiter, error: false }]).await.pop();
+        let cancelled = self.clone().write_batch(shard, vec![Request::Unblock { waiter, error: false }]).await.pop();
         if !matches!(cancelled, Some(Reply::Integer(_))) {
             // The cancellation itself failed: the fate of the wait stays unknown.
             return Some(cancelled.unwrap_or_else(blocked::unknown_wait_reply));
         }
         match tokio::time::timeout(Duration::from_millis(LEADER_WAIT_MS), served).await {
-            // The state machine answered the wait: served (an element), or, cancelled while it
-            // waited, with a timeout reply, which is a retry too.
-            Ok(Ok(reply)) if cancelled == Some(Reply::Integer(1)) && !reply.is_error() && is_empty_reply(&reply) => {
-                None
-            }
+            // Cancelled while it waited: the state machine answered with its timeout reply,
+            // and nothing was taken, so it is asked again.
+            Ok(Ok(reply)) if cancelled == Some(Reply::Integer(1)) && is_empty_reply(&reply) => None,
             Ok(Ok(reply)) => Some(reply),
             _ => None,
         }
     }
 
+    /// Writes `request` to every shard (replicated settings: CONFIG SET of the encodings);
+    /// the first failure, or the shared reply.
+    pub async fn write_to_every_shard(self: Arc<Self>, request: Request) -> Reply {
+        let shards: Vec<GroupId> = self.map().shards.keys().copied().collect();
+        let mut last = Reply::OK;
+        for shard in shards {
+            let reply = self.clone().write_batch(shard, vec![request.clone()]).await.pop().unwrap_or(Reply::OK);
+            if reply.is_error() {
+                return reply;
+            }
+            last = reply;
+        }
+        last
+    }
+
     /// CLIENT UNBLOCK: ends client `client`'s wait, as a timeout or with an error; false if it
     /// is not blocked.
     pub async fn unblock(self: Arc<Self>, client: u64, error: bool) -> bool {
-        let Some(waiter) = self.blocked.waiter_of(client) else {
+        let Some((shard, waiter)) = self.blocked.waiter_of(client) else {
             return false;
         };
-        let reply = self.write_batch(vec![Request::Unblock { waiter, error }]).await.pop();
+        let reply = self.write_batch(shard, vec![Request::Unblock { waiter, error }]).await.pop();
         reply == Some(Reply::Integer(1))
     }
 
-    /// The leader proposes a tick whenever a waiter's deadline or an owner's lease has passed,
-    /// so that blocked clients time out without waiting for other traffic.
+    /// Each shard's leader proposes a tick whenever a waiter's deadline or an owner's lease has
+    /// passed, so that blocked clients time out without waiting for other traffic.
     async fn tick_waiters(self: Arc<Self>) {
         let mut interval = tokio::time::interval(Duration::from_millis(WAITER_TICK_MS));
         interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             interval.tick().await;
-            if !self.group.is_leader() {
-                continue;
-            }
-            let now_ms = self.clock.now_ms();
-            let due = self.group.read(|applied| {
-                let machine = &applied.machine;
-                machine.waiters().next_deadline_ms().is_some_and(|at| at <= now_ms.max(machine.clock_ms()))
-            });
-            if due {
-                if let Err(error) = self.group.propose(Request::Tick).await {
-                    tracing::debug!(?error, "waiter tick failed");
+            for group in self.data_groups() {
+                if !group.is_leader() {
+                    continue;
+                }
+                let now_ms = self.clock.now_ms();
+                let due = group.read(|applied| {
+                    let machine = applied.data();
+                    machine.waiters().next_deadline_ms().is_some_and(|at| at <= now_ms.max(machine.clock_ms()))
+                });
+                if due {
+                    if let Err(error) = group.propose(Request::Tick).await {
+                        tracing::debug!(?error, "waiter tick failed");
+                    }
                 }
             }
         }
     }
 
-    /// While this node has blocked clients, renews their lease; cut off for longer than a
-    /// lease, it cannot know their fate and tells them so.
+    /// While this node has blocked clients, renews their lease on each shard they wait in; cut
+    /// off for longer than a lease, it cannot know their fate and tells them so.
     async fn keep_waiters(self: Arc<Self>) {
         use concord_core::blocking::{WAITER_LEASE_MS, WAITER_RENEW_MS};
         let mut interval = tokio::time::interval(Duration::from_millis(WAITER_RENEW_MS));
@@ -758,23 +1007,54 @@ impl Node {
         let mut renewed = Instant::now();
         loop {
             interval.tick().await;
-            if self.blocked.is_empty() {
+            let renewals = self.blocked.renewals();
+            if renewals.is_empty() {
                 renewed = Instant::now();
                 continue;
             }
-            let renewal = self.blocked.renewal();
-            let request = Request::RenewWaiters {
-                node: self.id,
-                incarnation: self.blocked.incarnation(),
-                live: renewal.live,
-                next_seq: renewal.next_seq,
-            };
-            match self.clone().write_batch(vec![request]).await.pop() {
-                Some(Reply::Status(_)) => renewed = Instant::now(),
-                _ if renewed.elapsed() > Duration::from_millis(2 * WAITER_LEASE_MS) => {
-                    self.blocked.fail_all(&blocked::unknown_wait_reply());
+            let mut all_renewed = true;
+            for (shard, renewal) in renewals {
+                let request = Request::RenewWaiters {
+                    node: self.id,
+                    incarnation: self.blocked.incarnation(),
+                    live: renewal.live,
+                    next_seq: renewal.next_seq,
+                };
+                let reply = self.clone().write_batch(shard, vec![request]).await.pop();
+                all_renewed &= matches!(reply, Some(Reply::Status(_)));
+            }
+            if all_renewed {
+                renewed = Instant::now();
+            } else if renewed.elapsed() > Duration::from_millis(2 * WAITER_LEASE_MS) {
+                self.blocked.fail_all(&blocked::unknown_wait_reply());
+            }
+        }
+    }
+
+    async fn sweep_group(clock: &Arc<dyn Clock>, group: &Group) {
+        for _ in 0..EXPIRE_SWEEP_PROPOSALS_MAX {
+            let now_ms = clock.now_ms();
+            let due: Vec<(DbIndex, Vec<Bytes>)> = group.read(|applied| {
+                applied
+                    .data()
+                    .keyspace()
+                    .dbs()
+                    .filter(|(_, db)| db.expires_len() > 0)
+                    .map(|(index, db)| (index, db.expired_keys(now_ms, EXPIRE_BATCH_KEYS_MAX)))
+                    .filter(|(_, keys)| !keys.is_empty())
+                    .collect()
+            });
+            if due.is_empty() {
+                break;
+            }
+            let full = due.iter().any(|(_, keys)| keys.len() == EXPIRE_BATCH_KEYS_MAX);
+            for (db, keys) in due {
+                if let Err(error) = group.propose(Request::Expire { db, keys }).await {
+                    tracing::debug!(?error, "expiry proposal failed");
                 }
-                _ => {}
+            }
+            if !full {
+                break;
             }
         }
     }
@@ -789,9 +1069,12 @@ impl Node {
         self.started.elapsed()
     }
 
-    /// Stops the Raft group, the transport and the log.
+    /// Stops the Raft groups, the transport and the log.
     pub async fn shutdown(&self) {
-        self.group.shutdown().await;
+        for group in self.data_groups() {
+            group.shutdown().await;
+        }
+        self.meta.shutdown().await;
         self.network.shutdown();
         let log = self.log.clone();
         self.env.blocking(move || log.close()).await;
@@ -813,18 +1096,19 @@ fn is_empty_reply(reply: &Reply) -> bool {
 /// Cancels a blocked client's wait when its `Node::block` is dropped before it ends.
 struct CancelWait {
     node: Option<Arc<Node>>,
+    shard: GroupId,
     waiter: concord_core::blocking::WaiterId,
 }
 
 impl Drop for CancelWait {
     fn drop(&mut self) {
         if let Some(node) = self.node.take() {
-            let waiter = self.waiter;
+            let (shard, waiter) = (self.shard, self.waiter);
             node.blocked.forget(waiter);
             // Outside the runtime (a node shutting down) there is nothing left to tell.
             if let Ok(runtime) = tokio::runtime::Handle::try_current() {
                 runtime.spawn(async move {
-                    node.write_batch(vec![Request::Unblock { waiter, error: false }]).await;
+                    node.write_batch(shard, vec![Request::Unblock { waiter, error: false }]).await;
                 });
             }
         }

@@ -1,5 +1,6 @@
 //! What nodes say to each other, over the node transport: Raft messages for a group, and
-//! requests a follower forwards to the leader on behalf of its clients.
+//! requests a node forwards to a group's leader on behalf of its clients (each call names its
+//! group: a data shard, or the metadata group for cluster changes).
 
 use crate::node::Node;
 use bytes::Bytes;
@@ -84,15 +85,16 @@ impl Handler for PeerHandler {
         let node = self.node.clone();
         Box::pin(async move {
             let node: Arc<Node> = node.upgrade().ok_or("the node is shutting down")?;
-            if group != node.group.id {
-                return Err(format!("this node hosts no group {group}"));
-            }
             match service {
-                SERVICE_RAFT => node.group.serve(&payload).await,
+                SERVICE_RAFT => match node.group(group) {
+                    Some(local) => local.serve(&payload).await,
+                    // A replica the map just placed here may not have started yet.
+                    None => Err(format!("this node hosts no group {group}")),
+                },
                 SERVICE_FORWARD => {
                     let request: Forward =
                         postcard::from_bytes(&payload).map_err(|e| format!("undecodable forward: {e}"))?;
-                    let answer = node.serve_forwarded(request).await;
+                    let answer = node.serve_forwarded(group, request).await;
                     Ok(postcard::to_stdvec(&answer).expect("forward answers encode"))
                 }
                 other => Err(format!("unknown service {other}")),

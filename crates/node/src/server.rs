@@ -31,6 +31,7 @@ pub async fn run(config: ServerConfig, env: Env, shutdown: impl Future<Output = 
     }
     tracing::info!(%address, node = %node.id, "ready to accept connections");
     let sweeper = tokio::spawn(node.clone().background());
+    let steward = tokio::spawn(crate::stewardship::run(node.clone()));
     let (stop, stopping) = watch::channel(false);
     let mut connections = JoinSet::new();
     tokio::pin!(shutdown);
@@ -68,6 +69,7 @@ pub async fn run(config: ServerConfig, env: Env, shutdown: impl Future<Output = 
     tracing::info!("shutting down: no new clients; finishing in-flight commands");
     drop(listener);
     sweeper.abort();
+    steward.abort();
     stop.send_replace(true);
     let grace = tokio::time::sleep(Duration::from_millis(SHUTDOWN_GRACE_MS));
     tokio::pin!(grace);

@@ -26,8 +26,11 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::time::Instant;
 
-/// How often the driver looks at the clock.
+/// How often a follower's driver looks at the clock.
 const TICK_MS: u64 = 20;
+/// How often a leader's or a learner's does: it only has to notice that it stopped being
+/// one, and a node hosts many groups, so idle ones should wake rarely.
+const IDLE_TICK_MS: u64 = 100;
 
 /// When this node last heard from a leader (or granted a vote), for elections and pre-votes.
 pub struct LeaderContact {
@@ -88,26 +91,36 @@ impl<T: Rpc> Elections<T> {
         let draw = |rng: &mut Rng| self.timeout_min_ms + rng.below((self.timeout_max_ms - self.timeout_min_ms).max(1));
         let mut timeout_ms = draw(&mut rng);
         let mut last_attempt = Instant::now();
+        let mut tick_ms = TICK_MS;
         loop {
-            tokio::time::sleep(Duration::from_millis(TICK_MS)).await;
-            let metrics = self.raft.metrics().borrow().clone();
-            if metrics.running_state.is_err() {
-                return;
-            }
-            let voters: Vec<NodeId> = metrics.membership_config.membership().voter_ids().collect();
-            if metrics.state == ServerState::Leader || !voters.contains(&self.node) {
+            tokio::time::sleep(Duration::from_millis(tick_ms)).await;
+            // Looked at in place: this runs for every group many times a second.
+            let (voting, term) = {
+                let metrics = self.raft.metrics();
+                let metrics = metrics.borrow();
+                if metrics.running_state.is_err() {
+                    return;
+                }
+                let voter = metrics.membership_config.membership().voter_ids().any(|id| id == self.node);
+                (voter && metrics.state != ServerState::Leader, metrics.current_term)
+            };
+            if !voting {
                 // A leader (or a learner) waits a full timeout after it stops being one.
                 self.contact.touch();
+                tick_ms = IDLE_TICK_MS;
                 continue;
             }
+            tick_ms = TICK_MS;
             let since_attempt = last_attempt.elapsed().as_millis() as u64;
             if self.contact.silence_ms().min(since_attempt) < timeout_ms {
                 continue;
             }
             last_attempt = Instant::now();
             timeout_ms = draw(&mut rng);
-            if self.pre_vote(&voters, &metrics.membership_config).await {
-                tracing::info!(group = %self.group, term = metrics.current_term + 1, "no leader heard from; starting an election");
+            let membership = self.raft.metrics().borrow().membership_config.clone();
+            let voters: Vec<NodeId> = membership.membership().voter_ids().collect();
+            if self.pre_vote(&voters, &membership).await {
+                tracing::info!(group = %self.group, term = term + 1, "no leader heard from; starting an election");
                 if self.raft.trigger().elect().await.is_err() {
                     return;
                 }

@@ -10,7 +10,7 @@ use crate::election::{answer_pre_vote, Elections, LeaderContact};
 use crate::lease::Lease;
 use crate::log_store::{LogStore, NodeLog, PurgeGate};
 use crate::network::{Network, RaftRequest, RaftResponse, Rpc};
-use crate::state_machine::{Applied, StateMachineStore};
+use crate::state_machine::{Applied, MachineKind, StateMachineStore};
 use crate::types::{NodeInfo, Raft};
 use concord_core::request::{Batch, Request};
 use concord_core::types::{Clock, GroupId, NodeId, TimeMs};
@@ -142,9 +142,46 @@ impl InFlight {
     }
 }
 
+/// A leadership hand-over in progress (see [`Group::hand_over`]).
+#[derive(Default)]
+struct Handover {
+    /// New batches wait and leases serve no reads.
+    active: std::sync::atomic::AtomicBool,
+    /// No appends leave, so the followers' leases run out.
+    silenced: Arc<std::sync::atomic::AtomicBool>,
+    ended: tokio::sync::Notify,
+    /// Hand-overs begun so far: a read barrier that overlapped one may have failed only
+    /// because appends were held back.
+    begun: std::sync::atomic::AtomicU64,
+}
+
+impl Handover {
+    fn is_active(&self) -> bool {
+        self.active.load(std::sync::atomic::Ordering::Acquire)
+    }
+
+    /// Waits while a hand-over is in progress.
+    async fn wait(&self) {
+        loop {
+            let ended = self.ended.notified();
+            if !self.is_active() {
+                return;
+            }
+            ended.await;
+        }
+    }
+
+    fn end(&self) {
+        self.silenced.store(false, std::sync::atomic::Ordering::Release);
+        self.active.store(false, std::sync::atomic::Ordering::Release);
+        self.ended.notify_waiters();
+    }
+}
+
 pub struct Group {
     pub id: GroupId,
     pub node_id: NodeId,
+    pub kind: MachineKind,
     raft: Raft,
     log: Arc<NodeLog>,
     contact: Arc<LeaderContact>,
@@ -156,6 +193,42 @@ pub struct Group {
     in_flight: Arc<InFlight>,
     /// The applier's store, for its hooks.
     store: StateMachineStore,
+    applied_index: tokio::sync::watch::Receiver<u64>,
+    handover: Arc<Handover>,
+    rpc: Arc<dyn HandoverRpc>,
+    options: GroupOptions,
+}
+
+/// How a hand-over reaches its target (the group's [`Rpc`], without its type).
+trait HandoverRpc: Send + Sync {
+    fn timeout_now(
+        &self,
+        target: NodeId,
+        node: NodeInfo,
+        group: GroupId,
+        deadline: Duration,
+    ) -> futures::future::BoxFuture<'static, bool>;
+}
+
+struct RpcOf<T>(Arc<T>);
+
+impl<T: Rpc> HandoverRpc for RpcOf<T> {
+    fn timeout_now(
+        &self,
+        target: NodeId,
+        node: NodeInfo,
+        group: GroupId,
+        deadline: Duration,
+    ) -> futures::future::BoxFuture<'static, bool> {
+        let rpc = self.0.clone();
+        Box::pin(async move {
+            let request = postcard::to_stdvec(&RaftRequest::TimeoutNow).expect("raft requests encode");
+            match rpc.call(target, &node, group, request, deadline).await {
+                Ok(answer) => matches!(postcard::from_bytes(&answer), Ok(RaftResponse::TimeoutNow(true))),
+                Err(_) => false,
+            }
+        })
+    }
 }
 
 impl Group {
@@ -164,6 +237,7 @@ impl Group {
     pub async fn start<T: Rpc>(
         runtime: &tokio::runtime::Handle,
         id: GroupId,
+        kind: MachineKind,
         node_id: NodeId,
         log: Arc<NodeLog>,
         snapshots: Arc<SnapshotStore>,
@@ -189,14 +263,16 @@ impl Group {
         .validate()
         .map_err(|e| StartError(format!("invalid raft configuration: {e}")))?;
         let purges = PurgeGate::new(log.clone(), id);
-        let state_machine = StateMachineStore::open(id, snapshots, purges.clone(), options.io_inline)
+        let state_machine = StateMachineStore::open(id, kind, snapshots, purges.clone(), options.io_inline)
             .map_err(|e| StartError(e.to_string()))?;
         let applied = state_machine.applied();
         let store = state_machine.clone();
+        let applied_index = state_machine.watch_applied();
         let log_store = LogStore::new(log.clone(), id, purges);
         // openraft spawns its tasks on the runtime it is created in: the consensus runtime.
         let lease = Arc::new(Lease::default());
-        let network = Network::new(rpc.clone(), id, lease.clone());
+        let handover = Arc::new(Handover::default());
+        let network = Network::new(rpc.clone(), id, lease.clone(), handover.silenced.clone());
         let raft = runtime
             .spawn(async move { Raft::new(node_id, Arc::new(config), network, log_store, state_machine).await })
             .await
@@ -205,13 +281,15 @@ impl Group {
         let (proposals, proposal_queue) = mpsc::channel(options.proposal_queue_max);
         let (barriers, barrier_queue) = mpsc::unbounded_channel();
         let in_flight = Arc::new(InFlight::default());
-        let proposer = Proposer { raft: raft.clone(), node_id, clock, in_flight: in_flight.clone() };
+        let proposer =
+            Proposer { raft: raft.clone(), node_id, clock, in_flight: in_flight.clone(), handover: handover.clone() };
         runtime.spawn(proposer.run(proposal_queue, options.clone()));
-        runtime.spawn(run_read_barriers(raft.clone(), barrier_queue, Duration::from_millis(options.read_timeout_ms)));
+        let read_timeout = Duration::from_millis(options.read_timeout_ms);
+        runtime.spawn(run_read_barriers(raft.clone(), barrier_queue, read_timeout, handover.clone()));
         let contact = Arc::new(LeaderContact::new());
         let elections = Elections {
             raft: raft.clone(),
-            rpc,
+            rpc: rpc.clone(),
             log: log.clone(),
             contact: contact.clone(),
             group: id,
@@ -222,12 +300,77 @@ impl Group {
             seed: options.election_seed ^ node_id.0 as u64,
         };
         runtime.spawn(elections.run());
-        Ok(Group { id, node_id, raft, log, contact, lease, lease_ms, applied, proposals, barriers, in_flight, store })
+        Ok(Group {
+            id,
+            node_id,
+            kind,
+            raft,
+            log,
+            contact,
+            lease,
+            lease_ms,
+            applied,
+            proposals,
+            barriers,
+            in_flight,
+            applied_index,
+            handover,
+            rpc: Arc::new(RpcOf(rpc)),
+            options,
+            store,
+        })
     }
 
     /// Sets who is told, on this replica, of the blocked clients each applied entry served.
     pub fn on_served(&self, hook: crate::state_machine::ServedHook) {
         self.store.on_served(hook);
+    }
+
+    /// The last log index applied here, as it changes.
+    pub fn watch_applied(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.applied_index.clone()
+    }
+
+    /// Hands this node's leadership over to `to`, a voter that holds the whole log, for
+    /// spreading leaders over the nodes. Safe by construction, and cheap for clients: new
+    /// batches wait (and lease reads stop) until the batches in flight are applied; then no
+    /// appends leave for an election lease, so the followers stop supporting this leader;
+    /// then `to` is told to campaign, and wins unless someone else does first. The waiting
+    /// batches then go to whoever leads. Returns whether `to` leads afterwards.
+    pub async fn hand_over(&self, to: NodeId) -> bool {
+        let Some(target) = self.members().into_iter().find(|m| m.id == to && m.voter) else { return false };
+        if !self.is_leader() || to == self.node_id || !self.holds_whole_log(to) {
+            return false;
+        }
+        self.handover.begun.fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+        self.handover.active.store(true, std::sync::atomic::Ordering::Release);
+        let write_timeout = Duration::from_millis(self.options.write_timeout_ms);
+        if let Some((_, newest)) = self.in_flight() {
+            let _ = tokio::time::timeout(write_timeout, self.settle(newest)).await;
+        }
+        let led = if self.is_leader() && self.holds_whole_log(to) {
+            self.handover.silenced.store(true, std::sync::atomic::Ordering::Release);
+            // openraft's vote lease on the followers is the election timeout's maximum as
+            // configured in `start` (lease + 1 ms); a heartbeat more covers the last append.
+            let quiet = Duration::from_millis(self.lease_ms + 1 + self.options.heartbeat_interval_ms);
+            tokio::time::sleep(quiet).await;
+            let deadline = Duration::from_millis(self.lease_ms);
+            if self.rpc.timeout_now(to, target.info, self.id, deadline).await {
+                let wait = Duration::from_millis(2 * self.options.election_timeout_max_ms);
+                let _ = tokio::time::timeout(wait, self.leader_moved_from(self.node_id)).await;
+            }
+            self.leader().is_some_and(|(leader, _)| leader == to)
+        } else {
+            false
+        };
+        self.handover.end();
+        led
+    }
+
+    /// On the leader: whether `member`'s log matches the leader's to the end.
+    fn holds_whole_log(&self, member: NodeId) -> bool {
+        let last = self.metrics().last_log_index.unwrap_or(0);
+        self.replication().get(&member).is_some_and(|matched| *matched >= last)
     }
 
     /// Makes this node the single voter of a new group. Harmless if the group already exists.
@@ -267,10 +410,18 @@ impl Group {
     /// this node may serve a linearizable read from its state (it is the leader, a quorum
     /// confirmed that after the request, and it has applied everything committed).
     pub fn request_read_barrier(&self) -> impl std::future::Future<Output = Result<(), ReadError>> + Send + 'static {
-        let sole = self.reads_locally();
+        // During a hand-over no quorum can confirm this leader (its appends are held back):
+        // the read waits it out and is then sent wherever leadership went.
+        let handover = self.handover.clone();
+        let handing_over = handover.is_active();
+        let sole = !handing_over && self.reads_locally();
         let (waiter, receiver) = oneshot::channel();
-        let sent = !sole && self.barriers.send(waiter).is_ok();
+        let sent = !handing_over && !sole && self.barriers.send(waiter).is_ok();
         async move {
+            if handing_over {
+                handover.wait().await;
+                return Err(ReadError::NotLeader { leader: None });
+            }
             match (sole, sent) {
                 (true, _) => Ok(()),
                 (false, true) => receiver.await.unwrap_or(Err(ReadError::Stopped)),
@@ -314,6 +465,9 @@ impl Group {
     pub fn reads_locally(&self) -> bool {
         if self.is_sole_voting_leader() {
             return true;
+        }
+        if self.handover.is_active() {
+            return false;
         }
         let metrics = self.raft.metrics();
         let metrics = metrics.borrow();
@@ -367,6 +521,10 @@ impl Group {
                     self.contact.touch();
                 }
                 RaftResponse::InstallSnapshot(result)
+            }
+            RaftRequest::TimeoutNow => {
+                // Our leader stopped supporting itself for a lease: campaign at once.
+                RaftResponse::TimeoutNow(self.raft.trigger().elect().await.is_ok())
             }
             RaftRequest::PreVote { last_log_id } => RaftResponse::PreVote(answer_pre_vote(
                 &self.raft,
@@ -489,11 +647,12 @@ struct Proposer {
     node_id: NodeId,
     clock: Arc<dyn Clock>,
     in_flight: Arc<InFlight>,
+    handover: Arc<Handover>,
 }
 
 impl Proposer {
     async fn run(self, mut queue: mpsc::Receiver<Proposal>, options: GroupOptions) {
-        let Proposer { raft, node_id, clock, in_flight } = self;
+        let Proposer { raft, node_id, clock, in_flight, handover } = self;
         // Stamps only grow, even if the clock steps back.
         let mut last_stamp_ms: TimeMs = 0;
         let write_timeout = Duration::from_millis(options.write_timeout_ms);
@@ -502,6 +661,9 @@ impl Proposer {
         let quorum_silence_ms = options.election_timeout_max_ms;
         let mut expected_proposals = 0;
         while let Some(first) = queue.recv().await {
+            // During a hand-over nothing new is proposed; afterwards the refusal below sends
+            // the writes to whoever leads.
+            handover.wait().await;
             let (proposals, count) = gather(&mut queue, first, expected_proposals, &options).await;
             expected_proposals = proposals.len();
             let mut requests = Vec::with_capacity(count);
@@ -607,12 +769,19 @@ async fn gather(
 }
 
 /// Serves read barriers in rounds: every waiter queued when a round starts shares it.
-async fn run_read_barriers(raft: Raft, mut queue: mpsc::UnboundedReceiver<Waiter>, timeout: Duration) {
+async fn run_read_barriers(
+    raft: Raft,
+    mut queue: mpsc::UnboundedReceiver<Waiter>,
+    timeout: Duration,
+    handover: Arc<Handover>,
+) {
+    let handovers = || handover.begun.load(std::sync::atomic::Ordering::Acquire);
     while let Some(first) = queue.recv().await {
         let mut waiters = vec![first];
         while let Ok(waiter) = queue.try_recv() {
             waiters.push(waiter);
         }
+        let before = handovers();
         let result = match tokio::time::timeout(timeout, raft.ensure_linearizable()).await {
             Ok(Ok(_)) => Ok(()),
             Ok(Err(RaftError::APIError(CheckIsLeaderError::ForwardToLeader(forward)))) => {
@@ -623,6 +792,14 @@ async fn run_read_barriers(raft: Raft, mut queue: mpsc::UnboundedReceiver<Waiter
             }
             Ok(Err(RaftError::Fatal(error))) => Err(ReadError::NoQuorum(error.to_string())),
             Err(_) => Err(ReadError::NoQuorum("timed out confirming leadership".into())),
+        };
+        // A round that a hand-over overlapped failed for want of appends, not of a quorum:
+        // leadership is moving, and the reads follow it.
+        let result = match result {
+            Err(ReadError::NoQuorum(_)) if handover.is_active() || handovers() != before => {
+                Err(ReadError::NotLeader { leader: None })
+            }
+            other => other,
         };
         for waiter in waiters {
             let _ = waiter.send(result.clone());

@@ -27,4 +27,5 @@ pub mod state_machine;
 pub mod types;
 
 pub use group::{Group, GroupOptions, Member, MembershipError, ReadError, StartError, WriteError};
+pub use state_machine::{Machine, MachineKind};
 pub use types::{NodeInfo, TypeConfig};

@@ -14,6 +14,7 @@ use openraft::raft::{
 use openraft::RPCTypes;
 use serde::{Deserialize, Serialize};
 use std::future::Future;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -50,6 +51,8 @@ pub enum RaftRequest {
     PreVote {
         last_log_id: Option<crate::types::LogId>,
     },
+    /// The leader hands its leadership over: campaign now (see [`crate::group::Group::hand_over`]).
+    TimeoutNow,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -58,6 +61,7 @@ pub enum RaftResponse {
     Vote(Result<VoteResponse<NodeId>, RaftError<NodeId>>),
     InstallSnapshot(Result<InstallSnapshotResponse<NodeId>, RaftError<NodeId, InstallSnapshotError>>),
     PreVote(bool),
+    TimeoutNow(bool),
 }
 
 /// openraft's network factory for one group, over a shared [`Rpc`].
@@ -65,11 +69,14 @@ pub struct Network<T> {
     rpc: Arc<T>,
     group: GroupId,
     lease: Arc<Lease>,
+    silenced: Arc<AtomicBool>,
 }
 
 impl<T> Network<T> {
-    pub fn new(rpc: Arc<T>, group: GroupId, lease: Arc<Lease>) -> Network<T> {
-        Network { rpc, group, lease }
+    /// `silenced`: while set, no appends (heartbeats included) leave for any peer, so that the
+    /// followers' leases run out during a leadership hand-over.
+    pub fn new(rpc: Arc<T>, group: GroupId, lease: Arc<Lease>, silenced: Arc<AtomicBool>) -> Network<T> {
+        Network { rpc, group, lease, silenced }
     }
 }
 
@@ -79,13 +86,21 @@ pub struct Peer<T> {
     target: NodeId,
     node: NodeInfo,
     lease: Arc<Lease>,
+    silenced: Arc<AtomicBool>,
 }
 
 impl<T: Rpc> RaftNetworkFactory<TypeConfig> for Network<T> {
     type Network = Peer<T>;
 
     async fn new_client(&mut self, target: NodeId, node: &NodeInfo) -> Peer<T> {
-        Peer { rpc: self.rpc.clone(), group: self.group, target, node: node.clone(), lease: self.lease.clone() }
+        Peer {
+            rpc: self.rpc.clone(),
+            group: self.group,
+            target,
+            node: node.clone(),
+            lease: self.lease.clone(),
+            silenced: self.silenced.clone(),
+        }
     }
 }
 
@@ -138,6 +153,9 @@ impl<T: Rpc> RaftNetwork<TypeConfig> for Peer<T> {
         request: AppendEntriesRequest<TypeConfig>,
         option: RPCOption,
     ) -> Result<AppendEntriesResponse<NodeId>, RPCError<NodeId, NodeInfo, RaftError<NodeId>>> {
+        if self.silenced.load(Ordering::Acquire) {
+            return Err(RPCError::Unreachable(Unreachable::new(&std::io::Error::other("handing leadership over"))));
+        }
         let (term, sent) = (request.vote.leader_id().term, tokio::time::Instant::now());
         match self.exchange(RaftRequest::AppendEntries(request), RPCTypes::AppendEntries, &option).await? {
             RaftResponse::AppendEntries(result) => {

@@ -1,4 +1,5 @@
-//! openraft's state machine, on Concord's deterministic [`StateMachine`], with snapshots kept
+//! openraft's state machine, on one of Concord's deterministic machines ([`Machine`]: a data
+//! shard's [`StateMachine`] or the metadata group's [`ClusterMachine`]), with snapshots kept
 //! on disk by the [`SnapshotStore`].
 //!
 //! The state machine lives in memory. At start it is restored from the newest snapshot; openraft
@@ -9,7 +10,8 @@
 use crate::log_store::PurgeGate;
 use crate::types::{Entry, LogId, SnapshotMeta, StorageError, StoredMembership, TypeConfig};
 use concord_core::blocking::WaiterId;
-use concord_core::request::BatchReply;
+use concord_core::cluster_map::{ClusterMachine, ClusterMap};
+use concord_core::request::{Batch, BatchReply};
 use concord_core::state_machine::StateMachine;
 use concord_core::types::GroupId;
 use concord_core::Reply;
@@ -24,11 +26,124 @@ use std::sync::Arc;
 /// `concord_core::blocking`), on every replica: the node holding a client delivers its reply.
 pub type ServedHook = Box<dyn Fn(&[(WaiterId, Reply)]) + Send + Sync>;
 
+/// Which deterministic machine a group runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MachineKind {
+    /// A data shard: the keyspace.
+    Data,
+    /// The metadata group: the cluster map.
+    Cluster,
+}
+
+/// A group's deterministic machine: both kinds apply the same log entries (batches of
+/// requests), so every group shares the node's one log and one openraft type configuration.
+#[derive(Clone, Debug)]
+pub enum Machine {
+    Data(StateMachine),
+    Cluster(ClusterMachine),
+}
+
+impl Machine {
+    pub fn new(kind: MachineKind) -> Machine {
+        match kind {
+            MachineKind::Data => Machine::Data(StateMachine::new()),
+            MachineKind::Cluster => Machine::Cluster(ClusterMachine::default()),
+        }
+    }
+
+    pub fn kind(&self) -> MachineKind {
+        match self {
+            Machine::Data(_) => MachineKind::Data,
+            Machine::Cluster(_) => MachineKind::Cluster,
+        }
+    }
+
+    fn apply(&mut self, index: u64, batch: &Batch) -> BatchReply {
+        match self {
+            Machine::Data(machine) => machine.apply(index, batch),
+            Machine::Cluster(machine) => machine.apply(index, batch),
+        }
+    }
+
+    fn skip(&mut self, index: u64) {
+        match self {
+            Machine::Data(machine) => machine.skip(index),
+            Machine::Cluster(machine) => machine.skip(index),
+        }
+    }
+
+    pub fn applied_index(&self) -> u64 {
+        match self {
+            Machine::Data(machine) => machine.applied_index(),
+            Machine::Cluster(machine) => machine.applied_index(),
+        }
+    }
+
+    /// The state as canonical bytes.
+    pub fn snapshot(&self) -> Vec<u8> {
+        match self {
+            Machine::Data(machine) => machine.snapshot(),
+            Machine::Cluster(machine) => machine.snapshot(),
+        }
+    }
+
+    /// Streams the state into `out` (a data shard's keyspace key by key; the small cluster map
+    /// at once).
+    fn write_snapshot(&self, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+        match self {
+            Machine::Data(machine) => machine.write_snapshot(out),
+            Machine::Cluster(machine) => out.write_all(&machine.snapshot()),
+        }
+    }
+
+    fn read_snapshot(kind: MachineKind, input: &mut dyn std::io::Read) -> Result<Machine, String> {
+        Ok(match kind {
+            MachineKind::Data => Machine::Data(StateMachine::read_snapshot(input)?),
+            MachineKind::Cluster => {
+                let mut bytes = Vec::new();
+                input.read_to_end(&mut bytes).map_err(|e| format!("unreadable snapshot: {e}"))?;
+                Machine::Cluster(ClusterMachine::restore(&bytes)?)
+            }
+        })
+    }
+
+    fn restore(kind: MachineKind, bytes: &[u8]) -> Result<Machine, String> {
+        Machine::read_snapshot(kind, &mut &bytes[..])
+    }
+
+    /// A digest of the replicated state: equal on every replica that applied the same entries.
+    pub fn digest(&self) -> u128 {
+        match self {
+            Machine::Data(machine) => machine.digest(),
+            Machine::Cluster(machine) => machine.digest(),
+        }
+    }
+}
+
 /// What readers share with the applier.
 pub struct Applied {
-    pub machine: StateMachine,
+    pub machine: Machine,
     pub last_applied: Option<LogId>,
     pub membership: StoredMembership,
+}
+
+impl Applied {
+    /// A data shard's state. Only data groups are read this way: a metadata group here is a
+    /// routing bug, not something a client can cause.
+    pub fn data(&self) -> &StateMachine {
+        match &self.machine {
+            Machine::Data(machine) => machine,
+            Machine::Cluster(_) => panic!("the metadata group read as a data shard"),
+        }
+    }
+
+    /// The metadata group's map (see [`Applied::data`]).
+    pub fn map(&self) -> &ClusterMap {
+        match &self.machine {
+            Machine::Cluster(machine) => machine.map(),
+            Machine::Data(_) => panic!("a data shard read as the metadata group"),
+        }
+    }
 }
 
 #[derive(Clone)]
@@ -46,26 +161,30 @@ pub struct StateMachineStore {
     /// would elect another leader).
     changing: Arc<tokio::sync::Mutex<()>>,
     served: Arc<std::sync::OnceLock<ServedHook>>,
+    /// The last log index applied, for those who watch the state change (the cluster map).
+    applied_index: tokio::sync::watch::Sender<u64>,
 }
 
 impl StateMachineStore {
     /// Restores the state from the newest snapshot on disk, if any.
     pub fn open(
         group: GroupId,
+        kind: MachineKind,
         snapshots: Arc<SnapshotStore>,
         purges: Arc<PurgeGate>,
         io_inline: bool,
     ) -> std::io::Result<StateMachineStore> {
         let mut applied =
-            Applied { machine: StateMachine::new(), last_applied: None, membership: StoredMembership::default() };
+            Applied { machine: Machine::new(kind), last_applied: None, membership: StoredMembership::default() };
         if let Some(mut file) = snapshots.open_latest(group)? {
             let meta = decode_meta(&file.meta)?;
-            applied.machine = StateMachine::read_snapshot(&mut file.body)
+            applied.machine = Machine::read_snapshot(kind, &mut file.body)
                 .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))?;
             applied.last_applied = meta.last_log_id;
             applied.membership = meta.last_membership.clone();
             purges.snapshot_saved(file.index);
         }
+        let applied_index = tokio::sync::watch::Sender::new(applied.machine.applied_index());
         Ok(StateMachineStore {
             group,
             applied: Arc::new(RwLock::new(applied)),
@@ -74,6 +193,7 @@ impl StateMachineStore {
             io_inline,
             changing: Arc::default(),
             served: Arc::default(),
+            applied_index,
         })
     }
 
@@ -89,6 +209,11 @@ impl StateMachineStore {
     /// Sets who is told of served blocked clients (once).
     pub fn on_served(&self, hook: ServedHook) {
         let _ = self.served.set(hook);
+    }
+
+    /// The last applied index, as it changes.
+    pub fn watch_applied(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.applied_index.subscribe()
     }
 
     /// The state, shared with readers.
@@ -150,6 +275,7 @@ impl RaftStateMachine<TypeConfig> for StateMachineStore {
         let _changing = self.changing.lock().await;
         let mut applied = self.applied.write();
         let mut replies = Vec::new();
+        let watched = self.applied_index.receiver_count() > 0;
         for entry in entries {
             let index = entry.log_id.index;
             applied.last_applied = Some(entry.log_id);
@@ -174,6 +300,9 @@ impl RaftStateMachine<TypeConfig> for StateMachineStore {
                 }
             });
         }
+        if watched {
+            self.applied_index.send_replace(applied.machine.applied_index());
+        }
         Ok(replies)
     }
 
@@ -194,8 +323,9 @@ impl RaftStateMachine<TypeConfig> for StateMachineStore {
         let index = meta.last_log_id.map_or(0, |id| id.index);
         let meta_bytes = postcard::to_stdvec(meta).expect("snapshot metadata encodes");
         let (snapshots, group) = (self.snapshots.clone(), self.group);
+        let kind = self.applied.read().machine.kind();
         let restore_and_save = move || {
-            let machine = StateMachine::restore(&data).map_err(std::io::Error::other)?;
+            let machine = Machine::restore(kind, &data).map_err(std::io::Error::other)?;
             snapshots.save(group, index, &meta_bytes, &data)?;
             Ok::<_, std::io::Error>(machine)
         };
@@ -210,6 +340,7 @@ impl RaftStateMachine<TypeConfig> for StateMachineStore {
         applied.machine = machine;
         applied.last_applied = meta.last_log_id;
         applied.membership = meta.last_membership.clone();
+        self.applied_index.send_replace(applied.machine.applied_index());
         Ok(())
     }
 
@@ -245,7 +376,7 @@ mod tests {
         let options = LogOptions { inline: true, ..LogOptions::default() };
         let log = Arc::new(NodeLog::open(fs.clone(), Path::new("/log"), options).unwrap());
         let snapshots = Arc::new(SnapshotStore::new(fs, Path::new("/snapshots")));
-        StateMachineStore::open(GROUP, snapshots, PurgeGate::new(log, GROUP), false).unwrap()
+        StateMachineStore::open(GROUP, MachineKind::Data, snapshots, PurgeGate::new(log, GROUP), false).unwrap()
     }
 
     fn set(index: u64, key: &str) -> Entry {

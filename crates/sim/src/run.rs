@@ -81,6 +81,8 @@ fn node_config(plan: &Plan, index: usize) -> ServerConfig {
     config.bootstrap = index == 0;
     config.join = (index > 0).then(|| format!("{}:{CLIENT_PORT}", Plan::node_name(0)));
     config.routing = Routing::Proxy;
+    // One shard on every node, as the simulator's checks expect (several shards: phase 2).
+    config.replication_factor = plan.nodes as u8;
     config.data_dir = PathBuf::from("/data");
     config.heartbeat_interval_ms = plan.heartbeat_interval_ms;
     config.election_timeout_min_ms = plan.election_timeout_min_ms;

@@ -501,6 +501,11 @@ impl<E: LogEntry> Log<E> {
         Ok(self.entries(group, last..=last)?.pop())
     }
 
+    /// The groups this log holds anything for (entries, metadata or a purge point).
+    pub fn groups(&self) -> Vec<GroupId> {
+        self.lock().keys().copied().collect()
+    }
+
     /// Appends entries (readable at once); `done` runs once they are durable.
     pub fn append(&self, group: GroupId, entries: Vec<E>, done: Done) {
         if entries.is_empty() {

@@ -74,8 +74,13 @@ impl LocalCluster {
         let mut cluster = LocalCluster { exe: exe.to_path_buf(), dir: dir.to_path_buf(), nodes: members, extra, netns };
         let first = cluster.address(0);
         for index in 0..nodes {
-            let join =
-                if index == 0 { vec!["--bootstrap".to_string()] } else { vec!["--join".to_string(), first.clone()] };
+            // One shard replicated on every node, as the verifier's checks expect (several
+            // shards: phase 2 of sharding).
+            let join = if index == 0 {
+                vec!["--bootstrap".to_string(), "--replication-factor".to_string(), nodes.to_string()]
+            } else {
+                vec!["--join".to_string(), first.clone()]
+            };
             cluster.launch(index, &join).await?;
         }
         cluster.wait_for_voters(nodes).await?;

@@ -154,6 +154,38 @@ impl TestCluster {
         }
     }
 
+    /// Waits until node `i` sees every shard's replicas in place with a leader, and (for a while
+    /// at most) leaders spread as the map prefers.
+    pub fn wait_for_settled(&self, i: usize) {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let mut settled_at: Option<Instant> = None;
+        loop {
+            let info: String = redis::cmd("CLUSTER").arg("INFO").query(&mut self.connect(i)).unwrap_or_default();
+            if info.contains("cluster_settled:1") && info.contains("cluster_state:ok") {
+                let since = *settled_at.get_or_insert_with(Instant::now);
+                if info.contains("cluster_leaders_preferred:1") || since.elapsed() > Duration::from_secs(20) {
+                    return;
+                }
+            }
+            assert!(Instant::now() < deadline, "the cluster did not settle: {info}");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// The members leading shards, as node `i` sees them: (index, slot ranges it leads).
+    pub fn masters(&self, i: usize) -> Vec<(usize, Vec<String>)> {
+        let nodes: String = redis::cmd("CLUSTER").arg("NODES").query(&mut self.connect(i)).unwrap();
+        nodes
+            .lines()
+            .filter_map(|line| {
+                let fields: Vec<&str> = line.split(' ').collect();
+                let index = self.members.iter().position(|m| m.id == fields[0])?;
+                let slots: Vec<String> = fields.get(8..).unwrap_or_default().iter().map(|s| s.to_string()).collect();
+                (fields[2].contains("master") && !slots.is_empty()).then_some((index, slots))
+            })
+            .collect()
+    }
+
     /// Waits until every live node reports the same state digest; returns it.
     pub fn converged_digest(&self) -> String {
         let deadline = Instant::now() + Duration::from_secs(60);

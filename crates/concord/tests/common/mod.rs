@@ -172,6 +172,13 @@ impl Raw {
         Raw { stream: server.raw(), buffer: Vec::new() }
     }
 
+    /// A raw connection to any address (a cluster member).
+    pub fn connect(address: SocketAddr) -> Raw {
+        let stream = TcpStream::connect(address).expect("connect");
+        stream.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+        Raw { stream, buffer: Vec::new() }
+    }
+
     pub fn send(&mut self, args: &[&str]) {
         let mut bytes = format!("*{}\r\n", args.len()).into_bytes();
         for arg in args {

@@ -1,8 +1,8 @@
-//! CLUSTER INFO | MYID | NODES | SLOTS | SHARDS | KEYSLOT | MEMBERS | JOIN | PROMOTE | DEMOTE |
-//! FORGET | FAULT | HELP
+//! CLUSTER INFO | MYID | NODES | SLOTS | SHARDS | KEYSLOT | COUNTKEYSINSLOT | GETKEYSINSLOT |
+//! MEMBERS | JOIN | PROMOTE | DEMOTE | FORGET | FAULT | HELP
 //!
 //! The Redis Cluster subcommands clients use to find their way (INFO, NODES, SLOTS, SHARDS,
-//! KEYSLOT), plus Concord's membership administration (JOIN, PROMOTE, DEMOTE, FORGET,
+//! KEYSLOT, COUNTKEYSINSLOT, GETKEYSINSLOT), plus Concord's membership administration (JOIN, PROMOTE, DEMOTE, FORGET,
 //! MEMBERS) and fault injection (FAULT). The node carries them out.
 
 use crate::command::NodeCommand;
@@ -92,6 +92,23 @@ pub const KEYSLOT_SPEC: CommandSpec = CommandSpec {
     summary: "Returns the hash slot of the specified key",
     ..REPORT
 };
+pub const COUNTKEYSINSLOT_SPEC: CommandSpec = CommandSpec {
+    name: "cluster|countkeysinslot",
+    arity: 3,
+    flags: &["stale"],
+    complexity: "O(N) where N is the number of keys in the slot's shard",
+    summary: "Return the number of keys in the specified hash slot",
+    ..REPORT
+};
+pub const GETKEYSINSLOT_SPEC: CommandSpec = CommandSpec {
+    name: "cluster|getkeysinslot",
+    arity: 4,
+    flags: &["stale"],
+    tips: NONDETERMINISTIC,
+    complexity: "O(N) where N is the number of keys in the slot's shard",
+    summary: "Return key names stored by current node in a slot",
+    ..REPORT
+};
 pub const MEMBERS_SPEC: CommandSpec = CommandSpec {
     name: "cluster|members",
     tips: NONDETERMINISTIC,
@@ -133,6 +150,8 @@ pub const SUBCOMMANDS: &[&CommandSpec] = &[
     &SLOTS_SPEC,
     &SHARDS_SPEC,
     &KEYSLOT_SPEC,
+    &COUNTKEYSINSLOT_SPEC,
+    &GETKEYSINSLOT_SPEC,
     &MEMBERS_SPEC,
     &JOIN_SPEC,
     &PROMOTE_SPEC,
@@ -151,6 +170,10 @@ pub enum ClusterOp {
     Slots,
     Shards,
     Members,
+    /// Keys in a slot (of database 0, as Redis Cluster has only that one).
+    CountKeysInSlot(u16),
+    /// Up to this many keys of a slot.
+    GetKeysInSlot(u16, usize),
     /// Adds a node (learner first; a voter once caught up, unless `voter` is false).
     Join {
         node: NodeId,
@@ -185,6 +208,15 @@ pub enum Fault {
     List,
 }
 
+fn slot(arg: &[u8]) -> Result<u16> {
+    std::str::from_utf8(arg)
+        .ok()
+        .and_then(|text| text.parse::<i64>().ok())
+        .filter(|slot| (0..i64::from(SLOTS)).contains(slot))
+        .map(|slot| slot as u16)
+        .ok_or_else(|| Error::err("Invalid or out of range slot"))
+}
+
 fn node_id(arg: &[u8]) -> Result<NodeId> {
     std::str::from_utf8(arg).ok().and_then(|text| text.parse().ok()).ok_or_else(|| Error::err("Invalid node id"))
 }
@@ -213,6 +245,15 @@ impl NodeCommand for Cluster {
             "shards" => ClusterOp::Shards,
             "members" => ClusterOp::Members,
             "keyslot" => return Ok(Cluster::KeySlot(args.next_arg()?)),
+            "countkeysinslot" => ClusterOp::CountKeysInSlot(slot(&args.next_arg()?)?),
+            "getkeysinslot" => {
+                let at = slot(&args.next_arg()?)?;
+                let count = args.next_i64()?;
+                if count < 0 {
+                    return Err(Error::err("Invalid number of keys"));
+                }
+                ClusterOp::GetKeysInSlot(at, (count as usize).min(SCAN_COUNT_MAX))
+            }
             "help" => return Ok(Cluster::Help),
             "join" => {
                 let node = node_id(&args.next_arg()?)?;
@@ -266,6 +307,8 @@ impl NodeCommand for Cluster {
                 "    Cluster state and topology, as Redis Cluster clients read them.",
                 "KEYSLOT <key>",
                 "    Return the hash slot for <key>.",
+                "COUNTKEYSINSLOT <slot> | GETKEYSINSLOT <slot> <count>",
+                "    Count the keys in <slot>, or return up to <count> of them.",
                 "MEMBERS",
                 "    Members with their role, addresses and replication progress.",
                 "JOIN <node-id> <node-addr> <client-addr> [LEARNER]",

@@ -1,0 +1,262 @@
+//! Sharding with real processes on loopback: a cluster of three nodes and three shards (each
+//! shard its own Raft group, replicated on every node) serves keys of every shard through any
+//! node in proxy mode, redirects with `-MOVED` from the slot map in redirect mode, loses no
+//! acknowledged write when a node leading shards is killed or when every node restarts, and
+//! works with real cluster clients (redis-cli -c, redis-benchmark --cluster, redis-py's
+//! RedisCluster).
+
+mod common;
+
+use common::cluster::TestCluster;
+use common::ledger::{verify, Writers};
+use common::Raw;
+use std::collections::BTreeSet;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+const SHARDS: &[&str] = &["--shards", "3"];
+
+fn sharded(extra: &[&str]) -> TestCluster {
+    let args: Vec<&str> = SHARDS.iter().chain(extra).copied().collect();
+    let cluster = TestCluster::start(3, &args);
+    cluster.wait_for_settled(0);
+    cluster
+}
+
+fn slot(con: &mut redis::Connection, key: &str) -> u16 {
+    redis::cmd("CLUSTER").arg("KEYSLOT").arg(key).query(con).unwrap()
+}
+
+/// The first key `prefix<n>` whose slot lies in `range` (first..=last).
+fn key_in(con: &mut redis::Connection, prefix: &str, range: (u16, u16)) -> String {
+    (0..).map(|n| format!("{prefix}{n}")).find(|key| (range.0..=range.1).contains(&slot(con, key))).unwrap()
+}
+
+/// The three shards' slot ranges: 0-5460, 5461-10921, 10922-16383.
+const RANGES: [(u16, u16); 3] = [(0, 5460), (5461, 10921), (10922, 16383)];
+
+fn crossslot(error: redis::RedisError) -> bool {
+    let text = error.to_string().to_ascii_uppercase();
+    text.contains("CROSSSLOT") || text.contains("CROSS SLOT") || text.contains("CROSS-SLOT")
+}
+
+fn addresses(cluster: &TestCluster) -> Vec<std::net::SocketAddr> {
+    (0..cluster.members.len()).filter(|&i| cluster.alive(i)).map(|i| cluster.address(i)).collect()
+}
+
+#[test]
+fn keys_of_every_shard_are_served_through_any_node() {
+    let cluster = sharded(&[]);
+    // The topology Redis Cluster clients read: three shards, each led by a different node.
+    let mut con = cluster.connect(0);
+    let info: String = redis::cmd("CLUSTER").arg("INFO").query(&mut con).unwrap();
+    assert!(info.contains("cluster_state:ok") && info.contains("cluster_size:3"), "{info}");
+    let masters = cluster.masters(0);
+    let ranges: BTreeSet<String> = masters.iter().flat_map(|(_, slots)| slots.clone()).collect();
+    assert_eq!(ranges, BTreeSet::from(["0-5460".into(), "5461-10921".into(), "10922-16383".into()]), "{masters:?}");
+    let leading: BTreeSet<usize> = masters.iter().map(|(i, _)| *i).collect();
+    assert_eq!(leading.len(), 3, "leaders spread over the three nodes: {masters:?}");
+    let slots: Vec<redis::Value> = redis::cmd("CLUSTER").arg("SLOTS").query(&mut con).unwrap();
+    assert_eq!(slots.len(), 3);
+
+    // Writes through every node land in every shard, and every node reads them all.
+    for n in 0..90 {
+        let mut con = cluster.connect(n % 3);
+        let _: () = redis::cmd("SET").arg(format!("key{n}")).arg(n).query(&mut con).unwrap();
+    }
+    for i in 0..3 {
+        let mut con = cluster.connect(i);
+        for n in (0..90).step_by(7) {
+            assert_eq!(redis::cmd("GET").arg(format!("key{n}")).query::<i64>(&mut con).unwrap(), n);
+        }
+        assert_eq!(redis::cmd("DBSIZE").query::<i64>(&mut con).unwrap(), 90, "node {i} counts every shard");
+    }
+    let key_slots: BTreeSet<u16> = (0..90).map(|n| slot(&mut con, &format!("key{n}"))).collect();
+    let mut per_shard = [0i64; 3];
+    for s in key_slots {
+        let count: i64 = redis::cmd("CLUSTER").arg("COUNTKEYSINSLOT").arg(s).query(&mut con).unwrap();
+        per_shard[RANGES.iter().position(|(first, last)| (*first..=*last).contains(&s)).unwrap()] += count;
+    }
+    assert_eq!(per_shard.iter().sum::<i64>(), 90);
+    assert!(per_shard.iter().all(|count| *count > 0), "keys in every shard: {per_shard:?}");
+
+    // Split across shards, merged in order.
+    let (a, b, c) =
+        (key_in(&mut con, "a", RANGES[0]), key_in(&mut con, "b", RANGES[1]), key_in(&mut con, "c", RANGES[2]));
+    let _: () = redis::cmd("SET").arg(&a).arg("A").query(&mut con).unwrap();
+    let _: () = redis::cmd("SET").arg(&c).arg("C").query(&mut con).unwrap();
+    let values: Vec<Option<String>> = redis::cmd("MGET").arg(&c).arg(&b).arg(&a).arg(&c).query(&mut con).unwrap();
+    assert_eq!(values, vec![Some("C".into()), None, Some("A".into()), Some("C".into())]);
+    assert_eq!(redis::cmd("EXISTS").arg(&a).arg(&b).arg(&c).arg(&a).query::<i64>(&mut cluster.connect(1)).unwrap(), 3);
+    assert_eq!(redis::cmd("DEL").arg(&a).arg(&b).arg(&c).query::<i64>(&mut cluster.connect(2)).unwrap(), 2);
+
+    // Atomic commands across shards are refused; hash tags keep keys together.
+    let refused: redis::RedisResult<()> = redis::cmd("MSET").arg(&a).arg("1").arg(&b).arg("2").query(&mut con);
+    assert!(crossslot(refused.unwrap_err()));
+    let _: () = redis::cmd("MSET").arg("{user}:a").arg("1").arg("{user}:b").arg("2").query(&mut con).unwrap();
+    let (ok,): (i64,) = redis::pipe().atomic().cmd("INCR").arg("{user}:a").query(&mut con).unwrap();
+    assert_eq!(ok, 2, "a transaction within one shard");
+    let mut raw = Raw::connect(cluster.address(1));
+    for command in [vec!["MULTI"], vec!["INCR", &a], vec!["INCR", &b]] {
+        assert!(raw.call(&command).starts_with('+'));
+    }
+    assert_eq!(raw.call(&["EXEC"]), "-CROSSSLOT Keys in request don't hash to the same slot\r\n");
+    assert_eq!(redis::cmd("GET").arg(&a).query::<Option<String>>(&mut con).unwrap(), None, "nothing applied");
+
+    // SCAN walks shard after shard and finds every key once at least.
+    let mut cursor: u64 = 0;
+    let mut seen = BTreeSet::new();
+    loop {
+        let (next, keys): (u64, Vec<String>) =
+            redis::cmd("SCAN").arg(cursor).arg("COUNT").arg(7).query(&mut cluster.connect(1)).unwrap();
+        seen.extend(keys);
+        if next == 0 {
+            break;
+        }
+        cursor = next;
+    }
+    assert_eq!(seen.len(), 92, "90 keys, {{user}}:a and {{user}}:b");
+    let keys: Vec<String> = redis::cmd("KEYS").arg("key*").query(&mut con).unwrap();
+    assert_eq!(keys.len(), 90);
+    let _: () = redis::cmd("FLUSHALL").query(&mut cluster.connect(2)).unwrap();
+    assert_eq!(redis::cmd("DBSIZE").query::<i64>(&mut con).unwrap(), 0);
+    cluster.converged_digest();
+}
+
+#[test]
+fn redirect_mode_answers_moved_from_the_slot_map() {
+    let cluster = sharded(&["--routing", "redirect"]);
+    let masters = cluster.masters(0);
+    let mut con = cluster.connect(0);
+    for (leader, slots) in &masters {
+        let (first, last) = slots[0].split_once('-').map(|(f, l)| (f.parse().unwrap(), l.parse().unwrap())).unwrap();
+        let key = key_in(&mut con, "k", (first, last));
+        let slot = slot(&mut con, &key);
+        let mut at_leader = cluster.connect(*leader);
+        let _: () = redis::cmd("SET").arg(&key).arg("v").query(&mut at_leader).unwrap();
+        let other = (leader + 1) % 3;
+        let reply: redis::RedisResult<String> = redis::cmd("GET").arg(&key).query(&mut cluster.connect(other));
+        let text = reply.unwrap_err().to_string();
+        let expected = format!("{slot} 127.0.0.1:{}", cluster.members[*leader].port);
+        assert!(
+            text.to_ascii_uppercase().contains("MOVED") && text.contains(&expected),
+            "{text} (expected {expected})"
+        );
+    }
+    let (a, b) = (key_in(&mut con, "a", RANGES[0]), key_in(&mut con, "x", RANGES[0]));
+    assert_ne!(slot(&mut con, &a), slot(&mut con, &b));
+    let reply: redis::RedisResult<()> = redis::cmd("MGET").arg(&a).arg(&b).query(&mut con);
+    assert!(crossslot(reply.unwrap_err()), "different slots, even in one shard");
+}
+
+#[test]
+fn killing_a_node_that_leads_shards_loses_no_acknowledged_write() {
+    let mut cluster = sharded(&[]);
+    let writers = Writers::start(9, addresses(&cluster), 0, None);
+    std::thread::sleep(Duration::from_millis(800));
+    let (victim, led) = cluster.masters(0).into_iter().next().expect("a node leading shards");
+    let killed_at = writers.started.elapsed().as_millis() as u64;
+    cluster.kill(victim);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while writers.last_ack_ms.load(std::sync::atomic::Ordering::Relaxed) <= killed_at {
+        assert!(Instant::now() < deadline, "writes never resumed after killing the leader of {led:?}");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let resumed_at = writers.last_ack_ms.load(std::sync::atomic::Ordering::Relaxed);
+    eprintln!("writes resumed {} ms after kill -9 of the leader of {led:?}", resumed_at - killed_at);
+    // Every shard takes writes again, through the survivors.
+    let survivor = (victim + 1) % 3;
+    let mut con = cluster.connect(survivor);
+    for (n, range) in RANGES.iter().enumerate() {
+        let key = key_in(&mut con, "after", *range);
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while redis::cmd("SET").arg(&key).arg(n).query::<String>(&mut cluster.connect(survivor)).is_err() {
+            assert!(Instant::now() < deadline, "shard {n} took no writes after the kill");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+    cluster.restart(victim);
+    std::thread::sleep(Duration::from_millis(800));
+    let ledgers = writers.stop();
+    cluster.converged_digest();
+    for i in 0..3 {
+        verify(&mut cluster.connect(i), &ledgers);
+    }
+}
+
+#[test]
+fn a_full_restart_of_a_sharded_cluster_keeps_every_acknowledged_write() {
+    let mut cluster = sharded(&[]);
+    let writers = Writers::start(6, addresses(&cluster), 0, None);
+    std::thread::sleep(Duration::from_millis(1000));
+    for i in 0..3 {
+        cluster.kill(i);
+    }
+    let ledgers = writers.stop();
+    assert!(ledgers.iter().map(|l| l.lock().unwrap().acked.len()).sum::<usize>() > 0);
+    for i in 0..3 {
+        cluster.restart(i);
+    }
+    cluster.wait_for_settled(0);
+    cluster.converged_digest();
+    verify(&mut cluster.connect(1), &ledgers);
+}
+
+/// Runs a real client program; its standard output, or a failure naming it.
+fn run(program: &str, args: &[&str]) -> String {
+    let output = Command::new(program)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {program} ({e}); scripts/setup.sh installs it"));
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert!(output.status.success(), "{program} {args:?} failed: {stdout}{}", String::from_utf8_lossy(&output.stderr));
+    stdout
+}
+
+/// The Python interpreter of the virtual environment `scripts/setup.sh` makes for the tests.
+fn python() -> String {
+    let target = std::env::var("CARGO_TARGET_DIR")
+        .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/../../target").to_string());
+    format!("{target}/test-python/bin/python")
+}
+
+#[test]
+fn real_cluster_clients_work() {
+    for routing in ["proxy", "redirect"] {
+        let cluster = sharded(&["--routing", routing]);
+        let ports: Vec<String> = (0..3).map(|i| cluster.members[i].port.to_string()).collect();
+        // redis-cli follows MOVED in cluster mode (-c).
+        for n in 0..12 {
+            let key = format!("cli{n}");
+            assert_eq!(run("redis-cli", &["-c", "-p", &ports[n % 3], "SET", &key, &n.to_string()]).trim(), "OK");
+        }
+        for n in 0..12 {
+            let got = run("redis-cli", &["-c", "-p", &ports[(n + 1) % 3], "GET", &format!("cli{n}")]);
+            assert_eq!(got.trim(), n.to_string(), "{routing}: cli{n}");
+        }
+        // redis-benchmark reads CLUSTER NODES and sends each key to its slot's master.
+        let out = run(
+            "redis-benchmark",
+            &["--cluster", "-p", &ports[0], "-t", "set,get", "-n", "3000", "-c", "6", "-r", "1000", "-q"],
+        );
+        assert!(out.contains("SET:") && out.contains("GET:"), "{routing}: {out}");
+        assert_eq!(out.matches("requests per second").count(), 2, "{routing}: {out}");
+        // redis-py's RedisCluster reads CLUSTER SLOTS and COMMAND at start-up.
+        let script = format!(
+            r#"
+import redis.cluster
+rc = redis.cluster.RedisCluster(host="127.0.0.1", port={port}, decode_responses=True)
+for n in range(30):
+    rc.set(f"py{{n}}", n)
+assert [rc.get(f"py{{n}}") for n in range(30)] == [str(n) for n in range(30)]
+assert rc.get("cli5") == "5"
+masters = {{rc.get_node_from_key(f"py{{n}}").port for n in range(30)}}
+assert len(masters) == 3, masters
+print("ok", len(rc.get_nodes()))
+"#,
+            port = ports[1]
+        );
+        let out = run(&python(), &["-c", &script]);
+        assert!(out.starts_with("ok 3"), "{routing}: {out}");
+    }
+}

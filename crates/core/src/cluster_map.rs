@@ -1,0 +1,606 @@
+//! The cluster map: what the metadata group (group 0) replicates. Members (nodes and their
+//! addresses), shards (each a Raft group: where its replicas are meant to be, which of them
+//! its leader reported as voters, and who leads it), the slot map (every one of the 16384 hash
+//! slots owned by exactly one shard) and a config epoch that every change bumps.
+//!
+//! Everything about ownership is decided here, by applying [`ClusterChange`]s in log order:
+//! the same changes give the same map, byte for byte, on every node. Placement is part of
+//! applying: when a member joins, leaves or changes role, each shard that lacks replicas is
+//! given the voting members that host the fewest (ties broken by node id), so no node or
+//! clock outside the group decides where data lives. Nodes learn the map by watching group
+//! 0's applied state; each shard's leader then moves its group's membership towards the map.
+
+use crate::error::Error;
+use crate::limits::{SHARDS_MAX, SLOTS};
+use crate::reply::Reply;
+use crate::request::{Batch, BatchReply, Request};
+use crate::types::{GroupId, NodeId};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// Version of the map's snapshot encoding; bumped on any change to [`ClusterMap`]'s fields.
+pub const MAP_FORMAT_VERSION: u8 = 1;
+/// Replicas per shard unless configured otherwise.
+pub const REPLICATION_FACTOR_DEFAULT: u8 = 3;
+
+/// How to reach a member: its address for other nodes and its address for clients.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Addresses {
+    pub node: String,
+    pub client: String,
+}
+
+/// A node of the cluster.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Member {
+    pub addresses: Addresses,
+    /// A voting member may be placed as a shard replica; a non-voting one (a read replica)
+    /// follows every shard as a learner.
+    pub voter: bool,
+}
+
+/// One shard: a Raft group and the slots it owns.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Shard {
+    /// The voting replicas the shard should have, in the order they were placed.
+    pub replicas: Vec<NodeId>,
+    /// The voters its leader last reported (its group's actual membership).
+    pub voters: Vec<NodeId>,
+    /// The leader last reported, and the term it leads.
+    pub leader: Option<NodeId>,
+    pub term: u64,
+    /// The node that created the group (the only one that may ever initialize it).
+    pub founder: NodeId,
+}
+
+impl Shard {
+    /// Whether every replica the map placed is a voter of the group, by its leader's report.
+    pub fn in_sync(&self) -> bool {
+        self.replicas.iter().all(|id| self.voters.contains(id))
+    }
+}
+
+/// A change to the map, proposed to the metadata group and applied in log order.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ClusterChange {
+    /// Creates the cluster: `node` as its only member, `shards` shards owning even slot
+    /// ranges, each to be replicated `replication_factor` times. Ignored once bootstrapped.
+    Bootstrap { node: NodeId, addresses: Addresses, shards: u32, replication_factor: u8 },
+    /// Adds a member (or updates its addresses and role).
+    AddMember { node: NodeId, addresses: Addresses, voter: bool },
+    /// Removes a member from the cluster and from every shard.
+    RemoveMember { node: NodeId },
+    /// A shard's leader reports itself, its term and its group's voters. Older terms are
+    /// ignored, so reports that cross never move the map backwards.
+    ShardStatus { shard: GroupId, leader: NodeId, term: u64, voters: Vec<NodeId> },
+}
+
+/// What applying a change did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Applied {
+    Changed,
+    /// Nothing to do (already so, a stale report, bootstrapped already).
+    Unchanged,
+    Refused(String),
+}
+
+/// The map itself.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClusterMap {
+    pub epoch: u64,
+    pub replication_factor: u8,
+    pub members: BTreeMap<NodeId, Member>,
+    pub shards: BTreeMap<GroupId, Shard>,
+    /// The owning shard of each slot, as ranges: `(first slot, last slot, shard)`, sorted,
+    /// covering 0..=16383 exactly once. Empty until bootstrapped.
+    pub slots: Vec<(u16, u16, GroupId)>,
+}
+
+impl ClusterMap {
+    pub fn is_bootstrapped(&self) -> bool {
+        !self.slots.is_empty()
+    }
+
+    /// The shard owning `slot` (none before the cluster is bootstrapped).
+    pub fn shard_of(&self, slot: u16) -> Option<GroupId> {
+        let at = self.slots.partition_point(|(_, last, _)| *last < slot);
+        self.slots.get(at).filter(|(first, _, _)| *first <= slot).map(|(_, _, shard)| *shard)
+    }
+
+    /// The slot ranges a shard owns.
+    pub fn ranges_of(&self, shard: GroupId) -> impl Iterator<Item = (u16, u16)> + '_ {
+        self.slots.iter().filter(move |(_, _, owner)| *owner == shard).map(|(first, last, _)| (*first, *last))
+    }
+
+    /// The shards a node should host: those placing it as a replica, or every shard for a
+    /// non-voting member (a read replica).
+    pub fn shards_of(&self, node: NodeId) -> Vec<GroupId> {
+        let read_replica = self.members.get(&node).is_some_and(|m| !m.voter);
+        self.shards
+            .iter()
+            .filter(|(_, shard)| read_replica || shard.replicas.contains(&node) || shard.voters.contains(&node))
+            .map(|(id, _)| *id)
+            .collect()
+    }
+
+    /// The members that should follow `shard` as learners: the read replicas.
+    pub fn learners_of(&self, shard: GroupId) -> Vec<NodeId> {
+        let replicas = self.shards.get(&shard).map(|s| s.replicas.as_slice()).unwrap_or_default();
+        self.members.iter().filter(|(id, m)| !m.voter && !replicas.contains(id)).map(|(id, _)| *id).collect()
+    }
+
+    /// Whether every replica of every shard is in place, with a reported leader: the
+    /// cluster serves every slot with its full replication.
+    pub fn is_settled(&self) -> bool {
+        self.is_bootstrapped() && self.shards.values().all(|s| s.leader.is_some() && s.in_sync())
+    }
+
+    /// Whether `node` is a voting member whose every placement is in place.
+    pub fn is_placed(&self, node: NodeId) -> bool {
+        self.members.get(&node).is_some_and(|m| m.voter)
+            && self.shards.values().all(|s| !s.replicas.contains(&node) || s.voters.contains(&node))
+    }
+
+    /// Applies a change; every change that does something bumps the epoch.
+    pub fn apply(&mut self, change: &ClusterChange) -> Applied {
+        let applied = match change {
+            ClusterChange::Bootstrap { node, addresses, shards, replication_factor } => {
+                self.bootstrap(*node, addresses, *shards, *replication_factor)
+            }
+            ClusterChange::AddMember { node, addresses, voter } => {
+                if !self.is_bootstrapped() {
+                    return Applied::Refused("the cluster is not bootstrapped".into());
+                }
+                let member = Member { addresses: addresses.clone(), voter: *voter };
+                if self.members.get(node) == Some(&member) {
+                    return Applied::Unchanged;
+                }
+                self.members.insert(*node, member);
+                if !voter {
+                    // A read replica is never a voting replica.
+                    for shard in self.shards.values_mut() {
+                        shard.replicas.retain(|id| id != node);
+                    }
+                }
+                self.place();
+                Applied::Changed
+            }
+            ClusterChange::RemoveMember { node } => {
+                if self.members.remove(node).is_none() {
+                    return Applied::Unchanged;
+                }
+                for shard in self.shards.values_mut() {
+                    shard.replicas.retain(|id| id != node);
+                }
+                self.place();
+                Applied::Changed
+            }
+            ClusterChange::ShardStatus { shard, leader, term, voters } => {
+                let Some(entry) = self.shards.get_mut(shard) else {
+                    return Applied::Refused(format!("no shard {shard}"));
+                };
+                let mut voters = voters.clone();
+                voters.sort_unstable();
+                voters.dedup();
+                let newer = *term > entry.term || (*term == entry.term && entry.leader.is_none_or(|l| l == *leader));
+                if !newer || (entry.leader == Some(*leader) && entry.term == *term && entry.voters == voters) {
+                    return Applied::Unchanged;
+                }
+                entry.leader = Some(*leader);
+                entry.term = *term;
+                entry.voters = voters;
+                Applied::Changed
+            }
+        };
+        if applied == Applied::Changed {
+            self.epoch += 1;
+        }
+        applied
+    }
+
+    fn bootstrap(&mut self, node: NodeId, addresses: &Addresses, shards: u32, replication_factor: u8) -> Applied {
+        if self.is_bootstrapped() {
+            return Applied::Unchanged;
+        }
+        if shards == 0 || shards as usize > SHARDS_MAX {
+            return Applied::Refused(format!("the number of shards must be between 1 and {SHARDS_MAX}"));
+        }
+        if replication_factor == 0 {
+            return Applied::Refused("the replication factor must be at least 1".into());
+        }
+        self.replication_factor = replication_factor;
+        self.members.insert(node, Member { addresses: addresses.clone(), voter: true });
+        self.slots = even_ranges(shards);
+        for (_, _, shard) in &self.slots {
+            self.shards.insert(
+                *shard,
+                Shard { replicas: vec![node], voters: vec![node], leader: None, term: 0, founder: node },
+            );
+        }
+        Applied::Changed
+    }
+
+    /// Gives every shard that has fewer replicas than the replication factor (or than there
+    /// are voting members) the voting members that host the fewest replicas so far, lowest id
+    /// first among equals. Shards are filled in id order, one replica per round, so that
+    /// replicas spread evenly.
+    fn place(&mut self) {
+        let voting: Vec<NodeId> = self.members.iter().filter(|(_, m)| m.voter).map(|(id, _)| *id).collect();
+        let wanted = usize::from(self.replication_factor).min(voting.len());
+        let mut load: BTreeMap<NodeId, usize> = voting.iter().map(|id| (*id, 0)).collect();
+        for shard in self.shards.values() {
+            for id in &shard.replicas {
+                *load.entry(*id).or_default() += 1;
+            }
+        }
+        loop {
+            let mut placed_any = false;
+            for shard in self.shards.values_mut() {
+                if shard.replicas.len() >= wanted {
+                    continue;
+                }
+                let candidate = voting
+                    .iter()
+                    .filter(|id| !shard.replicas.contains(id))
+                    .min_by_key(|id| (load.get(*id).copied().unwrap_or(0), **id))
+                    .copied();
+                if let Some(id) = candidate {
+                    shard.replicas.push(id);
+                    *load.entry(id).or_default() += 1;
+                    placed_any = true;
+                }
+            }
+            if !placed_any {
+                return;
+            }
+        }
+    }
+
+    /// The replica each shard's leadership should rest on, so that leaders spread evenly:
+    /// shards in id order each take, among their replicas, the one that leads the fewest
+    /// shards so far, the one at the shard's turn in its replica list first among equals.
+    pub fn preferred_leaders(&self) -> BTreeMap<GroupId, NodeId> {
+        let mut leading: BTreeMap<NodeId, usize> = BTreeMap::new();
+        let mut preferred = BTreeMap::new();
+        for (turn, (id, shard)) in self.shards.iter().enumerate() {
+            let count = shard.replicas.len();
+            let choice = (0..count)
+                .map(|k| shard.replicas[(turn + k) % count])
+                .min_by_key(|node| leading.get(node).copied().unwrap_or(0));
+            if let Some(node) = choice {
+                *leading.entry(node).or_default() += 1;
+                preferred.insert(*id, node);
+            }
+        }
+        preferred
+    }
+
+    /// The map as canonical bytes: equal maps give equal bytes.
+    pub fn snapshot(&self) -> Vec<u8> {
+        postcard::to_stdvec(&(MAP_FORMAT_VERSION, self)).expect("a cluster map always encodes")
+    }
+
+    pub fn restore(bytes: &[u8]) -> Result<ClusterMap, String> {
+        let (version, map): (u8, ClusterMap) =
+            postcard::from_bytes(bytes).map_err(|e| format!("undecodable cluster map: {e}"))?;
+        if version != MAP_FORMAT_VERSION {
+            return Err(format!(
+                "cluster map format {version} is not supported (this build reads {MAP_FORMAT_VERSION})"
+            ));
+        }
+        map.check()?;
+        Ok(map)
+    }
+
+    /// Checks the map's invariants: every slot owned exactly once, by a known shard.
+    pub fn check(&self) -> Result<(), String> {
+        if self.slots.is_empty() {
+            return Ok(());
+        }
+        let mut next = 0u32;
+        for (first, last, shard) in &self.slots {
+            if u32::from(*first) != next || last < first {
+                return Err(format!("slot ranges broken at slot {next}"));
+            }
+            if !self.shards.contains_key(shard) {
+                return Err(format!("slots {first}-{last} owned by unknown shard {shard}"));
+            }
+            next = u32::from(*last) + 1;
+        }
+        if next != u32::from(SLOTS) {
+            return Err(format!("slots from {next} are unowned"));
+        }
+        Ok(())
+    }
+}
+
+/// The metadata group's state machine: the map, and the last log index applied to it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ClusterMachine {
+    map: ClusterMap,
+    applied_index: u64,
+}
+
+impl ClusterMachine {
+    pub fn map(&self) -> &ClusterMap {
+        &self.map
+    }
+
+    pub fn applied_index(&self) -> u64 {
+        self.applied_index
+    }
+
+    /// Records an entry that carries no batch (a blank or membership entry).
+    pub fn skip(&mut self, index: u64) {
+        self.applied_index = index;
+    }
+
+    /// Applies one log entry: each request is a [`Request::Cluster`] change; anything else
+    /// is refused (it belongs to a data group).
+    pub fn apply(&mut self, index: u64, batch: &Batch) -> BatchReply {
+        self.applied_index = index;
+        let replies = batch
+            .requests
+            .iter()
+            .map(|request| match request {
+                Request::Cluster(change) => match self.map.apply(change) {
+                    Applied::Changed | Applied::Unchanged => Reply::OK,
+                    Applied::Refused(why) => Reply::from(Error::err(why)),
+                },
+                _ => Reply::from(Error::err("the metadata group takes only cluster changes")),
+            })
+            .collect();
+        BatchReply { replies, served: Vec::new() }
+    }
+
+    /// The state as canonical bytes.
+    pub fn snapshot(&self) -> Vec<u8> {
+        postcard::to_stdvec(&(self.applied_index, self.map.snapshot())).expect("a cluster machine always encodes")
+    }
+
+    /// A digest of the state: equal on every replica that applied the same entries.
+    pub fn digest(&self) -> u128 {
+        xxhash_rust::xxh3::xxh3_128(&self.snapshot())
+    }
+
+    pub fn restore(bytes: &[u8]) -> Result<ClusterMachine, String> {
+        let (applied_index, map): (u64, Vec<u8>) =
+            postcard::from_bytes(bytes).map_err(|e| format!("undecodable cluster snapshot: {e}"))?;
+        Ok(ClusterMachine { map: ClusterMap::restore(&map)?, applied_index })
+    }
+}
+
+/// `shards` contiguous slot ranges of (nearly) equal size, shard ids 1..=shards, as Redis's
+/// `--cluster create` assigns them.
+fn even_ranges(shards: u32) -> Vec<(u16, u16, GroupId)> {
+    let slots = u32::from(SLOTS);
+    (0..shards)
+        .map(|i| {
+            let first = slots * i / shards;
+            let last = slots * (i + 1) / shards - 1;
+            (first as u16, last as u16, GroupId(i + 1))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn addresses(n: u128) -> Addresses {
+        Addresses { node: format!("10.0.0.{n}:16379"), client: format!("10.0.0.{n}:6379") }
+    }
+
+    fn bootstrapped(shards: u32, replication_factor: u8) -> ClusterMap {
+        let mut map = ClusterMap::default();
+        let change = ClusterChange::Bootstrap { node: NodeId(1), addresses: addresses(1), shards, replication_factor };
+        assert_eq!(map.apply(&change), Applied::Changed);
+        map
+    }
+
+    fn join(map: &mut ClusterMap, n: u128) -> Applied {
+        map.apply(&ClusterChange::AddMember { node: NodeId(n), addresses: addresses(n), voter: true })
+    }
+
+    #[test]
+    fn every_slot_is_owned_exactly_once() {
+        for shards in [1, 2, 3, 7, 64, SHARDS_MAX as u32] {
+            let map = bootstrapped(shards, 3);
+            map.check().unwrap();
+            let mut owned = vec![0u32; usize::from(SLOTS)];
+            for slot in 0..SLOTS {
+                let shard = map.shard_of(slot).expect("owned");
+                owned[usize::from(slot)] += 1;
+                assert!(map.ranges_of(shard).any(|(first, last)| first <= slot && slot <= last));
+            }
+            assert!(owned.iter().all(|count| *count == 1));
+            let sizes: Vec<u32> =
+                map.shards.keys().map(|s| map.ranges_of(*s).map(|(f, l)| u32::from(l - f) + 1).sum()).collect();
+            let (min, max) = (sizes.iter().min().unwrap(), sizes.iter().max().unwrap());
+            assert!(max - min <= 1, "{shards} shards: ranges of {min}..{max} slots");
+        }
+        assert_eq!(
+            bootstrapped(3, 3).slots,
+            vec![(0, 5460, GroupId(1)), (5461, 10921, GroupId(2)), (10922, 16383, GroupId(3))]
+        );
+        assert_eq!(ClusterMap::default().shard_of(0), None);
+    }
+
+    #[test]
+    fn every_change_bumps_the_epoch_and_repeats_do_not() {
+        let mut map = bootstrapped(2, 3);
+        assert_eq!(map.epoch, 1);
+        let again =
+            ClusterChange::Bootstrap { node: NodeId(9), addresses: addresses(9), shards: 5, replication_factor: 1 };
+        assert_eq!(map.apply(&again), Applied::Unchanged);
+        assert_eq!(join(&mut map, 2), Applied::Changed);
+        assert_eq!(map.epoch, 2);
+        assert_eq!(join(&mut map, 2), Applied::Unchanged);
+        let status = ClusterChange::ShardStatus {
+            shard: GroupId(1),
+            leader: NodeId(2),
+            term: 3,
+            voters: vec![NodeId(2), NodeId(1)],
+        };
+        assert_eq!(map.apply(&status), Applied::Changed);
+        assert_eq!(map.apply(&status), Applied::Unchanged);
+        assert_eq!(map.epoch, 3);
+        // A report from an older term never moves the map back.
+        let stale =
+            ClusterChange::ShardStatus { shard: GroupId(1), leader: NodeId(1), term: 2, voters: vec![NodeId(1)] };
+        assert_eq!(map.apply(&stale), Applied::Unchanged);
+        assert_eq!(map.shards[&GroupId(1)].leader, Some(NodeId(2)));
+        assert_eq!(map.apply(&ClusterChange::RemoveMember { node: NodeId(2) }), Applied::Changed);
+        assert_eq!(map.epoch, 4);
+        assert!(matches!(
+            map.apply(&ClusterChange::ShardStatus { shard: GroupId(9), leader: NodeId(1), term: 9, voters: vec![] }),
+            Applied::Refused(_)
+        ));
+    }
+
+    #[test]
+    fn joining_members_fill_shards_up_to_the_replication_factor() {
+        let mut map = bootstrapped(6, 3);
+        join(&mut map, 2);
+        assert!(map.shards.values().all(|s| s.replicas == vec![NodeId(1), NodeId(2)]), "fewer nodes than the factor");
+        join(&mut map, 3);
+        join(&mut map, 4);
+        // Full shards stay as they are: moving replicas to a newcomer is rebalancing, not placement.
+        assert!(map.shards.values().all(|s| s.replicas == vec![NodeId(1), NodeId(2), NodeId(3)]));
+        assert!(map.shards_of(NodeId(4)).is_empty());
+        // A removed member is replaced by a voting member that is free.
+        map.apply(&ClusterChange::RemoveMember { node: NodeId(2) });
+        assert!(map.shards.values().all(|s| s.replicas == vec![NodeId(1), NodeId(3), NodeId(4)]));
+        // Gaps filled at once go to the least loaded members first.
+        let mut spread = bootstrapped(4, 1);
+        for n in 2..=3 {
+            join(&mut spread, n);
+        }
+        spread.replication_factor = 2;
+        spread.place();
+        let hosted: Vec<usize> = (2..=3).map(|n| spread.shards_of(NodeId(n)).len()).collect();
+        assert_eq!(hosted, vec![2, 2], "four gaps shared by two newcomers");
+    }
+
+    #[test]
+    fn read_replicas_follow_every_shard_and_are_never_placed() {
+        let mut map = bootstrapped(2, 3);
+        join(&mut map, 2);
+        map.apply(&ClusterChange::AddMember { node: NodeId(3), addresses: addresses(3), voter: false });
+        assert!(map.shards.values().all(|s| !s.replicas.contains(&NodeId(3))));
+        assert_eq!(map.shards_of(NodeId(3)), vec![GroupId(1), GroupId(2)]);
+        assert_eq!(map.learners_of(GroupId(1)), vec![NodeId(3)]);
+        // Promoted, it is placed; demoted again, it leaves the replicas.
+        map.apply(&ClusterChange::AddMember { node: NodeId(3), addresses: addresses(3), voter: true });
+        assert!(map.shards.values().all(|s| s.replicas.contains(&NodeId(3))));
+        map.apply(&ClusterChange::AddMember { node: NodeId(3), addresses: addresses(3), voter: false });
+        assert!(map.shards.values().all(|s| s.replicas == vec![NodeId(1), NodeId(2)]));
+    }
+
+    #[test]
+    fn placement_and_settling_follow_the_leaders_reports() {
+        let mut map = bootstrapped(1, 3);
+        join(&mut map, 2);
+        assert!(!map.is_settled(), "no leader reported yet");
+        assert!(!map.is_placed(NodeId(2)));
+        map.apply(&ClusterChange::ShardStatus {
+            shard: GroupId(1),
+            leader: NodeId(1),
+            term: 1,
+            voters: vec![NodeId(1)],
+        });
+        assert!(!map.is_settled(), "node 2 is placed but not a voter yet");
+        assert!(map.is_placed(NodeId(1)));
+        map.apply(&ClusterChange::ShardStatus {
+            shard: GroupId(1),
+            leader: NodeId(1),
+            term: 1,
+            voters: vec![NodeId(1), NodeId(2)],
+        });
+        assert!(map.is_settled() && map.is_placed(NodeId(2)));
+    }
+
+    #[test]
+    fn preferred_leaders_spread_over_the_replicas() {
+        let mut map = bootstrapped(3, 3);
+        join(&mut map, 2);
+        join(&mut map, 3);
+        let preferred = map.preferred_leaders();
+        let mut leaders: Vec<NodeId> = preferred.values().copied().collect();
+        leaders.sort();
+        assert_eq!(leaders, vec![NodeId(1), NodeId(2), NodeId(3)], "one shard each");
+        let mut map = bootstrapped(64, 3);
+        for n in 2..=3 {
+            join(&mut map, n);
+        }
+        let mut count: BTreeMap<NodeId, usize> = BTreeMap::new();
+        for (shard, leader) in map.preferred_leaders() {
+            assert!(map.shards[&shard].replicas.contains(&leader));
+            *count.entry(leader).or_default() += 1;
+        }
+        let (min, max) = (count.values().min().unwrap(), count.values().max().unwrap());
+        assert!(count.len() == 3 && max - min <= 1, "{count:?}");
+    }
+
+    #[test]
+    fn snapshots_are_canonical_and_round_trip() {
+        let build = || {
+            let mut map = bootstrapped(4, 3);
+            for n in [3, 2] {
+                join(&mut map, n);
+            }
+            map.apply(&ClusterChange::ShardStatus {
+                shard: GroupId(2),
+                leader: NodeId(3),
+                term: 4,
+                voters: vec![NodeId(3), NodeId(1)],
+            });
+            map
+        };
+        let (first, second) = (build(), build());
+        assert_eq!(first.snapshot(), second.snapshot(), "the same changes give the same bytes");
+        let restored = ClusterMap::restore(&first.snapshot()).unwrap();
+        assert_eq!(restored, first);
+        assert_eq!(restored.snapshot(), first.snapshot());
+        let bytes = first.snapshot();
+        assert!(ClusterMap::restore(&bytes[..bytes.len() / 2]).is_err());
+        let mut broken = first.clone();
+        broken.slots.pop();
+        assert!(ClusterMap::restore(&broken.snapshot()).is_err(), "unowned slots are refused");
+    }
+
+    #[test]
+    fn the_machine_applies_cluster_changes_and_refuses_data_requests() {
+        let mut machine = ClusterMachine::default();
+        let bootstrap = Request::Cluster(ClusterChange::Bootstrap {
+            node: NodeId(1),
+            addresses: addresses(1),
+            shards: 2,
+            replication_factor: 3,
+        });
+        let data = Request::Command { db: 0, argv: vec![bytes::Bytes::from_static(b"SET")] };
+        let reply = machine.apply(5, &Batch { time_ms: 1, requests: vec![bootstrap, data] });
+        assert_eq!(reply.replies[0], Reply::OK);
+        assert!(reply.replies[1].is_error());
+        assert_eq!((machine.applied_index(), machine.map().shards.len()), (5, 2));
+        let restored = ClusterMachine::restore(&machine.snapshot()).unwrap();
+        assert_eq!(restored, machine);
+    }
+
+    #[test]
+    fn bad_bootstraps_are_refused() {
+        let mut map = ClusterMap::default();
+        let zero =
+            ClusterChange::Bootstrap { node: NodeId(1), addresses: addresses(1), shards: 0, replication_factor: 3 };
+        assert!(matches!(map.apply(&zero), Applied::Refused(_)));
+        let many = ClusterChange::Bootstrap {
+            node: NodeId(1),
+            addresses: addresses(1),
+            shards: SHARDS_MAX as u32 + 1,
+            replication_factor: 3,
+        };
+        assert!(matches!(map.apply(&many), Applied::Refused(_)));
+        assert_eq!(map.epoch, 0);
+        assert!(matches!(join(&mut map, 2), Applied::Refused(_)), "no members before the bootstrap");
+    }
+}
