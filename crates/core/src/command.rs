@@ -30,8 +30,14 @@ pub struct CommandSpec {
     pub summary: &'static str,
     /// `(deprecated_since, replaced_by)` for deprecated commands.
     pub deprecated: Option<(&'static str, &'static str)>,
+    /// For commands whose keys move (after a count, or a keyword), the positions of their keys
+    /// in a full argument vector (Redis's `getkeys_proc`); otherwise the fixed positions above.
+    pub movable_keys: Option<KeyFinder>,
     pub subcommands: &'static [&'static CommandSpec],
 }
+
+/// Finds the positions of a command's keys in its full argument vector.
+pub type KeyFinder = fn(&[Bytes]) -> Vec<usize>;
 
 /// One key spec: the keys start at argument `begin_index` and run to `last_key` (negative:
 /// counted from the end) every `key_step` arguments.
@@ -68,10 +74,29 @@ impl CommandSpec {
         (first..end).step_by(step).filter(move |_| first > 0)
     }
 
-    /// The keys of `argv` (which starts with the name).
+    /// The keys of `argv` (which starts with the name), wherever they are.
     pub fn keys<'a>(&self, argv: &'a [Bytes]) -> impl Iterator<Item = &'a Bytes> + 'a {
-        self.key_positions(argv.len()).map(move |at| &argv[at])
+        let positions: Vec<usize> = match self.movable_keys {
+            Some(find) => find(argv).into_iter().filter(|at| *at < argv.len()).collect(),
+            None => self.key_positions(argv.len()).collect(),
+        };
+        positions.into_iter().map(move |at| &argv[at])
     }
+
+    /// Whether the command has keys to find (fixed or movable).
+    pub fn has_keys(&self) -> bool {
+        self.first_key > 0 || self.movable_keys.is_some()
+    }
+}
+
+/// Positions of keys that follow a count (Redis's `keynum` key specs): the count at
+/// `count_at`, the keys from the argument after it (or `skip` more arguments later), as far
+/// as `argv` goes; nothing when the count is not a positive number.
+pub fn keys_after_count(argv: &[Bytes], count_at: usize, skip: usize) -> Vec<usize> {
+    let count = argv.get(count_at).and_then(|count| crate::args::parse_i64(count)).filter(|count| *count > 0);
+    let first = count_at + 1 + skip;
+    let count = count.map_or(0, |count| count.min(argv.len() as i64) as usize);
+    (first..argv.len()).take(count).collect()
 }
 
 /// What a read sees: the selected database, the reader's clock, and a seeded generator.

@@ -371,3 +371,21 @@ fn every_command_is_found_by_its_name_in_any_case_and_nothing_else_is() {
     assert!(lookup(b"nosuchcommand").is_none());
     assert!(lookup(&[b'g'; NAME_BYTES_MAX + 1]).is_none());
 }
+
+#[test]
+fn movable_keys_are_found_wherever_they_are() {
+    let keys = |words: &[&str]| -> Vec<String> {
+        let argv = argv(words);
+        let entry = super::lookup(&argv[0]).unwrap();
+        entry.spec.keys(&argv).map(|key| String::from_utf8_lossy(key).into_owned()).collect()
+    };
+    assert_eq!(keys(&["lmpop", "2", "a", "b", "LEFT"]), ["a", "b"]);
+    assert_eq!(keys(&["blmpop", "0", "1", "a", "LEFT", "COUNT", "2"]), ["a"]);
+    assert_eq!(keys(&["zunionstore", "d", "2", "a", "b", "WEIGHTS", "1", "2"]), ["d", "a", "b"]);
+    assert_eq!(keys(&["zinter", "3", "a", "b", "c"]), ["a", "b", "c"]);
+    assert_eq!(keys(&["sintercard", "2", "a", "b", "LIMIT", "1"]), ["a", "b"]);
+    assert_eq!(keys(&["sort", "s", "BY", "w_*", "STORE", "d"]), ["s", "d"]);
+    assert_eq!(keys(&["georadius", "g", "1", "2", "3", "km", "STOREDIST", "d"]), ["g", "d"]);
+    assert_eq!(keys(&["lmpop", "9", "a", "LEFT"]), ["a", "LEFT"], "a count past the end stops at the end");
+    assert_eq!(keys(&["lmpop", "x", "a", "LEFT"]), Vec::<String>::new());
+}

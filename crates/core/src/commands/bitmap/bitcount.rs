@@ -17,6 +17,7 @@ pub const SPEC: CommandSpec = CommandSpec {
     complexity: "O(N)",
     summary: "Count set bits in a string",
     deprecated: None,
+    movable_keys: None,
     subcommands: &[],
 };
 

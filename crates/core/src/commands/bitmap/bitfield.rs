@@ -24,6 +24,7 @@ pub const SPEC: CommandSpec = CommandSpec {
     complexity: "O(1) for each subcommand specified",
     summary: "Perform arbitrary bitfield integer operations on strings",
     deprecated: None,
+    movable_keys: None,
     subcommands: &[],
 };
 

@@ -18,6 +18,7 @@ pub const SPEC: CommandSpec = CommandSpec {
     complexity: "O(1) for each subcommand specified",
     summary: "Perform arbitrary bitfield integer operations on strings. Read-only variant of BITFIELD",
     deprecated: None,
+    movable_keys: None,
     subcommands: &[],
 };
 

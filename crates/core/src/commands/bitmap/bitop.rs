@@ -20,6 +20,7 @@ pub const SPEC: CommandSpec = CommandSpec {
     complexity: "O(N)",
     summary: "Perform bitwise operations between strings",
     deprecated: None,
+    movable_keys: None,
     subcommands: &[],
 };
 

@@ -18,6 +18,7 @@ pub const SPEC: CommandSpec = CommandSpec {
     complexity: "O(N)",
     summary: "Find first bit set or clear in a string",
     deprecated: None,
+    movable_keys: None,
     subcommands: &[],
 };
 

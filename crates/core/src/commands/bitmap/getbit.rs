@@ -18,6 +18,7 @@ pub const SPEC: CommandSpec = CommandSpec {
     complexity: "O(1)",
     summary: "Returns the bit value at offset in the string value stored at key",
     deprecated: None,
+    movable_keys: None,
     subcommands: &[],
 };
 

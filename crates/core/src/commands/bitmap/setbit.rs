@@ -17,6 +17,7 @@ pub const SPEC: CommandSpec = CommandSpec {
     complexity: "O(1)",
     summary: "Sets or clears the bit at offset in the string value stored at key",
     deprecated: None,
+    movable_keys: None,
     subcommands: &[],
 };
 

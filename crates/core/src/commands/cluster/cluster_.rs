@@ -26,6 +26,7 @@ pub const SPEC: CommandSpec = CommandSpec {
     complexity: "Depends on subcommand.",
     summary: "A container for cluster commands",
     deprecated: None,
+    movable_keys: None,
     subcommands: SUBCOMMANDS,
 };
 /// What the subcommands that only report share; each spec below says how it differs.
@@ -44,6 +45,7 @@ const REPORT: CommandSpec = CommandSpec {
     complexity: "O(1)",
     summary: "",
     deprecated: None,
+    movable_keys: None,
     subcommands: &[],
 };
 /// What the membership and fault subcommands share.

@@ -19,6 +19,7 @@ pub const SPEC: CommandSpec = CommandSpec {
     complexity: "O(1)",
     summary: "Disables read queries for a connection to a Redis Cluster replica node",
     deprecated: None,
+    movable_keys: None,
     subcommands: &[],
 };
 

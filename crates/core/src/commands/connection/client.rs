@@ -19,6 +19,7 @@ pub const SPEC: CommandSpec = CommandSpec {
     complexity: "Depends on subcommand.",
     summary: "A container for client connection commands",
     deprecated: None,
+    movable_keys: None,
     subcommands: SUBCOMMANDS,
 };
 pub const ID_SPEC: CommandSpec = CommandSpec {
@@ -36,6 +37,7 @@ pub const ID_SPEC: CommandSpec = CommandSpec {
     complexity: "O(1)",
     summary: "Returns the client ID for the current connection",
     deprecated: None,
+    movable_keys: None,
     subcommands: &[],
 };
 pub const SETNAME_SPEC: CommandSpec = CommandSpec {
@@ -53,6 +55,7 @@ pub const SETNAME_SPEC: CommandSpec = CommandSpec {
     complexity: "O(1)",
     summary: "Set the current connection name",
     deprecated: None,
+    movable_keys: None,
     subcommands: &[],
 };
 pub const GETNAME_SPEC: CommandSpec = CommandSpec {
@@ -70,6 +73,7 @@ pub const GETNAME_SPEC: CommandSpec = CommandSpec {
     complexity: "O(1)",
     summary: "Get the current connection name",
     deprecated: None,
+    movable_keys: None,
     subcommands: &[],
 };
 pub const SETINFO_SPEC: CommandSpec = CommandSpec {
@@ -87,6 +91,7 @@ pub const SETINFO_SPEC: CommandSpec = CommandSpec {
     complexity: "O(1)",
     summary: "Sets information specific to the client or connection.",
     deprecated: None,
+    movable_keys: None,
     subcommands: &[],
 };
 pub const LIST_SPEC: CommandSpec = CommandSpec {
@@ -104,6 +109,7 @@ pub const LIST_SPEC: CommandSpec = CommandSpec {
     complexity: "O(N) where N is the number of client connections",
     summary: "Get the list of client connections",
     deprecated: None,
+    movable_keys: None,
     subcommands: &[],
 };
 pub const INFO_SPEC: CommandSpec = CommandSpec {
@@ -121,6 +127,7 @@ pub const INFO_SPEC: CommandSpec = CommandSpec {
     complexity: "O(1)",
     summary: "Returns information about the current client connection.",
     deprecated: None,
+    movable_keys: None,
     subcommands: &[],
 };
 pub const KILL_SPEC: CommandSpec = CommandSpec {
@@ -138,6 +145,7 @@ pub const KILL_SPEC: CommandSpec = CommandSpec {
     complexity: "O(N) where N is the number of client connections",
     summary: "Kill the connection of a client",
     deprecated: None,
+    movable_keys: None,
     subcommands: &[],
 };
 pub const UNBLOCK_SPEC: CommandSpec = CommandSpec {
@@ -155,6 +163,7 @@ pub const UNBLOCK_SPEC: CommandSpec = CommandSpec {
     complexity: "O(log N) where N is the number of client connections",
     summary: "Unblock a client blocked in a blocking command from a different connection",
     deprecated: None,
+    movable_keys: None,
     subcommands: &[],
 };
 pub const HELP_SPEC: CommandSpec = CommandSpec {
@@ -172,6 +181,7 @@ pub const HELP_SPEC: CommandSpec = CommandSpec {
     complexity: "O(1)",
     summary: "Show helpful text about the different subcommands",
     deprecated: None,
+    movable_keys: None,
     subcommands: &[],
 };
 

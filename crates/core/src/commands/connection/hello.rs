@@ -21,6 +21,7 @@ pub const SPEC: CommandSpec = CommandSpec {
     complexity: "O(1)",
     summary: "Handshake with Redis",
     deprecated: None,
+    movable_keys: None,
     subcommands: &[],
 };
 

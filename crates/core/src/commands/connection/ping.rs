@@ -19,6 +19,7 @@ pub const SPEC: CommandSpec = CommandSpec {
     complexity: "O(1)",
     summary: "Ping the server",
     deprecated: None,
+    movable_keys: None,
     subcommands: &[],
 };
 

@@ -19,6 +19,7 @@ pub const SPEC: CommandSpec = CommandSpec {
     complexity: "O(1)",
     summary: "Change the selected database for the current connection",
     deprecated: None,
+    movable_keys: None,
     subcommands: &[],
 };
 

@@ -20,6 +20,7 @@ pub const SPEC: CommandSpec = CommandSpec {
     complexity: "O(N) worst case for collections, where N is the number of nested items. O(1) for string values.",
     summary: "Copy a key",
     deprecated: None,
+    movable_keys: None,
     subcommands: &[],
 };
 

@@ -17,6 +17,7 @@ pub const SPEC: CommandSpec = CommandSpec {
     complexity: "O(N) where N is the number of keys to check.",
     summary: "Determine if a key exists",
     deprecated: None,
+    movable_keys: None,
     subcommands: &[],
 };
 

@@ -17,6 +17,7 @@ pub const SPEC: CommandSpec = CommandSpec {
     complexity: "O(1)",
     summary: "Set a key's time to live in seconds",
     deprecated: None,
+    movable_keys: None,
     subcommands: &[],
 };
 

@@ -18,6 +18,7 @@ pub const SPEC: CommandSpec = CommandSpec {
     complexity: "O(1)",
     summary: "Set the expiration for a key as a UNIX timestamp",
     deprecated: None,
+    movable_keys: None,
     subcommands: &[],
 };
 

@@ -18,6 +18,7 @@ pub const SPEC: CommandSpec = CommandSpec {
     complexity: "O(1)",
     summary: "Get the expiration Unix timestamp for a key",
     deprecated: None,
+    movable_keys: None,
     subcommands: &[],
 };
 

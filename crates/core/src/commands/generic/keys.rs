@@ -17,6 +17,7 @@ pub const SPEC: CommandSpec = CommandSpec {
     complexity: "O(N) with N being the number of keys in the database, under the assumption that the key names in the database and the given pattern have limited length.",
     summary: "Find all keys matching the given pattern",
     deprecated: None,
+    movable_keys: None,
     subcommands: &[],
 };
 

@@ -17,6 +17,7 @@ pub const SPEC: CommandSpec = CommandSpec {
     complexity: "O(1)",
     summary: "Move a key to another database",
     deprecated: None,
+    movable_keys: None,
     subcommands: &[],
 };
 

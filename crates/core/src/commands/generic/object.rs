@@ -21,6 +21,7 @@ pub const SPEC: CommandSpec = CommandSpec {
     complexity: "Depends on subcommand.",
     summary: "A container for object introspection commands",
     deprecated: None,
+    movable_keys: None,
     subcommands: &[],
 };
 pub const ENCODING_SPEC: CommandSpec = CommandSpec {
@@ -38,6 +39,7 @@ pub const ENCODING_SPEC: CommandSpec = CommandSpec {
     complexity: "O(1)",
     summary: "Inspect the internal encoding of a Redis object",
     deprecated: None,
+    movable_keys: None,
     subcommands: &[],
 };
 pub const FREQ_SPEC: CommandSpec = CommandSpec {
@@ -55,6 +57,7 @@ pub const FREQ_SPEC: CommandSpec = CommandSpec {
     complexity: "O(1)",
     summary: "Get the logarithmic access frequency counter of a Redis object",
     deprecated: None,
+    movable_keys: None,
     subcommands: &[],
 };
 pub const IDLETIME_SPEC: CommandSpec = CommandSpec {
@@ -72,6 +75,7 @@ pub const IDLETIME_SPEC: CommandSpec = CommandSpec {
     complexity: "O(1)",
     summary: "Get the time since a Redis object was last accessed",
     deprecated: None,
+    movable_keys: None,
     subcommands: &[],
 };
 pub const REFCOUNT_SPEC: CommandSpec = CommandSpec {
@@ -89,6 +93,7 @@ pub const REFCOUNT_SPEC: CommandSpec = CommandSpec {
     complexity: "O(1)",
     summary: "Get the number of references to the value of the key",
     deprecated: None,
+    movable_keys: None,
     subcommands: &[],
 };
 pub const HELP_SPEC: CommandSpec = CommandSpec {
@@ -106,6 +111,7 @@ pub const HELP_SPEC: CommandSpec = CommandSpec {
     complexity: "O(1)",
     summary: "Show helpful text about the different subcommands",
     deprecated: None,
+    movable_keys: None,
     subcommands: &[],
 };
 

@@ -18,6 +18,7 @@ pub const SPEC: CommandSpec = CommandSpec {
     complexity: "O(1)",
     summary: "Set a key's time to live in milliseconds",
     deprecated: None,
+    movable_keys: None,
     subcommands: &[],
 };
 

@@ -17,6 +17,7 @@ pub const SPEC: CommandSpec = CommandSpec {
     complexity: "O(1)",
     summary: "Return a random key from the keyspace",
     deprecated: None,
+    movable_keys: None,
     subcommands: &[],
 };
 

@@ -20,6 +20,7 @@ pub const SPEC: CommandSpec = CommandSpec {
     complexity: "O(1)",
     summary: "Rename a key",
     deprecated: None,
+    movable_keys: None,
     subcommands: &[],
 };
 

@@ -21,6 +21,7 @@ pub const SPEC: CommandSpec = CommandSpec {
     complexity: "O(1)",
     summary: "Rename a key, only if the new key does not exist",
     deprecated: None,
+    movable_keys: None,
     subcommands: &[],
 };
 

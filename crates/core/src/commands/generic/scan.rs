@@ -17,6 +17,7 @@ pub const SPEC: CommandSpec = CommandSpec {
     complexity: "O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection.",
     summary: "Incrementally iterate the keys space",
     deprecated: None,
+    movable_keys: None,
     subcommands: &[],
 };
 

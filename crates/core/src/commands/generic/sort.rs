@@ -33,6 +33,7 @@ pub const SPEC: CommandSpec = CommandSpec {
     complexity: "O(N+M*log(M)) where N is the number of elements in the list or set to sort, and M the number of returned elements. When the elements are not sorted, complexity is O(N).",
     summary: "Sort the elements in a list, set or sorted set",
     deprecated: None,
+    movable_keys: Some(key_positions),
     subcommands: &[],
 };
 

@@ -21,6 +21,7 @@ pub const SPEC: CommandSpec = CommandSpec {
     complexity: "O(N+M*log(M)) where N is the number of elements in the list or set to sort, and M the number of returned elements. When the elements are not sorted, complexity is O(N).",
     summary: "Sort the elements in a list, set or sorted set. Read-only variant of SORT.",
     deprecated: None,
+    movable_keys: None,
     subcommands: &[],
 };
 

@@ -17,6 +17,7 @@ pub const SPEC: CommandSpec = CommandSpec {
     complexity: "O(N) where N is the number of keys that will be touched.",
     summary: "Alters the last access time of a key(s). Returns the number of existing keys specified.",
     deprecated: None,
+    movable_keys: None,
     subcommands: &[],
 };
 

@@ -17,6 +17,7 @@ pub const SPEC: CommandSpec = CommandSpec {
     complexity: "O(1)",
     summary: "Get the time to live for a key in seconds",
     deprecated: None,
+    movable_keys: None,
     subcommands: &[],
 };
 

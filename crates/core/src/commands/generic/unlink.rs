@@ -18,6 +18,7 @@ pub const SPEC: CommandSpec = CommandSpec {
     complexity: "O(1) for each key removed regardless of its size. Then the command does O(N) work in a different thread in order to reclaim memory, where N is the number of allocations the deleted objects where composed of.",
     summary: "Delete a key asynchronously in another thread. Otherwise it is just as DEL, but non blocking.",
     deprecated: None,
+    movable_keys: None,
     subcommands: &[],
 };
 

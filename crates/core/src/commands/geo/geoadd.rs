@@ -22,6 +22,7 @@ pub const SPEC: CommandSpec = CommandSpec {
     complexity: "O(log(N)) for each item added, where N is the number of elements in the sorted set.",
     summary: "Add one or more geospatial items in the geospatial index represented using a sorted set",
     deprecated: None,
+    movable_keys: None,
     subcommands: &[],
 };
 

@@ -19,6 +19,7 @@ pub const SPEC: CommandSpec = CommandSpec {
     complexity: "O(log(N))",
     summary: "Returns the distance between two members of a geospatial index",
     deprecated: None,
+    movable_keys: None,
     subcommands: &[],
 };
 

@@ -18,6 +18,7 @@ pub const SPEC: CommandSpec = CommandSpec {
     complexity: "O(log(N)) for each member requested, where N is the number of elements in the sorted set.",
     summary: "Returns members of a geospatial index as standard geohash strings",
     deprecated: None,
+    movable_keys: None,
     subcommands: &[],
 };
 

@@ -19,6 +19,7 @@ pub const SPEC: CommandSpec = CommandSpec {
     complexity: "O(N) where N is the number of members requested.",
     summary: "Returns longitude and latitude of members of a geospatial index",
     deprecated: None,
+    movable_keys: None,
     subcommands: &[],
 };
 

@@ -18,8 +18,18 @@ pub const SPEC: CommandSpec = CommandSpec {
     complexity: "O(N+log(M)) where N is the number of elements inside the bounding box of the circular area delimited by center and radius and M is the number of items inside the index.",
     summary: "Query a sorted set representing a geospatial index to fetch members matching a given maximum distance from a point",
     deprecated: Some(("6.2.0", "`GEOSEARCH` and `GEOSEARCHSTORE` with the `BYRADIUS` argument")),
+    movable_keys: Some(key_positions),
     subcommands: &[],
 };
+
+/// Where the keys are: the sorted set, and the destination after the last STORE or STOREDIST.
+fn key_positions(argv: &[Bytes]) -> Vec<usize> {
+    let store = (2..argv.len().saturating_sub(1))
+        .filter(|&at| is(&argv[at], "STORE") || is(&argv[at], "STOREDIST"))
+        .last()
+        .map(|at| at + 1);
+    std::iter::once(1).chain(store).collect()
+}
 
 pub struct GeoRadius(GeoQuery);
 

@@ -18,6 +18,7 @@ pub const SPEC: CommandSpec = CommandSpec {
     complexity: "O(N+log(M)) where N is the number of elements inside the bounding box of the circular area delimited by center and radius and M is the number of items inside the index.",
     summary: "A read-only variant for GEORADIUS",
     deprecated: Some(("6.2.0", "`GEOSEARCH` with the `BYRADIUS` argument")),
+    movable_keys: None,
     subcommands: &[],
 };
 

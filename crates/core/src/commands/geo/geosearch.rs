@@ -18,6 +18,7 @@ pub const SPEC: CommandSpec = CommandSpec {
     complexity: "O(N+log(M)) where N is the number of elements in the grid-aligned bounding box area around the shape provided as the filter and M is the number of items inside the shape",
     summary: "Query a sorted set representing a geospatial index to fetch members inside an area of a box or a circle.",
     deprecated: None,
+    movable_keys: None,
     subcommands: &[],
 };
 

@@ -17,6 +17,7 @@ pub const SPEC: CommandSpec = CommandSpec {
     complexity: "O(N) where N is the number of fields to be removed.",
     summary: "Delete one or more hash fields",
     deprecated: None,
+    movable_keys: None,
     subcommands: &[],
 };
 

@@ -17,6 +17,7 @@ pub const SPEC: CommandSpec = CommandSpec {
     complexity: "O(1)",
     summary: "Increment the integer value of a hash field by the given number",
     deprecated: None,
+    movable_keys: None,
     subcommands: &[],
 };
 

@@ -18,6 +18,7 @@ pub const SPEC: CommandSpec = CommandSpec {
     complexity: "O(1)",
     summary: "Increment the float value of a hash field by the given amount",
     deprecated: None,
+    movable_keys: None,
     subcommands: &[],
 };
 

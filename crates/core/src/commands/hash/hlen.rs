@@ -17,6 +17,7 @@ pub const SPEC: CommandSpec = CommandSpec {
     complexity: "O(1)",
     summary: "Get the number of fields in a hash",
     deprecated: None,
+    movable_keys: None,
     subcommands: &[],
 };
 

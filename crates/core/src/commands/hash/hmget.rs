@@ -17,6 +17,7 @@ pub const SPEC: CommandSpec = CommandSpec {
     complexity: "O(N) where N is the number of fields being requested.",
     summary: "Get the values of all the given hash fields",
     deprecated: None,
+    movable_keys: None,
     subcommands: &[],
 };
 

@@ -18,6 +18,7 @@ pub const SPEC: CommandSpec = CommandSpec {
     complexity: "O(N) where N is the number of fields being set.",
     summary: "Set multiple hash fields to multiple values",
     deprecated: Some(("4.0.0", "`HSET` with multiple field-value pairs")),
+    movable_keys: None,
     subcommands: &[],
 };
 

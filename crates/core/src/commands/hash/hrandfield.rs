@@ -17,6 +17,7 @@ pub const SPEC: CommandSpec = CommandSpec {
     complexity: "O(N) where N is the number of fields returned",
     summary: "Get one or multiple random fields from a hash",
     deprecated: None,
+    movable_keys: None,
     subcommands: &[],
 };
 

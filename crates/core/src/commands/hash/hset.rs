@@ -17,6 +17,7 @@ pub const SPEC: CommandSpec = CommandSpec {
     complexity: "O(1) for each field/value pair added, so O(N) to add N field/value pairs when the command is called with multiple field/value pairs.",
     summary: "Set the string value of a hash field",
     deprecated: None,
+    movable_keys: None,
     subcommands: &[],
 };
 

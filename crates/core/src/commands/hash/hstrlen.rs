@@ -17,6 +17,7 @@ pub const SPEC: CommandSpec = CommandSpec {
     complexity: "O(1)",
     summary: "Get the length of the value of a hash field",
     deprecated: None,
+    movable_keys: None,
     subcommands: &[],
 };
 

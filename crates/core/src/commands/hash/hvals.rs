@@ -17,6 +17,7 @@ pub const SPEC: CommandSpec = CommandSpec {
     complexity: "O(N) where N is the size of the hash.",
     summary: "Get all the values in a hash",
     deprecated: None,
+    movable_keys: None,
     subcommands: &[],
 };
 

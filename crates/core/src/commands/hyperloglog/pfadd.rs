@@ -18,6 +18,7 @@ pub const SPEC: CommandSpec = CommandSpec {
     complexity: "O(1) to add every element.",
     summary: "Adds the specified elements to the specified HyperLogLog.",
     deprecated: None,
+    movable_keys: None,
     subcommands: &[],
 };
 

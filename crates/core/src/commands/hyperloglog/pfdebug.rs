@@ -19,6 +19,7 @@ pub const SPEC: CommandSpec = CommandSpec {
     complexity: "N/A",
     summary: "Internal commands for debugging HyperLogLog values",
     deprecated: None,
+    movable_keys: None,
     subcommands: &[],
 };
 

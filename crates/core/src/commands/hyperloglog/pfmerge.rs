@@ -22,6 +22,7 @@ pub const SPEC: CommandSpec = CommandSpec {
     complexity: "O(N) to merge N HyperLogLogs, but with high constant times.",
     summary: "Merge N different HyperLogLogs into a single one.",
     deprecated: None,
+    movable_keys: None,
     subcommands: &[],
 };
 

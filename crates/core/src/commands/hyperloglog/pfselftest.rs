@@ -20,6 +20,7 @@ pub const SPEC: CommandSpec = CommandSpec {
     complexity: "N/A",
     summary: "An internal command for testing HyperLogLog values",
     deprecated: None,
+    movable_keys: None,
     subcommands: &[],
 };
 

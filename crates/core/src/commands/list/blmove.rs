@@ -25,6 +25,7 @@ pub const SPEC: CommandSpec = CommandSpec {
     complexity: "O(1)",
     summary: "Pop an element from a list, push it to another list and return it; or block until one is available",
     deprecated: None,
+    movable_keys: None,
     subcommands: &[],
 };
 

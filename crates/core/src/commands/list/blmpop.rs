@@ -21,8 +21,14 @@ pub const SPEC: CommandSpec = CommandSpec {
     complexity: "O(N+M) where N is the number of provided keys and M is the number of elements returned.",
     summary: "Pop elements from a list, or block until one is available",
     deprecated: None,
+    movable_keys: Some(key_positions),
     subcommands: &[],
 };
+
+/// Where the keys are: after the count at position 2.
+fn key_positions(argv: &[Bytes]) -> Vec<usize> {
+    crate::command::keys_after_count(argv, 2, 0)
+}
 
 pub struct BLMPop {
     pop: LMPop,

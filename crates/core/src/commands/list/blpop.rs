@@ -23,6 +23,7 @@ pub const SPEC: CommandSpec = CommandSpec {
     complexity: "O(N) where N is the number of provided keys.",
     summary: "Remove and get the first element in a list, or block until one is available",
     deprecated: None,
+    movable_keys: None,
     subcommands: &[],
 };
 

@@ -10,6 +10,7 @@ pub const SPEC: CommandSpec = CommandSpec {
     arity: 4,
     since: "2.2.0",
     deprecated: Some(("6.2.0", "`BLMOVE` with the `RIGHT` and `LEFT` arguments")),
+    movable_keys: None,
     ..super::blmove::SPEC
 };
 

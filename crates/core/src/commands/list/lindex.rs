@@ -18,6 +18,7 @@ pub const SPEC: CommandSpec = CommandSpec {
     complexity: "O(N) where N is the number of elements to traverse to get to the element at index. This makes asking for the first or the last element of the list O(1).",
     summary: "Get an element from a list by its index",
     deprecated: None,
+    movable_keys: None,
     subcommands: &[],
 };
 

@@ -17,6 +17,7 @@ pub const SPEC: CommandSpec = CommandSpec {
     complexity: "O(N) where N is the number of elements to traverse before seeing the value pivot. This means that inserting somewhere on the left end on the list (head) can be considered O(1) and inserting somewhere on the right end (tail) is O(N).",
     summary: "Insert an element before or after another element in a list",
     deprecated: None,
+    movable_keys: None,
     subcommands: &[],
 };
 

@@ -17,6 +17,7 @@ pub const SPEC: CommandSpec = CommandSpec {
     complexity: "O(1)",
     summary: "Get the length of a list",
     deprecated: None,
+    movable_keys: None,
     subcommands: &[],
 };
 

@@ -21,6 +21,7 @@ pub const SPEC: CommandSpec = CommandSpec {
     complexity: "O(1)",
     summary: "Pop an element from a list, push it to another list and return it",
     deprecated: None,
+    movable_keys: None,
     subcommands: &[],
 };
 

@@ -18,8 +18,14 @@ pub const SPEC: CommandSpec = CommandSpec {
     complexity: "O(N+M) where N is the number of provided keys and M is the number of elements returned.",
     summary: "Pop elements from a list",
     deprecated: None,
+    movable_keys: Some(key_positions),
     subcommands: &[],
 };
+
+/// Where the keys are: after the count at position 1.
+fn key_positions(argv: &[Bytes]) -> Vec<usize> {
+    crate::command::keys_after_count(argv, 1, 0)
+}
 
 pub struct LMPop {
     keys: Vec<Bytes>,

@@ -17,6 +17,7 @@ pub const SPEC: CommandSpec = CommandSpec {
     complexity: "O(N) where N is the number of elements in the list, for the average case. When searching for elements near the head or the tail of the list, or when the MAXLEN option is provided, the command may run in constant time.",
     summary: "Return the index of matching elements on a list",
     deprecated: None,
+    movable_keys: None,
     subcommands: &[],
 };
 

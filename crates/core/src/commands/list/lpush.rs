@@ -19,6 +19,7 @@ pub const SPEC: CommandSpec = CommandSpec {
         "O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments.",
     summary: "Prepend one or multiple elements to a list",
     deprecated: None,
+    movable_keys: None,
     subcommands: &[],
 };
 

@@ -18,6 +18,7 @@ pub const SPEC: CommandSpec = CommandSpec {
     complexity: "O(S+N) where S is the distance of start offset from HEAD for small lists, from nearest end (HEAD or TAIL) for large lists; and N is the number of elements in the specified range.",
     summary: "Get a range of elements from a list",
     deprecated: None,
+    movable_keys: None,
     subcommands: &[],
 };
 

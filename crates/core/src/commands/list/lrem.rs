@@ -17,6 +17,7 @@ pub const SPEC: CommandSpec = CommandSpec {
     complexity: "O(N+M) where N is the length of the list and M is the number of elements removed.",
     summary: "Remove elements from a list",
     deprecated: None,
+    movable_keys: None,
     subcommands: &[],
 };
 

@@ -19,6 +19,7 @@ pub const SPEC: CommandSpec = CommandSpec {
         "O(N) where N is the length of the list. Setting either the first or the last element of the list is O(1).",
     summary: "Set the value of an element in a list by its index",
     deprecated: None,
+    movable_keys: None,
     subcommands: &[],
 };
 

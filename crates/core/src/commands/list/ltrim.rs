@@ -18,6 +18,7 @@ pub const SPEC: CommandSpec = CommandSpec {
     complexity: "O(N) where N is the number of elements to be removed by the operation.",
     summary: "Trim a list to the specified range",
     deprecated: None,
+    movable_keys: None,
     subcommands: &[],
 };
 

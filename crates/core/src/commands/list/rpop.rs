@@ -18,6 +18,7 @@ pub const SPEC: CommandSpec = CommandSpec {
     complexity: "O(N) where N is the number of elements returned",
     summary: "Remove and get the last elements in a list",
     deprecated: None,
+    movable_keys: None,
     subcommands: &[],
 };
 

@@ -21,6 +21,7 @@ pub const SPEC: CommandSpec = CommandSpec {
     complexity: "O(1)",
     summary: "Remove the last element in a list, prepend it to another list and return it",
     deprecated: Some(("6.2.0", "`LMOVE` with the `RIGHT` and `LEFT` arguments")),
+    movable_keys: None,
     subcommands: &[],
 };
 

@@ -20,6 +20,7 @@ pub const SPEC: CommandSpec = CommandSpec {
     complexity: "Depends on subcommand.",
     summary: "A container for function commands",
     deprecated: None,
+    movable_keys: None,
     subcommands: SUBCOMMANDS,
 };
 pub const FLUSH_SPEC: CommandSpec = CommandSpec {
@@ -37,6 +38,7 @@ pub const FLUSH_SPEC: CommandSpec = CommandSpec {
     complexity: "O(N) where N is the number of functions deleted",
     summary: "Deleting all functions",
     deprecated: None,
+    movable_keys: None,
     subcommands: &[],
 };
 pub const LIST_SPEC: CommandSpec = CommandSpec {
@@ -54,6 +56,7 @@ pub const LIST_SPEC: CommandSpec = CommandSpec {
     complexity: "O(N) where N is the number of functions",
     summary: "List information about all the functions",
     deprecated: None,
+    movable_keys: None,
     subcommands: &[],
 };
 pub const HELP_SPEC: CommandSpec = CommandSpec {
@@ -71,6 +74,7 @@ pub const HELP_SPEC: CommandSpec = CommandSpec {
     complexity: "O(1)",
     summary: "Show helpful text about the different subcommands",
     deprecated: None,
+    movable_keys: None,
     subcommands: &[],
 };
 

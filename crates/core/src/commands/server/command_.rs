@@ -19,6 +19,7 @@ pub const SPEC: CommandSpec = CommandSpec {
     complexity: "O(N) where N is the total number of Redis commands",
     summary: "Get array of Redis command details",
     deprecated: None,
+    movable_keys: None,
     subcommands: SUBCOMMANDS,
 };
 pub const COUNT_SPEC: CommandSpec = CommandSpec {
@@ -36,6 +37,7 @@ pub const COUNT_SPEC: CommandSpec = CommandSpec {
     complexity: "O(1)",
     summary: "Get total number of Redis commands",
     deprecated: None,
+    movable_keys: None,
     subcommands: &[],
 };
 pub const INFO_SPEC: CommandSpec = CommandSpec {
@@ -53,6 +55,7 @@ pub const INFO_SPEC: CommandSpec = CommandSpec {
     complexity: "O(N) where N is the number of commands to look up",
     summary: "Get array of specific Redis command details, or all when no argument is given.",
     deprecated: None,
+    movable_keys: None,
     subcommands: &[],
 };
 pub const DOCS_SPEC: CommandSpec = CommandSpec {
@@ -70,6 +73,7 @@ pub const DOCS_SPEC: CommandSpec = CommandSpec {
     complexity: "O(N) where N is the number of commands to look up",
     summary: "Get array of specific Redis command documentation",
     deprecated: None,
+    movable_keys: None,
     subcommands: &[],
 };
 pub const GETKEYS_SPEC: CommandSpec = CommandSpec {
@@ -87,6 +91,7 @@ pub const GETKEYS_SPEC: CommandSpec = CommandSpec {
     complexity: "O(N) where N is the number of arguments to the command",
     summary: "Extract keys given a full Redis command",
     deprecated: None,
+    movable_keys: None,
     subcommands: &[],
 };
 pub const LIST_SPEC: CommandSpec = CommandSpec {
@@ -104,6 +109,7 @@ pub const LIST_SPEC: CommandSpec = CommandSpec {
     complexity: "O(N) where N is the total number of Redis commands",
     summary: "Get an array of Redis command names",
     deprecated: None,
+    movable_keys: None,
     subcommands: &[],
 };
 pub const HELP_SPEC: CommandSpec = CommandSpec {
@@ -121,6 +127,7 @@ pub const HELP_SPEC: CommandSpec = CommandSpec {
     complexity: "O(1)",
     summary: "Show helpful text about the different subcommands",
     deprecated: None,
+    movable_keys: None,
     subcommands: &[],
 };
 
@@ -355,7 +362,7 @@ fn get_keys(argv: &[Bytes]) -> Result<Reply> {
         Some(sub) => *sub,
         None => spec,
     };
-    if spec.first_key == 0 {
+    if !spec.has_keys() {
         return Err(Error::err("The command has no key arguments"));
     }
     if !spec.arity_ok(argv.len()) {

@@ -19,6 +19,7 @@ pub const SPEC: CommandSpec = CommandSpec {
     complexity: "Depends on subcommand.",
     summary: "A container for server configuration commands",
     deprecated: None,
+    movable_keys: None,
     subcommands: SUBCOMMANDS,
 };
 pub const GET_SPEC: CommandSpec = CommandSpec {
@@ -36,6 +37,7 @@ pub const GET_SPEC: CommandSpec = CommandSpec {
     complexity: "O(N) when N is the number of configuration parameters provided",
     summary: "Get the values of configuration parameters",
     deprecated: None,
+    movable_keys: None,
     subcommands: &[],
 };
 pub const SET_SPEC: CommandSpec = CommandSpec {
@@ -53,6 +55,7 @@ pub const SET_SPEC: CommandSpec = CommandSpec {
     complexity: "O(N) when N is the number of configuration parameters provided",
     summary: "Set configuration parameters to the given values",
     deprecated: None,
+    movable_keys: None,
     subcommands: &[],
 };
 pub const RESETSTAT_SPEC: CommandSpec = CommandSpec {
@@ -70,6 +73,7 @@ pub const RESETSTAT_SPEC: CommandSpec = CommandSpec {
     complexity: "O(1)",
     summary: "Reset the stats returned by INFO",
     deprecated: None,
+    movable_keys: None,
     subcommands: &[],
 };
 pub const REWRITE_SPEC: CommandSpec = CommandSpec {
@@ -87,6 +91,7 @@ pub const REWRITE_SPEC: CommandSpec = CommandSpec {
     complexity: "O(1)",
     summary: "Rewrite the configuration file with the in memory configuration",
     deprecated: None,
+    movable_keys: None,
     subcommands: &[],
 };
 pub const HELP_SPEC: CommandSpec = CommandSpec {
@@ -104,6 +109,7 @@ pub const HELP_SPEC: CommandSpec = CommandSpec {
     complexity: "O(1)",
     summary: "Show helpful text about the different subcommands",
     deprecated: None,
+    movable_keys: None,
     subcommands: &[],
 };
 

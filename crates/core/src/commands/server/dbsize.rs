@@ -17,6 +17,7 @@ pub const SPEC: CommandSpec = CommandSpec {
     complexity: "O(1)",
     summary: "Return the number of keys in the selected database",
     deprecated: None,
+    movable_keys: None,
     subcommands: &[],
 };
 

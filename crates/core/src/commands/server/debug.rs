@@ -20,6 +20,7 @@ pub const SPEC: CommandSpec = CommandSpec {
     complexity: "Depends on subcommand.",
     summary: "A container for debugging commands",
     deprecated: None,
+    movable_keys: None,
     subcommands: &[],
 };
 

@@ -18,6 +18,7 @@ pub const SPEC: CommandSpec = CommandSpec {
     complexity: "O(N) where N is the total number of keys in all databases",
     summary: "Remove all keys from all databases",
     deprecated: None,
+    movable_keys: None,
     subcommands: &[],
 };
 

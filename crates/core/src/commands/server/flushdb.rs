@@ -17,6 +17,7 @@ pub const SPEC: CommandSpec = CommandSpec {
     complexity: "O(N) where N is the number of keys in the selected database",
     summary: "Remove all keys from the current database",
     deprecated: None,
+    movable_keys: None,
     subcommands: &[],
 };
 

@@ -19,6 +19,7 @@ pub const SPEC: CommandSpec = CommandSpec {
     complexity: "O(1)",
     summary: "Get information and statistics about the server",
     deprecated: None,
+    movable_keys: None,
     subcommands: &[],
 };
 

@@ -17,6 +17,7 @@ pub const SPEC: CommandSpec = CommandSpec {
     complexity: "Depends on subcommand.",
     summary: "A container for memory diagnostics commands",
     deprecated: None,
+    movable_keys: None,
     subcommands: SUBCOMMANDS,
 };
 pub const USAGE_SPEC: CommandSpec = CommandSpec {
@@ -34,6 +35,7 @@ pub const USAGE_SPEC: CommandSpec = CommandSpec {
     complexity: "O(N) where N is the number of samples.",
     summary: "Estimate the memory usage of a key",
     deprecated: None,
+    movable_keys: None,
     subcommands: &[],
 };
 pub const HELP_SPEC: CommandSpec = CommandSpec {
@@ -51,6 +53,7 @@ pub const HELP_SPEC: CommandSpec = CommandSpec {
     complexity: "O(1)",
     summary: "Show helpful text about the different subcommands",
     deprecated: None,
+    movable_keys: None,
     subcommands: &[],
 };
 

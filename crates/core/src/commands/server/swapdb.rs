@@ -17,6 +17,7 @@ pub const SPEC: CommandSpec = CommandSpec {
     complexity: "O(N) where N is the count of clients watching or blocking on keys from both databases.",
     summary: "Swaps two Redis databases",
     deprecated: None,
+    movable_keys: None,
     subcommands: &[],
 };
 

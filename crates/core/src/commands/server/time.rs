@@ -19,6 +19,7 @@ pub const SPEC: CommandSpec = CommandSpec {
     complexity: "O(1)",
     summary: "Return the current server time",
     deprecated: None,
+    movable_keys: None,
     subcommands: &[],
 };
 

@@ -19,6 +19,7 @@ pub const SPEC: CommandSpec = CommandSpec {
     complexity: "O(N) where N is the total number of elements in all given sets.",
     summary: "Subtract multiple sets",
     deprecated: None,
+    movable_keys: None,
     subcommands: &[],
 };
 

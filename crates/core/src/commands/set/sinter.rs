@@ -19,6 +19,7 @@ pub const SPEC: CommandSpec = CommandSpec {
     complexity: "O(N*M) worst case where N is the cardinality of the smallest set and M is the number of sets.",
     summary: "Intersect multiple sets",
     deprecated: None,
+    movable_keys: None,
     subcommands: &[],
 };
 

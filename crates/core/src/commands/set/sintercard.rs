@@ -21,6 +21,7 @@ pub const SPEC: CommandSpec = CommandSpec {
     complexity: "O(N*M) worst case where N is the cardinality of the smallest set and M is the number of sets.",
     summary: "Intersect multiple sets and return the cardinality of the result",
     deprecated: None,
+    movable_keys: Some(key_positions),
     subcommands: &[],
 };
 

@@ -22,6 +22,7 @@ pub const SPEC: CommandSpec = CommandSpec {
     complexity: "O(N*M) worst case where N is the cardinality of the smallest set and M is the number of sets.",
     summary: "Intersect multiple sets and store the resulting set in a key",
     deprecated: None,
+    movable_keys: None,
     subcommands: &[],
 };
 

@@ -17,6 +17,7 @@ pub const SPEC: CommandSpec = CommandSpec {
     complexity: "O(1)",
     summary: "Determine if a given value is a member of a set",
     deprecated: None,
+    movable_keys: None,
     subcommands: &[],
 };
 

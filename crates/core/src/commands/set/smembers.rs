@@ -17,6 +17,7 @@ pub const SPEC: CommandSpec = CommandSpec {
     complexity: "O(N) where N is the set cardinality.",
     summary: "Get all the members in a set",
     deprecated: None,
+    movable_keys: None,
     subcommands: &[],
 };
 

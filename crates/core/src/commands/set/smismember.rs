@@ -17,6 +17,7 @@ pub const SPEC: CommandSpec = CommandSpec {
     complexity: "O(N) where N is the number of elements being checked for membership",
     summary: "Returns the membership associated with the given elements for a set",
     deprecated: None,
+    movable_keys: None,
     subcommands: &[],
 };
 

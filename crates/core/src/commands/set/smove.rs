@@ -22,6 +22,7 @@ pub const SPEC: CommandSpec = CommandSpec {
     complexity: "O(1)",
     summary: "Move a member from one set to another",
     deprecated: None,
+    movable_keys: None,
     subcommands: &[],
 };
 

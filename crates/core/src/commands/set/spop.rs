@@ -17,6 +17,7 @@ pub const SPEC: CommandSpec = CommandSpec {
     complexity: "Without the count argument O(1), otherwise O(N) where N is the value of the passed count.",
     summary: "Remove and return one or multiple random members from a set",
     deprecated: None,
+    movable_keys: None,
     subcommands: &[],
 };
 

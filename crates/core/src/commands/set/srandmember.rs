@@ -18,6 +18,7 @@ pub const SPEC: CommandSpec = CommandSpec {
     complexity: "Without the count argument O(1), otherwise O(N) where N is the absolute value of the passed count.",
     summary: "Get one or multiple random members from a set",
     deprecated: None,
+    movable_keys: None,
     subcommands: &[],
 };
 

@@ -17,6 +17,7 @@ pub const SPEC: CommandSpec = CommandSpec {
     complexity: "O(N) where N is the number of members to be removed.",
     summary: "Remove one or more members from a set",
     deprecated: None,
+    movable_keys: None,
     subcommands: &[],
 };
 

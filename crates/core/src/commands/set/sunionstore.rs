@@ -21,6 +21,7 @@ pub const SPEC: CommandSpec = CommandSpec {
     complexity: "O(N) where N is the total number of elements in all given sets.",
     summary: "Add multiple sets and store the resulting set in a key",
     deprecated: None,
+    movable_keys: None,
     subcommands: &[],
 };
 

@@ -17,6 +17,7 @@ pub const SPEC: CommandSpec = CommandSpec {
     complexity: "O(1). The amortized time complexity is O(1) assuming the appended value is small and the already present value is of any size, since the dynamic string library used by Redis will double the free space available on every reallocation.",
     summary: "Append a value to a key",
     deprecated: None,
+    movable_keys: None,
     subcommands: &[],
 };
 

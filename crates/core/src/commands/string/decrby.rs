@@ -18,6 +18,7 @@ pub const SPEC: CommandSpec = CommandSpec {
     complexity: "O(1)",
     summary: "Decrement the integer value of a key by the given number",
     deprecated: None,
+    movable_keys: None,
     subcommands: &[],
 };
 

@@ -17,6 +17,7 @@ pub const SPEC: CommandSpec = CommandSpec {
     complexity: "O(1)",
     summary: "Get the value of a key",
     deprecated: None,
+    movable_keys: None,
     subcommands: &[],
 };
 

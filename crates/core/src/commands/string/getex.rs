@@ -18,6 +18,7 @@ pub const SPEC: CommandSpec = CommandSpec {
     complexity: "O(1)",
     summary: "Get the value of a key and optionally set its expiration",
     deprecated: None,
+    movable_keys: None,
     subcommands: &[],
 };
 

@@ -17,6 +17,7 @@ pub const SPEC: CommandSpec = CommandSpec {
     complexity: "O(1)",
     summary: "Set the string value of a key and return its old value",
     deprecated: Some(("6.2.0", "`SET` with the `!GET` argument")),
+    movable_keys: None,
     subcommands: &[],
 };
 

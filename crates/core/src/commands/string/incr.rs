@@ -18,6 +18,7 @@ pub const SPEC: CommandSpec = CommandSpec {
     complexity: "O(1)",
     summary: "Increment the integer value of a key by one",
     deprecated: None,
+    movable_keys: None,
     subcommands: &[],
 };
 

@@ -17,6 +17,7 @@ pub const SPEC: CommandSpec = CommandSpec {
     complexity: "O(1)",
     summary: "Increment the integer value of a key by the given amount",
     deprecated: None,
+    movable_keys: None,
     subcommands: &[],
 };
 

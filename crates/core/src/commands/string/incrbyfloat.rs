@@ -21,6 +21,7 @@ pub const SPEC: CommandSpec = CommandSpec {
     complexity: "O(1)",
     summary: "Increment the float value of a key by the given amount",
     deprecated: None,
+    movable_keys: None,
     subcommands: &[],
 };
 

@@ -28,6 +28,7 @@ pub const SPEC: CommandSpec = CommandSpec {
     complexity: "O(N*M) where N and M are the lengths of s1 and s2, respectively",
     summary: "Find longest common substring",
     deprecated: None,
+    movable_keys: None,
     subcommands: &[],
 };
 

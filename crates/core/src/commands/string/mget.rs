@@ -17,6 +17,7 @@ pub const SPEC: CommandSpec = CommandSpec {
     complexity: "O(N) where N is the number of keys to retrieve.",
     summary: "Get the values of all the given keys",
     deprecated: None,
+    movable_keys: None,
     subcommands: &[],
 };
 

@@ -17,6 +17,7 @@ pub const SPEC: CommandSpec = CommandSpec {
     complexity: "O(N) where N is the number of keys to set.",
     summary: "Set multiple keys to multiple values",
     deprecated: None,
+    movable_keys: None,
     subcommands: &[],
 };
 

@@ -18,6 +18,7 @@ pub const SPEC: CommandSpec = CommandSpec {
     complexity: "O(N) where N is the number of keys to set.",
     summary: "Set multiple keys to multiple values, only if none of the keys exist",
     deprecated: None,
+    movable_keys: None,
     subcommands: &[],
 };
 

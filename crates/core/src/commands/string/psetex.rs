@@ -18,6 +18,7 @@ pub const SPEC: CommandSpec = CommandSpec {
     complexity: "O(1)",
     summary: "Set the value and expiration in milliseconds of a key",
     deprecated: None,
+    movable_keys: None,
     subcommands: &[],
 };
 

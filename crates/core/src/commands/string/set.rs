@@ -23,6 +23,7 @@ pub const SPEC: CommandSpec = CommandSpec {
     complexity: "O(1)",
     summary: "Set the string value of a key",
     deprecated: None,
+    movable_keys: None,
     subcommands: &[],
 };
 

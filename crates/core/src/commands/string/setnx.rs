@@ -17,6 +17,7 @@ pub const SPEC: CommandSpec = CommandSpec {
     complexity: "O(1)",
     summary: "Set the value of a key, only if the key does not exist",
     deprecated: None,
+    movable_keys: None,
     subcommands: &[],
 };
 

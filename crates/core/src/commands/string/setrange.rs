@@ -17,6 +17,7 @@ pub const SPEC: CommandSpec = CommandSpec {
     complexity: "O(1), not counting the time taken to copy the new string in place. Usually, this string is very small so the amortized complexity is O(1). Otherwise, complexity is O(M) with M being the length of the value argument.",
     summary: "Overwrite part of a string at key starting at the specified offset",
     deprecated: None,
+    movable_keys: None,
     subcommands: &[],
 };
 

@@ -17,6 +17,7 @@ pub const SPEC: CommandSpec = CommandSpec {
     complexity: "O(N) where N is the length of the returned string. The complexity is ultimately determined by the returned length, but because creating a substring from an existing string is very cheap, it can be considered O(1) for small strings.",
     summary: "Get a substring of the string stored at a key",
     deprecated: Some(("2.0.0", "`GETRANGE`")),
+    movable_keys: None,
     subcommands: &[],
 };
 

@@ -19,6 +19,7 @@ pub const SPEC: CommandSpec = CommandSpec {
     complexity: "O(N), when N is the number of queued commands",
     summary: "Discard all commands issued after MULTI",
     deprecated: None,
+    movable_keys: None,
     subcommands: &[],
 };
 

@@ -19,6 +19,7 @@ pub const SPEC: CommandSpec = CommandSpec {
     complexity: "Depends on commands in the transaction",
     summary: "Execute all commands issued after MULTI",
     deprecated: None,
+    movable_keys: None,
     subcommands: &[],
 };
 

@@ -19,6 +19,7 @@ pub const SPEC: CommandSpec = CommandSpec {
     complexity: "O(1)",
     summary: "Mark the start of a transaction block",
     deprecated: None,
+    movable_keys: None,
     subcommands: &[],
 };
 

@@ -19,6 +19,7 @@ pub const SPEC: CommandSpec = CommandSpec {
     complexity: "O(1)",
     summary: "Forget about all watched keys",
     deprecated: None,
+    movable_keys: None,
     subcommands: &[],
 };
 

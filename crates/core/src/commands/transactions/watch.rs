@@ -19,6 +19,7 @@ pub const SPEC: CommandSpec = CommandSpec {
     complexity: "O(1) for every key.",
     summary: "Watch the given keys to determine execution of the MULTI/EXEC block",
     deprecated: None,
+    movable_keys: None,
     subcommands: &[],
 };
 

@@ -20,8 +20,14 @@ pub const SPEC: CommandSpec = CommandSpec {
     complexity: "O(K) + O(M*log(N)) where K is the number of provided keys, N being the number of elements in the sorted set, and M being the number of elements popped.",
     summary: "Remove and return members with scores in a sorted set or block until one is available",
     deprecated: None,
+    movable_keys: Some(key_positions),
     subcommands: &[],
 };
+
+/// Where the keys are: after the count at position 2.
+fn key_positions(argv: &[Bytes]) -> Vec<usize> {
+    crate::command::keys_after_count(argv, 2, 0)
+}
 
 pub struct BZMPop {
     pop: MPop,

@@ -23,6 +23,7 @@ pub const SPEC: CommandSpec = CommandSpec {
     complexity: "O(log(N)) with N being the number of elements in the sorted set.",
     summary: "Remove and return the member with the lowest score from one or more sorted sets, or block until one is available",
     deprecated: None,
+    movable_keys: None,
     subcommands: &[],
 };
 

@@ -18,6 +18,7 @@ pub const SPEC: CommandSpec = CommandSpec {
     complexity: "O(log(N)) for each item added, where N is the number of elements in the sorted set.",
     summary: "Add one or more members to a sorted set, or update its score if it already exists",
     deprecated: None,
+    movable_keys: None,
     subcommands: &[],
 };
 

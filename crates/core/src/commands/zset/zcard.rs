@@ -17,6 +17,7 @@ pub const SPEC: CommandSpec = CommandSpec {
     complexity: "O(1)",
     summary: "Get the number of members in a sorted set",
     deprecated: None,
+    movable_keys: None,
     subcommands: &[],
 };
 

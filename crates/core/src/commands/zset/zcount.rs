@@ -20,6 +20,7 @@ pub const SPEC: CommandSpec = CommandSpec {
     complexity: "O(log(N)) with N being the number of elements in the sorted set.",
     summary: "Count the members in a sorted set with scores within the given values",
     deprecated: None,
+    movable_keys: None,
     subcommands: &[],
 };
 

@@ -19,8 +19,14 @@ pub const SPEC: CommandSpec = CommandSpec {
     complexity: "O(L + (N-K)log(N)) worst case where L is the total number of elements in all the sets, N is the size of the first set, and K is the size of the result set.",
     summary: "Subtract multiple sorted sets",
     deprecated: None,
+    movable_keys: Some(key_positions),
     subcommands: &[],
 };
+
+/// Where the keys are: after the count at position 1.
+fn key_positions(argv: &[Bytes]) -> Vec<usize> {
+    crate::command::keys_after_count(argv, 1, 0)
+}
 
 pub struct ZDiff(Combine);
 

@@ -18,8 +18,14 @@ pub const SPEC: CommandSpec = CommandSpec {
     complexity: "O(L + (N-K)log(N)) worst case where L is the total number of elements in all the sets, N is the size of the first set, and K is the size of the result set.",
     summary: "Subtract multiple sorted sets and store the resulting sorted set in a new key",
     deprecated: None,
+    movable_keys: Some(key_positions),
     subcommands: &[],
 };
+
+/// Where the keys are: the destination, then the keys after the count.
+fn key_positions(argv: &[Bytes]) -> Vec<usize> {
+    std::iter::once(1).chain(crate::command::keys_after_count(argv, 2, 0)).collect()
+}
 
 pub struct ZDiffStore(CombineStore);
 

@@ -19,6 +19,7 @@ pub const SPEC: CommandSpec = CommandSpec {
     complexity: "O(log(N)) where N is the number of elements in the sorted set.",
     summary: "Increment the score of a member in a sorted set",
     deprecated: None,
+    movable_keys: None,
     subcommands: &[],
 };
 

@@ -19,8 +19,14 @@ pub const SPEC: CommandSpec = CommandSpec {
     complexity: "O(N*K)+O(M*log(M)) worst case with N being the smallest input sorted set, K being the number of input sorted sets and M being the number of elements in the resulting sorted set.",
     summary: "Intersect multiple sorted sets",
     deprecated: None,
+    movable_keys: Some(key_positions),
     subcommands: &[],
 };
+
+/// Where the keys are: after the count at position 1.
+fn key_positions(argv: &[Bytes]) -> Vec<usize> {
+    crate::command::keys_after_count(argv, 1, 0)
+}
 
 pub struct ZInter(Combine);
 

@@ -19,8 +19,14 @@ pub const SPEC: CommandSpec = CommandSpec {
         "O(N*K) worst case with N being the smallest input sorted set, K being the number of input sorted sets.",
     summary: "Intersect multiple sorted sets and return the cardinality of the result",
     deprecated: None,
+    movable_keys: Some(key_positions),
     subcommands: &[],
 };
+
+/// Where the keys are: after the count at position 1.
+fn key_positions(argv: &[Bytes]) -> Vec<usize> {
+    crate::command::keys_after_count(argv, 1, 0)
+}
 
 pub struct ZInterCard(Combine);
 

@@ -18,6 +18,7 @@ pub const SPEC: CommandSpec = CommandSpec {
     complexity: "O(N) where N is the number of members being requested.",
     summary: "Get the score associated with the given members in a sorted set",
     deprecated: None,
+    movable_keys: None,
     subcommands: &[],
 };
 

@@ -20,6 +20,7 @@ pub const SPEC: CommandSpec = CommandSpec {
         "O(log(N)*M) with N being the number of elements in the sorted set, and M being the number of elements popped.",
     summary: "Remove and return members with the highest scores in a sorted set",
     deprecated: None,
+    movable_keys: None,
     subcommands: &[],
 };
 

@@ -19,6 +19,7 @@ pub const SPEC: CommandSpec = CommandSpec {
         "O(log(N)*M) with N being the number of elements in the sorted set, and M being the number of elements popped.",
     summary: "Remove and return members with the lowest scores in a sorted set",
     deprecated: None,
+    movable_keys: None,
     subcommands: &[],
 };
 

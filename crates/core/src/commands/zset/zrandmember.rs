@@ -20,6 +20,7 @@ pub const SPEC: CommandSpec = CommandSpec {
     complexity: "O(N) where N is the number of elements returned",
     summary: "Get one or multiple random elements from a sorted set",
     deprecated: None,
+    movable_keys: None,
     subcommands: &[],
 };
 

@@ -22,6 +22,7 @@ pub const SPEC: CommandSpec = CommandSpec {
         "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements returned.",
     summary: "Return a range of members in a sorted set",
     deprecated: None,
+    movable_keys: None,
     subcommands: &[],
 };
 

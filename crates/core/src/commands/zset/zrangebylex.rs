@@ -21,6 +21,7 @@ pub const SPEC: CommandSpec = CommandSpec {
     complexity: "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements being returned. If M is constant (e.g. always asking for the first 10 elements with LIMIT), you can consider it O(log(N)).",
     summary: "Return a range of members in a sorted set, by lexicographical range",
     deprecated: Some(("6.2.0", "`ZRANGE` with the `BYLEX` argument")),
+    movable_keys: None,
     subcommands: &[],
 };
 

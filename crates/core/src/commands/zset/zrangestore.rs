@@ -18,6 +18,7 @@ pub const SPEC: CommandSpec = CommandSpec {
     complexity: "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements stored into the destination key.",
     summary: "Store a range of members from sorted set into another key",
     deprecated: None,
+    movable_keys: None,
     subcommands: &[],
 };
 

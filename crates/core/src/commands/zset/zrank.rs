@@ -17,6 +17,7 @@ pub const SPEC: CommandSpec = CommandSpec {
     complexity: "O(log(N))",
     summary: "Determine the index of a member in a sorted set",
     deprecated: None,
+    movable_keys: None,
     subcommands: &[],
 };
 

@@ -18,6 +18,7 @@ pub const SPEC: CommandSpec = CommandSpec {
         "O(M*log(N)) with N being the number of elements in the sorted set and M the number of elements to be removed.",
     summary: "Remove one or more members from a sorted set",
     deprecated: None,
+    movable_keys: None,
     subcommands: &[],
 };
 

@@ -18,6 +18,7 @@ pub const SPEC: CommandSpec = CommandSpec {
     complexity: "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements removed by the operation.",
     summary: "Remove all members in a sorted set within the given scores",
     deprecated: None,
+    movable_keys: None,
     subcommands: &[],
 };
 

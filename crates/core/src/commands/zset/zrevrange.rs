@@ -22,6 +22,7 @@ pub const SPEC: CommandSpec = CommandSpec {
         "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements returned.",
     summary: "Return a range of members in a sorted set, by index, with scores ordered from high to low",
     deprecated: Some(("6.2.0", "`ZRANGE` with the `REV` argument")),
+    movable_keys: None,
     subcommands: &[],
 };
 

@@ -18,6 +18,7 @@ pub const SPEC: CommandSpec = CommandSpec {
     complexity: "O(log(N))",
     summary: "Determine the index of a member in a sorted set, with scores ordered from high to low",
     deprecated: None,
+    movable_keys: None,
     subcommands: &[],
 };
 

@@ -18,6 +18,7 @@ pub const SPEC: CommandSpec = CommandSpec {
     complexity: "O(1)",
     summary: "Get the score associated with the given member in a sorted set",
     deprecated: None,
+    movable_keys: None,
     subcommands: &[],
 };
 

@@ -18,8 +18,14 @@ pub const SPEC: CommandSpec = CommandSpec {
     complexity: "O(N)+O(M log(M)) with N being the sum of the sizes of the input sorted sets, and M being the number of elements in the resulting sorted set.",
     summary: "Add multiple sorted sets and store the resulting sorted set in a new key",
     deprecated: None,
+    movable_keys: Some(key_positions),
     subcommands: &[],
 };
+
+/// Where the keys are: the destination, then the keys after the count.
+fn key_positions(argv: &[Bytes]) -> Vec<usize> {
+    std::iter::once(1).chain(crate::command::keys_after_count(argv, 2, 0)).collect()
+}
 
 pub struct ZUnionStore(CombineStore);
 
