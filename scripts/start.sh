@@ -6,5 +6,6 @@
 # 5, --shards 6, --routing redirect); run `target/release/concord server` for a single node.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+scripts/setup.sh build
 cargo build --release --locked --bin concord
 exec target/release/concord local "$@"   # defaults: --nodes 3 --shards 3

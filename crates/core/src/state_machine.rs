@@ -538,7 +538,7 @@ impl ValueImage {
                 for (field, value) in &pairs {
                     hash.insert(field, value, encodings, hasher);
                 }
-                Value::Hash(Box::new(hash))
+                Value::Hash(hash)
             }
             ValueImage::List(elements) => {
                 Value::List(Box::new(ListValue::from_elements(elements.iter().map(|e| &e[..]), encodings)))
@@ -548,7 +548,7 @@ impl ValueImage {
                 for member in &members {
                     set.insert(member, encodings, hasher);
                 }
-                Value::Set(Box::new(set))
+                Value::Set(set)
             }
             ValueImage::ZSet { pairs, .. } => {
                 let mut zset = ZSetValue::new();
@@ -558,7 +558,7 @@ impl ValueImage {
                     }
                     zset.insert(member, *score, encodings, hasher);
                 }
-                Value::ZSet(Box::new(zset))
+                Value::ZSet(zset)
             }
         })
     }
@@ -578,17 +578,15 @@ impl ValueImage {
         let slots = |home: Option<u64>| home.map(|h| h as usize);
         Ok(match self {
             ValueImage::Str(blob) => Value::Str(blob),
-            ValueImage::Hash { home_slots, pairs } => {
-                Value::Hash(Box::new(HashValue::restore(slots(home_slots), pairs, hasher)))
-            }
+            ValueImage::Hash { home_slots, pairs } => Value::Hash(HashValue::restore(slots(home_slots), pairs, hasher)),
             ValueImage::List(elements) => {
                 Value::List(Box::new(ListValue::from_elements(elements.iter().map(|e| &e[..]), encodings)))
             }
             ValueImage::Set { home_slots, members } => {
-                Value::Set(Box::new(SetValue::restore(slots(home_slots), members, hasher)?))
+                Value::Set(SetValue::restore(slots(home_slots), members, hasher)?)
             }
             ValueImage::ZSet { home_slots, pairs } => {
-                Value::ZSet(Box::new(ZSetValue::restore(slots(home_slots), pairs, hasher)?))
+                Value::ZSet(ZSetValue::restore(slots(home_slots), pairs, hasher)?)
             }
         })
     }
@@ -644,7 +642,7 @@ mod v1 {
                         for (field, value) in pairs {
                             hash.insert(&field, &value, &encodings, TableHasher::default());
                         }
-                        Value::Hash(Box::new(hash))
+                        Value::Hash(hash)
                     }
                 };
                 db.insert(&entry.key, value, entry.expire_at_ms, entry.version);

@@ -157,7 +157,17 @@ impl RequestParser {
                 }
                 return Ok(None);
             }
-            let arg = buffer.split_to(length).freeze();
+            // A small argument gets an allocation of its own: sharing the read buffer would
+            // keep the whole buffer alive for as long as the argument lives (in the log's
+            // cache, say), and stop the buffer's reuse. A big one keeps its part of the buffer,
+            // which it mostly fills anyway, instead of being copied.
+            let arg = if length < BIG_ARGUMENT_BYTES {
+                let arg = Bytes::copy_from_slice(&buffer[..length]);
+                buffer.advance(length);
+                arg
+            } else {
+                buffer.split_to(length).freeze()
+            };
             buffer.advance(2);
             state.charged += length + ARGUMENT_OVERHEAD_BYTES;
             state.args.push(arg);

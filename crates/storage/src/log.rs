@@ -67,9 +67,11 @@ impl Default for LogOptions {
             queue_records_max: 4096,
             batch_bytes_max: 16 * 1024 * 1024,
             inline: false,
-            // A million small SETs encode to ~35 MB and take ~6x that decoded: a megabyte of
-            // encoding covers a few thousand batches, far more than followers that keep up lag.
-            cache_bytes_max: 1024 * 1024,
+            // Followers that keep up lag by a batch or two, and a batch of small writes from 50
+            // pipelining clients encodes to ~30 KB. Decoded entries take ~6x their encoding, so
+            // a megabyte here cost ~6 MB of resident memory per group, measured: a tenth of a
+            // node holding 100k small collections.
+            cache_bytes_max: 64 * 1024,
         }
     }
 }

@@ -34,7 +34,7 @@ macro_rules! collection_type {
                 }
             }
             fn wrap(self) -> Value {
-                Value::$variant(Box::new(self))
+                Value::$variant(self.into())
             }
             fn is_void(&self) -> bool {
                 self.is_empty()

@@ -15,7 +15,7 @@ pub type FieldValue<'a> = (&'a [u8], &'a [u8]);
 #[derive(Clone, Debug, PartialEq)]
 pub enum HashValue {
     Pack(Pack),
-    Table(Table<(Blob, Blob)>),
+    Table(Box<Table<(Blob, Blob)>>),
 }
 
 impl Default for HashValue {
@@ -98,7 +98,7 @@ impl HashValue {
             while let (Some(field), Some(value)) = (elements.next(), elements.next()) {
                 table.insert((Blob::new(field), Blob::new(value)));
             }
-            *self = HashValue::Table(table);
+            *self = HashValue::Table(Box::new(table));
         }
     }
 
@@ -188,7 +188,7 @@ impl HashValue {
                 for pair in pairs {
                     table.insert(pair);
                 }
-                HashValue::Table(table)
+                HashValue::Table(Box::new(table))
             }
         }
     }

@@ -37,15 +37,15 @@ use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 use std::num::NonZeroU64;
 
-/// A key's value. Collections are boxed so that every value (and so every entry) stays small:
-/// a string, the most common value, costs no allocation beyond its entry when it is short.
+/// A key's value, 24 bytes whatever its type, so that every entry stays small: a short string
+/// costs no allocation beyond its entry, and a small hash, set or sorted set only its pack.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Value {
     Str(Blob),
-    Hash(Box<HashValue>),
+    Hash(HashValue),
     List(Box<ListValue>),
-    Set(Box<SetValue>),
-    ZSet(Box<ZSetValue>),
+    Set(SetValue),
+    ZSet(ZSetValue),
 }
 
 const _: () = assert!(std::mem::size_of::<Value>() == 24);

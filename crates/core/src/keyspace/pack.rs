@@ -83,10 +83,15 @@ fn read_back_len(bytes: &[u8], end: usize) -> (usize, usize) {
     }
 }
 
+/// Bytes of the element count at the head of a pack's allocation.
+const HEADER_BYTES: usize = 4;
+
+/// The elements in one exact-size allocation: a `u32` count, then the elements. Sixteen bytes
+/// in its holder (a pointer and a length; nothing for an empty pack), so a small collection
+/// costs one allocation and a holder no larger than a pointer pair.
 #[derive(Clone, Default, PartialEq, Eq)]
 pub struct Pack {
-    bytes: Vec<u8>,
-    count: usize,
+    data: Box<[u8]>,
 }
 
 /// Where an element is: the offset of its encoding.
@@ -98,55 +103,93 @@ impl Pack {
     }
 
     pub fn from_elements<'a>(elements: impl IntoIterator<Item = &'a [u8]>) -> Pack {
-        let mut pack = Pack::new();
+        let mut body = Vec::new();
+        let mut count = 0u32;
         for element in elements {
-            pack.push_back(element);
+            body.extend(Pack::encode(element));
+            count += 1;
         }
-        pack
+        Pack::assemble(body, count)
+    }
+
+    /// The elements' encodings.
+    fn body(&self) -> &[u8] {
+        self.data.get(HEADER_BYTES..).unwrap_or_default()
+    }
+
+    fn assemble(body: Vec<u8>, count: u32) -> Pack {
+        if count == 0 {
+            return Pack::default();
+        }
+        let mut data = Vec::with_capacity(HEADER_BYTES + body.len());
+        data.extend_from_slice(&count.to_le_bytes());
+        data.extend_from_slice(&body);
+        Pack { data: data.into_boxed_slice() }
+    }
+
+    /// Changes the elements in place: `change` edits the allocation (its body starts at
+    /// [`HEADER_BYTES`]) and the count, then the allocation is cut back to its exact size
+    /// (usually where it is: the allocator's size classes leave room).
+    fn edit<R>(&mut self, change: impl FnOnce(&mut Vec<u8>, &mut u32) -> R) -> R {
+        let mut count = self.len() as u32;
+        let mut data = std::mem::take(&mut self.data).into_vec();
+        if data.is_empty() {
+            data.extend_from_slice(&[0; HEADER_BYTES]);
+        }
+        let result = change(&mut data, &mut count);
+        if count > 0 {
+            data[..HEADER_BYTES].copy_from_slice(&count.to_le_bytes());
+            self.data = data.into_boxed_slice();
+        }
+        result
     }
 
     /// Elements held.
     pub fn len(&self) -> usize {
-        self.count
+        match self.data.get(..HEADER_BYTES) {
+            Some(header) => u32::from_le_bytes(header.try_into().expect("4 bytes")) as usize,
+            None => 0,
+        }
     }
 
     pub fn is_empty(&self) -> bool {
-        self.count == 0
+        self.len() == 0
     }
 
     /// Encoded bytes (the size limits of lists count these).
     pub fn bytes_len(&self) -> usize {
-        self.bytes.len()
+        self.body().len()
     }
 
     pub fn heap_bytes(&self) -> usize {
-        self.bytes.capacity()
+        self.data.len()
     }
 
     /// The element at `offset` and the offset of the next one.
     pub fn at(&self, offset: Offset) -> (&[u8], Offset) {
-        let (len, used) = read_varint(&self.bytes, offset);
+        let body = self.body();
+        let (len, used) = read_varint(body, offset);
         let start = offset + used;
         let inner = used + len;
-        (&self.bytes[start..start + len], offset + inner + front_len_bytes(inner))
+        (&body[start..start + len], offset + inner + front_len_bytes(inner))
     }
 
     /// The offset of the element that ends at `end` (the offset after it).
     fn start_before(&self, end: Offset) -> Offset {
-        let (inner, used) = read_back_len(&self.bytes, end);
+        let (inner, used) = read_back_len(self.body(), end);
         end - used - inner
     }
 
     /// Every element, front to back.
     pub fn iter(&self) -> Iter<'_> {
-        Iter { pack: self, front: 0, back: self.bytes.len(), left: self.count }
+        Iter { pack: self, front: 0, back: self.bytes_len(), left: self.len() }
     }
 
     /// Every element with its offset, front to back.
     pub fn offsets(&self) -> impl Iterator<Item = (Offset, &[u8])> + '_ {
         let mut at = 0;
         std::iter::from_fn(move || {
-            (at < self.bytes.len()).then(|| {
+            (at < self.bytes_len()).then(|| {
                 let (element, next) = self.at(at);
                 let here = at;
                 at = next;
@@ -159,16 +202,16 @@ impl Pack {
     pub fn offset_of(&self, index: isize) -> Option<Offset> {
         if index >= 0 {
             let index = index as usize;
-            if index >= self.count {
+            if index >= self.len() {
                 return None;
             }
             self.offsets().nth(index).map(|(at, _)| at)
         } else {
             let back = index.unsigned_abs();
-            if back > self.count {
+            if back > self.len() {
                 return None;
             }
-            let mut end = self.bytes.len();
+            let mut end = self.bytes_len();
             for _ in 0..back {
                 end = self.start_before(end);
             }
@@ -199,13 +242,14 @@ impl Pack {
     /// Inserts `element` before the one at `offset` (or at the end when `offset` is the end).
     pub fn insert_at(&mut self, offset: Offset, element: &[u8]) {
         let encoded = Pack::encode(element);
-        self.bytes.reserve_exact(encoded.len());
-        self.bytes.splice(offset..offset, encoded);
-        self.count += 1;
+        self.edit(|body, count| {
+            body.splice(HEADER_BYTES + offset..HEADER_BYTES + offset, encoded);
+            *count += 1;
+        });
     }
 
     pub fn push_back(&mut self, element: &[u8]) {
-        self.insert_at(self.bytes.len(), element);
+        self.insert_at(self.bytes_len(), element);
     }
 
     pub fn push_front(&mut self, element: &[u8]) {
@@ -215,16 +259,16 @@ impl Pack {
     /// Removes the element at `offset`; the next element now starts there.
     pub fn remove_at(&mut self, offset: Offset) {
         let (_, next) = self.at(offset);
-        self.bytes.drain(offset..next);
-        self.count -= 1;
-        self.shrink();
+        self.remove_range(offset, next, 1);
     }
 
     /// Replaces the element at `offset`.
     pub fn replace_at(&mut self, offset: Offset, element: &[u8]) {
         let (_, next) = self.at(offset);
-        self.bytes.splice(offset..next, Pack::encode(element));
-        self.shrink();
+        let encoded = Pack::encode(element);
+        self.edit(|body, _| {
+            body.splice(HEADER_BYTES + offset..HEADER_BYTES + next, encoded);
+        });
     }
 
     pub fn pop_front(&mut self) -> Option<Vec<u8>> {
@@ -240,38 +284,39 @@ impl Pack {
         Some(last)
     }
 
-    /// Removes the elements in `from..to` (offsets).
+    /// Removes the elements in `from..to` (offsets), `count` of them.
     pub fn remove_range(&mut self, from: Offset, to: Offset, count: usize) {
-        self.bytes.drain(from..to);
-        self.count -= count;
-        self.shrink();
+        self.edit(|body, held| {
+            body.drain(HEADER_BYTES + from..HEADER_BYTES + to);
+            *held -= count as u32;
+        });
     }
 
     /// The offset just past the last element.
     pub fn end(&self) -> Offset {
-        self.bytes.len()
+        self.bytes_len()
     }
 
     /// Splits off the elements from `offset` on into a new pack.
     pub fn split_off(&mut self, offset: Offset, count_before: usize) -> Pack {
-        let tail = self.bytes.split_off(offset);
-        let moved = self.count - count_before;
-        self.count = count_before;
-        self.shrink();
-        Pack { bytes: tail, count: moved }
+        let moved = (self.len() - count_before) as u32;
+        let tail = self.edit(|body, count| {
+            *count = count_before as u32;
+            body.split_off(HEADER_BYTES + offset)
+        });
+        if count_before == 0 {
+            self.data = Box::default();
+        }
+        Pack::assemble(tail, moved)
     }
 
     /// Appends every element of `other`.
     pub fn append(&mut self, other: Pack) {
-        self.bytes.extend_from_slice(&other.bytes);
-        self.count += other.count;
-    }
-
-    /// A pack that shrank keeps at most half again its size spare.
-    fn shrink(&mut self) {
-        if self.bytes.capacity() > self.bytes.len() + self.bytes.len() / 2 + 16 {
-            self.bytes.shrink_to_fit();
-        }
+        let added = other.len() as u32;
+        self.edit(|body, count| {
+            body.extend_from_slice(other.body());
+            *count += added;
+        });
     }
 }
 

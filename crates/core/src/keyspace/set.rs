@@ -10,10 +10,40 @@ use crate::rng::Rng;
 use bytes::Bytes;
 use std::borrow::Cow;
 
+/// Integer members, sorted, in one exact-size allocation (Redis's intset).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct IntSet(Box<[i64]>);
+
+impl std::ops::Deref for IntSet {
+    type Target = [i64];
+    fn deref(&self) -> &[i64] {
+        &self.0
+    }
+}
+
+impl IntSet {
+    pub fn insert(&mut self, at: usize, n: i64) {
+        let mut ints = std::mem::take(&mut self.0).into_vec();
+        ints.insert(at, n);
+        self.0 = ints.into_boxed_slice();
+    }
+
+    pub fn remove(&mut self, at: usize) -> i64 {
+        let mut ints = std::mem::take(&mut self.0).into_vec();
+        let n = ints.remove(at);
+        self.0 = ints.into_boxed_slice();
+        n
+    }
+
+    pub fn from_sorted(ints: Vec<i64>) -> IntSet {
+        IntSet(ints.into_boxed_slice())
+    }
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub enum SetValue {
-    Ints(Vec<i64>),
-    Table(Table<Blob>),
+    Ints(IntSet),
+    Table(Box<Table<Blob>>),
 }
 
 /// A member as a set holds it.
@@ -53,7 +83,7 @@ const INTSET_ENTRIES_MAX: u64 = 1 << 30;
 
 impl Default for SetValue {
     fn default() -> Self {
-        SetValue::Ints(Vec::new())
+        SetValue::Ints(IntSet::default())
     }
 }
 
@@ -138,7 +168,7 @@ impl SetValue {
             for n in ints.iter() {
                 table.insert(Blob::new(n.to_string().as_bytes()));
             }
-            *self = SetValue::Table(table);
+            *self = SetValue::Table(Box::new(table));
         }
     }
 
@@ -269,7 +299,7 @@ impl SetValue {
 
     pub fn heap_bytes(&self) -> usize {
         match self {
-            SetValue::Ints(ints) => ints.capacity() * 8,
+            SetValue::Ints(ints) => ints.len() * 8,
             SetValue::Table(table) => table.heap_bytes() + table.iter().map(Blob::heap_bytes).sum::<usize>(),
         }
     }
@@ -291,14 +321,14 @@ impl SetValue {
                     .collect::<Result<Vec<i64>, _>>()?;
                 ints.sort_unstable();
                 ints.dedup();
-                SetValue::Ints(ints)
+                SetValue::Ints(IntSet(ints.into_boxed_slice()))
             }
             Some(home_slots) => {
                 let mut table = Table::with_home_slots(hasher, home_slots);
                 for member in members {
                     table.insert(member);
                 }
-                SetValue::Table(table)
+                SetValue::Table(Box::new(table))
             }
         })
     }

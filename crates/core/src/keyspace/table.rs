@@ -187,6 +187,9 @@ impl<T: Keyed> Table<T> {
         match self.slots[at..].iter().position(Option::is_none) {
             Some(free) => self.slots[at..=at + free].rotate_right(1),
             None => {
+                // The tail grows a slot at a time: a doubling vector would carry up to as much
+                // again in empty capacity, in every small table.
+                self.slots.reserve_exact(1);
                 self.slots.push(None);
                 self.slots[at..].rotate_right(1);
             }
@@ -225,6 +228,7 @@ impl<T: Keyed> Table<T> {
         for slot in old.slots.into_iter().flatten() {
             let at = self.home(slot.hash).max(next_free);
             if at >= self.slots.len() {
+                self.slots.reserve_exact(at + 1 - self.slots.len());
                 self.slots.resize_with(at + 1, || None);
             }
             self.slots[at] = Some(slot);
@@ -305,6 +309,7 @@ impl<T: Keyed> Table<T> {
         for slot in slots {
             let at = self.home(slot.hash).max(next_free);
             if at >= self.slots.len() {
+                self.slots.reserve_exact(at + 1 - self.slots.len());
                 self.slots.resize_with(at + 1, || None);
             }
             self.slots[at] = Some(slot);

@@ -34,8 +34,54 @@ fn packed_score(score: f64) -> f64 {
     }
 }
 
+/// Largest integral score kept as an integer in a pack (every integer up to it is exact).
+const PACKED_INTEGER_MAX: f64 = 9_007_199_254_740_992.0;
+
+/// A score as a pack stores it: an integral one (most are) as a zigzag varint of one to eight
+/// bytes, as Redis's listpack keeps small integers; any other as a zero byte then its eight
+/// IEEE bytes. The lengths never overlap.
+fn encode_score(score: f64) -> ScoreBytes {
+    let mut bytes = [0u8; 9];
+    if score.fract() == 0.0 && score.abs() <= PACKED_INTEGER_MAX && !(score == 0.0 && score.is_sign_negative()) {
+        let n = score as i64;
+        let mut zigzag = ((n << 1) ^ (n >> 63)) as u64;
+        let mut len = 0;
+        loop {
+            let group = (zigzag & 0x7f) as u8;
+            zigzag >>= 7;
+            bytes[len] = if zigzag == 0 { group } else { group | 0x80 };
+            len += 1;
+            if zigzag == 0 {
+                return ScoreBytes { bytes, len };
+            }
+        }
+    }
+    bytes[1..].copy_from_slice(&score.to_le_bytes());
+    ScoreBytes { bytes, len: 9 }
+}
+
+struct ScoreBytes {
+    bytes: [u8; 9],
+    len: usize,
+}
+
+impl std::ops::Deref for ScoreBytes {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        &self.bytes[..self.len]
+    }
+}
+
 fn score_of(bytes: &[u8]) -> f64 {
-    f64::from_le_bytes(bytes.try_into().expect("scores are 8 bytes"))
+    if bytes.len() == 9 {
+        return f64::from_le_bytes(bytes[1..].try_into().expect("eight bytes"));
+    }
+    let (mut zigzag, mut shift) = (0u64, 0);
+    for byte in bytes {
+        zigzag |= u64::from(byte & 0x7f) << shift;
+        shift += 7;
+    }
+    (((zigzag >> 1) as i64) ^ -((zigzag & 1) as i64)) as f64
 }
 
 impl Default for ZSetValue {
@@ -104,7 +150,7 @@ impl ZSetValue {
                     }
                     at
                 };
-                pack.insert_at(at, &packed_score(score).to_le_bytes());
+                pack.insert_at(at, &encode_score(packed_score(score)));
                 pack.insert_at(at, member);
                 return previous;
             }
@@ -245,7 +291,7 @@ impl ZSetValue {
         let fits = pairs.len() as u64 <= encodings.zset_max_listpack_entries
             && pairs.iter().all(|(member, _)| member.as_ref().len() as u64 <= encodings.zset_max_listpack_value);
         if fits {
-            let scores: Vec<[u8; 8]> = pairs.iter().map(|(_, score)| packed_score(*score).to_le_bytes()).collect();
+            let scores: Vec<ScoreBytes> = pairs.iter().map(|(_, score)| encode_score(packed_score(*score))).collect();
             let elements = pairs.iter().zip(&scores).flat_map(|((member, _), score)| [member.as_ref(), &score[..]]);
             return ZSetValue::Pack(Pack::from_elements(elements));
         }
@@ -319,7 +365,7 @@ impl ZSetValue {
             None => ZSetValue::Pack(Pack::from_elements(
                 sorted_pairs
                     .iter()
-                    .flat_map(|(member, score)| [member.to_vec(), score.to_le_bytes().to_vec()])
+                    .flat_map(|(member, score)| [member.to_vec(), encode_score(packed_score(*score)).to_vec()])
                     .collect::<Vec<_>>()
                     .iter()
                     .map(|e| &e[..]),
@@ -341,6 +387,34 @@ impl ZSetValue {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn packed_scores_read_back_exactly_and_integers_are_short() {
+        for score in [
+            0.0,
+            1.0,
+            -1.0,
+            63.0,
+            64.0,
+            -65.0,
+            1e15,
+            -9007199254740992.0,
+            9007199254740992.0,
+            0.5,
+            -2.25,
+            1e300,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            9007199254740994.0,
+            -0.0,
+        ] {
+            let encoded = encode_score(score);
+            assert_eq!(score_of(&encoded).to_bits(), score.to_bits(), "{score}");
+        }
+        assert_eq!(encode_score(5.0).len(), 1);
+        assert_eq!(encode_score(-300.0).len(), 2);
+        assert_eq!(encode_score(0.1).len(), 9);
+    }
     use proptest::prelude::*;
 
     proptest! {

@@ -383,7 +383,7 @@ mod tests {
         for (score, member) in pairs {
             zset.insert(member.as_bytes(), *score, &encodings, hasher);
         }
-        ks.db_mut(0).insert(key.as_bytes(), Value::ZSet(Box::new(zset)), None, 1);
+        ks.db_mut(0).insert(key.as_bytes(), Value::ZSet(zset), None, 1);
     }
 
     fn bulks(items: &[&str]) -> Reply {

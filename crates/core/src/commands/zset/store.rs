@@ -12,7 +12,7 @@ pub fn store(keyspace: &mut Keyspace, ctx: &WriteCtx, destination: &[u8], pairs:
         return 0;
     }
     let zset = ZSetValue::from_sorted(pairs, encodings, db.hasher());
-    db.insert(destination, Value::ZSet(Box::new(zset)), None, ctx.index);
+    db.insert(destination, Value::ZSet(zset), None, ctx.index);
     pairs.len()
 }
 

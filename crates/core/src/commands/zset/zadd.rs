@@ -95,7 +95,7 @@ impl ZAdd {
             if flags.xx {
                 return Ok(if flags.incr { Added::Score(None) } else { Added::Count(0) });
             }
-            db.insert(&self.key, Value::ZSet(Box::default()), None, ctx.index);
+            db.insert(&self.key, Value::ZSet(Default::default()), None, ctx.index);
         }
         let (zset, version) = value_mut::<ZSetValue>(db, &self.key, ctx.now_ms)?.expect("present");
         let (mut added, mut updated, mut last) = (0, 0, None);

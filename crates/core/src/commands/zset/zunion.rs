@@ -108,7 +108,7 @@ mod tests {
         for member in ["a", "b", "c", "1"] {
             set.insert(member.as_bytes(), &crate::keyspace::Encodings::default(), TableHasher::default());
         }
-        ks.db_mut(0).insert(b"set", Value::Set(Box::new(set)), None, 1);
+        ks.db_mut(0).insert(b"set", Value::Set(set), None, 1);
         run(ks, &["zadd", "z", "1", "b", "2", "c", "3", "d"]);
         assert_eq!(
             run(ks, &["zunion", "2", "set", "z", "WEIGHTS", "2", "3", "WITHSCORES"]),
