@@ -168,13 +168,23 @@ pub trait BlockingCommand {
     fn timeout_ms(&self) -> Option<u64>;
     /// Serves it now if it can: from the first ready key of its own, or from `ready` (a key
     /// that just became ready, when serving a waiter). `Ok(None)`: nothing to take, nothing
-    /// changed.
+    /// changed. When serving a waiter, a ready key of another type is not ready (`Ok(None)`:
+    /// the waiter keeps waiting, as in Redis) while any other error is the waiter's answer
+    /// (BLMOVE to a destination of another type: `WRONGTYPE`, and the element stays).
     fn try_serve(&self, keyspace: &mut Keyspace, ctx: &WriteCtx, ready: Option<&[u8]>) -> Result<Option<Reply>>;
     /// The reply when the wait ends with nothing.
     fn timeout_reply(&self) -> Reply;
     /// A key it pushes to when served (BLMOVE's destination): may make other waiters ready.
     fn destination(&self) -> Option<&[u8]> {
         None
+    }
+}
+
+/// For a waiter being served: a ready key of another type leaves it waiting.
+pub fn other_type_is_not_ready<T>(served: Result<Option<T>>) -> Result<Option<T>> {
+    match served {
+        Err(error) if error == crate::error::Error::WRONG_TYPE => Ok(None),
+        served => served,
     }
 }
 

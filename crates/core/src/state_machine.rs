@@ -140,7 +140,13 @@ impl StateMachine {
                         }
                     }
                     // Not ready after all (empty, or another type now): the waiters keep waiting.
-                    Ok(None) | Err(_) => break,
+                    Ok(None) => break,
+                    // It cannot be served as it asked (BLMOVE to a key of another type): that is
+                    // its answer, and the next waiter may take the element.
+                    Err(error) => {
+                        self.waiters.remove(&id);
+                        served.push((id, error.into()));
+                    }
                 }
             }
         }
@@ -826,6 +832,20 @@ mod tests {
             vec![(waiter(1, 1), Reply::Bulk(Bytes::from_static(b"job"))), (waiter(1, 2), pair("dst", "job"))]
         );
         assert!(sm.keyspace().is_empty());
+    }
+
+    #[test]
+    fn a_waiter_that_cannot_be_served_is_answered_and_the_next_one_takes_the_element() {
+        let mut sm = StateMachine::new();
+        sm.apply(1, &batch(10, vec![command(&["set", "dst", "text"])]));
+        sm.apply(2, &batch(10, vec![block(1, 1, &["brpoplpush", "src", "dst", "0"])]));
+        sm.apply(3, &batch(10, vec![block(2, 1, &["blpop", "src", "0"])]));
+        let served = sm.apply(4, &batch(20, vec![command(&["rpush", "src", "a"])])).served;
+        assert_eq!(served, vec![(waiter(1, 1), crate::Error::WRONG_TYPE.into()), (waiter(2, 1), pair("src", "a"))]);
+        // A ready key of another type is not ready: its waiters keep waiting.
+        sm.apply(5, &batch(20, vec![block(1, 2, &["blpop", "q", "0"]), block(1, 3, &["bzpopmin", "q", "0"])]));
+        assert!(sm.apply(6, &batch(30, vec![command(&["sadd", "q", "m"])])).served.is_empty());
+        assert_eq!(sm.waiters().len(), 2);
     }
 
     #[test]

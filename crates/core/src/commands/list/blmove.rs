@@ -4,7 +4,7 @@
 //! lands in the destination, where it may serve other waiters in turn.
 
 use super::{move_one, End};
-use crate::command::BlockingCommand;
+use crate::command::{other_type_is_not_ready, BlockingCommand};
 use crate::commands::prelude::*;
 
 pub const SPEC: CommandSpec = CommandSpec {
@@ -69,7 +69,10 @@ impl BlockingCommand for BLMove {
         self.timeout_ms
     }
 
-    fn try_serve(&self, keyspace: &mut Keyspace, ctx: &WriteCtx, _ready: Option<&[u8]>) -> Result<Option<Reply>> {
+    fn try_serve(&self, keyspace: &mut Keyspace, ctx: &WriteCtx, ready: Option<&[u8]>) -> Result<Option<Reply>> {
+        if ready.is_some() && other_type_is_not_ready(value_at::<ListValue>(keyspace.db(ctx.db), &self.source[0], ctx.now_ms))?.is_none() {
+            return Ok(None);
+        }
         Ok(move_one(keyspace, ctx, &self.source[0], &self.destination, self.from, self.to)?.map(Reply::Bulk))
     }
 

@@ -3,7 +3,7 @@
 
 use super::lmpop::LMPop;
 use super::{pop, pop_first, Popped};
-use crate::command::BlockingCommand;
+use crate::command::{other_type_is_not_ready, BlockingCommand};
 use crate::commands::prelude::*;
 
 pub const SPEC: CommandSpec = CommandSpec {
@@ -60,7 +60,7 @@ impl BlockingCommand for BLMPop {
     fn try_serve(&self, keyspace: &mut Keyspace, ctx: &WriteCtx, ready: Option<&[u8]>) -> Result<Option<Reply>> {
         let (end, count) = (self.pop.end(), self.pop.count());
         Ok(match ready {
-            Some(key) => pop(keyspace, ctx, key, end, count)?
+            Some(key) => other_type_is_not_ready(pop(keyspace, ctx, key, end, count))?
                 .map(|elements| Popped { key: Bytes::copy_from_slice(key), elements }.nested_reply()),
             None => pop_first(keyspace, ctx, self.pop.keys(), end, count)?.map(Popped::nested_reply),
         })

@@ -5,7 +5,7 @@
 //! that key gets the element.
 
 use super::{pop, pop_first, End};
-use crate::command::BlockingCommand;
+use crate::command::{other_type_is_not_ready, BlockingCommand};
 use crate::commands::prelude::*;
 
 pub const SPEC: CommandSpec = CommandSpec {
@@ -53,7 +53,7 @@ impl BlockingCommand for BlockingPop {
 
     fn try_serve(&self, keyspace: &mut Keyspace, ctx: &WriteCtx, ready: Option<&[u8]>) -> Result<Option<Reply>> {
         Ok(match ready {
-            Some(key) => pop(keyspace, ctx, key, self.end, 1)?
+            Some(key) => other_type_is_not_ready(pop(keyspace, ctx, key, self.end, 1))?
                 .map(|elements| super::Popped { key: Bytes::copy_from_slice(key), elements }.pair_reply()),
             None => pop_first(keyspace, ctx, &self.keys, self.end, 1)?.map(super::Popped::pair_reply),
         })

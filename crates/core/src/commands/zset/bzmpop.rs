@@ -2,7 +2,7 @@
 //! the keys to get members.
 
 use super::pop::{mpop_reply, pop, pop_first, MPop};
-use crate::command::BlockingCommand;
+use crate::command::{other_type_is_not_ready, BlockingCommand};
 use crate::commands::prelude::*;
 
 pub const SPEC: CommandSpec = CommandSpec {
@@ -60,8 +60,8 @@ impl BlockingCommand for BZMPop {
         let (end, count) = (self.pop.end, self.pop.count);
         let popped = match ready {
             Some(key) => {
-                let popped = pop(keyspace.db_mut(ctx.db), ctx, key, end, count)?;
-                (!popped.is_empty()).then(|| (Bytes::copy_from_slice(key), popped))
+                let popped = other_type_is_not_ready(pop(keyspace.db_mut(ctx.db), ctx, key, end, count).map(Some))?;
+                popped.filter(|popped| !popped.is_empty()).map(|popped| (Bytes::copy_from_slice(key), popped))
             }
             None => pop_first(keyspace, ctx, &self.pop.keys, end, count)?,
         };
