@@ -5,15 +5,91 @@
 
 use std::fmt;
 
+/// The end of a list a push or a pop works on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum End {
+    Left,
+    Right,
+}
+
+impl End {
+    /// The letter Redis puts in the command's name: LPUSH, RPOP, BLPOP.
+    fn letter(self) -> &'static str {
+        match self {
+            End::Left => "L",
+            End::Right => "R",
+        }
+    }
+}
+
 /// One command on one key, with its arguments.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Command {
-    Get { key: String },
-    Set { key: String, value: String, px_ms: Option<u64> },
-    Incr { key: String },
-    Append { key: String, value: String },
-    Del { key: String },
-    PExpire { key: String, ms: u64 },
+    Get {
+        key: String,
+    },
+    Set {
+        key: String,
+        value: String,
+        px_ms: Option<u64>,
+    },
+    Incr {
+        key: String,
+    },
+    Append {
+        key: String,
+        value: String,
+    },
+    Del {
+        key: String,
+    },
+    PExpire {
+        key: String,
+        ms: u64,
+    },
+    /// LPUSH / RPUSH, in argument order (LPUSH a b leaves b at the head).
+    Push {
+        key: String,
+        end: End,
+        values: Vec<String>,
+    },
+    /// LPOP / RPOP, with a count or without (the replies differ: an array or one element).
+    Pop {
+        key: String,
+        end: End,
+        count: Option<u64>,
+    },
+    /// BLPOP / BRPOP on one key, waiting at most `timeout_ms`.
+    BlockingPop {
+        key: String,
+        end: End,
+        timeout_ms: u64,
+    },
+    LLen {
+        key: String,
+    },
+    /// LRANGE key 0 -1: the whole list.
+    LRange {
+        key: String,
+    },
+    SAdd {
+        key: String,
+        members: Vec<String>,
+    },
+    SRem {
+        key: String,
+        members: Vec<String>,
+    },
+    SIsMember {
+        key: String,
+        member: String,
+    },
+    SCard {
+        key: String,
+    },
+    SMembers {
+        key: String,
+    },
 }
 
 impl Command {
@@ -24,12 +100,30 @@ impl Command {
             | Command::Incr { key }
             | Command::Append { key, .. }
             | Command::Del { key }
-            | Command::PExpire { key, .. } => key,
+            | Command::PExpire { key, .. }
+            | Command::Push { key, .. }
+            | Command::Pop { key, .. }
+            | Command::BlockingPop { key, .. }
+            | Command::LLen { key }
+            | Command::LRange { key }
+            | Command::SAdd { key, .. }
+            | Command::SRem { key, .. }
+            | Command::SIsMember { key, .. }
+            | Command::SCard { key }
+            | Command::SMembers { key } => key,
         }
     }
 
     pub fn is_read(&self) -> bool {
-        matches!(self, Command::Get { .. })
+        matches!(
+            self,
+            Command::Get { .. }
+                | Command::LLen { .. }
+                | Command::LRange { .. }
+                | Command::SIsMember { .. }
+                | Command::SCard { .. }
+                | Command::SMembers { .. }
+        )
     }
 
     /// The command as arguments for the wire.
@@ -43,6 +137,35 @@ impl Command {
             Command::Append { key, value } => strings(&["APPEND", key, value]),
             Command::Del { key } => strings(&["DEL", key]),
             Command::PExpire { key, ms } => strings(&["PEXPIRE", key, &ms.to_string()]),
+            Command::Push { key, end, values } => {
+                let mut argv = strings(&[&format!("{}PUSH", end.letter()), key]);
+                argv.extend(values.iter().cloned());
+                argv
+            }
+            Command::Pop { key, end, count: None } => strings(&[&format!("{}POP", end.letter()), key]),
+            Command::Pop { key, end, count: Some(count) } => {
+                strings(&[&format!("{}POP", end.letter()), key, &count.to_string()])
+            }
+            Command::BlockingPop { key, end, timeout_ms } => {
+                // Redis takes the timeout in seconds, as a float.
+                let seconds = format!("{}.{:03}", timeout_ms / 1000, timeout_ms % 1000);
+                strings(&[&format!("B{}POP", end.letter()), key, &seconds])
+            }
+            Command::LLen { key } => strings(&["LLEN", key]),
+            Command::LRange { key } => strings(&["LRANGE", key, "0", "-1"]),
+            Command::SAdd { key, members } => {
+                let mut argv = strings(&["SADD", key]);
+                argv.extend(members.iter().cloned());
+                argv
+            }
+            Command::SRem { key, members } => {
+                let mut argv = strings(&["SREM", key]);
+                argv.extend(members.iter().cloned());
+                argv
+            }
+            Command::SIsMember { key, member } => strings(&["SISMEMBER", key, member]),
+            Command::SCard { key } => strings(&["SCARD", key]),
+            Command::SMembers { key } => strings(&["SMEMBERS", key]),
         }
     }
 }
@@ -96,6 +219,24 @@ pub enum Value {
     Int(i64),
     Bytes(String),
     Error(String),
+    /// An array reply (LRANGE, LPOP with a count, BLPOP's key and element, SMEMBERS sorted).
+    Array(Vec<Value>),
+}
+
+impl Value {
+    /// The strings of an array of bulk strings (None for anything else).
+    pub fn strings(&self) -> Option<Vec<&str>> {
+        match self {
+            Value::Array(items) => items
+                .iter()
+                .map(|item| match item {
+                    Value::Bytes(text) => Some(text.as_str()),
+                    _ => None,
+                })
+                .collect(),
+            _ => None,
+        }
+    }
 }
 
 impl fmt::Display for Value {
@@ -106,6 +247,10 @@ impl fmt::Display for Value {
             Value::Int(n) => write!(f, "{n}"),
             Value::Bytes(text) => write!(f, "{text:?}"),
             Value::Error(text) => write!(f, "-{text}"),
+            Value::Array(items) => {
+                let texts: Vec<String> = items.iter().map(|v| v.to_string()).collect();
+                write!(f, "[{}]", texts.join(", "))
+            }
         }
     }
 }

@@ -3,10 +3,13 @@
 //!
 //! - [`history`]: operations as a client saw them: the call, when it was invoked and completed,
 //!   and its outcome (done with replies, definitely failed, or unknown).
-//! - [`model`]: the sequential specification of one key (a Redis string with expiry).
+//! - [`model`]: the sequential specification of one key (a Redis string with expiry, or a
+//!   Redis set).
 //! - [`linearizable`]: the per-key linearizability checker (Wing–Gong–Lowe search), with the
 //!   minimal failing window of a violation.
 //! - [`lost`]: lost, phantom and duplicated writes on the append-only and counter keys.
+//! - [`queue`]: lists as queues: every pushed element taken once or left, none twice, none
+//!   from nowhere, in the order the pushes fix.
 //! - [`converge`]: whether every replica reached the same state.
 //! - [`workload`]: the operations clients issue, and how a reply becomes an outcome.
 //! - [`verdict`]: all checks together, and the report.
@@ -16,6 +19,7 @@ pub mod history;
 pub mod linearizable;
 pub mod lost;
 pub mod model;
+pub mod queue;
 pub mod verdict;
 pub mod workload;
 

@@ -3,7 +3,7 @@
 //! there that no attempted write put there, and a counter must end between the increments that
 //! were acknowledged and those plus the ones whose outcome is unknown.
 
-use crate::history::{Command, History, Outcome};
+use crate::history::{Command, History, Outcome, Value};
 use crate::workload::{family, Family, TOKEN_END};
 use std::collections::BTreeMap;
 use std::fmt;
@@ -51,8 +51,8 @@ impl fmt::Display for Problem {
     }
 }
 
-/// Checks the final values (`None`: the key does not exist) of the set and counter keys.
-pub fn check(history: &History, finals: &BTreeMap<String, Option<String>>) -> Vec<Problem> {
+/// Checks the final values (GET's reply per key) of the set and counter keys.
+pub fn check(history: &History, finals: &BTreeMap<String, Value>) -> Vec<Problem> {
     // Per key: each appended token and its writer's outcome; counters' INCR tallies.
     let mut appends: BTreeMap<&str, BTreeMap<String, (usize, &Outcome)>> = BTreeMap::new();
     let mut increments: BTreeMap<&str, (u64, u64)> = BTreeMap::new();
@@ -76,7 +76,17 @@ pub fn check(history: &History, finals: &BTreeMap<String, Option<String>>) -> Ve
         }
     }
     let mut problems = Vec::new();
-    for (key, value) in finals {
+    for (key, reply) in finals {
+        let value = match reply {
+            Value::Nil => None,
+            Value::Bytes(text) => Some(text.clone()),
+            // The final reads of other families are other commands' replies.
+            _ if !matches!(family(key), Some(Family::Set | Family::Counter)) => continue,
+            other => {
+                problems.push(Problem::Malformed { key: key.clone(), value: other.to_string() });
+                continue;
+            }
+        };
         match family(key) {
             Some(Family::Set) => {
                 let written = appends.get(key.as_str());
@@ -112,7 +122,7 @@ pub fn check(history: &History, finals: &BTreeMap<String, Option<String>>) -> Ve
             }
             Some(Family::Counter) => {
                 let (acknowledged, unknown) = increments.get(key.as_str()).copied().unwrap_or((0, 0));
-                let parsed = match value {
+                let parsed = match &value {
                     None => Some(0),
                     Some(text) => text.parse::<i64>().ok(),
                 };
@@ -135,7 +145,7 @@ pub fn check(history: &History, finals: &BTreeMap<String, Option<String>>) -> Ve
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::history::{Call, Value};
+    use crate::history::Call;
 
     fn append(h: &mut History, token: &str, outcome: Outcome) -> usize {
         let call = Call::One(Command::Append { key: "set:0".into(), value: format!("{token};") });
@@ -146,8 +156,8 @@ mod tests {
         h.push(1, Call::One(Command::Incr { key: "ctr:0".into() }), 0, 1, outcome);
     }
 
-    fn finals(pairs: &[(&str, Option<&str>)]) -> BTreeMap<String, Option<String>> {
-        pairs.iter().map(|(k, v)| (k.to_string(), v.map(str::to_string))).collect()
+    fn finals(pairs: &[(&str, Option<&str>)]) -> BTreeMap<String, Value> {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.map_or(Value::Nil, |v| Value::Bytes(v.to_string())))).collect()
     }
 
     #[test]

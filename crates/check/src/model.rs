@@ -1,4 +1,6 @@
-//! The sequential specification of one key: a Redis string that may carry an expiry.
+//! The sequential specification of one key: a Redis string that may carry an expiry, or a
+//! Redis set (SADD, SREM, SISMEMBER, SCARD, SMEMBERS; sets carry no expiry in the workload).
+//! Lists are not modelled here: the queue checker ([`crate::queue`]) judges them.
 //!
 //! Expiry makes the key's state depend on time, which a linearization order alone does not
 //! give. The leader stamps each write with its clock, so a deadline set by `SET .. PX ms` lies
@@ -9,8 +11,10 @@
 //! checker tracks the set of states a prefix can end in.
 
 use crate::history::{Command, Value};
+use std::collections::BTreeSet;
 
 pub const NOT_AN_INTEGER: &str = "ERR value is not an integer or out of range";
+pub const WRONG_TYPE: &str = "WRONGTYPE Operation against a key holding the wrong kind of value";
 
 /// An instant in milliseconds; `FOREVER` for an operation whose outcome is unknown.
 pub type Ms = u64;
@@ -33,6 +37,60 @@ pub enum KeyState {
         value: String,
         deadline: Option<Deadline>,
     },
+    /// A Redis set, never empty (Redis deletes a set whose last member goes).
+    Members(BTreeSet<String>),
+}
+
+/// The members of a set key (none if it is absent), or the state back if it holds a string.
+fn members(state: KeyState) -> Result<BTreeSet<String>, KeyState> {
+    match state {
+        KeyState::Absent => Ok(BTreeSet::new()),
+        KeyState::Members(members) => Ok(members),
+        other => Err(other),
+    }
+}
+
+fn from_members(members: BTreeSet<String>) -> KeyState {
+    if members.is_empty() {
+        KeyState::Absent
+    } else {
+        KeyState::Members(members)
+    }
+}
+
+fn members_reply(members: &BTreeSet<String>) -> Value {
+    Value::Array(members.iter().map(|member| Value::Bytes(member.clone())).collect())
+}
+
+/// A Redis set command on a known state: its reply and the new state.
+fn apply_to_set(state: KeyState, command: &Command) -> (Value, KeyState) {
+    let mut set = match members(state) {
+        Ok(set) => set,
+        Err(state) => return (Value::Error(WRONG_TYPE.into()), state),
+    };
+    let reply = match command {
+        Command::SAdd { members, .. } => {
+            Value::Int(members.iter().filter(|m| set.insert(m.to_string())).count() as i64)
+        }
+        Command::SRem { members, .. } => Value::Int(members.iter().filter(|m| set.remove(m.as_str())).count() as i64),
+        Command::SIsMember { member, .. } => Value::Int(i64::from(set.contains(member))),
+        Command::SCard { .. } => Value::Int(set.len() as i64),
+        Command::SMembers { .. } => members_reply(&set),
+        other => unreachable!("{other} is not a set command"),
+    };
+    (reply, from_members(set))
+}
+
+/// Whether `command` works on a Redis set.
+pub fn is_set_command(command: &Command) -> bool {
+    matches!(
+        command,
+        Command::SAdd { .. }
+            | Command::SRem { .. }
+            | Command::SIsMember { .. }
+            | Command::SCard { .. }
+            | Command::SMembers { .. }
+    )
 }
 
 /// One operation on one key: its commands on this key (a transaction may hold several), the
@@ -84,6 +142,19 @@ fn before(state: &KeyState, op: &KeyOp) -> Vec<KeyState> {
 fn apply(state: KeyState, command: &Command, op: &KeyOp) -> (Value, KeyState) {
     let deadline_in = |ms: Ms| Deadline { lo: add(op.start_ms, ms), hi: add(op.end_ms, ms) };
     match (command, state) {
+        (Command::SAdd { .. } | Command::SRem { .. } | Command::SIsMember { .. }, state)
+        | (Command::SCard { .. } | Command::SMembers { .. }, state) => apply_to_set(state, command),
+        (Command::Push { .. } | Command::Pop { .. } | Command::BlockingPop { .. }, _)
+        | (Command::LLen { .. } | Command::LRange { .. }, _) => {
+            unreachable!("lists are judged by the queue checker; `linearizable::per_key` leaves them out")
+        }
+        (Command::Get { .. } | Command::Incr { .. } | Command::Append { .. }, state @ KeyState::Members(_)) => {
+            (Value::Error(WRONG_TYPE.into()), state)
+        }
+        (Command::Del { .. }, KeyState::Members(_)) => (Value::Int(1), KeyState::Absent),
+        (Command::PExpire { .. }, KeyState::Members(_)) => {
+            unreachable!("the workload never sets a deadline on a Redis set, so the model holds none")
+        }
         (Command::Get { .. }, KeyState::Present { value, deadline }) => {
             (Value::Bytes(value.clone()), KeyState::Present { value, deadline })
         }
@@ -136,6 +207,15 @@ fn apply_unknown(command: &Command, reply: Option<&Value>, op: &KeyOp) -> Option
             KeyState::Unknown
         }
         (Command::Del { .. }, Some(Value::Int(0 | 1)) | None) => KeyState::Absent,
+        // SMEMBERS tells the whole state; the other set commands tell only part of it.
+        (Command::SMembers { .. }, Some(reply)) => {
+            from_members(reply.strings()?.into_iter().map(str::to_string).collect())
+        }
+        (
+            Command::SAdd { .. } | Command::SRem { .. } | Command::SIsMember { .. } | Command::SCard { .. },
+            None | Some(Value::Int(_)),
+        ) => KeyState::Unknown,
+        (Command::SMembers { .. }, None) => KeyState::Unknown,
         _ => return None,
     })
 }
@@ -239,6 +319,31 @@ mod tests {
         assert_eq!(seen.len(), 1);
         assert!(step(&seen[0], &get(Value::Nil, 1100, 1104)).is_empty());
         assert!(!step(&seen[0], &get(Value::Nil, 1100, 1106)).is_empty());
+    }
+
+    #[test]
+    fn set_commands_follow_redis() {
+        let command = |command: Command, reply: Value| op(vec![command], Some(vec![reply]), 0, 1);
+        let key = || "k".to_string();
+        let strings = |members: &[&str]| members.iter().map(|m| m.to_string()).collect::<Vec<_>>();
+        let members = |members: &[&str]| KeyState::Members(members.iter().map(|m| m.to_string()).collect());
+        let sadd = command(Command::SAdd { key: key(), members: strings(&["a", "b"]) }, Value::Int(1));
+        assert_eq!(step(&members(&["a"]), &sadd), vec![members(&["a", "b"])], "only b is new");
+        assert!(step(&KeyState::Absent, &sadd).is_empty(), "both are new to an absent key");
+        let srem = command(Command::SRem { key: key(), members: strings(&["a"]) }, Value::Int(1));
+        assert_eq!(step(&members(&["a"]), &srem), vec![KeyState::Absent], "an emptied set is gone");
+        let is_member = command(Command::SIsMember { key: key(), member: "b".into() }, Value::Int(0));
+        assert!(step(&members(&["b"]), &is_member).is_empty());
+        let card = command(Command::SCard { key: key() }, Value::Int(2));
+        assert!(!step(&members(&["a", "b"]), &card).is_empty());
+        assert!(step(&KeyState::Absent, &card).is_empty());
+        let all = command(Command::SMembers { key: key() }, Value::Array(vec![Value::Bytes("a".into())]));
+        assert!(!step(&members(&["a"]), &all).is_empty());
+        assert!(step(&members(&["a", "b"]), &all).is_empty());
+        let wrong = command(Command::SCard { key: key() }, Value::Error(WRONG_TYPE.into()));
+        assert!(!step(&present("x"), &wrong).is_empty(), "a string is the wrong type");
+        let states = step(&KeyState::Unknown, &all);
+        assert_eq!(states, vec![members(&["a"])], "SMEMBERS tells the whole state");
     }
 
     #[test]

@@ -1,9 +1,11 @@
 //! All checks over one run, and the report a person reads.
 
 use crate::converge::{self, Divergence, Replica};
+use crate::history::Value;
 use crate::history::{History, Outcome};
 use crate::linearizable::{self, KeyVerdict};
 use crate::lost::{self, Problem};
+use crate::queue;
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
@@ -11,18 +13,19 @@ use std::fmt::Write;
 pub struct Verdict {
     pub linearizability: Vec<KeyVerdict>,
     pub lost: Vec<Problem>,
+    pub queue: Vec<queue::Problem>,
     pub divergence: Vec<Divergence>,
 }
 
 impl Verdict {
     /// No violation of any kind, and every check conclusive.
     pub fn passed(&self) -> bool {
-        self.linearizability.is_empty() && self.lost.is_empty() && self.divergence.is_empty()
+        self.linearizability.is_empty() && self.lost.is_empty() && self.queue.is_empty() && self.divergence.is_empty()
     }
 
     pub fn violations(&self) -> usize {
         let nonlinear = self.linearizability.iter().filter(|v| matches!(v, KeyVerdict::Violation(_))).count();
-        nonlinear + self.lost.len() + self.divergence.len()
+        nonlinear + self.lost.len() + self.queue.len() + self.divergence.len()
     }
 
     /// The findings, one paragraph each ("no violations" when there are none).
@@ -44,6 +47,9 @@ impl Verdict {
         for problem in &self.lost {
             let _ = writeln!(text, "{problem}");
         }
+        for problem in &self.queue {
+            let _ = writeln!(text, "{problem}");
+        }
         for divergence in &self.divergence {
             let _ = writeln!(text, "{divergence}");
         }
@@ -54,12 +60,14 @@ impl Verdict {
     }
 }
 
-/// Runs every checker: linearizability of each key, lost writes against the final values,
+/// Runs every checker: linearizability of each key, lost writes and the lists' queue checks
+/// against the final values (the reply of each key's [`final_read`](crate::workload::final_read)),
 /// convergence of the replicas.
-pub fn check_all(history: &History, finals: &BTreeMap<String, Option<String>>, replicas: &[Replica]) -> Verdict {
+pub fn check_all(history: &History, finals: &BTreeMap<String, Value>, replicas: &[Replica]) -> Verdict {
     Verdict {
         linearizability: linearizable::check(history),
         lost: lost::check(history, finals),
+        queue: queue::check(history, finals),
         divergence: converge::check(replicas),
     }
 }

@@ -1,12 +1,17 @@
 //! The workload: what clients ask, over a small hot key set, and how a reply becomes an outcome.
 //!
-//! Three families of keys, each for a different check:
+//! Five families of keys, each for a different check:
 //! - registers (`reg:N`): everything mixed — GET, SET (some with PX), INCR, APPEND, DEL,
 //!   PEXPIRE and MULTI/EXEC over one or two of them — for the linearizability checker;
 //! - sets (`set:N`): only APPENDs of unique tokens (and GETs), so every acknowledged token must
 //!   be in the final value exactly once (the lost-write checker);
 //! - counters (`ctr:N`): only INCRs (and GETs), so the final count is bounded by the
-//!   acknowledged and unknown increments.
+//!   acknowledged and unknown increments;
+//! - lists (`list:N`): LPUSH/RPUSH of unique tokens, LPOP/RPOP (with and without a count),
+//!   short BLPOP/BRPOP, LLEN and LRANGE, for the queue checker: every pushed token is taken
+//!   once or left, none twice, in the order the pushes fix;
+//! - Redis sets (`rset:N`; `set:` is taken by the APPEND family): SADD of unique tokens, SREM
+//!   of recently added ones, SISMEMBER, SCARD and SMEMBERS, for the linearizability checker.
 //!
 //! Every written value is unique to its operation, so a value read names the write it came from.
 //!
@@ -15,33 +20,61 @@
 //! operation whose outcome is unknown (which may take effect at any later time) weighs on a
 //! few hundred operations, not on the whole run.
 
-use crate::history::{Call, Command, Outcome, Value};
+use crate::history::{Call, Command, End, Outcome, Value};
 use concord_core::rng::Rng;
 use concord_core::Reply;
+use std::collections::BTreeMap;
 
 pub const REGISTER_PREFIX: &str = "reg:";
 pub const SET_PREFIX: &str = "set:";
 pub const COUNTER_PREFIX: &str = "ctr:";
+pub const LIST_PREFIX: &str = "list:";
+pub const REDIS_SET_PREFIX: &str = "rset:";
 /// Ends every token appended to a set key.
 pub const TOKEN_END: char = ';';
+/// How many of a Redis set's latest members SREM and SISMEMBER choose from.
+const RECENT_MEMBERS: usize = 8;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Family {
     Register,
     Set,
     Counter,
+    List,
+    RedisSet,
 }
 
+impl Family {
+    pub const ALL: [Family; 5] = [Family::Register, Family::Set, Family::Counter, Family::List, Family::RedisSet];
+
+    pub fn prefix(self) -> &'static str {
+        match self {
+            Family::Register => REGISTER_PREFIX,
+            Family::Set => SET_PREFIX,
+            Family::Counter => COUNTER_PREFIX,
+            Family::List => LIST_PREFIX,
+            Family::RedisSet => REDIS_SET_PREFIX,
+        }
+    }
+}
+
+/// The family a key belongs to: its prefix opens the key or follows a `:` (the namespace and
+/// the generation come first), so `rset:` is never taken for `set:`.
 pub fn family(key: &str) -> Option<Family> {
-    let rest = |prefix: &str| key.split_once(prefix).map(|(_, rest)| rest);
-    if rest(REGISTER_PREFIX).is_some() {
-        Some(Family::Register)
-    } else if rest(SET_PREFIX).is_some() {
-        Some(Family::Set)
-    } else if rest(COUNTER_PREFIX).is_some() {
-        Some(Family::Counter)
-    } else {
-        None
+    Family::ALL.into_iter().find(|family| {
+        let prefix = family.prefix();
+        key.starts_with(prefix) || key.contains(&format!(":{prefix}"))
+    })
+}
+
+/// The read that gives a key's final state after healing: the whole list, every member, or
+/// the string.
+pub fn final_read(key: &str) -> Command {
+    let key = key.to_string();
+    match family(&key) {
+        Some(Family::List) => Command::LRange { key },
+        Some(Family::RedisSet) => Command::SMembers { key },
+        _ => Command::Get { key },
     }
 }
 
@@ -52,6 +85,8 @@ pub struct WorkloadConfig {
     pub registers: u32,
     pub sets: u32,
     pub counters: u32,
+    pub lists: u32,
+    pub redis_sets: u32,
     /// Whether registers get TTLs (SET .. PX, PEXPIRE).
     pub expiry: bool,
     /// How long clients use one generation of keys.
@@ -65,6 +100,8 @@ impl Default for WorkloadConfig {
             registers: 4,
             sets: 2,
             counters: 2,
+            lists: 2,
+            redis_sets: 2,
             expiry: true,
             rotation_ms: 5_000,
         }
@@ -80,11 +117,20 @@ pub struct Workload {
     /// The key generation in use, and the highest used so far.
     generation: u64,
     generations: u64,
+    /// Per Redis set key, the members added last (what SREM and SISMEMBER ask about).
+    recent_members: BTreeMap<String, Vec<String>>,
 }
 
 impl Workload {
     pub fn new(config: WorkloadConfig, seed: u64) -> Workload {
-        Workload { config, rng: Rng::new(seed), issued: 0, generation: 0, generations: 1 }
+        Workload {
+            config,
+            rng: Rng::new(seed),
+            issued: 0,
+            generation: 0,
+            generations: 1,
+            recent_members: BTreeMap::new(),
+        }
     }
 
     /// Moves to the key generation in use `elapsed_ms` after the workload started.
@@ -106,8 +152,14 @@ impl Workload {
         let c = &self.config;
         let mut keys = Vec::new();
         for generation in 0..self.generations {
-            for (prefix, count) in [(REGISTER_PREFIX, c.registers), (SET_PREFIX, c.sets), (COUNTER_PREFIX, c.counters)]
-            {
+            let families = [
+                (REGISTER_PREFIX, c.registers),
+                (SET_PREFIX, c.sets),
+                (COUNTER_PREFIX, c.counters),
+                (LIST_PREFIX, c.lists),
+                (REDIS_SET_PREFIX, c.redis_sets),
+            ];
+            for (prefix, count) in families {
                 keys.extend((0..count).map(|index| self.key_in(generation, prefix, u64::from(index))));
             }
         }
@@ -152,11 +204,85 @@ impl Workload {
         }
     }
 
+    fn end(&mut self) -> End {
+        if self.percent() < 50 {
+            End::Left
+        } else {
+            End::Right
+        }
+    }
+
+    /// One or two fresh tokens.
+    fn tokens(&mut self, client: u32) -> Vec<String> {
+        let count = 1 + self.rng.below(2);
+        (0..count).map(|_| self.unique(client)).collect()
+    }
+
+    /// Pushes outnumber pops a little, so pops mostly find something, yet lists stay short and
+    /// blocking pops sometimes wait (and time out) on an empty one.
+    fn list_command(&mut self, client: u32) -> Command {
+        let index = self.rng.below(u64::from(self.config.lists));
+        let key = self.key(LIST_PREFIX, index);
+        let roll = self.percent();
+        if roll < 40 {
+            let end = if roll < 28 { End::Right } else { End::Left };
+            Command::Push { key, end, values: self.tokens(client) }
+        } else if roll < 63 {
+            let end = if roll < 55 { End::Left } else { End::Right };
+            let count = (self.percent() < 50).then(|| 1 + self.rng.below(3));
+            Command::Pop { key, end, count }
+        } else if roll < 73 {
+            let end = self.end();
+            Command::BlockingPop { key, end, timeout_ms: 50 + self.rng.below(350) }
+        } else if roll < 82 {
+            Command::LLen { key }
+        } else {
+            Command::LRange { key }
+        }
+    }
+
+    /// Some of a Redis set's recent members (a fresh token when it has none yet).
+    fn some_recent_members(&mut self, key: &str, client: u32) -> Vec<String> {
+        let recent = self.recent_members.get(key).cloned().unwrap_or_default();
+        if recent.is_empty() {
+            return vec![self.unique(client)];
+        }
+        let count = 1 + self.rng.below(2);
+        let mut members: Vec<String> =
+            (0..count).map(|_| recent[self.rng.below(recent.len() as u64) as usize].clone()).collect();
+        members.dedup();
+        members
+    }
+
+    fn redis_set_command(&mut self, client: u32) -> Command {
+        let index = self.rng.below(u64::from(self.config.redis_sets));
+        let key = self.key(REDIS_SET_PREFIX, index);
+        let roll = self.percent();
+        if roll < 40 {
+            let members = self.tokens(client);
+            let recent = self.recent_members.entry(key.clone()).or_default();
+            recent.extend(members.iter().cloned());
+            let excess = recent.len().saturating_sub(RECENT_MEMBERS);
+            recent.drain(..excess);
+            Command::SAdd { key, members }
+        } else if roll < 55 {
+            let members = self.some_recent_members(&key, client);
+            Command::SRem { key, members }
+        } else if roll < 70 {
+            let member = self.some_recent_members(&key, client).swap_remove(0);
+            Command::SIsMember { key, member }
+        } else if roll < 82 {
+            Command::SCard { key }
+        } else {
+            Command::SMembers { key }
+        }
+    }
+
     /// The next call of `client`.
     pub fn next_call(&mut self, client: u32) -> Call {
         let c = self.config.clone();
         let roll = self.percent();
-        if c.sets > 0 && roll < 20 {
+        if c.sets > 0 && roll < 14 {
             let index = self.rng.below(u64::from(c.sets));
             let key = self.key(SET_PREFIX, index);
             return Call::One(if self.percent() < 70 {
@@ -166,10 +292,16 @@ impl Workload {
                 Command::Get { key }
             });
         }
-        if c.counters > 0 && roll < 40 {
+        if c.counters > 0 && roll < 28 {
             let index = self.rng.below(u64::from(c.counters));
             let key = self.key(COUNTER_PREFIX, index);
             return Call::One(if self.percent() < 70 { Command::Incr { key } } else { Command::Get { key } });
+        }
+        if c.lists > 0 && roll < 46 {
+            return Call::One(self.list_command(client));
+        }
+        if c.redis_sets > 0 && roll < 60 {
+            return Call::One(self.redis_set_command(client));
         }
         if self.percent() < 12 {
             let count = 2 + self.rng.below(2);
@@ -185,7 +317,9 @@ pub fn value(reply: &Reply) -> Value {
         Reply::Status(text) if &text[..] == b"OK" => Value::Ok,
         Reply::Integer(n) => Value::Int(*n),
         Reply::Bulk(bytes) => Value::Bytes(String::from_utf8_lossy(bytes).into_owned()),
-        Reply::Nil => Value::Nil,
+        // A pop that found nothing answers a nil array (RESP2 `*-1`), as BLPOP's timeout does.
+        Reply::Nil | Reply::NilArray => Value::Nil,
+        Reply::Array(items) | Reply::Set(items) => Value::Array(items.iter().map(value).collect()),
         Reply::Error(text) => Value::Error(String::from_utf8_lossy(text).into_owned()),
         other => Value::Error(format!("unexpected reply {other:?}")),
     }
@@ -210,6 +344,14 @@ pub fn outcome(call: &Call, reply: Result<&Reply, String>) -> Outcome {
     }
     let commands = call.commands().len();
     match (call, reply) {
+        (Call::One(Command::SMembers { .. }), reply) => {
+            // A set has no order: sorted, the reply compares equal to the model's.
+            let mut members = value(reply);
+            if let Value::Array(items) = &mut members {
+                items.sort();
+            }
+            Outcome::Done(vec![members])
+        }
         (Call::One(_), reply) => Outcome::Done(vec![value(reply)]),
         (Call::Multi(_), Reply::Array(replies)) if replies.len() == commands => {
             Outcome::Done(replies.iter().map(value).collect())
@@ -236,9 +378,11 @@ mod tests {
         let mut values: Vec<String> = draw(7)
             .iter()
             .flat_map(|call| call.commands().to_vec())
-            .filter_map(|command| match command {
-                Command::Set { value, .. } | Command::Append { value, .. } => Some(value),
-                _ => None,
+            .flat_map(|command| match command {
+                Command::Set { value, .. } | Command::Append { value, .. } => vec![value],
+                Command::Push { values, .. } => values,
+                Command::SAdd { members, .. } => members,
+                _ => vec![],
             })
             .collect();
         let count = values.len();
@@ -246,10 +390,21 @@ mod tests {
         values.dedup();
         assert_eq!(values.len(), count);
         let families: Vec<_> = draw(7).iter().map(|call| family(call.commands()[0].key())).collect();
-        for wanted in [Family::Register, Family::Set, Family::Counter] {
+        for wanted in Family::ALL {
             assert!(families.contains(&Some(wanted)));
         }
         assert!(draw(7).iter().any(|call| matches!(call, Call::Multi(_))));
+    }
+
+    #[test]
+    fn families_are_told_apart_and_read_whole_at_the_end() {
+        assert_eq!(family("g1:rset:0"), Some(Family::RedisSet), "not the APPEND family set:");
+        assert_eq!(family("verify-9:g1:set:0"), Some(Family::Set));
+        assert_eq!(family("g0:list:1"), Some(Family::List));
+        assert_eq!(family("probe:3"), None);
+        assert_eq!(final_read("g0:list:1"), Command::LRange { key: "g0:list:1".into() });
+        assert_eq!(final_read("g0:rset:1"), Command::SMembers { key: "g0:rset:1".into() });
+        assert_eq!(final_read("g0:reg:1"), Command::Get { key: "g0:reg:1".into() });
     }
 
     #[test]
@@ -261,7 +416,7 @@ mod tests {
         let later = workload.next_call(0);
         assert!(later.commands()[0].key().starts_with("g2:"));
         let keys = workload.keys();
-        assert_eq!(keys.len(), 3 * 8);
+        assert_eq!(keys.len(), 3 * 12);
         assert!(keys.contains(&"g1:ctr:0".to_string()));
     }
 
@@ -278,6 +433,13 @@ mod tests {
             Outcome::Done(vec![Value::Error("ERR boom".into())]),
             "any other error is a reply the model must explain"
         );
+        let smembers = Call::One(Command::SMembers { key: "s".into() });
+        let unordered = Reply::Array(vec![Reply::bulk("b"), Reply::bulk("a")]);
+        let sorted = Value::Array(vec![Value::Bytes("a".into()), Value::Bytes("b".into())]);
+        assert_eq!(outcome(&smembers, Ok(&unordered)), Outcome::Done(vec![sorted]), "a set has no order");
+        let blpop = Call::One(Command::BlockingPop { key: "l".into(), end: End::Left, timeout_ms: 100 });
+        assert_eq!(outcome(&blpop, Ok(&Reply::NilArray)), Outcome::Done(vec![Value::Nil]), "timed out");
+        assert_eq!(blpop.to_string(), "BLPOP l 0.100");
         let multi = Call::Multi(vec![Command::Incr { key: "a".into() }, Command::Get { key: "a".into() }]);
         let exec = Reply::Array(vec![Reply::Integer(1), Reply::Bulk(Bytes::from_static(b"1"))]);
         assert_eq!(outcome(&multi, Ok(&exec)), Outcome::Done(vec![Value::Int(1), Value::Bytes("1".into())]));

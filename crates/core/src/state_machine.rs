@@ -85,7 +85,9 @@ impl StateMachine {
         self.clock_ms = self.clock_ms.max(batch.time_ms);
         let now_ms = self.clock_ms;
         let mut served = Vec::new();
-        if !self.waiters.is_empty() {
+        // Leases count too: one left without waiters must still go, or the leader, seeing it
+        // due, would propose ticks for ever.
+        if self.waiters.next_deadline_ms().is_some() {
             self.end_due_waits(now_ms, &mut served);
         }
         let replies = batch
@@ -201,6 +203,8 @@ impl StateMachine {
             }
             Err(error) => error.into(),
         };
+        // Not waiting: the lease renewed above may be this owner's only one, with no waiter.
+        self.waiters.forget_idle_leases();
         served.push((id, reply.clone()));
         reply
     }
@@ -813,6 +817,21 @@ mod tests {
         // A push after the timeout stays in the list.
         sm.apply(4, &batch(1_600, vec![command(&["rpush", "q", "x"])]));
         assert_eq!(sm.keyspace().db(0).len(), 1);
+    }
+
+    #[test]
+    fn a_wait_served_at_once_leaves_nothing_to_time_out() {
+        // Found by the simulator (seed 5 once lists joined its workload): a BLPOP served at
+        // once left its owner's lease behind with no waiter. Once the lease passed, the
+        // leader saw a deadline due and proposed a tick every 10 ms for ever, since a tick
+        // with no waiters never looked at leases.
+        let mut sm = StateMachine::new();
+        sm.apply(1, &batch(1_000, vec![command(&["rpush", "q", "a"])]));
+        let served = sm.apply(2, &batch(1_000, vec![block(1, 1, &["blpop", "q", "0.5"])]));
+        assert_eq!(served.replies, vec![pair("q", "a")]);
+        let later = 1_000 + crate::blocking::WAITER_LEASE_MS;
+        sm.apply(3, &batch(later, vec![Request::Tick]));
+        assert_eq!(sm.waiters().next_deadline_ms(), None, "nothing is left to time out");
     }
 
     #[test]

@@ -936,8 +936,12 @@ impl Node {
     ) -> Option<Reply> {
         let cancelled = self.clone().write_batch(shard, vec![Request::Unblock { waiter, error: false }]).await.pop();
         if !matches!(cancelled, Some(Reply::Integer(_))) {
-            // The cancellation itself failed: the fate of the wait stays unknown.
-            return Some(cancelled.unwrap_or_else(blocked::unknown_wait_reply));
+            // The cancellation itself failed: the fate of the wait stays unknown. Even a
+            // refusal that promises the cancellation was not applied (TRYAGAIN) says nothing
+            // of the wait, which may have taken an element: passed on, it told the client the
+            // pop was not applied when it was (found by the simulator, seed 10, once lists
+            // joined its workload).
+            return Some(blocked::unknown_wait_reply());
         }
         match tokio::time::timeout(Duration::from_millis(LEADER_WAIT_MS), served).await {
             // Cancelled while it waited: the state machine answered with its timeout reply,

@@ -5,7 +5,7 @@
 use crate::net::{now_us, SimNet};
 use crate::plan::{derive, Plan};
 use concord_check::converge::Replica;
-use concord_check::history::{Call, Command, History, Outcome};
+use concord_check::history::{Call, History, Outcome, Value};
 use concord_check::workload::{self, Workload};
 use concord_core::rng::Rng;
 use concord_core::Reply;
@@ -34,7 +34,8 @@ pub struct Shared {
     pub workload: RefCell<Workload>,
     /// Simulated milliseconds at which the cluster formed (the safety phase starts).
     pub formed_ms: Cell<Option<u64>>,
-    pub finals: RefCell<BTreeMap<String, Option<String>>>,
+    /// Each key's final read's reply (GET, LRANGE or SMEMBERS, as its family asks).
+    pub finals: RefCell<BTreeMap<String, Value>>,
     pub replicas: RefCell<Vec<Replica>>,
     /// Progress the cluster failed to make.
     pub liveness: RefCell<Vec<String>>,
@@ -178,7 +179,7 @@ async fn final_reads(shared: &Shared, deadline_ms: u64) {
     let mut node = 0;
     for key in keys {
         loop {
-            let call = Call::One(Command::Get { key: key.clone() });
+            let call = Call::One(workload::final_read(&key));
             let invoked_us = now_us();
             let reply = match connect(node).await {
                 Some(mut client) => execute(&mut client, &call).await,
@@ -187,11 +188,7 @@ async fn final_reads(shared: &Shared, deadline_ms: u64) {
             let outcome = workload::outcome(&call, reply.as_ref().map_err(Clone::clone));
             let completed_us = now_us();
             if let Outcome::Done(values) = &outcome {
-                let value = match &values[0] {
-                    concord_check::Value::Bytes(text) => Some(text.clone()),
-                    _ => None,
-                };
-                shared.finals.borrow_mut().insert(key.clone(), value);
+                shared.finals.borrow_mut().insert(key.clone(), values[0].clone());
                 shared.history.borrow_mut().push(reader, call, invoked_us, completed_us, outcome);
                 break;
             }

@@ -54,16 +54,22 @@ impl Plan {
         // Small, so snapshots, compaction and snapshot transfers all happen within a run.
         let snapshot_after_entries = between(50, 1_000);
         let log_entries_kept = between(0, 100);
-        let workload = WorkloadConfig {
+        let mut workload = WorkloadConfig {
             namespace: String::new(),
             registers: between(2, 5) as u32,
             sets: between(1, 2) as u32,
             counters: between(1, 2) as u32,
+            lists: 0,
+            redis_sets: 0,
             expiry: between(0, 3) > 0,
             rotation_ms: between(2_000, 6_000),
         };
         let safety_ms = options.safety_ms.unwrap_or_else(|| between(15_000, 30_000));
         let fault_gap_ms = (between(100, 500), between(1_000, 3_000));
+        // Drawn last, so that the families added later left every earlier choice of a seed as
+        // it was.
+        workload.lists = between(1, 2) as u32;
+        workload.redis_sets = between(1, 2) as u32;
         Plan {
             seed,
             nodes,

@@ -4,7 +4,8 @@ use crate::clients::{self, Shared, CLIENT_PORT};
 use crate::nemesis::{Nemesis, Phase, LATENCY_MAX_MS, LATENCY_MIN_MS};
 use crate::net::{SimClock, SimNet};
 use crate::plan::{derive, Options, Plan};
-use concord_check::history::History;
+use concord_check::history::{Command, History};
+use concord_check::workload::{family, Family};
 use concord_check::{check_all, Verdict};
 use concord_node::config::{Routing, Settings};
 use concord_node::{Env, ServerConfig};
@@ -58,12 +59,19 @@ impl Run {
     /// A one-line summary.
     pub fn summary(&self) -> String {
         let (done, failed, unknown) = concord_check::verdict::tally(&self.history);
+        // How many calls went to the collection families, so a sweep shows they ran.
+        let on = |wanted: Family| {
+            let on_family = |command: &Command| family(command.key()) == Some(wanted);
+            self.history.ops.iter().filter(|op| op.call.commands().iter().any(on_family)).count()
+        };
         format!(
-            "seed {}: {} nodes, {} clients, {} ops ({done} ok, {failed} failed, {unknown} unknown), {} faults, {:.1} s simulated in {:.1} s: {}",
+            "seed {}: {} nodes, {} clients, {} ops ({done} ok, {failed} failed, {unknown} unknown; {} list, {} rset), {} faults, {:.1} s simulated in {:.1} s: {}",
             self.plan.seed,
             self.plan.nodes,
             self.plan.clients,
             self.history.ops.len(),
+            on(Family::List),
+            on(Family::RedisSet),
             self.faults.len(),
             self.simulated.as_secs_f64(),
             self.wall.as_secs_f64(),

@@ -289,14 +289,20 @@ impl Network {
         if backoff.not_before.is_some_and(|at| Instant::now() < at) {
             return Err(CallError::Unreachable(format!("backing off from {address}")));
         }
+        // Counted as failed until it succeeds: a caller whose deadline cuts the dial short
+        // drops it here, and the next call must back off too rather than dial again at once
+        // (calls with short deadlines to a peer that never answers sent a connection attempt
+        // each, and the simulator saw a burst of them overflow the peer's accept queue).
+        let options = &self.inner.options;
+        backoff.delay_ms = (backoff.delay_ms * 2).clamp(options.backoff_min_ms, options.backoff_max_ms);
+        backoff.not_before = Some(Instant::now() + Duration::from_millis(backoff.delay_ms));
         match self.dial(peer, address).await {
             Ok(connection) => {
                 *backoff = Backoff::default();
                 Ok(connection)
             }
             Err(error) => {
-                let options = &self.inner.options;
-                backoff.delay_ms = (backoff.delay_ms * 2).clamp(options.backoff_min_ms, options.backoff_max_ms);
+                // Back off from when it failed (a connect can take its whole timeout).
                 backoff.not_before = Some(Instant::now() + Duration::from_millis(backoff.delay_ms));
                 Err(CallError::Unreachable(format!("{address}: {error}")))
             }

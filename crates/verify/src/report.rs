@@ -104,7 +104,7 @@ impl fmt::Display for Report {
                 if fault.hit_leader { " [leader]" } else { "" }
             )?;
         }
-        let lost = self.verdict.lost.len();
+        let lost = self.verdict.lost.len() + self.verdict.queue.len();
         writeln!(f, "violations: {}; lost writes: {lost}", self.verdict.violations())?;
         write!(f, "{}", self.verdict.describe(&self.history))?;
         writeln!(
@@ -160,7 +160,7 @@ mod tests {
         let mut history = History::default();
         let append = Call::One(Command::Append { key: "g0:set:0".into(), value: "1000001;".into() });
         history.push(0, append, 1_000_000, 1_010_000, Outcome::Done(vec![Value::Int(8)]));
-        let finals = [("g0:set:0".to_string(), None)].into_iter().collect();
+        let finals = [("g0:set:0".to_string(), Value::Nil)].into_iter().collect();
         let verdict = concord_check::check_all(&history, &finals, &[]);
         let report = Report {
             nodes: 3,

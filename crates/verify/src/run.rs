@@ -9,7 +9,7 @@ use crate::netns::Netns;
 use crate::report::Report;
 use concord_check::check_all;
 use concord_check::converge::Replica;
-use concord_check::history::{Call, Command, History, Outcome, Value};
+use concord_check::history::{Call, History, Outcome, Value};
 use concord_check::workload::{self, Workload, WorkloadConfig};
 use concord_core::rng::Rng;
 use concord_node::client::Client;
@@ -113,14 +113,14 @@ fn unix_us() -> u64 {
 }
 
 /// Reads every key (retrying refusals through each node in turn) and records the reads.
-async fn final_reads(shared: &Shared, reader: u32, liveness: &mut Vec<String>) -> BTreeMap<String, Option<String>> {
+async fn final_reads(shared: &Shared, reader: u32, liveness: &mut Vec<String>) -> BTreeMap<String, Value> {
     let keys = shared.workload.lock().expect("workload").keys();
     let deadline_ms = unix_ms() + SETTLE_MAX_MS;
     let mut finals = BTreeMap::new();
     let mut node = 0;
     for key in keys {
         loop {
-            let call = Call::One(Command::Get { key: key.clone() });
+            let call = Call::One(workload::final_read(&key));
             let invoked_us = unix_us();
             let reply =
                 match Client::connect(&shared.addresses[node], Duration::from_millis(OPERATION_TIMEOUT_MS)).await {
@@ -129,11 +129,7 @@ async fn final_reads(shared: &Shared, reader: u32, liveness: &mut Vec<String>) -
                 };
             let outcome = workload::outcome(&call, reply.as_ref().map_err(Clone::clone));
             if let Outcome::Done(values) = &outcome {
-                let value = match &values[0] {
-                    Value::Bytes(text) => Some(text.clone()),
-                    _ => None,
-                };
-                finals.insert(key.clone(), value);
+                finals.insert(key.clone(), values[0].clone());
                 shared.history.lock().expect("history").push(
                     reader,
                     call,
