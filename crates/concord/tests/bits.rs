@@ -145,7 +145,23 @@ fn hyperloglogs_are_redis_s_bytes() {
     assert_eq!(query::<Vec<u8>>(&mut con, &[b"GET", b"hll"]), REDIS_ABC);
     assert_eq!(query::<i64>(&mut con, &[b"PFADD", b"hll", b"a"]), 0);
     assert_eq!(query::<i64>(&mut con, &[b"PFCOUNT", b"hll"]), 3);
-    assert_eq!(query::<Vec<u8>>(&mut con, &[b"GET", b"hll"]), REDIS_ABC, "PFCOUNT is a read: nothing stored");
+    let mut counted = REDIS_ABC.to_vec();
+    counted[8..16].copy_from_slice(&3u64.to_le_bytes());
+    assert_eq!(query::<Vec<u8>>(&mut con, &[b"GET", b"hll"]), counted, "PFCOUNT caches its estimate, as Redis");
+    // With the cache valid, PFCOUNT (like an SADD of a member already there) changes nothing
+    // and is answered without a log entry.
+    let _: i64 = query(&mut con, &[b"SADD", b"set", b"m"]);
+    let applied = || {
+        let info: String = redis::cmd("INFO").arg("replication").query(&mut server.connect()).unwrap();
+        info.lines().find_map(|line| line.strip_prefix("raft_applied_index:")).unwrap().trim().to_string()
+    };
+    let before = applied();
+    assert_eq!(query::<i64>(&mut con, &[b"PFCOUNT", b"hll"]), 3);
+    assert_eq!(query::<i64>(&mut con, &[b"SADD", b"set", b"m"]), 0);
+    assert_eq!(query::<i64>(&mut con, &[b"SREM", b"set", b"absent"]), 0);
+    assert_eq!(applied(), before, "writes that change nothing take no log entry");
+    assert_eq!(query::<i64>(&mut con, &[b"SADD", b"set", b"n"]), 1);
+    assert_ne!(applied(), before);
     // A value Redis wrote after PFCOUNT carries a valid cache, and is answered from it.
     let mut cached = REDIS_ABC.to_vec();
     cached[8] = 42;

@@ -148,6 +148,17 @@ pub trait WriteCommand: Command {
     fn write(&self, keyspace: &mut Keyspace, ctx: &WriteCtx) -> Result<Self::Output>;
 }
 
+/// A write that often changes nothing (SADD of members already there, SREM of absent ones):
+/// when applying it now would change nothing — no value, version or expiry — its reply is
+/// what a read of the applied state answers. Served that way, at a linearizable read's point
+/// and with no log entry, it costs what a read costs, as in Redis, which neither logs nor
+/// propagates a write that changed nothing.
+pub trait MayChangeNothing: WriteCommand {
+    /// The reply, if applying it to `keyspace` at `now_ms` would change nothing; `None` when it
+    /// would change something (or fail: the write then answers the error).
+    fn reply_if_unchanged(&self, keyspace: &Keyspace, db: DbIndex, now_ms: TimeMs) -> Option<Reply>;
+}
+
 /// Runs a read and renders its reply (errors become error replies).
 pub fn run_read<C: ReadCommand>(command: &C, keyspace: &Keyspace, ctx: &mut ReadCtx) -> Reply {
     command.read(keyspace, ctx).map_or_else(Reply::from, C::reply)

@@ -13,11 +13,10 @@
 //! (Ertl, "New cardinality estimation algorithms for HyperLogLog sketches", 2017).
 //!
 //! **The cached cardinality.** Redis's PFCOUNT of one key stores what it computed in the header
-//! (a write hidden in a read). In Concord PFCOUNT is a read, and only writes change what is
-//! stored, so every replica holds the same bytes: writes leave the cache marked stale, exactly
-//! as Redis's writes do (PFADD and PFMERGE set its top bit and keep the other seven bytes),
-//! and PFCOUNT computes the estimate each time without storing it. A value that arrives with a
-//! valid cache (written by a Redis, through SET or RESTORE) is answered from it, as Redis does.
+//! (a write hidden in a read). In Concord too PFCOUNT is a write when the cache is stale, so
+//! it goes through the log and every replica caches the same bytes; when the cache is valid
+//! it changes nothing and is answered as a read (`commands::unchanged`). PFADD and PFMERGE
+//! mark the cache stale as Redis's do (they set its top bit and keep the other seven bytes).
 //!
 //! Corrupted values (anything can be SET) never panic, loop or read out of bounds: where Redis
 //! reads the string's terminating zero byte or writes into the spare room past its end while
@@ -526,11 +525,23 @@ pub fn registers(hll: &[u8]) -> Result<Box<[u8; REGISTERS]>> {
     Ok(registers)
 }
 
+/// The cached cardinality of a HyperLogLog (which passed [`encoding`]), if it is valid.
+pub fn cached_count(hll: &[u8]) -> Option<u64> {
+    (hll[CACHE_STALE_AT] & CACHE_STALE_BIT == 0)
+        .then(|| u64::from_le_bytes(hll[8..HEADER_BYTES].try_into().expect("eight bytes")))
+}
+
+/// Caches `count` in the header (an estimate never reaches the stale bit: it is below 2^63).
+pub fn store_count(hll: &mut [u8], count: u64) {
+    hll[8..HEADER_BYTES].copy_from_slice(&count.to_le_bytes());
+    assert_eq!(hll[CACHE_STALE_AT] & CACHE_STALE_BIT, 0, "an estimate sets the stale bit");
+}
+
 /// The estimated cardinality of one HyperLogLog (which passed [`encoding`]): the cached value
-/// when it is valid, else computed (and not stored: see the module docs).
+/// when it is valid, else computed (and not stored: see [`store_count`]).
 pub fn count(hll: &[u8]) -> Result<u64> {
-    if hll[CACHE_STALE_AT] & CACHE_STALE_BIT == 0 {
-        return Ok(u64::from_le_bytes(hll[8..HEADER_BYTES].try_into().expect("eight bytes")));
+    if let Some(cached) = cached_count(hll) {
+        return Ok(cached);
     }
     let mut histogram = [0u64; 64];
     let body = &hll[HEADER_BYTES..];

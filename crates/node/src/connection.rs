@@ -14,6 +14,7 @@ use crate::node::{write_error_reply, Node};
 use crate::routing::{self, Plan};
 use bytes::BytesMut;
 use concord_core::command::ReadCtx;
+use concord_core::commands::unchanged;
 use concord_core::limits::PIPELINE_COMMANDS_MAX;
 use concord_core::request::Request;
 use concord_core::rng::Rng;
@@ -72,6 +73,13 @@ impl Pipeline {
             Some(Entry::Ready(replies)) => replies.push(reply),
             _ => self.entries.push_back(Entry::Ready(vec![reply])),
         }
+    }
+
+    /// Whether every command before now has taken effect: no write waits to be proposed and
+    /// no reply is still pending. A write that would change nothing may then be answered from
+    /// the applied state, which holds every earlier write of this connection.
+    fn settled(&self) -> bool {
+        self.writes.is_empty() && self.entries.iter().all(|entry| matches!(entry, Entry::Ready(_)))
     }
 
     fn pending(&mut self, protocol: Protocol, replies: BoxFuture<'static, Vec<Reply>>) {
@@ -253,10 +261,13 @@ impl Connection {
                     _ => Plan::Shard { shard: GroupId::FIRST_SHARD, slot: 0 },
                 };
                 match (plan, request) {
-                    (Plan::Shard { shard, .. }, request) => {
-                        self.pipeline.protocols.push_back(protocol);
-                        self.pipeline.writes.push((shard, request));
-                    }
+                    (Plan::Shard { shard, .. }, request) => match self.reply_if_unchanged(shard, &request) {
+                        Some(reply) => self.pipeline.ready(protocol, reply),
+                        None => {
+                            self.pipeline.protocols.push_back(protocol);
+                            self.pipeline.writes.push((shard, request));
+                        }
+                    },
                     (Plan::Refused(reply), _) => self.pipeline.ready(protocol, reply),
                     (plan, Request::Command { db, argv }) => {
                         self.propose_writes().await;
@@ -363,6 +374,26 @@ impl Connection {
             }
         }
         Ok(())
+    }
+
+    /// The reply of a write that would change nothing (see `concord_core::commands::unchanged`),
+    /// given as a linearizable read by the shard's leader when this node is it: no log entry,
+    /// as Redis neither logs nor propagates such a write. `None`: propose it.
+    fn reply_if_unchanged(&mut self, shard: GroupId, request: &Request) -> Option<Reply> {
+        let Request::Command { db, argv } = request else {
+            return None;
+        };
+        if !unchanged::is_candidate(argv.first()?) || !self.pipeline.settled() {
+            return None;
+        }
+        let group = self.node.group(shard).filter(|group| group.reads_locally())?;
+        let now_ms = *self.input_time_ms.get_or_insert_with(|| self.node.clock.now_ms());
+        self.node
+            .try_read_settled(&group, now_ms, |applied, now_ms| {
+                unchanged::reply_if_unchanged(argv, applied.data().keyspace(), *db, now_ms)
+            })
+            .ok()
+            .flatten()
     }
 
     /// Where a command goes, by the cluster map.

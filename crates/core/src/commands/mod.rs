@@ -7,6 +7,7 @@
 //! - [`generic`]: keys of any type (expiry, renames, scans, introspection).
 //! - [`server`], [`connection`], [`transactions`], [`scripting`], [`cluster`]: the rest.
 //! - [`helpers`]: typed access to values and small shared rules.
+//! - [`unchanged`]: the writes that can be answered as reads when they would change nothing.
 //!
 //! Keyspace commands are *reads* (served after a read barrier, or stale on request) or
 //! *writes* (proposed to the log and applied by every replica). Connection and server
@@ -35,13 +36,16 @@ pub mod server;
 pub mod set;
 pub mod string;
 pub mod transactions;
+pub mod unchanged;
 pub mod zset;
 
 /// What command files import.
 pub(crate) mod prelude {
     pub use super::helpers::*;
     pub use crate::args::{is, parse_i64, Args};
-    pub use crate::command::{Command, CommandSpec, KeySpec, ReadCommand, ReadCtx, WriteCommand, WriteCtx};
+    pub use crate::command::{
+        Command, CommandSpec, KeySpec, MayChangeNothing, ReadCommand, ReadCtx, WriteCommand, WriteCtx,
+    };
     pub use crate::error::{Error, Result};
     pub use crate::keyspace::{Blob, Db, Encodings, HashValue, Keyspace, ListValue, SetValue, Value, ZSetValue};
     pub use crate::limits::*;
@@ -152,7 +156,7 @@ registry! {
         set::smembers::SMembers, set::sismember::SIsMember, set::smismember::SMIsMember, set::scard::SCard,
         set::srandmember::SRandMember, set::sinter::SInter, set::sintercard::SInterCard, set::sunion::SUnion,
         set::sdiff::SDiff, set::sscan::SScan, bitmap::getbit::GetBit, bitmap::bitcount::BitCount,
-        bitmap::bitpos::BitPos, bitmap::bitfield_ro::BitFieldRo, hyperloglog::pfcount::PfCount,
+        bitmap::bitpos::BitPos, bitmap::bitfield_ro::BitFieldRo,
         zset::zcard::ZCard, zset::zscore::ZScore, zset::zmscore::ZMScore, zset::zrank::ZRank,
         zset::zrevrank::ZRevRank, zset::zcount::ZCount, zset::zlexcount::ZLexCount, zset::zrange::ZRange,
         zset::zrangebyscore::ZRangeByScore, zset::zrevrangebyscore::ZRevRangeByScore,
@@ -180,7 +184,7 @@ registry! {
         list::blmove::BLMove, list::brpoplpush::BRPopLPush, list::blmpop::BLMPop, generic::sort::Sort,
         set::sadd::SAdd, set::srem::SRem, set::spop::SPop, set::smove::SMove, set::sinterstore::SInterStore,
         set::sunionstore::SUnionStore, set::sdiffstore::SDiffStore, bitmap::setbit::SetBit,
-        bitmap::bitop::BitOp, bitmap::bitfield::BitField, hyperloglog::pfadd::PfAdd,
+        bitmap::bitop::BitOp, bitmap::bitfield::BitField, hyperloglog::pfadd::PfAdd, hyperloglog::pfcount::PfCount,
         hyperloglog::pfmerge::PfMerge, hyperloglog::pfdebug::PfDebug, zset::zadd::ZAdd,
         zset::zincrby::ZIncrBy, zset::zrem::ZRem, zset::zrangestore::ZRangeStore,
         zset::zremrangebyscore::ZRemRangeByScore, zset::zremrangebyrank::ZRemRangeByRank,

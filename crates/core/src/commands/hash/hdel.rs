@@ -54,3 +54,13 @@ impl WriteCommand for HDel {
         Ok(removed)
     }
 }
+
+impl MayChangeNothing for HDel {
+    fn reply_if_unchanged(&self, keyspace: &Keyspace, db: DbIndex, now_ms: TimeMs) -> Option<Reply> {
+        let unchanged = match hash_at(keyspace.db(db), &self.key, now_ms).ok()? {
+            None => true,
+            Some(hash) => !self.fields.iter().any(|field| hash.contains(field)),
+        };
+        unchanged.then_some(Reply::Integer(0))
+    }
+}

@@ -78,13 +78,13 @@ mod tests {
             read(ks, 1, &["get", "hll"]),
             Reply::Bulk(Bytes::from_static(b"HYLL\x01\0\0\0\0\0\0\0\0\0\0\x80\x7f\xff"))
         );
-        assert_eq!(read(ks, 1, &["pfcount", "hll"]), Reply::Integer(0));
+        assert_eq!(write(ks, 1, &["pfcount", "hll"]), Reply::Integer(0));
         assert_eq!(write(ks, 2, &["pfadd", "hll", "a", "b", "c"]), Reply::Integer(1));
         assert_eq!(write(ks, 3, &["pfadd", "hll", "a", "b", "c"]), Reply::Integer(0));
         assert_eq!(write(ks, 4, &["pfadd", "hll"]), Reply::Integer(0));
         assert_eq!(ks.db(0).get(b"hll", 0).unwrap().version, 2, "unchanged since");
         assert_eq!(write(ks, 5, &["pfadd", "hll", ""]), Reply::Integer(1));
-        assert_eq!(read(ks, 5, &["pfcount", "hll"]), Reply::Integer(4));
+        assert_eq!(write(ks, 5, &["pfcount", "hll"]), Reply::Integer(4));
     }
 
     #[test]

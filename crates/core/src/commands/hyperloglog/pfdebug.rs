@@ -116,7 +116,7 @@ mod tests {
         assert_eq!(write(ks, 4, &["pfdebug", "todense", "hll"]), Reply::Integer(0));
         write(ks, 5, &["pfadd", "s", "x"]);
         assert_eq!(write(ks, 5, &["pfdebug", "todense", "s"]), Reply::Integer(1));
-        assert_eq!(read(ks, 5, &["pfcount", "s"]), Reply::Integer(1));
+        assert_eq!(write(ks, 5, &["pfcount", "s"]), Reply::Integer(1));
         assert_eq!(write(ks, 5, &["pfdebug", "nope", "s"]), error("ERR Unknown PFDEBUG subcommand 'nope'"));
         assert_eq!(write(ks, 5, &["pfdebug", "nope", "missing"]), error("ERR The specified key does not exist"));
         write(ks, 5, &["set", "str", "x"]);

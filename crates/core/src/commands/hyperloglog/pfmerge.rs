@@ -85,18 +85,18 @@ mod tests {
         write(ks, 1, &["pfadd", "b", "b", "c", "d"]);
         write(ks, 1, &["pfadd", "c", "c", "d", "e"]);
         assert_eq!(write(ks, 2, &["pfmerge", "m", "a", "b", "c", "missing"]), Reply::OK);
-        assert_eq!(read(ks, 2, &["pfcount", "m"]), Reply::Integer(5));
+        assert_eq!(write(ks, 2, &["pfcount", "m"]), Reply::Integer(5));
         assert_eq!(write(ks, 3, &["pfmerge", "a", "b"]), Reply::OK);
-        assert_eq!(read(ks, 3, &["pfcount", "a"]), Reply::Integer(4));
+        assert_eq!(write(ks, 3, &["pfcount", "a"]), Reply::Integer(4));
         assert_eq!(write(ks, 4, &["pfmerge", "empty"]), Reply::OK);
         assert_eq!(read(ks, 4, &["get", "empty"]), read(ks, 4, &["get", "empty"]));
-        assert_eq!(read(ks, 4, &["pfcount", "empty"]), Reply::Integer(0));
+        assert_eq!(write(ks, 4, &["pfcount", "empty"]), Reply::Integer(0));
         assert_eq!(ks.db(0).get(b"a", 0).unwrap().version, 3);
         // A dense source makes the destination dense.
         write(ks, 5, &["pfdebug", "todense", "b"]);
         write(ks, 6, &["pfmerge", "m", "b"]);
         assert_eq!(read(ks, 6, &["strlen", "m"]), Reply::Integer(12304));
-        assert_eq!(read(ks, 6, &["pfcount", "m"]), Reply::Integer(5));
+        assert_eq!(write(ks, 6, &["pfcount", "m"]), Reply::Integer(5));
     }
 
     #[test]

@@ -69,6 +69,13 @@ impl WriteCommand for SAdd {
     }
 }
 
+impl MayChangeNothing for SAdd {
+    fn reply_if_unchanged(&self, keyspace: &Keyspace, db: DbIndex, now_ms: TimeMs) -> Option<Reply> {
+        let set = value_at::<SetValue>(keyspace.db(db), &self.key, now_ms).ok()??;
+        self.members.iter().all(|member| set.contains(member)).then_some(Reply::Integer(0))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use crate::commands::set::testing::*;

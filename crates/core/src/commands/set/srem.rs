@@ -53,6 +53,16 @@ impl WriteCommand for SRem {
     }
 }
 
+impl MayChangeNothing for SRem {
+    fn reply_if_unchanged(&self, keyspace: &Keyspace, db: DbIndex, now_ms: TimeMs) -> Option<Reply> {
+        let unchanged = match value_at::<SetValue>(keyspace.db(db), &self.key, now_ms).ok()? {
+            None => true,
+            Some(set) => !self.members.iter().any(|member| set.contains(member)),
+        };
+        unchanged.then_some(Reply::Integer(0))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use crate::commands::set::testing::*;

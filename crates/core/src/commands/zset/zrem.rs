@@ -54,6 +54,16 @@ impl WriteCommand for ZRem {
     }
 }
 
+impl MayChangeNothing for ZRem {
+    fn reply_if_unchanged(&self, keyspace: &Keyspace, db: DbIndex, now_ms: TimeMs) -> Option<Reply> {
+        let unchanged = match value_at::<ZSetValue>(keyspace.db(db), &self.key, now_ms).ok()? {
+            None => true,
+            Some(zset) => !self.members.iter().any(|member| zset.score(member).is_some()),
+        };
+        unchanged.then_some(Reply::Integer(0))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use crate::commands::zset::testing::*;
