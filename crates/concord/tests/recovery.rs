@@ -44,6 +44,28 @@ fn sigterm_exits_cleanly_and_keeps_data() {
 }
 
 #[test]
+fn shutdown_stops_the_node_cleanly_and_keeps_data() {
+    let mut server = Server::start();
+    fill(&server, 50);
+    let mut con = server.connect();
+    // Refused inside a transaction, which it then aborts, as Redis.
+    let _: () = redis::cmd("MULTI").query(&mut con).unwrap();
+    let refused = redis::cmd("SHUTDOWN").query::<()>(&mut con).unwrap_err();
+    assert!(refused.to_string().contains("Command not allowed inside a transaction"), "{refused}");
+    let aborted = redis::cmd("EXEC").query::<()>(&mut con).unwrap_err();
+    assert!(aborted.to_string().to_uppercase().contains("EXECABORT"), "{aborted}");
+    let abort = redis::cmd("SHUTDOWN").arg("ABORT").query::<()>(&mut con).unwrap_err();
+    assert!(abort.to_string().contains("No shutdown in progress"), "{abort}");
+    // Success closes the connection with no reply, and the process exits cleanly.
+    let closed = redis::cmd("SHUTDOWN").arg("NOSAVE").query::<redis::Value>(&mut con);
+    assert!(closed.is_err_and(|error| error.is_connection_dropped() || error.is_io_error()));
+    let status = server.child.wait().expect("wait");
+    assert!(status.success(), "exit status {status:?}");
+    server.restart();
+    check(&server, 50);
+}
+
+#[test]
 fn a_torn_tail_is_cut_off_and_the_node_starts() {
     let mut server = Server::start();
     fill(&server, 100);

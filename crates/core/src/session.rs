@@ -54,6 +54,8 @@ pub trait Host {
     fn client_kill(&self, id: u64) -> bool;
     /// The reply to DEBUG subcommands the node supports.
     fn debug(&self, args: &[Bytes]) -> Reply;
+    /// Stops the node, as SIGTERM does: no new clients, in-flight commands finish.
+    fn shutdown(&self);
 }
 
 /// What the driver must do with a command.
@@ -77,6 +79,8 @@ pub enum Action {
     Watch { db: DbIndex, keys: Vec<Bytes> },
     /// Send this reply, then close the connection.
     Close(Reply),
+    /// Close the connection with no reply (SHUTDOWN, as Redis).
+    Hangup,
     /// A cluster request (topology, membership, fault injection) for the node.
     Cluster(crate::commands::cluster::ClusterOp),
 }
@@ -199,6 +203,10 @@ impl Session {
                 )
             )
         {
+            if entry.spec.has_flag("no_multi") {
+                self.refuse_in_transaction();
+                return Action::Reply(Error::err("Command not allowed inside a transaction").into());
+            }
             return self.queue(argv, entry);
         }
         let db = self.db;

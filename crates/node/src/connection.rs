@@ -249,6 +249,7 @@ impl Connection {
                 self.pipeline.ready(protocol, reply);
                 self.closing = true;
             }
+            Action::Hangup => self.closing = true,
             Action::Write(request @ Request::Config { .. }) => {
                 self.drain().await?;
                 let reply = self.node.clone().write_to_every_shard(request).await;

@@ -72,6 +72,11 @@ impl Host for ConnectionHost {
         self.node.clients.kill(id)
     }
 
+    fn shutdown(&self) {
+        tracing::info!("SHUTDOWN requested by a client");
+        self.node.shutdown_requested.send_replace(true);
+    }
+
     fn debug(&self, args: &[Bytes]) -> Reply {
         let Some(sub) = args.first() else {
             return Error::wrong_arity("debug").into();

@@ -91,6 +91,8 @@ pub struct Node {
     seed_draws: AtomicU64,
     /// Clients of this node blocked in BLPOP and friends.
     pub blocked: BlockedClients,
+    /// Set by SHUTDOWN: the server stops as on SIGTERM.
+    pub shutdown_requested: watch::Sender<bool>,
     log: Arc<NodeLog>,
     snapshots: Arc<SnapshotStore>,
     rpc: Arc<PeerRpc>,
@@ -248,6 +250,7 @@ impl Node {
             rng_seed: seeds.next_u64(),
             seed_draws: AtomicU64::new(0),
             blocked: BlockedClients::new(id, seeds.next_u64()),
+            shutdown_requested: watch::channel(false).0,
             log,
             snapshots,
             rpc,

@@ -35,9 +35,11 @@ pub async fn run(config: ServerConfig, env: Env, shutdown: impl Future<Output = 
     let (stop, stopping) = watch::channel(false);
     let mut connections = JoinSet::new();
     tokio::pin!(shutdown);
+    let mut shutdown_requested = node.shutdown_requested.subscribe();
     loop {
         tokio::select! {
             _ = &mut shutdown => break,
+            _ = shutdown_requested.wait_for(|requested| *requested) => break,
             Some(_) = connections.join_next(), if !connections.is_empty() => {}
             accepted = listener.accept() => {
                 let mut conn = match accepted {

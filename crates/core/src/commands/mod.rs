@@ -196,7 +196,7 @@ registry! {
     node: {
         connection::ping::Ping, connection::echo::Echo, connection::hello::Hello, connection::client::Client,
         connection::select::Select, connection::quit::Quit, connection::reset::Reset,
-        server::command_::Command, server::info::Info, server::config::Config, server::time::Time,
+        server::command_::Command, server::info::Info, server::config::Config, server::time::Time, server::shutdown::Shutdown,
         server::debug::Debug,
         scripting::function::Function,
         transactions::multi::Multi, transactions::exec::Exec, transactions::discard::Discard,

@@ -8,6 +8,7 @@
 //! - [`flushdb`] — FLUSHDB [ASYNC | SYNC]
 //! - [`info`] — INFO [section [section ...]]
 //! - [`memory`] — MEMORY USAGE key [SAMPLES count] | MEMORY HELP
+//! - [`shutdown`] — SHUTDOWN [NOSAVE | SAVE] [NOW] [FORCE] [ABORT]
 //! - [`swapdb`] — SWAPDB index1 index2
 //! - [`time`] — TIME
 
@@ -19,5 +20,6 @@ pub mod flushall;
 pub mod flushdb;
 pub mod info;
 pub mod memory;
+pub mod shutdown;
 pub mod swapdb;
 pub mod time;
