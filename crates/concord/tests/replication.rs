@@ -137,6 +137,36 @@ fn a_partitioned_leader_cannot_acknowledge_writes() {
     }
 }
 
+/// A follower forwards an INCR to the leader, which applies it, but the answer never comes
+/// back (the follower hears nothing from the leader): the follower sends the same tagged
+/// request again until it gets through, and the shard answers the copy with the first reply
+/// instead of applying it twice.
+#[test]
+fn a_forwarded_write_whose_answer_is_lost_is_applied_once() {
+    let cluster = TestCluster::start(3, &[]);
+    let leader = cluster.leader();
+    let follower = (leader + 1) % 3;
+    let fault = |action: &str| {
+        let mut command = redis::cmd("CLUSTER");
+        command.arg("FAULT").arg(action);
+        if action != "HEAL" {
+            command.arg(&cluster.members[leader].id);
+        }
+        let _: () = command.query(&mut cluster.connect(follower)).unwrap();
+    };
+    let mut client = cluster.connect(follower);
+    assert_eq!(redis::cmd("INCR").arg("once").query::<i64>(&mut client).unwrap(), 1);
+    fault("BLOCK-INCOMING");
+    let incr = std::thread::spawn(move || redis::cmd("INCR").arg("once").query::<i64>(&mut client));
+    // Long enough for the first attempt to time out and be sent again.
+    std::thread::sleep(Duration::from_millis(4_500));
+    fault("HEAL");
+    assert_eq!(incr.join().unwrap().expect("the retried write's reply"), 2, "the first application's reply");
+    let mut on_leader = cluster.connect(leader);
+    assert_eq!(redis::cmd("GET").arg("once").query::<String>(&mut on_leader).unwrap(), "2", "applied once");
+    cluster.converged_digest();
+}
+
 #[test]
 fn a_full_cluster_restart_keeps_every_acknowledged_write() {
     let mut cluster = TestCluster::start(3, &[]);

@@ -6,6 +6,7 @@
 use crate::blocking::WaiterId;
 use crate::cluster_map::ClusterChange;
 use crate::keyspace::WatchStamp;
+use crate::once::RequestId;
 use crate::reply::Reply;
 use crate::types::{DbIndex, NodeId, TimeMs};
 use bytes::Bytes;
@@ -48,6 +49,11 @@ pub enum Request {
     Tick,
     /// A change to the cluster map: only the metadata group applies these.
     Cluster(ClusterChange),
+    /// Client requests (a connection's pipelined writes) tagged by the node that received
+    /// them, so that a copy sent again is applied once (see `once`); applied in order, with
+    /// one reply: the array of theirs. `done_below`: that node has finished with every
+    /// request of its own numbered below this on this shard. New in log format 2.
+    Once { id: RequestId, done_below: u64, requests: Vec<Request> },
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -73,6 +79,7 @@ impl Request {
             Request::Block { argv, .. } => args(argv) + 32,
             Request::Config { pairs } => pairs.iter().map(|(name, value)| name.len() + value.len() + 16).sum(),
             Request::Cluster(_) => 256,
+            Request::Once { requests, .. } => 32 + requests.iter().map(Request::size_bytes).sum::<usize>(),
         }
     }
 }

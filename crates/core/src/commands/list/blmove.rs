@@ -70,7 +70,10 @@ impl BlockingCommand for BLMove {
     }
 
     fn try_serve(&self, keyspace: &mut Keyspace, ctx: &WriteCtx, ready: Option<&[u8]>) -> Result<Option<Reply>> {
-        if ready.is_some() && other_type_is_not_ready(value_at::<ListValue>(keyspace.db(ctx.db), &self.source[0], ctx.now_ms))?.is_none() {
+        if ready.is_some()
+            && other_type_is_not_ready(value_at::<ListValue>(keyspace.db(ctx.db), &self.source[0], ctx.now_ms))?
+                .is_none()
+        {
             return Ok(None);
         }
         Ok(move_one(keyspace, ctx, &self.source[0], &self.destination, self.from, self.to)?.map(Reply::Bulk))
