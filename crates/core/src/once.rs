@@ -197,6 +197,35 @@ mod tests {
     }
 
     #[test]
+    fn looking_a_copy_up_changes_no_remembered_reply() {
+        let mut sessions = Sessions::default();
+        assert_eq!(sessions.seen(id(1), 1, 1_000), Seen::Fresh);
+        sessions.remember(id(1), &[Reply::Integer(5)]);
+        let before = sessions.clone();
+        for at_ms in [1_000, 1_500] {
+            assert_eq!(sessions.seen(id(1), 1, at_ms), Seen::Applied(Remembered::Replies(vec![Reply::Integer(5)])));
+        }
+        let session = |sessions: &Sessions| sessions.sessions[&(NodeId(7), 1)].clone();
+        let (was, is) = (session(&before), session(&sessions));
+        assert_eq!((was.replies, was.bytes, was.done_below), (is.replies, is.bytes, is.done_below));
+        assert_eq!(is.last_ms, 1_500, "a copy keeps its session alive");
+    }
+
+    #[test]
+    fn sessions_survive_encoding_as_snapshots_hold_them() {
+        let mut sessions = Sessions::default();
+        for seq in 1..=3 {
+            sessions.seen(id(seq), 1, 2_000 + seq);
+            sessions.remember(id(seq), &[Reply::Bulk(format!("reply {seq}").into_bytes().into())]);
+        }
+        let bytes = postcard::to_stdvec(&sessions).unwrap();
+        let mut restored: Sessions = postcard::from_bytes(&bytes).unwrap();
+        assert_eq!(restored, sessions);
+        assert_eq!(restored.seen(id(2), 1, 2_010), sessions.seen(id(2), 1, 2_010));
+        assert_eq!(restored.seen(id(4), 1, 2_010), Seen::Fresh);
+    }
+
+    #[test]
     fn replies_and_sessions_stay_bounded() {
         let mut sessions = Sessions::default();
         let big = Reply::Bulk(vec![b'x'; ONCE_REPLY_BYTES_MAX + 1].into());
@@ -221,7 +250,12 @@ mod tests {
         let mut sessions = Sessions::default();
         sessions.seen(id(1), 1, 1_000);
         sessions.remember(id(1), &[Reply::OK]);
-        sessions.seen(RequestId { node: NodeId(8), ..id(1) }, 1, 1_000 + ONCE_SESSION_TTL_MS);
+        // Just short of the time-to-live, the session and its reply are still there.
+        let other = RequestId { node: NodeId(8), ..id(1) };
+        sessions.seen(other, 1, 1_000 + ONCE_SESSION_TTL_MS - 1);
+        assert_eq!((sessions.len(), sessions.remembered()), (2, 1));
+        sessions.seen(other, 1, 1_000 + ONCE_SESSION_TTL_MS + 1_000);
         assert_eq!(sessions.len(), 1, "node 7's session lapsed");
+        assert_eq!(sessions.remembered(), 0);
     }
 }

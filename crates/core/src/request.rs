@@ -92,3 +92,26 @@ pub struct BatchReply {
     #[serde(default)]
     pub served: Vec<(WaiterId, Reply)>,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::types::NodeId;
+
+    /// A log entry's payload as log format 1 wrote it (postcard of a `Batch`): tagged requests
+    /// were added as a new last variant, so every older entry still reads the same.
+    #[test]
+    fn entries_of_log_format_1_still_decode() {
+        let format_1: &[u8] = &[232, 7, 2, 0, 0, 2, 4, b'I', b'N', b'C', b'R', 1, b'n', 8];
+        let incr = Request::Command { db: 0, argv: vec![Bytes::from_static(b"INCR"), Bytes::from_static(b"n")] };
+        let batch = Batch { time_ms: 1_000, requests: vec![incr.clone(), Request::Tick] };
+        assert_eq!(postcard::from_bytes::<Batch>(format_1).unwrap(), batch);
+        assert_eq!(postcard::to_stdvec(&batch).unwrap(), format_1, "untagged entries encode as before");
+        let id = RequestId { node: NodeId(5), incarnation: 6, seq: 7 };
+        let tagged =
+            Batch { time_ms: 1_000, requests: vec![Request::Once { id, done_below: 7, requests: vec![incr] }] };
+        let bytes = postcard::to_stdvec(&tagged).unwrap();
+        assert_eq!(bytes[3], 10, "the variant after the ten of format 1");
+        assert_eq!(postcard::from_bytes::<Batch>(&bytes).unwrap(), tagged);
+    }
+}

@@ -931,8 +931,12 @@ mod tests {
         let incr = || once(1, 1, vec![command(&["incr", "n"]), command(&["incr", "n"])]);
         let first = sm.apply(1, &batch(10, vec![incr()]));
         assert_eq!(first.replies, vec![Reply::Array(vec![Reply::Integer(1), Reply::Integer(2)])]);
-        // The copy (the sender lost its answer and sent it again) gets the same replies.
-        let copy = sm.apply(2, &batch(20, vec![incr(), command(&["get", "n"])]));
+        // The copy (the sender lost its answer and sent it again) gets the same replies, and
+        // the data is as it was.
+        let data_before = sm.keyspace().clone();
+        assert_eq!(sm.apply(2, &batch(15, vec![incr()])).replies, first.replies);
+        assert!(sm.keyspace() == &data_before, "the copy changed the data");
+        let copy = sm.apply(3, &batch(20, vec![incr(), command(&["get", "n"])]));
         assert_eq!(
             copy.replies,
             vec![Reply::Array(vec![Reply::Integer(1), Reply::Integer(2)]), Reply::Bulk(Bytes::from_static(b"2"))]
@@ -940,12 +944,12 @@ mod tests {
         // Remembered in snapshots too.
         let mut restored = StateMachine::restore(&sm.snapshot()).unwrap();
         assert_eq!(restored.snapshot(), sm.snapshot());
-        assert_eq!(restored.apply(3, &batch(30, vec![incr()])).replies, first.replies);
+        assert_eq!(restored.apply(4, &batch(30, vec![incr()])).replies, first.replies);
         // Once the sender is done with it, a late copy is refused, not applied.
-        sm.apply(3, &batch(30, vec![once(2, 2, vec![command(&["get", "n"])])]));
-        let late = sm.apply(4, &batch(40, vec![incr()]));
+        sm.apply(4, &batch(30, vec![once(2, 2, vec![command(&["get", "n"])])]));
+        let late = sm.apply(5, &batch(40, vec![incr()]));
         assert!(matches!(&late.replies[0], Reply::Error(text) if text.starts_with(b"UNKNOWN")), "{late:?}");
-        assert_eq!(sm.apply(5, &batch(50, vec![command(&["get", "n"])])).replies, vec![Reply::Bulk("2".into())]);
+        assert_eq!(sm.apply(6, &batch(50, vec![command(&["get", "n"])])).replies, vec![Reply::Bulk("2".into())]);
     }
 
     #[test]

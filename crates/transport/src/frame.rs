@@ -112,6 +112,18 @@ mod tests {
         assert!(read(&mut &future[..]).await.unwrap_err().to_string().contains("version 9"));
     }
 
+    /// A frame as a node of wire version 1 sends it reads the same here, and this node
+    /// still writes version 1 frames byte for byte as that node did.
+    #[tokio::test]
+    async fn frames_of_version_1_still_read() {
+        let version_1: &[u8] = &[7, 0, 0, 0, 1, 56, 10, 145, 153, 1, 7, 1, 2, 2, b'h', b'i'];
+        let message = Message::Request { id: 7, group: GroupId(1), service: 2, payload: b"hi".to_vec() };
+        assert_eq!(read(&mut &version_1[..]).await.unwrap(), (1, message.clone()));
+        let mut bytes = Vec::new();
+        encode(&message, 1, &mut bytes);
+        assert_eq!(bytes, version_1);
+    }
+
     #[test]
     fn versions_negotiate_to_the_highest_common_one() {
         assert_eq!(negotiate(1, 1), Some(1));
