@@ -164,6 +164,13 @@ fn a_forwarded_write_whose_answer_is_lost_is_applied_once() {
     assert_eq!(incr.join().unwrap().expect("the retried write's reply"), 2, "the first application's reply");
     let mut on_leader = cluster.connect(leader);
     assert_eq!(redis::cmd("GET").arg("once").query::<String>(&mut on_leader).unwrap(), "2", "applied once");
+    let info: String = redis::cmd("INFO").arg("replication").query(&mut cluster.connect(follower)).unwrap();
+    let counter = |name: &str| -> u64 {
+        let line = info.lines().find_map(|line| line.strip_prefix(&format!("{name}:")));
+        line.unwrap_or_else(|| panic!("{name} in {info}")).trim().parse().unwrap()
+    };
+    assert!(counter("writes_resent") >= 1, "the write was sent again: {info}");
+    assert_eq!(counter("writes_unknown"), 0);
     cluster.converged_digest();
 }
 

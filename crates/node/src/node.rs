@@ -61,6 +61,10 @@ pub struct Stats {
     pub net_input_bytes: AtomicU64,
     pub net_output_bytes: AtomicU64,
     pub forwarded: AtomicU64,
+    /// Client writes sent again, tagged, after an attempt's outcome was unknown.
+    pub writes_resent: AtomicU64,
+    /// Client writes answered `-UNKNOWN`: no attempt's outcome could be learned in time.
+    pub writes_unknown: AtomicU64,
 }
 
 /// Where a request that needs a group's leader goes.
@@ -626,10 +630,14 @@ impl Node {
             };
             let refusal = match attempt {
                 Attempt::Done(replies) | Attempt::Moved(replies) => return replies,
-                Attempt::Final(reply) => return vec![unknown.map_or(reply, unknown_reply); count],
-                Attempt::Unknown { reason, retry: false } => return vec![unknown_reply(reason); count],
+                Attempt::Final(reply) => match unknown {
+                    Some(reason) => return self.gave_up(reason, count),
+                    None => return vec![reply; count],
+                },
+                Attempt::Unknown { reason, retry: false } => return self.gave_up(reason, count),
                 Attempt::Unknown { reason, retry: true } => {
                     tracing::debug!(%group, %reason, "a write's outcome is unknown; sending it again");
+                    self.stats.writes_resent.fetch_add(1, Ordering::Relaxed);
                     unknown = Some(reason);
                     None
                 }
@@ -641,12 +649,18 @@ impl Node {
             };
             match (&unknown, refusal) {
                 (None, Some(reply)) if waited >= leader_wait => return vec![reply; count],
-                (Some(reason), _) if started.elapsed() >= window => return vec![unknown_reply(reason.clone()); count],
+                (Some(reason), _) if started.elapsed() >= window => return self.gave_up(reason.clone(), count),
                 _ => {}
             }
             tokio::time::sleep(Duration::from_millis(ROUTE_RETRY_MS)).await;
             waited += Duration::from_millis(ROUTE_RETRY_MS);
         }
+    }
+
+    /// The replies to a write of `count` requests whose outcome stays unknown.
+    fn gave_up(&self, reason: String, count: usize) -> Vec<Reply> {
+        self.stats.writes_unknown.fetch_add(1, Ordering::Relaxed);
+        vec![unknown_reply(reason); count]
     }
 
     /// One attempt at a write, wherever the shard's leader is now.
