@@ -137,6 +137,86 @@ fn a_partitioned_leader_cannot_acknowledge_writes() {
     }
 }
 
+/// A follower forwards an INCR to the leader, which applies it, but the answer never comes
+/// back (the follower hears nothing from the leader): the follower sends the same tagged
+/// request again until it gets through, and the shard answers the copy with the first reply
+/// instead of applying it twice.
+#[test]
+fn a_forwarded_write_whose_answer_is_lost_is_applied_once() {
+    let cluster = TestCluster::start(3, &[]);
+    let leader = cluster.leader();
+    let follower = (leader + 1) % 3;
+    let fault = |action: &str| {
+        let mut command = redis::cmd("CLUSTER");
+        command.arg("FAULT").arg(action);
+        if action != "HEAL" {
+            command.arg(&cluster.members[leader].id);
+        }
+        let _: () = command.query(&mut cluster.connect(follower)).unwrap();
+    };
+    let mut client = cluster.connect(follower);
+    assert_eq!(redis::cmd("INCR").arg("once").query::<i64>(&mut client).unwrap(), 1);
+    fault("BLOCK-INCOMING");
+    let incr = std::thread::spawn(move || redis::cmd("INCR").arg("once").query::<i64>(&mut client));
+    // Long enough for the first attempt to time out and be sent again.
+    std::thread::sleep(Duration::from_millis(4_500));
+    fault("HEAL");
+    assert_eq!(incr.join().unwrap().expect("the retried write's reply"), 2, "the first application's reply");
+    let mut on_leader = cluster.connect(leader);
+    assert_eq!(redis::cmd("GET").arg("once").query::<String>(&mut on_leader).unwrap(), "2", "applied once");
+    let info: String = redis::cmd("INFO").arg("replication").query(&mut cluster.connect(follower)).unwrap();
+    let counter = |name: &str| -> u64 {
+        let line = info.lines().find_map(|line| line.strip_prefix(&format!("{name}:")));
+        line.unwrap_or_else(|| panic!("{name} in {info}")).trim().parse().unwrap()
+    };
+    assert!(counter("writes_resent") >= 1, "the write was sent again: {info}");
+    assert_eq!(counter("writes_unknown"), 0);
+    cluster.converged_digest();
+}
+
+/// INCRs through a follower while the leader is killed (kill -9) and restarted: forwards in
+/// flight at the kill are sent again to the new leader, so every INCR gets a definite reply,
+/// and the counter's replies run 1, 2, 3, ... without a gap (a gap: an INCR applied twice, or
+/// one applied whose client was told it failed).
+#[test]
+fn incrs_through_a_follower_across_a_leader_kill_are_each_applied_once() {
+    let mut cluster = TestCluster::start(3, &[]);
+    let leader = cluster.leader();
+    let follower = (leader + 1) % 3;
+    let mut client = cluster.connect(follower);
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let incrs = std::thread::spawn({
+        let stop = stop.clone();
+        move || {
+            let (mut acked, mut unknown, mut failed) = (Vec::new(), Vec::new(), 0);
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                match redis::cmd("INCR").arg("counter").query::<i64>(&mut client) {
+                    Ok(value) => acked.push(value),
+                    Err(error) if error.to_string().contains("UNKNOWN") => unknown.push(error.to_string()),
+                    // Definite refusals (no leader yet): not applied.
+                    Err(_) => failed += 1,
+                }
+            }
+            (acked, unknown, failed)
+        }
+    });
+    std::thread::sleep(Duration::from_millis(700));
+    cluster.kill(leader);
+    std::thread::sleep(Duration::from_millis(3_000));
+    cluster.restart(leader);
+    std::thread::sleep(Duration::from_millis(1_000));
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let (acked, unknown, failed) = incrs.join().unwrap();
+    eprintln!("{} INCRs acknowledged, {failed} refused, {} unknown", acked.len(), unknown.len());
+    assert!(unknown.is_empty(), "outcomes left unknown: {unknown:?}");
+    assert!(acked.len() > 10, "INCRs went through: {}", acked.len());
+    let expected: Vec<i64> = (1..=acked.len() as i64).collect();
+    assert!(acked == expected, "replies with a gap or a repeat: {acked:?}");
+    let now: i64 = redis::cmd("GET").arg("counter").query(&mut cluster.connect(follower)).unwrap();
+    assert_eq!(now, acked.len() as i64, "applied once each");
+    cluster.converged_digest();
+}
+
 #[test]
 fn a_full_cluster_restart_keeps_every_acknowledged_write() {
     let mut cluster = TestCluster::start(3, &[]);

@@ -17,6 +17,7 @@
 //! - [`commands`]: the command table, one file per command.
 //! - [`request`]: what the log carries.
 //! - [`blocking`]: blocked clients, as replicated state.
+//! - [`once`]: exactly-once application of client writes sent more than once.
 //! - [`state_machine`]: applies log entries; snapshots and digests.
 //! - [`session`]: a client connection's state and command dispatch.
 //! - [`slot`]: key hash slots.
@@ -33,6 +34,7 @@ pub mod geohash;
 pub mod hyperloglog;
 pub mod keyspace;
 pub mod limits;
+pub mod once;
 pub mod pattern;
 pub mod reply;
 pub mod request;

@@ -78,6 +78,22 @@ pub const CLIENT_NAME_BYTES_MAX: usize = 1024;
 /// batch would trade far more latency than an fsync costs.
 pub const BATCH_LINGER_US_MAX: u64 = 100_000;
 
+/// How long a node keeps sending a client's write again while its outcome is unknown (the
+/// leader died or was cut off with it in flight) before it tells the client `-UNKNOWN`.
+pub const WRITE_RETRY_MS: u64 = 8_000;
+/// Log time a shard remembers the requests of a sender (a node incarnation) that sent nothing
+/// since (see `once`): far longer than any sender keeps retrying.
+pub const ONCE_SESSION_TTL_MS: u64 = 2 * 60 * 1000;
+/// Senders a shard remembers requests of at once; the least recently used goes first.
+pub const ONCE_SESSIONS_MAX: usize = 256;
+/// Replies one sender may have remembered at once (one per write in flight from it, as long
+/// as its senders keep saying what they are done with).
+pub const ONCE_REPLIES_PER_SESSION_MAX: usize = 65_536;
+/// Bytes of remembered replies per sender.
+pub const ONCE_SESSION_BYTES_MAX: usize = 4 * 1024 * 1024;
+/// A reply larger than this is remembered only as "applied".
+pub const ONCE_REPLY_BYTES_MAX: usize = 16 * 1024;
+
 /// Number of hash slots in the cluster (Redis Cluster's fixed count).
 pub const SLOTS: u16 = 16384;
 
@@ -89,6 +105,14 @@ pub const SHARDS_MAX: usize = 256;
 pub const METADATA_VOTERS_MAX: usize = 5;
 
 const _: () = assert!(SHARDS_MAX <= 1 << 8);
+const _: () = assert!(WRITE_RETRY_MS * 10 <= ONCE_SESSION_TTL_MS, "a session outlives its sender's retries");
+const _: () = assert!(ONCE_REPLY_BYTES_MAX <= ONCE_SESSION_BYTES_MAX);
+// Every default client of a node may have a write in flight to one shard, twice over.
+const _: () = assert!(ONCE_REPLIES_PER_SESSION_MAX >= 2 * CLIENTS_MAX_DEFAULT);
+const _: () =
+    assert!(ONCE_SESSION_BYTES_MAX >= ONCE_REPLIES_PER_SESSION_MAX * 64, "room for an OK (about 50 bytes) each");
+// Remembered replies of every sender of one shard, at most: bounded memory per shard.
+const _: () = assert!(ONCE_SESSIONS_MAX * ONCE_SESSION_BYTES_MAX <= 1024 * 1024 * 1024);
 const _: () = assert!(SHARDS_MAX <= SLOTS as usize);
 const _: () = assert!(METADATA_VOTERS_MAX % 2 == 1);
 const _: () = assert!(DELETION_CLOCK_SLOTS.is_power_of_two());

@@ -6,6 +6,7 @@
 use crate::blocking::WaiterId;
 use crate::cluster_map::ClusterChange;
 use crate::keyspace::WatchStamp;
+use crate::once::RequestId;
 use crate::reply::Reply;
 use crate::types::{DbIndex, NodeId, TimeMs};
 use bytes::Bytes;
@@ -48,6 +49,11 @@ pub enum Request {
     Tick,
     /// A change to the cluster map: only the metadata group applies these.
     Cluster(ClusterChange),
+    /// Client requests (a connection's pipelined writes) tagged by the node that received
+    /// them, so that a copy sent again is applied once (see `once`); applied in order, with
+    /// one reply: the array of theirs. `done_below`: that node has finished with every
+    /// request of its own numbered below this on this shard. New in log format 2.
+    Once { id: RequestId, done_below: u64, requests: Vec<Request> },
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -73,6 +79,7 @@ impl Request {
             Request::Block { argv, .. } => args(argv) + 32,
             Request::Config { pairs } => pairs.iter().map(|(name, value)| name.len() + value.len() + 16).sum(),
             Request::Cluster(_) => 256,
+            Request::Once { requests, .. } => 32 + requests.iter().map(Request::size_bytes).sum::<usize>(),
         }
     }
 }
@@ -84,4 +91,27 @@ pub struct BatchReply {
     pub replies: Vec<Reply>,
     #[serde(default)]
     pub served: Vec<(WaiterId, Reply)>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::types::NodeId;
+
+    /// A log entry's payload as log format 1 wrote it (postcard of a `Batch`): tagged requests
+    /// were added as a new last variant, so every older entry still reads the same.
+    #[test]
+    fn entries_of_log_format_1_still_decode() {
+        let format_1: &[u8] = &[232, 7, 2, 0, 0, 2, 4, b'I', b'N', b'C', b'R', 1, b'n', 8];
+        let incr = Request::Command { db: 0, argv: vec![Bytes::from_static(b"INCR"), Bytes::from_static(b"n")] };
+        let batch = Batch { time_ms: 1_000, requests: vec![incr.clone(), Request::Tick] };
+        assert_eq!(postcard::from_bytes::<Batch>(format_1).unwrap(), batch);
+        assert_eq!(postcard::to_stdvec(&batch).unwrap(), format_1, "untagged entries encode as before");
+        let id = RequestId { node: NodeId(5), incarnation: 6, seq: 7 };
+        let tagged =
+            Batch { time_ms: 1_000, requests: vec![Request::Once { id, done_below: 7, requests: vec![incr] }] };
+        let bytes = postcard::to_stdvec(&tagged).unwrap();
+        assert_eq!(bytes[3], 10, "the variant after the ten of format 1");
+        assert_eq!(postcard::from_bytes::<Batch>(&bytes).unwrap(), tagged);
+    }
 }

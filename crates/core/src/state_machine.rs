@@ -14,6 +14,7 @@ use crate::blocking::{self, WaiterId, Waiters, WaitersImage, WAITERS_PER_OWNER_M
 use crate::command::{ReadCtx, WriteCtx};
 use crate::commands::{self, BlockingOp, KeyspaceOp};
 use crate::keyspace::{Blob, Db, Encodings, HashValue, Keyspace, ListValue, SetValue, TableHasher, Value, ZSetValue};
+use crate::once::{Remembered, Seen, Sessions};
 use crate::reply::Reply;
 use crate::request::{Batch, BatchReply, Request};
 use crate::rng::Rng;
@@ -23,8 +24,9 @@ use serde::{Deserialize, Serialize};
 use std::io::{self, Read, Write};
 
 /// Version of the snapshot encoding; bumped on any change to the records below. Version 1
-/// (one postcard image of everything, strings and hashes only) is still read.
-pub const SNAPSHOT_FORMAT_VERSION: u8 = 2;
+/// (one postcard image of everything, strings and hashes only) and version 2 (no sessions of
+/// exactly-once requests) are still read.
+pub const SNAPSHOT_FORMAT_VERSION: u8 = 3;
 
 /// Largest frame a snapshot may hold: one key's whole value (a collection is one frame).
 const SNAPSHOT_FRAME_BYTES_MAX: usize = crate::limits::LOG_RECORD_BYTES_MAX;
@@ -41,6 +43,8 @@ pub struct StateMachine {
     expired_keys: u64,
     /// Blocked clients waiting for keys (see [`crate::blocking`]).
     waiters: Waiters,
+    /// What tagged requests were applied, per sender (see [`crate::once`]).
+    sessions: Sessions,
 }
 
 impl StateMachine {
@@ -66,6 +70,10 @@ impl StateMachine {
 
     pub fn waiters(&self) -> &Waiters {
         &self.waiters
+    }
+
+    pub fn sessions(&self) -> &Sessions {
+        &self.sessions
     }
 
     /// Records an entry that carries no batch (a blank or membership entry).
@@ -94,7 +102,7 @@ impl StateMachine {
             .requests
             .iter()
             .enumerate()
-            .map(|(position, request)| self.apply_request(index, position, now_ms, request, &mut served))
+            .map(|(position, request)| self.apply_request(index, position as u64, now_ms, request, &mut served))
             .collect();
         BatchReply { replies, served }
     }
@@ -211,17 +219,17 @@ impl StateMachine {
 
     /// The seed of a request's random choices: secret (so clients cannot predict SPOP) and
     /// the same on every replica.
-    fn random_seed(&self, index: u64, position: usize) -> u64 {
+    fn random_seed(&self, index: u64, position: u64) -> u64 {
         let mut bytes = [0u8; 16];
         bytes[..8].copy_from_slice(&index.to_le_bytes());
-        bytes[8..].copy_from_slice(&(position as u64).to_le_bytes());
+        bytes[8..].copy_from_slice(&position.to_le_bytes());
         self.keyspace.hasher().hash(&bytes)
     }
 
     fn apply_request(
         &mut self,
         index: u64,
-        position: usize,
+        position: u64,
         now_ms: TimeMs,
         request: &Request,
         served: &mut Vec<(WaiterId, Reply)>,
@@ -309,6 +317,30 @@ impl StateMachine {
                 Reply::OK
             }
             Request::Cluster(_) => Reply::from(crate::error::Error::err("a data group takes no cluster changes")),
+            Request::Once { id, done_below, requests } => match self.sessions.seen(*id, *done_below, now_ms) {
+                Seen::Fresh => {
+                    let replies: Vec<Reply> = requests
+                        .iter()
+                        .enumerate()
+                        .map(|(at, request)| match request {
+                            Request::Once { .. } => crate::Error::err("a tagged request inside another").into(),
+                            // Positions within a tagged request: distinct from every top-level one.
+                            _ => self.apply_request(index, position | (at as u64 + 1) << 32, now_ms, request, served),
+                        })
+                        .collect();
+                    self.sessions.remember(*id, &replies);
+                    Reply::Array(replies)
+                }
+                Seen::Applied(Remembered::Replies(replies)) => Reply::Array(replies),
+                Seen::Applied(Remembered::TooLarge) => crate::Error::new(
+                    "UNKNOWN the write was applied when first sent, but its reply was too large to keep for a copy sent again; read back before retrying",
+                )
+                .into(),
+                Seen::Refused(why) => crate::Error::new(format!(
+                    "UNKNOWN a copy of this write was not applied: {why}; read back before retrying"
+                ))
+                .into(),
+            },
         }
     }
 
@@ -347,7 +379,8 @@ impl StateMachine {
                 )?;
             }
         }
-        write_frame(out, &self.waiters.image())
+        write_frame(out, &self.waiters.image())?;
+        write_frame(out, &self.sessions)
     }
 
     /// The state as bytes (see [`StateMachine::write_snapshot`]).
@@ -367,7 +400,7 @@ impl StateMachine {
                 input.read_to_end(&mut rest).map_err(|e| format!("undecodable snapshot: {e}"))?;
                 v1::restore(&rest)
             }
-            SNAPSHOT_FORMAT_VERSION => {
+            version @ (2 | SNAPSHOT_FORMAT_VERSION) => {
                 let header: Header = read_frame(input)?;
                 let hasher = header.seed.map(TableHasher::new).unwrap_or_default();
                 let mut keyspace = Keyspace::restore(hasher, header.seed.is_some(), header.encodings);
@@ -382,6 +415,7 @@ impl StateMachine {
                     keyspace.set_db(db_header.index, db);
                 }
                 let waiters = Waiters::restore(read_frame::<WaitersImage>(input)?);
+                let sessions = if version >= 3 { read_frame::<Sessions>(input)? } else { Sessions::default() };
                 let mut trailing = [0u8];
                 if input.read(&mut trailing).map_err(|e| format!("undecodable snapshot: {e}"))? != 0 {
                     return Err("undecodable snapshot: bytes after the last database".into());
@@ -392,6 +426,7 @@ impl StateMachine {
                     applied_index: header.applied_index,
                     expired_keys: header.expired_keys,
                     waiters,
+                    sessions,
                 })
             }
             other => Err(format!(
@@ -665,6 +700,7 @@ mod v1 {
             applied_index: image.applied_index,
             expired_keys: image.expired_keys,
             waiters: Waiters::default(),
+            sessions: Sessions::default(),
         })
     }
 }
@@ -882,6 +918,51 @@ mod tests {
         let lapsed = sm.apply(5, &batch(later, vec![command(&["rpush", "q", "x"])]));
         assert_eq!(lapsed.served, vec![(waiter(2, 1), crate::blocking::cancelled_reply())]);
         assert_eq!(sm.apply(6, &batch(later, vec![command(&["llen", "q"])])).replies, vec![Reply::Integer(1)]);
+    }
+
+    fn once(seq: u64, done_below: u64, requests: Vec<Request>) -> Request {
+        let id = crate::once::RequestId { node: crate::types::NodeId(9), incarnation: 3, seq };
+        Request::Once { id, done_below, requests }
+    }
+
+    #[test]
+    fn a_tagged_write_sent_twice_is_applied_once() {
+        let mut sm = StateMachine::new();
+        let incr = || once(1, 1, vec![command(&["incr", "n"]), command(&["incr", "n"])]);
+        let first = sm.apply(1, &batch(10, vec![incr()]));
+        assert_eq!(first.replies, vec![Reply::Array(vec![Reply::Integer(1), Reply::Integer(2)])]);
+        // The copy (the sender lost its answer and sent it again) gets the same replies, and
+        // the data is as it was.
+        let data_before = sm.keyspace().clone();
+        assert_eq!(sm.apply(2, &batch(15, vec![incr()])).replies, first.replies);
+        assert!(sm.keyspace() == &data_before, "the copy changed the data");
+        let copy = sm.apply(3, &batch(20, vec![incr(), command(&["get", "n"])]));
+        assert_eq!(
+            copy.replies,
+            vec![Reply::Array(vec![Reply::Integer(1), Reply::Integer(2)]), Reply::Bulk(Bytes::from_static(b"2"))]
+        );
+        // Remembered in snapshots too.
+        let mut restored = StateMachine::restore(&sm.snapshot()).unwrap();
+        assert_eq!(restored.snapshot(), sm.snapshot());
+        assert_eq!(restored.apply(4, &batch(30, vec![incr()])).replies, first.replies);
+        // Once the sender is done with it, a late copy is refused, not applied.
+        sm.apply(4, &batch(30, vec![once(2, 2, vec![command(&["get", "n"])])]));
+        let late = sm.apply(5, &batch(40, vec![incr()]));
+        assert!(matches!(&late.replies[0], Reply::Error(text) if text.starts_with(b"UNKNOWN")), "{late:?}");
+        assert_eq!(sm.apply(6, &batch(50, vec![command(&["get", "n"])])).replies, vec![Reply::Bulk("2".into())]);
+    }
+
+    #[test]
+    fn snapshots_of_format_2_are_still_read() {
+        let mut sm = StateMachine::new();
+        sm.apply(1, &batch(10, vec![command(&["set", "a", "1"]), command(&["rpush", "l", "x", "y"])]));
+        let current = sm.snapshot();
+        // Format 2 is format 3 without the sessions' frame (two bytes when there are none).
+        assert_eq!(&current[current.len() - 3..], &[2, 0, 0]);
+        let mut old = current[..current.len() - 3].to_vec();
+        old[0] = 2;
+        let restored = StateMachine::restore(&old).unwrap();
+        assert_eq!(restored.snapshot(), current);
     }
 
     #[test]

@@ -445,24 +445,14 @@ impl Connection {
         let replies = if runs.len() == 1 {
             let (shard, requests) = runs.pop().expect("one run");
             match self.node.led(shard) {
-                Some(group) => match group.submit(requests.clone()).await {
-                    Ok(replies) => {
-                        let node = self.node.clone();
-                        async move {
-                            match replies.await {
-                                Ok(replies) => replies,
-                                // Leadership moved before the batch was proposed (a hand-over):
-                                // nothing was applied, so it follows the leader.
-                                Err(concord_raft::WriteError::NotLeader { .. }) => {
-                                    node.write_batch(shard, requests).await
-                                }
-                                Err(error) => vec![write_error_reply(error); count],
-                            }
-                        }
-                        .boxed()
+                // Submitted now, so that the connection's next batch enters the log after it.
+                Some(group) => {
+                    let ticket = self.node.tickets.take(shard);
+                    match self.node.submit_here(&group, Some(&ticket), &requests, false).await {
+                        Ok(first) => self.node.clone().write_tagged(shard, Some(ticket), requests, first).boxed(),
+                        Err(error) => futures::future::ready(vec![write_error_reply(error); count]).boxed(),
                     }
-                    Err(error) => futures::future::ready(vec![write_error_reply(error); count]).boxed(),
-                },
+                }
                 // Forwarded batches are awaited in turn (entries are polled front first).
                 None => self.node.clone().write_batch(shard, requests).boxed(),
             }

@@ -254,5 +254,7 @@ fn replication(node: &Node, applied_index: u64) -> Vec<(String, String)> {
     field("raft_applied_index", applied_index.to_string());
     field("raft_apply_lag", last.saturating_sub(applied_index).to_string());
     field("forwarded_requests", node.stats.forwarded.load(Relaxed).to_string());
+    field("writes_resent", node.stats.writes_resent.load(Relaxed).to_string());
+    field("writes_unknown", node.stats.writes_unknown.load(Relaxed).to_string());
     fields
 }

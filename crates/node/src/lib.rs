@@ -7,7 +7,7 @@
 //! - [`data_dir`]: the data directory: its lock and the node's persistent identity.
 //! - [`node`]: the node: its Raft group, reads, writes, transactions, expiry sweeping.
 //! - [`blocked`]: this node's blocked clients (BLPOP ...) and where their replies go.
-//! - [`node`]: the node: its Raft groups, reads, writes, transactions, expiry sweeping.
+//! - [`once`]: request ids for client writes, so a write is sent again without being applied twice.
 //! - [`routing`]: key → slot → shard; commands split over shards, or refused with CROSSSLOT.
 //! - [`stewardship`]: each shard's leader keeps its group in line with the cluster map.
 //! - [`client`]: a small RESP client, for what Concord says to nodes itself.
@@ -30,6 +30,7 @@ pub mod env;
 pub mod host;
 pub mod info;
 pub mod node;
+pub mod once;
 pub mod peers;
 pub mod routing;
 pub mod server;

@@ -10,6 +10,7 @@ use crate::clients::ClientRegistry;
 use crate::config::{Params, Routing, ServerConfig};
 use crate::data_dir::DataDir;
 use crate::env::Env;
+use crate::once::{Ticket, Tickets};
 use crate::peers::{Forward, Forwarded, PeerHandler, PeerRpc, WriteFailure, SERVICE_FORWARD};
 use bytes::Bytes;
 use concord_core::cluster_map::{Addresses, ClusterChange, ClusterMap};
@@ -17,7 +18,7 @@ use concord_core::command::ReadCtx;
 use concord_core::commands::cluster::ClusterOp;
 use concord_core::commands::{self, KeyspaceOp, ReadOp};
 use concord_core::keyspace::WatchStamp;
-use concord_core::limits::EXPIRE_BATCH_KEYS_MAX;
+use concord_core::limits::{EXPIRE_BATCH_KEYS_MAX, WRITE_RETRY_MS};
 use concord_core::request::Request;
 use concord_core::rng::Rng;
 use concord_core::session::ExecPlan;
@@ -46,6 +47,9 @@ const EXPIRE_SWEEP_PROPOSALS_MAX: usize = 16;
 const LEADER_WAIT_MS: u64 = 2_500;
 /// Pause between routing attempts while leadership settles.
 const ROUTE_RETRY_MS: u64 = 50;
+/// How long one attempt at a tagged forwarded write waits for the leader's answer before it is
+/// sent again (with the same id, so it is applied once), within `WRITE_RETRY_MS`.
+const FORWARD_ATTEMPT_MS: u64 = 3_000;
 /// How often each shard's leader checks whether a blocked client's time is up.
 const WAITER_TICK_MS: u64 = 10;
 
@@ -57,6 +61,10 @@ pub struct Stats {
     pub net_input_bytes: AtomicU64,
     pub net_output_bytes: AtomicU64,
     pub forwarded: AtomicU64,
+    /// Client writes sent again, tagged, after an attempt's outcome was unknown.
+    pub writes_resent: AtomicU64,
+    /// Client writes answered `-UNKNOWN`: no attempt's outcome could be learned in time.
+    pub writes_unknown: AtomicU64,
 }
 
 /// Where a request that needs a group's leader goes.
@@ -93,6 +101,8 @@ pub struct Node {
     pub blocked: BlockedClients,
     /// Set by SHUTDOWN: the server stops as on SIGTERM.
     pub shutdown_requested: watch::Sender<bool>,
+    /// Ids of the client writes in flight from this node (exactly-once retries).
+    pub tickets: Arc<Tickets>,
     log: Arc<NodeLog>,
     snapshots: Arc<SnapshotStore>,
     rpc: Arc<PeerRpc>,
@@ -167,6 +177,7 @@ fn request_slot(request: &Request) -> u16 {
         Request::Transaction { commands, .. } => commands.first().map_or(0, |(_, argv)| argv_slot(argv)),
         Request::Expire { keys, .. } => keys.first().map_or(0, |key| concord_core::slot::key_slot(key)),
         Request::Block { argv, .. } => argv_slot(argv),
+        Request::Once { requests, .. } => requests.first().map_or(0, request_slot),
         Request::Cluster(_)
         | Request::Seed { .. }
         | Request::Config { .. }
@@ -233,6 +244,10 @@ impl Node {
         .map_err(|e| e.to_string())?;
         let map = meta.read(|applied| Arc::new(applied.map().clone()));
         let params = Params::new(&config);
+        let rng_seed = seeds.next_u64();
+        // Names this run of the node: blocked clients and request ids of an earlier run are
+        // never mistaken for this one's.
+        let incarnation = seeds.next_u64();
         let node = Arc::new(Node {
             id,
             config,
@@ -247,10 +262,11 @@ impl Node {
             clock: env.clock.clone(),
             env,
             started: Instant::now(),
-            rng_seed: seeds.next_u64(),
+            rng_seed,
             seed_draws: AtomicU64::new(0),
-            blocked: BlockedClients::new(id, seeds.next_u64()),
+            blocked: BlockedClients::new(id, incarnation),
             shutdown_requested: watch::channel(false).0,
+            tickets: Tickets::new(id, incarnation),
             log,
             snapshots,
             rpc,
@@ -488,12 +504,17 @@ impl Node {
         self.stats.forwarded.fetch_add(1, Ordering::Relaxed);
         let payload = postcard::to_stdvec(request).expect("forwards encode");
         let answer = self.network.call(leader, &info.raft_addr, group, SERVICE_FORWARD, payload, deadline).await?;
-        postcard::from_bytes(&answer).map_err(|e| CallError::Remote(format!("undecodable answer: {e}")))
+        // An answer that cannot be read says nothing of what the leader did.
+        postcard::from_bytes(&answer).map_err(|e| {
+            tracing::warn!(%leader, error = %e, "undecodable answer to a forwarded request");
+            CallError::Lost
+        })
     }
 
     /// [`Node::forward`], abandoned (`None`) as soon as this node learns of another leader: a
     /// paused or cut-off old leader may hold the call until its deadline, while the new one
-    /// could already serve the client. Only for reads, which can simply be asked again.
+    /// could already serve the client. For reads, which can simply be asked again, and for
+    /// tagged writes, which can be sent again (see [`Node::write_batch`]).
     async fn forward_while_leading(
         &self,
         group: GroupId,
@@ -502,15 +523,27 @@ impl Node {
         request: &Forward,
         deadline: Duration,
     ) -> Option<Result<Forwarded, CallError>> {
-        let moved = async {
-            match self.group(group) {
-                Some(local) => local.leader_moved_from(leader).await,
-                None => std::future::pending().await,
-            }
-        };
         tokio::select! {
             answer = self.forward(group, leader, info, request, deadline) => Some(answer),
-            () = moved => None,
+            () = self.leader_moved_from(group, leader) => None,
+        }
+    }
+
+    /// Resolves once this node knows of a leader of `group` other than `leader`: from its own
+    /// replica if it has one, else from the cluster map's reports.
+    async fn leader_moved_from(&self, group: GroupId, leader: NodeId) {
+        if let Some(local) = self.group(group) {
+            return local.leader_moved_from(leader).await;
+        }
+        let mut map = self.watch_map();
+        loop {
+            let reported = map.borrow_and_update().shards.get(&group).and_then(|shard| shard.leader);
+            if reported.is_some_and(|now| now != leader) {
+                return;
+            }
+            if map.changed().await.is_err() {
+                return std::future::pending().await;
+            }
         }
     }
 
@@ -518,74 +551,213 @@ impl Node {
         Duration::from_millis(concord_raft::GroupOptions::default().write_timeout_ms + 2_000)
     }
 
-    /// Writes requests (in order, in one log entry when served here) wherever the leader is,
-    /// and returns one reply each. A write is retried only when it certainly was not applied,
-    /// so nothing is ever applied twice.
-    pub async fn write_batch(self: Arc<Self>, group: GroupId, requests: Vec<Request>) -> Vec<Reply> {
+    /// Whether every member of `group` can decode tagged requests: none spoke only wire
+    /// version 1 with this node (see `concord_transport::frame`). A member not heard from since
+    /// this node started is taken to speak this node's version: a cluster is upgraded node by
+    /// node, and a node of the previous version is never added to an upgraded one.
+    fn members_take_tags(&self, group: &Group) -> bool {
+        group.members().iter().all(|member| member.id == self.id || self.network.version_seen(member.id) != 1)
+    }
+
+    /// Submits `requests` to `group`, led here: tagged with `ticket` if there is one and every
+    /// replica can decode tagged requests; untagged otherwise, unless `must_tag` (an earlier
+    /// tagged attempt's outcome is unknown, so an untagged one could apply it twice): then
+    /// nothing is submitted (`None`). Returns the future of the requests' own replies, and
+    /// whether they went tagged (then they may be sent again).
+    pub async fn submit_here(
+        &self,
+        group: &Group,
+        ticket: Option<&Ticket>,
+        requests: &[Request],
+        must_tag: bool,
+    ) -> Result<Option<(PendingWrite, bool)>, WriteError> {
+        let ticket = ticket.filter(|_| self.members_take_tags(group));
+        if must_tag && ticket.is_none() {
+            return Ok(None);
+        }
         let count = requests.len();
+        let replies = match ticket {
+            Some(ticket) => group.submit(vec![ticket.tag(requests.to_vec())]).await?,
+            None => group.submit(requests.to_vec()).await?,
+        };
+        let tagged = ticket.is_some();
+        let pending = async move {
+            let replies = replies.await?;
+            Ok(if tagged { untag_replies(replies, count) } else { replies })
+        };
+        Ok(Some((Box::pin(pending), tagged)))
+    }
+
+    /// Writes requests (in order, in one log entry) wherever the shard's leader is, and returns
+    /// one reply each.
+    ///
+    /// Writes to a data shard are tagged with a request id (see [`crate::once`]): while an
+    /// attempt's outcome is unknown (the leader died or was cut off with the write in flight,
+    /// the call timed out or its connection dropped, leadership moved), the same tagged write is
+    /// sent again — to the new leader as soon as one is known — for up to `WRITE_RETRY_MS`, and
+    /// the shard applies it once. Only if that runs out is the client told `-UNKNOWN`. Untagged
+    /// writes (to the metadata group, or where a replica speaks the previous wire version) are
+    /// sent again only when they certainly were not applied.
+    pub async fn write_batch(self: Arc<Self>, group: GroupId, requests: Vec<Request>) -> Vec<Reply> {
+        let ticket = (group != GroupId::METADATA).then(|| self.tickets.take(group));
+        self.write_tagged(group, ticket, requests, None).await
+    }
+
+    /// [`Node::write_batch`] with its ticket, and the first attempt already submitted here
+    /// (`first`, with whether it went tagged), if it was.
+    pub async fn write_tagged(
+        self: Arc<Self>,
+        group: GroupId,
+        ticket: Option<Ticket>,
+        requests: Vec<Request>,
+        mut first: Option<(PendingWrite, bool)>,
+    ) -> Vec<Reply> {
+        let count = requests.len();
+        let started = Instant::now();
+        let window = Duration::from_millis(WRITE_RETRY_MS);
+        let leader_wait = Duration::from_millis(LEADER_WAIT_MS);
+        // Why an earlier attempt's outcome is unknown, once one's is: from then on the write may
+        // have been applied, every attempt must go tagged, and giving up must say so.
+        let mut unknown: Option<String> = None;
+        // Leaders that refused tagged writes (a replica of theirs speaks the previous version).
+        let mut untagged_at = BTreeSet::new();
         let mut waited = Duration::ZERO;
         loop {
-            match self.route(group) {
-                Route::Here(local) => match local.submit(requests.clone()).await {
-                    Ok(replies) => match replies.await {
-                        Ok(replies) => return replies,
-                        // Leadership moved before the proposal: nothing applied; follow it.
-                        Err(WriteError::NotLeader { .. }) if waited < Duration::from_millis(LEADER_WAIT_MS) => {}
-                        Err(error) => return vec![write_error_reply(error); count],
-                    },
-                    Err(error) => return vec![write_error_reply(error); count],
+            let attempt = match first.take() {
+                Some((pending, tagged)) => Attempt::of_local(pending.await, tagged),
+                None => {
+                    let state =
+                        AttemptState { must_tag: unknown.is_some(), untagged_at: &untagged_at, started, window };
+                    self.attempt(group, ticket.as_ref(), &requests, state).await
+                }
+            };
+            let refusal = match attempt {
+                Attempt::Done(replies) | Attempt::Moved(replies) => return replies,
+                Attempt::Final(reply) => match unknown {
+                    Some(reason) => return self.gave_up(reason, count),
+                    None => return vec![reply; count],
                 },
-                Route::Leader(leader, info) => {
-                    // Not abandoned when leadership moves, unlike a read: the old leader's answer,
-                    // once it comes, is often definite, where giving up would leave it unknown.
-                    let forward = Forward::Write(requests.clone());
-                    match self.forward(group, leader, &info, &forward, self.write_deadline()).await {
-                        Ok(Forwarded::Write(Ok(replies))) if replies.len() == count => return replies,
-                        Ok(Forwarded::Write(Err(WriteFailure { definite: true, .. })))
-                        | Err(CallError::Unreachable(_))
-                            if waited < Duration::from_millis(LEADER_WAIT_MS) => {}
-                        Ok(Forwarded::Write(Err(WriteFailure { definite: true, reason }))) => {
-                            return vec![retryable(reason); count]
-                        }
-                        Err(CallError::Unreachable(why)) => {
-                            return vec![
-                                retryable(format!(
-                                    "the leader is unreachable ({why}); the command was not applied"
-                                ));
-                                count
-                            ]
-                        }
-                        Ok(Forwarded::Write(Err(WriteFailure { reason, .. }))) => {
-                            return vec![write_error_reply(WriteError::Unknown(reason)); count]
-                        }
-                        Ok(_) => {
-                            return vec![
-                                write_error_reply(WriteError::Unknown(
-                                    "malformed answer from the leader".into()
-                                ));
-                                count
-                            ]
-                        }
-                        Err(error) => {
-                            return vec![
-                                write_error_reply(WriteError::Unknown(format!(
-                                    "forwarding to the leader: {error}"
-                                )));
-                                count
-                            ]
-                        }
-                    }
+                Attempt::Unknown { reason, retry: false } => return self.gave_up(reason, count),
+                Attempt::Unknown { reason, retry: true } => {
+                    tracing::debug!(%group, %reason, "a write's outcome is unknown; sending it again");
+                    self.stats.writes_resent.fetch_add(1, Ordering::Relaxed);
+                    unknown = Some(reason);
+                    None
                 }
-                Route::Moved(leader) => {
-                    return requests.iter().map(|request| moved(request_slot(request), &leader)).collect()
+                Attempt::Untagged(leader) => {
+                    untagged_at.insert(leader);
+                    continue;
                 }
-                Route::Nowhere => {}
-            }
-            if !self.leader_known(group, &mut waited).await {
-                return vec![write_error_reply(WriteError::NotLeader { leader: None }); count];
+                Attempt::Refused(reply) => Some(reply),
+            };
+            match (&unknown, refusal) {
+                (None, Some(reply)) if waited >= leader_wait => return vec![reply; count],
+                (Some(reason), _) if started.elapsed() >= window => return self.gave_up(reason.clone(), count),
+                _ => {}
             }
             tokio::time::sleep(Duration::from_millis(ROUTE_RETRY_MS)).await;
             waited += Duration::from_millis(ROUTE_RETRY_MS);
+        }
+    }
+
+    /// The replies to a write of `count` requests whose outcome stays unknown.
+    fn gave_up(&self, reason: String, count: usize) -> Vec<Reply> {
+        self.stats.writes_unknown.fetch_add(1, Ordering::Relaxed);
+        vec![unknown_reply(reason); count]
+    }
+
+    /// One attempt at a write, wherever the shard's leader is now.
+    async fn attempt(
+        &self,
+        group: GroupId,
+        ticket: Option<&Ticket>,
+        requests: &[Request],
+        state: AttemptState<'_>,
+    ) -> Attempt {
+        let count = requests.len();
+        let AttemptState { must_tag, untagged_at, started, window } = state;
+        // A redirecting node forwards a write whose earlier attempt's outcome is unknown all the
+        // same: a `-MOVED` would hide that it may have been applied.
+        let route = match self.route(group) {
+            Route::Moved(info) if must_tag => match self.leader_of(group) {
+                Some((leader, _)) => Route::Leader(leader, info),
+                None => Route::Nowhere,
+            },
+            route => route,
+        };
+        let cannot_tag = || {
+            Attempt::Refused(retryable(
+            "a replica of this shard speaks the previous wire version, and this write, whose first attempt's outcome is unknown, must go tagged; retry",
+        ))
+        };
+        match route {
+            Route::Here(local) => match self.submit_here(&local, ticket, requests, must_tag).await {
+                Ok(Some((pending, tagged))) => Attempt::of_local(pending.await, tagged),
+                Ok(None) => cannot_tag(),
+                Err(error) => Attempt::of_local(Err(error), false),
+            },
+            Route::Leader(leader, info) => {
+                let ticket =
+                    ticket.filter(|_| self.network.version_seen(leader) != 1 && !untagged_at.contains(&leader));
+                if must_tag && ticket.is_none() {
+                    return cannot_tag();
+                }
+                let forward = Forward::Write(match ticket {
+                    Some(ticket) => vec![ticket.tag(requests.to_vec())],
+                    None => requests.to_vec(),
+                });
+                let attempt_max =
+                    if ticket.is_some() { Duration::from_millis(FORWARD_ATTEMPT_MS) } else { self.write_deadline() };
+                let deadline = attempt_max
+                    .min(window.saturating_sub(started.elapsed()))
+                    .max(Duration::from_millis(ROUTE_RETRY_MS));
+                let answer = if ticket.is_some() {
+                    // Tagged: given up as soon as another leader is known, and sent there.
+                    match self.forward_while_leading(group, leader, &info, &forward, deadline).await {
+                        Some(answer) => answer,
+                        None => {
+                            return Attempt::Unknown {
+                                reason: "leadership moved while the write was in flight".into(),
+                                retry: true,
+                            }
+                        }
+                    }
+                } else {
+                    // Untagged: the old leader's answer, once it comes, is often definite, where
+                    // giving up would leave it unknown.
+                    self.forward(group, leader, &info, &forward, deadline).await
+                };
+                let tagged = ticket.is_some();
+                match answer {
+                    Ok(Forwarded::Write(Ok(replies))) if tagged && replies.len() == 1 => {
+                        Attempt::Done(untag_replies(replies, count))
+                    }
+                    Ok(Forwarded::Write(Ok(replies))) if !tagged && replies.len() == count => Attempt::Done(replies),
+                    Ok(Forwarded::Untagged) if tagged => Attempt::Untagged(leader),
+                    Ok(Forwarded::Write(Err(WriteFailure { definite: true, reason }))) => {
+                        Attempt::Refused(retryable(reason))
+                    }
+                    Err(CallError::Unreachable(why)) => Attempt::Refused(retryable(format!(
+                        "the leader is unreachable ({why}); the command was not applied"
+                    ))),
+                    // The leader's handler failed before serving it (it could not decode it, or
+                    // is shutting down).
+                    Err(CallError::Remote(why)) => {
+                        Attempt::Refused(retryable(format!("the leader refused the write ({why}); it was not applied")))
+                    }
+                    Ok(Forwarded::Write(Err(WriteFailure { reason, .. }))) => {
+                        Attempt::Unknown { reason, retry: tagged }
+                    }
+                    Ok(_) => Attempt::Unknown { reason: "malformed answer from the leader".into(), retry: tagged },
+                    Err(error) => {
+                        Attempt::Unknown { reason: format!("forwarding to the leader: {error}"), retry: tagged }
+                    }
+                }
+            }
+            Route::Moved(leader) => {
+                Attempt::Moved(requests.iter().map(|request| moved(request_slot(request), &leader)).collect())
+            }
+            Route::Nowhere => Attempt::Refused(write_error_reply(WriteError::NotLeader { leader: None })),
         }
     }
 
@@ -805,6 +977,13 @@ impl Node {
                         reason: format!("this node does not lead {id}"),
                     }));
                 };
+                // Tagged writes go only into logs every replica can decode; the sender then
+                // sends the write untagged (its first attempt's outcome is known: this one).
+                if requests.iter().any(|request| matches!(request, Request::Once { .. }))
+                    && !self.members_take_tags(&group)
+                {
+                    return Forwarded::Untagged;
+                }
                 let result = match group.submit(requests).await {
                     Ok(replies) => replies.await,
                     Err(error) => Err(error),
@@ -1092,6 +1271,62 @@ impl Node {
         if reply.is_error() {
             self.stats.error_replies.fetch_add(1, Ordering::Relaxed);
         }
+    }
+}
+
+/// The future of a write's replies, once submitted to a group led here.
+pub type PendingWrite = futures::future::BoxFuture<'static, Result<Vec<Reply>, WriteError>>;
+
+/// What one attempt at a write came to (see [`Node::write_tagged`]).
+enum Attempt {
+    /// Applied: one reply per request.
+    Done(Vec<Reply>),
+    /// Certainly not applied, and worth another try (another leader, after an election).
+    Refused(Reply),
+    /// Not applied, and not worth another try.
+    Final(Reply),
+    /// Perhaps applied. `retry`: it went tagged, so it may be sent again.
+    Unknown { reason: String, retry: bool },
+    /// This leader takes no tagged writes (a replica of its speaks the previous wire version);
+    /// nothing was applied.
+    Untagged(NodeId),
+    /// Redirected: each request gets its own `-MOVED` (only when nothing is unknown).
+    Moved(Vec<Reply>),
+}
+
+impl Attempt {
+    fn of_local(result: Result<Vec<Reply>, WriteError>, tagged: bool) -> Attempt {
+        match result {
+            Ok(replies) => Attempt::Done(replies),
+            Err(WriteError::Unknown(reason)) => Attempt::Unknown { reason, retry: tagged },
+            Err(WriteError::Stopped) => Attempt::Final(write_error_reply(WriteError::Stopped)),
+            Err(error) => Attempt::Refused(write_error_reply(error)),
+        }
+    }
+}
+
+/// What an attempt needs to know of the attempts before it.
+struct AttemptState<'a> {
+    /// An earlier tagged attempt's outcome is unknown: only a tagged attempt may follow.
+    must_tag: bool,
+    /// Leaders that take no tagged writes.
+    untagged_at: &'a BTreeSet<NodeId>,
+    started: Instant,
+    window: Duration,
+}
+
+/// The reply to a write whose outcome is unknown.
+fn unknown_reply(reason: String) -> Reply {
+    write_error_reply(WriteError::Unknown(reason))
+}
+
+/// The replies of a tagged write (one reply: the array of its requests' replies) as one
+/// reply per request.
+fn untag_replies(mut replies: Vec<Reply>, count: usize) -> Vec<Reply> {
+    match replies.pop() {
+        Some(Reply::Array(inner)) if inner.len() == count && replies.is_empty() => inner,
+        Some(error @ Reply::Error(_)) => vec![error; count],
+        _ => vec![unknown_reply("malformed reply to a tagged write".into()); count],
     }
 }
 

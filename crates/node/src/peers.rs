@@ -43,6 +43,9 @@ pub enum Forwarded {
     Read(Reply),
     Watch(Result<Vec<(Bytes, WatchStamp)>, Reply>),
     Cluster(Reply),
+    /// A tagged write refused, unapplied, because a replica of the shard speaks the previous
+    /// wire version: send it untagged. Only ever the answer to a tagged write.
+    Untagged,
 }
 
 /// openraft's messages, carried by the node transport.

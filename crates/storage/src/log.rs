@@ -29,8 +29,12 @@ use std::path::{Path, PathBuf};
 use std::sync::mpsc::{self, Receiver, SyncSender};
 use std::sync::{Arc, Mutex, MutexGuard};
 
-/// Version of the record encoding, written at the start of every segment.
-pub const LOG_FORMAT_VERSION: u8 = 1;
+/// Version of the record encoding, written at the start of every segment. Format 2 entries
+/// may carry tagged requests (`Request::Once`); the records themselves are unchanged, so
+/// segments of format 1 are still read.
+pub const LOG_FORMAT_VERSION: u8 = 2;
+/// The oldest format this build reads.
+pub const LOG_FORMAT_VERSION_MIN: u8 = 1;
 const SEGMENT_PREFIX: &str = "log-";
 const SEGMENT_SUFFIX: &str = ".seg";
 
@@ -672,7 +676,7 @@ fn replay<E: LogEntry>(
         let record: Record =
             postcard::from_bytes(payload).map_err(|e| corrupt(offset, format!("undecodable record: {e}")))?;
         match record {
-            Record::Header { format } if format == LOG_FORMAT_VERSION => {}
+            Record::Header { format } if (LOG_FORMAT_VERSION_MIN..=LOG_FORMAT_VERSION).contains(&format) => {}
             Record::Header { format } => {
                 return Err(corrupt(offset, format!("log format {format} is not supported by this build")))
             }
@@ -1083,6 +1087,31 @@ mod tests {
         assert!(text.contains("corrupt log record in"), "{text}");
         assert!(text.contains(&path.display().to_string()), "{text}");
         assert!(matches!(error, OpenError::Corrupt { offset, .. } if offset > 0 && offset <= middle));
+    }
+
+    /// A segment written by the previous format (1) is read; a future format is refused.
+    #[test]
+    fn segments_of_the_previous_format_are_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let segment = |format: u8| {
+            let mut bytes = Vec::new();
+            let mut frame = |record: &Record| record::frame(&postcard::to_stdvec(record).unwrap(), &mut bytes);
+            frame(&Record::Header { format });
+            let entries = (1..=3).map(|i| postcard::to_stdvec(&entry(i)).unwrap()).collect();
+            frame(&Record::Append { group: G, entries });
+            bytes
+        };
+        std::fs::write(segment_path(dir.path(), 1), segment(1)).unwrap();
+        {
+            let log = open(dir.path(), LogOptions::default()).unwrap();
+            assert_eq!(indexes(&log), vec![1, 2, 3]);
+            wait(|done| log.append(G, vec![entry(4)], done));
+        }
+        assert_eq!(indexes(&open(dir.path(), LogOptions::default()).unwrap()), vec![1, 2, 3, 4]);
+        let future = tempfile::tempdir().unwrap();
+        std::fs::write(segment_path(future.path(), 1), segment(LOG_FORMAT_VERSION + 1)).unwrap();
+        let error = open(future.path(), LogOptions::default()).err().expect("must refuse").to_string();
+        assert!(error.contains("is not supported"), "{error}");
     }
 
     #[test]

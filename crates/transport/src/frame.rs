@@ -3,8 +3,12 @@
 //! Every frame is `[u32 length][u8 version][u32 crc32c(payload)][payload]` (little-endian),
 //! where the payload is a postcard-encoded [`Message`] and `length` counts the payload only.
 //! A connection starts with a [`Message::Hello`] from each side; each then speaks the highest
-//! version both support. Version 1 is the only one so far; a node supporting `[1, 2]` would
-//! talk to `[1, 1]` nodes at version 1, so a rolling upgrade can mix adjacent versions.
+//! version both support, so a rolling upgrade can mix adjacent versions. The frames are the same
+//! in both versions; what a version promises is what the payloads may hold:
+//! - 1: the first.
+//! - 2: forwarded writes and log entries may carry tagged requests (`Request::Once`, for
+//!   exactly-once retries), which a node of version 1 cannot decode. A node sends them only to
+//!   peers that spoke version 2 (see `Network::version_seen`).
 
 use concord_core::limits::LOG_RECORD_BYTES_MAX;
 use concord_core::types::{GroupId, NodeId};
@@ -13,7 +17,7 @@ use std::io;
 use tokio::io::{AsyncRead, AsyncReadExt};
 
 pub const VERSION_MIN: u8 = 1;
-pub const VERSION_MAX: u8 = 1;
+pub const VERSION_MAX: u8 = 2;
 pub const HEADER_BYTES: usize = 9;
 /// Largest payload: a log entry as large as the largest log record must fit.
 pub const PAYLOAD_BYTES_MAX: usize = LOG_RECORD_BYTES_MAX;
@@ -78,7 +82,12 @@ pub async fn read<R: AsyncRead + Unpin>(reader: &mut R) -> io::Result<(u8, Messa
 
 /// The version two nodes speak, if their ranges meet.
 pub fn negotiate(their_min: u8, their_max: u8) -> Option<u8> {
-    let version = VERSION_MAX.min(their_max);
+    negotiate_up_to(VERSION_MAX, their_min, their_max)
+}
+
+/// [`negotiate`] for a node that speaks versions up to `ours_max` only.
+pub fn negotiate_up_to(ours_max: u8, their_min: u8, their_max: u8) -> Option<u8> {
+    let version = ours_max.min(VERSION_MAX).min(their_max);
     (version >= VERSION_MIN.max(their_min)).then_some(version)
 }
 
@@ -103,10 +112,23 @@ mod tests {
         assert!(read(&mut &future[..]).await.unwrap_err().to_string().contains("version 9"));
     }
 
+    /// A frame as a node of wire version 1 sends it reads the same here, and this node
+    /// still writes version 1 frames byte for byte as that node did.
+    #[tokio::test]
+    async fn frames_of_version_1_still_read() {
+        let version_1: &[u8] = &[7, 0, 0, 0, 1, 56, 10, 145, 153, 1, 7, 1, 2, 2, b'h', b'i'];
+        let message = Message::Request { id: 7, group: GroupId(1), service: 2, payload: b"hi".to_vec() };
+        assert_eq!(read(&mut &version_1[..]).await.unwrap(), (1, message.clone()));
+        let mut bytes = Vec::new();
+        encode(&message, 1, &mut bytes);
+        assert_eq!(bytes, version_1);
+    }
+
     #[test]
     fn versions_negotiate_to_the_highest_common_one() {
         assert_eq!(negotiate(1, 1), Some(1));
         assert_eq!(negotiate(1, 5), Some(VERSION_MAX));
         assert_eq!(negotiate(VERSION_MAX + 1, VERSION_MAX + 2), None);
+        assert_eq!(negotiate_up_to(1, 1, VERSION_MAX), Some(1), "a node of version 1 and one of 2");
     }
 }

@@ -37,6 +37,8 @@ pub struct NetworkOptions {
     pub write_batch_bytes_max: usize,
     /// Requests from one peer served at once; more wait.
     pub requests_in_flight_max: usize,
+    /// The newest wire version this node speaks (older ones for tests of mixed versions).
+    pub version_max: u8,
 }
 
 impl Default for NetworkOptions {
@@ -51,6 +53,7 @@ impl Default for NetworkOptions {
             queue_messages_max: 4_096,
             write_batch_bytes_max: 4 * 1024 * 1024,
             requests_in_flight_max: 1_024,
+            version_max: VERSION_MAX,
         }
     }
 }
@@ -123,6 +126,9 @@ impl Connection {
 #[derive(Default)]
 struct Peer {
     connection: Option<Arc<Connection>>,
+    /// The newest wire version spoken with the peer since this node started (0: never
+    /// connected).
+    version_seen: u8,
     /// Held while dialing; carries when the next attempt may start.
     dialing: Arc<tokio::sync::Mutex<Backoff>>,
 }
@@ -227,6 +233,13 @@ impl Network {
             .filter(|(_, p)| p.connection.as_ref().is_some_and(|c| c.is_open()))
             .map(|(id, _)| *id)
             .collect()
+    }
+
+    /// The newest wire version spoken with `peer` since this node started; 0 if it never
+    /// connected. (A peer that spoke version 2 is taken to stay at 2 or above: downgrades of a
+    /// running cluster are not supported.)
+    pub fn version_seen(&self, peer: NodeId) -> u8 {
+        self.inner.peers.lock().get(&peer).map_or(0, |slot| slot.version_seen)
     }
 
     /// Calls `service` of `group` on `peer` (reachable at `address`), waiting at most `deadline`.
@@ -335,8 +348,9 @@ impl Network {
     /// Exchanges Hello messages; returns the peer's id and the version to speak.
     async fn handshake(&self, conn: Conn) -> std::io::Result<(NodeId, u8, Reader, Writer)> {
         let (mut reader, mut writer) = (conn.reader, conn.writer);
+        let ours_max = self.inner.options.version_max.min(VERSION_MAX);
         let hello =
-            Message::Hello { magic: MAGIC, node: self.inner.node, version_min: VERSION_MIN, version_max: VERSION_MAX };
+            Message::Hello { magic: MAGIC, node: self.inner.node, version_min: VERSION_MIN, version_max: ours_max };
         let mut bytes = Vec::new();
         frame::encode(&hello, VERSION_MIN, &mut bytes);
         writer.write_all(&bytes).await?;
@@ -353,7 +367,7 @@ impl Network {
         if node == self.inner.node {
             return Err(std::io::Error::other("connected to itself"));
         }
-        let version = frame::negotiate(version_min, version_max).ok_or_else(|| {
+        let version = frame::negotiate_up_to(ours_max, version_min, version_max).ok_or_else(|| {
             std::io::Error::new(std::io::ErrorKind::InvalidData, format!("no common wire version with node {node}"))
         })?;
         Ok((node, version, reader, writer))
@@ -391,6 +405,7 @@ impl Network {
         let preferred = self.inner.node.min(peer);
         let mut peers = self.inner.peers.lock();
         let slot = peers.entry(peer).or_default();
+        slot.version_seen = slot.version_seen.max(version);
         match slot.connection.clone().filter(|c| c.is_open()) {
             Some(existing) if existing.dialed_by == preferred && dialed_by != preferred => {
                 connection.shut();
@@ -537,6 +552,20 @@ mod tests {
         let calls = (0..200).map(|i| a.call(NodeId(2), &b_address, GroupId(1), 1, vec![i as u8], LONG));
         let answers = futures::future::join_all(calls).await;
         assert!(answers.iter().enumerate().all(|(i, a)| a.as_ref().unwrap()[0] == i as u8));
+    }
+
+    #[tokio::test]
+    async fn a_node_of_the_previous_version_is_spoken_to_in_its_version() {
+        let old_options = NetworkOptions { version_max: 1, ..NetworkOptions::default() };
+        let (old, old_address) =
+            Network::start(Arc::new(TokioNet), "127.0.0.1:0", NodeId(1), old_options).await.unwrap();
+        old.set_handler(Arc::new(Echo));
+        let ((new, new_address), (newer, _)) = (node(2).await, node(3).await);
+        assert_eq!(new.version_seen(NodeId(1)), 0, "never connected");
+        assert!(new.call(NodeId(1), &old_address.to_string(), GroupId(1), 1, b"a".to_vec(), LONG).await.is_ok());
+        assert_eq!((new.version_seen(NodeId(1)), old.version_seen(NodeId(2))), (1, 1));
+        assert!(newer.call(NodeId(2), &new_address, GroupId(1), 1, b"b".to_vec(), LONG).await.is_ok());
+        assert_eq!(new.version_seen(NodeId(3)), VERSION_MAX);
     }
 
     #[tokio::test]
