@@ -554,7 +554,9 @@ impl Group {
     /// Resolves once this node knows of a leader other than `leader` (it never resolves while
     /// `leader` leads, or while no leader is known).
     pub async fn leader_moved_from(&self, leader: NodeId) {
-        let mut metrics = self.raft.metrics();
+        // The server metrics change with the vote, role, leader or membership only, not with
+        // every entry appended or applied: a forwarded write waiting here is not woken per entry.
+        let mut metrics = self.raft.server_metrics();
         loop {
             if metrics.borrow().current_leader.is_some_and(|now| now != leader) {
                 return;
