@@ -6,6 +6,10 @@
 #   scripts/bench-vs-redis.sh [tests] [requests]      e.g. scripts/bench-vs-redis.sh set,get 200000
 #   NODES=3 scripts/bench-vs-redis.sh set,get          a 3-node cluster (every write fsynced on a
 #                                                      majority), measured through its leader
+#   NODES=3 CLUSTER=1 scripts/bench-vs-redis.sh set,get
+#                                                      the same cluster (3 shards) driven by
+#                                                      `redis-benchmark --cluster`, which sends
+#                                                      each key to its shard's leader
 #   ROUNDS=5 scripts/bench-vs-redis.sh set             alternate Concord and Redis five times and
 #                                                      report the medians (a shared VM drifts by
 #                                                      a fifth between runs; one run says little)
@@ -36,15 +40,21 @@ for port in "$concord_port" "$redis_port"; do
 done
 if [ "$nodes" != 1 ]; then
   for _ in $(seq 300); do grep -q "cluster ready" "$work/concord.out" && break; sleep 0.1; done
+fi
+cluster_flag=""
+if [ "${CLUSTER:-0}" = 1 ]; then
+  cluster_flag="--cluster"
+  echo "cluster of $nodes nodes, driven with redis-benchmark --cluster" >&2
+elif [ "$nodes" != 1 ]; then
   # Measure through the leader: followers would forward every request to it.
   for i in $(seq 0 $((nodes - 1))); do
     if redis-cli -p $((concord_port + i)) info replication | grep -q "role:master"; then concord_port=$((concord_port + i)); fi
   done
   echo "cluster of $nodes nodes; leader on port $concord_port" >&2
 fi
-run() { # port pipeline -> csv lines: test,rps,p50,p99
-  redis-benchmark -p "$1" -t "$tests" -n "$requests" -r 100000 -d 64 -c 50 -P "$2" --csv 2>/dev/null |
-    tail -n +2 | tr -d '"' | awk -F, '{print $1","$2","$5","$7}'
+run() { # port pipeline [--cluster] -> csv lines: test,rps,p50,p99
+  redis-benchmark ${3:-} -p "$1" -t "$tests" -n "$requests" -r 100000 -d 64 -c 50 -P "$2" --csv 2>/dev/null |
+    grep '^"' | tail -n +2 | tr -d '"' | awk -F, '{print $1","$2","$5","$7}'
 }
 rounds=${ROUNDS:-1}
 # The median of each column over the rounds, per test (rounds are interleaved: Concord, Redis,
@@ -62,7 +72,7 @@ for pipeline in 1 16; do
   concord_runs=""
   redis_runs=""
   for _ in $(seq "$rounds"); do
-    concord_runs+="$(run "$concord_port" "$pipeline")"$'\n'
+    concord_runs+="$(run "$concord_port" "$pipeline" "$cluster_flag")"$'\n'
     redis_runs+="$(run "$redis_port" "$pipeline")"$'\n'
   done
   concord=$(printf '%s' "$concord_runs" | median)

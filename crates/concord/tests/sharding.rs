@@ -44,6 +44,47 @@ fn addresses(cluster: &TestCluster) -> Vec<std::net::SocketAddr> {
     (0..cluster.members.len()).filter(|&i| cluster.alive(i)).map(|i| cluster.address(i)).collect()
 }
 
+/// A pipelined burst that spans shards goes to the shards side by side (see
+/// `connection::propose_writes`): each key's writes must still apply in the order sent, each
+/// reply must come back in its request's place, and pipelined reads of every shard likewise.
+#[test]
+fn pipelined_bursts_across_shards_keep_each_keys_order_and_the_replies_in_place() {
+    let cluster = sharded(&[]);
+    let mut con = cluster.connect(0);
+    let keys: Vec<String> = RANGES
+        .iter()
+        .flat_map(|&range| (0..3).map(move |n| (range, n)))
+        .map(|(range, n)| key_in(&mut con, &format!("counter{n}-"), range))
+        .collect();
+    const ROUNDS: i64 = 30;
+    for node in 0..3 {
+        let mut con = cluster.connect(node);
+        let mut pipe = redis::pipe();
+        for _ in 0..ROUNDS {
+            for key in &keys {
+                pipe.cmd("INCR").arg(key);
+                pipe.cmd("APPEND").arg(format!("{key}:log")).arg("x");
+            }
+        }
+        let replies: Vec<i64> = pipe.query(&mut con).unwrap();
+        let mut expected = Vec::new();
+        for round in 1..=ROUNDS {
+            for _ in &keys {
+                let done = i64::from(node as u8) * ROUNDS + round;
+                expected.extend([done, done]);
+            }
+        }
+        assert_eq!(replies, expected, "through node {node}");
+        let mut reads = redis::pipe();
+        for key in &keys {
+            reads.cmd("GET").arg(key).cmd("STRLEN").arg(format!("{key}:log"));
+        }
+        let values: Vec<i64> = reads.query(&mut con).unwrap();
+        let total = (i64::from(node as u8) + 1) * ROUNDS;
+        assert_eq!(values, vec![total; keys.len() * 2], "through node {node}");
+    }
+}
+
 #[test]
 fn keys_of_every_shard_are_served_through_any_node() {
     let cluster = sharded(&[]);

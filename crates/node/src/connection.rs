@@ -5,12 +5,12 @@
 //! after another and complete together (group commit); consecutive reads share read
 //! barriers. When a read follows writes (or a write follows reads) the earlier ones finish
 //! first, so every command sees the effects of those sent before it on the connection. Each
-//! command goes to the shard `routing` names; a burst of writes that spans shards is proposed
-//! shard after shard, in order.
+//! command goes to the shard `routing` names; a burst of writes that spans shards is proposed to
+//! each shard at once, each shard's in order.
 
 use crate::clients::Client;
 use crate::host::ConnectionHost;
-use crate::node::{write_error_reply, Node};
+use crate::node::{retryable, write_error_reply, Node};
 use crate::routing::{self, Plan};
 use bytes::BytesMut;
 use concord_core::command::ReadCtx;
@@ -25,7 +25,7 @@ use concord_resp::{encode, RequestParser};
 use concord_transport::net::{Reader, Writer};
 use futures::future::BoxFuture;
 use futures::FutureExt;
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, VecDeque};
 use std::io;
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
@@ -290,7 +290,7 @@ impl Connection {
                     }
                     plan => {
                         let rng = Rng::new(self.rng.next_u64());
-                        let reply = routing::run(self.node.clone(), plan, db, argv, false, stale, rng);
+                        let reply = started(routing::run(self.node.clone(), plan, db, argv, false, stale, rng));
                         self.pipeline.pending(protocol, reply.map(|reply| vec![reply]).boxed());
                         return Ok(());
                     }
@@ -314,7 +314,7 @@ impl Connection {
                     self.pipeline.ready(protocol, reply);
                 } else {
                     let rng = Rng::new(self.rng.next_u64());
-                    let read = self.node.clone().read(shard, db, op, argv, rng);
+                    let read = started(self.node.clone().read(shard, db, op, argv, rng));
                     self.pipeline.pending(protocol, read.map(|reply| vec![reply]).boxed());
                 }
             }
@@ -425,45 +425,40 @@ impl Connection {
         Ok(stamps)
     }
 
-    /// Proposes the writes gathered so far, together. On a shard's leader they are queued for
-    /// its log at once, in order; elsewhere they go to the leader one batch at a time, so a
-    /// connection's writes keep their order across nodes too. A burst that spans shards goes
-    /// shard after shard, each run once the one before it is answered.
+    /// Proposes the writes gathered so far, together: each shard's in connection order, the
+    /// shards side by side (writes to different shards touch different keys, and none of them
+    /// is answered before all are, so no order among them is observable to this client). On a
+    /// shard's leader they are queued for its log at once; elsewhere they go to the leader one
+    /// batch at a time, so a connection's writes keep their order across nodes too.
     async fn propose_writes(&mut self) {
         if self.pipeline.writes.is_empty() {
             return;
         }
         let writes = std::mem::take(&mut self.pipeline.writes);
         let count = writes.len();
-        let mut runs: Vec<(GroupId, Vec<Request>)> = Vec::new();
-        for (shard, request) in writes {
-            match runs.last_mut() {
-                Some((last, requests)) if *last == shard => requests.push(request),
-                _ => runs.push((shard, vec![request])),
-            }
+        let mut by_shard: BTreeMap<GroupId, (Vec<usize>, Vec<Request>)> = BTreeMap::new();
+        for (position, (shard, request)) in writes.into_iter().enumerate() {
+            let (positions, requests) = by_shard.entry(shard).or_default();
+            positions.push(position);
+            requests.push(request);
+        }
+        let mut runs = Vec::with_capacity(by_shard.len());
+        for (shard, (positions, requests)) in by_shard {
+            runs.push((positions, propose_run(self.node.clone(), shard, requests).await));
         }
         let replies = if runs.len() == 1 {
-            let (shard, requests) = runs.pop().expect("one run");
-            match self.node.led(shard) {
-                // Submitted now, so that the connection's next batch enters the log after it.
-                Some(group) => {
-                    let ticket = self.node.tickets.take(shard);
-                    match self.node.submit_here(&group, Some(&ticket), &requests, false).await {
-                        Ok(first) => self.node.clone().write_tagged(shard, Some(ticket), requests, first).boxed(),
-                        Err(error) => futures::future::ready(vec![write_error_reply(error); count]).boxed(),
+            runs.pop().expect("one run").1
+        } else {
+            async move {
+                let (positions, runs): (Vec<_>, Vec<_>) = runs.into_iter().unzip();
+                let mut replies = vec![None; count];
+                for (positions, run) in positions.into_iter().zip(futures::future::join_all(runs).await) {
+                    assert_eq!(positions.len(), run.len(), "one reply per write");
+                    for (position, reply) in positions.into_iter().zip(run) {
+                        replies[position] = Some(reply);
                     }
                 }
-                // Forwarded batches are awaited in turn (entries are polled front first).
-                None => self.node.clone().write_batch(shard, requests).boxed(),
-            }
-        } else {
-            let node = self.node.clone();
-            async move {
-                let mut replies = Vec::with_capacity(count);
-                for (shard, requests) in runs {
-                    replies.extend(node.clone().write_batch(shard, requests).await);
-                }
-                replies
+                replies.into_iter().map(|reply| reply.expect("every write answered")).collect()
             }
             .boxed()
         };
@@ -524,5 +519,37 @@ impl Connection {
         self.node.stats.net_output_bytes.fetch_add(self.output.len() as u64, Relaxed);
         self.output.clear();
         Ok(())
+    }
+}
+
+/// Runs a read that needs another node or a read barrier from now on, not once it reaches the
+/// front of the pipeline: reads in one burst have no order among them (every write before
+/// them has been answered), so pipelined reads to other shards' leaders overlap instead of
+/// waiting for each other.
+fn started(read: impl std::future::Future<Output = Reply> + Send + 'static) -> BoxFuture<'static, Reply> {
+    let task = tokio::spawn(read);
+    async move {
+        match task.await {
+            Ok(reply) => reply,
+            Err(error) if error.is_panic() => std::panic::resume_unwind(error.into_panic()),
+            Err(_) => retryable("the node is shutting down"),
+        }
+    }
+    .boxed()
+}
+
+/// Proposes one shard's writes: submitted now when this node leads the shard, so that the
+/// connection's next batch enters the log after them; forwarded when first polled
+/// otherwise (entries are polled front first, so forwarded batches go in turn).
+async fn propose_run(node: Arc<Node>, shard: GroupId, requests: Vec<Request>) -> BoxFuture<'static, Vec<Reply>> {
+    match node.led(shard) {
+        Some(group) => {
+            let ticket = node.tickets.take(shard);
+            match node.submit_here(&group, Some(&ticket), &requests, false).await {
+                Ok(first) => node.clone().write_tagged(shard, Some(ticket), requests, first).boxed(),
+                Err(error) => futures::future::ready(vec![write_error_reply(error); requests.len()]).boxed(),
+            }
+        }
+        None => node.clone().write_batch(shard, requests).boxed(),
     }
 }

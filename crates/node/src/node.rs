@@ -115,7 +115,7 @@ pub struct Node {
     _consensus: ConsensusRuntime,
 }
 
-fn retryable(text: impl std::fmt::Display) -> Reply {
+pub fn retryable(text: impl std::fmt::Display) -> Reply {
     Error::new(format!("TRYAGAIN {text}")).into()
 }
 

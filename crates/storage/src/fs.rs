@@ -12,6 +12,20 @@ pub trait AppendFile: Send {
     fn append(&mut self, bytes: &[u8]) -> io::Result<()>;
     /// Makes every appended byte durable (fdatasync).
     fn sync(&mut self) -> io::Result<()>;
+    /// A handle that makes every byte appended so far durable, usable while others append:
+    /// so that an fsync in one thread covers the appends other threads made meanwhile.
+    fn syncer(&self) -> Arc<dyn Syncer>;
+}
+
+/// Makes a file's appended bytes durable (fdatasync), from any thread.
+pub trait Syncer: Send + Sync {
+    fn sync(&self) -> io::Result<()>;
+}
+
+impl Syncer for File {
+    fn sync(&self) -> io::Result<()> {
+        self.sync_data()
+    }
 }
 
 pub trait Fs: Send + Sync + 'static {
@@ -75,15 +89,19 @@ impl StdFs {
     }
 }
 
-struct StdFile(File);
+struct StdFile(Arc<File>);
 
 impl AppendFile for StdFile {
     fn append(&mut self, bytes: &[u8]) -> io::Result<()> {
-        self.0.write_all(bytes)
+        (&*self.0).write_all(bytes)
     }
 
     fn sync(&mut self) -> io::Result<()> {
         self.0.sync_data()
+    }
+
+    fn syncer(&self) -> Arc<dyn Syncer> {
+        self.0.clone()
     }
 }
 
@@ -101,7 +119,7 @@ const _: () = assert!(LOG_PREALLOCATE_BYTES.is_multiple_of(ZEROES_BYTES as u64))
 /// converting at each sync) makes almost every sync a single data write: on ext4 in a VM that
 /// is a sixth less latency and one I/O fewer per group commit.
 struct PreallocatedFile {
-    file: File,
+    file: Arc<File>,
     /// Where the next append goes: the end of the data.
     position: u64,
     /// The file's length, data and zeroes.
@@ -134,6 +152,10 @@ impl AppendFile for PreallocatedFile {
 
     fn sync(&mut self) -> io::Result<()> {
         self.file.sync_data()
+    }
+
+    fn syncer(&self) -> Arc<dyn Syncer> {
+        self.file.clone()
     }
 }
 
@@ -176,14 +198,14 @@ impl Fs for StdFs {
     }
 
     fn open_append(&self, path: &Path) -> io::Result<Box<dyn AppendFile>> {
-        Ok(Box::new(StdFile(OpenOptions::new().create(true).append(true).open(path)?)))
+        Ok(Box::new(StdFile(Arc::new(OpenOptions::new().create(true).append(true).open(path)?))))
     }
 
     /// Appends after the file's current length: a log cuts its zero tail off when it opens.
     fn open_log(&self, path: &Path) -> io::Result<Box<dyn AppendFile>> {
         let file = OpenOptions::new().create(true).write(true).truncate(false).open(path)?;
         let length = file.metadata()?.len();
-        Ok(Box::new(PreallocatedFile { file, position: length, allocated: length }))
+        Ok(Box::new(PreallocatedFile { file: Arc::new(file), position: length, allocated: length }))
     }
 
     fn truncate(&self, path: &Path, length: u64) -> io::Result<()> {

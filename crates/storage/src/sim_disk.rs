@@ -17,7 +17,7 @@
 //! point: after a given number of further writes, every write fails with an I/O error until
 //! the machine crash that follows.
 
-use crate::fs::{AppendFile, Fs};
+use crate::fs::{AppendFile, Fs, Syncer};
 use concord_core::rng::Rng;
 use std::collections::{BTreeMap, BTreeSet};
 use std::io;
@@ -197,6 +197,7 @@ impl SimDisk {
     }
 }
 
+#[derive(Clone)]
 struct SimFile {
     disk: Arc<SimDisk>,
     inode: Inode,
@@ -221,6 +222,16 @@ impl AppendFile for SimFile {
     }
 
     fn sync(&mut self) -> io::Result<()> {
+        Syncer::sync(self)
+    }
+
+    fn syncer(&self) -> Arc<dyn Syncer> {
+        Arc::new(self.clone())
+    }
+}
+
+impl Syncer for SimFile {
+    fn sync(&self) -> io::Result<()> {
         self.with(|file| file.synced = file.data.len())
     }
 }
