@@ -221,6 +221,7 @@ impl Node {
         let log = Arc::new(log);
         let snapshots = Arc::new(SnapshotStore::new(env.fs.clone(), &data_dir.snapshot_dir()));
         concord_raft::async_runtime::seed(seeds.next_u64());
+        concord_raft::async_runtime::align_sleeps(!env.simulated);
         let consensus = if threads_of_their_own {
             ConsensusRuntime::start().map_err(|e| format!("cannot start the consensus thread: {e}"))?
         } else {
