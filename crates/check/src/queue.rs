@@ -204,30 +204,33 @@ fn gather(history: &History) -> BTreeMap<&str, ListHistory<'_>> {
     lists
 }
 
-impl ListHistory<'_> {
-    /// Whether `x` must be left of `y` while both are in the list (see the module's comment).
-    fn precedes(&self, x: &str, y: &str) -> bool {
-        let (Some(x), Some(y)) = (self.origins.get(x), self.origins.get(y)) else { return false };
-        if x.push.id == y.push.id {
-            return match x.end {
-                End::Right => x.position < y.position,
-                End::Left => x.position > y.position,
-            };
-        }
-        let acknowledged = |origin: &Origin| matches!(origin.push.outcome, Outcome::Done(_));
-        let before = |a: &Origin, b: &Origin| acknowledged(a) && a.push.completed_us < b.push.invoked_us;
-        (before(x, y) && y.end == End::Right) || (before(y, x) && x.end == End::Left)
-    }
+/// The first of `seen` (in the order they began) that began after `after_us` and that `keep`
+/// accepts.
+fn first_after<'a>(seen: &[&'a Operation], after_us: u64, keep: impl Fn(&Operation) -> bool) -> Option<&'a Operation> {
+    let from = seen.partition_point(|op| op.invoked_us <= after_us);
+    seen[from..].iter().copied().find(|op| keep(op))
+}
 
-    /// Whether `token` was in the list before `pop` took `popped` (unless something had taken
-    /// it already): pushed with `popped`, or by a push known to come before it or before `pop`.
-    fn there_before(&self, token: &str, popped: &str, pop: &Operation) -> bool {
-        let (Some(token), Some(popped)) = (self.origins.get(token), self.origins.get(popped)) else { return false };
-        let acknowledged = matches!(token.push.outcome, Outcome::Done(_));
-        token.push.id == popped.push.id
-            || (acknowledged && token.push.completed_us < popped.push.invoked_us)
-            || (acknowledged && token.push.completed_us < pop.invoked_us)
+/// Whether `x` must be left of `y` while both are in the list (see the module's comment).
+fn precedes(x: &Origin, y: &Origin) -> bool {
+    if x.push.id == y.push.id {
+        return match x.end {
+            End::Right => x.position < y.position,
+            End::Left => x.position > y.position,
+        };
     }
+    let acknowledged = |origin: &Origin| matches!(origin.push.outcome, Outcome::Done(_));
+    let before = |a: &Origin, b: &Origin| acknowledged(a) && a.push.completed_us < b.push.invoked_us;
+    (before(x, y) && y.end == End::Right) || (before(y, x) && x.end == End::Left)
+}
+
+/// Whether `token` was in the list before `pop` took `popped` (unless something had taken it
+/// already): pushed with `popped`, or by a push known to come before it or before `pop`.
+fn there_before(token: &Origin, popped: &Origin, pop: &Operation) -> bool {
+    let acknowledged = matches!(token.push.outcome, Outcome::Done(_));
+    token.push.id == popped.push.id
+        || (acknowledged && token.push.completed_us < popped.push.invoked_us)
+        || (acknowledged && token.push.completed_us < pop.invoked_us)
 }
 
 /// Checks every list key of the history, with the final lists read after healing (`finals`:
@@ -299,58 +302,72 @@ pub fn check(history: &History, finals: &BTreeMap<String, Value>) -> Vec<Problem
 
 /// The order checks of the module's comment, over the views and pops of the history (the
 /// final read is among them, as the LRANGE it was).
+///
+/// Histories of a minute hold thousands of views of long lists: the pairs of a view are
+/// judged by their origins, looked up once per view, and each pop is judged against the first
+/// sighting after it of each token, found by bisection, rather than against every sighting.
 fn order_problems(key: &str, list: &ListHistory) -> Vec<Problem> {
     let mut problems = Vec::new();
     for view in &list.views {
-        for (i, earlier) in view.tokens.iter().enumerate() {
-            for later in &view.tokens[i + 1..] {
-                if list.precedes(later, earlier) {
-                    problems.push(Problem::OutOfOrder {
-                        key: key.to_string(),
-                        first: later.clone(),
-                        second: earlier.clone(),
-                        seen: Sighting::Op(view.op.id),
-                    });
+        let origins: Vec<Option<&Origin>> = view.tokens.iter().map(|token| list.origins.get(token.as_str())).collect();
+        for (i, earlier) in origins.iter().enumerate() {
+            for (j, later) in origins.iter().enumerate().skip(i + 1) {
+                if let (Some(earlier), Some(later)) = (earlier, later) {
+                    if precedes(later, earlier) {
+                        problems.push(Problem::OutOfOrder {
+                            key: key.to_string(),
+                            first: view.tokens[j].clone(),
+                            second: view.tokens[i].clone(),
+                            seen: Sighting::Op(view.op.id),
+                        });
+                    }
                 }
             }
         }
     }
-    // Every sighting of a token in the list (a view that holds it, a pop that takes it), by
-    // the operation that saw it.
-    let sightings: Vec<(&str, &Operation)> =
-        list.views.iter().flat_map(|view| view.tokens.iter().map(move |token| (token.as_str(), view.op))).collect();
-    let is_take = |op: &Operation| list.takes.iter().any(|take| take.op.id == op.id);
+    // Every sighting of each token in the list (a view that holds it, a pop that takes it), in
+    // the order the operations that saw it began.
+    let takes: BTreeSet<usize> = list.takes.iter().map(|take| take.op.id).collect();
+    let mut sightings: BTreeMap<&str, Vec<&Operation>> = BTreeMap::new();
+    for view in &list.views {
+        for token in &view.tokens {
+            sightings.entry(token.as_str()).or_default().push(view.op);
+        }
+    }
+    for seen in sightings.values_mut() {
+        seen.sort_by_key(|op| (op.invoked_us, op.id));
+    }
     for take in &list.takes {
-        let after = |op: &Operation| op.invoked_us > take.op.completed_us;
         for popped in &take.tokens {
-            for &(token, op) in sightings.iter().filter(|(_, op)| after(op)) {
-                let seen = Sighting::Op(op.id);
-                if token == popped {
-                    // Taken twice is reported as a duplicate already.
-                    if !is_take(op) {
-                        problems.push(Problem::Resurrected {
-                            key: key.to_string(),
-                            token: token.to_string(),
-                            pop: take.op.id,
-                            seen,
-                        });
-                    }
-                    continue;
-                }
+            // Taken twice is reported as a duplicate already.
+            let not_a_take = |op: &Operation| !takes.contains(&op.id);
+            if let Some(op) = sightings.get(popped.as_str()).and_then(|seen| first_after(seen, take.op.completed_us, not_a_take)) {
+                problems.push(Problem::Resurrected {
+                    key: key.to_string(),
+                    token: popped.clone(),
+                    pop: take.op.id,
+                    seen: Sighting::Op(op.id),
+                });
+            }
+            let Some(popped_origin) = list.origins.get(popped.as_str()) else { continue };
+            for (&token, seen) in sightings.iter().filter(|(token, _)| **token != popped.as_str()) {
+                let Some(token_origin) = list.origins.get(token) else { continue };
                 let ahead = match take.end {
-                    End::Left => list.precedes(token, popped),
-                    End::Right => list.precedes(popped, token),
+                    End::Left => precedes(token_origin, popped_origin),
+                    End::Right => precedes(popped_origin, token_origin),
                 };
                 // Only if `token` was there before the pop: an LPUSH after it lands left of
                 // what is left, and after the pop is no order at all.
-                let ahead = ahead && list.there_before(token, popped, take.op);
-                if ahead {
+                if !ahead || !there_before(token_origin, popped_origin, take.op) {
+                    continue;
+                }
+                if let Some(op) = first_after(seen, take.op.completed_us, |_| true) {
                     problems.push(Problem::PoppedAhead {
                         key: key.to_string(),
                         popped: popped.clone(),
                         pop: take.op.id,
                         nearer: token.to_string(),
-                        seen,
+                        seen: Sighting::Op(op.id),
                     });
                 }
             }
