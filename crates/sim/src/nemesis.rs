@@ -84,6 +84,9 @@ impl Nemesis {
     }
 
     fn note(&mut self, now_ms: u64, what: String) {
+        // Also to the nodes' log (RUST_LOG=concord_sim=info), where a run that stops short
+        // (a panic) still shows what the nemesis did.
+        tracing::info!("nemesis at {now_ms} ms: {what}");
         self.log.push(format!("{now_ms:>7} ms  {what}"));
     }
 
