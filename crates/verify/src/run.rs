@@ -3,7 +3,7 @@
 //! replicas, and judge the history.
 
 use crate::cluster::{Layout, LocalCluster};
-use crate::driver::{execute, replica_state, replicas_to_ask, shards, ShardView};
+use crate::driver::{execute, replica_state, replicas_to_ask, shard_of, shards, ShardView};
 use crate::nemesis::{unix_ms, Nemesis};
 use crate::netns::Netns;
 use crate::report::Report;
@@ -153,6 +153,38 @@ async fn final_reads(shared: &Shared, reader: u32, liveness: &mut Vec<String>) -
     finals
 }
 
+/// Liveness per shard: once the faults are healed, a write to each shard (through each node
+/// in turn, on fresh connections) must succeed by `end_ms`; what did not, as findings.
+/// Probes, because the workload's keys of the moment need not fall in every shard.
+async fn probe_shards(addresses: &[String], namespace: &str, end_ms: u64) -> Vec<String> {
+    let shards = shard_map(addresses).await;
+    let mut findings = Vec::new();
+    let mut attempt = 0usize;
+    for shard in &shards {
+        let key = (0u64..)
+            .map(|n| format!("{namespace}probe:{n}"))
+            .find(|key| shard_of(&shards, key) == Some(shard.group))
+            .expect("every shard owns slots");
+        loop {
+            let address = &addresses[attempt % addresses.len()];
+            attempt += 1;
+            let written = match Client::connect(address, Duration::from_millis(OPERATION_TIMEOUT_MS)).await {
+                Ok(mut client) => matches!(client.call(&["SET", &key, "1"]).await, Ok(concord_core::Reply::Status(_))),
+                Err(_) => false,
+            };
+            if written {
+                break;
+            }
+            if unix_ms() > end_ms {
+                findings.push(format!("no write to shard {} succeeded after the faults were healed", shard.group));
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+    findings
+}
+
 /// The shards as the first node that answers sees them (none if no node does).
 async fn shard_map(addresses: &[String]) -> Vec<ShardView> {
     for address in addresses {
@@ -240,7 +272,8 @@ pub async fn run(options: Options) -> Result<Report, String> {
     let addresses = cluster.as_ref().map_or_else(|| options.target.clone(), LocalCluster::addresses);
     let ids = node_ids(&addresses).await?;
     let start_ms = unix_ms();
-    let config = WorkloadConfig { namespace: format!("verify-{start_ms}:"), ..WorkloadConfig::default() };
+    let namespace = format!("verify-{start_ms}:");
+    let config = WorkloadConfig { namespace: namespace.clone(), ..WorkloadConfig::default() };
     let shared = Arc::new(Shared {
         history: Mutex::new(History::default()),
         workload: Mutex::new(Workload::new(config, options.seed)),
@@ -276,10 +309,10 @@ pub async fn run(options: Options) -> Result<Report, String> {
     let healed_ms = unix_ms().max(healed_ms);
     let end_ms = healed_ms + RECOVERY_MS;
     shared.stop_ms.store(end_ms, Ordering::Relaxed);
+    let mut liveness = probe_shards(&addresses, &namespace, end_ms).await;
     for task in tasks {
         let _ = task.await;
     }
-    let mut liveness = Vec::new();
     let finals = final_reads(&shared, options.clients as u32, &mut liveness).await;
     let replicas = replicas(&addresses, &ids).await;
     let shards = shard_map(&addresses).await;
