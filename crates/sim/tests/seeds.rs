@@ -36,7 +36,7 @@ fn a_fixed_range_of_seeds_passes() {
 /// Follower reads taken as linearizable: some stale read must be caught within a few seeds.
 #[test]
 fn a_broken_configuration_is_caught() {
-    let (output, text) = concord_sim(&["--defect", "follower-reads", "--seeds", "6", "--first", "2000"]);
+    let (output, text) = concord_sim(&["--defect", "follower-reads", "--seeds", "4", "--first", "2000"]);
     assert!(!output.status.success(), "the checkers missed a deliberate defect:\n{text}");
     assert!(text.contains("is not linearizable"), "{text}");
     assert!(text.contains("replay: cargo run --release -p concord-sim -- --seed"), "{text}");
