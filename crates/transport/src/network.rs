@@ -8,7 +8,8 @@
 //!   have happened.
 //! - **Batching.** A writer task per connection writes everything queued for the peer with
 //!   one write.
-//! - **Reconnects** back off exponentially while a peer stays unreachable.
+//! - **Reconnects** back off exponentially while a peer stays unreachable, one attempt in
+//!   flight per peer at a time.
 
 use crate::faults::Faults;
 use crate::frame::{self, Message, MAGIC, VERSION_MAX, VERSION_MIN};
