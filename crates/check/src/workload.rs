@@ -2,7 +2,10 @@
 //!
 //! Five families of keys, each for a different check:
 //! - registers (`reg:N`): everything mixed — GET, SET (some with PX), INCR, APPEND, DEL,
-//!   PEXPIRE and MULTI/EXEC over one or two of them — for the linearizability checker;
+//!   PEXPIRE and MULTI/EXEC over one or two of them — for the linearizability checker; a
+//!   generation's registers share a hash tag (`g3:reg:1{g3:reg}`), so they live in one slot
+//!   and a transaction over several of them is served even when the cluster has several
+//!   shards (a transaction across slots is refused with CROSSSLOT, as in Redis Cluster);
 //! - sets (`set:N`): only APPENDs of unique tokens (and GETs), so every acknowledged token must
 //!   be in the final value exactly once (the lost-write checker);
 //! - counters (`ctr:N`): only INCRs (and GETs), so the final count is bounded by the
@@ -140,7 +143,15 @@ impl Workload {
     }
 
     fn key_in(&self, generation: u64, prefix: &str, index: u64) -> String {
-        format!("{}g{generation}:{prefix}{index}", self.config.namespace)
+        let namespace = &self.config.namespace;
+        if prefix == REGISTER_PREFIX {
+            // One slot for the generation's registers (transactions span them); the other
+            // families' keys, and the registers of other generations, fall in other slots.
+            let tag = format!("{namespace}g{generation}:{}", REGISTER_PREFIX.trim_end_matches(':'));
+            format!("{namespace}g{generation}:{prefix}{index}{{{tag}}}")
+        } else {
+            format!("{namespace}g{generation}:{prefix}{index}")
+        }
     }
 
     fn key(&self, prefix: &str, index: u64) -> String {
@@ -418,6 +429,15 @@ mod tests {
         let keys = workload.keys();
         assert_eq!(keys.len(), 3 * 12);
         assert!(keys.contains(&"g1:ctr:0".to_string()));
+        assert!(keys.contains(&"g1:reg:0{g1:reg}".to_string()), "{keys:?}");
+        // A generation's registers share a slot, so transactions over them are served by one
+        // shard.
+        let slots: std::collections::BTreeSet<u16> = keys
+            .iter()
+            .filter(|key| key.starts_with("g1:reg:"))
+            .map(|key| concord_core::slot::key_slot(key.as_bytes()))
+            .collect();
+        assert_eq!(slots.len(), 1, "{keys:?}");
     }
 
     #[test]

@@ -1,6 +1,8 @@
 //! `concord verify`: the contracts checked against real processes under faults.
 
 use clap::Args;
+use concord_core::cluster_map::REPLICATION_FACTOR_DEFAULT;
+use concord_core::limits::SHARDS_MAX;
 use concord_verify::{FaultKind, Options};
 use std::path::PathBuf;
 
@@ -14,6 +16,14 @@ pub struct VerifyArgs {
     /// Nodes in the local cluster to start.
     #[arg(long, default_value_t = 3)]
     nodes: usize,
+    /// Data shards of the local cluster (Raft groups, each owning an even share of the slots);
+    /// the workload's keys spread over them.
+    #[arg(long, default_value_t = 3)]
+    shards: u32,
+    /// Replicas of each shard, at most the nodes [default: 3, or every node when there are
+    /// fewer].
+    #[arg(long)]
+    replication_factor: Option<usize>,
     /// Seconds of faults; the workload then runs 5 s more on the healed cluster.
     #[arg(long, default_value_t = 60)]
     duration: u64,
@@ -58,6 +68,13 @@ pub fn run(args: VerifyArgs) -> Result<bool, String> {
     if args.target.is_empty() && !(1..=NODES_MAX).contains(&args.nodes) {
         return Err(format!("--nodes must be between 1 and {NODES_MAX}"));
     }
+    if !(1..=SHARDS_MAX).contains(&(args.shards as usize)) {
+        return Err(format!("--shards must be between 1 and {SHARDS_MAX}"));
+    }
+    let replication_factor = args.replication_factor.unwrap_or(REPLICATION_FACTOR_DEFAULT.into()).min(args.nodes);
+    if replication_factor == 0 {
+        return Err("--replication-factor must be at least 1".into());
+    }
     if args.clients > CLIENTS_MAX {
         return Err(format!("--clients must be at most {CLIENTS_MAX}"));
     }
@@ -81,6 +98,8 @@ pub fn run(args: VerifyArgs) -> Result<bool, String> {
         exe: std::env::current_exe().map_err(|e| e.to_string())?,
         target: args.target,
         nodes: args.nodes,
+        shards: args.shards,
+        replication_factor,
         dir: args.dir,
         base_port: args.base_port,
         clients: args.clients.max(1),
@@ -91,7 +110,14 @@ pub fn run(args: VerifyArgs) -> Result<bool, String> {
         seed,
         server_flags: vec!["--log-level".into(), "info".into()],
     };
-    println!("concord verify: seed {seed}, faults {:?}", options.faults);
+    if options.target.is_empty() {
+        println!(
+            "concord verify: seed {seed}, faults {:?}, {} nodes, {} shards of {} replicas",
+            options.faults, options.nodes, options.shards, options.replication_factor
+        );
+    } else {
+        println!("concord verify: seed {seed}, faults {:?}", options.faults);
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(|e| e.to_string())?;
     let report = runtime.block_on(concord_verify::run(options))?;
     println!("{report}");

@@ -99,6 +99,19 @@ fn keys_of_every_shard_are_served_through_any_node() {
     assert_eq!(leading.len(), 3, "leaders spread over the three nodes: {masters:?}");
     let slots: Vec<redis::Value> = redis::cmd("CLUSTER").arg("SLOTS").query(&mut con).unwrap();
     assert_eq!(slots.len(), 3);
+    // What the verifiers read to judge each shard apart: ids, ranges, the ids of the nodes
+    // hosting each shard (all three here) and its leader among them.
+    type Shard = (u32, Vec<u16>, Vec<String>, Option<String>);
+    let shards: Vec<Shard> = redis::cmd("DEBUG").arg("SHARDS").query(&mut con).unwrap();
+    assert_eq!(shards.iter().map(|shard| shard.0).collect::<Vec<_>>(), [1, 2, 3], "{shards:?}");
+    assert_eq!(shards.iter().map(|shard| shard.1.clone()).collect::<Vec<_>>(), RANGES.map(|(f, l)| vec![f, l]));
+    assert!(
+        shards
+            .iter()
+            .all(|(_, _, hosts, leader)| hosts.len() == 3
+                && leader.as_ref().is_some_and(|leader| hosts.contains(leader))),
+        "{shards:?}"
+    );
 
     // Writes through every node land in every shard, and every node reads them all.
     for n in 0..90 {

@@ -1,6 +1,6 @@
-//! `concord verify` in CI: a short run against a real local cluster, with every fault kind
-//! this machine allows (real network partitions need root and nft; scripts/setup.sh installs
-//! nft when run as root).
+//! `concord verify` in CI: a short run against a real local cluster of three nodes and three
+//! shards (the default), with every fault kind this machine allows (real network partitions
+//! need root and nft; scripts/setup.sh installs nft when run as root).
 
 use concord_verify::netns::Netns;
 use std::process::Command;
@@ -33,4 +33,14 @@ fn a_short_verify_run_passes_under_faults() {
         .find_map(|line| line.split(" operations: ").nth(1)?.split(' ').next()?.parse().ok())
         .expect("the report counts operations");
     assert!(ok > 1_000, "the clients got work done: {text}");
+    // The keys spread over the three shards, and each shard served writes and reads.
+    assert!(text.contains("3 nodes, 3 shards"), "{text}");
+    let per_shard: Vec<usize> = text
+        .lines()
+        .find_map(|line| line.strip_prefix("operations per shard: "))
+        .expect("the report counts operations per shard")
+        .split(", ")
+        .filter_map(|shard| shard.split(" (").nth(1)?.split(' ').next()?.parse().ok())
+        .collect();
+    assert!(per_shard.len() == 3 && per_shard.iter().all(|&ok| ok > 100), "{text}");
 }

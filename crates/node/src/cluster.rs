@@ -443,6 +443,32 @@ pub fn shards(node: &Node) -> Reply {
     Reply::Array(replies)
 }
 
+/// DEBUG SHARDS: each shard of the map as this node sees it, for verifiers that judge the
+/// shards apart: `[id, [first, last, ...], [id of each node hosting it, ...], leader's id or
+/// nil]`. Shard ids are those `DEBUG REPLICA <group>` takes; node ids those of CLUSTER MYID.
+pub fn debug_shards(node: &Node) -> Reply {
+    let map = node.map();
+    let replies = shard_views(node, &map)
+        .into_iter()
+        .map(|view| {
+            let slots = view
+                .ranges
+                .iter()
+                .flat_map(|(first, last)| [Reply::Integer(i64::from(*first)), Reply::Integer(i64::from(*last))])
+                .collect();
+            let hosts = map
+                .members
+                .keys()
+                .filter(|id| map.shards_of(**id).contains(&view.id))
+                .map(|id| Reply::bulk_text(id.to_string()))
+                .collect();
+            let leader = view.leader.map_or(Reply::Nil, |id| Reply::bulk_text(id.to_string()));
+            Reply::Array(vec![Reply::Integer(i64::from(view.id.0)), Reply::Array(slots), Reply::Array(hosts), leader])
+        })
+        .collect();
+    Reply::Array(replies)
+}
+
 /// CLUSTER MEMBERS: Concord's own view of each member: its role (`voter` once every shard
 /// placed on it counts it as a voter, `joining` before, `learner` for a read replica), the
 /// shards it hosts and leads, whether it votes in the metadata group, and (on the first shard's

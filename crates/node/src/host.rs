@@ -83,6 +83,8 @@ impl Host for ConnectionHost {
         };
         if is(sub, "DIGEST") {
             Reply::Status(Bytes::from(self.node.digest()))
+        } else if is(sub, "SHARDS") {
+            crate::cluster::debug_shards(&self.node)
         } else if is(sub, "REPLICA") {
             let group = match args.get(1) {
                 None => None,
@@ -111,6 +113,8 @@ impl Host for ConnectionHost {
                     "REPLICA [<group>]",
                     "    The log index applied here and the digest of the state there, for a group",
                     "    (0 is the metadata group) or, by default, the first shard hosted here.",
+                    "SHARDS",
+                    "    Each shard of the cluster map: id, slot ranges, the ids of the nodes hosting it, its leader's id.",
                     "LOG <message>",
                 ]
                 .iter()

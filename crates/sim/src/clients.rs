@@ -1,6 +1,7 @@
 //! The simulated clients: workload clients that issue one operation at a time and record what
-//! they saw, and the controller that watches the cluster form and, at the end, reads every key
-//! and asks every replica for its state.
+//! they saw, the controller that watches the cluster form and, at the end, reads every key and
+//! asks every replica of every group for its state, and the watcher that keeps track of the
+//! shards' leaders for the nemesis.
 
 use crate::net::{now_us, SimNet};
 use crate::plan::{derive, Plan};
@@ -10,7 +11,7 @@ use concord_check::workload::{self, Workload};
 use concord_core::rng::Rng;
 use concord_core::Reply;
 use concord_node::client::Client;
-use concord_verify::driver::{execute, replica_state, voters};
+use concord_verify::driver::{execute, replica_state, replicas_to_ask, shard_of, shards, voters, ShardView};
 use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
 use std::rc::Rc;
@@ -22,6 +23,10 @@ pub const CLIENT_PORT: u16 = 6379;
 const OPERATION_TIMEOUT_MS: u64 = 12_000;
 /// How long a liveness probe waits for its write.
 const PROBE_TIMEOUT_MS: u64 = 2_000;
+/// How often the watcher asks a node who leads the shards, and how long it waits for the
+/// answer (a node cut off or paused must not hold it up).
+const WATCH_INTERVAL_MS: u64 = 250;
+const WATCH_TIMEOUT_MS: u64 = 300;
 /// The cluster must have formed by then.
 pub const FORMATION_MAX_MS: u64 = 60_000;
 /// After healing, final reads and convergence must succeed within this.
@@ -34,6 +39,12 @@ pub struct Shared {
     pub workload: RefCell<Workload>,
     /// Simulated milliseconds at which the cluster formed (the safety phase starts).
     pub formed_ms: Cell<Option<u64>>,
+    /// Each node's id (CLUSTER MYID), by index, and the shards as the map showed them once
+    /// the cluster formed.
+    pub ids: RefCell<Vec<String>>,
+    pub shards: RefCell<Vec<ShardView>>,
+    /// The node leading each shard (group), as a node last told the watcher.
+    pub leaders: RefCell<BTreeMap<u32, usize>>,
     /// Each key's final read's reply (GET, LRANGE or SMEMBERS, as its family asks).
     pub finals: RefCell<BTreeMap<String, Value>>,
     pub replicas: RefCell<Vec<Replica>>,
@@ -49,6 +60,9 @@ impl Shared {
             history: RefCell::new(History::default()),
             workload: RefCell::new(workload),
             formed_ms: Cell::new(None),
+            ids: RefCell::new(Vec::new()),
+            shards: RefCell::new(Vec::new()),
+            leaders: RefCell::new(BTreeMap::new()),
             finals: RefCell::new(BTreeMap::new()),
             replicas: RefCell::new(Vec::new()),
             liveness: RefCell::new(Vec::new()),
@@ -115,18 +129,36 @@ pub async fn workload_client(index: u32, shared: Rc<Shared>) -> turmoil::Result 
     Ok(())
 }
 
-/// The controller: waits for the cluster to form, then, after the workload, reads every key
-/// and compares the replicas.
-pub async fn controller(shared: Rc<Shared>) -> turmoil::Result {
-    let plan = shared.plan.clone();
-    loop {
-        if let Some(mut client) = connect(0).await {
-            if let Ok(reply) = client.call(&["CLUSTER", "MEMBERS"]).await {
-                if voters(&reply) == plan.nodes {
-                    break;
-                }
-            }
+/// Whether the cluster has formed: every node votes, the map has the plan's shards, each with
+/// a leader; then every node's id is known. Records the ids and the shards.
+async fn formed(shared: &Shared) -> bool {
+    let plan = &shared.plan;
+    let Some(mut client) = connect(0).await else { return false };
+    match client.call(&["CLUSTER", "MEMBERS"]).await {
+        Ok(reply) if voters(&reply) == plan.nodes => {}
+        _ => return false,
+    }
+    let Some(views) = shards(&mut client).await else { return false };
+    if views.len() != plan.shards as usize || views.iter().any(|view| view.leader.is_none()) {
+        return false;
+    }
+    let mut ids = Vec::new();
+    for node in 0..plan.nodes {
+        let Some(mut client) = connect(node).await else { return false };
+        match client.call(&["CLUSTER", "MYID"]).await {
+            Ok(Reply::Bulk(id)) => ids.push(String::from_utf8_lossy(&id).into_owned()),
+            _ => return false,
         }
+    }
+    *shared.ids.borrow_mut() = ids;
+    *shared.shards.borrow_mut() = views;
+    true
+}
+
+/// The controller: waits for the cluster to form, then, after the workload, reads every key
+/// and compares the replicas of each group.
+pub async fn controller(shared: Rc<Shared>) -> turmoil::Result {
+    while !formed(&shared).await {
         if elapsed_ms() > FORMATION_MAX_MS {
             shared.liveness.borrow_mut().push(format!("the cluster did not form within {FORMATION_MAX_MS} ms"));
             break;
@@ -145,30 +177,74 @@ pub async fn controller(shared: Rc<Shared>) -> turmoil::Result {
     Ok(())
 }
 
-/// Liveness: once the faults are healed, a write on a fresh connection (to each node in turn)
-/// must succeed before the liveness phase ends. Fresh connections, because a workload client
-/// may still wait out a request whose stream a partition stalled.
+/// The watcher: while faults are injected, asks the nodes in turn who leads each shard, so
+/// that the nemesis can aim at leaders.
+pub async fn leader_watch(shared: Rc<Shared>) -> turmoil::Result {
+    while shared.formed_ms.get().is_none() {
+        sleep_ms(50).await;
+    }
+    let heal_ms = shared.heal_ms().expect("formed");
+    let timeout = Duration::from_millis(WATCH_TIMEOUT_MS);
+    for turn in 0usize.. {
+        if elapsed_ms() >= heal_ms {
+            break;
+        }
+        let node = turn % shared.plan.nodes;
+        if let Ok(mut client) = Client::connect_on(&SimNet, &address(node), timeout).await {
+            if let Some(views) = shards(&mut client).await {
+                let ids = shared.ids.borrow();
+                let leaders = views.iter().filter_map(|view| {
+                    let leader = view.leader.as_ref()?;
+                    Some((view.group, ids.iter().position(|id| id == leader)?))
+                });
+                *shared.leaders.borrow_mut() = leaders.collect();
+            }
+        }
+        sleep_ms(WATCH_INTERVAL_MS).await;
+    }
+    Ok(())
+}
+
+/// A key of `shard` for liveness probes (keys hash to slots; the first that lands there).
+fn probe_key(shards: &[ShardView], shard: u32, attempt: u64) -> String {
+    (0u64..)
+        .map(|n| format!("probe:{attempt}:{n}"))
+        .find(|key| shard_of(shards, key) == Some(shard))
+        .expect("every shard owns slots")
+}
+
+/// Liveness: once the faults are healed, a write to each shard on a fresh connection (to each
+/// node in turn) must succeed before the liveness phase ends. Fresh connections, because a
+/// workload client may still wait out a request whose stream a partition stalled.
 async fn probe_after_healing(shared: &Shared) {
     let heal_ms = shared.heal_ms().expect("formed");
     let stop_ms = shared.stop_ms().expect("formed");
     while elapsed_ms() < heal_ms {
         sleep_ms(50).await;
     }
-    for attempt in 0u64.. {
-        let node = attempt as usize % shared.plan.nodes;
-        let key = format!("probe:{attempt}");
-        let timeout = Duration::from_millis(PROBE_TIMEOUT_MS);
-        if let Ok(mut client) = Client::connect_on(&SimNet, &address(node), timeout).await {
-            if let Ok(Reply::Status(_)) = client.call(&["SET", &key, "1"]).await {
+    let shards = shared.shards.borrow().clone();
+    let mut attempt = 0u64;
+    for shard in shards.iter().map(|view| view.group) {
+        loop {
+            let node = attempt as usize % shared.plan.nodes;
+            let key = probe_key(&shards, shard, attempt);
+            attempt += 1;
+            let timeout = Duration::from_millis(PROBE_TIMEOUT_MS);
+            if let Ok(mut client) = Client::connect_on(&SimNet, &address(node), timeout).await {
+                if let Ok(Reply::Status(_)) = client.call(&["SET", &key, "1"]).await {
+                    break;
+                }
+            }
+            if elapsed_ms() > stop_ms {
+                let liveness_ms = shared.plan.liveness_ms;
+                shared
+                    .liveness
+                    .borrow_mut()
+                    .push(format!("no write to shard {shard} succeeded in the {liveness_ms} ms after healing"));
                 return;
             }
+            sleep_ms(100).await;
         }
-        if elapsed_ms() > stop_ms {
-            let liveness_ms = shared.plan.liveness_ms;
-            shared.liveness.borrow_mut().push(format!("no write succeeded in the {liveness_ms} ms after healing"));
-            return;
-        }
-        sleep_ms(100).await;
     }
 }
 
@@ -202,16 +278,38 @@ async fn final_reads(shared: &Shared, deadline_ms: u64) {
     }
 }
 
-/// Asks every node for its applied index and state digest until all agree (or time runs out).
+/// Asks every replica of every group (the metadata group on every node, each shard on the
+/// nodes its map places it on) for its applied index and state digest, until each group's
+/// replicas agree (or time runs out).
 async fn compare_replicas(shared: &Shared, deadline_ms: u64) {
+    let ids = shared.ids.borrow().clone();
+    let mut node = 0;
     loop {
+        // The map as some node shows it now (the one formation saw if none answers).
+        let mut views = None;
+        for _ in 0..shared.plan.nodes {
+            if let Some(mut client) = connect(node).await {
+                views = shards(&mut client).await;
+            }
+            if views.is_some() {
+                break;
+            }
+            node = (node + 1) % shared.plan.nodes;
+        }
+        let views = views.unwrap_or_else(|| shared.shards.borrow().clone());
         let mut replicas = Vec::new();
-        for node in 0..shared.plan.nodes {
-            let state = match connect(node).await {
-                Some(mut client) => replica_state(&mut client).await,
-                None => None,
+        for asked in replicas_to_ask(&views, &ids) {
+            let (name, state) = match asked.node {
+                Ok(index) => {
+                    let state = match connect(index).await {
+                        Some(mut client) => replica_state(&mut client, asked.group).await,
+                        None => None,
+                    };
+                    (Plan::node_name(index), state)
+                }
+                Err(id) => (format!("node {id}"), None),
             };
-            replicas.push(Replica { node: Plan::node_name(node), state });
+            replicas.push(Replica { group: asked.group, node: name, state });
         }
         let settled = concord_check::converge::check(&replicas).is_empty();
         *shared.replicas.borrow_mut() = replicas;

@@ -33,6 +33,9 @@ struct Args {
     /// Cluster size (3 or 5); the seed decides when omitted.
     #[arg(long)]
     nodes: Option<usize>,
+    /// Data shards (1 to 4); the seed decides when omitted.
+    #[arg(long)]
+    shards: Option<u32>,
     /// Length of the fault phase in simulated milliseconds; the seed decides when omitted.
     #[arg(long)]
     safety_ms: Option<u64>,
@@ -54,6 +57,9 @@ impl Args {
         let mut flags = Vec::new();
         if let Some(nodes) = self.nodes {
             flags.extend(["--nodes".to_string(), nodes.to_string()]);
+        }
+        if let Some(shards) = self.shards {
+            flags.extend(["--shards".to_string(), shards.to_string()]);
         }
         if let Some(ms) = self.safety_ms {
             flags.extend(["--safety-ms".to_string(), ms.to_string()]);
@@ -98,7 +104,11 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let options = Options { nodes: args.nodes, safety_ms: args.safety_ms, defects };
+    if args.shards.is_some_and(|shards| !(1..=concord_core::limits::SHARDS_MAX as u32).contains(&shards)) {
+        eprintln!("--shards must be between 1 and {}", concord_core::limits::SHARDS_MAX);
+        return ExitCode::from(2);
+    }
+    let options = Options { nodes: args.nodes, shards: args.shards, safety_ms: args.safety_ms, defects };
     if let Some(seed) = args.seed {
         let result = run(seed, &options);
         if args.brief {

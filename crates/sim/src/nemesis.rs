@@ -2,12 +2,14 @@
 //! process crashes (kill -9: nothing written is lost), power losses at an exact write (what
 //! was not synced is lost or torn), partitions (majority/minority, one node isolated from
 //! everyone, one-way, bridge), pauses (every link of a node held, then released at once),
-//! lossy links (which break TCP streams) and slow links. During the liveness phase everything
-//! is healed and every node is running.
+//! lossy links (which break TCP streams) and slow links. Half the faults aimed at one node aim
+//! at a node leading some shard, as the watcher last saw the leaders. During the liveness
+//! phase everything is healed and every node is running.
 
 use crate::plan::{derive, Plan};
 use concord_core::rng::Rng;
 use concord_storage::SimDisk;
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 use turmoil::Sim;
@@ -82,6 +84,9 @@ impl Nemesis {
     }
 
     fn note(&mut self, now_ms: u64, what: String) {
+        // Also to the nodes' log (RUST_LOG=concord_sim=info), where a run that stops short
+        // (a panic) still shows what the nemesis did.
+        tracing::info!("nemesis at {now_ms} ms: {what}");
         self.log.push(format!("{now_ms:>7} ms  {what}"));
     }
 
@@ -97,8 +102,29 @@ impl Nemesis {
         nodes.iter().map(|&n| self.nodes[n].as_str()).collect::<Vec<_>>().join(",")
     }
 
+    /// The node a fault aims at: half the time one leading some shard (`leaders`: each shard's
+    /// leader, as last seen), else any node; and, for the log, the shards it leads.
+    fn pick_victim(&mut self, leaders: &BTreeMap<u32, usize>) -> (usize, String) {
+        let mut leading: Vec<usize> = leaders.values().copied().collect();
+        leading.sort_unstable();
+        leading.dedup();
+        let node = if !leading.is_empty() && self.rng.below(2) == 0 {
+            leading[self.rng.below(leading.len() as u64) as usize]
+        } else {
+            self.pick_node()
+        };
+        let led: Vec<String> =
+            leaders.iter().filter(|(_, leader)| **leader == node).map(|(shard, _)| shard.to_string()).collect();
+        let note = if led.is_empty() {
+            String::new()
+        } else {
+            format!(" [{} leads shard {}]", self.nodes[node], led.join(","))
+        };
+        (node, note)
+    }
+
     /// Runs between two simulation steps.
-    pub fn act(&mut self, sim: &mut Sim<'_>, now_ms: u64, phase: Phase) {
+    pub fn act(&mut self, sim: &mut Sim<'_>, now_ms: u64, phase: Phase, leaders: &BTreeMap<u32, usize>) {
         // An armed power loss that struck: the machine goes down now.
         for node in 0..self.nodes.len() {
             if self.disks[node].powered_off() {
@@ -122,7 +148,7 @@ impl Nemesis {
             Phase::Forming => {}
             Phase::Safety if now_ms >= self.next_fault_ms => {
                 if self.next_fault_ms > 0 {
-                    self.inject(sim, now_ms);
+                    self.inject(sim, now_ms, leaders);
                 }
                 self.next_fault_ms = now_ms + self.between(self.gap_ms.0, self.gap_ms.1);
             }
@@ -157,8 +183,8 @@ impl Nemesis {
         self.note(now_ms, "heal: every link repaired, every node running".into());
     }
 
-    fn inject(&mut self, sim: &mut Sim<'_>, now_ms: u64) {
-        let node = self.pick_node();
+    fn inject(&mut self, sim: &mut Sim<'_>, now_ms: u64, leaders: &BTreeMap<u32, usize>) {
+        let (node, leads) = self.pick_victim(leaders);
         let count = self.nodes.len();
         let lasting = self.between(300, 5_000);
         let fault = match self.rng.below(100) {
@@ -172,22 +198,24 @@ impl Nemesis {
                 sim.crash(self.nodes[node].as_str());
                 self.disks[node].process_crash();
                 self.restart_ms[node] = Some(now_ms + self.between(200, 3_000));
-                self.note(now_ms, format!("kill -9 {}", self.nodes[node]));
+                self.note(now_ms, format!("kill -9 {}{leads}", self.nodes[node]));
                 return;
             }
             15..=29 => {
                 let writes = self.between(0, 40);
                 self.disks[node].arm_power_loss(writes);
-                self.note(now_ms, format!("power loss armed on {} after {writes} writes", self.nodes[node]));
+                self.note(now_ms, format!("power loss armed on {}{leads} after {writes} writes", self.nodes[node]));
                 return;
             }
             30..=49 => {
+                // The victim and others drawn at random, a minority or half of the nodes.
                 let size = self.between(1, (count as u64 - 1) / 2 + 1) as usize;
-                let mut side: Vec<usize> = (0..count).collect();
+                let mut side: Vec<usize> = (0..count).filter(|&n| n != node).collect();
                 for i in (1..side.len()).rev() {
                     side.swap(i, self.rng.below(i as u64 + 1) as usize);
                 }
-                side.truncate(size);
+                side.truncate(size - 1);
+                side.push(node);
                 side.sort_unstable();
                 NetFault::Partition { side }
             }
@@ -227,7 +255,7 @@ impl Nemesis {
             }
             NetFault::Slow { a, b, ms } => format!("slow link {} - {} ({ms} ms)", self.nodes[*a], self.nodes[*b]),
         };
-        self.note(now_ms, format!("{what} for {lasting} ms"));
+        self.note(now_ms, format!("{what} for {lasting} ms{leads}"));
         self.network.push((fault, now_ms + lasting));
         self.apply_network(sim);
     }

@@ -11,6 +11,8 @@ use concord_node::env::Defects;
 pub struct Options {
     /// 3 or 5 nodes; the seed picks when unset.
     pub nodes: Option<usize>,
+    /// Data shards (1 to 4); the seed picks when unset.
+    pub shards: Option<u32>,
     /// Milliseconds of faults (the safety phase); the seed picks when unset.
     pub safety_ms: Option<u64>,
     /// Deliberate defects, to show the checkers catch them.
@@ -21,6 +23,11 @@ pub struct Options {
 pub struct Plan {
     pub seed: u64,
     pub nodes: usize,
+    /// Data shards, each its own Raft group owning an even share of the slots.
+    pub shards: u32,
+    /// Replicas of each shard: every node, or 3 of 5. Placement fills the shards with the
+    /// first nodes to join, so with 3 of 5 two nodes host no shard and only route.
+    pub replication_factor: usize,
     pub clients: u32,
     pub heartbeat_interval_ms: u64,
     pub election_timeout_min_ms: u64,
@@ -66,13 +73,18 @@ impl Plan {
         };
         let safety_ms = options.safety_ms.unwrap_or_else(|| between(15_000, 30_000));
         let fault_gap_ms = (between(100, 500), between(1_000, 3_000));
-        // Drawn last, so that the families added later left every earlier choice of a seed as
-        // it was.
+        // Drawn last, so that the families and shards added later left every earlier choice of
+        // a seed as it was.
         workload.lists = between(1, 2) as u32;
         workload.redis_sets = between(1, 2) as u32;
+        let shards = between(1, 4) as u32;
+        let shards = options.shards.unwrap_or(shards);
+        let replication_factor = if nodes == 5 && between(0, 1) == 0 { 3 } else { nodes };
         Plan {
             seed,
             nodes,
+            shards,
+            replication_factor,
             clients,
             heartbeat_interval_ms,
             election_timeout_min_ms,
@@ -93,5 +105,43 @@ impl Plan {
 
     pub fn client_name(index: u32) -> String {
         format!("c{}", index + 1)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use concord_check::workload::Workload;
+    use concord_core::cluster_map::{Addresses, ClusterChange, ClusterMap};
+    use concord_core::slot::key_slot;
+    use concord_core::types::NodeId;
+    use std::collections::BTreeSet;
+
+    /// Seeds pick several shards and replicas on some of the nodes, and the workload's keys
+    /// (as the cluster map would place them) fall in more than one shard.
+    #[test]
+    fn seeds_run_several_shards_and_the_keys_spread_over_them() {
+        let mut layouts = BTreeSet::new();
+        for seed in 0..100 {
+            let plan = Plan::new(seed, &Options::default());
+            assert!((1..=4).contains(&plan.shards) && plan.replication_factor <= plan.nodes, "{plan:?}");
+            layouts.insert((plan.nodes, plan.shards, plan.replication_factor));
+            let mut map = ClusterMap::default();
+            let bootstrap = ClusterChange::Bootstrap {
+                node: NodeId(1),
+                addresses: Addresses::default(),
+                shards: plan.shards,
+                replication_factor: 1,
+            };
+            map.apply(&bootstrap);
+            let mut workload = Workload::new(plan.workload.clone(), 0);
+            // The first three key generations: every run lasts at least that long.
+            workload.at(2 * plan.workload.rotation_ms);
+            let used: BTreeSet<_> = workload.keys().iter().map(|key| map.shard_of(key_slot(key.as_bytes()))).collect();
+            assert!(used.len() > 1 || plan.shards == 1, "seed {seed}: every key in one of {} shards", plan.shards);
+        }
+        for (nodes, shards, replication_factor) in [(3, 1, 3), (3, 4, 3), (5, 3, 3), (5, 2, 5)] {
+            assert!(layouts.contains(&(nodes, shards, replication_factor)), "{layouts:?}");
+        }
     }
 }

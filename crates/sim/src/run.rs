@@ -4,6 +4,7 @@ use crate::clients::{self, Shared, CLIENT_PORT};
 use crate::nemesis::{Nemesis, Phase, LATENCY_MAX_MS, LATENCY_MIN_MS};
 use crate::net::{SimClock, SimNet};
 use crate::plan::{derive, Options, Plan};
+use concord_check::converge::Replica;
 use concord_check::history::{Command, History};
 use concord_check::workload::{family, Family};
 use concord_check::{check_all, Verdict};
@@ -28,6 +29,8 @@ pub struct Run {
     /// The nemesis's log: what fault happened when.
     pub faults: Vec<String>,
     pub verdict: Verdict,
+    /// What each replica of each group reported at the end.
+    pub replicas: Vec<Replica>,
     /// Progress the cluster failed to make, and errors that stopped the simulation.
     pub liveness: Vec<String>,
     pub simulated: Duration,
@@ -48,6 +51,13 @@ impl Run {
             text.push('\n');
         }
         text.push_str(&self.history.to_string());
+        for replica in &self.replicas {
+            let state = match &replica.state {
+                Some((index, digest)) => format!("applied {index}, digest {digest}"),
+                None => "no answer".into(),
+            };
+            text.push_str(&format!("group {} on {}: {state}\n", replica.group, replica.node));
+        }
         text.push_str(&self.verdict.describe(&self.history));
         for line in &self.liveness {
             text.push_str(line);
@@ -65,9 +75,11 @@ impl Run {
             self.history.ops.iter().filter(|op| op.call.commands().iter().any(on_family)).count()
         };
         format!(
-            "seed {}: {} nodes, {} clients, {} ops ({done} ok, {failed} failed, {unknown} unknown; {} list, {} rset), {} faults, {:.1} s simulated in {:.1} s: {}",
+            "seed {}: {} nodes, {} shards of {} replicas, {} clients, {} ops ({done} ok, {failed} failed, {unknown} unknown; {} list, {} rset), {} faults, {:.1} s simulated in {:.1} s: {}",
             self.plan.seed,
             self.plan.nodes,
+            self.plan.shards,
+            self.plan.replication_factor,
             self.plan.clients,
             self.history.ops.len(),
             on(Family::List),
@@ -89,8 +101,8 @@ fn node_config(plan: &Plan, index: usize) -> ServerConfig {
     config.bootstrap = index == 0;
     config.join = (index > 0).then(|| format!("{}:{CLIENT_PORT}", Plan::node_name(0)));
     config.routing = Routing::Proxy;
-    // One shard on every node, as the simulator's checks expect (several shards: phase 2).
-    config.replication_factor = plan.nodes as u8;
+    config.shards = plan.shards;
+    config.replication_factor = plan.replication_factor as u8;
     config.data_dir = PathBuf::from("/data");
     config.heartbeat_interval_ms = plan.heartbeat_interval_ms;
     config.election_timeout_min_ms = plan.election_timeout_min_ms;
@@ -145,6 +157,8 @@ pub fn run(seed: u64, options: &Options) -> Run {
     }
     sim.client("control", clients::controller(shared.clone()));
     others.push("control".into());
+    sim.client("watch", clients::leader_watch(shared.clone()));
+    others.push("watch".into());
     let mut nemesis = Nemesis::new(&plan, disks, others);
     let mut liveness = Vec::new();
     loop {
@@ -154,7 +168,7 @@ pub fn run(seed: u64, options: &Options) -> Run {
             Some(heal) if now_ms < heal => Phase::Safety,
             Some(_) => Phase::Liveness,
         };
-        nemesis.act(&mut sim, now_ms, phase);
+        nemesis.act(&mut sim, now_ms, phase, &shared.leaders.borrow());
         match sim.step() {
             Ok(true) => break,
             Ok(false) => {}
@@ -169,6 +183,7 @@ pub fn run(seed: u64, options: &Options) -> Run {
     let shared = Rc::try_unwrap(shared).ok().expect("the simulation is over");
     let history = shared.history.into_inner();
     liveness.extend(shared.liveness.into_inner());
-    let verdict = check_all(&history, &shared.finals.into_inner(), &shared.replicas.into_inner());
-    Run { plan, history, faults: nemesis.log, verdict, liveness, simulated, wall: started.elapsed() }
+    let replicas = shared.replicas.into_inner();
+    let verdict = check_all(&history, &shared.finals.into_inner(), &replicas);
+    Run { plan, history, faults: nemesis.log, verdict, replicas, liveness, simulated, wall: started.elapsed() }
 }

@@ -8,7 +8,8 @@
 //!   have happened.
 //! - **Batching.** A writer task per connection writes everything queued for the peer with
 //!   one write.
-//! - **Reconnects** back off exponentially while a peer stays unreachable.
+//! - **Reconnects** back off exponentially while a peer stays unreachable, one attempt in
+//!   flight per peer at a time.
 
 use crate::faults::Faults;
 use crate::frame::{self, Message, MAGIC, VERSION_MAX, VERSION_MIN};
@@ -295,30 +296,39 @@ impl Network {
             }
             slot.dialing.clone()
         };
-        let mut backoff = dialing.lock().await;
+        let mut backoff = dialing.lock_owned().await;
         if let Some(connection) = self.open_connection(peer) {
             return Ok(connection);
         }
         if backoff.not_before.is_some_and(|at| Instant::now() < at) {
             return Err(CallError::Unreachable(format!("backing off from {address}")));
         }
-        // Counted as failed until it succeeds: a caller whose deadline cuts the dial short
-        // drops it here, and the next call must back off too rather than dial again at once
-        // (calls with short deadlines to a peer that never answers sent a connection attempt
-        // each, and the simulator saw a burst of them overflow the peer's accept queue).
-        let options = &self.inner.options;
-        backoff.delay_ms = (backoff.delay_ms * 2).clamp(options.backoff_min_ms, options.backoff_max_ms);
-        backoff.not_before = Some(Instant::now() + Duration::from_millis(backoff.delay_ms));
-        match self.dial(peer, address).await {
-            Ok(connection) => {
-                *backoff = Backoff::default();
-                Ok(connection)
+        // The attempt runs in a task of its own, holding the peer's dialing lock to its end
+        // (its connect and handshake timeouts), whether or not the caller that began it still
+        // waits: so there is one connection attempt in flight per peer at most. Attempts that
+        // callers' short deadlines cut short each left a connection request behind, and with
+        // many groups calling, a peer that held its messages for a few seconds (paused) got a
+        // burst of them at once, overflowing its accept queue.
+        let network = self.clone();
+        let address = address.to_string();
+        let attempt = tokio::spawn(async move {
+            match network.dial(peer, &address).await {
+                Ok(connection) => {
+                    *backoff = Backoff::default();
+                    Ok(connection)
+                }
+                Err(error) => {
+                    // Back off from when it failed (a connect can take its whole timeout).
+                    let options = &network.inner.options;
+                    backoff.delay_ms = (backoff.delay_ms * 2).clamp(options.backoff_min_ms, options.backoff_max_ms);
+                    backoff.not_before = Some(Instant::now() + Duration::from_millis(backoff.delay_ms));
+                    Err(format!("{address}: {error}"))
+                }
             }
-            Err(error) => {
-                // Back off from when it failed (a connect can take its whole timeout).
-                backoff.not_before = Some(Instant::now() + Duration::from_millis(backoff.delay_ms));
-                Err(CallError::Unreachable(format!("{address}: {error}")))
-            }
+        });
+        match attempt.await {
+            Ok(dialed) => dialed.map_err(CallError::Unreachable),
+            Err(error) => Err(CallError::Unreachable(format!("the connection attempt failed: {error}"))),
         }
     }
 
@@ -643,5 +653,42 @@ mod tests {
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
         assert!(ok, "never reconnected");
+    }
+
+    /// Connections to other nodes never complete on it, as towards a peer whose messages are
+    /// all held; it counts the attempts.
+    struct Silent(Arc<AtomicU64>);
+
+    impl Net for Silent {
+        fn bind(&self, address: String) -> BoxFuture<'static, std::io::Result<Box<dyn crate::net::Listener>>> {
+            TokioNet.bind(address)
+        }
+
+        fn connect(&self, _address: String) -> BoxFuture<'static, std::io::Result<crate::net::Conn>> {
+            self.0.fetch_add(1, Ordering::Relaxed);
+            Box::pin(std::future::pending())
+        }
+    }
+
+    #[tokio::test]
+    async fn one_connection_attempt_at_a_time_whatever_the_callers_deadlines() {
+        let attempts = Arc::new(AtomicU64::new(0));
+        let options = NetworkOptions { connect_timeout_ms: 300, ..NetworkOptions::default() };
+        let (a, _) =
+            Network::start(Arc::new(Silent(attempts.clone())), "127.0.0.1:0", NodeId(1), options).await.unwrap();
+        // Eight callers (as many groups would be) with short deadlines, for a second.
+        let caller = |a: Network| async move {
+            let started = Instant::now();
+            while started.elapsed() < Duration::from_millis(1_000) {
+                let call = a.call(NodeId(2), "127.0.0.1:9", GroupId(1), 1, vec![], Duration::from_millis(20)).await;
+                assert!(matches!(call, Err(CallError::Unreachable(_))), "{call:?}");
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+        };
+        futures::future::join_all((0..8).map(|_| caller(a.clone()))).await;
+        // An attempt per connect timeout and backoff (300 ms, then 20, 40, 80 ms): about three.
+        // Attempts abandoned with their callers would be one per backoff, seven or more.
+        let made = attempts.load(Ordering::Relaxed);
+        assert!((1..=4).contains(&made), "{made} connection attempts in a second");
     }
 }

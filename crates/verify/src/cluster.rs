@@ -46,18 +46,31 @@ fn signal(child: &Child, signal: i32) {
     }
 }
 
+/// The shape of a local cluster.
+#[derive(Clone, Copy, Debug)]
+pub struct Layout {
+    pub nodes: usize,
+    /// Data shards (Raft groups), each owning an even share of the slots.
+    pub shards: u32,
+    /// Replicas per shard. Placement fills each shard with the members hosting the fewest
+    /// replicas as they join, so with fewer replicas than nodes the first nodes to join host
+    /// the shards and the others only route.
+    pub replication_factor: usize,
+}
+
 impl LocalCluster {
-    /// Starts `nodes` nodes: the first bootstraps, the others join it; returns once all vote.
-    /// `base_port` 0 picks free ports; otherwise node i serves clients on base_port + i and
-    /// other nodes on base_port + 10000 + i.
+    /// Starts `layout.nodes` nodes: the first bootstraps the shards, the others join it;
+    /// returns once all vote. `base_port` 0 picks free ports; otherwise node i serves clients
+    /// on base_port + i and other nodes on base_port + 10000 + i.
     pub async fn start(
         exe: &Path,
         dir: &Path,
-        nodes: usize,
+        layout: Layout,
         base_port: u16,
         extra: Vec<String>,
         netns: bool,
     ) -> Result<LocalCluster, String> {
+        let nodes = layout.nodes;
         std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
         let netns = if netns { Some(Netns::create(nodes)?) } else { None };
         let mut members = Vec::new();
@@ -74,10 +87,14 @@ impl LocalCluster {
         let mut cluster = LocalCluster { exe: exe.to_path_buf(), dir: dir.to_path_buf(), nodes: members, extra, netns };
         let first = cluster.address(0);
         for index in 0..nodes {
-            // One shard replicated on every node, as the verifier's checks expect (several
-            // shards: phase 2 of sharding).
             let join = if index == 0 {
-                vec!["--bootstrap".to_string(), "--replication-factor".to_string(), nodes.to_string()]
+                vec![
+                    "--bootstrap".to_string(),
+                    "--shards".to_string(),
+                    layout.shards.to_string(),
+                    "--replication-factor".to_string(),
+                    layout.replication_factor.to_string(),
+                ]
             } else {
                 vec!["--join".to_string(), first.clone()]
             };

@@ -28,9 +28,10 @@ pub fn voters(reply: &Reply) -> usize {
     }
 }
 
-/// Asks a node for its applied log index and the digest of its state there (DEBUG REPLICA).
-pub async fn replica_state(client: &mut Client) -> Option<(u64, String)> {
-    match client.call(&["DEBUG", "REPLICA"]).await {
+/// Asks a node for a group's applied log index and the digest of its state there (DEBUG
+/// REPLICA <group>; 0 is the metadata group).
+pub async fn replica_state(client: &mut Client, group: u32) -> Option<(u64, String)> {
+    match client.call(&["DEBUG".to_string(), "REPLICA".to_string(), group.to_string()]).await {
         Ok(Reply::Array(items)) => match &items[..] {
             [Reply::Integer(index), Reply::Status(digest)] => {
                 Some((*index as u64, String::from_utf8_lossy(digest).into_owned()))
@@ -39,6 +40,87 @@ pub async fn replica_state(client: &mut Client) -> Option<(u64, String)> {
         },
         _ => None,
     }
+}
+
+/// One data shard as a node's cluster map shows it (DEBUG SHARDS).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ShardView {
+    /// Its Raft group (what DEBUG REPLICA takes).
+    pub group: u32,
+    /// Slot ranges, first and last slot inclusive.
+    pub ranges: Vec<(u16, u16)>,
+    /// Ids (CLUSTER MYID) of the nodes hosting a replica.
+    pub hosts: Vec<String>,
+    /// Id of its leader, as that node knows it.
+    pub leader: Option<String>,
+}
+
+/// Parses a DEBUG SHARDS reply.
+pub fn shard_views(reply: &Reply) -> Option<Vec<ShardView>> {
+    let text = |reply: &Reply| match reply {
+        Reply::Bulk(bytes) => Some(String::from_utf8_lossy(bytes).into_owned()),
+        _ => None,
+    };
+    let Reply::Array(shards) = reply else { return None };
+    shards
+        .iter()
+        .map(|shard| {
+            let Reply::Array(fields) = shard else { return None };
+            let [Reply::Integer(group), Reply::Array(slots), Reply::Array(hosts), leader] = &fields[..] else {
+                return None;
+            };
+            let slots: Option<Vec<u16>> = slots
+                .iter()
+                .map(|slot| match slot {
+                    Reply::Integer(slot) => u16::try_from(*slot).ok(),
+                    _ => None,
+                })
+                .collect();
+            let ranges = slots?.chunks(2).map(|pair| (pair[0], *pair.last().expect("a chunk"))).collect();
+            Some(ShardView {
+                group: u32::try_from(*group).ok()?,
+                ranges,
+                hosts: hosts.iter().map(text).collect::<Option<_>>()?,
+                leader: text(leader),
+            })
+        })
+        .collect()
+}
+
+/// Asks a node for the shards of its cluster map.
+pub async fn shards(client: &mut Client) -> Option<Vec<ShardView>> {
+    shard_views(&client.call(&["DEBUG", "SHARDS"]).await.ok()?)
+}
+
+/// The shard (group) owning `key`'s slot.
+pub fn shard_of(shards: &[ShardView], key: &str) -> Option<u32> {
+    let slot = concord_core::slot::key_slot(key.as_bytes());
+    shards
+        .iter()
+        .find(|shard| shard.ranges.iter().any(|(first, last)| (*first..=*last).contains(&slot)))
+        .map(|s| s.group)
+}
+
+/// A replica to ask for its state: a group on a node.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReplicaOf {
+    pub group: u32,
+    /// The node's index among the verifier's nodes, or its id when it is none of them.
+    pub node: Result<usize, String>,
+}
+
+/// The replicas whose states must agree, group by group: the metadata group on every node
+/// (every node follows it), each shard on the nodes its map places it on. `ids` are the
+/// nodes' ids (CLUSTER MYID) by index.
+pub fn replicas_to_ask(shards: &[ShardView], ids: &[String]) -> Vec<ReplicaOf> {
+    let mut replicas: Vec<ReplicaOf> = (0..ids.len()).map(|node| ReplicaOf { group: 0, node: Ok(node) }).collect();
+    for shard in shards {
+        for host in &shard.hosts {
+            let node = ids.iter().position(|id| id == host).ok_or_else(|| host.clone());
+            replicas.push(ReplicaOf { group: shard.group, node });
+        }
+    }
+    replicas
 }
 
 #[cfg(test)]
@@ -57,5 +139,41 @@ mod tests {
         assert_eq!(voters(&resp2), 2);
         let resp3 = Reply::Array(vec![Reply::Map(vec![(Reply::bulk("role"), Reply::bulk("voter"))])]);
         assert_eq!(voters(&resp3), 1);
+    }
+
+    #[test]
+    fn shards_are_read_from_debug_shards() {
+        let int = Reply::Integer;
+        let shard = |group: i64, slots: Vec<i64>, leader: Reply| {
+            Reply::Array(vec![
+                int(group),
+                Reply::Array(slots.into_iter().map(int).collect()),
+                Reply::Array(vec![Reply::bulk("11"), Reply::bulk("22")]),
+                leader,
+            ])
+        };
+        let reply =
+            Reply::Array(vec![shard(1, vec![0, 8191], Reply::bulk("22")), shard(2, vec![8192, 16383], Reply::Nil)]);
+        let views = shard_views(&reply).expect("a DEBUG SHARDS reply");
+        assert_eq!(
+            views[0],
+            ShardView {
+                group: 1,
+                ranges: vec![(0, 8191)],
+                hosts: vec!["11".into(), "22".into()],
+                leader: Some("22".into())
+            }
+        );
+        assert_eq!(views[1].leader, None);
+        // "foo" hashes to slot 12182, "bar" to 5061.
+        assert_eq!(shard_of(&views, "foo"), Some(2));
+        assert_eq!(shard_of(&views, "bar"), Some(1));
+        assert_eq!(shard_views(&Reply::Integer(3)), None);
+        let ids = ["22".to_string(), "11".to_string(), "33".to_string()];
+        let ask = replicas_to_ask(&views[..1], &ids);
+        let groups_and_nodes: Vec<(u32, Result<usize, String>)> = ask.into_iter().map(|r| (r.group, r.node)).collect();
+        assert_eq!(groups_and_nodes, [(0, Ok(0)), (0, Ok(1)), (0, Ok(2)), (1, Ok(1)), (1, Ok(0))]);
+        let stranger = replicas_to_ask(&views[..1], &ids[..1]);
+        assert!(stranger.contains(&ReplicaOf { group: 1, node: Err("11".to_string()) }), "{stranger:?}");
     }
 }

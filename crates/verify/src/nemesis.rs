@@ -1,16 +1,19 @@
 //! The fault schedule against real processes. One fault at a time: a quiet spell, then a fault
 //! held for a while, then healed. Kinds:
-//! - kill: kill -9 a node (the leader more often than not), restart it after the hold;
+//! - kill: kill -9 a node (one leading some shard more often than not), restart it after the
+//!   hold;
 //! - pause: SIGSTOP a node, SIGCONT after the hold (its peers see a silent, connected node);
 //! - partition: cut links through the nodes' own fault injection (CLUSTER FAULT): a node
 //!   isolated, a one-way cut, or a bridge (two halves that only one node joins);
 //! - netns: the same shapes as nft rules between network namespaces (real packets dropped).
 
 use crate::cluster::LocalCluster;
+use crate::driver::shard_views;
 use crate::run::FaultKind;
 use concord_core::rng::Rng;
 use concord_core::Reply;
 use concord_node::client::Client;
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 const CALL_TIMEOUT_MS: u64 = 3_000;
@@ -22,8 +25,9 @@ pub struct FaultEvent {
     pub description: String,
     pub start_ms: u64,
     pub end_ms: u64,
-    /// Whether the fault took the leader away (killed, paused or cut off from a majority).
-    pub hit_leader: bool,
+    /// The shards whose leader the fault took away (killed, paused or cut off from a
+    /// majority), as groups.
+    pub leader_of: Vec<u32>,
 }
 
 pub fn unix_ms() -> u64 {
@@ -68,51 +72,41 @@ async fn call(address: &str, args: &[String]) -> Option<Reply> {
     client.call(args).await.ok()
 }
 
-/// The id of the member a CLUSTER MEMBERS reply (RESP2: flat field lists) names as leader.
-pub fn leader_in(reply: &Reply) -> Option<String> {
-    let Reply::Array(members) = reply else { return None };
-    members.iter().find_map(|member| {
-        let Reply::Array(fields) = member else { return None };
-        let field = |name: &[u8]| {
-            fields.chunks(2).find_map(|pair| match pair {
-                [Reply::Bulk(key), value] if &key[..] == name => Some(value.clone()),
-                _ => None,
-            })
-        };
-        match (field(b"id"), field(b"leader")) {
-            (Some(Reply::Bulk(id)), Some(Reply::Integer(1))) => Some(String::from_utf8_lossy(&id).into_owned()),
-            _ => None,
-        }
-    })
-}
-
 impl Nemesis {
     fn between(&mut self, (low, high): (u64, u64)) -> u64 {
         low + self.rng.below(high.saturating_sub(low) + 1)
     }
 
-    /// The node that leads now, as the first node that answers sees it.
-    pub async fn leader(&self) -> Option<usize> {
+    /// The shards each node leads now (node index to groups), as the first node that answers
+    /// sees them.
+    pub async fn leaders(&self) -> BTreeMap<usize, Vec<u32>> {
+        let mut leaders: BTreeMap<usize, Vec<u32>> = BTreeMap::new();
         for address in &self.addresses {
-            if let Some(reply) = call(address, &["CLUSTER".into(), "MEMBERS".into()]).await {
-                if let Some(id) = leader_in(&reply) {
-                    return self.ids.iter().position(|known| *known == id);
+            let Some(shards) = call(address, &["DEBUG".into(), "SHARDS".into()]).await.as_ref().and_then(shard_views)
+            else {
+                continue;
+            };
+            for shard in shards {
+                let node = shard.leader.and_then(|leader| self.ids.iter().position(|id| *id == leader));
+                if let Some(node) = node {
+                    leaders.entry(node).or_default().push(shard.group);
                 }
             }
+            break;
         }
-        None
+        leaders
     }
 
-    /// A victim: the leader with probability `leader_percent`, else any node.
-    async fn victim(&mut self, leader_percent: u64) -> (usize, bool) {
-        let leader = self.leader().await;
-        match leader {
-            Some(leader) if self.rng.below(100) < leader_percent => (leader, true),
-            _ => {
-                let node = self.rng.below(self.addresses.len() as u64) as usize;
-                (node, Some(node) == leader)
-            }
-        }
+    /// A victim: a node leading some shard with probability `leader_percent`, else any node;
+    /// and the shards it leads.
+    async fn victim(&mut self, leader_percent: u64) -> (usize, Vec<u32>) {
+        let mut leaders = self.leaders().await;
+        let node = if !leaders.is_empty() && self.rng.below(100) < leader_percent {
+            *leaders.keys().nth(self.rng.below(leaders.len() as u64) as usize).expect("a leader")
+        } else {
+            self.rng.below(self.addresses.len() as u64) as usize
+        };
+        (node, leaders.remove(&node).unwrap_or_default())
     }
 
     /// Runs faults until `stop_ms` (Unix ms); leaves everything healed.
@@ -139,26 +133,25 @@ impl Nemesis {
         // Set the moment the fault strikes (after finding the leader), for failover times.
         let start_ms;
         let hold = Duration::from_millis(hold_ms);
-        let (description, hit_leader) = match (kind, cluster) {
+        let (description, leader_of) = match (kind, cluster) {
             (FaultKind::Kill, Some(cluster)) => {
-                let (victim, hit_leader) = self.victim(60).await;
+                let (victim, led) = self.victim(60).await;
                 start_ms = unix_ms();
                 cluster.kill(victim).await;
                 tokio::time::sleep(hold).await;
                 cluster.restart(victim).await?;
-                (format!("kill -9 node {victim}, restarted after {hold_ms} ms"), hit_leader)
+                (format!("kill -9 node {victim}, restarted after {hold_ms} ms"), led)
             }
             (FaultKind::Pause, Some(cluster)) => {
-                let (victim, hit_leader) = self.victim(50).await;
+                let (victim, led) = self.victim(50).await;
                 start_ms = unix_ms();
                 cluster.pause(victim);
                 tokio::time::sleep(hold).await;
                 cluster.resume(victim);
-                (format!("SIGSTOP node {victim} for {hold_ms} ms"), hit_leader)
+                (format!("SIGSTOP node {victim} for {hold_ms} ms"), led)
             }
             (FaultKind::Partition | FaultKind::Netns, cluster) => {
-                let leader = self.leader().await;
-                let (victim, _) = self.victim(50).await;
+                let (victim, led) = self.victim(50).await;
                 let other = (victim + 1 + self.rng.below(nodes as u64 - 1) as usize) % nodes;
                 let shape = self.rng.below(3);
                 let (what, cuts) = partition_cuts(shape, nodes, victim, other);
@@ -184,16 +177,16 @@ impl Nemesis {
                         self.heal_links().await;
                     }
                 }
-                // The leader is taken away when it was isolated (shape 0).
-                let hit_leader = shape == 0 && Some(victim) == leader;
+                // Leaders are taken away when their node is isolated (shape 0).
+                let led = if shape == 0 { led } else { Vec::new() };
                 (
                     format!("{what} ({}) for {hold_ms} ms", if kind == FaultKind::Netns { "nft" } else { "transport" }),
-                    hit_leader,
+                    led,
                 )
             }
             (_, None) => return Err(format!("{kind:?} faults need a local cluster")),
         };
-        self.log.push(FaultEvent { kind, description, start_ms, end_ms: unix_ms(), hit_leader });
+        self.log.push(FaultEvent { kind, description, start_ms, end_ms: unix_ms(), leader_of });
         Ok(())
     }
 
@@ -223,15 +216,5 @@ mod tests {
         let (what, bridge) = partition_cuts(2, 5, 2, 0);
         assert_eq!(bridge, vec![(0, 3), (3, 0), (0, 4), (4, 0), (1, 3), (3, 1), (1, 4), (4, 1)], "{what}");
         assert!(!bridge.iter().any(|&(a, b)| a == 2 || b == 2), "the bridge node keeps every link");
-    }
-
-    #[test]
-    fn the_leader_is_found_in_cluster_members() {
-        let member = |id: &'static str, leader: i64| {
-            Reply::Array(vec![Reply::bulk("id"), Reply::bulk(id), Reply::bulk("leader"), Reply::Integer(leader)])
-        };
-        let reply = Reply::Array(vec![member("11", 0), member("22", 1), member("33", 0)]);
-        assert_eq!(leader_in(&reply), Some("22".to_string()));
-        assert_eq!(leader_in(&Reply::Array(vec![member("11", 0)])), None);
     }
 }

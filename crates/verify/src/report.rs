@@ -1,9 +1,12 @@
 //! What a verification run saw: outcomes, the checkers' verdict, and how available the cluster
 //! stayed under the faults.
 
+use crate::driver::{shard_of, ShardView};
 use crate::nemesis::FaultEvent;
-use concord_check::history::{History, Outcome};
+use concord_check::converge::Replica;
+use concord_check::history::{History, Operation, Outcome};
 use concord_check::Verdict;
+use std::collections::BTreeMap;
 use std::fmt;
 
 /// Availability is judged in slices of this length: a slice counts as available if some write
@@ -12,6 +15,8 @@ pub const SLICE_MS: u64 = 250;
 
 pub struct Report {
     pub nodes: usize,
+    /// The data shards as the cluster's map showed them at the end.
+    pub shards: Vec<ShardView>,
     pub clients: usize,
     /// The workload ran from `start_ms` to `end_ms` (Unix ms); faults stopped at `healed_ms`.
     pub start_ms: u64,
@@ -20,6 +25,8 @@ pub struct Report {
     pub history: History,
     pub faults: Vec<FaultEvent>,
     pub verdict: Verdict,
+    /// What each replica of each group reported at the end.
+    pub replicas: Vec<Replica>,
     /// Progress the cluster failed to make.
     pub liveness: Vec<String>,
 }
@@ -56,22 +63,44 @@ pub fn longest_gap(completions_ms: &[u64], start_ms: u64, end_ms: u64) -> (u64, 
     marks.windows(2).map(|pair| (pair[1] - pair[0], pair[0])).max().unwrap_or((0, start_ms))
 }
 
-/// For each fault that took the leader away: the time from the fault to the first successful
-/// write issued after it.
-pub fn failover_times_ms(history: &History, faults: &[FaultEvent]) -> Vec<u64> {
+/// The shard an operation's key lives in (every command of a call names one key).
+fn shard_of_op(shards: &[ShardView], op: &Operation) -> Option<u32> {
+    op.call.commands().first().and_then(|command| shard_of(shards, command.key()))
+}
+
+/// For each fault that took leaders away: the time from the fault until every shard it took
+/// the leader of had a successful write issued after it (the slowest shard's failover). A
+/// shard that never got one again is left out (the liveness check reports a stalled cluster).
+pub fn failover_times_ms(history: &History, faults: &[FaultEvent], shards: &[ShardView]) -> Vec<u64> {
     faults
         .iter()
-        .filter(|fault| fault.hit_leader)
+        .filter(|fault| !fault.leader_of.is_empty())
         .filter_map(|fault| {
-            history
-                .ops
-                .iter()
-                .filter(|op| op.invoked_us / 1000 >= fault.start_ms)
-                .filter(|op| !op.call.is_read_only() && matches!(op.outcome, Outcome::Done(_)))
-                .map(|op| op.completed_us / 1000 - fault.start_ms)
-                .min()
+            let first_write_ms = |shard: u32| {
+                history
+                    .ops
+                    .iter()
+                    .filter(|op| op.invoked_us / 1000 >= fault.start_ms)
+                    .filter(|op| !op.call.is_read_only() && matches!(op.outcome, Outcome::Done(_)))
+                    .filter(|op| shard_of_op(shards, op) == Some(shard))
+                    .map(|op| op.completed_us / 1000 - fault.start_ms)
+                    .min()
+            };
+            fault.leader_of.iter().filter_map(|shard| first_write_ms(*shard)).max()
         })
         .collect()
+}
+
+/// Per shard: (operations, of which done), in shard order.
+pub fn operations_per_shard(history: &History, shards: &[ShardView]) -> BTreeMap<u32, (usize, usize)> {
+    let mut counts: BTreeMap<u32, (usize, usize)> = shards.iter().map(|shard| (shard.group, (0, 0))).collect();
+    for op in &history.ops {
+        if let Some(count) = shard_of_op(shards, op).and_then(|shard| counts.get_mut(&shard)) {
+            count.0 += 1;
+            count.1 += usize::from(matches!(op.outcome, Outcome::Done(_)));
+        }
+    }
+    counts
 }
 
 impl Report {
@@ -87,13 +116,21 @@ impl fmt::Display for Report {
         let seconds = |ms: u64| ms as f64 / 1000.0;
         writeln!(
             f,
-            "{} nodes, {} clients, {:.1} s ({:.1} s of faults): {} operations: {done} ok, {failed} failed, {unknown} unknown",
+            "{} nodes, {} shards, {} clients, {:.1} s ({:.1} s of faults): {} operations: {done} ok, {failed} failed, {unknown} unknown",
             self.nodes,
+            self.shards.len(),
             self.clients,
             seconds(self.end_ms - self.start_ms),
             seconds(self.healed_ms - self.start_ms),
             self.history.ops.len()
         )?;
+        let per_shard: Vec<String> = operations_per_shard(&self.history, &self.shards)
+            .into_iter()
+            .map(|(shard, (operations, ok))| format!("shard {shard}: {operations} ({ok} ok)"))
+            .collect();
+        if !per_shard.is_empty() {
+            writeln!(f, "operations per shard: {}", per_shard.join(", "))?;
+        }
         writeln!(f, "faults ({}):", self.faults.len())?;
         for fault in &self.faults {
             writeln!(
@@ -101,9 +138,22 @@ impl fmt::Display for Report {
                 "  +{:>7.1} s  {}{}",
                 seconds(fault.start_ms - self.start_ms),
                 fault.description,
-                if fault.hit_leader { " [leader]" } else { "" }
+                if fault.leader_of.is_empty() {
+                    String::new()
+                } else {
+                    let shards: Vec<String> = fault.leader_of.iter().map(u32::to_string).collect();
+                    format!(" [leader of shard {}]", shards.join(","))
+                }
             )?;
         }
+        let groups: std::collections::BTreeSet<u32> = self.replicas.iter().map(|replica| replica.group).collect();
+        writeln!(
+            f,
+            "convergence: {} replicas of {} groups compared (the metadata group on every node, each shard among its replicas): {} findings",
+            self.replicas.len(),
+            groups.len(),
+            self.verdict.divergence.len()
+        )?;
         let lost = self.verdict.lost.len() + self.verdict.queue.len();
         writeln!(f, "violations: {}; lost writes: {lost}", self.verdict.violations())?;
         write!(f, "{}", self.verdict.describe(&self.history))?;
@@ -119,14 +169,14 @@ impl fmt::Display for Report {
             "longest time without a successful write: {gap_ms} ms (from +{:.1} s)",
             seconds(gap_at_ms - self.start_ms)
         )?;
-        let mut failovers = failover_times_ms(&self.history, &self.faults);
+        let mut failovers = failover_times_ms(&self.history, &self.faults, &self.shards);
         failovers.sort_unstable();
         if failovers.is_empty() {
-            writeln!(f, "failover times: no fault took the leader away")?;
+            writeln!(f, "failover times: no fault took a shard's leader away")?;
         } else {
             writeln!(
                 f,
-                "failover times (fault to first successful write, {} leader faults): median {} ms, max {} ms, all {:?}",
+                "failover times (fault to a successful write in each shard it took the leader of, {} leader faults): median {} ms, max {} ms, all {:?}",
                 failovers.len(),
                 failovers[failovers.len() / 2],
                 failovers[failovers.len() - 1],
@@ -164,6 +214,7 @@ mod tests {
         let verdict = concord_check::check_all(&history, &finals, &[]);
         let report = Report {
             nodes: 3,
+            shards: Vec::new(),
             clients: 1,
             start_ms: 1_000,
             healed_ms: 2_000,
@@ -171,10 +222,37 @@ mod tests {
             history,
             faults: Vec::new(),
             verdict,
+            replicas: Vec::new(),
             liveness: Vec::new(),
         };
         assert!(!report.passed());
         let text = report.to_string();
         assert!(text.contains("lost writes: 1") && text.ends_with("FAILED"), "{text}");
+    }
+
+    #[test]
+    fn failover_waits_for_every_shard_the_fault_took_the_leader_of() {
+        use crate::run::FaultKind;
+        use concord_check::history::{Call, Command, Value};
+        // "bar" is in slot 5061 (shard 1), "foo" in 12182 (shard 2).
+        let shard = |group: u32, ranges: Vec<(u16, u16)>| ShardView { group, ranges, hosts: Vec::new(), leader: None };
+        let shards = [shard(1, vec![(0, 8191)]), shard(2, vec![(8192, 16383)])];
+        let mut history = History::default();
+        let set = |key: &str| Call::One(Command::Set { key: key.into(), value: "1".into(), px_ms: None });
+        let ok = Outcome::Done(vec![Value::Ok]);
+        history.push(0, set("bar"), 10_100_000, 10_200_000, ok.clone());
+        history.push(1, set("foo"), 10_100_000, 11_500_000, ok.clone());
+        history.push(1, set("foo"), 11_600_000, 11_700_000, Outcome::Unknown("timeout".into()));
+        let fault = |leader_of: Vec<u32>| FaultEvent {
+            kind: FaultKind::Kill,
+            description: String::new(),
+            start_ms: 10_000,
+            end_ms: 12_000,
+            leader_of,
+        };
+        let faults = [fault(vec![1]), fault(vec![1, 2]), fault(Vec::new())];
+        assert_eq!(failover_times_ms(&history, &faults, &shards), [200, 1_500]);
+        let counts = operations_per_shard(&history, &shards);
+        assert_eq!(counts, BTreeMap::from([(1, (1, 1)), (2, (2, 1))]));
     }
 }

@@ -2,8 +2,8 @@
 //! injects faults, heal, let the cluster show it recovers, read every key, compare the
 //! replicas, and judge the history.
 
-use crate::cluster::LocalCluster;
-use crate::driver::{execute, replica_state};
+use crate::cluster::{Layout, LocalCluster};
+use crate::driver::{execute, replica_state, replicas_to_ask, shard_of, shards, ShardView};
 use crate::nemesis::{unix_ms, Nemesis};
 use crate::netns::Netns;
 use crate::report::Report;
@@ -54,6 +54,9 @@ pub struct Options {
     /// A running cluster's client addresses; none: start a local one.
     pub target: Vec<String>,
     pub nodes: usize,
+    /// Data shards of a local cluster, and replicas of each.
+    pub shards: u32,
+    pub replication_factor: usize,
     pub dir: PathBuf,
     /// 0: free ports.
     pub base_port: u16,
@@ -150,17 +153,70 @@ async fn final_reads(shared: &Shared, reader: u32, liveness: &mut Vec<String>) -
     finals
 }
 
-/// Every replica's applied index and digest, once they agree (or as they stand at the deadline).
-async fn replicas(addresses: &[String]) -> Vec<Replica> {
+/// Liveness per shard: once the faults are healed, a write to each shard (through each node
+/// in turn, on fresh connections) must succeed by `end_ms`; what did not, as findings.
+/// Probes, because the workload's keys of the moment need not fall in every shard.
+async fn probe_shards(addresses: &[String], namespace: &str, end_ms: u64) -> Vec<String> {
+    let shards = shard_map(addresses).await;
+    let mut findings = Vec::new();
+    let mut attempt = 0usize;
+    for shard in &shards {
+        let key = (0u64..)
+            .map(|n| format!("{namespace}probe:{n}"))
+            .find(|key| shard_of(&shards, key) == Some(shard.group))
+            .expect("every shard owns slots");
+        loop {
+            let address = &addresses[attempt % addresses.len()];
+            attempt += 1;
+            let written = match Client::connect(address, Duration::from_millis(OPERATION_TIMEOUT_MS)).await {
+                Ok(mut client) => matches!(client.call(&["SET", &key, "1"]).await, Ok(concord_core::Reply::Status(_))),
+                Err(_) => false,
+            };
+            if written {
+                break;
+            }
+            if unix_ms() > end_ms {
+                findings.push(format!("no write to shard {} succeeded after the faults were healed", shard.group));
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+    findings
+}
+
+/// The shards as the first node that answers sees them (none if no node does).
+async fn shard_map(addresses: &[String]) -> Vec<ShardView> {
+    for address in addresses {
+        if let Ok(mut client) = Client::connect(address, Duration::from_millis(OPERATION_TIMEOUT_MS)).await {
+            if let Some(shards) = shards(&mut client).await {
+                return shards;
+            }
+        }
+    }
+    Vec::new()
+}
+
+/// Every group's replicas' applied indexes and digests, once each group's replicas agree (or
+/// as they stand at the deadline).
+async fn replicas(addresses: &[String], ids: &[String]) -> Vec<Replica> {
     let deadline_ms = unix_ms() + SETTLE_MAX_MS;
     loop {
         let mut replicas = Vec::new();
-        for address in addresses {
-            let state = match Client::connect(address, Duration::from_millis(OPERATION_TIMEOUT_MS)).await {
-                Ok(mut client) => replica_state(&mut client).await,
-                Err(_) => None,
+        for asked in replicas_to_ask(&shard_map(addresses).await, ids) {
+            let (node, state) = match asked.node {
+                Ok(index) => {
+                    let address = &addresses[index];
+                    let state = match Client::connect(address, Duration::from_millis(OPERATION_TIMEOUT_MS)).await {
+                        Ok(mut client) => replica_state(&mut client, asked.group).await,
+                        Err(_) => None,
+                    };
+                    (address.clone(), state)
+                }
+                // A node the map places a shard on that is none of ours cannot be asked.
+                Err(id) => (format!("node {id}"), None),
             };
-            replicas.push(Replica { node: address.clone(), state });
+            replicas.push(Replica { group: asked.group, node, state });
         }
         if concord_check::converge::check(&replicas).is_empty() || unix_ms() > deadline_ms {
             return replicas;
@@ -203,7 +259,7 @@ pub async fn run(options: Options) -> Result<Report, String> {
             LocalCluster::start(
                 &options.exe,
                 &options.dir,
-                options.nodes,
+                Layout { nodes: options.nodes, shards: options.shards, replication_factor: options.replication_factor },
                 options.base_port,
                 options.server_flags.clone(),
                 netns,
@@ -216,7 +272,8 @@ pub async fn run(options: Options) -> Result<Report, String> {
     let addresses = cluster.as_ref().map_or_else(|| options.target.clone(), LocalCluster::addresses);
     let ids = node_ids(&addresses).await?;
     let start_ms = unix_ms();
-    let config = WorkloadConfig { namespace: format!("verify-{start_ms}:"), ..WorkloadConfig::default() };
+    let namespace = format!("verify-{start_ms}:");
+    let config = WorkloadConfig { namespace: namespace.clone(), ..WorkloadConfig::default() };
     let shared = Arc::new(Shared {
         history: Mutex::new(History::default()),
         workload: Mutex::new(Workload::new(config, options.seed)),
@@ -234,7 +291,7 @@ pub async fn run(options: Options) -> Result<Report, String> {
         kinds: options.faults.clone(),
         rng: Rng::new(options.seed ^ 0x006e_656d_6573_6973),
         addresses: addresses.clone(),
-        ids,
+        ids: ids.clone(),
         log: Vec::new(),
         quiet_ms: options.quiet_ms,
         hold_ms: options.hold_ms,
@@ -252,12 +309,13 @@ pub async fn run(options: Options) -> Result<Report, String> {
     let healed_ms = unix_ms().max(healed_ms);
     let end_ms = healed_ms + RECOVERY_MS;
     shared.stop_ms.store(end_ms, Ordering::Relaxed);
+    let mut liveness = probe_shards(&addresses, &namespace, end_ms).await;
     for task in tasks {
         let _ = task.await;
     }
-    let mut liveness = Vec::new();
     let finals = final_reads(&shared, options.clients as u32, &mut liveness).await;
-    let replicas = replicas(&addresses).await;
+    let replicas = replicas(&addresses, &ids).await;
+    let shards = shard_map(&addresses).await;
     if let Some(cluster) = cluster.as_mut() {
         cluster.stop().await;
     }
@@ -272,6 +330,7 @@ pub async fn run(options: Options) -> Result<Report, String> {
     let verdict = check_all(&history, &finals, &replicas);
     Ok(Report {
         nodes: addresses.len(),
+        shards,
         clients: options.clients,
         start_ms,
         healed_ms,
@@ -279,6 +338,7 @@ pub async fn run(options: Options) -> Result<Report, String> {
         history,
         faults: nemesis.log,
         verdict,
+        replicas,
         liveness,
     })
 }
