@@ -341,7 +341,9 @@ fn order_problems(key: &str, list: &ListHistory) -> Vec<Problem> {
         for popped in &take.tokens {
             // Taken twice is reported as a duplicate already.
             let not_a_take = |op: &Operation| !takes.contains(&op.id);
-            if let Some(op) = sightings.get(popped.as_str()).and_then(|seen| first_after(seen, take.op.completed_us, not_a_take)) {
+            if let Some(op) =
+                sightings.get(popped.as_str()).and_then(|seen| first_after(seen, take.op.completed_us, not_a_take))
+            {
                 problems.push(Problem::Resurrected {
                     key: key.to_string(),
                     token: popped.clone(),
