@@ -10,6 +10,8 @@
 #                                                      the same cluster (3 shards) driven by
 #                                                      `redis-benchmark --cluster`, which sends
 #                                                      each key to its shard's leader
+#   NODES=3 SHARDS=6 CLUSTER=1 scripts/bench-vs-redis.sh set
+#                                                      as many shards as asked (default 3)
 #   ROUNDS=5 scripts/bench-vs-redis.sh set             alternate Concord and Redis five times and
 #                                                      report the medians (a shared VM drifts by
 #                                                      a fifth between runs; one run says little)
@@ -29,7 +31,7 @@ nodes=${NODES:-1}
 if [ "$nodes" = 1 ]; then
   target/release/concord server --port "$concord_port" --data-dir "$work/concord" --log-level warn >"$work/concord.out" 2>&1 &
 else
-  target/release/concord local --nodes "$nodes" --base-port "$concord_port" --dir "$work/concord" --log-level warn >"$work/concord.out" 2>&1 &
+  target/release/concord local --nodes "$nodes" --shards "${SHARDS:-3}" --base-port "$concord_port" --dir "$work/concord" --log-level warn >"$work/concord.out" 2>&1 &
 fi
 concord_pid=$!
 redis-server --port "$redis_port" --dir "$work" --appendonly yes --appendfsync always --save "" --daemonize no >"$work/redis.out" 2>&1 &

@@ -338,8 +338,21 @@ impl Group {
     /// then `to` is told to campaign, and wins unless someone else does first. The waiting
     /// batches then go to whoever leads. Returns whether `to` leads afterwards.
     pub async fn hand_over(&self, to: NodeId) -> bool {
-        let Some(target) = self.members().into_iter().find(|m| m.id == to && m.voter) else { return false };
+        let members = self.members();
+        let Some(target) = members.iter().find(|m| m.id == to && m.voter).cloned() else { return false };
         if !self.is_leader() || to == self.node_id || !self.holds_whole_log(to) {
+            return false;
+        }
+        // Only a group whose every voter answers: handing over into a partition, or to a node
+        // that cannot reach the others, would silence writes for nothing, or for long.
+        let term = self.metrics().current_term;
+        let now = tokio::time::Instant::now();
+        let recently = now.checked_sub(Duration::from_millis(3 * self.options.heartbeat_interval_ms)).unwrap_or(now);
+        let all_answer = members
+            .iter()
+            .filter(|member| member.voter && member.id != self.node_id)
+            .all(|member| self.lease.acknowledged_since(member.id, term, recently));
+        if !all_answer {
             return false;
         }
         self.handover.begun.fetch_add(1, std::sync::atomic::Ordering::AcqRel);

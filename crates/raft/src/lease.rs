@@ -38,6 +38,11 @@ impl Lease {
         }
     }
 
+    /// Whether `peer` accepted an append of `term` sent at or after `since`.
+    pub fn acknowledged_since(&self, peer: NodeId, term: u64, since: Instant) -> bool {
+        self.acked.lock().get(&peer).is_some_and(|&(acked_term, sent)| acked_term == term && sent >= since)
+    }
+
     /// Until when this node, leading `term`, may serve reads from its own state.
     pub fn valid_until(&self, me: NodeId, term: u64, configs: &[BTreeSet<NodeId>], lease_ms: u64) -> Option<Instant> {
         let now = Instant::now();
@@ -91,5 +96,19 @@ mod tests {
             lease.valid_until(a, 5, &joint, 200).unwrap(),
             sent - Duration::from_millis(50) + Duration::from_millis(160)
         );
+    }
+
+    #[tokio::test]
+    async fn a_peer_answers_recently_only_with_an_acknowledgement_of_this_term_since_then() {
+        let lease = Lease::default();
+        let peer = NodeId(2);
+        let now = Instant::now();
+        let since = now - Duration::from_millis(300);
+        assert!(!lease.acknowledged_since(peer, 5, since), "never heard from");
+        lease.acknowledged(peer, 5, now - Duration::from_millis(400));
+        assert!(!lease.acknowledged_since(peer, 5, since), "heard from too long ago");
+        lease.acknowledged(peer, 5, now);
+        assert!(lease.acknowledged_since(peer, 5, since));
+        assert!(!lease.acknowledged_since(peer, 6, since), "an older term's acknowledgement");
     }
 }

@@ -22,8 +22,23 @@ pub struct TestCluster {
     _temp: tempfile::TempDir,
 }
 
+/// Ports below Linux's ephemeral range (32768-60999): a port the kernel hands out for port 0
+/// is also what it picks as the source of outgoing connections, which can take it between this
+/// choice and the node's bind, or while a killed node is down before its restart.
+const PORTS: std::ops::Range<u16> = 20_000..32_000;
+
+/// A port of `PORTS` free now, picked at random so that tests running side by side rarely
+/// try the same one.
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    use std::hash::{BuildHasher, Hasher};
+    loop {
+        let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+        hasher.write_u32(std::process::id());
+        let port = PORTS.start + (hasher.finish() % u64::from(PORTS.end - PORTS.start)) as u16;
+        if std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
 }
 
 impl TestCluster {
@@ -46,7 +61,18 @@ impl TestCluster {
         let (port, node_port) = (free_port(), free_port());
         self.members.push(Member { child: None, port, node_port, dir, id: String::new() });
         let join = if i == 0 { None } else { Some(format!("127.0.0.1:{}", self.members[0].port)) };
-        self.launch(i, join, learner);
+        // Another test may take a port between its choice and the bind: choose again.
+        for _ in 0..5 {
+            match self.try_launch(i, join.clone(), learner) {
+                Ok(()) => break,
+                Err(error) if error.contains("Address already in use") => {
+                    let _ = std::fs::remove_dir_all(&self.members[i].dir);
+                    (self.members[i].port, self.members[i].node_port) = (free_port(), free_port());
+                }
+                Err(error) => panic!("node {i} failed to start: {error}"),
+            }
+        }
+        assert!(self.alive(i), "node {i} found no free ports");
         let mut con = self.connect(i);
         self.members[i].id = redis::cmd("CLUSTER").arg("MYID").query(&mut con).unwrap();
         if i > 0 {
@@ -69,6 +95,10 @@ impl TestCluster {
     }
 
     fn launch(&mut self, i: usize, join: Option<String>, learner: bool) {
+        self.try_launch(i, join, learner).unwrap_or_else(|e| panic!("node {i} failed to start: {e}"));
+    }
+
+    fn try_launch(&mut self, i: usize, join: Option<String>, learner: bool) -> Result<(), String> {
         let member = &self.members[i];
         let (port, node_port) = (member.port.to_string(), member.node_port.to_string());
         let mut args: Vec<String> = vec!["--port".into(), port, "--node-port".into(), node_port];
@@ -84,8 +114,9 @@ impl TestCluster {
         }
         args.extend(self.extra.iter().cloned());
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        let (child, _) = spawn(&member.dir.clone(), &args).unwrap_or_else(|e| panic!("node {i} failed to start: {e}"));
+        let (child, _) = spawn(&member.dir.clone(), &args)?;
         self.members[i].child = Some(child);
+        Ok(())
     }
 
     pub fn address(&self, i: usize) -> SocketAddr {
