@@ -369,7 +369,8 @@ impl Group {
             tokio::time::sleep(quiet).await;
             let deadline = Duration::from_millis(self.lease_ms);
             if self.rpc.timeout_now(to, target.info, self.id, deadline).await {
-                let wait = Duration::from_millis(2 * self.options.election_timeout_max_ms);
+                // The heir campaigns at once; an election takes a round trip or two.
+                let wait = Duration::from_millis(self.options.election_timeout_max_ms);
                 let _ = tokio::time::timeout(wait, self.leader_moved_from(self.node_id)).await;
             }
             self.leader().is_some_and(|(leader, _)| leader == to)
@@ -377,6 +378,14 @@ impl Group {
             false
         };
         self.handover.end();
+        if !led && !self.is_leader() && self.leader().is_none() {
+            // The heir could not win (it cannot reach a majority: a partial partition) and its
+            // campaign unseated this node. This node holds the whole log and its voters heard
+            // it last: it campaigns now rather than leave the shard without a leader for an
+            // election timeout.
+            tracing::info!(group = %self.id, heir = %to, "hand-over failed; campaigning again");
+            let _ = self.raft.trigger().elect().await;
+        }
         led
     }
 
