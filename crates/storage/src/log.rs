@@ -1317,7 +1317,10 @@ mod tests {
         }
         let appends = u64::from(GROUPS) * APPENDS_PER_GROUP;
         let fsyncs = syncs.load(Ordering::Relaxed) - syncs_at_open;
-        assert!(fsyncs < appends * 3 / 4, "{fsyncs} fsyncs for {appends} appends: groups should share them");
+        // Each append synced alone would take exactly one fsync each. How many are shared
+        // depends on the scheduling (about half on an idle machine), but with four groups and
+        // 5 ms fsyncs some always are.
+        assert!(fsyncs < appends, "{fsyncs} fsyncs for {appends} appends: no fsync was shared");
         // Everything reported done was synced: a machine crash, which loses whatever was not,
         // keeps every entry.
         drop(log);
