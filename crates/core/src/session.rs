@@ -14,6 +14,7 @@ use crate::reply::Reply;
 use crate::request::{Request, WatchedKey};
 use crate::types::{DbIndex, TimeMs};
 use bytes::Bytes;
+use std::collections::BTreeSet;
 
 /// The reply protocol a connection speaks.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -56,6 +57,26 @@ pub trait Host {
     fn debug(&self, args: &[Bytes]) -> Reply;
     /// Stops the node, as SIGTERM does: no new clients, in-flight commands finish.
     fn shutdown(&self);
+    /// PUBSUB CHANNELS: the channels with subscribers on this node, matching the pattern if given.
+    fn pubsub_channels(&self, pattern: Option<&[u8]>) -> Vec<Bytes>;
+    /// PUBSUB NUMSUB: each channel's number of subscribers on this node.
+    fn pubsub_numsub(&self, channels: &[Bytes]) -> Vec<i64>;
+    /// PUBSUB NUMPAT: the number of distinct patterns subscribed to on this node.
+    fn pubsub_numpat(&self) -> i64;
+}
+
+/// A subscription the session took or dropped, for the node's broker to follow.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SubscriptionChange {
+    pub kind: SubscriptionKind,
+    pub name: Bytes,
+    pub subscribed: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum SubscriptionKind {
+    Channel,
+    Pattern,
 }
 
 /// What the driver must do with a command.
@@ -83,6 +104,12 @@ pub enum Action {
     Hangup,
     /// A cluster request (topology, membership, fault injection) for the node.
     Cluster(crate::commands::cluster::ClusterOp),
+    /// (P)SUBSCRIBE / (P)UNSUBSCRIBE: tell the broker of these changes, then send these
+    /// confirmations (one per channel or pattern), in order.
+    Subscriptions { changes: Vec<SubscriptionChange>, replies: Vec<Reply> },
+    /// PUBLISH: deliver to this node's subscribers and every other node's; the reply is the
+    /// number of receivers.
+    Publish { channel: Bytes, message: Bytes },
 }
 
 /// An EXEC being carried out: the request to propose and where each reply comes from.
@@ -140,6 +167,10 @@ pub struct Session {
     pub last_command: &'static str,
     transaction: Option<Transaction>,
     watched: Vec<WatchedKey>,
+    /// Channels and patterns subscribed to (ordered: UNSUBSCRIBE with no arguments confirms
+    /// them in a stable order).
+    pub channels: BTreeSet<Bytes>,
+    pub patterns: BTreeSet<Bytes>,
 }
 
 impl Session {
@@ -155,7 +186,20 @@ impl Session {
             last_command: "NULL",
             transaction: None,
             watched: Vec::new(),
+            channels: BTreeSet::new(),
+            patterns: BTreeSet::new(),
         }
+    }
+
+    /// Channels and patterns subscribed to: the count in (un)subscribe confirmations.
+    pub fn subscription_count(&self) -> usize {
+        self.channels.len() + self.patterns.len()
+    }
+
+    /// A RESP2 connection with subscriptions can only (un)subscribe, PING, QUIT and RESET:
+    /// anything else's reply could not be told apart from a message.
+    pub fn in_subscribe_mode(&self) -> bool {
+        self.protocol == Protocol::Resp2 && self.subscription_count() > 0
     }
 
     pub fn in_transaction(&self) -> bool {
@@ -194,6 +238,15 @@ impl Session {
             }
             self.refuse_in_transaction();
             return Action::Reply(Error::wrong_arity(entry.spec.name).into());
+        }
+        if self.in_subscribe_mode() && !SUBSCRIBE_MODE_COMMANDS.contains(&entry.spec.name) {
+            return Action::Reply(
+                Error::new(format!(
+                    "ERR Can't execute '{}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context",
+                    self.last_command
+                ))
+                .into(),
+            );
         }
         if self.transaction.is_some()
             && !matches!(
@@ -334,6 +387,10 @@ impl Session {
         *self = Session::new(self.id);
     }
 }
+
+/// What a RESP2 connection in subscribe mode may run, as in Redis.
+const SUBSCRIBE_MODE_COMMANDS: &[&str] =
+    &["subscribe", "ssubscribe", "unsubscribe", "sunsubscribe", "psubscribe", "punsubscribe", "ping", "quit", "reset"];
 
 fn validate(entry: &commands::Entry, argv: &[Bytes], host: &dyn Host) -> Result<(), Error> {
     let mut args = Args::with_databases(&argv[1..], host.databases());

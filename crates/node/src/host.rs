@@ -126,4 +126,16 @@ impl Host for ConnectionHost {
                 .into()
         }
     }
+
+    fn pubsub_channels(&self, pattern: Option<&[u8]>) -> Vec<Bytes> {
+        self.node.broker.channels(pattern)
+    }
+
+    fn pubsub_numsub(&self, channels: &[Bytes]) -> Vec<i64> {
+        self.node.broker.numsub(channels)
+    }
+
+    fn pubsub_numpat(&self) -> i64 {
+        self.node.broker.numpat()
+    }
 }

@@ -1,0 +1,203 @@
+//! Pub/Sub commands, one command per file. Subscriptions belong to the connection (the
+//! session keeps them; the node's broker routes messages to it); nothing here touches the
+//! keyspace or the log.
+//!
+//! - [`subscribe`] — SUBSCRIBE channel [channel ...]
+//! - [`unsubscribe`] — UNSUBSCRIBE [channel [channel ...]]
+//! - [`psubscribe`] — PSUBSCRIBE pattern [pattern ...]
+//! - [`punsubscribe`] — PUNSUBSCRIBE [pattern [pattern ...]]
+//! - [`publish`] — PUBLISH channel message
+//! - [`pubsub_`] — PUBSUB CHANNELS [pattern] | NUMSUB [channel ...] | NUMPAT | HELP
+
+pub mod psubscribe;
+pub mod publish;
+pub mod pubsub_;
+pub mod punsubscribe;
+pub mod subscribe;
+pub mod unsubscribe;
+
+use crate::reply::Reply;
+use crate::session::{Action, Session, SubscriptionChange, SubscriptionKind};
+use bytes::Bytes;
+
+/// The confirmation Redis sends for each channel or pattern: `[kind, name, subscriptions]`,
+/// a push frame in RESP3.
+fn confirmation(kind: &'static str, name: Option<Bytes>, count: usize) -> Reply {
+    Reply::Push(vec![Reply::bulk(kind), Reply::optional_bulk(name), Reply::Integer(count as i64)])
+}
+
+fn set_of(session: &mut Session, kind: SubscriptionKind) -> &mut std::collections::BTreeSet<Bytes> {
+    match kind {
+        SubscriptionKind::Channel => &mut session.channels,
+        SubscriptionKind::Pattern => &mut session.patterns,
+    }
+}
+
+/// (P)SUBSCRIBE: adds each name (again is fine: confirmed, not counted twice).
+fn subscribe(session: &mut Session, kind: SubscriptionKind, names: Vec<Bytes>) -> Action {
+    let word = match kind {
+        SubscriptionKind::Channel => "subscribe",
+        SubscriptionKind::Pattern => "psubscribe",
+    };
+    let (mut changes, mut replies) = (Vec::new(), Vec::with_capacity(names.len()));
+    for name in names {
+        if set_of(session, kind).insert(name.clone()) {
+            changes.push(SubscriptionChange { kind, name: name.clone(), subscribed: true });
+        }
+        replies.push(confirmation(word, Some(name), session.subscription_count()));
+    }
+    Action::Subscriptions { changes, replies }
+}
+
+/// (P)UNSUBSCRIBE: drops each name, or every one of its kind when none is given. With nothing
+/// to drop, one confirmation with a nil name, as Redis.
+fn unsubscribe(session: &mut Session, kind: SubscriptionKind, names: Vec<Bytes>) -> Action {
+    let word = match kind {
+        SubscriptionKind::Channel => "unsubscribe",
+        SubscriptionKind::Pattern => "punsubscribe",
+    };
+    let names = if names.is_empty() { set_of(session, kind).iter().cloned().collect() } else { names };
+    if names.is_empty() {
+        let count = session.subscription_count();
+        return Action::Subscriptions { changes: Vec::new(), replies: vec![confirmation(word, None, count)] };
+    }
+    let (mut changes, mut replies) = (Vec::new(), Vec::with_capacity(names.len()));
+    for name in names {
+        if set_of(session, kind).remove(&name) {
+            changes.push(SubscriptionChange { kind, name: name.clone(), subscribed: false });
+        }
+        replies.push(confirmation(word, Some(name), session.subscription_count()));
+    }
+    Action::Subscriptions { changes, replies }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::args::Args;
+    use crate::command::NodeCommand;
+    use crate::commands::testing::argv;
+
+    fn run<C: NodeCommand>(session: &mut Session, words: &[&str]) -> Action {
+        let items = argv(words);
+        C::parse(&mut Args::new(&items)).and_then(|command| command.execute(session, &NoHost)).unwrap()
+    }
+
+    fn replies(action: Action) -> (Vec<SubscriptionChange>, Vec<Reply>) {
+        match action {
+            Action::Subscriptions { changes, replies } => (changes, replies),
+            _ => panic!("not a subscription change"),
+        }
+    }
+
+    fn confirm(kind: &'static str, name: &str, count: i64) -> Reply {
+        Reply::Push(vec![Reply::bulk(kind), Reply::bulk(name.to_owned()), Reply::Integer(count)])
+    }
+
+    /// The pubsub commands ask nothing of the host but PUBSUB's counts.
+    struct NoHost;
+
+    impl crate::session::Host for NoHost {
+        fn now_ms(&self) -> u64 {
+            0
+        }
+        fn now_us(&self) -> u64 {
+            0
+        }
+        fn databases(&self) -> u32 {
+            16
+        }
+        fn info(&self, _: &[Bytes]) -> String {
+            String::new()
+        }
+        fn config_get(&self, _: &[Bytes]) -> Vec<(String, String)> {
+            Vec::new()
+        }
+        fn config_set(&self, _: &[(Bytes, Bytes)]) -> Result<(), crate::Error> {
+            Ok(())
+        }
+        fn config_resetstat(&self) {}
+        fn client_list(&self, _: Option<&[u64]>) -> String {
+            String::new()
+        }
+        fn client_update(&self, _: &Session) {}
+        fn client_kill(&self, _: u64) -> bool {
+            false
+        }
+        fn debug(&self, _: &[Bytes]) -> Reply {
+            Reply::OK
+        }
+        fn shutdown(&self) {}
+        fn pubsub_channels(&self, _: Option<&[u8]>) -> Vec<Bytes> {
+            vec![Bytes::from_static(b"news")]
+        }
+        fn pubsub_numsub(&self, channels: &[Bytes]) -> Vec<i64> {
+            channels.iter().map(|channel| channel.len() as i64).collect()
+        }
+        fn pubsub_numpat(&self) -> i64 {
+            7
+        }
+    }
+
+    #[test]
+    fn subscribing_counts_channels_and_patterns_together() {
+        let mut session = Session::new(1);
+        let (changes, confirmations) = replies(run::<subscribe::Subscribe>(&mut session, &["a", "b", "a"]));
+        assert_eq!(changes.len(), 2, "a second subscription to a channel changes nothing");
+        assert_eq!(
+            confirmations,
+            vec![confirm("subscribe", "a", 1), confirm("subscribe", "b", 2), confirm("subscribe", "a", 2)]
+        );
+        let (_, confirmations) = replies(run::<psubscribe::PSubscribe>(&mut session, &["n*"]));
+        assert_eq!(confirmations, vec![confirm("psubscribe", "n*", 3)]);
+        assert!(session.in_subscribe_mode());
+    }
+
+    #[test]
+    fn unsubscribing_with_no_arguments_drops_every_channel() {
+        let mut session = Session::new(1);
+        run::<subscribe::Subscribe>(&mut session, &["b", "a"]);
+        run::<psubscribe::PSubscribe>(&mut session, &["p*"]);
+        let (changes, confirmations) = replies(run::<unsubscribe::Unsubscribe>(&mut session, &[]));
+        assert_eq!(confirmations, vec![confirm("unsubscribe", "a", 2), confirm("unsubscribe", "b", 1)]);
+        assert!(changes.iter().all(|change| !change.subscribed && change.kind == SubscriptionKind::Channel));
+        let (changes, confirmations) = replies(run::<unsubscribe::Unsubscribe>(&mut session, &[]));
+        assert!(changes.is_empty());
+        assert_eq!(confirmations, vec![Reply::Push(vec![Reply::bulk("unsubscribe"), Reply::Nil, Reply::Integer(1)])]);
+        let (_, confirmations) = replies(run::<punsubscribe::PUnsubscribe>(&mut session, &["p*", "q*"]));
+        assert_eq!(confirmations, vec![confirm("punsubscribe", "p*", 0), confirm("punsubscribe", "q*", 0)]);
+        assert!(!session.in_subscribe_mode());
+    }
+
+    #[test]
+    fn resp3_connections_are_never_in_subscribe_mode() {
+        let mut session = Session::new(1);
+        session.protocol = crate::session::Protocol::Resp3;
+        run::<subscribe::Subscribe>(&mut session, &["a"]);
+        assert!(!session.in_subscribe_mode());
+    }
+
+    #[test]
+    fn publish_and_pubsub_parse_as_redis() {
+        let mut session = Session::new(1);
+        match run::<publish::Publish>(&mut session, &["ch", "hi"]) {
+            Action::Publish { channel, message } => assert_eq!((&channel[..], &message[..]), (&b"ch"[..], &b"hi"[..])),
+            _ => panic!("PUBLISH publishes"),
+        }
+        let reply = |words: &[&str]| match run::<pubsub_::PubSub>(&mut Session::new(2), words) {
+            Action::Reply(reply) => reply,
+            _ => panic!("PUBSUB replies at once"),
+        };
+        assert_eq!(reply(&["NUMPAT"]), Reply::Integer(7));
+        assert_eq!(reply(&["channels", "*"]), Reply::Array(vec![Reply::bulk("news")]));
+        assert_eq!(
+            reply(&["numsub", "a", "bb"]),
+            Reply::Array(vec![Reply::bulk("a"), Reply::Integer(1), Reply::bulk("bb"), Reply::Integer(2)])
+        );
+        assert_eq!(reply(&["numsub"]), Reply::Array(vec![]));
+        let items = argv(&["numpat", "extra"]);
+        assert!(pubsub_::PubSub::parse(&mut Args::new(&items)).is_err());
+        let items = argv(&["nosuch"]);
+        assert!(pubsub_::PubSub::parse(&mut Args::new(&items)).is_err());
+    }
+}
