@@ -125,6 +125,11 @@ fn patterns_counts_and_pubsub_introspection() {
     );
     assert_eq!(publisher.call(&["SUBSCRIBE"]), "-ERR wrong number of arguments for 'subscribe' command\r\n");
     assert_eq!(publisher.call(&["PUBLISH", "a"]), "-ERR wrong number of arguments for 'publish' command\r\n");
+    let clients = publisher.call(&["CLIENT", "LIST"]);
+    assert!(clients.contains("flags=P db=0 sub=1 psub=0 ssub=0"), "{clients}");
+    assert!(clients.contains("flags=P db=0 sub=0 psub=3 ssub=0"), "{clients}");
+    let stats = publisher.call(&["INFO", "stats"]);
+    assert!(stats.contains("pubsub_channels:1\r\n") && stats.contains("pubsub_patterns:3\r\n"), "{stats}");
     // A subscriber that leaves is forgotten.
     drop(first);
     wait_for_numsub(&mut publisher, "news.tech", 1);
@@ -205,4 +210,17 @@ fn a_message_published_on_one_node_reaches_subscribers_on_every_node() {
     for _ in 0..200 {
         assert_eq!(publisher.reply(), ":3\r\n");
     }
+}
+
+#[test]
+fn subscriptions_inside_a_transaction_are_refused_without_subscribing() {
+    let server = Server::start();
+    let mut client = Raw::new(&server);
+    assert_eq!(client.call(&["MULTI"]), "+OK\r\n");
+    assert_eq!(client.call(&["SUBSCRIBE", "a"]), "+QUEUED\r\n");
+    assert_eq!(client.call(&["SET", "k", "v"]), "+QUEUED\r\n");
+    assert_eq!(client.call(&["EXEC"]), "*2\r\n-ERR command not allowed inside a transaction\r\n+OK\r\n");
+    // Not in subscribe mode, and nobody subscribes to the channel.
+    assert_eq!(client.call(&["GET", "k"]), "$1\r\nv\r\n");
+    assert_eq!(client.call(&["PUBLISH", "a", "m"]), ":0\r\n");
 }

@@ -340,6 +340,17 @@ impl Session {
                     slots.push(Slot::Applied(commands.len()));
                     commands.push((self.db, argv));
                 }
+                Kind::Node(
+                    NodeOp::Subscribe
+                    | NodeOp::Unsubscribe
+                    | NodeOp::PSubscribe
+                    | NodeOp::PUnsubscribe
+                    | NodeOp::Publish,
+                ) => {
+                    // Their effects belong to the node, not the transaction: refused before
+                    // they change the session's subscriptions.
+                    slots.push(Slot::Local(Error::err("command not allowed inside a transaction").into()));
+                }
                 Kind::Node(op) => {
                     let mut args = Args::with_databases(&argv[1..], host.databases());
                     let reply = match commands::execute_node(op, &mut args, self, host) {

@@ -188,7 +188,8 @@ pub async fn serve(
                 && connection.pipeline.len() < PIPELINE_COMMANDS_MAX
                 && (!connection.blocked || input.len() < buffered_max);
             let idle_secs = connection.node.params.live.timeout_secs.load(Relaxed);
-            let waiting_for_replies = connection.pipeline.len() > 0;
+            // Subscribers are not idle while they wait for messages, as in Redis.
+            let waiting_for_replies = connection.pipeline.len() > 0 || connection.mailbox.is_some();
             let mailbox = connection.mailbox.clone();
             let messages = async {
                 match &mailbox {

@@ -147,6 +147,8 @@ fn static_fields(node: &Node, section: &str) -> Vec<(&'static str, String)> {
             ("evicted_keys", "0".into()),
             ("keyspace_hits", "0".into()),
             ("keyspace_misses", "0".into()),
+            ("pubsub_channels", node.broker.channels(None).len().to_string()),
+            ("pubsub_patterns", node.broker.numpat().to_string()),
             ("total_error_replies", node.stats.error_replies.load(Relaxed).to_string()),
             ("total_forks", "0".into()),
         ],
