@@ -224,3 +224,30 @@ fn subscriptions_inside_a_transaction_are_refused_without_subscribing() {
     assert_eq!(client.call(&["GET", "k"]), "$1\r\nv\r\n");
     assert_eq!(client.call(&["PUBLISH", "a", "m"]), ":0\r\n");
 }
+
+#[test]
+fn publish_inside_a_transaction_delivers_once_it_is_applied() {
+    let server = Server::start();
+    let (mut subscriber, mut client) = (Raw::new(&server), Raw::new(&server));
+    assert_eq!(subscriber.call(&["SUBSCRIBE", "tx"]), confirmation("subscribe", "tx", 1));
+    assert_eq!(client.call(&["MULTI"]), "+OK\r\n");
+    assert_eq!(client.call(&["SET", "k", "1"]), "+QUEUED\r\n");
+    assert_eq!(client.call(&["PUBLISH", "tx", "first"]), "+QUEUED\r\n");
+    assert_eq!(client.call(&["PUBLISH", "nobody", "x"]), "+QUEUED\r\n");
+    assert_eq!(client.call(&["EXEC"]), "*3\r\n+OK\r\n:1\r\n:0\r\n");
+    assert_eq!(subscriber.reply(), message("tx", "first"));
+    // Only PUBLISHes: nothing for the log, the same replies.
+    assert_eq!(client.call(&["MULTI"]), "+OK\r\n");
+    assert_eq!(client.call(&["PUBLISH", "tx", "second"]), "+QUEUED\r\n");
+    assert_eq!(client.call(&["EXEC"]), "*1\r\n:1\r\n");
+    assert_eq!(subscriber.reply(), message("tx", "second"));
+    // A transaction a WATCH aborts publishes nothing.
+    let mut other = Raw::new(&server);
+    assert_eq!(client.call(&["WATCH", "k"]), "+OK\r\n");
+    assert_eq!(other.call(&["SET", "k", "2"]), "+OK\r\n");
+    assert_eq!(client.call(&["MULTI"]), "+OK\r\n");
+    assert_eq!(client.call(&["PUBLISH", "tx", "never"]), "+QUEUED\r\n");
+    assert_eq!(client.call(&["EXEC"]), "*-1\r\n");
+    assert_eq!(client.call(&["PUBLISH", "tx", "third"]), ":1\r\n");
+    assert_eq!(subscriber.reply(), message("tx", "third"));
+}

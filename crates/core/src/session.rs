@@ -125,6 +125,9 @@ pub enum Slot {
     Applied(usize),
     /// A reply computed on the node when EXEC was called.
     Local(Reply),
+    /// A PUBLISH, carried out by the node once the transaction is applied (its reply is the
+    /// number of receivers).
+    Publish { channel: Bytes, message: Bytes },
 }
 
 impl ExecPlan {
@@ -140,9 +143,26 @@ impl ExecPlan {
                 .map(|slot| match slot {
                     Slot::Applied(at) => applied.get_mut(at).and_then(Option::take).unwrap_or(Reply::Nil),
                     Slot::Local(reply) => reply,
+                    // Filled in by the node when it publishes (see `ExecPlan::publishes`).
+                    Slot::Publish { .. } => Reply::Nil,
                 })
                 .collect(),
         )
+    }
+
+    /// The PUBLISHes to carry out once the transaction is applied, in order, with their
+    /// places in the EXEC reply.
+    pub fn publishes(&self) -> Vec<(usize, Bytes, Bytes)> {
+        let publish = |(at, slot): (usize, &Slot)| match slot {
+            Slot::Publish { channel, message } => Some((at, channel.clone(), message.clone())),
+            _ => None,
+        };
+        self.slots.iter().enumerate().filter_map(publish).collect()
+    }
+
+    /// Nothing for the log to apply: no command and no watched key (only node commands).
+    pub fn is_local(&self) -> bool {
+        matches!(&self.request, Request::Transaction { watches, commands } if watches.is_empty() && commands.is_empty())
     }
 }
 
@@ -340,13 +360,11 @@ impl Session {
                     slots.push(Slot::Applied(commands.len()));
                     commands.push((self.db, argv));
                 }
-                Kind::Node(
-                    NodeOp::Subscribe
-                    | NodeOp::Unsubscribe
-                    | NodeOp::PSubscribe
-                    | NodeOp::PUnsubscribe
-                    | NodeOp::Publish,
-                ) => {
+                Kind::Node(NodeOp::Publish) => {
+                    // Arity was checked when it was queued.
+                    slots.push(Slot::Publish { channel: argv[1].clone(), message: argv[2].clone() });
+                }
+                Kind::Node(NodeOp::Subscribe | NodeOp::Unsubscribe | NodeOp::PSubscribe | NodeOp::PUnsubscribe) => {
                     // Their effects belong to the node, not the transaction: refused before
                     // they change the session's subscriptions.
                     slots.push(Slot::Local(Error::err("command not allowed inside a transaction").into()));
@@ -365,7 +383,8 @@ impl Session {
             }
         }
         let db_after = std::mem::replace(&mut self.db, db_before);
-        if commands.is_empty() && watches.is_empty() {
+        let publishes = slots.iter().any(|slot| matches!(slot, Slot::Publish { .. }));
+        if commands.is_empty() && watches.is_empty() && !publishes {
             self.db = db_after;
             return Ok(Action::Reply(
                 ExecPlan { request: Request::Transaction { watches, commands }, slots, db_after }

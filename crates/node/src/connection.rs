@@ -354,8 +354,17 @@ impl Connection {
                 let unblocked = self.node.clone().unblock(client, error).await;
                 self.pipeline.ready(protocol, Reply::Integer(unblocked.into()));
             }
+            Action::Exec(plan) if plan.is_local() => {
+                // Only PUBLISHes (and node commands): nothing to propose.
+                self.drain().await?;
+                let publishes = plan.publishes();
+                self.session.db = plan.db_after;
+                let reply = publish_in_transaction(&self.node, plan.reply(Reply::Array(Vec::new())), publishes).await;
+                self.pipeline.ready(protocol, reply);
+            }
             Action::Exec(plan) => {
                 self.drain().await?;
+                let publishes = plan.publishes();
                 let map = self.node.map();
                 let keys = match &plan.request {
                     Request::Transaction { watches, commands } => {
@@ -373,7 +382,7 @@ impl Connection {
                         if let Some(db) = db {
                             self.session.db = db;
                         }
-                        reply
+                        publish_in_transaction(&self.node, reply, publishes).await
                     }
                 };
                 self.pipeline.ready(protocol, reply);
@@ -620,6 +629,23 @@ impl Connection {
         self.output.clear();
         Ok(())
     }
+}
+
+/// Carries out a transaction's PUBLISHes once it is applied (an EXEC that replies with an
+/// array), in order, putting their receiver counts in their places.
+async fn publish_in_transaction(
+    node: &Arc<Node>,
+    reply: Reply,
+    publishes: Vec<(usize, bytes::Bytes, bytes::Bytes)>,
+) -> Reply {
+    let Reply::Array(mut replies) = reply else { return reply };
+    for (at, channel, message) in publishes {
+        let receivers = pubsub::publish(node, channel, message).await;
+        if let Some(slot) = replies.get_mut(at) {
+            *slot = Reply::Integer(receivers);
+        }
+    }
+    Reply::Array(replies)
 }
 
 fn overflow_error() -> io::Error {

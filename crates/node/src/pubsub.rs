@@ -267,8 +267,8 @@ pub fn mailbox() -> Arc<Mailbox> {
 }
 
 /// PUBLISH: delivers here and sends one copy to every other member of the cluster, at once;
-/// the cluster-wide number of receivers, as Redis Cluster counts it. A node that does not
-/// answer within [`PUBLISH_PEER_DEADLINE_MS`] counts 0.
+/// the cluster-wide number of receivers (Redis Cluster counts only its own node's). A node
+/// that does not answer within [`PUBLISH_PEER_DEADLINE_MS`] counts 0.
 pub async fn publish(node: &Arc<Node>, channel: Bytes, payload: Bytes) -> i64 {
     let here = node.broker.publish(&channel, &payload) as i64;
     let map = node.map();
