@@ -251,3 +251,52 @@ fn publish_inside_a_transaction_delivers_once_it_is_applied() {
     assert_eq!(client.call(&["PUBLISH", "tx", "third"]), ":1\r\n");
     assert_eq!(subscriber.reply(), message("tx", "third"));
 }
+
+#[test]
+fn shard_channels_are_counted_apart_and_share_a_slot_per_subscribe() {
+    let server = Server::start();
+    let (mut subscriber, mut publisher) = (Raw::new(&server), Raw::new(&server));
+    subscriber.send(&["SSUBSCRIBE", "{user1}.a", "{user1}.b"]);
+    assert_eq!(subscriber.reply(), confirmation("ssubscribe", "{user1}.a", 1));
+    assert_eq!(subscriber.reply(), confirmation("ssubscribe", "{user1}.b", 2));
+    // Channels and patterns count together, shard channels apart.
+    assert_eq!(subscriber.call(&["SUBSCRIBE", "plain"]), confirmation("subscribe", "plain", 1));
+    assert_eq!(
+        subscriber.call(&["GET", "x"]),
+        "-ERR Can't execute 'get': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context\r\n"
+    );
+    assert_eq!(
+        subscriber.call(&["SSUBSCRIBE", "a", "b"]),
+        "-CROSSSLOT Keys in request don't hash to the same slot\r\n"
+    );
+    assert_eq!(publisher.call(&["SPUBLISH", "{user1}.a", "hi"]), ":1\r\n");
+    assert_eq!(subscriber.reply(), "*3\r\n$8\r\nsmessage\r\n$9\r\n{user1}.a\r\n$2\r\nhi\r\n");
+    // The namespaces are apart: PUBLISH does not reach shard channels, nor SPUBLISH channels.
+    assert_eq!(publisher.call(&["PUBLISH", "{user1}.a", "x"]), ":0\r\n");
+    assert_eq!(publisher.call(&["SPUBLISH", "plain", "x"]), ":0\r\n");
+    assert_eq!(publisher.call(&["PUBSUB", "SHARDCHANNELS"]), "*2\r\n$9\r\n{user1}.a\r\n$9\r\n{user1}.b\r\n");
+    assert_eq!(publisher.call(&["PUBSUB", "SHARDCHANNELS", "*b"]), "*1\r\n$9\r\n{user1}.b\r\n");
+    assert_eq!(
+        publisher.call(&["PUBSUB", "SHARDNUMSUB", "{user1}.a", "plain"]),
+        "*4\r\n$9\r\n{user1}.a\r\n:1\r\n$5\r\nplain\r\n:0\r\n"
+    );
+    assert_eq!(publisher.call(&["PUBSUB", "CHANNELS"]), "*1\r\n$5\r\nplain\r\n");
+    subscriber.send(&["SUNSUBSCRIBE"]);
+    assert_eq!(subscriber.reply(), confirmation("sunsubscribe", "{user1}.a", 1));
+    assert_eq!(subscriber.reply(), confirmation("sunsubscribe", "{user1}.b", 0));
+    assert_eq!(subscriber.call(&["SUNSUBSCRIBE"]), "*3\r\n$12\r\nsunsubscribe\r\n$-1\r\n:0\r\n");
+    // Still subscribed to a channel: still in subscribe mode.
+    assert!(subscriber.call(&["GET", "x"]).starts_with("-ERR Can't execute 'get'"));
+    assert_eq!(subscriber.call(&["UNSUBSCRIBE"]), confirmation("unsubscribe", "plain", 0));
+    assert_eq!(subscriber.call(&["GET", "x"]), "$-1\r\n");
+}
+
+#[test]
+fn a_shard_message_reaches_its_subscribers_on_other_nodes() {
+    let cluster = TestCluster::start(3, &["--shards", "3"]);
+    let mut subscriber = Raw::connect(cluster.address(2));
+    let mut publisher = Raw::connect(cluster.address(0));
+    assert_eq!(subscriber.call(&["SSUBSCRIBE", "orders"]), confirmation("ssubscribe", "orders", 1));
+    assert_eq!(publisher.call(&["SPUBLISH", "orders", "o-1"]), ":1\r\n");
+    assert_eq!(subscriber.reply(), "*3\r\n$8\r\nsmessage\r\n$6\r\norders\r\n$3\r\no-1\r\n");
+}

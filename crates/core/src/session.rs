@@ -57,10 +57,11 @@ pub trait Host {
     fn debug(&self, args: &[Bytes]) -> Reply;
     /// Stops the node, as SIGTERM does: no new clients, in-flight commands finish.
     fn shutdown(&self);
-    /// PUBSUB CHANNELS: the channels with subscribers on this node, matching the pattern if given.
-    fn pubsub_channels(&self, pattern: Option<&[u8]>) -> Vec<Bytes>;
-    /// PUBSUB NUMSUB: each channel's number of subscribers on this node.
-    fn pubsub_numsub(&self, channels: &[Bytes]) -> Vec<i64>;
+    /// PUBSUB (SHARD)CHANNELS: the (shard) channels with subscribers on this node, matching the
+    /// pattern if given.
+    fn pubsub_channels(&self, sharded: bool, pattern: Option<&[u8]>) -> Vec<Bytes>;
+    /// PUBSUB (SHARD)NUMSUB: each (shard) channel's number of subscribers on this node.
+    fn pubsub_numsub(&self, sharded: bool, channels: &[Bytes]) -> Vec<i64>;
     /// PUBSUB NUMPAT: the number of distinct patterns subscribed to on this node.
     fn pubsub_numpat(&self) -> i64;
 }
@@ -77,6 +78,17 @@ pub struct SubscriptionChange {
 pub enum SubscriptionKind {
     Channel,
     Pattern,
+    /// A shard channel (SSUBSCRIBE): its own namespace, counted apart.
+    ShardChannel,
+}
+
+/// A message to publish on a channel, or (SPUBLISH) on a shard channel. Nodes send it to
+/// each other as it is.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Publication {
+    pub channel: Bytes,
+    pub message: Bytes,
+    pub sharded: bool,
 }
 
 /// What the driver must do with a command.
@@ -109,7 +121,7 @@ pub enum Action {
     Subscriptions { changes: Vec<SubscriptionChange>, replies: Vec<Reply> },
     /// PUBLISH: deliver to this node's subscribers and every other node's; the reply is the
     /// number of receivers.
-    Publish { channel: Bytes, message: Bytes },
+    Publish(Publication),
 }
 
 /// An EXEC being carried out: the request to propose and where each reply comes from.
@@ -125,9 +137,9 @@ pub enum Slot {
     Applied(usize),
     /// A reply computed on the node when EXEC was called.
     Local(Reply),
-    /// A PUBLISH, carried out by the node once the transaction is applied (its reply is the
-    /// number of receivers).
-    Publish { channel: Bytes, message: Bytes },
+    /// A (S)PUBLISH, carried out by the node once the transaction is applied (its reply is
+    /// the number of receivers).
+    Publish(Publication),
 }
 
 impl ExecPlan {
@@ -144,7 +156,7 @@ impl ExecPlan {
                     Slot::Applied(at) => applied.get_mut(at).and_then(Option::take).unwrap_or(Reply::Nil),
                     Slot::Local(reply) => reply,
                     // Filled in by the node when it publishes (see `ExecPlan::publishes`).
-                    Slot::Publish { .. } => Reply::Nil,
+                    Slot::Publish(_) => Reply::Nil,
                 })
                 .collect(),
         )
@@ -152,9 +164,9 @@ impl ExecPlan {
 
     /// The PUBLISHes to carry out once the transaction is applied, in order, with their
     /// places in the EXEC reply.
-    pub fn publishes(&self) -> Vec<(usize, Bytes, Bytes)> {
+    pub fn publishes(&self) -> Vec<(usize, Publication)> {
         let publish = |(at, slot): (usize, &Slot)| match slot {
-            Slot::Publish { channel, message } => Some((at, channel.clone(), message.clone())),
+            Slot::Publish(publication) => Some((at, publication.clone())),
             _ => None,
         };
         self.slots.iter().enumerate().filter_map(publish).collect()
@@ -191,6 +203,7 @@ pub struct Session {
     /// them in a stable order).
     pub channels: BTreeSet<Bytes>,
     pub patterns: BTreeSet<Bytes>,
+    pub shard_channels: BTreeSet<Bytes>,
 }
 
 impl Session {
@@ -208,6 +221,7 @@ impl Session {
             watched: Vec::new(),
             channels: BTreeSet::new(),
             patterns: BTreeSet::new(),
+            shard_channels: BTreeSet::new(),
         }
     }
 
@@ -219,7 +233,12 @@ impl Session {
     /// A RESP2 connection with subscriptions can only (un)subscribe, PING, QUIT and RESET:
     /// anything else's reply could not be told apart from a message.
     pub fn in_subscribe_mode(&self) -> bool {
-        self.protocol == Protocol::Resp2 && self.subscription_count() > 0
+        self.protocol == Protocol::Resp2 && self.subscribed()
+    }
+
+    /// Subscribed to anything: a channel, a pattern or a shard channel.
+    pub fn subscribed(&self) -> bool {
+        self.subscription_count() > 0 || !self.shard_channels.is_empty()
     }
 
     pub fn in_transaction(&self) -> bool {
@@ -360,11 +379,19 @@ impl Session {
                     slots.push(Slot::Applied(commands.len()));
                     commands.push((self.db, argv));
                 }
-                Kind::Node(NodeOp::Publish) => {
+                Kind::Node(op @ (NodeOp::Publish | NodeOp::SPublish)) => {
                     // Arity was checked when it was queued.
-                    slots.push(Slot::Publish { channel: argv[1].clone(), message: argv[2].clone() });
+                    let (channel, message) = (argv[1].clone(), argv[2].clone());
+                    slots.push(Slot::Publish(Publication { channel, message, sharded: op == NodeOp::SPublish }));
                 }
-                Kind::Node(NodeOp::Subscribe | NodeOp::Unsubscribe | NodeOp::PSubscribe | NodeOp::PUnsubscribe) => {
+                Kind::Node(
+                    NodeOp::Subscribe
+                    | NodeOp::Unsubscribe
+                    | NodeOp::PSubscribe
+                    | NodeOp::PUnsubscribe
+                    | NodeOp::SSubscribe
+                    | NodeOp::SUnsubscribe,
+                ) => {
                     // Their effects belong to the node, not the transaction: refused before
                     // they change the session's subscriptions.
                     slots.push(Slot::Local(Error::err("command not allowed inside a transaction").into()));
@@ -383,7 +410,7 @@ impl Session {
             }
         }
         let db_after = std::mem::replace(&mut self.db, db_before);
-        let publishes = slots.iter().any(|slot| matches!(slot, Slot::Publish { .. }));
+        let publishes = slots.iter().any(|slot| matches!(slot, Slot::Publish(_)));
         if commands.is_empty() && watches.is_empty() && !publishes {
             self.db = db_after;
             return Ok(Action::Reply(

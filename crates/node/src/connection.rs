@@ -19,7 +19,7 @@ use concord_core::commands::unchanged;
 use concord_core::limits::PIPELINE_COMMANDS_MAX;
 use concord_core::request::Request;
 use concord_core::rng::Rng;
-use concord_core::session::{Action, Protocol, Session};
+use concord_core::session::{Action, Protocol, Publication, Session};
 use concord_core::types::{GroupId, TimeMs};
 use concord_core::Reply;
 use concord_resp::{encode, RequestParser};
@@ -417,15 +417,15 @@ impl Connection {
                     self.pipeline.ready(protocol, reply);
                 }
             }
-            Action::Publish { channel, message } => {
+            Action::Publish(publication) => {
                 // Published after every earlier command of this connection took effect, and
                 // before the next one runs: one publisher's messages keep their order.
                 self.drain().await?;
-                let receivers = pubsub::publish(&self.node, channel, message).await;
+                let receivers = pubsub::publish(&self.node, publication).await;
                 self.pipeline.ready(protocol, Reply::Integer(receivers));
             }
         }
-        if self.mailbox.is_some() && self.session.subscription_count() == 0 {
+        if self.mailbox.is_some() && !self.session.subscribed() {
             // Unsubscribed from everything, or RESET: what is still queued is for nobody.
             self.node.broker.drop_subscriber(self.session.id);
             self.mailbox = None;
@@ -449,6 +449,7 @@ impl Connection {
             for message in messages {
                 let subscribed = match &message.pattern {
                     Some(pattern) => self.session.patterns.contains(pattern),
+                    None if message.sharded => self.session.shard_channels.contains(&message.channel),
                     None => self.session.channels.contains(&message.channel),
                 };
                 if !subscribed {
@@ -462,7 +463,7 @@ impl Connection {
                         Reply::Bulk(message.payload),
                     ]),
                     None => Reply::Push(vec![
-                        Reply::bulk("message"),
+                        Reply::bulk(if message.sharded { "smessage" } else { "message" }),
                         Reply::Bulk(message.channel),
                         Reply::Bulk(message.payload),
                     ]),
@@ -633,14 +634,10 @@ impl Connection {
 
 /// Carries out a transaction's PUBLISHes once it is applied (an EXEC that replies with an
 /// array), in order, putting their receiver counts in their places.
-async fn publish_in_transaction(
-    node: &Arc<Node>,
-    reply: Reply,
-    publishes: Vec<(usize, bytes::Bytes, bytes::Bytes)>,
-) -> Reply {
+async fn publish_in_transaction(node: &Arc<Node>, reply: Reply, publishes: Vec<(usize, Publication)>) -> Reply {
     let Reply::Array(mut replies) = reply else { return reply };
-    for (at, channel, message) in publishes {
-        let receivers = pubsub::publish(node, channel, message).await;
+    for (at, publication) in publishes {
+        let receivers = pubsub::publish(node, publication).await;
         if let Some(slot) = replies.get_mut(at) {
             *slot = Reply::Integer(receivers);
         }

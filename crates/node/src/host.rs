@@ -127,12 +127,12 @@ impl Host for ConnectionHost {
         }
     }
 
-    fn pubsub_channels(&self, pattern: Option<&[u8]>) -> Vec<Bytes> {
-        self.node.broker.channels(pattern)
+    fn pubsub_channels(&self, sharded: bool, pattern: Option<&[u8]>) -> Vec<Bytes> {
+        self.node.broker.channels(sharded, pattern)
     }
 
-    fn pubsub_numsub(&self, channels: &[Bytes]) -> Vec<i64> {
-        self.node.broker.numsub(channels)
+    fn pubsub_numsub(&self, sharded: bool, channels: &[Bytes]) -> Vec<i64> {
+        self.node.broker.numsub(sharded, channels)
     }
 
     fn pubsub_numpat(&self) -> i64 {

@@ -15,22 +15,23 @@ use crate::peers::SERVICE_PUBSUB;
 use bytes::Bytes;
 use concord_core::limits::{PUBLISH_PEER_DEADLINE_MS, SUBSCRIBER_MESSAGE_OVERHEAD_BYTES, SUBSCRIBER_PENDING_BYTES_MAX};
 use concord_core::pattern::Pattern;
-use concord_core::session::SubscriptionKind;
+use concord_core::session::{Publication, SubscriptionKind};
 use concord_core::types::GroupId;
 use parking_lot::Mutex;
-use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::Notify;
 
-/// A message for one subscriber: `pattern` is the subscription it matched, if a pattern.
+/// A message for one subscriber: `pattern` is the subscription it matched, if a pattern;
+/// `sharded` when it was published on a shard channel (SPUBLISH).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Message {
     pub pattern: Option<Bytes>,
     pub channel: Bytes,
     pub payload: Bytes,
+    pub sharded: bool,
 }
 
 impl Message {
@@ -40,13 +41,6 @@ impl Message {
             + self.payload.len()
             + SUBSCRIBER_MESSAGE_OVERHEAD_BYTES
     }
-}
-
-/// What a published message is, between nodes.
-#[derive(Debug, Serialize, Deserialize)]
-pub struct PeerMessage {
-    pub channel: Bytes,
-    pub payload: Bytes,
 }
 
 /// One connection's messages not yet taken by it, bounded by `limit_bytes`.
@@ -141,6 +135,7 @@ struct PatternSubscribers {
 struct Subscriptions {
     channels: BTreeMap<Bytes, BTreeMap<u64, Arc<Mailbox>>>,
     patterns: BTreeMap<Bytes, PatternSubscribers>,
+    shard_channels: BTreeMap<Bytes, BTreeMap<u64, Arc<Mailbox>>>,
     /// Each subscriber's subscriptions, to drop them all when it leaves or RESETs.
     by_subscriber: BTreeMap<u64, BTreeSet<(SubscriptionKind, Bytes)>>,
 }
@@ -157,6 +152,7 @@ impl Broker {
         subscriptions.by_subscriber.entry(subscriber).or_default().insert((kind, name.clone()));
         let subscribers = match kind {
             SubscriptionKind::Channel => subscriptions.channels.entry(name).or_default(),
+            SubscriptionKind::ShardChannel => subscriptions.shard_channels.entry(name).or_default(),
             SubscriptionKind::Pattern => {
                 &mut subscriptions
                     .patterns
@@ -191,22 +187,31 @@ impl Broker {
     }
 
     /// Delivers a message to this node's subscribers of the channel and of every pattern it
-    /// matches; the number of deliveries (a subscriber of several matching patterns counts
-    /// once for each, as in Redis).
-    pub fn publish(&self, channel: &Bytes, payload: &Bytes) -> usize {
+    /// matches (of the shard channel only, for SPUBLISH); the number of deliveries (a
+    /// subscriber of several matching patterns counts once for each, as in Redis).
+    pub fn publish(&self, publication: &Publication) -> usize {
+        let (channel, payload, sharded) = (&publication.channel, &publication.message, publication.sharded);
         let subscriptions = self.subscriptions.lock();
         let mut receivers = 0;
-        for mailbox in subscriptions.channels.get(channel).into_iter().flat_map(BTreeMap::values) {
-            mailbox.push(Message { pattern: None, channel: channel.clone(), payload: payload.clone() });
+        let subscribers = if sharded { &subscriptions.shard_channels } else { &subscriptions.channels };
+        for mailbox in subscribers.get(channel).into_iter().flat_map(BTreeMap::values) {
+            mailbox.push(Message { pattern: None, channel: channel.clone(), payload: payload.clone(), sharded });
             receivers += 1;
+        }
+        if sharded {
+            return receivers;
         }
         for (pattern, subscribed) in &subscriptions.patterns {
             if !subscribed.matcher.matches(channel) {
                 continue;
             }
             for mailbox in subscribed.subscribers.values() {
-                let message =
-                    Message { pattern: Some(pattern.clone()), channel: channel.clone(), payload: payload.clone() };
+                let message = Message {
+                    pattern: Some(pattern.clone()),
+                    channel: channel.clone(),
+                    payload: payload.clone(),
+                    sharded: false,
+                };
                 mailbox.push(message);
                 receivers += 1;
             }
@@ -214,22 +219,24 @@ impl Broker {
         receivers
     }
 
-    /// PUBSUB CHANNELS: channels with at least one subscriber here, in byte order.
-    pub fn channels(&self, pattern: Option<&[u8]>) -> Vec<Bytes> {
+    /// PUBSUB (SHARD)CHANNELS: (shard) channels with at least one subscriber here, in byte order.
+    pub fn channels(&self, sharded: bool, pattern: Option<&[u8]>) -> Vec<Bytes> {
         let matcher = pattern.map(Pattern::new);
         let subscriptions = self.subscriptions.lock();
-        subscriptions
-            .channels
+        let channels = if sharded { &subscriptions.shard_channels } else { &subscriptions.channels };
+        channels
             .keys()
             .filter(|channel| matcher.as_ref().is_none_or(|matcher| matcher.matches(channel)))
             .cloned()
             .collect()
     }
 
-    /// PUBSUB NUMSUB: subscribers here of each channel (pattern subscriptions not counted).
-    pub fn numsub(&self, channels: &[Bytes]) -> Vec<i64> {
+    /// PUBSUB (SHARD)NUMSUB: subscribers here of each (shard) channel (pattern subscriptions
+    /// not counted).
+    pub fn numsub(&self, sharded: bool, channels: &[Bytes]) -> Vec<i64> {
         let subscriptions = self.subscriptions.lock();
-        channels.iter().map(|channel| subscriptions.channels.get(channel).map_or(0, |s| s.len() as i64)).collect()
+        let subscribed = if sharded { &subscriptions.shard_channels } else { &subscriptions.channels };
+        channels.iter().map(|channel| subscribed.get(channel).map_or(0, |s| s.len() as i64)).collect()
     }
 
     /// PUBSUB NUMPAT: distinct patterns subscribed to here.
@@ -241,11 +248,13 @@ impl Broker {
 impl Subscriptions {
     fn remove(&mut self, subscriber: u64, kind: SubscriptionKind, name: &Bytes) {
         match kind {
-            SubscriptionKind::Channel => {
-                if let Some(subscribers) = self.channels.get_mut(name) {
+            SubscriptionKind::Channel | SubscriptionKind::ShardChannel => {
+                let channels =
+                    if kind == SubscriptionKind::Channel { &mut self.channels } else { &mut self.shard_channels };
+                if let Some(subscribers) = channels.get_mut(name) {
                     subscribers.remove(&subscriber);
                     if subscribers.is_empty() {
-                        self.channels.remove(name);
+                        channels.remove(name);
                     }
                 }
             }
@@ -269,14 +278,14 @@ pub fn mailbox() -> Arc<Mailbox> {
 /// PUBLISH: delivers here and sends one copy to every other member of the cluster, at once;
 /// the cluster-wide number of receivers (Redis Cluster counts only its own node's). A node
 /// that does not answer within [`PUBLISH_PEER_DEADLINE_MS`] counts 0.
-pub async fn publish(node: &Arc<Node>, channel: Bytes, payload: Bytes) -> i64 {
-    let here = node.broker.publish(&channel, &payload) as i64;
+pub async fn publish(node: &Arc<Node>, publication: Publication) -> i64 {
+    let here = node.broker.publish(&publication) as i64;
     let map = node.map();
     let peers: Vec<_> = map.members.iter().filter(|(id, _)| **id != node.id).collect();
     if peers.is_empty() {
         return here;
     }
-    let message = postcard::to_stdvec(&PeerMessage { channel, payload }).expect("messages encode");
+    let message = postcard::to_stdvec(&publication).expect("messages encode");
     let deadline = Duration::from_millis(PUBLISH_PEER_DEADLINE_MS);
     let calls = peers.into_iter().map(|(id, member)| {
         let (network, message) = (node.network.clone(), message.clone());
@@ -297,8 +306,8 @@ pub async fn publish(node: &Arc<Node>, channel: Bytes, payload: Bytes) -> i64 {
 
 /// Serves another node's PUBLISH: delivers to the subscribers here and counts them.
 pub fn serve_peer_message(node: &Node, payload: &[u8]) -> Result<Vec<u8>, String> {
-    let message: PeerMessage = postcard::from_bytes(payload).map_err(|e| format!("undecodable message: {e}"))?;
-    let receivers = node.broker.publish(&message.channel, &message.payload) as u64;
+    let publication: Publication = postcard::from_bytes(payload).map_err(|e| format!("undecodable message: {e}"))?;
+    let receivers = node.broker.publish(&publication) as u64;
     Ok(postcard::to_stdvec(&receivers).expect("counts encode"))
 }
 
@@ -310,6 +319,10 @@ mod tests {
         Bytes::copy_from_slice(text.as_bytes())
     }
 
+    fn publication(channel: &str, message: &str, sharded: bool) -> Publication {
+        Publication { channel: bytes(channel), message: bytes(message), sharded }
+    }
+
     #[test]
     fn messages_reach_channel_and_pattern_subscribers_in_publish_order() {
         let broker = Broker::default();
@@ -317,17 +330,20 @@ mod tests {
         broker.subscribe(1, &first, SubscriptionKind::Channel, bytes("news"));
         broker.subscribe(2, &second, SubscriptionKind::Pattern, bytes("n*"));
         broker.subscribe(2, &second, SubscriptionKind::Pattern, bytes("x*"));
-        assert_eq!(broker.publish(&bytes("news"), &bytes("1")), 2);
-        assert_eq!(broker.publish(&bytes("news"), &bytes("2")), 2);
-        assert_eq!(broker.publish(&bytes("other"), &bytes("3")), 0);
+        assert_eq!(broker.publish(&publication("news", "1", false)), 2);
+        assert_eq!(broker.publish(&publication("news", "2", false)), 2);
+        assert_eq!(broker.publish(&publication("other", "3", false)), 0);
         let payloads: Vec<Bytes> = first.take(usize::MAX).into_iter().map(|m| m.payload).collect();
         assert_eq!(payloads, vec![bytes("1"), bytes("2")]);
         let taken = second.take(usize::MAX);
         assert_eq!(taken.len(), 2);
-        assert_eq!(taken[0], Message { pattern: Some(bytes("n*")), channel: bytes("news"), payload: bytes("1") });
-        assert_eq!(broker.channels(None), vec![bytes("news")]);
-        assert_eq!(broker.channels(Some(b"x*")), Vec::<Bytes>::new());
-        assert_eq!(broker.numsub(&[bytes("news"), bytes("n*")]), vec![1, 0]);
+        assert_eq!(
+            taken[0],
+            Message { pattern: Some(bytes("n*")), channel: bytes("news"), payload: bytes("1"), sharded: false }
+        );
+        assert_eq!(broker.channels(false, None), vec![bytes("news")]);
+        assert_eq!(broker.channels(false, Some(b"x*")), Vec::<Bytes>::new());
+        assert_eq!(broker.numsub(false, &[bytes("news"), bytes("n*")]), vec![1, 0]);
         assert_eq!(broker.numpat(), 2);
     }
 
@@ -339,10 +355,10 @@ mod tests {
         broker.subscribe(1, &first, SubscriptionKind::Pattern, bytes("*"));
         broker.subscribe(2, &second, SubscriptionKind::Channel, bytes("a"));
         broker.drop_subscriber(1);
-        assert_eq!(broker.publish(&bytes("a"), &bytes("m")), 1);
+        assert_eq!(broker.publish(&publication("a", "m", false)), 1);
         assert_eq!(broker.numpat(), 0);
         broker.unsubscribe(2, SubscriptionKind::Channel, &bytes("a"));
-        assert_eq!(broker.channels(None), Vec::<Bytes>::new());
+        assert_eq!(broker.channels(false, None), Vec::<Bytes>::new());
         assert!(first.is_empty());
     }
 
@@ -352,11 +368,30 @@ mod tests {
         let small = Mailbox::new(3 * (SUBSCRIBER_MESSAGE_OVERHEAD_BYTES + 5));
         broker.subscribe(1, &small, SubscriptionKind::Channel, bytes("c"));
         for _ in 0..3 {
-            broker.publish(&bytes("c"), &bytes("1234"));
+            broker.publish(&publication("c", "1234", false));
         }
         assert!(!small.overflowed());
-        broker.publish(&bytes("c"), &bytes("1234"));
+        broker.publish(&publication("c", "1234", false));
         assert!(small.overflowed());
         assert!(small.is_empty(), "an overflowed mailbox keeps nothing");
+    }
+
+    #[test]
+    fn shard_channels_are_a_namespace_of_their_own() {
+        let broker = Broker::default();
+        let (plain, sharded) = (mailbox(), mailbox());
+        broker.subscribe(1, &plain, SubscriptionKind::Channel, bytes("c"));
+        broker.subscribe(1, &plain, SubscriptionKind::Pattern, bytes("*"));
+        broker.subscribe(2, &sharded, SubscriptionKind::ShardChannel, bytes("c"));
+        assert_eq!(broker.publish(&publication("c", "s", true)), 1, "patterns never match shard channels");
+        assert_eq!(broker.publish(&publication("c", "p", false)), 2);
+        assert_eq!(
+            sharded.take(usize::MAX),
+            vec![Message { pattern: None, channel: bytes("c"), payload: bytes("s"), sharded: true }]
+        );
+        assert_eq!(broker.channels(true, None), vec![bytes("c")]);
+        assert_eq!(broker.numsub(true, &[bytes("c")]), vec![1]);
+        broker.drop_subscriber(2);
+        assert_eq!(broker.channels(true, None), Vec::<Bytes>::new());
     }
 }

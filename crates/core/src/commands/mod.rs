@@ -207,6 +207,7 @@ registry! {
         hyperloglog::pfselftest::PfSelfTest,
         pubsub::subscribe::Subscribe, pubsub::unsubscribe::Unsubscribe, pubsub::psubscribe::PSubscribe,
         pubsub::punsubscribe::PUnsubscribe, pubsub::publish::Publish, pubsub::pubsub_::PubSub,
+        pubsub::ssubscribe::SSubscribe, pubsub::sunsubscribe::SUnsubscribe, pubsub::spublish::SPublish,
     }
     blocking: {
         list::blpop::BLPop, list::brpop::BRPop, list::blmove::BLMove, list::brpoplpush::BRPopLPush,

@@ -7,13 +7,23 @@
 //! - [`psubscribe`] — PSUBSCRIBE pattern [pattern ...]
 //! - [`punsubscribe`] — PUNSUBSCRIBE [pattern [pattern ...]]
 //! - [`publish`] — PUBLISH channel message
-//! - [`pubsub_`] — PUBSUB CHANNELS [pattern] | NUMSUB [channel ...] | NUMPAT | HELP
+//! - [`ssubscribe`] — SSUBSCRIBE shardchannel [shardchannel ...]
+//! - [`sunsubscribe`] — SUNSUBSCRIBE [shardchannel [shardchannel ...]]
+//! - [`spublish`] — SPUBLISH shardchannel message
+//! - [`pubsub_`] — PUBSUB CHANNELS [pattern] | NUMSUB [channel ...] | NUMPAT | SHARDCHANNELS
+//!   [pattern] | SHARDNUMSUB [shardchannel ...] | HELP
+//!
+//! Shard channels (Redis 7's sharded Pub/Sub) are a namespace of their own, counted apart from
+//! channels and patterns; their names are keys, so one SSUBSCRIBE's must share a slot.
 
 pub mod psubscribe;
 pub mod publish;
 pub mod pubsub_;
 pub mod punsubscribe;
+pub mod spublish;
+pub mod ssubscribe;
 pub mod subscribe;
+pub mod sunsubscribe;
 pub mod unsubscribe;
 
 use crate::reply::Reply;
@@ -30,6 +40,26 @@ fn set_of(session: &mut Session, kind: SubscriptionKind) -> &mut std::collection
     match kind {
         SubscriptionKind::Channel => &mut session.channels,
         SubscriptionKind::Pattern => &mut session.patterns,
+        SubscriptionKind::ShardChannel => &mut session.shard_channels,
+    }
+}
+
+/// The count in a confirmation: channels and patterns together, shard channels apart (as Redis).
+fn count_of(session: &Session, kind: SubscriptionKind) -> usize {
+    match kind {
+        SubscriptionKind::ShardChannel => session.shard_channels.len(),
+        _ => session.subscription_count(),
+    }
+}
+
+/// SSUBSCRIBE's and SUNSUBSCRIBE's shard channels are keys: they must share a slot.
+fn same_slot(channels: &[Bytes]) -> crate::error::Result<()> {
+    let mut slots = channels.iter().map(|channel| crate::slot::key_slot(channel));
+    match slots.next() {
+        Some(first) if slots.any(|slot| slot != first) => {
+            Err(crate::error::Error::new("CROSSSLOT Keys in request don't hash to the same slot"))
+        }
+        _ => Ok(()),
     }
 }
 
@@ -38,13 +68,14 @@ fn subscribe(session: &mut Session, kind: SubscriptionKind, names: Vec<Bytes>) -
     let word = match kind {
         SubscriptionKind::Channel => "subscribe",
         SubscriptionKind::Pattern => "psubscribe",
+        SubscriptionKind::ShardChannel => "ssubscribe",
     };
     let (mut changes, mut replies) = (Vec::new(), Vec::with_capacity(names.len()));
     for name in names {
         if set_of(session, kind).insert(name.clone()) {
             changes.push(SubscriptionChange { kind, name: name.clone(), subscribed: true });
         }
-        replies.push(confirmation(word, Some(name), session.subscription_count()));
+        replies.push(confirmation(word, Some(name), count_of(session, kind)));
     }
     Action::Subscriptions { changes, replies }
 }
@@ -55,10 +86,11 @@ fn unsubscribe(session: &mut Session, kind: SubscriptionKind, names: Vec<Bytes>)
     let word = match kind {
         SubscriptionKind::Channel => "unsubscribe",
         SubscriptionKind::Pattern => "punsubscribe",
+        SubscriptionKind::ShardChannel => "sunsubscribe",
     };
     let names = if names.is_empty() { set_of(session, kind).iter().cloned().collect() } else { names };
     if names.is_empty() {
-        let count = session.subscription_count();
+        let count = count_of(session, kind);
         return Action::Subscriptions { changes: Vec::new(), replies: vec![confirmation(word, None, count)] };
     }
     let (mut changes, mut replies) = (Vec::new(), Vec::with_capacity(names.len()));
@@ -66,7 +98,7 @@ fn unsubscribe(session: &mut Session, kind: SubscriptionKind, names: Vec<Bytes>)
         if set_of(session, kind).remove(&name) {
             changes.push(SubscriptionChange { kind, name: name.clone(), subscribed: false });
         }
-        replies.push(confirmation(word, Some(name), session.subscription_count()));
+        replies.push(confirmation(word, Some(name), count_of(session, kind)));
     }
     Action::Subscriptions { changes, replies }
 }
@@ -77,6 +109,7 @@ mod tests {
     use crate::args::Args;
     use crate::command::NodeCommand;
     use crate::commands::testing::argv;
+    use crate::session::Publication;
 
     fn run<C: NodeCommand>(session: &mut Session, words: &[&str]) -> Action {
         let items = argv(words);
@@ -128,11 +161,11 @@ mod tests {
             Reply::OK
         }
         fn shutdown(&self) {}
-        fn pubsub_channels(&self, _: Option<&[u8]>) -> Vec<Bytes> {
-            vec![Bytes::from_static(b"news")]
+        fn pubsub_channels(&self, sharded: bool, _: Option<&[u8]>) -> Vec<Bytes> {
+            vec![Bytes::from_static(if sharded { b"shard" } else { b"news" })]
         }
-        fn pubsub_numsub(&self, channels: &[Bytes]) -> Vec<i64> {
-            channels.iter().map(|channel| channel.len() as i64).collect()
+        fn pubsub_numsub(&self, sharded: bool, channels: &[Bytes]) -> Vec<i64> {
+            channels.iter().map(|channel| channel.len() as i64 + i64::from(sharded) * 10).collect()
         }
         fn pubsub_numpat(&self) -> i64 {
             7
@@ -170,6 +203,20 @@ mod tests {
     }
 
     #[test]
+    fn shard_channels_count_apart_and_must_share_a_slot() {
+        let mut session = Session::new(1);
+        run::<subscribe::Subscribe>(&mut session, &["a"]);
+        let (_, confirmations) = replies(run::<ssubscribe::SSubscribe>(&mut session, &["{t}1", "{t}2"]));
+        assert_eq!(confirmations, vec![confirm("ssubscribe", "{t}1", 1), confirm("ssubscribe", "{t}2", 2)]);
+        let items = argv(&["a", "b"]);
+        assert!(ssubscribe::SSubscribe::parse(&mut Args::new(&items)).is_err(), "a and b are in different slots");
+        run::<unsubscribe::Unsubscribe>(&mut session, &[]);
+        assert!(session.in_subscribe_mode(), "shard channels keep the connection in subscribe mode");
+        let (_, confirmations) = replies(run::<sunsubscribe::SUnsubscribe>(&mut session, &["{t}1"]));
+        assert_eq!(confirmations, vec![confirm("sunsubscribe", "{t}1", 1)]);
+    }
+
+    #[test]
     fn resp3_connections_are_never_in_subscribe_mode() {
         let mut session = Session::new(1);
         session.protocol = crate::session::Protocol::Resp3;
@@ -181,7 +228,10 @@ mod tests {
     fn publish_and_pubsub_parse_as_redis() {
         let mut session = Session::new(1);
         match run::<publish::Publish>(&mut session, &["ch", "hi"]) {
-            Action::Publish { channel, message } => assert_eq!((&channel[..], &message[..]), (&b"ch"[..], &b"hi"[..])),
+            Action::Publish(publication) => assert_eq!(
+                publication,
+                Publication { channel: Bytes::from_static(b"ch"), message: Bytes::from_static(b"hi"), sharded: false }
+            ),
             _ => panic!("PUBLISH publishes"),
         }
         let reply = |words: &[&str]| match run::<pubsub_::PubSub>(&mut Session::new(2), words) {
@@ -195,6 +245,8 @@ mod tests {
             Reply::Array(vec![Reply::bulk("a"), Reply::Integer(1), Reply::bulk("bb"), Reply::Integer(2)])
         );
         assert_eq!(reply(&["numsub"]), Reply::Array(vec![]));
+        assert_eq!(reply(&["SHARDCHANNELS"]), Reply::Array(vec![Reply::bulk("shard")]));
+        assert_eq!(reply(&["shardnumsub", "a"]), Reply::Array(vec![Reply::bulk("a"), Reply::Integer(11)]));
         let items = argv(&["numpat", "extra"]);
         assert!(pubsub_::PubSub::parse(&mut Args::new(&items)).is_err());
         let items = argv(&["nosuch"]);

@@ -2,7 +2,7 @@
 
 use crate::command::NodeCommand;
 use crate::commands::prelude::*;
-use crate::session::{Action, Host, Session};
+use crate::session::{Action, Host, Publication, Session};
 
 pub const SPEC: CommandSpec = CommandSpec {
     name: "publish",
@@ -37,6 +37,6 @@ impl NodeCommand for Publish {
 
     /// The node delivers it (here and to every other node) and counts the receivers.
     fn execute(self, _: &mut Session, _: &dyn Host) -> Result<Action> {
-        Ok(Action::Publish { channel: self.channel, message: self.message })
+        Ok(Action::Publish(Publication { channel: self.channel, message: self.message, sharded: false }))
     }
 }

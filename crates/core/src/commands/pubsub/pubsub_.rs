@@ -97,11 +97,56 @@ pub const HELP_SPEC: CommandSpec = CommandSpec {
     subcommands: &[],
 };
 
-pub const SUBCOMMANDS: &[&CommandSpec] = &[&CHANNELS_SPEC, &NUMSUB_SPEC, &NUMPAT_SPEC, &HELP_SPEC];
+pub const SHARDCHANNELS_SPEC: CommandSpec = CommandSpec {
+    name: "pubsub|shardchannels",
+    arity: -2,
+    flags: &["pubsub", "loading", "stale"],
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
+    key_specs: &[],
+    acl_categories: &["@pubsub", "@slow"],
+    tips: &[],
+    group: "pubsub",
+    since: "7.0.0",
+    complexity: "O(N) where N is the number of active shard channels, and assuming constant time pattern matching (relatively short shard channels).",
+    summary: "Returns the active shard channels.",
+    deprecated: None,
+    movable_keys: None,
+    subcommands: &[],
+};
+pub const SHARDNUMSUB_SPEC: CommandSpec = CommandSpec {
+    name: "pubsub|shardnumsub",
+    arity: -2,
+    flags: &["pubsub", "loading", "stale"],
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
+    key_specs: &[],
+    acl_categories: &["@pubsub", "@slow"],
+    tips: &[],
+    group: "pubsub",
+    since: "7.0.0",
+    complexity: "O(N) for the SHARDNUMSUB subcommand, where N is the number of requested shard channels",
+    summary: "Returns the count of subscribers of shard channels.",
+    deprecated: None,
+    movable_keys: None,
+    subcommands: &[],
+};
+
+pub const SUBCOMMANDS: &[&CommandSpec] =
+    &[&CHANNELS_SPEC, &NUMSUB_SPEC, &NUMPAT_SPEC, &SHARDCHANNELS_SPEC, &SHARDNUMSUB_SPEC, &HELP_SPEC];
 
 pub enum PubSub {
-    Channels(Option<Bytes>),
-    NumSub(Vec<Bytes>),
+    /// (SHARD)CHANNELS: shard channels when `sharded`.
+    Channels {
+        sharded: bool,
+        pattern: Option<Bytes>,
+    },
+    NumSub {
+        sharded: bool,
+        channels: Vec<Bytes>,
+    },
     NumPat,
     Help,
 }
@@ -117,14 +162,16 @@ impl NodeCommand for PubSub {
             return Err(Error::wrong_arity(spec.name));
         }
         Ok(match &spec.name["pubsub|".len()..] {
-            "channels" => {
+            name @ ("channels" | "shardchannels") => {
                 let pattern = if args.is_empty() { None } else { Some(args.next_arg()?) };
                 if !args.is_empty() {
-                    return Err(Error::wrong_arity("pubsub|channels"));
+                    return Err(Error::wrong_arity(spec.name));
                 }
-                PubSub::Channels(pattern)
+                PubSub::Channels { sharded: name == "shardchannels", pattern }
             }
-            "numsub" => PubSub::NumSub(args.rest()),
+            name @ ("numsub" | "shardnumsub") => {
+                PubSub::NumSub { sharded: name == "shardnumsub", channels: args.rest() }
+            }
             "numpat" => PubSub::NumPat,
             _ => PubSub::Help,
         })
@@ -132,9 +179,9 @@ impl NodeCommand for PubSub {
 
     fn execute(self, _: &mut Session, host: &dyn Host) -> Result<Action> {
         Ok(Action::Reply(match self {
-            PubSub::Channels(pattern) => Reply::bulks(host.pubsub_channels(pattern.as_deref())),
-            PubSub::NumSub(channels) => {
-                let counts = host.pubsub_numsub(&channels);
+            PubSub::Channels { sharded, pattern } => Reply::bulks(host.pubsub_channels(sharded, pattern.as_deref())),
+            PubSub::NumSub { sharded, channels } => {
+                let counts = host.pubsub_numsub(sharded, &channels);
                 Reply::Array(
                     channels
                         .into_iter()
@@ -153,6 +200,10 @@ impl NodeCommand for PubSub {
                 "NUMSUB [<channel> ...]",
                 "    Return the number of subscribers for the specified channels, excluding",
                 "    pattern subscriptions(default: no channels).",
+                "SHARDCHANNELS [<pattern>]",
+                "    Return the currently active shard level channels matching a <pattern> (default: '*').",
+                "SHARDNUMSUB [<shardchannel> ...]",
+                "    Return the number of subscribers for the specified shard level channel(s)",
                 "HELP",
                 "    Prints this help.",
             ]),
