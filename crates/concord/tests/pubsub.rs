@@ -300,3 +300,19 @@ fn a_shard_message_reaches_its_subscribers_on_other_nodes() {
     assert_eq!(publisher.call(&["SPUBLISH", "orders", "o-1"]), ":1\r\n");
     assert_eq!(subscriber.reply(), "*3\r\n$8\r\nsmessage\r\n$6\r\norders\r\n$3\r\no-1\r\n");
 }
+
+#[test]
+fn subscribers_are_not_closed_for_idleness() {
+    let server = Server::start();
+    let (mut subscriber, mut idle) = (Raw::new(&server), Raw::new(&server));
+    assert_eq!(Raw::new(&server).call(&["CONFIG", "SET", "timeout", "1"]), "+OK\r\n");
+    assert_eq!(subscriber.call(&["SUBSCRIBE", "slow-news"]), confirmation("subscribe", "slow-news", 1));
+    assert_eq!(idle.call(&["PING"]), "+PONG\r\n");
+    std::thread::sleep(Duration::from_millis(2_500));
+    let mut publisher = Raw::new(&server);
+    assert_eq!(publisher.call(&["PUBLISH", "slow-news", "still listening"]), ":1\r\n");
+    assert_eq!(subscriber.reply(), message("slow-news", "still listening"));
+    // An ordinary client idle as long was closed.
+    let mut rest = Vec::new();
+    assert_eq!(idle.stream().read_to_end(&mut rest).ok(), Some(0), "the idle client was closed");
+}
