@@ -185,7 +185,7 @@ fn a_subscriber_that_never_reads_is_disconnected_and_others_carry_on() {
 
 #[test]
 fn a_message_published_on_one_node_reaches_subscribers_on_every_node() {
-    let cluster = TestCluster::start(3, &["--shards", "3"]);
+    let mut cluster = TestCluster::start(3, &["--shards", "3"]);
     let mut on_one = Raw::connect(cluster.address(1));
     let mut on_two = Raw::connect(cluster.address(2));
     let mut publisher = Raw::connect(cluster.address(0));
@@ -210,6 +210,13 @@ fn a_message_published_on_one_node_reaches_subscribers_on_every_node() {
     for _ in 0..200 {
         assert_eq!(publisher.reply(), ":3\r\n");
     }
+    // A node that is down counts 0 and does not hold PUBLISH past its deadline: at most once.
+    drop(on_two);
+    cluster.kill(2);
+    let started = Instant::now();
+    assert_eq!(publisher.call(&["PUBLISH", "events", "after"]), ":1\r\n");
+    assert!(started.elapsed() < Duration::from_secs(3), "PUBLISH waited {:?}", started.elapsed());
+    assert_eq!(on_one.reply(), message("events", "after"));
 }
 
 #[test]

@@ -239,7 +239,10 @@ pub async fn serve(
         }
     }
     .await;
-    if connection.mailbox.is_some() {
+    if let Some(mailbox) = &connection.mailbox {
+        if mailbox.overflowed() {
+            tracing::info!(client = id, "closing a subscriber that fell past client-output-buffer-limit pubsub");
+        }
         connection.node.broker.drop_subscriber(id);
     }
     if let Err(error) = result {
