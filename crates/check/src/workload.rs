@@ -330,7 +330,7 @@ pub fn value(reply: &Reply) -> Value {
         Reply::Bulk(bytes) => Value::Bytes(String::from_utf8_lossy(bytes).into_owned()),
         // A pop that found nothing answers a nil array (RESP2 `*-1`), as BLPOP's timeout does.
         Reply::Nil | Reply::NilArray => Value::Nil,
-        Reply::Array(items) | Reply::Set(items) => Value::Array(items.iter().map(value).collect()),
+        Reply::Array(items) | Reply::Set(items) | Reply::Push(items) => Value::Array(items.iter().map(value).collect()),
         Reply::Error(text) => Value::Error(String::from_utf8_lossy(text).into_owned()),
         other => Value::Error(format!("unexpected reply {other:?}")),
     }

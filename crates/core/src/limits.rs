@@ -50,6 +50,16 @@ pub const TRANSACTION_BYTES_MAX: usize = QUERY_BUFFER_BYTES_MAX_DEFAULT;
 /// Keys one `WATCH`ing connection may watch.
 pub const WATCHED_KEYS_MAX: usize = 100_000;
 
+/// Bytes of Pub/Sub messages one subscriber may have waiting to be written before it is
+/// disconnected: Redis's `client-output-buffer-limit pubsub` hard limit (32mb). A subscriber
+/// that stops reading costs at most this much, never unbounded memory.
+pub const SUBSCRIBER_PENDING_BYTES_MAX: usize = 32 * 1024 * 1024;
+/// Bytes counted for each pending message on top of its channel, pattern and payload.
+pub const SUBSCRIBER_MESSAGE_OVERHEAD_BYTES: usize = 64;
+/// How long PUBLISH waits for each other node to deliver and count its subscribers, in
+/// milliseconds; a node that does not answer in time counts 0 (delivery is at most once).
+pub const PUBLISH_PEER_DEADLINE_MS: u64 = 1_000;
+
 /// Clients one node may have blocked at once (BLPOP and friends): each holds a waiter in the
 /// replicated state until it is served, times out or is cancelled.
 pub const BLOCKED_CLIENTS_MAX: usize = 50_000;

@@ -89,7 +89,9 @@ pub fn reply_bytes(reply: &Reply) -> usize {
     const NODE: usize = 32;
     match reply {
         Reply::Status(bytes) | Reply::Error(bytes) | Reply::Bulk(bytes) | Reply::Verbatim(bytes) => NODE + bytes.len(),
-        Reply::Array(items) | Reply::Set(items) => NODE + items.iter().map(reply_bytes).sum::<usize>(),
+        Reply::Array(items) | Reply::Set(items) | Reply::Push(items) => {
+            NODE + items.iter().map(reply_bytes).sum::<usize>()
+        }
         Reply::Map(pairs) | Reply::Pairs(pairs) => {
             NODE + pairs.iter().map(|(key, value)| reply_bytes(key) + reply_bytes(value)).sum::<usize>()
         }

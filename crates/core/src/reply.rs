@@ -36,6 +36,9 @@ pub enum Reply {
     /// reply comes later, when the state machine serves (or times out) the waiter. Never sent
     /// to a client.
     Blocked,
+    /// An out-of-band message (Pub/Sub): a push frame (`>`) in RESP3, an array in RESP2.
+    /// Declared last: replies cross the node transport, and earlier variants keep their tags.
+    Push(Vec<Reply>),
 }
 
 impl Reply {

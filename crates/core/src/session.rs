@@ -14,6 +14,7 @@ use crate::reply::Reply;
 use crate::request::{Request, WatchedKey};
 use crate::types::{DbIndex, TimeMs};
 use bytes::Bytes;
+use std::collections::BTreeSet;
 
 /// The reply protocol a connection speaks.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -56,6 +57,38 @@ pub trait Host {
     fn debug(&self, args: &[Bytes]) -> Reply;
     /// Stops the node, as SIGTERM does: no new clients, in-flight commands finish.
     fn shutdown(&self);
+    /// PUBSUB (SHARD)CHANNELS: the (shard) channels with subscribers on this node, matching the
+    /// pattern if given.
+    fn pubsub_channels(&self, sharded: bool, pattern: Option<&[u8]>) -> Vec<Bytes>;
+    /// PUBSUB (SHARD)NUMSUB: each (shard) channel's number of subscribers on this node.
+    fn pubsub_numsub(&self, sharded: bool, channels: &[Bytes]) -> Vec<i64>;
+    /// PUBSUB NUMPAT: the number of distinct patterns subscribed to on this node.
+    fn pubsub_numpat(&self) -> i64;
+}
+
+/// A subscription the session took or dropped, for the node's broker to follow.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SubscriptionChange {
+    pub kind: SubscriptionKind,
+    pub name: Bytes,
+    pub subscribed: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum SubscriptionKind {
+    Channel,
+    Pattern,
+    /// A shard channel (SSUBSCRIBE): its own namespace, counted apart.
+    ShardChannel,
+}
+
+/// A message to publish on a channel, or (SPUBLISH) on a shard channel. Nodes send it to
+/// each other as it is.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Publication {
+    pub channel: Bytes,
+    pub message: Bytes,
+    pub sharded: bool,
 }
 
 /// What the driver must do with a command.
@@ -83,6 +116,12 @@ pub enum Action {
     Hangup,
     /// A cluster request (topology, membership, fault injection) for the node.
     Cluster(crate::commands::cluster::ClusterOp),
+    /// (P)SUBSCRIBE / (P)UNSUBSCRIBE: tell the broker of these changes, then send these
+    /// confirmations (one per channel or pattern), in order.
+    Subscriptions { changes: Vec<SubscriptionChange>, replies: Vec<Reply> },
+    /// PUBLISH: deliver to this node's subscribers and every other node's; the reply is the
+    /// number of receivers.
+    Publish(Publication),
 }
 
 /// An EXEC being carried out: the request to propose and where each reply comes from.
@@ -98,6 +137,9 @@ pub enum Slot {
     Applied(usize),
     /// A reply computed on the node when EXEC was called.
     Local(Reply),
+    /// A (S)PUBLISH, carried out by the node once the transaction is applied (its reply is
+    /// the number of receivers).
+    Publish(Publication),
 }
 
 impl ExecPlan {
@@ -113,9 +155,26 @@ impl ExecPlan {
                 .map(|slot| match slot {
                     Slot::Applied(at) => applied.get_mut(at).and_then(Option::take).unwrap_or(Reply::Nil),
                     Slot::Local(reply) => reply,
+                    // Filled in by the node when it publishes (see `ExecPlan::publishes`).
+                    Slot::Publish(_) => Reply::Nil,
                 })
                 .collect(),
         )
+    }
+
+    /// The PUBLISHes to carry out once the transaction is applied, in order, with their
+    /// places in the EXEC reply.
+    pub fn publishes(&self) -> Vec<(usize, Publication)> {
+        let publish = |(at, slot): (usize, &Slot)| match slot {
+            Slot::Publish(publication) => Some((at, publication.clone())),
+            _ => None,
+        };
+        self.slots.iter().enumerate().filter_map(publish).collect()
+    }
+
+    /// Nothing for the log to apply: no command and no watched key (only node commands).
+    pub fn is_local(&self) -> bool {
+        matches!(&self.request, Request::Transaction { watches, commands } if watches.is_empty() && commands.is_empty())
     }
 }
 
@@ -140,6 +199,11 @@ pub struct Session {
     pub last_command: &'static str,
     transaction: Option<Transaction>,
     watched: Vec<WatchedKey>,
+    /// Channels and patterns subscribed to (ordered: UNSUBSCRIBE with no arguments confirms
+    /// them in a stable order).
+    pub channels: BTreeSet<Bytes>,
+    pub patterns: BTreeSet<Bytes>,
+    pub shard_channels: BTreeSet<Bytes>,
 }
 
 impl Session {
@@ -155,7 +219,26 @@ impl Session {
             last_command: "NULL",
             transaction: None,
             watched: Vec::new(),
+            channels: BTreeSet::new(),
+            patterns: BTreeSet::new(),
+            shard_channels: BTreeSet::new(),
         }
+    }
+
+    /// Channels and patterns subscribed to: the count in (un)subscribe confirmations.
+    pub fn subscription_count(&self) -> usize {
+        self.channels.len() + self.patterns.len()
+    }
+
+    /// A RESP2 connection with subscriptions can only (un)subscribe, PING, QUIT and RESET:
+    /// anything else's reply could not be told apart from a message.
+    pub fn in_subscribe_mode(&self) -> bool {
+        self.protocol == Protocol::Resp2 && self.subscribed()
+    }
+
+    /// Subscribed to anything: a channel, a pattern or a shard channel.
+    pub fn subscribed(&self) -> bool {
+        self.subscription_count() > 0 || !self.shard_channels.is_empty()
     }
 
     pub fn in_transaction(&self) -> bool {
@@ -194,6 +277,15 @@ impl Session {
             }
             self.refuse_in_transaction();
             return Action::Reply(Error::wrong_arity(entry.spec.name).into());
+        }
+        if self.in_subscribe_mode() && !SUBSCRIBE_MODE_COMMANDS.contains(&entry.spec.name) {
+            return Action::Reply(
+                Error::new(format!(
+                    "ERR Can't execute '{}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context",
+                    self.last_command
+                ))
+                .into(),
+            );
         }
         if self.transaction.is_some()
             && !matches!(
@@ -287,6 +379,23 @@ impl Session {
                     slots.push(Slot::Applied(commands.len()));
                     commands.push((self.db, argv));
                 }
+                Kind::Node(op @ (NodeOp::Publish | NodeOp::SPublish)) => {
+                    // Arity was checked when it was queued.
+                    let (channel, message) = (argv[1].clone(), argv[2].clone());
+                    slots.push(Slot::Publish(Publication { channel, message, sharded: op == NodeOp::SPublish }));
+                }
+                Kind::Node(
+                    NodeOp::Subscribe
+                    | NodeOp::Unsubscribe
+                    | NodeOp::PSubscribe
+                    | NodeOp::PUnsubscribe
+                    | NodeOp::SSubscribe
+                    | NodeOp::SUnsubscribe,
+                ) => {
+                    // Their effects belong to the node, not the transaction: refused before
+                    // they change the session's subscriptions.
+                    slots.push(Slot::Local(Error::err("command not allowed inside a transaction").into()));
+                }
                 Kind::Node(op) => {
                     let mut args = Args::with_databases(&argv[1..], host.databases());
                     let reply = match commands::execute_node(op, &mut args, self, host) {
@@ -301,7 +410,8 @@ impl Session {
             }
         }
         let db_after = std::mem::replace(&mut self.db, db_before);
-        if commands.is_empty() && watches.is_empty() {
+        let publishes = slots.iter().any(|slot| matches!(slot, Slot::Publish(_)));
+        if commands.is_empty() && watches.is_empty() && !publishes {
             self.db = db_after;
             return Ok(Action::Reply(
                 ExecPlan { request: Request::Transaction { watches, commands }, slots, db_after }
@@ -334,6 +444,10 @@ impl Session {
         *self = Session::new(self.id);
     }
 }
+
+/// What a RESP2 connection in subscribe mode may run, as in Redis.
+const SUBSCRIBE_MODE_COMMANDS: &[&str] =
+    &["subscribe", "ssubscribe", "unsubscribe", "sunsubscribe", "psubscribe", "punsubscribe", "ping", "quit", "reset"];
 
 fn validate(entry: &commands::Entry, argv: &[Bytes], host: &dyn Host) -> Result<(), Error> {
     let mut args = Args::with_databases(&argv[1..], host.databases());

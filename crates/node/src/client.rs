@@ -91,7 +91,7 @@ pub fn render(reply: &Reply) -> String {
             Reply::Nil | Reply::NilArray | Reply::Blocked => out.push_str("(nil)"),
             Reply::Double(value) | Reply::HumanDouble(value) => out.push_str(&value.to_string()),
             Reply::Boolean(value) => out.push_str(&value.to_string()),
-            Reply::Array(items) | Reply::Set(items) => {
+            Reply::Array(items) | Reply::Set(items) | Reply::Push(items) => {
                 for (i, item) in items.iter().enumerate() {
                     out.push_str(&format!("{}{}) ", if i == 0 { String::new() } else { format!("\n{pad}") }, i + 1));
                     go(item, indent + 3, out);

@@ -24,6 +24,10 @@ pub struct ClientView {
     pub resp: i64,
     pub queued: Option<usize>,
     pub readonly: bool,
+    /// Channels and patterns subscribed to.
+    pub subscribed_channels: usize,
+    pub subscribed_patterns: usize,
+    pub subscribed_shard_channels: usize,
     pub last_command: &'static str,
     pub query_buffer: usize,
     pub connected_at: Instant,
@@ -39,6 +43,9 @@ impl ClientView {
         self.resp = session.protocol.version();
         self.queued = session.in_transaction().then(|| session.queued_len());
         self.readonly = session.readonly;
+        self.subscribed_channels = session.channels.len();
+        self.subscribed_patterns = session.patterns.len();
+        self.subscribed_shard_channels = session.shard_channels.len();
         self.last_command = session.last_command;
         self.last_active = Instant::now();
     }
@@ -54,11 +61,14 @@ impl ClientView {
         if self.readonly {
             flags.push('r');
         }
+        if self.subscribed_channels + self.subscribed_patterns + self.subscribed_shard_channels > 0 {
+            flags.push('P');
+        }
         if flags.is_empty() {
             flags.push('N');
         }
         format!(
-            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub=0 psub=0 ssub=0 multi={} qbuf={} qbuf-free=0 \
+            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi={} qbuf={} qbuf-free=0 \
              argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd={} user=default redir=-1 resp={} lib-name={} lib-ver={}",
             self.id,
             self.addr,
@@ -69,6 +79,9 @@ impl ClientView {
             now.duration_since(self.last_active).as_secs(),
             flags,
             self.db,
+            self.subscribed_channels,
+            self.subscribed_patterns,
+            self.subscribed_shard_channels,
             self.queued.map_or(-1, |n| n as i64),
             self.query_buffer,
             self.last_command,
@@ -125,6 +138,9 @@ impl ClientRegistry {
             resp: 2,
             queued: None,
             readonly: false,
+            subscribed_channels: 0,
+            subscribed_patterns: 0,
+            subscribed_shard_channels: 0,
             last_command: "NULL",
             query_buffer: 0,
             connected_at: now,

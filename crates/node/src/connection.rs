@@ -11,6 +11,7 @@
 use crate::clients::Client;
 use crate::host::ConnectionHost;
 use crate::node::{retryable, write_error_reply, Node};
+use crate::pubsub::{self, Mailbox};
 use crate::routing::{self, Plan};
 use bytes::BytesMut;
 use concord_core::command::ReadCtx;
@@ -18,7 +19,7 @@ use concord_core::commands::unchanged;
 use concord_core::limits::PIPELINE_COMMANDS_MAX;
 use concord_core::request::Request;
 use concord_core::rng::Rng;
-use concord_core::session::{Action, Protocol, Session};
+use concord_core::session::{Action, Protocol, Publication, Session};
 use concord_core::types::{GroupId, TimeMs};
 use concord_core::Reply;
 use concord_resp::{encode, RequestParser};
@@ -116,6 +117,8 @@ struct Connection {
     /// buffer arrived before it, so it is a valid time for each of them, and pipelined reads
     /// share one clock reading.
     input_time_ms: Option<TimeMs>,
+    /// Where the broker puts this connection's Pub/Sub messages, while it subscribes to any.
+    mailbox: Option<Arc<Mailbox>>,
 }
 
 /// Serves one client until it leaves, is killed, errs, or the node shuts down.
@@ -143,6 +146,7 @@ pub async fn serve(
         closing: false,
         blocked: false,
         input_time_ms: None,
+        mailbox: None,
     };
     let mut parser = RequestParser::new(connection.node.params.live.parser_limits());
     let mut input = BytesMut::with_capacity(READ_BUFFER_BYTES);
@@ -184,7 +188,15 @@ pub async fn serve(
                 && connection.pipeline.len() < PIPELINE_COMMANDS_MAX
                 && (!connection.blocked || input.len() < buffered_max);
             let idle_secs = connection.node.params.live.timeout_secs.load(Relaxed);
-            let waiting_for_replies = connection.pipeline.len() > 0;
+            // Subscribers are not idle while they wait for messages, as in Redis.
+            let waiting_for_replies = connection.pipeline.len() > 0 || connection.mailbox.is_some();
+            let mailbox = connection.mailbox.clone();
+            let messages = async {
+                match &mailbox {
+                    Some(mailbox) => mailbox.arrived().await,
+                    None => futures::future::pending::<()>().await,
+                }
+            };
             let idle = async {
                 if idle_secs == 0 || waiting_for_replies {
                     futures::future::pending::<()>().await
@@ -203,6 +215,9 @@ pub async fn serve(
                         connection.blocked = false;
                     }
                 }
+                // After replies that are ready: a (un)subscribe confirmation goes out before
+                // the messages that follow it.
+                _ = messages => connection.deliver_messages().await?,
                 read = reader.read_buf(&mut input), if can_read => {
                     let read = read?;
                     connection.input_time_ms = None;
@@ -224,6 +239,12 @@ pub async fn serve(
         }
     }
     .await;
+    if let Some(mailbox) = &connection.mailbox {
+        if mailbox.overflowed() {
+            tracing::info!(client = id, "closing a subscriber that fell past client-output-buffer-limit pubsub");
+        }
+        connection.node.broker.drop_subscriber(id);
+    }
     if let Err(error) = result {
         tracing::debug!(client = id, %error, "client connection ended");
     }
@@ -336,8 +357,17 @@ impl Connection {
                 let unblocked = self.node.clone().unblock(client, error).await;
                 self.pipeline.ready(protocol, Reply::Integer(unblocked.into()));
             }
+            Action::Exec(plan) if plan.is_local() => {
+                // Only PUBLISHes (and node commands): nothing to propose.
+                self.drain().await?;
+                let publishes = plan.publishes();
+                self.session.db = plan.db_after;
+                let reply = publish_in_transaction(&self.node, plan.reply(Reply::Array(Vec::new())), publishes).await;
+                self.pipeline.ready(protocol, reply);
+            }
             Action::Exec(plan) => {
                 self.drain().await?;
+                let publishes = plan.publishes();
                 let map = self.node.map();
                 let keys = match &plan.request {
                     Request::Transaction { watches, commands } => {
@@ -355,7 +385,7 @@ impl Connection {
                         if let Some(db) = db {
                             self.session.db = db;
                         }
-                        reply
+                        publish_in_transaction(&self.node, reply, publishes).await
                     }
                 };
                 self.pipeline.ready(protocol, reply);
@@ -373,8 +403,80 @@ impl Connection {
                 let reply = self.node.clone().cluster(op).await;
                 self.pipeline.ready(protocol, reply);
             }
+            Action::Subscriptions { changes, replies } => {
+                // Every earlier reply goes out first, and this command's confirmations are
+                // queued before any message for the new subscriptions can be.
+                self.drain().await?;
+                let id = self.session.id;
+                let mailbox = self.mailbox.get_or_insert_with(pubsub::mailbox).clone();
+                for change in changes {
+                    if change.subscribed {
+                        self.node.broker.subscribe(id, &mailbox, change.kind, change.name);
+                    } else {
+                        self.node.broker.unsubscribe(id, change.kind, &change.name);
+                    }
+                }
+                for reply in replies {
+                    self.pipeline.ready(protocol, reply);
+                }
+            }
+            Action::Publish(publication) => {
+                // Published after every earlier command of this connection took effect, and
+                // before the next one runs: one publisher's messages keep their order.
+                self.drain().await?;
+                let receivers = pubsub::publish(&self.node, publication).await;
+                self.pipeline.ready(protocol, Reply::Integer(receivers));
+            }
+        }
+        if self.mailbox.is_some() && !self.session.subscribed() {
+            // Unsubscribed from everything, or RESET: what is still queued is for nobody.
+            self.node.broker.drop_subscriber(self.session.id);
+            self.mailbox = None;
         }
         Ok(())
+    }
+
+    /// Writes the Pub/Sub messages waiting in the mailbox, as `message` / `pmessage` arrays
+    /// (RESP3: push frames). A message for a subscription dropped since it was queued is
+    /// skipped. An overflowed mailbox closes the connection.
+    async fn deliver_messages(&mut self) -> io::Result<()> {
+        let Some(mailbox) = self.mailbox.clone() else { return Ok(()) };
+        loop {
+            if mailbox.overflowed() {
+                return Err(overflow_error());
+            }
+            let messages = mailbox.take(OUTPUT_FLUSH_BYTES);
+            if messages.is_empty() {
+                return self.flush().await;
+            }
+            for message in messages {
+                let subscribed = match &message.pattern {
+                    Some(pattern) => self.session.patterns.contains(pattern),
+                    None if message.sharded => self.session.shard_channels.contains(&message.channel),
+                    None => self.session.channels.contains(&message.channel),
+                };
+                if !subscribed {
+                    continue;
+                }
+                let push = match message.pattern {
+                    Some(pattern) => Reply::Push(vec![
+                        Reply::bulk("pmessage"),
+                        Reply::Bulk(pattern),
+                        Reply::Bulk(message.channel),
+                        Reply::Bulk(message.payload),
+                    ]),
+                    None => Reply::Push(vec![
+                        Reply::bulk(if message.sharded { "smessage" } else { "message" }),
+                        Reply::Bulk(message.channel),
+                        Reply::Bulk(message.payload),
+                    ]),
+                };
+                encode(&push, self.session.protocol, &mut self.output);
+            }
+            if self.output.len() >= OUTPUT_FLUSH_BYTES {
+                self.flush().await?;
+            }
+        }
     }
 
     /// The reply of a write that would change nothing (see `concord_core::commands::unchanged`),
@@ -515,11 +617,39 @@ impl Connection {
         if self.output.is_empty() {
             return Ok(());
         }
-        self.writer.write_all(&self.output).await?;
+        match &self.mailbox {
+            // A subscriber that does not read blocks this write; its mailbox overflowing
+            // ends the wait and the connection.
+            Some(mailbox) => {
+                let mailbox = mailbox.clone();
+                tokio::select! {
+                    written = self.writer.write_all(&self.output) => written?,
+                    _ = mailbox.overflows() => return Err(overflow_error()),
+                }
+            }
+            None => self.writer.write_all(&self.output).await?,
+        }
         self.node.stats.net_output_bytes.fetch_add(self.output.len() as u64, Relaxed);
         self.output.clear();
         Ok(())
     }
+}
+
+/// Carries out a transaction's PUBLISHes once it is applied (an EXEC that replies with an
+/// array), in order, putting their receiver counts in their places.
+async fn publish_in_transaction(node: &Arc<Node>, reply: Reply, publishes: Vec<(usize, Publication)>) -> Reply {
+    let Reply::Array(mut replies) = reply else { return reply };
+    for (at, publication) in publishes {
+        let receivers = pubsub::publish(node, publication).await;
+        if let Some(slot) = replies.get_mut(at) {
+            *slot = Reply::Integer(receivers);
+        }
+    }
+    Reply::Array(replies)
+}
+
+fn overflow_error() -> io::Error {
+    io::Error::other("a subscriber fell more than client-output-buffer-limit pubsub behind; disconnected")
 }
 
 /// Runs a read that needs another node or a read barrier from now on, not once it reaches the

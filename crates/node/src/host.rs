@@ -126,4 +126,16 @@ impl Host for ConnectionHost {
                 .into()
         }
     }
+
+    fn pubsub_channels(&self, sharded: bool, pattern: Option<&[u8]>) -> Vec<Bytes> {
+        self.node.broker.channels(sharded, pattern)
+    }
+
+    fn pubsub_numsub(&self, sharded: bool, channels: &[Bytes]) -> Vec<i64> {
+        self.node.broker.numsub(sharded, channels)
+    }
+
+    fn pubsub_numpat(&self) -> i64 {
+        self.node.broker.numpat()
+    }
 }

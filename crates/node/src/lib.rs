@@ -12,7 +12,8 @@
 //! - [`stewardship`]: each shard's leader keeps its group in line with the cluster map.
 //! - [`client`]: a small RESP client, for what Concord says to nodes itself.
 //! - [`cluster`]: CLUSTER replies from the map, membership changes, fault injection, joining.
-//! - [`peers`]: what nodes say to each other: Raft messages and forwarded requests.
+//! - [`peers`]: what nodes say to each other: Raft messages, forwarded requests, published messages.
+//! - [`pubsub`]: this node's Pub/Sub broker: subscriptions, bounded mailboxes, cluster-wide PUBLISH.
 //! - [`clients`]: connected clients, for `CLIENT LIST`/`KILL` and `INFO clients`.
 //! - [`host`]: what a client session asks of the node (the core's `Host` port).
 //! - [`info`]: the `INFO` report.
@@ -32,6 +33,7 @@ pub mod info;
 pub mod node;
 pub mod once;
 pub mod peers;
+pub mod pubsub;
 pub mod routing;
 pub mod server;
 pub mod stewardship;

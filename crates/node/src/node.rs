@@ -99,6 +99,8 @@ pub struct Node {
     seed_draws: AtomicU64,
     /// Clients of this node blocked in BLPOP and friends.
     pub blocked: BlockedClients,
+    /// This node's Pub/Sub subscriptions.
+    pub broker: crate::pubsub::Broker,
     /// Set by SHUTDOWN: the server stops as on SIGTERM.
     pub shutdown_requested: watch::Sender<bool>,
     /// Ids of the client writes in flight from this node (exactly-once retries).
@@ -266,6 +268,7 @@ impl Node {
             rng_seed,
             seed_draws: AtomicU64::new(0),
             blocked: BlockedClients::new(id, incarnation),
+            broker: crate::pubsub::Broker::default(),
             shutdown_requested: watch::channel(false).0,
             tickets: Tickets::new(id, incarnation),
             log,

@@ -1,6 +1,7 @@
 //! What nodes say to each other, over the node transport: Raft messages for a group, and
 //! requests a node forwards to a group's leader on behalf of its clients (each call names its
-//! group: a data shard, or the metadata group for cluster changes).
+//! group: a data shard, or the metadata group for cluster changes), and published Pub/Sub
+//! messages.
 
 use crate::node::Node;
 use bytes::Bytes;
@@ -20,6 +21,9 @@ use std::time::Duration;
 /// Services on the node transport.
 pub const SERVICE_RAFT: u8 = 1;
 pub const SERVICE_FORWARD: u8 = 2;
+/// A published message for this node's subscribers (answered with their count). A node of the
+/// previous version answers it with an error ("unknown service"), which counts 0.
+pub const SERVICE_PUBSUB: u8 = 3;
 
 /// A client request a follower hands to the leader.
 #[derive(Debug, Serialize, Deserialize)]
@@ -100,6 +104,7 @@ impl Handler for PeerHandler {
                     let answer = node.serve_forwarded(group, request).await;
                     Ok(postcard::to_stdvec(&answer).expect("forward answers encode"))
                 }
+                SERVICE_PUBSUB => crate::pubsub::serve_peer_message(&node, &payload),
                 other => Err(format!("unknown service {other}")),
             }
         })

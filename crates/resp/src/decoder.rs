@@ -101,6 +101,7 @@ fn parse(buffer: &[u8], at: usize, depth: usize) -> Result<Option<(Reply, usize)
                     Reply::Map(pairs)
                 }
                 b'~' => Reply::Set(parsed),
+                b'>' => Reply::Push(parsed),
                 _ => Reply::Array(parsed),
             };
             return Ok(Some((reply, position)));

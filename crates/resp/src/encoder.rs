@@ -25,6 +25,10 @@ pub fn encode(reply: &Reply, protocol: Protocol, out: &mut BytesMut) {
             header(out, if resp3 { b'~' } else { b'*' }, items.len() as i64);
             items.iter().for_each(|item| encode(item, protocol, out));
         }
+        Reply::Push(items) => {
+            header(out, if resp3 { b'>' } else { b'*' }, items.len() as i64);
+            items.iter().for_each(|item| encode(item, protocol, out));
+        }
         Reply::Map(pairs) => {
             if resp3 {
                 header(out, b'%', pairs.len() as i64);
@@ -130,6 +134,9 @@ mod tests {
         assert_eq!(wire(&pairs, Protocol::Resp3), "*1\r\n*2\r\n$1\r\nf\r\n$1\r\nv\r\n");
         assert_eq!(wire(&pairs, Protocol::Resp2), "*2\r\n$1\r\nf\r\n$1\r\nv\r\n");
         assert_eq!(wire(&Reply::Set(vec![]), Protocol::Resp3), "~0\r\n");
+        let push = Reply::Push(vec![Reply::bulk("message"), Reply::Nil]);
+        assert_eq!(wire(&push, Protocol::Resp3), ">2\r\n$7\r\nmessage\r\n_\r\n");
+        assert_eq!(wire(&push, Protocol::Resp2), "*2\r\n$7\r\nmessage\r\n$-1\r\n");
         assert_eq!(wire(&Reply::Boolean(true), Protocol::Resp2), ":1\r\n");
         assert_eq!(wire(&Reply::Error(Bytes::from_static(b"ERR a\r\nb")), Protocol::Resp2), "-ERR a  b\r\n");
     }

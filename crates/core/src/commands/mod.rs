@@ -5,6 +5,7 @@
 //! - [`bitmap`]: strings as bit arrays; [`hyperloglog`]: strings as cardinality estimators.
 //! - [`geo`]: positions on Earth, kept in sorted sets.
 //! - [`generic`]: keys of any type (expiry, renames, scans, introspection).
+//! - [`pubsub`]: subscriptions and messages (the node's broker delivers them).
 //! - [`server`], [`connection`], [`transactions`], [`scripting`], [`cluster`]: the rest.
 //! - [`helpers`]: typed access to values and small shared rules.
 //! - [`unchanged`]: the writes that can be answered as reads when they would change nothing.
@@ -31,6 +32,7 @@ pub mod hash;
 pub mod helpers;
 pub mod hyperloglog;
 pub mod list;
+pub mod pubsub;
 pub mod scripting;
 pub mod server;
 pub mod set;
@@ -203,6 +205,9 @@ registry! {
         transactions::watch::Watch, transactions::unwatch::Unwatch,
         cluster::readonly::ReadOnly, cluster::readwrite::ReadWrite, cluster::cluster_::Cluster,
         hyperloglog::pfselftest::PfSelfTest,
+        pubsub::subscribe::Subscribe, pubsub::unsubscribe::Unsubscribe, pubsub::psubscribe::PSubscribe,
+        pubsub::punsubscribe::PUnsubscribe, pubsub::publish::Publish, pubsub::pubsub_::PubSub,
+        pubsub::ssubscribe::SSubscribe, pubsub::sunsubscribe::SUnsubscribe, pubsub::spublish::SPublish,
     }
     blocking: {
         list::blpop::BLPop, list::brpop::BRPop, list::blmove::BLMove, list::brpoplpush::BRPopLPush,

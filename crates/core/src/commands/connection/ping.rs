@@ -36,7 +36,13 @@ impl NodeCommand for Ping {
         Ok(Ping { message })
     }
 
-    fn execute(self, _: &mut Session, _: &dyn Host) -> Result<Action> {
+    fn execute(self, session: &mut Session, _: &dyn Host) -> Result<Action> {
+        if session.in_subscribe_mode() {
+            // A RESP2 subscriber tells replies from messages by their shape: PING answers
+            // as a message does, `["pong", message]`.
+            let message = self.message.unwrap_or_default();
+            return Ok(Action::Reply(Reply::Array(vec![Reply::bulk("pong"), Reply::Bulk(message)])));
+        }
         Ok(Action::Reply(self.message.map_or(Reply::status("PONG"), Reply::Bulk)))
     }
 }

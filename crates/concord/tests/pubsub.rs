@@ -1,0 +1,325 @@
+//! Pub/Sub against the real binary, byte for byte as Redis answers: subscribe mode in RESP2,
+//! push frames in RESP3, patterns, receiver counts, ordering, slow subscribers, and messages
+//! crossing a cluster.
+
+mod common;
+
+use common::cluster::TestCluster;
+use common::{Raw, Server};
+use std::io::Read;
+use std::time::{Duration, Instant};
+
+fn message(channel: &str, payload: &str) -> String {
+    format!("*3\r\n$7\r\nmessage\r\n${}\r\n{channel}\r\n${}\r\n{payload}\r\n", channel.len(), payload.len())
+}
+
+fn confirmation(kind: &str, name: &str, count: usize) -> String {
+    format!("*3\r\n${}\r\n{kind}\r\n${}\r\n{name}\r\n:{count}\r\n", kind.len(), name.len())
+}
+
+/// Polls `PUBSUB NUMSUB channel` on `raw` until it reports `count`.
+fn wait_for_numsub(raw: &mut Raw, channel: &str, count: usize) {
+    let expected = format!("*2\r\n${}\r\n{channel}\r\n:{count}\r\n", channel.len());
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let reply = raw.call(&["PUBSUB", "NUMSUB", channel]);
+        if reply == expected {
+            return;
+        }
+        assert!(Instant::now() < deadline, "NUMSUB {channel} stayed {reply:?}, expected {count}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn resp2_subscribe_mode_allows_only_subscriptions_ping_quit_and_reset() {
+    let server = Server::start();
+    let (mut subscriber, mut publisher) = (Raw::new(&server), Raw::new(&server));
+    subscriber.send(&["SUBSCRIBE", "a", "b"]);
+    assert_eq!(subscriber.reply(), confirmation("subscribe", "a", 1));
+    assert_eq!(subscriber.reply(), confirmation("subscribe", "b", 2));
+    assert_eq!(subscriber.call(&["PING"]), "*2\r\n$4\r\npong\r\n$0\r\n\r\n");
+    assert_eq!(subscriber.call(&["ping", "hi"]), "*2\r\n$4\r\npong\r\n$2\r\nhi\r\n");
+    assert_eq!(
+        subscriber.call(&["GET", "x"]),
+        "-ERR Can't execute 'get': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context\r\n"
+    );
+    assert_eq!(
+        subscriber.call(&["CONFIG", "GET", "x"]),
+        "-ERR Can't execute 'config|get': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context\r\n"
+    );
+    assert_eq!(publisher.call(&["PUBLISH", "a", "hello"]), ":1\r\n");
+    assert_eq!(subscriber.reply(), message("a", "hello"));
+    assert_eq!(publisher.call(&["PUBLISH", "nobody", "hello"]), ":0\r\n");
+    // With no arguments: every channel, in order, counting down.
+    subscriber.send(&["UNSUBSCRIBE"]);
+    assert_eq!(subscriber.reply(), confirmation("unsubscribe", "a", 1));
+    assert_eq!(subscriber.reply(), confirmation("unsubscribe", "b", 0));
+    assert_eq!(subscriber.call(&["UNSUBSCRIBE"]), "*3\r\n$11\r\nunsubscribe\r\n$-1\r\n:0\r\n");
+    assert_eq!(subscriber.call(&["PUNSUBSCRIBE"]), "*3\r\n$12\r\npunsubscribe\r\n$-1\r\n:0\r\n");
+    // Out of subscribe mode: commands and PING as usual.
+    assert_eq!(subscriber.call(&["GET", "x"]), "$-1\r\n");
+    assert_eq!(subscriber.call(&["PING"]), "+PONG\r\n");
+    assert_eq!(publisher.call(&["PUBLISH", "a", "gone"]), ":0\r\n");
+    // RESET leaves subscribe mode and drops every subscription.
+    assert_eq!(subscriber.call(&["SUBSCRIBE", "c"]), confirmation("subscribe", "c", 1));
+    assert_eq!(subscriber.call(&["PSUBSCRIBE", "c*"]), confirmation("psubscribe", "c*", 2));
+    assert_eq!(subscriber.call(&["RESET"]), "+RESET\r\n");
+    assert_eq!(publisher.call(&["PUBLISH", "c", "gone"]), ":0\r\n");
+    assert_eq!(subscriber.call(&["GET", "x"]), "$-1\r\n");
+    assert_eq!(publisher.call(&["PUBSUB", "NUMPAT"]), ":0\r\n");
+}
+
+#[test]
+fn resp3_subscribers_get_push_frames_between_ordinary_replies() {
+    let server = Server::start();
+    let (mut subscriber, mut publisher) = (Raw::new(&server), Raw::new(&server));
+    assert!(subscriber.call(&["HELLO", "3"]).starts_with('%'));
+    assert_eq!(subscriber.call(&["SUBSCRIBE", "ch"]), ">3\r\n$9\r\nsubscribe\r\n$2\r\nch\r\n:1\r\n");
+    // Any command runs while subscribed, and PING answers as usual.
+    assert_eq!(subscriber.call(&["SET", "k", "v"]), "+OK\r\n");
+    assert_eq!(subscriber.call(&["PING"]), "+PONG\r\n");
+    assert_eq!(publisher.call(&["PUBLISH", "ch", "hi"]), ":1\r\n");
+    assert_eq!(subscriber.reply(), ">3\r\n$7\r\nmessage\r\n$2\r\nch\r\n$2\r\nhi\r\n");
+    assert_eq!(subscriber.call(&["GET", "k"]), "$1\r\nv\r\n");
+    assert_eq!(subscriber.call(&["PSUBSCRIBE", "c*"]), ">3\r\n$10\r\npsubscribe\r\n$2\r\nc*\r\n:2\r\n");
+    assert_eq!(publisher.call(&["PUBLISH", "ch", "both"]), ":2\r\n");
+    assert_eq!(subscriber.reply(), ">3\r\n$7\r\nmessage\r\n$2\r\nch\r\n$4\r\nboth\r\n");
+    assert_eq!(subscriber.reply(), ">4\r\n$8\r\npmessage\r\n$2\r\nc*\r\n$2\r\nch\r\n$4\r\nboth\r\n");
+    assert_eq!(subscriber.call(&["UNSUBSCRIBE", "ch"]), ">3\r\n$11\r\nunsubscribe\r\n$2\r\nch\r\n:1\r\n");
+    assert_eq!(subscriber.call(&["PUNSUBSCRIBE"]), ">3\r\n$12\r\npunsubscribe\r\n$2\r\nc*\r\n:0\r\n");
+    assert_eq!(subscriber.call(&["UNSUBSCRIBE"]), ">3\r\n$11\r\nunsubscribe\r\n_\r\n:0\r\n");
+}
+
+#[test]
+fn patterns_counts_and_pubsub_introspection() {
+    let server = Server::start();
+    let (mut first, mut second, mut third) = (Raw::new(&server), Raw::new(&server), Raw::new(&server));
+    let mut publisher = Raw::new(&server);
+    assert_eq!(first.call(&["SUBSCRIBE", "news.tech"]), confirmation("subscribe", "news.tech", 1));
+    assert_eq!(second.call(&["SUBSCRIBE", "news.tech"]), confirmation("subscribe", "news.tech", 1));
+    third.send(&["PSUBSCRIBE", "news.*", "n[aeiou]ws.*", "sport.*"]);
+    assert_eq!(third.reply(), confirmation("psubscribe", "news.*", 1));
+    assert_eq!(third.reply(), confirmation("psubscribe", "n[aeiou]ws.*", 2));
+    assert_eq!(third.reply(), confirmation("psubscribe", "sport.*", 3));
+    // Each matching subscription counts: two channel subscribers and two matching patterns.
+    assert_eq!(publisher.call(&["PUBLISH", "news.tech", "m"]), ":4\r\n");
+    assert_eq!(first.reply(), message("news.tech", "m"));
+    assert_eq!(second.reply(), message("news.tech", "m"));
+    // Patterns match in byte order.
+    assert_eq!(third.reply(), "*4\r\n$8\r\npmessage\r\n$12\r\nn[aeiou]ws.*\r\n$9\r\nnews.tech\r\n$1\r\nm\r\n");
+    assert_eq!(third.reply(), "*4\r\n$8\r\npmessage\r\n$6\r\nnews.*\r\n$9\r\nnews.tech\r\n$1\r\nm\r\n");
+    assert_eq!(publisher.call(&["PUBLISH", "sport.golf", "x"]), ":1\r\n");
+    assert_eq!(publisher.call(&["PUBLISH", "weather", "x"]), ":0\r\n");
+    assert_eq!(publisher.call(&["PUBSUB", "CHANNELS"]), "*1\r\n$9\r\nnews.tech\r\n");
+    assert_eq!(publisher.call(&["PUBSUB", "CHANNELS", "sport.*"]), "*0\r\n");
+    assert_eq!(
+        publisher.call(&["PUBSUB", "NUMSUB", "news.tech", "news.*"]),
+        "*4\r\n$9\r\nnews.tech\r\n:2\r\n$6\r\nnews.*\r\n:0\r\n"
+    );
+    assert_eq!(publisher.call(&["PUBSUB", "NUMSUB"]), "*0\r\n");
+    assert_eq!(publisher.call(&["PUBSUB", "NUMPAT"]), ":3\r\n");
+    assert_eq!(
+        publisher.call(&["PUBSUB", "NUMPAT", "x"]),
+        "-ERR wrong number of arguments for 'pubsub|numpat' command\r\n"
+    );
+    assert_eq!(publisher.call(&["SUBSCRIBE"]), "-ERR wrong number of arguments for 'subscribe' command\r\n");
+    assert_eq!(publisher.call(&["PUBLISH", "a"]), "-ERR wrong number of arguments for 'publish' command\r\n");
+    let clients = publisher.call(&["CLIENT", "LIST"]);
+    assert!(clients.contains("flags=P db=0 sub=1 psub=0 ssub=0"), "{clients}");
+    assert!(clients.contains("flags=P db=0 sub=0 psub=3 ssub=0"), "{clients}");
+    let stats = publisher.call(&["INFO", "stats"]);
+    assert!(stats.contains("pubsub_channels:1\r\n") && stats.contains("pubsub_patterns:3\r\n"), "{stats}");
+    // A subscriber that leaves is forgotten.
+    drop(first);
+    wait_for_numsub(&mut publisher, "news.tech", 1);
+}
+
+#[test]
+fn one_publishers_messages_arrive_in_order() {
+    let server = Server::start();
+    let (mut subscriber, mut publisher) = (Raw::new(&server), Raw::new(&server));
+    assert_eq!(subscriber.call(&["SUBSCRIBE", "seq"]), confirmation("subscribe", "seq", 1));
+    const MESSAGES: usize = 2_000;
+    // Pipelined: all sent before any reply is read.
+    for i in 0..MESSAGES {
+        publisher.send(&["PUBLISH", "seq", &i.to_string()]);
+    }
+    for i in 0..MESSAGES {
+        assert_eq!(subscriber.reply(), message("seq", &i.to_string()), "message {i}");
+    }
+    for _ in 0..MESSAGES {
+        assert_eq!(publisher.reply(), ":1\r\n");
+    }
+}
+
+#[test]
+fn a_subscriber_that_never_reads_is_disconnected_and_others_carry_on() {
+    let server = Server::start();
+    let (mut slow, mut publisher, mut other) = (Raw::new(&server), Raw::new(&server), Raw::new(&server));
+    assert_eq!(slow.call(&["SUBSCRIBE", "firehose"]), confirmation("subscribe", "firehose", 1));
+    assert_eq!(other.call(&["SUBSCRIBE", "quiet"]), confirmation("subscribe", "quiet", 1));
+    let payload = "x".repeat(1024 * 1024);
+    // Well past the 32 MiB pubsub output limit plus what the sockets can buffer.
+    for _ in 0..100 {
+        publisher.call(&["PUBLISH", "firehose", &payload]);
+    }
+    wait_for_numsub(&mut publisher, "firehose", 0);
+    // The slow subscriber's connection was closed: what it can still read ends.
+    let stream = slow.stream();
+    stream.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    let mut received = 0usize;
+    let mut chunk = vec![0u8; 1 << 20];
+    loop {
+        match stream.read(&mut chunk) {
+            Ok(0) => break,
+            Ok(n) => received += n,
+            Err(error) => panic!("the slow subscriber was not disconnected ({error}, {received} bytes read)"),
+        }
+    }
+    assert!(received < 100 * payload.len(), "a slow subscriber cannot have received everything: {received}");
+    assert_eq!(publisher.call(&["PUBLISH", "quiet", "still here"]), ":1\r\n");
+    assert_eq!(other.reply(), message("quiet", "still here"));
+    assert_eq!(publisher.call(&["SET", "k", "v"]), "+OK\r\n");
+}
+
+#[test]
+fn a_message_published_on_one_node_reaches_subscribers_on_every_node() {
+    let mut cluster = TestCluster::start(3, &["--shards", "3"]);
+    let mut on_one = Raw::connect(cluster.address(1));
+    let mut on_two = Raw::connect(cluster.address(2));
+    let mut publisher = Raw::connect(cluster.address(0));
+    assert_eq!(on_one.call(&["SUBSCRIBE", "events"]), confirmation("subscribe", "events", 1));
+    assert_eq!(on_two.call(&["SUBSCRIBE", "events"]), confirmation("subscribe", "events", 1));
+    assert_eq!(on_two.call(&["PSUBSCRIBE", "ev*"]), confirmation("psubscribe", "ev*", 2));
+    // Cluster-wide count, as Redis Cluster: one on node 1, two on node 2.
+    assert_eq!(publisher.call(&["PUBLISH", "events", "deployed"]), ":3\r\n");
+    assert_eq!(on_one.reply(), message("events", "deployed"));
+    assert_eq!(on_two.reply(), message("events", "deployed"));
+    assert_eq!(on_two.reply(), "*4\r\n$8\r\npmessage\r\n$3\r\nev*\r\n$6\r\nevents\r\n$8\r\ndeployed\r\n");
+    // Introspection is per node.
+    assert_eq!(publisher.call(&["PUBSUB", "NUMSUB", "events"]), "*2\r\n$6\r\nevents\r\n:0\r\n");
+    assert_eq!(Raw::connect(cluster.address(2)).call(&["PUBSUB", "NUMPAT"]), ":1\r\n");
+    // Many messages from one publisher keep their order on the other nodes.
+    for i in 0..200 {
+        publisher.send(&["PUBLISH", "events", &i.to_string()]);
+    }
+    for i in 0..200 {
+        assert_eq!(on_one.reply(), message("events", &i.to_string()));
+    }
+    for _ in 0..200 {
+        assert_eq!(publisher.reply(), ":3\r\n");
+    }
+    // A node that is down counts 0 and does not hold PUBLISH past its deadline: at most once.
+    drop(on_two);
+    cluster.kill(2);
+    let started = Instant::now();
+    assert_eq!(publisher.call(&["PUBLISH", "events", "after"]), ":1\r\n");
+    assert!(started.elapsed() < Duration::from_secs(3), "PUBLISH waited {:?}", started.elapsed());
+    assert_eq!(on_one.reply(), message("events", "after"));
+}
+
+#[test]
+fn subscriptions_inside_a_transaction_are_refused_without_subscribing() {
+    let server = Server::start();
+    let mut client = Raw::new(&server);
+    assert_eq!(client.call(&["MULTI"]), "+OK\r\n");
+    assert_eq!(client.call(&["SUBSCRIBE", "a"]), "+QUEUED\r\n");
+    assert_eq!(client.call(&["SET", "k", "v"]), "+QUEUED\r\n");
+    assert_eq!(client.call(&["EXEC"]), "*2\r\n-ERR command not allowed inside a transaction\r\n+OK\r\n");
+    // Not in subscribe mode, and nobody subscribes to the channel.
+    assert_eq!(client.call(&["GET", "k"]), "$1\r\nv\r\n");
+    assert_eq!(client.call(&["PUBLISH", "a", "m"]), ":0\r\n");
+}
+
+#[test]
+fn publish_inside_a_transaction_delivers_once_it_is_applied() {
+    let server = Server::start();
+    let (mut subscriber, mut client) = (Raw::new(&server), Raw::new(&server));
+    assert_eq!(subscriber.call(&["SUBSCRIBE", "tx"]), confirmation("subscribe", "tx", 1));
+    assert_eq!(client.call(&["MULTI"]), "+OK\r\n");
+    assert_eq!(client.call(&["SET", "k", "1"]), "+QUEUED\r\n");
+    assert_eq!(client.call(&["PUBLISH", "tx", "first"]), "+QUEUED\r\n");
+    assert_eq!(client.call(&["PUBLISH", "nobody", "x"]), "+QUEUED\r\n");
+    assert_eq!(client.call(&["EXEC"]), "*3\r\n+OK\r\n:1\r\n:0\r\n");
+    assert_eq!(subscriber.reply(), message("tx", "first"));
+    // Only PUBLISHes: nothing for the log, the same replies.
+    assert_eq!(client.call(&["MULTI"]), "+OK\r\n");
+    assert_eq!(client.call(&["PUBLISH", "tx", "second"]), "+QUEUED\r\n");
+    assert_eq!(client.call(&["EXEC"]), "*1\r\n:1\r\n");
+    assert_eq!(subscriber.reply(), message("tx", "second"));
+    // A transaction a WATCH aborts publishes nothing.
+    let mut other = Raw::new(&server);
+    assert_eq!(client.call(&["WATCH", "k"]), "+OK\r\n");
+    assert_eq!(other.call(&["SET", "k", "2"]), "+OK\r\n");
+    assert_eq!(client.call(&["MULTI"]), "+OK\r\n");
+    assert_eq!(client.call(&["PUBLISH", "tx", "never"]), "+QUEUED\r\n");
+    assert_eq!(client.call(&["EXEC"]), "*-1\r\n");
+    assert_eq!(client.call(&["PUBLISH", "tx", "third"]), ":1\r\n");
+    assert_eq!(subscriber.reply(), message("tx", "third"));
+}
+
+#[test]
+fn shard_channels_are_counted_apart_and_share_a_slot_per_subscribe() {
+    let server = Server::start();
+    let (mut subscriber, mut publisher) = (Raw::new(&server), Raw::new(&server));
+    subscriber.send(&["SSUBSCRIBE", "{user1}.a", "{user1}.b"]);
+    assert_eq!(subscriber.reply(), confirmation("ssubscribe", "{user1}.a", 1));
+    assert_eq!(subscriber.reply(), confirmation("ssubscribe", "{user1}.b", 2));
+    // Channels and patterns count together, shard channels apart.
+    assert_eq!(subscriber.call(&["SUBSCRIBE", "plain"]), confirmation("subscribe", "plain", 1));
+    assert_eq!(
+        subscriber.call(&["GET", "x"]),
+        "-ERR Can't execute 'get': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context\r\n"
+    );
+    assert_eq!(
+        subscriber.call(&["SSUBSCRIBE", "a", "b"]),
+        "-CROSSSLOT Keys in request don't hash to the same slot\r\n"
+    );
+    assert_eq!(publisher.call(&["SPUBLISH", "{user1}.a", "hi"]), ":1\r\n");
+    assert_eq!(subscriber.reply(), "*3\r\n$8\r\nsmessage\r\n$9\r\n{user1}.a\r\n$2\r\nhi\r\n");
+    // The namespaces are apart: PUBLISH does not reach shard channels, nor SPUBLISH channels.
+    assert_eq!(publisher.call(&["PUBLISH", "{user1}.a", "x"]), ":0\r\n");
+    assert_eq!(publisher.call(&["SPUBLISH", "plain", "x"]), ":0\r\n");
+    assert_eq!(publisher.call(&["PUBSUB", "SHARDCHANNELS"]), "*2\r\n$9\r\n{user1}.a\r\n$9\r\n{user1}.b\r\n");
+    assert_eq!(publisher.call(&["PUBSUB", "SHARDCHANNELS", "*b"]), "*1\r\n$9\r\n{user1}.b\r\n");
+    assert_eq!(
+        publisher.call(&["PUBSUB", "SHARDNUMSUB", "{user1}.a", "plain"]),
+        "*4\r\n$9\r\n{user1}.a\r\n:1\r\n$5\r\nplain\r\n:0\r\n"
+    );
+    assert_eq!(publisher.call(&["PUBSUB", "CHANNELS"]), "*1\r\n$5\r\nplain\r\n");
+    subscriber.send(&["SUNSUBSCRIBE"]);
+    assert_eq!(subscriber.reply(), confirmation("sunsubscribe", "{user1}.a", 1));
+    assert_eq!(subscriber.reply(), confirmation("sunsubscribe", "{user1}.b", 0));
+    assert_eq!(subscriber.call(&["SUNSUBSCRIBE"]), "*3\r\n$12\r\nsunsubscribe\r\n$-1\r\n:0\r\n");
+    // Still subscribed to a channel: still in subscribe mode.
+    assert!(subscriber.call(&["GET", "x"]).starts_with("-ERR Can't execute 'get'"));
+    assert_eq!(subscriber.call(&["UNSUBSCRIBE"]), confirmation("unsubscribe", "plain", 0));
+    assert_eq!(subscriber.call(&["GET", "x"]), "$-1\r\n");
+}
+
+#[test]
+fn a_shard_message_reaches_its_subscribers_on_other_nodes() {
+    let cluster = TestCluster::start(3, &["--shards", "3"]);
+    let mut subscriber = Raw::connect(cluster.address(2));
+    let mut publisher = Raw::connect(cluster.address(0));
+    assert_eq!(subscriber.call(&["SSUBSCRIBE", "orders"]), confirmation("ssubscribe", "orders", 1));
+    assert_eq!(publisher.call(&["SPUBLISH", "orders", "o-1"]), ":1\r\n");
+    assert_eq!(subscriber.reply(), "*3\r\n$8\r\nsmessage\r\n$6\r\norders\r\n$3\r\no-1\r\n");
+}
+
+#[test]
+fn subscribers_are_not_closed_for_idleness() {
+    let server = Server::start();
+    let (mut subscriber, mut idle) = (Raw::new(&server), Raw::new(&server));
+    assert_eq!(Raw::new(&server).call(&["CONFIG", "SET", "timeout", "1"]), "+OK\r\n");
+    assert_eq!(subscriber.call(&["SUBSCRIBE", "slow-news"]), confirmation("subscribe", "slow-news", 1));
+    assert_eq!(idle.call(&["PING"]), "+PONG\r\n");
+    std::thread::sleep(Duration::from_millis(2_500));
+    let mut publisher = Raw::new(&server);
+    assert_eq!(publisher.call(&["PUBLISH", "slow-news", "still listening"]), ":1\r\n");
+    assert_eq!(subscriber.reply(), message("slow-news", "still listening"));
+    // An ordinary client idle as long was closed.
+    let mut rest = Vec::new();
+    assert_eq!(idle.stream().read_to_end(&mut rest).ok(), Some(0), "the idle client was closed");
+}

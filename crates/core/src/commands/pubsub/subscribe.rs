@@ -1,0 +1,38 @@
+//! SUBSCRIBE channel [channel ...]
+
+use crate::command::NodeCommand;
+use crate::commands::prelude::*;
+use crate::session::{Action, Host, Session, SubscriptionKind};
+
+pub const SPEC: CommandSpec = CommandSpec {
+    name: "subscribe",
+    arity: -2,
+    flags: &["pubsub", "noscript", "loading", "stale"],
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
+    key_specs: &[],
+    acl_categories: &["@pubsub", "@slow"],
+    tips: &[],
+    group: "pubsub",
+    since: "2.0.0",
+    complexity: "O(N) where N is the number of channels to subscribe to.",
+    summary: "Listens for messages published to channels.",
+    deprecated: None,
+    movable_keys: None,
+    subcommands: &[],
+};
+
+pub struct Subscribe {
+    channels: Vec<Bytes>,
+}
+
+impl NodeCommand for Subscribe {
+    fn parse(args: &mut Args) -> Result<Self> {
+        Ok(Subscribe { channels: args.rest() })
+    }
+
+    fn execute(self, session: &mut Session, _: &dyn Host) -> Result<Action> {
+        Ok(super::subscribe(session, SubscriptionKind::Channel, self.channels))
+    }
+}

@@ -1,0 +1,397 @@
+//! This node's Pub/Sub broker: which connections subscribe to which channels and patterns,
+//! and the bounded mailbox through which each receives its messages.
+//!
+//! PUBLISH delivers to this node's subscribers and sends one copy to every other node (see
+//! [`publish`]), which delivers to its own: subscriptions never leave their node, and nothing
+//! is logged or replicated. Delivery is at most once: a message is lost if its subscriber's
+//! node cannot be reached in time, or if the subscriber falls too far behind (it is then
+//! disconnected, as Redis's `client-output-buffer-limit pubsub` does).
+//!
+//! Messages are put into mailboxes under one lock, so every subscriber on a node sees the
+//! messages published on it in one order, and those of one publisher in publish order.
+
+use crate::node::Node;
+use crate::peers::SERVICE_PUBSUB;
+use bytes::Bytes;
+use concord_core::limits::{PUBLISH_PEER_DEADLINE_MS, SUBSCRIBER_MESSAGE_OVERHEAD_BYTES, SUBSCRIBER_PENDING_BYTES_MAX};
+use concord_core::pattern::Pattern;
+use concord_core::session::{Publication, SubscriptionKind};
+use concord_core::types::GroupId;
+use parking_lot::Mutex;
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::Notify;
+
+/// A message for one subscriber: `pattern` is the subscription it matched, if a pattern;
+/// `sharded` when it was published on a shard channel (SPUBLISH).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Message {
+    pub pattern: Option<Bytes>,
+    pub channel: Bytes,
+    pub payload: Bytes,
+    pub sharded: bool,
+}
+
+impl Message {
+    fn size_bytes(&self) -> usize {
+        self.pattern.as_ref().map_or(0, Bytes::len)
+            + self.channel.len()
+            + self.payload.len()
+            + SUBSCRIBER_MESSAGE_OVERHEAD_BYTES
+    }
+}
+
+/// One connection's messages not yet taken by it, bounded by `limit_bytes`.
+pub struct Mailbox {
+    queue: Mutex<Queue>,
+    limit_bytes: usize,
+    overflowed: AtomicBool,
+    arrived: Notify,
+    overflow: Notify,
+}
+
+#[derive(Default)]
+struct Queue {
+    messages: VecDeque<Message>,
+    bytes: usize,
+}
+
+impl Mailbox {
+    pub fn new(limit_bytes: usize) -> Arc<Mailbox> {
+        Arc::new(Mailbox {
+            queue: Mutex::new(Queue::default()),
+            limit_bytes,
+            overflowed: AtomicBool::new(false),
+            arrived: Notify::new(),
+            overflow: Notify::new(),
+        })
+    }
+
+    /// Queues a message; past the limit, drops everything queued and marks the mailbox
+    /// overflowed (its connection is then closed).
+    fn push(&self, message: Message) {
+        if self.overflowed() {
+            return;
+        }
+        let mut queue = self.queue.lock();
+        let size = message.size_bytes();
+        if queue.bytes + size > self.limit_bytes {
+            *queue = Queue::default();
+            drop(queue);
+            self.overflowed.store(true, Ordering::Release);
+            self.overflow.notify_one();
+            self.arrived.notify_one();
+            return;
+        }
+        queue.bytes += size;
+        queue.messages.push_back(message);
+        drop(queue);
+        self.arrived.notify_one();
+    }
+
+    /// Takes queued messages, oldest first, up to about `bytes` (at least one if any).
+    pub fn take(&self, bytes: usize) -> Vec<Message> {
+        let mut queue = self.queue.lock();
+        let (mut taken, mut taken_bytes) = (Vec::new(), 0);
+        while taken_bytes < bytes {
+            let Some(message) = queue.messages.pop_front() else { break };
+            let size = message.size_bytes();
+            queue.bytes -= size;
+            taken_bytes += size;
+            taken.push(message);
+        }
+        taken
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.queue.lock().messages.is_empty()
+    }
+
+    pub fn overflowed(&self) -> bool {
+        self.overflowed.load(Ordering::Acquire)
+    }
+
+    /// Resolves once messages may have arrived (or the mailbox overflowed).
+    pub async fn arrived(&self) {
+        self.arrived.notified().await
+    }
+
+    /// Resolves once the mailbox has overflowed.
+    pub async fn overflows(&self) {
+        if !self.overflowed() {
+            self.overflow.notified().await
+        }
+    }
+}
+
+struct PatternSubscribers {
+    matcher: Pattern,
+    subscribers: BTreeMap<u64, Arc<Mailbox>>,
+}
+
+#[derive(Default)]
+struct Subscriptions {
+    channels: BTreeMap<Bytes, BTreeMap<u64, Arc<Mailbox>>>,
+    patterns: BTreeMap<Bytes, PatternSubscribers>,
+    shard_channels: BTreeMap<Bytes, BTreeMap<u64, Arc<Mailbox>>>,
+    /// Each subscriber's subscriptions, to drop them all when it leaves or RESETs.
+    by_subscriber: BTreeMap<u64, BTreeSet<(SubscriptionKind, Bytes)>>,
+}
+
+/// This node's subscriptions.
+#[derive(Default)]
+pub struct Broker {
+    subscriptions: Mutex<Subscriptions>,
+}
+
+impl Broker {
+    pub fn subscribe(&self, subscriber: u64, mailbox: &Arc<Mailbox>, kind: SubscriptionKind, name: Bytes) {
+        let mut subscriptions = self.subscriptions.lock();
+        subscriptions.by_subscriber.entry(subscriber).or_default().insert((kind, name.clone()));
+        let subscribers = match kind {
+            SubscriptionKind::Channel => subscriptions.channels.entry(name).or_default(),
+            SubscriptionKind::ShardChannel => subscriptions.shard_channels.entry(name).or_default(),
+            SubscriptionKind::Pattern => {
+                &mut subscriptions
+                    .patterns
+                    .entry(name)
+                    .or_insert_with_key(|name| PatternSubscribers {
+                        matcher: Pattern::new(name),
+                        subscribers: BTreeMap::new(),
+                    })
+                    .subscribers
+            }
+        };
+        subscribers.insert(subscriber, mailbox.clone());
+    }
+
+    pub fn unsubscribe(&self, subscriber: u64, kind: SubscriptionKind, name: &Bytes) {
+        let mut subscriptions = self.subscriptions.lock();
+        if let Some(held) = subscriptions.by_subscriber.get_mut(&subscriber) {
+            held.remove(&(kind, name.clone()));
+            if held.is_empty() {
+                subscriptions.by_subscriber.remove(&subscriber);
+            }
+        }
+        subscriptions.remove(subscriber, kind, name);
+    }
+
+    /// Drops every subscription of a subscriber (it left, or RESET).
+    pub fn drop_subscriber(&self, subscriber: u64) {
+        let mut subscriptions = self.subscriptions.lock();
+        for (kind, name) in subscriptions.by_subscriber.remove(&subscriber).unwrap_or_default() {
+            subscriptions.remove(subscriber, kind, &name);
+        }
+    }
+
+    /// Delivers a message to this node's subscribers of the channel and of every pattern it
+    /// matches (of the shard channel only, for SPUBLISH); the number of deliveries (a
+    /// subscriber of several matching patterns counts once for each, as in Redis).
+    pub fn publish(&self, publication: &Publication) -> usize {
+        let (channel, payload, sharded) = (&publication.channel, &publication.message, publication.sharded);
+        let subscriptions = self.subscriptions.lock();
+        let mut receivers = 0;
+        let subscribers = if sharded { &subscriptions.shard_channels } else { &subscriptions.channels };
+        for mailbox in subscribers.get(channel).into_iter().flat_map(BTreeMap::values) {
+            mailbox.push(Message { pattern: None, channel: channel.clone(), payload: payload.clone(), sharded });
+            receivers += 1;
+        }
+        if sharded {
+            return receivers;
+        }
+        for (pattern, subscribed) in &subscriptions.patterns {
+            if !subscribed.matcher.matches(channel) {
+                continue;
+            }
+            for mailbox in subscribed.subscribers.values() {
+                let message = Message {
+                    pattern: Some(pattern.clone()),
+                    channel: channel.clone(),
+                    payload: payload.clone(),
+                    sharded: false,
+                };
+                mailbox.push(message);
+                receivers += 1;
+            }
+        }
+        receivers
+    }
+
+    /// PUBSUB (SHARD)CHANNELS: (shard) channels with at least one subscriber here, in byte order.
+    pub fn channels(&self, sharded: bool, pattern: Option<&[u8]>) -> Vec<Bytes> {
+        let matcher = pattern.map(Pattern::new);
+        let subscriptions = self.subscriptions.lock();
+        let channels = if sharded { &subscriptions.shard_channels } else { &subscriptions.channels };
+        channels
+            .keys()
+            .filter(|channel| matcher.as_ref().is_none_or(|matcher| matcher.matches(channel)))
+            .cloned()
+            .collect()
+    }
+
+    /// PUBSUB (SHARD)NUMSUB: subscribers here of each (shard) channel (pattern subscriptions
+    /// not counted).
+    pub fn numsub(&self, sharded: bool, channels: &[Bytes]) -> Vec<i64> {
+        let subscriptions = self.subscriptions.lock();
+        let subscribed = if sharded { &subscriptions.shard_channels } else { &subscriptions.channels };
+        channels.iter().map(|channel| subscribed.get(channel).map_or(0, |s| s.len() as i64)).collect()
+    }
+
+    /// PUBSUB NUMPAT: distinct patterns subscribed to here.
+    pub fn numpat(&self) -> i64 {
+        self.subscriptions.lock().patterns.len() as i64
+    }
+}
+
+impl Subscriptions {
+    fn remove(&mut self, subscriber: u64, kind: SubscriptionKind, name: &Bytes) {
+        match kind {
+            SubscriptionKind::Channel | SubscriptionKind::ShardChannel => {
+                let channels =
+                    if kind == SubscriptionKind::Channel { &mut self.channels } else { &mut self.shard_channels };
+                if let Some(subscribers) = channels.get_mut(name) {
+                    subscribers.remove(&subscriber);
+                    if subscribers.is_empty() {
+                        channels.remove(name);
+                    }
+                }
+            }
+            SubscriptionKind::Pattern => {
+                if let Some(subscribed) = self.patterns.get_mut(name) {
+                    subscribed.subscribers.remove(&subscriber);
+                    if subscribed.subscribers.is_empty() {
+                        self.patterns.remove(name);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// A new mailbox bounded by the Pub/Sub output limit.
+pub fn mailbox() -> Arc<Mailbox> {
+    Mailbox::new(SUBSCRIBER_PENDING_BYTES_MAX)
+}
+
+/// PUBLISH: delivers here and sends one copy to every other member of the cluster, at once;
+/// the cluster-wide number of receivers (Redis Cluster counts only its own node's). A node
+/// that does not answer within [`PUBLISH_PEER_DEADLINE_MS`] counts 0.
+pub async fn publish(node: &Arc<Node>, publication: Publication) -> i64 {
+    let here = node.broker.publish(&publication) as i64;
+    let map = node.map();
+    let peers: Vec<_> = map.members.iter().filter(|(id, _)| **id != node.id).collect();
+    if peers.is_empty() {
+        return here;
+    }
+    let message = postcard::to_stdvec(&publication).expect("messages encode");
+    let deadline = Duration::from_millis(PUBLISH_PEER_DEADLINE_MS);
+    let calls = peers.into_iter().map(|(id, member)| {
+        let (network, message) = (node.network.clone(), message.clone());
+        let address = member.addresses.node.clone();
+        let peer = *id;
+        async move {
+            match network.call(peer, &address, GroupId::METADATA, SERVICE_PUBSUB, message, deadline).await {
+                Ok(answer) => postcard::from_bytes::<u64>(&answer).map_or(0, |count| count as i64),
+                Err(error) => {
+                    tracing::debug!(%peer, %error, "a published message did not reach a node");
+                    0
+                }
+            }
+        }
+    });
+    here + futures::future::join_all(calls).await.into_iter().sum::<i64>()
+}
+
+/// Serves another node's PUBLISH: delivers to the subscribers here and counts them.
+pub fn serve_peer_message(node: &Node, payload: &[u8]) -> Result<Vec<u8>, String> {
+    let publication: Publication = postcard::from_bytes(payload).map_err(|e| format!("undecodable message: {e}"))?;
+    let receivers = node.broker.publish(&publication) as u64;
+    Ok(postcard::to_stdvec(&receivers).expect("counts encode"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn bytes(text: &str) -> Bytes {
+        Bytes::copy_from_slice(text.as_bytes())
+    }
+
+    fn publication(channel: &str, message: &str, sharded: bool) -> Publication {
+        Publication { channel: bytes(channel), message: bytes(message), sharded }
+    }
+
+    #[test]
+    fn messages_reach_channel_and_pattern_subscribers_in_publish_order() {
+        let broker = Broker::default();
+        let (first, second) = (mailbox(), mailbox());
+        broker.subscribe(1, &first, SubscriptionKind::Channel, bytes("news"));
+        broker.subscribe(2, &second, SubscriptionKind::Pattern, bytes("n*"));
+        broker.subscribe(2, &second, SubscriptionKind::Pattern, bytes("x*"));
+        assert_eq!(broker.publish(&publication("news", "1", false)), 2);
+        assert_eq!(broker.publish(&publication("news", "2", false)), 2);
+        assert_eq!(broker.publish(&publication("other", "3", false)), 0);
+        let payloads: Vec<Bytes> = first.take(usize::MAX).into_iter().map(|m| m.payload).collect();
+        assert_eq!(payloads, vec![bytes("1"), bytes("2")]);
+        let taken = second.take(usize::MAX);
+        assert_eq!(taken.len(), 2);
+        assert_eq!(
+            taken[0],
+            Message { pattern: Some(bytes("n*")), channel: bytes("news"), payload: bytes("1"), sharded: false }
+        );
+        assert_eq!(broker.channels(false, None), vec![bytes("news")]);
+        assert_eq!(broker.channels(false, Some(b"x*")), Vec::<Bytes>::new());
+        assert_eq!(broker.numsub(false, &[bytes("news"), bytes("n*")]), vec![1, 0]);
+        assert_eq!(broker.numpat(), 2);
+    }
+
+    #[test]
+    fn dropping_a_subscriber_removes_all_its_subscriptions() {
+        let broker = Broker::default();
+        let (first, second) = (mailbox(), mailbox());
+        broker.subscribe(1, &first, SubscriptionKind::Channel, bytes("a"));
+        broker.subscribe(1, &first, SubscriptionKind::Pattern, bytes("*"));
+        broker.subscribe(2, &second, SubscriptionKind::Channel, bytes("a"));
+        broker.drop_subscriber(1);
+        assert_eq!(broker.publish(&publication("a", "m", false)), 1);
+        assert_eq!(broker.numpat(), 0);
+        broker.unsubscribe(2, SubscriptionKind::Channel, &bytes("a"));
+        assert_eq!(broker.channels(false, None), Vec::<Bytes>::new());
+        assert!(first.is_empty());
+    }
+
+    #[test]
+    fn a_mailbox_past_its_limit_overflows_and_frees_its_messages() {
+        let broker = Broker::default();
+        let small = Mailbox::new(3 * (SUBSCRIBER_MESSAGE_OVERHEAD_BYTES + 5));
+        broker.subscribe(1, &small, SubscriptionKind::Channel, bytes("c"));
+        for _ in 0..3 {
+            broker.publish(&publication("c", "1234", false));
+        }
+        assert!(!small.overflowed());
+        broker.publish(&publication("c", "1234", false));
+        assert!(small.overflowed());
+        assert!(small.is_empty(), "an overflowed mailbox keeps nothing");
+    }
+
+    #[test]
+    fn shard_channels_are_a_namespace_of_their_own() {
+        let broker = Broker::default();
+        let (plain, sharded) = (mailbox(), mailbox());
+        broker.subscribe(1, &plain, SubscriptionKind::Channel, bytes("c"));
+        broker.subscribe(1, &plain, SubscriptionKind::Pattern, bytes("*"));
+        broker.subscribe(2, &sharded, SubscriptionKind::ShardChannel, bytes("c"));
+        assert_eq!(broker.publish(&publication("c", "s", true)), 1, "patterns never match shard channels");
+        assert_eq!(broker.publish(&publication("c", "p", false)), 2);
+        assert_eq!(
+            sharded.take(usize::MAX),
+            vec![Message { pattern: None, channel: bytes("c"), payload: bytes("s"), sharded: true }]
+        );
+        assert_eq!(broker.channels(true, None), vec![bytes("c")]);
+        assert_eq!(broker.numsub(true, &[bytes("c")]), vec![1]);
+        broker.drop_subscriber(2);
+        assert_eq!(broker.channels(true, None), Vec::<Bytes>::new());
+    }
+}
