@@ -83,6 +83,16 @@ impl Pipeline {
         self.writes.is_empty() && self.entries.iter().all(|entry| matches!(entry, Entry::Ready(_)))
     }
 
+    /// A read to queue: started at once (see [`started`]) if replies are pending ahead of it,
+    /// else left to run when polled, which is at once anyway (no task to spawn).
+    fn overlap(&self, read: impl std::future::Future<Output = Reply> + Send + 'static) -> BoxFuture<'static, Reply> {
+        if self.settled() {
+            read.boxed()
+        } else {
+            started(read)
+        }
+    }
+
     fn pending(&mut self, protocol: Protocol, replies: BoxFuture<'static, Vec<Reply>>) {
         self.protocols.push_back(protocol);
         self.entries.push_back(Entry::Pending(replies));
@@ -311,7 +321,8 @@ impl Connection {
                     }
                     plan => {
                         let rng = Rng::new(self.rng.next_u64());
-                        let reply = started(routing::run(self.node.clone(), plan, db, argv, false, stale, rng));
+                        let reply =
+                            self.pipeline.overlap(routing::run(self.node.clone(), plan, db, argv, false, stale, rng));
                         self.pipeline.pending(protocol, reply.map(|reply| vec![reply]).boxed());
                         return Ok(());
                     }
@@ -335,7 +346,7 @@ impl Connection {
                     self.pipeline.ready(protocol, reply);
                 } else {
                     let rng = Rng::new(self.rng.next_u64());
-                    let read = started(self.node.clone().read(shard, db, op, argv, rng));
+                    let read = self.pipeline.overlap(self.node.clone().read(shard, db, op, argv, rng));
                     self.pipeline.pending(protocol, read.map(|reply| vec![reply]).boxed());
                 }
             }

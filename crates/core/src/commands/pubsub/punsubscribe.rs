@@ -24,7 +24,7 @@ pub const SPEC: CommandSpec = CommandSpec {
 };
 
 pub struct PUnsubscribe {
-    /// None: every pattern.
+    /// Empty: every pattern.
     patterns: Vec<Bytes>,
 }
 

@@ -24,7 +24,7 @@ pub const SPEC: CommandSpec = CommandSpec {
 };
 
 pub struct SUnsubscribe {
-    /// None: every shard channel.
+    /// Empty: every shard channel.
     channels: Vec<Bytes>,
 }
 

@@ -24,7 +24,7 @@ pub const SPEC: CommandSpec = CommandSpec {
 };
 
 pub struct Unsubscribe {
-    /// None: every channel.
+    /// Empty: every channel.
     channels: Vec<Bytes>,
 }
 
