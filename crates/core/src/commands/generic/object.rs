@@ -204,5 +204,6 @@ fn encoding(value: &Value) -> &'static str {
         Value::Set(_) => "hashtable",
         Value::ZSet(zset) if zset.is_compact() => "listpack",
         Value::ZSet(_) => "skiplist",
+        Value::Stream(_) => "stream",
     }
 }
