@@ -89,6 +89,16 @@ impl CommandSpec {
     }
 }
 
+/// The key of a container command's subcommand (OBJECT ENCODING key, XINFO STREAM key,
+/// XGROUP CREATE key ...): right after the subcommand's name, when there is one.
+pub fn key_after_subcommand(argv: &[Bytes]) -> Vec<usize> {
+    if argv.len() > 2 {
+        vec![2]
+    } else {
+        Vec::new()
+    }
+}
+
 /// Positions of keys that follow a count (Redis's `keynum` key specs): the count at
 /// `count_at`, the keys from the argument after it (or `skip` more arguments later), as far
 /// as `argv` goes; nothing when the count is not a positive number.

@@ -21,7 +21,7 @@ pub const SPEC: CommandSpec = CommandSpec {
     complexity: "Depends on subcommand.",
     summary: "A container for object introspection commands",
     deprecated: None,
-    movable_keys: None,
+    movable_keys: Some(crate::command::key_after_subcommand),
     subcommands: &[],
 };
 pub const ENCODING_SPEC: CommandSpec = CommandSpec {

@@ -20,7 +20,7 @@ pub const SPEC: CommandSpec = CommandSpec {
     complexity: "Depends on subcommand.",
     summary: "A container for consumer groups commands",
     deprecated: None,
-    movable_keys: None,
+    movable_keys: Some(crate::command::key_after_subcommand),
     subcommands: SUBCOMMANDS,
 };
 

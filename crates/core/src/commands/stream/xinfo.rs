@@ -19,7 +19,7 @@ pub const SPEC: CommandSpec = CommandSpec {
     complexity: "Depends on subcommand.",
     summary: "A container for stream introspection commands",
     deprecated: None,
-    movable_keys: None,
+    movable_keys: Some(crate::command::key_after_subcommand),
     subcommands: SUBCOMMANDS,
 };
 
