@@ -172,7 +172,7 @@ impl StateMachine {
     }
 
     /// The keys a write may have made ready for waiters: its own, or every waited-on key for
-    /// the commands that reach into another database.
+    /// the commands that reach into another database or empty one.
     fn touched_keys(&self, db: DbIndex, argv: &[Bytes]) -> Vec<(DbIndex, Blob)> {
         let Some(entry) = argv.first().and_then(|name| commands::lookup(name)) else {
             return Vec::new();
@@ -180,7 +180,8 @@ impl StateMachine {
         if !matches!(entry.kind, commands::Kind::Write(_)) {
             return Vec::new();
         }
-        if matches!(entry.spec.name, "move" | "copy" | "swapdb") {
+        // Emptied databases count: a stream reader waiting on a key that went is told so.
+        if matches!(entry.spec.name, "move" | "copy" | "swapdb" | "flushdb" | "flushall") {
             return self.waiters.keys();
         }
         entry.spec.keys(argv).map(|key| (db, Blob::new(key))).collect()
@@ -1083,6 +1084,46 @@ mod tests {
                 Reply::Bulk("10-1".into()),
                 Reply::Array(vec![Reply::Array(vec![Reply::Bulk("c".into()), Reply::Bulk("2".into())])]),
             ])
+        );
+    }
+
+    #[test]
+    fn stream_readers_wait_for_what_arrives_after_their_ids() {
+        let mut sm = StateMachine::new();
+        sm.apply(
+            1,
+            &batch(10, vec![command(&["xadd", "s", "5-0", "f", "v"]), command(&["xgroup", "create", "s", "g", "$"])]),
+        );
+        let blocked = sm.apply(
+            2,
+            &batch(
+                20,
+                vec![
+                    block(1, 1, &["xread", "block", "0", "streams", "s", "100-0"]),
+                    block(2, 1, &["xread", "block", "0", "streams", "s", "$"]),
+                    block(3, 1, &["xreadgroup", "group", "g", "c", "block", "0", "streams", "s", ">"]),
+                ],
+            ),
+        );
+        assert_eq!(blocked.replies, vec![Reply::Blocked, Reply::Blocked, Reply::Blocked]);
+        // `$` was pinned when it blocked: an entry before the 100-0 waiter's id serves the others.
+        let added = sm.apply(3, &batch(30, vec![command(&["xadd", "s", "6-0", "f", "w"])]));
+        let entry = Reply::Array(vec![
+            Reply::Bulk("6-0".into()),
+            Reply::Array(vec![Reply::Bulk("f".into()), Reply::Bulk("w".into())]),
+        ]);
+        let served = Reply::Keyed(vec![(Reply::Bulk("s".into()), Reply::Array(vec![entry]))]);
+        assert_eq!(added.served, vec![(waiter(2, 1), served.clone()), (waiter(3, 1), served)]);
+        assert_eq!(sm.waiters().len(), 1, "the reader waiting past 100-0 still waits");
+        // A group reader whose stream goes is told so.
+        sm.apply(
+            4,
+            &batch(40, vec![block(3, 2, &["xreadgroup", "group", "g", "c", "block", "0", "streams", "s", ">"])]),
+        );
+        let flushed = sm.apply(5, &batch(50, vec![command(&["flushall"])]));
+        assert_eq!(
+            flushed.served,
+            vec![(waiter(3, 2), Reply::Error("UNBLOCKED the stream key no longer exists".into()))]
         );
     }
 
