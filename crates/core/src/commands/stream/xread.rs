@@ -187,6 +187,11 @@ impl XRead {
             let mut entries = stream.range(start, StreamId::MAX).take(count).peekable();
             if entries.peek().is_some() {
                 found.push((Reply::Bulk(key.clone()), entries_reply(entries)));
+                // A waiter is served from the key that became ready, once however often it
+                // names it.
+                if only.is_some() {
+                    break;
+                }
             }
         }
         Ok((!found.is_empty()).then_some(Reply::Keyed(found)))

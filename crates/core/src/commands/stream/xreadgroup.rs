@@ -93,12 +93,15 @@ impl XReadGroup {
         entries_reply(ids.iter().map(|id| (*id, stream.get(*id).expect("just read"))))
     }
 
-    /// The consumer's pending entries after `after`, delivered again (an entry deleted since
+    /// The consumer's pending entries after `after` (not including it), delivered again (an entry deleted since
     /// is reported with no fields).
     fn deliver_history(&self, stream: &mut StreamValue, after: StreamId, count: usize, now_ms: TimeMs) -> Reply {
         let group = group_of(stream, &self.group);
         let consumer = group.consumer(&self.consumer, now_ms);
-        let ids: Vec<StreamId> = consumer.pending.range(after..).take(count).copied().collect();
+        let ids: Vec<StreamId> = match after.next() {
+            Some(start) => consumer.pending.range(start..).take(count).copied().collect(),
+            None => Vec::new(),
+        };
         let mut replies = Vec::with_capacity(ids.len());
         for id in ids {
             match stream.get(id) {
