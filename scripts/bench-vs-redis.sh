@@ -12,6 +12,9 @@
 #                                                      each key to its shard's leader
 #   NODES=3 SHARDS=6 CLUSTER=1 scripts/bench-vs-redis.sh set
 #                                                      as many shards as asked (default 3)
+#   COMMAND='XADD bench:s * f __rand_int__' scripts/bench-vs-redis.sh
+#                                                      one command of your own instead of the
+#                                                      tests (redis-benchmark has no XADD test)
 #   ROUNDS=5 scripts/bench-vs-redis.sh set             alternate Concord and Redis five times and
 #                                                      report the medians (a shared VM drifts by
 #                                                      a fifth between runs; one run says little)
@@ -55,7 +58,9 @@ elif [ "$nodes" != 1 ]; then
   echo "cluster of $nodes nodes; leader on port $concord_port" >&2
 fi
 run() { # port pipeline [--cluster] -> csv lines: test,rps,p50,p99
-  redis-benchmark ${3:-} -p "$1" -t "$tests" -n "$requests" -r 100000 -d 64 -c 50 -P "$2" --csv 2>/dev/null |
+  local what=(-t "$tests")
+  if [ -n "${COMMAND:-}" ]; then set -f; what=($COMMAND); set +f; fi
+  redis-benchmark ${3:-} -p "$1" -n "$requests" -r 100000 -d 64 -c 50 -P "$2" --csv "${what[@]}" 2>/dev/null |
     grep '^"' | tail -n +2 | tr -d '"' | awk -F, '{print $1","$2","$5","$7}'
 }
 rounds=${ROUNDS:-1}
