@@ -89,6 +89,15 @@ impl EventClass {
         })
     }
 
+    /// The flags as Redis numbers them (for keeping in an atomic).
+    pub const fn bits(self) -> u32 {
+        self.0
+    }
+
+    pub const fn from_bits(bits: u32) -> EventClass {
+        EventClass(bits)
+    }
+
     pub fn contains(self, other: EventClass) -> bool {
         self.0 & other.0 == other.0
     }

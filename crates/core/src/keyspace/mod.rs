@@ -439,6 +439,9 @@ impl Keyspace {
     /// Which event classes this node wants raised (its `notify-keyspace-events`).
     pub fn set_notifications(&mut self, wanted: EventClass) {
         let wanted = wanted.recorded();
+        if wanted == self.outbox.wanted() {
+            return;
+        }
         self.outbox.set_wanted(wanted);
         for db in self.dbs.values_mut() {
             db.outbox.set_wanted(wanted);
