@@ -93,3 +93,28 @@ fn subscribers_on_a_follower_hear_its_shards_events_in_resp2_and_resp3() {
     assert_eq!(resp3.reply(), push_message("__keyevent@0__:set", "marker"));
     assert_eq!(on_leader.reply(), pmessage("*", "__keyevent@0__:set", "marker"), "the leader raised nothing");
 }
+
+#[test]
+fn client_reply_off_and_skip_silence_replies_but_not_subscriptions_or_events() {
+    let server = common::Server::start();
+    let mut client = Raw::new(&server);
+    assert_eq!(client.call(&["CLIENT", "REPLY", "MAYBE"]), "-ERR syntax error\r\n");
+    assert_eq!(client.call(&["CONFIG", "SET", "notify-keyspace-events", "KEA"]), "+OK\r\n");
+    // SKIP: neither it nor the next command answers; the one after does.
+    client.send(&["CLIENT", "REPLY", "SKIP"]);
+    client.send(&["SET", "skipped", "1"]);
+    assert_eq!(client.call(&["GET", "skipped"]), bulk("1"));
+    // OFF: nothing answers until ON, which does.
+    client.send(&["CLIENT", "REPLY", "OFF"]);
+    client.send(&["SET", "silent", "1"]);
+    client.send(&["GET", "silent"]);
+    assert_eq!(client.call(&["CLIENT", "REPLY", "ON"]), "+OK\r\n");
+    assert_eq!(client.call(&["GET", "silent"]), bulk("1"), "nothing was left owed");
+    // Subscriptions and their messages are pushes: sent even with replies off.
+    let mut subscriber = Raw::new(&server);
+    subscriber.send(&["CLIENT", "REPLY", "OFF"]);
+    assert_eq!(subscriber.call(&["PSUBSCRIBE", "*"]), format!("*3\r\n{}{}:1\r\n", bulk("psubscribe"), bulk("*")));
+    assert_eq!(client.call(&["SET", "foo", "bar"]), "+OK\r\n");
+    assert_eq!(subscriber.reply(), pmessage("*", "__keyspace@0__:foo", "set"));
+    assert_eq!(subscriber.reply(), pmessage("*", "__keyevent@0__:set", "foo"));
+}

@@ -583,6 +583,26 @@ mod tests {
     }
 
     #[test]
+    fn keyspace_events_are_checked_and_reported_in_canonical_order() {
+        let params = params();
+        assert_eq!(params.get(&[b("notify-keyspace-events")])[0].1, "");
+        params.set(&[(b("notify-keyspace-events"), b("KA"))]).unwrap();
+        assert_eq!(params.get(&[b("notify-keyspace-events")])[0].1, "AK");
+        assert_eq!(
+            EventClass::from_bits(params.live.keyspace_events.load(Ordering::Relaxed)),
+            EventClass::parse(b"AK").unwrap()
+        );
+        let error = params.set(&[(b("notify-keyspace-events"), b("KEy"))]).unwrap_err();
+        assert_eq!(
+            error.as_str(),
+            "ERR CONFIG SET failed (possibly related to argument 'notify-keyspace-events') - Invalid event class character. Use 'Ag$lshzxeKEtmdn'."
+        );
+        assert_eq!(params.get(&[b("notify-keyspace-events")])[0].1, "AK", "unchanged by a refused value");
+        params.set(&[(b("notify-keyspace-events"), b(""))]).unwrap();
+        assert!(EventClass::from_bits(params.live.keyspace_events.load(Ordering::Relaxed)).is_empty());
+    }
+
+    #[test]
     fn threads_come_from_the_file_and_consensus_shares_them_by_default() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("concord.toml");

@@ -392,7 +392,8 @@ pub struct Keyspace {
     seeded: bool,
     encodings: Encodings,
     /// The events of the entry being applied, for the node to publish (not replicated state).
-    outbox: Outbox,
+    /// Boxed: the keyspace is held by value in every shard's machine, and this is rarely used.
+    outbox: Box<Outbox>,
 }
 
 impl Keyspace {
@@ -533,7 +534,7 @@ impl Keyspace {
 
     /// A keyspace as a snapshot recorded it (its databases follow).
     pub(crate) fn restore(hasher: TableHasher, seeded: bool, encodings: Encodings) -> Keyspace {
-        Keyspace { dbs: BTreeMap::new(), hasher, seeded, encodings, outbox: Outbox::default() }
+        Keyspace { dbs: BTreeMap::new(), hasher, seeded, encodings, outbox: Box::default() }
     }
 
     pub fn len(&self) -> usize {
