@@ -11,6 +11,7 @@ use crate::log_store::PurgeGate;
 use crate::types::{Entry, LogId, SnapshotMeta, StorageError, StoredMembership, TypeConfig};
 use concord_core::blocking::WaiterId;
 use concord_core::cluster_map::{ClusterMachine, ClusterMap};
+use concord_core::limits::NOTIFICATIONS_PER_ENTRY_MAX;
 use concord_core::notifications::{EventClass, Notification};
 use concord_core::request::{Batch, BatchReply};
 use concord_core::state_machine::StateMachine;
@@ -310,6 +311,12 @@ impl RaftStateMachine<TypeConfig> for StateMachineStore {
                         }
                     }
                     notifications.append(&mut reply.notifications);
+                    // Many entries at once (a follower catching up): bounded all the same.
+                    if notifications.len() >= NOTIFICATIONS_PER_ENTRY_MAX {
+                        if let Some(hook) = notify {
+                            hook.publish(std::mem::take(&mut notifications));
+                        }
+                    }
                     reply
                 }
                 EntryPayload::Blank => {
