@@ -546,6 +546,8 @@ impl Keyspace {
         if first == second {
             return;
         }
+        // Events waiting in the databases are theirs under their present numbers.
+        self.gather_notifications();
         let a = self.dbs.remove(&first).unwrap_or_else(self.fresh_db());
         let b = self.dbs.remove(&second).unwrap_or_else(self.fresh_db());
         for (index, mut db) in [(first, b), (second, a)] {
