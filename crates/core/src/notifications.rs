@@ -408,6 +408,16 @@ mod events_tests {
     }
 
     #[test]
+    fn events_across_databases_keep_program_order() {
+        let sm = &mut machine("KEgn");
+        events(sm, &["set", "k", "v"]);
+        // Redis adds the key to the target, then tells of the move from and to.
+        assert_eq!(events(sm, &["move", "k", "1"]), ["1:new:k", "0:move_from:k", "1:move_to:k"]);
+        assert_eq!(events(sm, &["swapdb", "0", "1"]), Vec::<String>::new(), "SWAPDB raises nothing, as in Redis");
+        assert_eq!(events(sm, &["copy", "k", "c", "DB", "5"]), ["5:new:c", "5:copy_to:c"]);
+    }
+
+    #[test]
     fn list_commands() {
         let sm = &mut machine("KEl");
         assert_eq!(events(sm, &["lpush", "l", "a", "b"]), ["0:lpush:l"]);
