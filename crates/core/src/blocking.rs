@@ -128,6 +128,11 @@ impl Waiters {
         self.by_key.get(&(db, key.clone())).and_then(|queue| queue.front().copied())
     }
 
+    /// The waiter `skip` places behind the longest-waiting one on `key` of `db`.
+    pub fn nth_on(&self, db: DbIndex, key: &Blob, skip: usize) -> Option<WaiterId> {
+        self.by_key.get(&(db, key.clone())).and_then(|queue| queue.get(skip).copied())
+    }
+
     /// Every key someone waits on.
     pub fn keys(&self) -> Vec<(DbIndex, Blob)> {
         self.by_key.keys().cloned().collect()

@@ -89,6 +89,16 @@ impl CommandSpec {
     }
 }
 
+/// The key of a container command's subcommand (OBJECT ENCODING key, XINFO STREAM key,
+/// XGROUP CREATE key ...): right after the subcommand's name, when there is one.
+pub fn key_after_subcommand(argv: &[Bytes]) -> Vec<usize> {
+    if argv.len() > 2 {
+        vec![2]
+    } else {
+        Vec::new()
+    }
+}
+
 /// Positions of keys that follow a count (Redis's `keynum` key specs): the count at
 /// `count_at`, the keys from the argument after it (or `skip` more arguments later), as far
 /// as `argv` goes; nothing when the count is not a positive number.
@@ -134,6 +144,11 @@ pub trait Command: Sized {
     type Output;
     fn parse(args: &mut Args) -> Result<Self>;
     fn reply(output: Self::Output) -> Reply;
+    /// For a command flagged `blocking`: whether this call may wait (XREAD and XREADGROUP
+    /// wait only with BLOCK; the others always may).
+    fn may_wait(&self) -> bool {
+        true
+    }
 }
 
 /// A command that only reads the keyspace: served by the leader after a read barrier, or by
@@ -187,6 +202,17 @@ pub trait BlockingCommand {
     fn timeout_reply(&self) -> Reply;
     /// A key it pushes to when served (BLMOVE's destination): may make other waiters ready.
     fn destination(&self) -> Option<&[u8]> {
+        None
+    }
+    /// Whether serving it takes what it waited for (a pop): then, once a waiter of a key
+    /// cannot be served, none after it can. Stream readers take nothing from each other:
+    /// each is tried in turn.
+    fn served_in_turn(&self) -> bool {
+        true
+    }
+    /// The arguments to register its waiter with, when they must be pinned to the state it
+    /// starts waiting in (XREAD's `$` becomes each stream's last id); `None` keeps its own.
+    fn argv_to_wait(&self, _keyspace: &Keyspace, _db: DbIndex, _now_ms: TimeMs) -> Option<Vec<Bytes>> {
         None
     }
 }

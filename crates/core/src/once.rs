@@ -92,7 +92,7 @@ pub fn reply_bytes(reply: &Reply) -> usize {
         Reply::Array(items) | Reply::Set(items) | Reply::Push(items) => {
             NODE + items.iter().map(reply_bytes).sum::<usize>()
         }
-        Reply::Map(pairs) | Reply::Pairs(pairs) => {
+        Reply::Map(pairs) | Reply::Pairs(pairs) | Reply::Keyed(pairs) => {
             NODE + pairs.iter().map(|(key, value)| reply_bytes(key) + reply_bytes(value)).sum::<usize>()
         }
         _ => NODE,

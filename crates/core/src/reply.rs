@@ -39,6 +39,8 @@ pub enum Reply {
     /// An out-of-band message (Pub/Sub): a push frame (`>`) in RESP3, an array in RESP2.
     /// Declared last: replies cross the node transport, and earlier variants keep their tags.
     Push(Vec<Reply>),
+    /// A map in RESP3; an array of two-element arrays in RESP2 (XREAD's streams).
+    Keyed(Vec<(Reply, Reply)>),
 }
 
 impl Reply {

@@ -339,13 +339,21 @@ impl Session {
         let action = match entry.kind {
             Kind::Read(parse) => {
                 let parsed = parse(&mut Args::with_databases(&argv[1..], host.databases()));
-                parsed.map(|op| Action::Read { db, op, argv })
+                // A read that may wait (XREAD BLOCK) waits as a blocking write does.
+                let blocking = entry.spec.has_flag("blocking");
+                parsed.map(|op| {
+                    if blocking && op.may_wait() {
+                        Action::Block { db, argv }
+                    } else {
+                        Action::Read { db, op, argv }
+                    }
+                })
             }
             Kind::Write(parse) => {
                 let parsed = parse(&mut Args::with_databases(&argv[1..], host.databases()));
                 let blocking = entry.spec.has_flag("blocking");
-                parsed.map(|_| {
-                    if blocking {
+                parsed.map(|op| {
+                    if blocking && op.may_wait() {
                         Action::Block { db, argv }
                     } else {
                         Action::Write(Request::Command { db, argv })

@@ -13,7 +13,10 @@
 use crate::blocking::{self, WaiterId, Waiters, WaitersImage, WAITERS_PER_OWNER_MAX, WAITER_LEASE_MS};
 use crate::command::{ReadCtx, WriteCtx};
 use crate::commands::{self, BlockingOp, KeyspaceOp};
-use crate::keyspace::{Blob, Db, Encodings, HashValue, Keyspace, ListValue, SetValue, TableHasher, Value, ZSetValue};
+use crate::keyspace::stream::StreamImage;
+use crate::keyspace::{
+    Blob, Db, Encodings, HashValue, Keyspace, ListValue, SetValue, StreamValue, TableHasher, Value, ZSetValue,
+};
 use crate::once::{Remembered, Seen, Sessions};
 use crate::reply::Reply;
 use crate::request::{Batch, BatchReply, Request};
@@ -24,9 +27,10 @@ use serde::{Deserialize, Serialize};
 use std::io::{self, Read, Write};
 
 /// Version of the snapshot encoding; bumped on any change to the records below. Version 1
-/// (one postcard image of everything, strings and hashes only) and version 2 (no sessions of
-/// exactly-once requests) are still read.
-pub const SNAPSHOT_FORMAT_VERSION: u8 = 3;
+/// (one postcard image of everything, strings and hashes only), version 2 (no sessions of
+/// exactly-once requests) and version 3 (no streams, and encodings without the stream
+/// settings) are still read.
+pub const SNAPSHOT_FORMAT_VERSION: u8 = 4;
 
 /// Largest frame a snapshot may hold: one key's whole value (a collection is one frame).
 const SNAPSHOT_FRAME_BYTES_MAX: usize = crate::limits::LOG_RECORD_BYTES_MAX;
@@ -145,7 +149,9 @@ impl StateMachine {
         let mut ready: std::collections::VecDeque<(DbIndex, Blob)> =
             keys.into_iter().filter(|(db, key)| self.waiters.waited_on(*db, key)).collect();
         while let Some((db, key)) = ready.pop_front() {
-            while let Some(id) = self.waiters.first_on(db, &key) {
+            // Waiters left waiting ahead of the next one to try.
+            let mut skipped = 0;
+            while let Some(id) = self.waiters.nth_on(db, &key, skipped) {
                 let waiter = self.waiters.get(&id).expect("a queued waiter exists").clone();
                 let Ok(Some(op)) = BlockingOp::parse(&waiter.argv) else {
                     self.waiters.remove(&id);
@@ -161,7 +167,10 @@ impl StateMachine {
                         }
                     }
                     // Not ready after all (empty, or another type now): the waiters keep waiting.
-                    Ok(None) => break,
+                    Ok(None) if op.served_in_turn() => break,
+                    // Nothing for this one (a stream reader waiting past what arrived): the next
+                    // may still be served.
+                    Ok(None) => skipped += 1,
                     // It cannot be served as it asked (BLMOVE to a key of another type): that is
                     // its answer, and the next waiter may take the element.
                     Err(error) => {
@@ -174,7 +183,7 @@ impl StateMachine {
     }
 
     /// The keys a write may have made ready for waiters: its own, or every waited-on key for
-    /// the commands that reach into another database.
+    /// the commands that reach into another database or empty one.
     fn touched_keys(&self, db: DbIndex, argv: &[Bytes]) -> Vec<(DbIndex, Blob)> {
         let Some(entry) = argv.first().and_then(|name| commands::lookup(name)) else {
             return Vec::new();
@@ -182,7 +191,8 @@ impl StateMachine {
         if !matches!(entry.kind, commands::Kind::Write(_)) {
             return Vec::new();
         }
-        if matches!(entry.spec.name, "move" | "copy" | "swapdb") {
+        // Emptied databases count: a stream reader waiting on a key that went is told so.
+        if matches!(entry.spec.name, "move" | "copy" | "swapdb" | "flushdb" | "flushall") {
             return self.waiters.keys();
         }
         entry.spec.keys(argv).map(|key| (db, Blob::new(key))).collect()
@@ -217,7 +227,8 @@ impl StateMachine {
             Ok(None) => {
                 let deadline_ms = op.timeout_ms().map(|timeout| ctx.now_ms.saturating_add(timeout));
                 let keys = op.keys().iter().map(Blob::from).collect();
-                self.waiters.register(id, blocking::Waiter { db: ctx.db, argv: argv.to_vec(), keys, deadline_ms });
+                let argv = op.argv_to_wait(&self.keyspace, ctx.db, ctx.now_ms).unwrap_or_else(|| argv.to_vec());
+                self.waiters.register(id, blocking::Waiter { db: ctx.db, argv, keys, deadline_ms });
                 return Reply::Blocked;
             }
             Err(error) => error.into(),
@@ -411,8 +422,9 @@ impl StateMachine {
                 input.read_to_end(&mut rest).map_err(|e| format!("undecodable snapshot: {e}"))?;
                 v1::restore(&rest)
             }
-            version @ (2 | SNAPSHOT_FORMAT_VERSION) => {
-                let header: Header = read_frame(input)?;
+            version @ (2..=SNAPSHOT_FORMAT_VERSION) => {
+                let header: Header =
+                    if version >= 4 { read_frame(input)? } else { read_frame::<HeaderV3>(input)?.into() };
                 let hasher = header.seed.map(TableHasher::new).unwrap_or_default();
                 let mut keyspace = Keyspace::restore(hasher, header.seed.is_some(), header.encodings);
                 for _ in 0..header.dbs {
@@ -534,6 +546,40 @@ struct Header {
     dbs: u64,
 }
 
+/// The header before streams: encodings without the stream node settings.
+#[derive(Deserialize)]
+struct HeaderV3 {
+    clock_ms: TimeMs,
+    applied_index: u64,
+    expired_keys: u64,
+    seed: Option<(u64, u64)>,
+    encodings: (u64, u64, u64, u64, u64, i64),
+    dbs: u64,
+}
+
+impl From<HeaderV3> for Header {
+    fn from(old: HeaderV3) -> Header {
+        let (hash_entries, hash_value, intset_entries, zset_entries, zset_value, list_size) = old.encodings;
+        let encodings = Encodings {
+            hash_max_listpack_entries: hash_entries,
+            hash_max_listpack_value: hash_value,
+            set_max_intset_entries: intset_entries,
+            zset_max_listpack_entries: zset_entries,
+            zset_max_listpack_value: zset_value,
+            list_max_listpack_size: list_size,
+            ..Encodings::default()
+        };
+        Header {
+            clock_ms: old.clock_ms,
+            applied_index: old.applied_index,
+            expired_keys: old.expired_keys,
+            seed: old.seed,
+            encodings,
+            dbs: old.dbs,
+        }
+    }
+}
+
 #[derive(Serialize, Deserialize)]
 struct DbHeader {
     index: DbIndex,
@@ -560,6 +606,7 @@ pub(crate) enum ValueImage {
     List(Vec<Blob>),
     Set { home_slots: Option<u64>, members: Vec<Blob> },
     ZSet { home_slots: Option<u64>, pairs: Vec<(Blob, f64)> },
+    Stream(Box<StreamImage>),
 }
 
 impl ValueImage {
@@ -580,6 +627,7 @@ impl ValueImage {
                 home_slots: slots(zset.home_slots()),
                 pairs: zset.iter().map(|(m, s)| (Blob::new(m), s)).collect(),
             },
+            Value::Stream(stream) => ValueImage::Stream(Box::new(stream.image())),
         }
     }
 
@@ -616,6 +664,7 @@ impl ValueImage {
                 }
                 Value::ZSet(zset)
             }
+            ValueImage::Stream(image) => Value::Stream(Box::new(StreamValue::restore(*image)?)),
         })
     }
 
@@ -627,6 +676,7 @@ impl ValueImage {
             ValueImage::List(elements) => elements.is_empty(),
             ValueImage::Set { members, .. } => members.is_empty(),
             ValueImage::ZSet { pairs, .. } => pairs.is_empty(),
+            ValueImage::Stream(_) => false,
         }
     }
 
@@ -644,6 +694,7 @@ impl ValueImage {
             ValueImage::ZSet { home_slots, pairs } => {
                 Value::ZSet(ZSetValue::restore(slots(home_slots), pairs, hasher)?)
             }
+            ValueImage::Stream(image) => Value::Stream(Box::new(StreamValue::restore(*image)?)),
         })
     }
 }
@@ -963,17 +1014,128 @@ mod tests {
         assert_eq!(sm.apply(6, &batch(50, vec![command(&["get", "n"])])).replies, vec![Reply::Bulk("2".into())]);
     }
 
+    /// `current` (this format) rewritten as format 2 or 3: the header's encodings without the
+    /// stream settings and, for 2, no sessions' frame.
+    fn older_format(current: &[u8], version: u8) -> Vec<u8> {
+        #[derive(Serialize)]
+        struct OldHeader {
+            clock_ms: TimeMs,
+            applied_index: u64,
+            expired_keys: u64,
+            seed: Option<(u64, u64)>,
+            encodings: (u64, u64, u64, u64, u64, i64),
+            dbs: u64,
+        }
+        let mut rest = &current[1..];
+        let header: Header = read_frame(&mut rest).unwrap();
+        let e = header.encodings;
+        let old = OldHeader {
+            clock_ms: header.clock_ms,
+            applied_index: header.applied_index,
+            expired_keys: header.expired_keys,
+            seed: header.seed,
+            encodings: (
+                e.hash_max_listpack_entries,
+                e.hash_max_listpack_value,
+                e.set_max_intset_entries,
+                e.zset_max_listpack_entries,
+                e.zset_max_listpack_value,
+                e.list_max_listpack_size,
+            ),
+            dbs: header.dbs,
+        };
+        let mut bytes = vec![version];
+        write_frame(&mut bytes, &old).unwrap();
+        bytes.extend_from_slice(rest);
+        if version == 2 {
+            // No sessions: their frame is two bytes.
+            assert_eq!(&bytes[bytes.len() - 3..], &[2, 0, 0]);
+            bytes.truncate(bytes.len() - 3);
+        }
+        bytes
+    }
+
     #[test]
-    fn snapshots_of_format_2_are_still_read() {
+    fn snapshots_of_formats_2_and_3_are_still_read() {
         let mut sm = StateMachine::new();
         sm.apply(1, &batch(10, vec![command(&["set", "a", "1"]), command(&["rpush", "l", "x", "y"])]));
         let current = sm.snapshot();
-        // Format 2 is format 3 without the sessions' frame (two bytes when there are none).
-        assert_eq!(&current[current.len() - 3..], &[2, 0, 0]);
-        let mut old = current[..current.len() - 3].to_vec();
-        old[0] = 2;
-        let restored = StateMachine::restore(&old).unwrap();
-        assert_eq!(restored.snapshot(), current);
+        for version in [2, 3] {
+            let restored = StateMachine::restore(&older_format(&current, version)).unwrap();
+            assert_eq!(restored.snapshot(), current, "format {version}");
+        }
+    }
+
+    #[test]
+    fn streams_and_their_groups_live_in_snapshots() {
+        let mut sm = StateMachine::new();
+        sm.apply(
+            1,
+            &batch(
+                10,
+                vec![
+                    Request::Config { pairs: vec![("stream-node-max-entries".into(), "2".into())] },
+                    command(&["xadd", "s", "*", "f", "v"]),
+                    command(&["xadd", "s", "*", "f", "w"]),
+                    command(&["xadd", "s", "*", "f", "x"]),
+                    command(&["xgroup", "create", "s", "g", "0"]),
+                    command(&["xreadgroup", "group", "g", "c", "count", "2", "streams", "s", ">"]),
+                ],
+            ),
+        );
+        let mut restored = StateMachine::restore(&sm.snapshot()).unwrap();
+        assert_eq!(restored.digest(), sm.digest());
+        assert_eq!(restored.keyspace().encodings().stream_node_max_entries, 2);
+        let pending = restored.apply(2, &batch(20, vec![command(&["xpending", "s", "g"])]));
+        assert_eq!(
+            pending.replies[0],
+            Reply::Array(vec![
+                Reply::Integer(2),
+                Reply::Bulk("10-0".into()),
+                Reply::Bulk("10-1".into()),
+                Reply::Array(vec![Reply::Array(vec![Reply::Bulk("c".into()), Reply::Bulk("2".into())])]),
+            ])
+        );
+    }
+
+    #[test]
+    fn stream_readers_wait_for_what_arrives_after_their_ids() {
+        let mut sm = StateMachine::new();
+        sm.apply(
+            1,
+            &batch(10, vec![command(&["xadd", "s", "5-0", "f", "v"]), command(&["xgroup", "create", "s", "g", "$"])]),
+        );
+        let blocked = sm.apply(
+            2,
+            &batch(
+                20,
+                vec![
+                    block(1, 1, &["xread", "block", "0", "streams", "s", "100-0"]),
+                    block(2, 1, &["xread", "block", "0", "streams", "s", "$"]),
+                    block(3, 1, &["xreadgroup", "group", "g", "c", "block", "0", "streams", "s", ">"]),
+                ],
+            ),
+        );
+        assert_eq!(blocked.replies, vec![Reply::Blocked, Reply::Blocked, Reply::Blocked]);
+        // `$` was pinned when it blocked: an entry before the 100-0 waiter's id serves the others.
+        let added = sm.apply(3, &batch(30, vec![command(&["xadd", "s", "6-0", "f", "w"])]));
+        let entry = Reply::Array(vec![
+            Reply::Bulk("6-0".into()),
+            Reply::Array(vec![Reply::Bulk("f".into()), Reply::Bulk("w".into())]),
+        ]);
+        let served = Reply::Keyed(vec![(Reply::Bulk("s".into()), Reply::Array(vec![entry]))]);
+        assert_eq!(added.served, vec![(waiter(2, 1), served.clone()), (waiter(3, 1), served)]);
+        assert_eq!(sm.waiters().len(), 1, "the reader waiting past 100-0 still waits");
+        // A group reader whose stream goes is told so.
+        sm.apply(
+            4,
+            &batch(40, vec![block(3, 2, &["xreadgroup", "group", "g", "c", "block", "0", "streams", "s", ">"])]),
+        );
+        let flushed = sm.apply(5, &batch(50, vec![command(&["flushall"])]));
+        assert_eq!(
+            flushed.served,
+            vec![(waiter(3, 2), Reply::Error("UNBLOCKED the stream key no longer exists".into()))]
+        );
     }
 
     #[test]

@@ -97,7 +97,7 @@ pub fn render(reply: &Reply) -> String {
                     go(item, indent + 3, out);
                 }
             }
-            Reply::Map(pairs) | Reply::Pairs(pairs) => {
+            Reply::Map(pairs) | Reply::Pairs(pairs) | Reply::Keyed(pairs) => {
                 for (i, (key, value)) in pairs.iter().enumerate() {
                     if i > 0 {
                         out.push_str(&format!("\n{pad}"));

@@ -375,6 +375,8 @@ const PARAMS: &[Param] = &[
     // Recorded only: list nodes are never compressed.
     param("list-compress-depth", Kind::Integer(0, i32::MAX as i64), "0"),
     param("set-max-intset-entries", Kind::Integer(0, i64::MAX), "512"),
+    param("stream-node-max-entries", Kind::Integer(0, i64::MAX), "100"),
+    param("stream-node-max-bytes", Kind::Integer(0, i64::MAX), "4096"),
     aliased("busy-reply-threshold", "lua-time-limit", Kind::Integer(0, i64::MAX), "5000"),
     param("slowlog-log-slower-than", Kind::Integer(-1, i64::MAX), "10000"),
     param("slowlog-max-len", Kind::Integer(0, i64::MAX), "128"),

@@ -40,6 +40,16 @@ pub fn encode(reply: &Reply, protocol: Protocol, out: &mut BytesMut) {
                 encode(value, protocol, out);
             }
         }
+        Reply::Keyed(pairs) => {
+            header(out, if resp3 { b'%' } else { b'*' }, pairs.len() as i64);
+            for (key, value) in pairs {
+                if !resp3 {
+                    out.put_slice(b"*2\r\n");
+                }
+                encode(key, protocol, out);
+                encode(value, protocol, out);
+            }
+        }
         Reply::Pairs(pairs) => {
             if resp3 {
                 header(out, b'*', pairs.len() as i64);

@@ -3,7 +3,7 @@
 use crate::command::WriteCtx;
 use crate::error::{Error, Result};
 use crate::keyspace::{
-    Blob, Db, Encodings, Entry, HashValue, Keyspace, ListValue, SetValue, TableHasher, Value, ZSetValue,
+    Blob, Db, Encodings, Entry, HashValue, Keyspace, ListValue, SetValue, StreamValue, TableHasher, Value, ZSetValue,
 };
 use crate::limits::STRING_BYTES_MAX;
 use crate::notifications::EventClass;
@@ -48,6 +48,7 @@ collection_type!(HashValue, Hash);
 collection_type!(ListValue, List);
 collection_type!(SetValue, Set);
 collection_type!(ZSetValue, ZSet);
+collection_type!(StreamValue, Stream);
 
 impl ValueType for Blob {
     fn of(value: &Value) -> Option<&Self> {

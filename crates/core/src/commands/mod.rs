@@ -1,7 +1,7 @@
 //! The command table: every command Concord knows, one file each (spec, parse, apply,
 //! reply), grouped in one module per `COMMAND DOCS` group, as Redis groups them in `t_*.c`:
 //!
-//! - [`string`], [`hash`], [`list`], [`set`], [`zset`]: the value types' commands.
+//! - [`string`], [`hash`], [`list`], [`set`], [`zset`], [`stream`]: the value types' commands.
 //! - [`bitmap`]: strings as bit arrays; [`hyperloglog`]: strings as cardinality estimators.
 //! - [`geo`]: positions on Earth, kept in sorted sets.
 //! - [`generic`]: keys of any type (expiry, renames, scans, introspection).
@@ -36,6 +36,7 @@ pub mod pubsub;
 pub mod scripting;
 pub mod server;
 pub mod set;
+pub mod stream;
 pub mod string;
 pub mod transactions;
 pub mod unchanged;
@@ -104,6 +105,14 @@ macro_rules! registry {
             pub fn timeout_reply(&self) -> Reply {
                 match *self { $(BlockingOp::$bt(ref op) => op.timeout_reply(),)* }
             }
+
+            pub fn served_in_turn(&self) -> bool {
+                match *self { $(BlockingOp::$bt(ref op) => op.served_in_turn(),)* }
+            }
+
+            pub fn argv_to_wait(&self, keyspace: &Keyspace, db: crate::types::DbIndex, now_ms: crate::types::TimeMs) -> Option<Vec<bytes::Bytes>> {
+                match *self { $(BlockingOp::$bt(ref op) => op.argv_to_wait(keyspace, db, now_ms),)* }
+            }
         }
 
 
@@ -121,11 +130,19 @@ macro_rules! registry {
             pub fn run(&self, keyspace: &Keyspace, ctx: &mut ReadCtx) -> Reply {
                 match self { $(ReadOp::$rt(command) => run_read(command, keyspace, ctx),)* }
             }
+
+            pub fn may_wait(&self) -> bool {
+                match self { $(ReadOp::$rt(command) => command.may_wait(),)* }
+            }
         }
 
         impl WriteOp {
             pub fn run(&self, keyspace: &mut Keyspace, ctx: &WriteCtx) -> Reply {
                 match self { $(WriteOp::$wt(command) => run_write(command, keyspace, ctx),)* }
+            }
+
+            pub fn may_wait(&self) -> bool {
+                match self { $(WriteOp::$wt(command) => command.may_wait(),)* }
             }
         }
 
@@ -168,6 +185,8 @@ registry! {
         zset::zintercard::ZInterCard, zset::zdiff::ZDiff, zset::zscan::ZScan, geo::geopos::GeoPos,
         geo::geodist::GeoDist, geo::geohash::GeoHash, geo::geosearch::GeoSearch,
         geo::georadius_ro::GeoRadiusRo, geo::georadiusbymember_ro::GeoRadiusByMemberRo,
+        stream::xlen::XLen, stream::xrange::XRange, stream::xrevrange::XRevRange, stream::xread::XRead,
+        stream::xpending::XPending, stream::xinfo::XInfo,
     }
     write: {
         string::set::Set, string::setnx::SetNx, string::setex::SetEx, string::psetex::PSetEx,
@@ -195,6 +214,9 @@ registry! {
         zset::zmpop::ZMPop, zset::bzpopmin::BZPopMin, zset::bzpopmax::BZPopMax, zset::bzmpop::BZMPop, zset::zunionstore::ZUnionStore, zset::zinterstore::ZInterStore,
         zset::zdiffstore::ZDiffStore, geo::geoadd::GeoAdd, geo::geosearchstore::GeoSearchStore,
         geo::georadius::GeoRadius, geo::georadiusbymember::GeoRadiusByMember,
+        stream::xadd::XAdd, stream::xdel::XDel, stream::xtrim::XTrim, stream::xsetid::XSetId,
+        stream::xgroup::XGroup, stream::xack::XAck, stream::xclaim::XClaim, stream::xautoclaim::XAutoClaim,
+        stream::xreadgroup::XReadGroup,
     }
     node: {
         connection::ping::Ping, connection::echo::Echo, connection::hello::Hello, connection::client::Client,
@@ -213,6 +235,7 @@ registry! {
     blocking: {
         list::blpop::BLPop, list::brpop::BRPop, list::blmove::BLMove, list::brpoplpush::BRPopLPush,
         list::blmpop::BLMPop, zset::bzpopmin::BZPopMin, zset::bzpopmax::BZPopMax, zset::bzmpop::BZMPop,
+        stream::xread::XRead, stream::xreadgroup::XReadGroup,
     }
 }
 

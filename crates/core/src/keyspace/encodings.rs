@@ -16,6 +16,10 @@ pub struct Encodings {
     pub zset_max_listpack_value: u64,
     /// Positive: elements per list node; -1 to -5: 4, 8, 16, 32 or 64 KiB per node.
     pub list_max_listpack_size: i64,
+    /// Entries per stream node (0: no limit); approximate trims remove whole nodes.
+    pub stream_node_max_entries: u64,
+    /// Bytes per stream node (0: only the absolute limit).
+    pub stream_node_max_bytes: u64,
 }
 
 /// Redis 7.0's defaults.
@@ -26,6 +30,8 @@ pub const DEFAULT: Encodings = Encodings {
     zset_max_listpack_entries: 128,
     zset_max_listpack_value: 64,
     list_max_listpack_size: -2,
+    stream_node_max_entries: 100,
+    stream_node_max_bytes: 4096,
 };
 
 impl Default for Encodings {
@@ -36,13 +42,15 @@ impl Default for Encodings {
 
 /// The names `CONFIG` knows them by (the `ziplist` spellings are aliases), in `Encodings`
 /// field order.
-pub const NAMES: [(&str, &str); 6] = [
+pub const NAMES: [(&str, &str); 8] = [
     ("hash-max-listpack-entries", "hash-max-ziplist-entries"),
     ("hash-max-listpack-value", "hash-max-ziplist-value"),
     ("set-max-intset-entries", "set-max-intset-entries"),
     ("zset-max-listpack-entries", "zset-max-ziplist-entries"),
     ("zset-max-listpack-value", "zset-max-ziplist-value"),
     ("list-max-listpack-size", "list-max-ziplist-size"),
+    ("stream-node-max-entries", "stream-node-max-entries"),
+    ("stream-node-max-bytes", "stream-node-max-bytes"),
 ];
 
 /// Largest list node in bytes, whatever the setting (Redis's `SIZE_SAFETY_LIMIT`).
@@ -61,6 +69,8 @@ impl Encodings {
             "set-max-intset-entries" => self.set_max_intset_entries as i64,
             "zset-max-listpack-entries" => self.zset_max_listpack_entries as i64,
             "zset-max-listpack-value" => self.zset_max_listpack_value as i64,
+            "stream-node-max-entries" => self.stream_node_max_entries as i64,
+            "stream-node-max-bytes" => self.stream_node_max_bytes as i64,
             _ => self.list_max_listpack_size,
         })
     }
@@ -75,6 +85,8 @@ impl Encodings {
             "set-max-intset-entries" => self.set_max_intset_entries = unsigned()?,
             "zset-max-listpack-entries" => self.zset_max_listpack_entries = unsigned()?,
             "zset-max-listpack-value" => self.zset_max_listpack_value = unsigned()?,
+            "stream-node-max-entries" => self.stream_node_max_entries = unsigned()?,
+            "stream-node-max-bytes" => self.stream_node_max_bytes = unsigned()?,
             _ => {
                 if !(i64::from(i32::MIN)..=i64::from(i32::MAX)).contains(&value) {
                     return Err("argument must be between -2147483648 and 2147483647".into());
@@ -83,6 +95,11 @@ impl Encodings {
             }
         }
         Ok(())
+    }
+
+    /// The nodes stream entries are packed into.
+    pub fn stream_node_limits(&self) -> super::stream::NodeLimits {
+        super::stream::NodeLimits { entries_max: self.stream_node_max_entries, bytes_max: self.stream_node_max_bytes }
     }
 
     /// A list node is full past this many elements or this many encoded bytes.

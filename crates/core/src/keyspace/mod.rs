@@ -5,7 +5,7 @@
 //! - [`table`]: the hash-ordered table behind databases and large collections.
 //! - [`pack`]: many short byte strings in one allocation, for small collections.
 //! - [`encodings`]: when collections leave their compact forms.
-//! - [`hash`], [`list`], [`set`], [`zset`] (with [`score_tree`]): each type's value.
+//! - [`hash`], [`list`], [`set`], [`zset`] (with [`score_tree`]), [`stream`]: each type's value.
 //!
 //! Expiry is decided by time that arrives from outside (the leader's stamp in a log entry, or
 //! the reading node's clock), never read here. A key whose time has passed is invisible at
@@ -19,6 +19,7 @@ pub mod list;
 pub mod pack;
 pub mod score_tree;
 pub mod set;
+pub mod stream;
 pub mod table;
 pub mod zset;
 
@@ -27,6 +28,7 @@ pub use encodings::Encodings;
 pub use hash::HashValue;
 pub use list::ListValue;
 pub use set::SetValue;
+pub use stream::StreamValue;
 pub use table::{Keyed, Table, TableHasher};
 pub use zset::ZSetValue;
 
@@ -47,6 +49,7 @@ pub enum Value {
     List(Box<ListValue>),
     Set(SetValue),
     ZSet(ZSetValue),
+    Stream(Box<StreamValue>),
 }
 
 const _: () = assert!(std::mem::size_of::<Value>() == 24);
@@ -60,6 +63,7 @@ impl Value {
             Value::List(_) => "list",
             Value::Set(_) => "set",
             Value::ZSet(_) => "zset",
+            Value::Stream(_) => "stream",
         }
     }
 
@@ -75,13 +79,14 @@ impl Value {
             Value::List(list) => std::mem::size_of::<ListValue>() + list.heap_bytes(),
             Value::Set(set) => std::mem::size_of::<SetValue>() + set.heap_bytes(),
             Value::ZSet(zset) => std::mem::size_of::<ZSetValue>() + zset.heap_bytes(),
+            Value::Stream(stream) => std::mem::size_of::<StreamValue>() + stream.heap_bytes(),
         }
     }
 
     /// Rehashes a collection's table under the keyspace's new seed.
     fn rehash(&mut self, hasher: TableHasher) {
         match self {
-            Value::Str(_) | Value::List(_) => {}
+            Value::Str(_) | Value::List(_) | Value::Stream(_) => {}
             Value::Hash(hash) => hash.rehash(hasher),
             Value::Set(set) => set.rehash(hasher),
             Value::ZSet(zset) => zset.rehash(hasher),

@@ -21,7 +21,7 @@ pub const SPEC: CommandSpec = CommandSpec {
     complexity: "Depends on subcommand.",
     summary: "A container for object introspection commands",
     deprecated: None,
-    movable_keys: None,
+    movable_keys: Some(crate::command::key_after_subcommand),
     subcommands: &[],
 };
 pub const ENCODING_SPEC: CommandSpec = CommandSpec {
@@ -204,5 +204,6 @@ fn encoding(value: &Value) -> &'static str {
         Value::Set(_) => "hashtable",
         Value::ZSet(zset) if zset.is_compact() => "listpack",
         Value::ZSet(_) => "skiplist",
+        Value::Stream(_) => "stream",
     }
 }
