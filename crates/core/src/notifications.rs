@@ -466,6 +466,30 @@ mod events_tests {
     }
 
     #[test]
+    fn stream_commands() {
+        let sm = &mut machine("Ktn");
+        assert_eq!(events(sm, &["xgroup", "create", "s", "g", "$", "MKSTREAM"]), ["0:new:s", "0:xgroup-create:s"]);
+        assert_eq!(events(sm, &["xgroup", "createconsumer", "s", "g", "Bob"]), ["0:xgroup-createconsumer:s"]);
+        assert_eq!(events(sm, &["xgroup", "createconsumer", "s", "g", "Bob"]), Vec::<String>::new());
+        assert_eq!(events(sm, &["xadd", "s", "1-1", "f", "v"]), ["0:xadd:s"]);
+        assert_eq!(
+            events(sm, &["xreadgroup", "GROUP", "g", "Alice", "STREAMS", "s", ">"]),
+            ["0:xgroup-createconsumer:s"]
+        );
+        assert_eq!(events(sm, &["xclaim", "s", "g", "Mike", "0", "1-1", "FORCE"]), ["0:xgroup-createconsumer:s"]);
+        assert_eq!(events(sm, &["xgroup", "delconsumer", "s", "g", "Lee"]), Vec::<String>::new(), "no such consumer");
+        assert_eq!(events(sm, &["xautoclaim", "s", "g", "Bob", "0", "1-1"]), Vec::<String>::new(), "Bob exists");
+        assert_eq!(events(sm, &["xgroup", "delconsumer", "s", "g", "Bob"]), ["0:xgroup-delconsumer:s"]);
+        assert_eq!(events(sm, &["xgroup", "setid", "s", "g", "0"]), ["0:xgroup-setid:s"]);
+        assert_eq!(events(sm, &["xadd", "s", "MAXLEN", "1", "2-1", "f", "v"]), ["0:xadd:s", "0:xtrim:s"]);
+        assert_eq!(events(sm, &["xtrim", "s", "MAXLEN", "5"]), Vec::<String>::new(), "nothing trimmed");
+        assert_eq!(events(sm, &["xdel", "s", "2-1"]), ["0:xdel:s"]);
+        assert_eq!(events(sm, &["xsetid", "s", "5-0"]), ["0:xsetid:s"]);
+        assert_eq!(events(sm, &["xgroup", "destroy", "s", "g"]), ["0:xgroup-destroy:s"]);
+        assert_eq!(events(sm, &["xgroup", "destroy", "s", "g"]), Vec::<String>::new());
+    }
+
+    #[test]
     fn keys_created_void_raise_no_new() {
         let sm = &mut machine("KEAn");
         assert_eq!(events(sm, &["zadd", "z", "XX", "1", "a"]), Vec::<String>::new());
