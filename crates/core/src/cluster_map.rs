@@ -350,7 +350,7 @@ impl ClusterMachine {
                 _ => Reply::from(Error::err("the metadata group takes only cluster changes")),
             })
             .collect();
-        BatchReply { replies, served: Vec::new() }
+        BatchReply { replies, served: Vec::new(), notifications: Vec::new() }
     }
 
     /// The state as canonical bytes.

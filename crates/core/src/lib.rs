@@ -16,6 +16,7 @@
 //! - [`command`]: what a command is (spec, parse, apply, reply).
 //! - [`commands`]: the command table, one file per command.
 //! - [`request`]: what the log carries.
+//! - [`notifications`]: keyspace notifications (event classes, the outbox of an entry's events).
 //! - [`blocking`]: blocked clients, as replicated state.
 //! - [`once`]: exactly-once application of client writes sent more than once.
 //! - [`state_machine`]: applies log entries; snapshots and digests.
@@ -34,6 +35,7 @@ pub mod geohash;
 pub mod hyperloglog;
 pub mod keyspace;
 pub mod limits;
+pub mod notifications;
 pub mod once;
 pub mod pattern;
 pub mod reply;

@@ -56,6 +56,10 @@ pub const WATCHED_KEYS_MAX: usize = 100_000;
 pub const SUBSCRIBER_PENDING_BYTES_MAX: usize = 32 * 1024 * 1024;
 /// Bytes counted for each pending message on top of its channel, pattern and payload.
 pub const SUBSCRIBER_MESSAGE_OVERHEAD_BYTES: usize = 64;
+/// Keyspace notifications one log entry may raise; past it they are dropped (Pub/Sub delivers
+/// at most once). An entry's requests are bounded by the log record size, and most raise an
+/// event or two per key they name, so this is reached only by entries of many small keys.
+pub const NOTIFICATIONS_PER_ENTRY_MAX: usize = 1 << 16;
 /// How long PUBLISH waits for each other node to deliver and count its subscribers, in
 /// milliseconds; a node that does not answer in time counts 0 (delivery is at most once).
 pub const PUBLISH_PEER_DEADLINE_MS: u64 = 1_000;

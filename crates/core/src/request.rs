@@ -91,6 +91,10 @@ pub struct BatchReply {
     pub replies: Vec<Reply>,
     #[serde(default)]
     pub served: Vec<(WaiterId, Reply)>,
+    /// The keyspace events the batch raised here, for this node's subscribers: never sent to
+    /// another node (each replica raises its own).
+    #[serde(skip)]
+    pub notifications: Vec<crate::notifications::Notification>,
 }
 
 #[cfg(test)]

@@ -204,9 +204,42 @@ pub struct Session {
     pub channels: BTreeSet<Bytes>,
     pub patterns: BTreeSet<Bytes>,
     pub shard_channels: BTreeSet<Bytes>,
+    /// CLIENT REPLY: whether this connection's replies are sent (pushes always are).
+    pub reply_mode: ReplyMode,
+}
+
+/// CLIENT REPLY's modes, as the connection applies them to the replies of each command.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReplyMode {
+    On,
+    Off,
+    /// CLIENT REPLY SKIP was the last command: the next one's reply is not sent.
+    SkipNext,
+    /// The current command's reply is not sent.
+    Skip,
 }
 
 impl Session {
+    /// Before a command runs: a SKIP given by the command before applies to this one.
+    pub fn begin_command_replies(&mut self) {
+        if self.reply_mode == ReplyMode::SkipNext {
+            self.reply_mode = ReplyMode::Skip;
+        }
+    }
+
+    /// After a command ran: whether its replies are silenced (CLIENT REPLY OFF, SKIP, or the
+    /// command skipped), ending a skip.
+    pub fn end_command_replies(&mut self) -> bool {
+        match self.reply_mode {
+            ReplyMode::On => false,
+            ReplyMode::Off | ReplyMode::SkipNext => true,
+            ReplyMode::Skip => {
+                self.reply_mode = ReplyMode::On;
+                true
+            }
+        }
+    }
+
     pub fn new(id: u64) -> Session {
         Session {
             id,
@@ -222,6 +255,7 @@ impl Session {
             channels: BTreeSet::new(),
             patterns: BTreeSet::new(),
             shard_channels: BTreeSet::new(),
+            reply_mode: ReplyMode::On,
         }
     }
 

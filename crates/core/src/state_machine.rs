@@ -96,6 +96,10 @@ impl StateMachine {
         self.applied_index = index;
         self.clock_ms = self.clock_ms.max(batch.time_ms);
         let now_ms = self.clock_ms;
+        let notifying = self.keyspace.notifications_wanted();
+        if notifying {
+            self.keyspace.set_notification_time(now_ms);
+        }
         let mut served = Vec::new();
         // Leases count too: one left without waiters must still go, or the leader, seeing it
         // due, would propose ticks for ever.
@@ -108,7 +112,14 @@ impl StateMachine {
             .enumerate()
             .map(|(position, request)| self.apply_request(index, position as u64, now_ms, request, &mut served))
             .collect();
-        BatchReply { replies, served }
+        let notifications = if notifying { self.keyspace.take_notifications() } else { Vec::new() };
+        BatchReply { replies, served, notifications }
+    }
+
+    /// Which keyspace events this replica raises (the node's `notify-keyspace-events`): they
+    /// come out with each entry's replies. Not replicated state: it changes nothing else.
+    pub fn set_notifications(&mut self, wanted: crate::notifications::EventClass) {
+        self.keyspace.set_notifications(wanted);
     }
 
     /// Answers the waiters whose time is up, and drops those whose owner's lease lapsed.

@@ -7,13 +7,14 @@ use concord_core::limits::{
     BATCH_LINGER_US_MAX, BULK_BYTES_MAX_DEFAULT, CLIENTS_MAX_DEFAULT, DATABASES_DEFAULT, DATABASES_MAX,
     QUERY_BUFFER_BYTES_MAX_DEFAULT, SHARDS_MAX,
 };
+use concord_core::notifications::EventClass;
 use concord_core::pattern::Pattern;
 use concord_core::Error;
 use parking_lot::RwLock;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering};
 
 /// Smallest `proto-max-bulk-len` and `client-query-buffer-limit` accepted (as Redis).
 const BUFFER_LIMIT_BYTES_MIN: u64 = 1024 * 1024;
@@ -286,6 +287,8 @@ pub struct LiveLimits {
     pub proto_max_bulk_len: AtomicU64,
     pub client_query_buffer_limit: AtomicU64,
     pub timeout_secs: AtomicU64,
+    /// `notify-keyspace-events`, as [`EventClass`] bits: what this node's replicas raise.
+    pub keyspace_events: AtomicU32,
 }
 
 impl LiveLimits {
@@ -305,6 +308,8 @@ enum Kind {
     Integer(i64, i64),
     Choice(&'static [&'static str]),
     Text,
+    /// Keyspace event classes, as `notify-keyspace-events` letters.
+    EventClasses,
 }
 
 struct Param {
@@ -376,7 +381,7 @@ const PARAMS: &[Param] = &[
     param("slowlog-log-slower-than", Kind::Integer(-1, i64::MAX), "10000"),
     param("slowlog-max-len", Kind::Integer(0, i64::MAX), "128"),
     param("latency-monitor-threshold", Kind::Integer(0, i64::MAX), "0"),
-    param("notify-keyspace-events", Kind::Text, ""),
+    param("notify-keyspace-events", Kind::EventClasses, ""),
     param("protected-mode", Kind::Bool, "no"),
     param("activerehashing", Kind::Bool, "yes"),
     param("lazyfree-lazy-user-flush", Kind::Bool, "no"),
@@ -412,6 +417,7 @@ impl Params {
             proto_max_bulk_len: AtomicU64::new(config.proto_max_bulk_len),
             client_query_buffer_limit: AtomicU64::new(config.client_query_buffer_limit),
             timeout_secs: AtomicU64::new(config.timeout_secs),
+            keyspace_events: AtomicU32::new(0),
         };
         Params { values: RwLock::new(values), live }
     }
@@ -497,6 +503,11 @@ impl Params {
                     }
                 },
                 Kind::Text => text,
+                // Reported in Redis's canonical order, whatever order the letters came in.
+                Kind::EventClasses => match EventClass::parse(value) {
+                    Some(classes) => classes.to_string(),
+                    None => return Err(failed("Invalid event class character. Use 'Ag$lshzxeKEtmdn'.")),
+                },
             };
             changes.push((param, canonical));
         }
@@ -508,6 +519,10 @@ impl Params {
                 "proto-max-bulk-len" => self.live.proto_max_bulk_len.store(number, Ordering::Relaxed),
                 "client-query-buffer-limit" => self.live.client_query_buffer_limit.store(number, Ordering::Relaxed),
                 "timeout" => self.live.timeout_secs.store(number, Ordering::Relaxed),
+                "notify-keyspace-events" => {
+                    let classes = EventClass::parse(value.as_bytes()).expect("checked above");
+                    self.live.keyspace_events.store(classes.bits(), Ordering::Relaxed);
+                }
                 _ => {}
             }
             values.insert(param.name, value);
@@ -567,6 +582,26 @@ mod tests {
             .unwrap_err()
             .as_str()
             .contains("duplicate"));
+    }
+
+    #[test]
+    fn keyspace_events_are_checked_and_reported_in_canonical_order() {
+        let params = params();
+        assert_eq!(params.get(&[b("notify-keyspace-events")])[0].1, "");
+        params.set(&[(b("notify-keyspace-events"), b("KA"))]).unwrap();
+        assert_eq!(params.get(&[b("notify-keyspace-events")])[0].1, "AK");
+        assert_eq!(
+            EventClass::from_bits(params.live.keyspace_events.load(Ordering::Relaxed)),
+            EventClass::parse(b"AK").unwrap()
+        );
+        let error = params.set(&[(b("notify-keyspace-events"), b("KEy"))]).unwrap_err();
+        assert_eq!(
+            error.as_str(),
+            "ERR CONFIG SET failed (possibly related to argument 'notify-keyspace-events') - Invalid event class character. Use 'Ag$lshzxeKEtmdn'."
+        );
+        assert_eq!(params.get(&[b("notify-keyspace-events")])[0].1, "AK", "unchanged by a refused value");
+        params.set(&[(b("notify-keyspace-events"), b(""))]).unwrap();
+        assert!(EventClass::from_bits(params.live.keyspace_events.load(Ordering::Relaxed)).is_empty());
     }
 
     #[test]

@@ -55,8 +55,10 @@ enum Entry {
 
 struct Pipeline {
     entries: VecDeque<Entry>,
-    /// One protocol per reply owed, in order.
-    protocols: VecDeque<Protocol>,
+    /// One protocol per reply owed, in order, and whether it is silenced (CLIENT REPLY).
+    protocols: VecDeque<(Protocol, bool)>,
+    /// Whether the replies queued now are silenced.
+    silencing: bool,
     phase: Phase,
     /// Writes dispatched in this burst, with their shards, proposed together when the burst
     /// ends or another kind of command comes.
@@ -69,7 +71,7 @@ impl Pipeline {
     }
 
     fn ready(&mut self, protocol: Protocol, reply: Reply) {
-        self.protocols.push_back(protocol);
+        self.protocols.push_back((protocol, self.silencing));
         match self.entries.back_mut() {
             Some(Entry::Ready(replies)) => replies.push(reply),
             _ => self.entries.push_back(Entry::Ready(vec![reply])),
@@ -94,7 +96,7 @@ impl Pipeline {
     }
 
     fn pending(&mut self, protocol: Protocol, replies: BoxFuture<'static, Vec<Reply>>) {
-        self.protocols.push_back(protocol);
+        self.protocols.push_back((protocol, self.silencing));
         self.entries.push_back(Entry::Pending(replies));
     }
 
@@ -148,6 +150,7 @@ pub async fn serve(
         pipeline: Pipeline {
             entries: VecDeque::new(),
             protocols: VecDeque::new(),
+            silencing: false,
             phase: Phase::Idle,
             writes: Vec::new(),
         },
@@ -263,9 +266,11 @@ pub async fn serve(
 impl Connection {
     /// Carries out one command.
     async fn dispatch(&mut self, argv: Vec<bytes::Bytes>) -> io::Result<()> {
+        self.session.begin_command_replies();
         let action = self.session.dispatch(argv, &self.host);
         // A reply is written in the protocol in force after its command: HELLO 3 answers in RESP3.
         let protocol = self.session.protocol;
+        let silenced = self.session.end_command_replies();
         // Reads and writes change nothing `CLIENT LIST` shows but the last command: the view
         // catches up once per chunk of input (see `serve`), not per pipelined command.
         if !matches!(action, Action::Read { .. } | Action::Write(_)) {
@@ -274,6 +279,8 @@ impl Connection {
         if !matches!(action, Action::Write(_)) {
             self.propose_writes().await;
         }
+        // Subscription confirmations are pushes: sent whatever CLIENT REPLY says, as in Redis.
+        self.pipeline.silencing = silenced && !matches!(action, Action::Subscriptions { .. });
         match action {
             Action::Reply(reply) => self.pipeline.ready(protocol, reply),
             Action::Close(reply) => {
@@ -296,7 +303,7 @@ impl Connection {
                     (Plan::Shard { shard, .. }, request) => match self.reply_if_unchanged(shard, &request) {
                         Some(reply) => self.pipeline.ready(protocol, reply),
                         None => {
-                            self.pipeline.protocols.push_back(protocol);
+                            self.pipeline.protocols.push_back((protocol, self.pipeline.silencing));
                             self.pipeline.writes.push((shard, request));
                         }
                     },
@@ -605,9 +612,11 @@ impl Connection {
     /// Encodes the next replies in order.
     fn emit(&mut self, replies: Vec<Reply>) {
         for reply in replies {
-            let protocol = self.pipeline.protocols.pop_front().expect("one protocol per reply");
+            let (protocol, silenced) = self.pipeline.protocols.pop_front().expect("one protocol per reply");
             self.node.count_command(&reply);
-            encode(&reply, protocol, &mut self.output);
+            if !silenced {
+                encode(&reply, protocol, &mut self.output);
+            }
         }
         if self.pipeline.protocols.is_empty() {
             self.pipeline.phase = Phase::Idle;

@@ -406,6 +406,7 @@ impl Node {
             .map_err(|e| e.to_string())?;
             let group = Arc::new(group);
             let weak = Arc::downgrade(self);
+            group.on_notify(Box::new(crate::pubsub::KeyspaceNotifier { node: weak.clone() }));
             group.on_served(Box::new(move |served| {
                 if let Some(node) = weak.upgrade() {
                     node.blocked.deliver(served);

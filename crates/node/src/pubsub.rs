@@ -14,13 +14,15 @@ use crate::node::Node;
 use crate::peers::SERVICE_PUBSUB;
 use bytes::Bytes;
 use concord_core::limits::{PUBLISH_PEER_DEADLINE_MS, SUBSCRIBER_MESSAGE_OVERHEAD_BYTES, SUBSCRIBER_PENDING_BYTES_MAX};
+use concord_core::notifications::{EventClass, Notification};
 use concord_core::pattern::Pattern;
 use concord_core::session::{Publication, SubscriptionKind};
 use concord_core::types::GroupId;
+use concord_raft::state_machine::NotifyHook;
 use parking_lot::Mutex;
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 use std::time::Duration;
 use tokio::sync::Notify;
 
@@ -302,6 +304,42 @@ pub async fn publish(node: &Arc<Node>, publication: Publication) -> i64 {
         }
     });
     here + futures::future::join_all(calls).await.into_iter().sum::<i64>()
+}
+
+/// Publishes the keyspace notifications a shard's entries raised on this replica, to this
+/// node's subscribers only: every replica applies the same entries and raises its own, so a
+/// client subscribed on a follower hears of that follower's shards.
+pub struct KeyspaceNotifier {
+    pub node: Weak<Node>,
+}
+
+impl KeyspaceNotifier {
+    fn wanted_here(node: &Node) -> EventClass {
+        EventClass::from_bits(node.params.live.keyspace_events.load(Ordering::Relaxed))
+    }
+}
+
+impl NotifyHook for KeyspaceNotifier {
+    fn wanted(&self) -> EventClass {
+        self.node.upgrade().map_or(EventClass::NONE, |node| KeyspaceNotifier::wanted_here(&node))
+    }
+
+    fn publish(&self, notifications: Vec<Notification>) {
+        let Some(node) = self.node.upgrade() else { return };
+        let wanted = KeyspaceNotifier::wanted_here(&node);
+        // Keyspace channel first, then keyevent, as Redis's notifyKeyspaceEvent.
+        for notification in notifications {
+            if wanted.contains(EventClass::KEYSPACE) {
+                let message = Bytes::from_static(notification.event.as_bytes());
+                let channel = notification.keyspace_channel();
+                node.broker.publish(&Publication { channel, message, sharded: false });
+            }
+            if wanted.contains(EventClass::KEYEVENT) {
+                let channel = notification.keyevent_channel();
+                node.broker.publish(&Publication { channel, message: notification.key, sharded: false });
+            }
+        }
+    }
 }
 
 /// Serves another node's PUBLISH: delivers to the subscribers here and counts them.

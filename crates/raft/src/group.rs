@@ -326,6 +326,11 @@ impl Group {
         self.store.on_served(hook);
     }
 
+    /// Sets who raises, on this replica, the keyspace notifications of applied entries.
+    pub fn on_notify(&self, hook: Box<dyn crate::state_machine::NotifyHook>) {
+        self.store.on_notify(hook);
+    }
+
     /// The last log index applied here, as it changes.
     pub fn watch_applied(&self) -> tokio::sync::watch::Receiver<u64> {
         self.applied_index.clone()

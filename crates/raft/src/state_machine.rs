@@ -11,6 +11,8 @@ use crate::log_store::PurgeGate;
 use crate::types::{Entry, LogId, SnapshotMeta, StorageError, StoredMembership, TypeConfig};
 use concord_core::blocking::WaiterId;
 use concord_core::cluster_map::{ClusterMachine, ClusterMap};
+use concord_core::limits::NOTIFICATIONS_PER_ENTRY_MAX;
+use concord_core::notifications::{EventClass, Notification};
 use concord_core::request::{Batch, BatchReply};
 use concord_core::state_machine::StateMachine;
 use concord_core::types::GroupId;
@@ -25,6 +27,14 @@ use std::sync::Arc;
 /// Told of the replies of blocked clients each applied entry served (see
 /// `concord_core::blocking`), on every replica: the node holding a client delivers its reply.
 pub type ServedHook = Box<dyn Fn(&[(WaiterId, Reply)]) + Send + Sync>;
+
+/// Raises a data shard's keyspace notifications on this replica (see
+/// `concord_core::notifications`): which classes are wanted, read before each apply, and where
+/// the events of applied entries go once the state is released.
+pub trait NotifyHook: Send + Sync {
+    fn wanted(&self) -> EventClass;
+    fn publish(&self, notifications: Vec<Notification>);
+}
 
 /// Which deterministic machine a group runs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -161,6 +171,7 @@ pub struct StateMachineStore {
     /// would elect another leader).
     changing: Arc<tokio::sync::Mutex<()>>,
     served: Arc<std::sync::OnceLock<ServedHook>>,
+    notify: Arc<std::sync::OnceLock<Box<dyn NotifyHook>>>,
     /// The last log index applied, for those who watch the state change (the cluster map).
     applied_index: tokio::sync::watch::Sender<u64>,
 }
@@ -193,6 +204,7 @@ impl StateMachineStore {
             io_inline,
             changing: Arc::default(),
             served: Arc::default(),
+            notify: Arc::default(),
             applied_index,
         })
     }
@@ -209,6 +221,11 @@ impl StateMachineStore {
     /// Sets who is told of served blocked clients (once).
     pub fn on_served(&self, hook: ServedHook) {
         let _ = self.served.set(hook);
+    }
+
+    /// Sets who raises the keyspace notifications of applied entries (once).
+    pub fn on_notify(&self, hook: Box<dyn NotifyHook>) {
+        let _ = self.notify.set(hook);
     }
 
     /// The last applied index, as it changes.
@@ -276,15 +293,28 @@ impl RaftStateMachine<TypeConfig> for StateMachineStore {
         let mut applied = self.applied.write();
         let mut replies = Vec::new();
         let watched = self.applied_index.receiver_count() > 0;
+        let notify = self.notify.get();
+        // Read each time: CONFIG SET may have changed it, or a snapshot replaced the machine.
+        if let (Some(hook), Machine::Data(machine)) = (notify, &mut applied.machine) {
+            machine.set_notifications(hook.wanted());
+        }
+        let mut notifications = Vec::new();
         for entry in entries {
             let index = entry.log_id.index;
             applied.last_applied = Some(entry.log_id);
             replies.push(match entry.payload {
                 EntryPayload::Normal(batch) => {
-                    let reply = applied.machine.apply(index, &batch);
+                    let mut reply = applied.machine.apply(index, &batch);
                     if !reply.served.is_empty() {
                         if let Some(hook) = self.served.get() {
                             hook(&reply.served);
+                        }
+                    }
+                    notifications.append(&mut reply.notifications);
+                    // Many entries at once (a follower catching up): bounded all the same.
+                    if notifications.len() >= NOTIFICATIONS_PER_ENTRY_MAX {
+                        if let Some(hook) = notify {
+                            hook.publish(std::mem::take(&mut notifications));
                         }
                     }
                     reply
@@ -302,6 +332,10 @@ impl RaftStateMachine<TypeConfig> for StateMachineStore {
         }
         if watched {
             self.applied_index.send_replace(applied.machine.applied_index());
+        }
+        drop(applied);
+        if let (Some(hook), false) = (notify, notifications.is_empty()) {
+            hook.publish(notifications);
         }
         Ok(replies)
     }

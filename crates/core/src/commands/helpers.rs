@@ -6,6 +6,7 @@ use crate::keyspace::{
     Blob, Db, Encodings, Entry, HashValue, Keyspace, ListValue, SetValue, StreamValue, TableHasher, Value, ZSetValue,
 };
 use crate::limits::STRING_BYTES_MAX;
+use crate::notifications::EventClass;
 use crate::types::TimeMs;
 use bytes::Bytes;
 
@@ -131,13 +132,31 @@ pub fn values_at<'a, T: ValueType>(db: &'a Db, keys: &[Bytes], now_ms: TimeMs) -
 /// Stores `value` at `key` as the `*STORE` commands do: it replaces whatever the key held
 /// (and its expiry), or, when it is void, the key is removed. A stored key's version becomes
 /// the entry's index.
-pub fn store_value<T: ValueType>(db: &mut Db, key: &[u8], value: T, ctx: &WriteCtx) {
+/// Returns whether the key changed (stored, or removed).
+pub fn store_value<T: ValueType>(db: &mut Db, key: &[u8], value: T, ctx: &WriteCtx) -> bool {
     if value.is_void() {
-        if db.get_mut(key, ctx.now_ms).is_some() {
-            db.remove(key);
-        }
+        db.get_mut(key, ctx.now_ms).is_some() && db.remove(key).is_some()
     } else {
         db.insert(key, value.wrap(), None, ctx.index);
+        true
+    }
+}
+
+/// [`store_value`] in the command's database, then the event Redis raises: `event` (of
+/// `class`) for a stored value, `del` for a key a void result removed.
+pub fn store_value_notifying<T: ValueType>(
+    keyspace: &mut Keyspace,
+    ctx: &WriteCtx,
+    key: &[u8],
+    value: T,
+    (class, event): (EventClass, &'static str),
+) {
+    let void = value.is_void();
+    if store_value(keyspace.db_mut(ctx.db), key, value, ctx) {
+        match void {
+            false => keyspace.notify(class, event, ctx.db, key),
+            true => keyspace.notify(EventClass::GENERIC, "del", ctx.db, key),
+        }
     }
 }
 
@@ -149,6 +168,8 @@ pub fn remove_if_void<T: ValueType>(db: &mut Db, key: &[u8]) -> bool {
         .is_some_and(|entry| T::of(&entry.value).is_some_and(T::is_void));
     if void {
         db.remove(key);
+        // Created by this command and left empty: subscribers never see it created.
+        db.retract_new(key);
     }
     void
 }

@@ -52,6 +52,7 @@ pub(crate) mod prelude {
     pub use crate::error::{Error, Result};
     pub use crate::keyspace::{Blob, Db, Encodings, HashValue, Keyspace, ListValue, SetValue, Value, ZSetValue};
     pub use crate::limits::*;
+    pub use crate::notifications::EventClass;
     pub use crate::pattern::Pattern;
     pub use crate::reply::Reply;
     pub use crate::types::{DbIndex, TimeMs};

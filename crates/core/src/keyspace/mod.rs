@@ -33,6 +33,7 @@ pub use table::{Keyed, Table, TableHasher};
 pub use zset::ZSetValue;
 
 use crate::limits::DELETION_CLOCK_SLOTS;
+use crate::notifications::{EventClass, Notification, Outbox};
 use crate::types::{DbIndex, TimeMs};
 use bytes::Bytes;
 use serde::{Deserialize, Serialize};
@@ -162,13 +163,21 @@ pub struct Db {
     /// see that a key missing at `WATCH` was created and removed since, without remembering
     /// every removed key. Empty until the first removal.
     deletion_clock: Vec<u64>,
+    /// The events this database raises itself (`new`, `expired`) until the keyspace gathers
+    /// them, in order with the commands' own (see [`Keyspace::notify`]).
+    outbox: Outbox,
 }
 
 static EMPTY_DB: std::sync::LazyLock<Db> = std::sync::LazyLock::new(|| Db::new(TableHasher::default()));
 
 impl Db {
     pub fn new(hasher: TableHasher) -> Db {
-        Db { entries: Table::new(hasher), expires: BTreeSet::new(), deletion_clock: Vec::new() }
+        Db {
+            entries: Table::new(hasher),
+            expires: BTreeSet::new(),
+            deletion_clock: Vec::new(),
+            outbox: Outbox::default(),
+        }
     }
 
     /// The hasher of this database's tables (collections created in it use it too).
@@ -203,6 +212,9 @@ impl Db {
 
     /// Stores `value` under `key`, replacing any entry, with the given expiry.
     pub fn insert(&mut self, key: &[u8], value: Value, expire_at_ms: Option<TimeMs>, version: u64) {
+        if self.outbox.wants(EventClass::NEW | EventClass::EXPIRED) {
+            self.notify_creation(key);
+        }
         let key = Blob::new(key);
         if let Some(at) = expire_at_ms {
             self.expires.insert((at, key.clone()));
@@ -215,6 +227,24 @@ impl Db {
                 }
             }
         }
+    }
+
+    /// Before `key` is stored: a key that was not there is new, and one whose time had passed
+    /// expired first (Redis removes it on the write's lookup, then adds the key anew).
+    fn notify_creation(&mut self, key: &[u8]) {
+        let now_ms = self.outbox.now_ms();
+        match self.entries.get(key) {
+            Some(previous) if !previous.is_expired(now_ms) => return,
+            Some(_) => self.outbox.push(EventClass::EXPIRED, "expired", 0, key),
+            None => {}
+        }
+        self.outbox.push(EventClass::NEW, "new", 0, key);
+    }
+
+    /// Takes back the `new` event of a key created and found void at once (see
+    /// [`crate::commands::helpers::remove_if_void`]).
+    pub(crate) fn retract_new(&mut self, key: &[u8]) {
+        self.outbox.retract("new", key);
     }
 
     /// Removes `key`, live or expired.
@@ -231,6 +261,7 @@ impl Db {
     pub fn remove_if_expired(&mut self, key: &[u8], now_ms: TimeMs) -> bool {
         if self.entries.get(key).is_some_and(|entry| entry.is_expired(now_ms)) {
             self.remove(key);
+            self.outbox.push(EventClass::EXPIRED, "expired", 0, key);
             true
         } else {
             false
@@ -341,7 +372,12 @@ impl Db {
 
     /// A database exactly as a snapshot recorded it.
     pub(crate) fn restore(hasher: TableHasher, home_slots: usize, deletion_clock: Vec<u64>) -> Db {
-        Db { entries: Table::with_home_slots(hasher, home_slots), expires: BTreeSet::new(), deletion_clock }
+        Db {
+            entries: Table::with_home_slots(hasher, home_slots),
+            expires: BTreeSet::new(),
+            deletion_clock,
+            outbox: Outbox::default(),
+        }
     }
 }
 
@@ -360,6 +396,9 @@ pub struct Keyspace {
     /// Whether the seed was chosen (the first leader proposes one for a new keyspace).
     seeded: bool,
     encodings: Encodings,
+    /// The events of the entry being applied, for the node to publish (not replicated state).
+    /// Boxed: the keyspace is held by value in every shard's machine, and this is rarely used.
+    outbox: Box<Outbox>,
 }
 
 impl Keyspace {
@@ -372,14 +411,82 @@ impl Keyspace {
     }
 
     pub fn db_mut(&mut self, index: DbIndex) -> &mut Db {
-        let hasher = self.hasher;
-        self.dbs.entry(index).or_insert_with(|| Db::new(hasher))
+        let fresh = self.fresh_db();
+        self.dbs.entry(index).or_insert_with(fresh)
     }
 
     /// A database to write to, with the encodings its collections follow.
     pub fn db_and_encodings(&mut self, index: DbIndex) -> (&mut Db, &Encodings) {
-        let hasher = self.hasher;
-        (self.dbs.entry(index).or_insert_with(|| Db::new(hasher)), &self.encodings)
+        let fresh = self.fresh_db();
+        (self.dbs.entry(index).or_insert_with(fresh), &self.encodings)
+    }
+
+    /// Makes an empty database that raises the events wanted here.
+    fn fresh_db(&self) -> impl FnOnce() -> Db {
+        let (hasher, wanted, now_ms) = (self.hasher, self.outbox.wanted(), self.outbox.now_ms());
+        move || {
+            let mut db = Db::new(hasher);
+            db.outbox.set_wanted(wanted);
+            db.outbox.set_now_ms(now_ms);
+            db
+        }
+    }
+
+    /// Raises keyspace event `event` of `class` on `key` in database `db`, if this node wants
+    /// that class (Redis's `notifyKeyspaceEvent`): what a command calls after its change.
+    #[inline]
+    pub fn notify(&mut self, class: EventClass, event: &'static str, db: DbIndex, key: &[u8]) {
+        if self.outbox.wants(class) {
+            self.gather_notifications();
+            self.outbox.push(class, event, db, key);
+        }
+    }
+
+    /// Which event classes this node wants raised (its `notify-keyspace-events`).
+    pub fn set_notifications(&mut self, wanted: EventClass) {
+        let wanted = wanted.recorded();
+        if wanted == self.outbox.wanted() {
+            return;
+        }
+        self.outbox.set_wanted(wanted);
+        for db in self.dbs.values_mut() {
+            db.outbox.set_wanted(wanted);
+        }
+    }
+
+    pub fn notifications_wanted(&self) -> bool {
+        !self.outbox.wanted().is_empty()
+    }
+
+    /// The time of the entry being applied, which tells the keyspace's own events whether a
+    /// key it replaces had expired.
+    pub fn set_notification_time(&mut self, now_ms: TimeMs) {
+        self.outbox.set_now_ms(now_ms);
+        for db in self.dbs.values_mut() {
+            db.outbox.set_now_ms(now_ms);
+        }
+    }
+
+    /// Moves the databases' own events into the keyspace's outbox, in order.
+    fn gather_notifications(&mut self) {
+        for (&index, db) in &mut self.dbs {
+            if !db.outbox.is_empty() {
+                for notification in db.outbox.take() {
+                    self.outbox.record(Notification { db: index, ..notification });
+                }
+            }
+        }
+    }
+
+    /// The events raised since last taken, oldest first.
+    pub fn take_notifications(&mut self) -> Vec<Notification> {
+        self.gather_notifications();
+        self.outbox.take()
+    }
+
+    /// Events dropped past the per-entry bound, since the start.
+    pub fn notifications_dropped(&self) -> u64 {
+        self.outbox.dropped()
     }
 
     pub fn encodings(&self) -> &Encodings {
@@ -432,7 +539,7 @@ impl Keyspace {
 
     /// A keyspace as a snapshot recorded it (its databases follow).
     pub(crate) fn restore(hasher: TableHasher, seeded: bool, encodings: Encodings) -> Keyspace {
-        Keyspace { dbs: BTreeMap::new(), hasher, seeded, encodings }
+        Keyspace { dbs: BTreeMap::new(), hasher, seeded, encodings, outbox: Box::default() }
     }
 
     pub fn len(&self) -> usize {
@@ -444,9 +551,10 @@ impl Keyspace {
         if first == second {
             return;
         }
-        let hasher = self.hasher;
-        let a = self.dbs.remove(&first).unwrap_or_else(|| Db::new(hasher));
-        let b = self.dbs.remove(&second).unwrap_or_else(|| Db::new(hasher));
+        // Events waiting in the databases are theirs under their present numbers.
+        self.gather_notifications();
+        let a = self.dbs.remove(&first).unwrap_or_else(self.fresh_db());
+        let b = self.dbs.remove(&second).unwrap_or_else(self.fresh_db());
         for (index, mut db) in [(first, b), (second, a)] {
             db.touch_all(version);
             self.dbs.insert(index, db);

@@ -261,7 +261,9 @@ impl WriteCommand for BitField {
         let (blob, version, grew) = bits_mut(db, &self.key, ctx, max_bit)?;
         let bytes = blob.make_mut();
         let mut changed = grew;
-        let results = self
+        // Redis raises `setbit` when a SET or INCRBY was carried out, changed bits or not.
+        let mut performed = false;
+        let results: Vec<Option<i64>> = self
             .ops
             .iter()
             .map(|op| match op.action {
@@ -269,6 +271,7 @@ impl WriteCommand for BitField {
                 Action::Set(_) | Action::IncrBy(_) => {
                     let (reply, changed_bits) = set_or_incr(op, bytes);
                     changed |= changed_bits;
+                    performed |= reply.is_some();
                     reply
                 }
             })
@@ -276,6 +279,9 @@ impl WriteCommand for BitField {
         blob.settle();
         if changed {
             *version = ctx.index;
+        }
+        if performed {
+            keyspace.notify(EventClass::STRING, "setbit", ctx.db, &self.key);
         }
         Ok(results)
     }

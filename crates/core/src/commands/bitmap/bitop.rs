@@ -105,9 +105,12 @@ impl WriteCommand for BitOp {
         let len = result.len();
         if len == 0 {
             // An empty result removes the destination.
-            db.remove(&self.dest);
+            if db.remove(&self.dest).is_some() {
+                keyspace.notify(EventClass::GENERIC, "del", ctx.db, &self.dest);
+            }
         } else {
             db.insert(&self.dest, Value::Str(result), None, ctx.index);
+            keyspace.notify(EventClass::STRING, "set", ctx.db, &self.dest);
         }
         Ok(len)
     }

@@ -107,6 +107,7 @@ impl WriteCommand for SetBit {
         *byte = if self.value == 1 { *byte | mask } else { *byte & !mask };
         blob.settle();
         *version = ctx.index;
+        keyspace.notify(EventClass::STRING, "setbit", ctx.db, &self.key);
         Ok(previous)
     }
 }

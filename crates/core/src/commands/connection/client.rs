@@ -1,8 +1,8 @@
-//! CLIENT ID | SETNAME | GETNAME | SETINFO | LIST | INFO | KILL | HELP
+//! CLIENT ID | SETNAME | GETNAME | SETINFO | LIST | INFO | KILL | UNBLOCK | REPLY | HELP
 
 use crate::command::NodeCommand;
 use crate::commands::prelude::*;
-use crate::session::{Action, Host, Session};
+use crate::session::{Action, Host, ReplyMode, Session};
 
 pub const SPEC: CommandSpec = CommandSpec {
     name: "client",
@@ -185,6 +185,25 @@ pub const HELP_SPEC: CommandSpec = CommandSpec {
     subcommands: &[],
 };
 
+pub const REPLY_SPEC: CommandSpec = CommandSpec {
+    name: "client|reply",
+    arity: 3,
+    flags: &["noscript", "loading", "stale"],
+    first_key: 0,
+    last_key: 0,
+    key_step: 0,
+    key_specs: &[],
+    acl_categories: &["@slow", "@connection"],
+    tips: &[],
+    group: "connection",
+    since: "3.2.0",
+    complexity: "O(1)",
+    summary: "Instruct the server whether to reply to commands",
+    deprecated: None,
+    movable_keys: None,
+    subcommands: &[],
+};
+
 pub const SUBCOMMANDS: &[&CommandSpec] = &[
     &ID_SPEC,
     &SETNAME_SPEC,
@@ -194,6 +213,7 @@ pub const SUBCOMMANDS: &[&CommandSpec] = &[
     &INFO_SPEC,
     &KILL_SPEC,
     &UNBLOCK_SPEC,
+    &REPLY_SPEC,
     &HELP_SPEC,
 ];
 
@@ -206,6 +226,7 @@ pub enum Client {
     Info,
     Kill(u64),
     Unblock { client: u64, error: bool },
+    Reply(ReplyMode),
     Help,
 }
 
@@ -232,6 +253,15 @@ impl NodeCommand for Client {
             "getname" => Client::GetName,
             "info" => Client::Info,
             "help" => Client::Help,
+            "reply" => {
+                let mode = args.next_arg()?;
+                Client::Reply(match () {
+                    _ if is(&mode, "ON") => ReplyMode::On,
+                    _ if is(&mode, "OFF") => ReplyMode::Off,
+                    _ if is(&mode, "SKIP") => ReplyMode::SkipNext,
+                    _ => return Err(Error::SYNTAX),
+                })
+            }
             "setname" => {
                 let name = args.next_arg()?;
                 check_client_name(&name)?;
@@ -339,6 +369,14 @@ impl NodeCommand for Client {
             Client::Kill(id) => Reply::Integer(host.client_kill(id).into()),
             // Ending a wait goes through the log: the node carries it out.
             Client::Unblock { client, error } => return Ok(Action::Unblock { client, error }),
+            // OFF and SKIP answer nothing (the connection silences this reply); a SKIP while
+            // replies are off changes nothing.
+            Client::Reply(mode) => {
+                if !(mode == ReplyMode::SkipNext && session.reply_mode == ReplyMode::Off) {
+                    session.reply_mode = mode;
+                }
+                Reply::OK
+            }
             Client::Help => help(&[
                 "CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
                 "GETNAME",
@@ -355,6 +393,8 @@ impl NodeCommand for Client {
                 "      Return clients of specified type.",
                 "    * ID <client-id> [<client-id> ...]",
                 "      Return clients of specified IDs only.",
+                "REPLY (ON|OFF|SKIP)",
+                "    Control the replies sent to the current connection.",
                 "UNBLOCK <clientid> [TIMEOUT|ERROR]",
                 "    Unblock the specified blocked client.",
                 "SETNAME <name>",

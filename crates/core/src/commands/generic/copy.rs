@@ -72,6 +72,7 @@ impl WriteCommand for Copy {
             target.remove(&self.to);
         }
         target.insert(&self.to, value, expire_at, ctx.index);
+        keyspace.notify(EventClass::GENERIC, "copy_to", to_db, &self.to);
         Ok(true)
     }
 }

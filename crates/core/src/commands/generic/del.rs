@@ -28,8 +28,15 @@ pub struct Del {
 impl Del {
     /// Removes the live keys among `keys`; returns how many there were.
     pub fn remove_all(keys: &[Bytes], keyspace: &mut Keyspace, ctx: &WriteCtx) -> usize {
-        let db = keyspace.db_mut(ctx.db);
-        keys.iter().filter(|key| db.get_mut(key, ctx.now_ms).is_some() && db.remove(key).is_some()).count()
+        let mut removed = 0;
+        for key in keys {
+            let db = keyspace.db_mut(ctx.db);
+            if db.get_mut(key, ctx.now_ms).is_some() && db.remove(key).is_some() {
+                keyspace.notify(EventClass::GENERIC, "del", ctx.db, key);
+                removed += 1;
+            }
+        }
+        removed
     }
 }
 

@@ -88,9 +88,11 @@ impl SetExpiry {
         if at <= ctx.now_ms as i64 {
             // A time already past deletes the key, as Redis does on a primary.
             db.remove(&self.key);
+            keyspace.notify(EventClass::GENERIC, "del", ctx.db, &self.key);
         } else {
             entry.version = ctx.index;
             db.set_expiry(&self.key, Some(at as u64));
+            keyspace.notify(EventClass::GENERIC, "expire", ctx.db, &self.key);
         }
         Ok(true)
     }

@@ -53,6 +53,8 @@ impl WriteCommand for Move {
         let entry = keyspace.db_mut(ctx.db).remove(&self.key).expect("checked to exist");
         let expire_at = entry.expire_at_ms();
         keyspace.db_mut(self.to_db).insert(&self.key, entry.value, expire_at, ctx.index);
+        keyspace.notify(EventClass::GENERIC, "move_from", ctx.db, &self.key);
+        keyspace.notify(EventClass::GENERIC, "move_to", self.to_db, &self.key);
         Ok(true)
     }
 }

@@ -44,6 +44,7 @@ impl WriteCommand for Persist {
             Some(entry) if entry.expire_at_ms().is_some() => {
                 entry.version = ctx.index;
                 db.set_expiry(&self.key, None);
+                keyspace.notify(EventClass::GENERIC, "persist", ctx.db, &self.key);
                 Ok(true)
             }
             _ => Ok(false),

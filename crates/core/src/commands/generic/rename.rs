@@ -46,13 +46,18 @@ impl Rename {
         if from == to {
             return Ok(!only_if_missing);
         }
-        if only_if_missing && db.get(to, ctx.now_ms).is_some() {
+        // A destination whose time had passed is removed first (and so expires), as Redis's
+        // lookup does.
+        if db.get_mut(to, ctx.now_ms).is_some() && only_if_missing {
             return Ok(false);
         }
         let entry = db.remove(from).expect("checked to exist");
         let expire_at = entry.expire_at_ms();
+        // Redis deletes an existing destination and adds the key anew: `new` either way.
         db.remove(to);
         db.insert(to, entry.value, expire_at, ctx.index);
+        keyspace.notify(EventClass::GENERIC, "rename_from", ctx.db, from);
+        keyspace.notify(EventClass::GENERIC, "rename_to", ctx.db, to);
         Ok(true)
     }
 }

@@ -87,11 +87,18 @@ impl WriteCommand for Restore {
             ttl if self.absolute => Some(ttl),
             ttl => Some(ttl.saturating_add(ctx.now_ms as i64)),
         };
-        db.remove(&self.key);
+        let replaced = db.remove(&self.key).is_some();
         match expire_at {
             // Already past: the key is deleted (REPLACE) and nothing is created, as in Redis.
-            Some(at) if at <= ctx.now_ms as i64 => {}
-            _ => db.insert(&self.key, value, expire_at.map(|at| at as u64), ctx.index),
+            Some(at) if at <= ctx.now_ms as i64 => {
+                if replaced {
+                    keyspace.notify(EventClass::GENERIC, "del", ctx.db, &self.key);
+                }
+            }
+            _ => {
+                db.insert(&self.key, value, expire_at.map(|at| at as u64), ctx.index);
+                keyspace.notify(EventClass::GENERIC, "restore", ctx.db, &self.key);
+            }
         }
         Ok(())
     }

@@ -222,7 +222,7 @@ impl SortOptions {
         let list =
             ListValue::from_elements(values.iter().map(|value| value.as_deref().unwrap_or(b"")), keyspace.encodings());
         let len = list.len();
-        store_value(keyspace.db_mut(ctx.db), destination, list, ctx);
+        store_value_notifying(keyspace, ctx, destination, list, (EventClass::LIST, "sortstore"));
         Ok(SortOutput::Stored(len))
     }
 }

@@ -384,7 +384,8 @@ pub fn coordinates_reply(longitude: f64, latitude: f64) -> Reply {
 pub fn search_and_store(query: &GeoQuery, keyspace: &mut Keyspace, ctx: &WriteCtx) -> Result<Found> {
     let found = query.search(keyspace.db(ctx.db), ctx.now_ms)?;
     if let Found::Stored { destination, pairs } = &found {
-        crate::commands::zset::store::store(keyspace, ctx, destination, pairs);
+        let event = if query.variant.is_search() { "geosearchstore" } else { "georadiusstore" };
+        crate::commands::zset::store::store(keyspace, ctx, destination, pairs, event);
     }
     Ok(found)
 }

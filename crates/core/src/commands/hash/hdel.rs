@@ -48,8 +48,15 @@ impl WriteCommand for HDel {
         if removed > 0 {
             *version = ctx.index;
         }
-        if hash.is_empty() {
+        let emptied = hash.is_empty();
+        if emptied {
             db.remove(&self.key);
+        }
+        if removed > 0 {
+            keyspace.notify(EventClass::HASH, "hdel", ctx.db, &self.key);
+            if emptied {
+                keyspace.notify(EventClass::GENERIC, "del", ctx.db, &self.key);
+            }
         }
         Ok(removed)
     }

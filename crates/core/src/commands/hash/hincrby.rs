@@ -51,6 +51,7 @@ impl WriteCommand for HIncrBy {
         let value = current.checked_add(self.delta).ok_or(Error::OVERFLOW)?;
         let (hash, encodings, hasher) = collection_or_create::<HashValue>(keyspace, ctx, &self.key)?;
         hash.insert(&self.field, &text_of(value), encodings, hasher);
+        keyspace.notify(EventClass::HASH, "hincrby", ctx.db, &self.key);
         Ok(value)
     }
 }

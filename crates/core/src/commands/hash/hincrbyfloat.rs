@@ -57,6 +57,7 @@ impl WriteCommand for HIncrByFloat {
         let text = Bytes::from(add_texts(&current, &self.delta).ok_or(Error::NAN_OR_INFINITY)?);
         let (hash, encodings, hasher) = collection_or_create::<HashValue>(keyspace, ctx, &self.key)?;
         hash.insert(&self.field, &text, encodings, hasher);
+        keyspace.notify(EventClass::HASH, "hincrbyfloat", ctx.db, &self.key);
         Ok(text)
     }
 }

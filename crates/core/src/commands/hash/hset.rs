@@ -39,7 +39,9 @@ impl HSet {
     /// Stores every pair; returns how many fields were new.
     pub fn store(&self, keyspace: &mut Keyspace, ctx: &WriteCtx) -> Result<usize> {
         let (hash, encodings, hasher) = collection_or_create::<HashValue>(keyspace, ctx, &self.key)?;
-        Ok(self.pairs.iter().filter(|(field, value)| hash.insert(field, value, encodings, hasher)).count())
+        let added = self.pairs.iter().filter(|(field, value)| hash.insert(field, value, encodings, hasher)).count();
+        keyspace.notify(EventClass::HASH, "hset", ctx.db, &self.key);
+        Ok(added)
     }
 }
 

@@ -46,6 +46,7 @@ impl WriteCommand for HSetNx {
         }
         let (hash, encodings, hasher) = collection_or_create::<HashValue>(keyspace, ctx, &self.key)?;
         hash.insert(&self.field, &self.value, encodings, hasher);
+        keyspace.notify(EventClass::HASH, "hset", ctx.db, &self.key);
         Ok(true)
     }
 }

@@ -49,6 +49,7 @@ impl WriteCommand for PfAdd {
             hyperloglog::add_all(&mut hll, elements)?;
             hyperloglog::invalidate_cache(&mut hll);
             db.insert(&self.key, Value::Str(build_blob(|bytes| *bytes = hll)), None, ctx.index);
+            keyspace.notify(EventClass::STRING, "pfadd", ctx.db, &self.key);
             return Ok(true);
         };
         hyperloglog::encoding(blob)?;
@@ -57,6 +58,9 @@ impl WriteCommand for PfAdd {
         // A corrupted value may have changed before the damage was found (as in Redis).
         if !matches!(outcome, Ok(false)) {
             *version = ctx.index;
+        }
+        if matches!(outcome, Ok(true)) {
+            keyspace.notify(EventClass::STRING, "pfadd", ctx.db, &self.key);
         }
         Ok(outcome?)
     }

@@ -68,6 +68,8 @@ impl WriteCommand for PfMerge {
                 outcome?;
             }
         }
+        // PFADD, as Redis names it: a merge adds many elements at once.
+        keyspace.notify(EventClass::STRING, "pfadd", ctx.db, &self.dest);
         Ok(())
     }
 }

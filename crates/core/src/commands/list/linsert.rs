@@ -62,7 +62,9 @@ impl WriteCommand for LInsert {
         };
         list.insert(pivot + usize::from(self.after), &self.element, encodings);
         *version = ctx.index;
-        Ok(list.len() as i64)
+        let length = list.len() as i64;
+        keyspace.notify(EventClass::LIST, "linsert", ctx.db, &self.key);
+        Ok(length)
     }
 }
 

@@ -53,7 +53,9 @@ impl Push {
         for element in &self.elements {
             push(list, element, self.end, encodings);
         }
-        Ok(list.len())
+        let length = list.len();
+        keyspace.notify(EventClass::LIST, self.end.push_event(), ctx.db, &self.key);
+        Ok(length)
     }
 }
 

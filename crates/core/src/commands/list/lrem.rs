@@ -51,7 +51,13 @@ impl WriteCommand for LRem {
         if removed > 0 {
             *version = ctx.index;
         }
-        remove_if_void::<ListValue>(db, &self.key);
+        let emptied = remove_if_void::<ListValue>(db, &self.key);
+        if removed > 0 {
+            keyspace.notify(EventClass::LIST, "lrem", ctx.db, &self.key);
+            if emptied {
+                keyspace.notify(EventClass::GENERIC, "del", ctx.db, &self.key);
+            }
+        }
         Ok(removed)
     }
 }

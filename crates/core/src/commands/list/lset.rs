@@ -50,6 +50,7 @@ impl WriteCommand for LSet {
         let at = resolve_index(index, list.len()).ok_or_else(|| Error::fixed("ERR index out of range"))?;
         list.set(at, &self.element, encodings);
         *version = ctx.index;
+        keyspace.notify(EventClass::LIST, "lset", ctx.db, &self.key);
         Ok(())
     }
 }

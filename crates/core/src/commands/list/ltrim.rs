@@ -52,7 +52,11 @@ impl WriteCommand for LTrim {
         }
         // Redis counts the key as changed even when nothing went.
         *version = ctx.index;
-        remove_if_void::<ListValue>(db, &self.key);
+        let emptied = remove_if_void::<ListValue>(db, &self.key);
+        keyspace.notify(EventClass::LIST, "ltrim", ctx.db, &self.key);
+        if emptied {
+            keyspace.notify(EventClass::GENERIC, "del", ctx.db, &self.key);
+        }
         Ok(())
     }
 }

@@ -46,6 +46,7 @@ use crate::command::WriteCtx;
 use crate::commands::helpers::{remove_if_void, value_mut, value_or_create};
 use crate::error::{Error, Result};
 use crate::keyspace::{Encodings, Keyspace, ListValue};
+use crate::notifications::EventClass;
 use crate::reply::Reply;
 use bytes::{Bytes, BytesMut};
 
@@ -131,6 +132,22 @@ pub enum End {
 }
 
 impl End {
+    /// The event of a push at this end.
+    pub fn push_event(self) -> &'static str {
+        match self {
+            End::Left => "lpush",
+            End::Right => "rpush",
+        }
+    }
+
+    /// The event of a pop from this end.
+    pub fn pop_event(self) -> &'static str {
+        match self {
+            End::Left => "lpop",
+            End::Right => "rpop",
+        }
+    }
+
     /// `LEFT` or `RIGHT`, in any case (LMOVE, LMPOP); a syntax error otherwise.
     pub fn parse(arg: &[u8]) -> Result<End> {
         if arg.eq_ignore_ascii_case(b"left") {
@@ -201,8 +218,13 @@ pub fn pop(keyspace: &mut Keyspace, ctx: &WriteCtx, key: &[u8], end: End, count:
         }
     };
     *version = ctx.index;
-    if list.is_empty() {
+    let emptied = list.is_empty();
+    if emptied {
         db.remove(key);
+    }
+    keyspace.notify(EventClass::LIST, end.pop_event(), ctx.db, key);
+    if emptied {
+        keyspace.notify(EventClass::GENERIC, "del", ctx.db, key);
     }
     Ok(Some(taken))
 }
@@ -255,7 +277,12 @@ pub fn move_one(
     // Pushed before the source is checked for emptiness: rotating a one-element list keeps
     // the key (and its expiry).
     push(value_or_create::<ListValue>(db, destination, ctx.now_ms, ctx.index)?, &element, to, encodings);
-    remove_if_void::<ListValue>(db, source);
+    let emptied = remove_if_void::<ListValue>(db, source);
+    keyspace.notify(EventClass::LIST, to.push_event(), ctx.db, destination);
+    keyspace.notify(EventClass::LIST, from.pop_event(), ctx.db, source);
+    if emptied {
+        keyspace.notify(EventClass::GENERIC, "del", ctx.db, source);
+    }
     Ok(Some(Bytes::from(element)))
 }
 

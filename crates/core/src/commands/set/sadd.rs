@@ -42,12 +42,15 @@ pub fn add_members<'a>(
         let added = members.into_iter().filter(|member| set.insert_member(*member, encodings, hasher)).count();
         if added > 0 {
             *version = ctx.index;
+            keyspace.notify(EventClass::SET, "sadd", ctx.db, key);
         }
         return Ok(added);
     }
     let set = SetValue::from_members(members, encodings, hasher);
     let added = set.len();
-    store_value(db, key, set, ctx);
+    if store_value(db, key, set, ctx) {
+        keyspace.notify(EventClass::SET, "sadd", ctx.db, key);
+    }
     Ok(added)
 }
 

@@ -27,6 +27,7 @@ pub const SPEC: CommandSpec = CommandSpec {
 pub struct Diff;
 
 impl Combination for Diff {
+    const STORE_EVENT: &'static str = "sdiffstore";
     fn combine(sets: &[Option<&SetValue>], encodings: &Encodings, hasher: TableHasher) -> SetValue {
         SetValue::difference(sets, encodings, hasher)
     }

@@ -27,6 +27,7 @@ pub const SPEC: CommandSpec = CommandSpec {
 pub struct Inter;
 
 impl Combination for Inter {
+    const STORE_EVENT: &'static str = "sinterstore";
     fn combine(sets: &[Option<&SetValue>], encodings: &Encodings, hasher: TableHasher) -> SetValue {
         SetValue::from_members(SetValue::intersection(sets), encodings, hasher)
     }

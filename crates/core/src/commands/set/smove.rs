@@ -60,7 +60,11 @@ impl WriteCommand for SMove {
             source.remove(&self.member);
             *version = ctx.index;
         }
-        remove_if_void::<SetValue>(db, &self.source);
+        let emptied = remove_if_void::<SetValue>(db, &self.source);
+        keyspace.notify(EventClass::SET, "srem", ctx.db, &self.source);
+        if emptied {
+            keyspace.notify(EventClass::GENERIC, "del", ctx.db, &self.source);
+        }
         add_members(keyspace, ctx, &self.destination, [Member::Bytes(&self.member)])?;
         Ok(true)
     }

@@ -93,7 +93,11 @@ impl WriteCommand for SPop {
             }
         };
         *version = ctx.index;
-        remove_if_void::<SetValue>(db, &self.key);
+        let emptied = remove_if_void::<SetValue>(db, &self.key);
+        keyspace.notify(EventClass::SET, "spop", ctx.db, &self.key);
+        if emptied {
+            keyspace.notify(EventClass::GENERIC, "del", ctx.db, &self.key);
+        }
         Ok(popped)
     }
 }

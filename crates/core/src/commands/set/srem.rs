@@ -48,7 +48,13 @@ impl WriteCommand for SRem {
         if removed > 0 {
             *version = ctx.index;
         }
-        remove_if_void::<SetValue>(db, &self.key);
+        let emptied = remove_if_void::<SetValue>(db, &self.key);
+        if removed > 0 {
+            keyspace.notify(EventClass::SET, "srem", ctx.db, &self.key);
+            if emptied {
+                keyspace.notify(EventClass::GENERIC, "del", ctx.db, &self.key);
+            }
+        }
         Ok(removed)
     }
 }

@@ -33,6 +33,9 @@ pub trait Combination {
     /// it (which decides whether it is an intset).
     fn combine(sets: &[Option<&SetValue>], encodings: &Encodings, hasher: TableHasher) -> SetValue;
 
+    /// The event of a combination stored (`sunionstore` ...).
+    const STORE_EVENT: &'static str;
+
     /// The members of the combination, in the order Redis replies with them.
     fn members(sets: &[Option<&SetValue>], encodings: &Encodings, hasher: TableHasher) -> Vec<Bytes> {
         Self::combine(sets, encodings, hasher).iter().map(|member| member.to_bytes()).collect()
@@ -43,6 +46,7 @@ pub trait Combination {
 pub struct Union;
 
 impl Combination for Union {
+    const STORE_EVENT: &'static str = "sunionstore";
     fn combine(sets: &[Option<&SetValue>], encodings: &Encodings, hasher: TableHasher) -> SetValue {
         SetValue::union(sets.iter().flatten().copied(), encodings, hasher)
     }
@@ -111,7 +115,7 @@ impl<C: Combination> WriteCommand for CombinedStore<C> {
         let (sets, encodings, hasher) = sets_at(keyspace, ctx.db, &self.keys, ctx.now_ms)?;
         let result = C::combine(&sets, encodings, hasher);
         let len = result.len();
-        store_value(keyspace.db_mut(ctx.db), &self.destination, result, ctx);
+        store_value_notifying(keyspace, ctx, &self.destination, result, (EventClass::SET, C::STORE_EVENT));
         Ok(len)
     }
 }

@@ -86,8 +86,10 @@ impl WriteCommand for XAdd {
         let stream = value_or_create::<StreamValue>(db, &self.key, ctx.now_ms, ctx.index)?;
         let fields = self.fields.iter().map(Blob::from).collect();
         stream.append(id, fields, encodings.stream_node_limits());
-        if let Some(trim) = &self.trim {
-            trim.apply(stream, encodings);
+        let trimmed = self.trim.as_ref().is_some_and(|trim| trim.apply(stream, encodings) > 0);
+        keyspace.notify(EventClass::STREAM, "xadd", ctx.db, &self.key);
+        if trimmed {
+            keyspace.notify(EventClass::STREAM, "xtrim", ctx.db, &self.key);
         }
         Ok(Some(id.to_bytes()))
     }

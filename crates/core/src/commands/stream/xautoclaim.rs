@@ -92,6 +92,7 @@ impl WriteCommand for XAutoClaim {
         let mut count = self.count;
         let mut attempts = self.count.saturating_mul(ATTEMPTS_PER_CLAIM);
         let mut next = Some(self.start);
+        let mut consumer_created = false;
         while let Some(from) = next {
             if attempts == 0 || count == 0 {
                 break;
@@ -114,6 +115,7 @@ impl WriteCommand for XAutoClaim {
                 continue;
             }
             let group = group_of(stream, &self.group);
+            consumer_created |= !group.consumers.contains_key(&self.consumer[..]);
             group.consumer(&self.consumer, ctx.now_ms);
             let pending = group.assign(id, &self.consumer, ctx.now_ms);
             if !self.just_id {
@@ -125,10 +127,14 @@ impl WriteCommand for XAutoClaim {
         // Where the next call should start: the next pending entry, or 0-0 when none is left.
         let group = group_of(stream, &self.group);
         let cursor = next.and_then(|from| group.pending.range(from..).next().map(|(id, _)| *id)).unwrap_or_default();
-        Ok(Reply::Array(vec![
+        let reply = Reply::Array(vec![
             Reply::Bulk(cursor.to_bytes()),
             Reply::Array(claimed.into_iter().map(|id| claimed_reply(stream, id, self.just_id)).collect()),
             Reply::Array(deleted.into_iter().map(|id| Reply::Bulk(id.to_bytes())).collect()),
-        ]))
+        ]);
+        if consumer_created {
+            keyspace.notify(EventClass::STREAM, "xgroup-createconsumer", ctx.db, &self.key);
+        }
+        Ok(reply)
     }
 }

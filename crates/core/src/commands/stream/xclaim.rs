@@ -142,6 +142,7 @@ impl WriteCommand for XClaim {
         };
         let delivery_time_ms = if (0..=now_ms).contains(&delivery_time_ms) { delivery_time_ms } else { now_ms } as u64;
         let mut claimed = Vec::new();
+        let mut consumer_created = false;
         for &id in &self.ids {
             let entry_exists = stream.contains(id);
             let group = group_of(stream, &self.group);
@@ -160,6 +161,7 @@ impl WriteCommand for XClaim {
                 }
                 _ => {}
             }
+            consumer_created |= !group.consumers.contains_key(&self.consumer[..]);
             group.consumer(&self.consumer, ctx.now_ms);
             let pending = group.assign(id, &self.consumer, delivery_time_ms);
             match self.retry_count {
@@ -171,6 +173,10 @@ impl WriteCommand for XClaim {
         }
         let group = group_of(stream, &self.group);
         group.last_id = group.last_id.max(self.last_id);
-        Ok(Reply::Array(claimed.into_iter().map(|id| claimed_reply(stream, id, self.just_id)).collect()))
+        let reply = Reply::Array(claimed.into_iter().map(|id| claimed_reply(stream, id, self.just_id)).collect());
+        if consumer_created {
+            keyspace.notify(EventClass::STREAM, "xgroup-createconsumer", ctx.db, &self.key);
+        }
+        Ok(reply)
     }
 }

@@ -53,7 +53,11 @@ impl WriteCommand for XDel {
             return Ok(0);
         }
         let stream = stream_mut(db, &self.key, ctx.now_ms, ctx.index)?.expect("looked up above");
-        Ok(self.ids.iter().filter(|id| stream.delete(**id)).count())
+        let deleted = self.ids.iter().filter(|id| stream.delete(**id)).count();
+        if deleted > 0 {
+            keyspace.notify(EventClass::STREAM, "xdel", ctx.db, &self.key);
+        }
+        Ok(deleted)
     }
 }
 

@@ -185,7 +185,8 @@ impl WriteCommand for XGroup {
                 )))
             }
         };
-        Ok(match self {
+        // The reply, and the event Redis raises for it (if any).
+        let (reply, event) = match self {
             XGroup::Create { group, start, entries_read, .. } => {
                 if stream.groups.contains_key(&group[..]) {
                     return Err(Error::new("BUSYGROUP Consumer Group name already exists"));
@@ -195,7 +196,7 @@ impl WriteCommand for XGroup {
                     GroupStart::At(id) => *id,
                 };
                 stream.groups.insert(Blob::new(group), Group::new(last_id, *entries_read));
-                Reply::OK
+                (Reply::OK, Some("xgroup-create"))
             }
             XGroup::SetId { group, start, entries_read, .. } => {
                 group_required(group, stream)?;
@@ -206,25 +207,35 @@ impl WriteCommand for XGroup {
                 let group = group_of(stream, group);
                 group.last_id = last_id;
                 group.entries_read = *entries_read;
-                Reply::OK
+                (Reply::OK, Some("xgroup-setid"))
             }
-            XGroup::Destroy { group, .. } => Reply::Integer(i64::from(stream.groups.remove(&group[..]).is_some())),
+            XGroup::Destroy { group, .. } => match stream.groups.remove(&group[..]) {
+                Some(_) => (Reply::Integer(1), Some("xgroup-destroy")),
+                None => (Reply::Integer(0), None),
+            },
             XGroup::CreateConsumer { group, consumer, .. } => {
                 group_required(group, stream)?;
                 let group = group_of(stream, group);
                 if group.consumers.contains_key(&consumer[..]) {
-                    Reply::Integer(0)
+                    (Reply::Integer(0), None)
                 } else {
                     group.consumer(consumer, ctx.now_ms);
-                    Reply::Integer(1)
+                    (Reply::Integer(1), Some("xgroup-createconsumer"))
                 }
             }
             XGroup::DelConsumer { group, consumer, .. } => {
                 group_required(group, stream)?;
-                Reply::Integer(group_of(stream, group).remove_consumer(consumer).unwrap_or(0) as i64)
+                match group_of(stream, group).remove_consumer(consumer) {
+                    Some(pending) => (Reply::Integer(pending as i64), Some("xgroup-delconsumer")),
+                    None => (Reply::Integer(0), None),
+                }
             }
             XGroup::Help => unreachable!("answered above"),
-        })
+        };
+        if let Some(event) = event {
+            keyspace.notify(EventClass::STREAM, event, ctx.db, key);
+        }
+        Ok(reply)
     }
 }
 

@@ -75,6 +75,11 @@ impl Command for XReadGroup {
 }
 
 impl XReadGroup {
+    /// Whether serving it creates its consumer (Redis then raises `xgroup-createconsumer`).
+    fn is_new_consumer(&self, stream: &StreamValue) -> bool {
+        stream.groups.get(&self.group[..]).is_some_and(|group| !group.consumers.contains_key(&self.consumer[..]))
+    }
+
     /// Delivers up to `count` entries the group has not seen to the consumer.
     fn deliver_new(&self, stream: &mut StreamValue, count: usize, now_ms: TimeMs) -> Reply {
         let after = group_of(stream, &self.group).last_id;
@@ -133,7 +138,11 @@ impl XReadGroup {
                 return Ok(None);
             }
             let stream = stream_mut(db, key, ctx.now_ms, ctx.index)?.expect("looked up above");
+            let created = self.is_new_consumer(stream);
             let entries = self.deliver_new(stream, self.options.count_for(true), ctx.now_ms);
+            if created {
+                keyspace.notify(EventClass::STREAM, "xgroup-createconsumer", ctx.db, key);
+            }
             return Ok(Some(Reply::Keyed(vec![(Reply::Bulk(Bytes::copy_from_slice(key)), entries)])));
         }
         for key in &self.options.keys {
@@ -148,6 +157,7 @@ impl XReadGroup {
         }
         let count = self.options.count_for(false);
         let mut found = Vec::new();
+        let mut created = Vec::new();
         for (key, from) in self.options.keys.iter().zip(&self.from) {
             let stream = stream_at(db, key, ctx.now_ms)?.expect("checked above");
             let group = &stream.groups[&self.group[..]];
@@ -156,14 +166,23 @@ impl XReadGroup {
                 From::New if !has_new => continue,
                 From::New => {
                     let stream = stream_mut(db, key, ctx.now_ms, ctx.index)?.expect("checked above");
+                    if self.is_new_consumer(stream) {
+                        created.push(key);
+                    }
                     self.deliver_new(stream, count, ctx.now_ms)
                 }
                 From::History(after) => {
                     let stream = stream_mut(db, key, ctx.now_ms, ctx.index)?.expect("checked above");
+                    if self.is_new_consumer(stream) {
+                        created.push(key);
+                    }
                     self.deliver_history(stream, *after, count, ctx.now_ms)
                 }
             };
             found.push((Reply::Bulk(key.clone()), entries));
+        }
+        for key in created {
+            keyspace.notify(EventClass::STREAM, "xgroup-createconsumer", ctx.db, key);
         }
         Ok((!found.is_empty()).then_some(Reply::Keyed(found)))
     }

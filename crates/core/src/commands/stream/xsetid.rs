@@ -81,6 +81,7 @@ impl WriteCommand for XSetId {
         }
         let stream = stream_mut(db, &self.key, ctx.now_ms, ctx.index)?.expect("looked up above");
         stream.set_last_id(self.last_id, self.entries_added, self.max_deleted_id);
+        keyspace.notify(EventClass::STREAM, "xsetid", ctx.db, &self.key);
         Ok(())
     }
 }

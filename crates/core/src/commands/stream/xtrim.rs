@@ -44,10 +44,14 @@ impl Command for XTrim {
 impl WriteCommand for XTrim {
     fn write(&self, keyspace: &mut Keyspace, ctx: &WriteCtx) -> Result<u64> {
         let (db, encodings) = keyspace.db_and_encodings(ctx.db);
-        match stream_mut(db, &self.key, ctx.now_ms, ctx.index)? {
-            Some(stream) => Ok(self.trim.apply(stream, encodings)),
-            None => Ok(0),
+        let deleted = match stream_mut(db, &self.key, ctx.now_ms, ctx.index)? {
+            Some(stream) => self.trim.apply(stream, encodings),
+            None => 0,
+        };
+        if deleted > 0 {
+            keyspace.notify(EventClass::STREAM, "xtrim", ctx.db, &self.key);
         }
+        Ok(deleted)
     }
 }
 

@@ -41,10 +41,10 @@ impl Command for Append {
 impl WriteCommand for Append {
     fn write(&self, keyspace: &mut Keyspace, ctx: &WriteCtx) -> Result<usize> {
         let db = keyspace.db_mut(ctx.db);
-        match string_entry_mut(db, &self.key, ctx.now_ms)? {
+        let length = match string_entry_mut(db, &self.key, ctx.now_ms)? {
             None => {
                 db.insert(&self.key, Value::string(&self.value), None, ctx.index);
-                Ok(self.value.len())
+                self.value.len()
             }
             Some(entry) => {
                 let Value::Str(current) = &mut entry.value else { unreachable!("checked to be a string") };
@@ -52,8 +52,10 @@ impl WriteCommand for Append {
                 current.make_mut().extend_from_slice(&self.value);
                 current.settle();
                 entry.version = ctx.index;
-                Ok(current.len())
+                current.len()
             }
-        }
+        };
+        keyspace.notify(EventClass::STRING, "append", ctx.db, &self.key);
+        Ok(length)
     }
 }

@@ -43,9 +43,11 @@ impl WriteCommand for GetDel {
         if string_entry_mut(db, &self.key, ctx.now_ms)?.is_none() {
             return Ok(None);
         }
-        Ok(db.remove(&self.key).map(|entry| match entry.value {
+        let removed = db.remove(&self.key).map(|entry| match entry.value {
             Value::Str(blob) => blob.to_bytes(),
             _ => unreachable!("checked to be a string"),
-        }))
+        });
+        keyspace.notify(EventClass::GENERIC, "del", ctx.db, &self.key);
+        Ok(removed)
     }
 }

@@ -93,6 +93,7 @@ impl WriteCommand for GetEx {
                 if entry.expire_at_ms().is_some() {
                     entry.version = ctx.index;
                     db.set_expiry(&self.key, None);
+                    keyspace.notify(EventClass::GENERIC, "persist", ctx.db, &self.key);
                 }
             }
             Change::Expire(arg) => {
@@ -101,9 +102,11 @@ impl WriteCommand for GetEx {
                 let at = arg.at_ms(ctx.now_ms).ok_or_else(|| super::set::invalid_expire("getex"))?;
                 if at <= ctx.now_ms as i64 {
                     db.remove(&self.key);
+                    keyspace.notify(EventClass::GENERIC, "del", ctx.db, &self.key);
                 } else {
                     entry.version = ctx.index;
                     db.set_expiry(&self.key, Some(at as u64));
+                    keyspace.notify(EventClass::GENERIC, "expire", ctx.db, &self.key);
                 }
             }
         }

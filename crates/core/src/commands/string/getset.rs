@@ -46,6 +46,7 @@ impl WriteCommand for GetSet {
             _ => unreachable!("checked to be a string"),
         });
         db.insert(&self.key, Value::string(&self.value), None, ctx.index);
+        keyspace.notify(EventClass::STRING, "set", ctx.db, &self.key);
         Ok(previous)
     }
 }

@@ -47,10 +47,10 @@ impl Command for IncrBy {
 impl WriteCommand for IncrBy {
     fn write(&self, keyspace: &mut Keyspace, ctx: &WriteCtx) -> Result<i64> {
         let db = keyspace.db_mut(ctx.db);
-        match string_entry_mut(db, &self.key, ctx.now_ms)? {
+        let value = match string_entry_mut(db, &self.key, ctx.now_ms)? {
             None => {
                 db.insert(&self.key, Value::string(&text_of(self.delta)), None, ctx.index);
-                Ok(self.delta)
+                self.delta
             }
             Some(entry) => {
                 let Value::Str(current) = &mut entry.value else { unreachable!("checked to be a string") };
@@ -58,8 +58,11 @@ impl WriteCommand for IncrBy {
                 let value = value.checked_add(self.delta).ok_or(Error::OVERFLOW)?;
                 *current = Blob::new(&text_of(value));
                 entry.version = ctx.index;
-                Ok(value)
+                value
             }
-        }
+        };
+        // INCR, DECR and DECRBY too: Redis names them all so.
+        keyspace.notify(EventClass::STRING, "incrby", ctx.db, &self.key);
+        Ok(value)
     }
 }

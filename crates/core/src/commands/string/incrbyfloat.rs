@@ -63,6 +63,7 @@ impl WriteCommand for IncrByFloat {
             }
             None => db.insert(&self.key, Value::string(&text), None, ctx.index),
         }
+        keyspace.notify(EventClass::STRING, "incrbyfloat", ctx.db, &self.key);
         Ok(text)
     }
 }

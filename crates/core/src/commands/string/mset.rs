@@ -34,9 +34,10 @@ impl MSet {
         Ok(rest.chunks_exact(2).map(|pair| (pair[0].clone(), pair[1].clone())).collect())
     }
 
-    pub fn store_all(pairs: &[(Bytes, Bytes)], db: &mut Db, index: u64) {
+    pub fn store_all(pairs: &[(Bytes, Bytes)], keyspace: &mut Keyspace, ctx: &WriteCtx) {
         for (key, value) in pairs {
-            db.insert(key, Value::string(value), None, index);
+            keyspace.db_mut(ctx.db).insert(key, Value::string(value), None, ctx.index);
+            keyspace.notify(EventClass::STRING, "set", ctx.db, key);
         }
     }
 }
@@ -55,7 +56,7 @@ impl Command for MSet {
 
 impl WriteCommand for MSet {
     fn write(&self, keyspace: &mut Keyspace, ctx: &WriteCtx) -> Result<()> {
-        MSet::store_all(&self.pairs, keyspace.db_mut(ctx.db), ctx.index);
+        MSet::store_all(&self.pairs, keyspace, ctx);
         Ok(())
     }
 }

@@ -44,7 +44,7 @@ impl WriteCommand for MSetNx {
         if self.pairs.iter().any(|(key, _)| db.get(key, ctx.now_ms).is_some()) {
             return Ok(false);
         }
-        MSet::store_all(&self.pairs, db, ctx.index);
+        MSet::store_all(&self.pairs, keyspace, ctx);
         Ok(true)
     }
 }

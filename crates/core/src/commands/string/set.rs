@@ -143,6 +143,14 @@ pub fn invalid_expire(command: &str) -> Error {
     Error::err(format_args!("invalid expire time in '{command}' command"))
 }
 
+/// The events of a stored string: `set`, then `expire` when it was given a time to live.
+pub fn notify_set(keyspace: &mut Keyspace, ctx: &WriteCtx, key: &[u8], expiring: bool) {
+    keyspace.notify(EventClass::STRING, "set", ctx.db, key);
+    if expiring {
+        keyspace.notify(EventClass::GENERIC, "expire", ctx.db, key);
+    }
+}
+
 impl WriteCommand for Set {
     fn write(&self, keyspace: &mut Keyspace, ctx: &WriteCtx) -> Result<SetOutput> {
         let db = keyspace.db_mut(ctx.db);
@@ -156,6 +164,7 @@ impl WriteCommand for Set {
             // A plain SET needs nothing from the entry it replaces (whatever its type, live or
             // expired): one lookup instead of three, and no copy of the old value.
             db.insert(&self.key, Value::string(&self.value), expire_at, ctx.index);
+            notify_set(keyspace, ctx, &self.key, expire_at.is_some());
             return Ok(SetOutput::Stored);
         }
         let existing = string_entry_mut(db, &self.key, ctx.now_ms);
@@ -176,6 +185,7 @@ impl WriteCommand for Set {
                 _ => expire_at,
             };
             db.insert(&self.key, Value::string(&self.value), expire_at, ctx.index);
+            notify_set(keyspace, ctx, &self.key, matches!(self.ttl, Ttl::Expire(_)));
         }
         Ok(match (self.get, proceed) {
             (true, _) => SetOutput::Previous(existing.and_then(|(value, _)| value)),

@@ -55,6 +55,7 @@ impl WriteCommand for SetEx {
         let name = if self.expire.unit == TimeUnit::Seconds { "setex" } else { "psetex" };
         let at = self.expire.at_ms(ctx.now_ms).ok_or_else(|| super::set::invalid_expire(name))?;
         keyspace.db_mut(ctx.db).insert(&self.key, Value::string(&self.value), Some(at as u64), ctx.index);
+        super::set::notify_set(keyspace, ctx, &self.key, true);
         Ok(())
     }
 }

@@ -45,6 +45,7 @@ impl WriteCommand for SetNx {
             return Ok(false);
         }
         db.insert(&self.key, Value::string(&self.value), None, ctx.index);
+        keyspace.notify(EventClass::STRING, "set", ctx.db, &self.key);
         Ok(true)
     }
 }

@@ -59,6 +59,7 @@ impl WriteCommand for SetRange {
                 let mut bytes = BytesMut::zeroed(self.offset);
                 bytes.extend_from_slice(&self.value);
                 db.insert(&self.key, Value::string(&bytes), None, ctx.index);
+                keyspace.notify(EventClass::STRING, "setrange", ctx.db, &self.key);
                 Ok(end as usize)
             }
             Some(entry) => {
@@ -74,7 +75,9 @@ impl WriteCommand for SetRange {
                 bytes[self.offset..end as usize].copy_from_slice(&self.value);
                 current.settle();
                 entry.version = ctx.index;
-                Ok(current.len())
+                let length = current.len();
+                keyspace.notify(EventClass::STRING, "setrange", ctx.db, &self.key);
+                Ok(length)
             }
         }
     }

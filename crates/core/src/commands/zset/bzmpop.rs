@@ -60,7 +60,7 @@ impl BlockingCommand for BZMPop {
         let (end, count) = (self.pop.end, self.pop.count);
         let popped = match ready {
             Some(key) => {
-                let popped = other_type_is_not_ready(pop(keyspace.db_mut(ctx.db), ctx, key, end, count).map(Some))?;
+                let popped = other_type_is_not_ready(pop(keyspace, ctx, key, end, count).map(Some))?;
                 popped.filter(|popped| !popped.is_empty()).map(|popped| (Bytes::copy_from_slice(key), popped))
             }
             None => pop_first(keyspace, ctx, &self.pop.keys, end, count)?,

@@ -59,7 +59,7 @@ impl BlockingCommand for BlockingZPop {
 
     fn try_serve(&self, keyspace: &mut Keyspace, ctx: &WriteCtx, ready: Option<&[u8]>) -> Result<Option<Reply>> {
         Ok(match ready {
-            Some(key) => other_type_is_not_ready(pop(keyspace.db_mut(ctx.db), ctx, key, self.end, 1).map(Some))?
+            Some(key) => other_type_is_not_ready(pop(keyspace, ctx, key, self.end, 1).map(Some))?
                 .and_then(|popped| reply(Bytes::copy_from_slice(key), popped)),
             None => pop_first(keyspace, ctx, &self.keys, self.end, 1)?.and_then(|(key, popped)| reply(key, popped)),
         })

@@ -273,6 +273,11 @@ impl CombineStore {
     /// returns its cardinality.
     pub fn apply(&self, keyspace: &mut Keyspace, ctx: &WriteCtx) -> Result<usize> {
         let members = self.combine.compute(keyspace.db(ctx.db), ctx.now_ms)?;
-        Ok(super::store::store(keyspace, ctx, &self.destination, &members))
+        let event = match self.combine.op {
+            Op::Union => "zunionstore",
+            Op::Inter => "zinterstore",
+            Op::Diff => "zdiffstore",
+        };
+        Ok(super::store::store(keyspace, ctx, &self.destination, &members, event))
     }
 }

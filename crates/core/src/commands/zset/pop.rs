@@ -33,7 +33,8 @@ impl End {
 /// pop order (lowest first for `Min`, highest first for `Max`); the key goes when emptied.
 /// Nothing when the key is missing; WRONGTYPE if it holds something else. O(log N) per
 /// member.
-pub fn pop(db: &mut Db, ctx: &WriteCtx, key: &[u8], end: End, count: usize) -> Result<Vec<(Bytes, f64)>> {
+pub fn pop(keyspace: &mut Keyspace, ctx: &WriteCtx, key: &[u8], end: End, count: usize) -> Result<Vec<(Bytes, f64)>> {
+    let db = keyspace.db_mut(ctx.db);
     let Some((zset, version)) = value_mut::<ZSetValue>(db, key, ctx.now_ms)? else {
         return Ok(Vec::new());
     };
@@ -50,7 +51,17 @@ pub fn pop(db: &mut Db, ctx: &WriteCtx, key: &[u8], end: End, count: usize) -> R
     if taken > 0 {
         *version = ctx.index;
     }
-    remove_if_void::<ZSetValue>(db, key);
+    let emptied = remove_if_void::<ZSetValue>(db, key);
+    if taken > 0 {
+        let event = match end {
+            End::Min => "zpopmin",
+            End::Max => "zpopmax",
+        };
+        keyspace.notify(EventClass::ZSET, event, ctx.db, key);
+    }
+    if emptied {
+        keyspace.notify(EventClass::GENERIC, "del", ctx.db, key);
+    }
     Ok(popped)
 }
 
@@ -60,10 +71,9 @@ pub fn pop(db: &mut Db, ctx: &WriteCtx, key: &[u8], end: End, count: usize) -> R
 /// as Redis's `genericZpopCommand`. ZMPOP calls it; so can BZPOPMIN, BZPOPMAX (`count` 1)
 /// and BZMPOP to serve a waiter when one of its keys gets members.
 pub fn pop_first(keyspace: &mut Keyspace, ctx: &WriteCtx, keys: &[Bytes], end: End, count: usize) -> Result<Popped> {
-    let db = keyspace.db_mut(ctx.db);
     for key in keys {
-        if db.get(key, ctx.now_ms).is_some() {
-            return Ok(Some((key.clone(), pop(db, ctx, key, end, count)?)));
+        if keyspace.db(ctx.db).get(key, ctx.now_ms).is_some() {
+            return Ok(Some((key.clone(), pop(keyspace, ctx, key, end, count)?)));
         }
     }
     Ok(None)

@@ -194,7 +194,7 @@ impl KeyRange {
 
     /// Removes the range's members from the sorted set at the key (which goes when emptied);
     /// returns how many went. O(log N) to find them, O(log N) to remove each.
-    pub fn remove(&self, keyspace: &mut Keyspace, ctx: &WriteCtx) -> Result<usize> {
+    pub fn remove(&self, keyspace: &mut Keyspace, ctx: &WriteCtx, event: &'static str) -> Result<usize> {
         let db = keyspace.db_mut(ctx.db);
         let Some((zset, version)) = value_mut::<ZSetValue>(db, &self.key, ctx.now_ms)? else {
             return Ok(0);
@@ -204,7 +204,13 @@ impl KeyRange {
         if removed > 0 {
             *version = ctx.index;
         }
-        remove_if_void::<ZSetValue>(db, &self.key);
+        let emptied = remove_if_void::<ZSetValue>(db, &self.key);
+        if removed > 0 {
+            keyspace.notify(EventClass::ZSET, event, ctx.db, &self.key);
+            if emptied {
+                keyspace.notify(EventClass::GENERIC, "del", ctx.db, &self.key);
+            }
+        }
         Ok(removed)
     }
 }

@@ -132,6 +132,9 @@ impl ZAdd {
             *version = ctx.index;
         }
         remove_if_void::<ZSetValue>(db, &self.key);
+        if added + updated > 0 {
+            keyspace.notify(EventClass::ZSET, if flags.incr { "zincr" } else { "zadd" }, ctx.db, &self.key);
+        }
         outcome?;
         Ok(match (flags.incr, flags.ch) {
             (true, _) => Added::Score(last),

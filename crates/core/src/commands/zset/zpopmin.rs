@@ -52,7 +52,7 @@ pub fn pop_command(
     count: Option<usize>,
     end: End,
 ) -> Result<(Vec<(Bytes, f64)>, bool)> {
-    Ok((pop(keyspace.db_mut(ctx.db), ctx, key, end, count.unwrap_or(1))?, count.is_some()))
+    Ok((pop(keyspace, ctx, key, end, count.unwrap_or(1))?, count.is_some()))
 }
 
 impl Command for ZPopMin {

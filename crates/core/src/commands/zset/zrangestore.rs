@@ -46,7 +46,7 @@ impl WriteCommand for ZRangeStore {
         if self.query.reverse {
             members.reverse();
         }
-        Ok(super::store::store(keyspace, ctx, &self.destination, &members))
+        Ok(super::store::store(keyspace, ctx, &self.destination, &members, "zrangestore"))
     }
 }
 

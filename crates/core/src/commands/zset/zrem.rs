@@ -49,7 +49,13 @@ impl WriteCommand for ZRem {
         if removed > 0 {
             *version = ctx.index;
         }
-        remove_if_void::<ZSetValue>(db, &self.key);
+        let emptied = remove_if_void::<ZSetValue>(db, &self.key);
+        if removed > 0 {
+            keyspace.notify(EventClass::ZSET, "zrem", ctx.db, &self.key);
+            if emptied {
+                keyspace.notify(EventClass::GENERIC, "del", ctx.db, &self.key);
+            }
+        }
         Ok(removed)
     }
 }

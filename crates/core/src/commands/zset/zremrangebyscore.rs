@@ -38,7 +38,7 @@ impl Command for ZRemRangeByScore {
 
 impl WriteCommand for ZRemRangeByScore {
     fn write(&self, keyspace: &mut Keyspace, ctx: &WriteCtx) -> Result<usize> {
-        self.0.remove(keyspace, ctx)
+        self.0.remove(keyspace, ctx, "zremrangebyscore")
     }
 }
 
