@@ -323,3 +323,36 @@ fn subscribers_are_not_closed_for_idleness() {
     let mut rest = Vec::new();
     assert_eq!(idle.stream().read_to_end(&mut rest).ok(), Some(0), "the idle client was closed");
 }
+
+#[test]
+fn in_redirect_mode_shard_channels_are_served_by_their_shards_nodes_alone() {
+    let cluster =
+        TestCluster::start(3, &["--shards", "3", "--replication-factor", "1", "--routing", "redirect"]);
+    cluster.wait_for_settled(0);
+    for (leader, slots) in cluster.masters(0) {
+        let (first, last): (u16, u16) =
+            slots[0].split_once('-').map(|(f, l)| (f.parse().unwrap(), l.parse().unwrap())).unwrap();
+        let mut con = cluster.connect(leader);
+        let channel = (0..)
+            .map(|n| format!("ch{n}"))
+            .find(|channel| {
+                let slot: u16 = redis::cmd("CLUSTER").arg("KEYSLOT").arg(channel).query(&mut con).unwrap();
+                (first..=last).contains(&slot)
+            })
+            .unwrap();
+        let slot: u16 = redis::cmd("CLUSTER").arg("KEYSLOT").arg(&channel).query(&mut con).unwrap();
+        let moved = format!("-MOVED {slot} 127.0.0.1:{}\r\n", cluster.members[leader].port);
+        let mut subscriber = Raw::connect(cluster.address(leader));
+        assert_eq!(subscriber.call(&["SSUBSCRIBE", &channel]), confirmation("ssubscribe", &channel, 1));
+        let elsewhere = (leader + 1) % 3;
+        let mut stranger = Raw::connect(cluster.address(elsewhere));
+        assert_eq!(stranger.call(&["SSUBSCRIBE", &channel]), moved, "the shard lives on node {leader} alone");
+        assert_eq!(stranger.call(&["SPUBLISH", &channel, "x"]), moved);
+        let mut publisher = Raw::connect(cluster.address(leader));
+        assert_eq!(publisher.call(&["SPUBLISH", &channel, "hello"]), ":1\r\n");
+        let smessage = format!("*3\r\n$8\r\nsmessage\r\n${}\r\n{channel}\r\n$5\r\nhello\r\n", channel.len());
+        assert_eq!(subscriber.reply(), smessage);
+        // Plain channels are not sharded: any node takes them and delivers everywhere.
+        assert_eq!(stranger.call(&["PUBLISH", &channel, "plain"]), ":0\r\n");
+    }
+}

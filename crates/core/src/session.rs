@@ -34,6 +34,12 @@ impl Protocol {
 
 /// What a session needs from the node it runs on.
 pub trait Host {
+    /// Whether this node serves the shard channel `channel` (SSUBSCRIBE, SPUBLISH): in
+    /// redirect mode, the `-MOVED` error to its shard's leader when no replica of that shard
+    /// is here, as Redis Cluster answers; every node serves every shard channel otherwise.
+    fn serves_shard_channel(&self, _channel: &[u8]) -> Result<(), Error> {
+        Ok(())
+    }
     /// The node's clock, in milliseconds since the Unix epoch.
     fn now_ms(&self) -> TimeMs;
     /// Microseconds since the Unix epoch, for TIME.

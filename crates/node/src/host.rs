@@ -18,6 +18,10 @@ impl Host for ConnectionHost {
         self.node.clock.now_ms()
     }
 
+    fn serves_shard_channel(&self, channel: &[u8]) -> Result<(), Error> {
+        crate::pubsub::serves_shard_channel(&self.node, channel)
+    }
+
     fn now_us(&self) -> u64 {
         self.node.clock.now_us()
     }

@@ -10,6 +10,7 @@
 //! Messages are put into mailboxes under one lock, so every subscriber on a node sees the
 //! messages published on it in one order, and those of one publisher in publish order.
 
+use crate::config::Routing;
 use crate::node::Node;
 use crate::peers::SERVICE_PUBSUB;
 use bytes::Bytes;
@@ -17,7 +18,9 @@ use concord_core::limits::{PUBLISH_PEER_DEADLINE_MS, SUBSCRIBER_MESSAGE_OVERHEAD
 use concord_core::notifications::{EventClass, Notification};
 use concord_core::pattern::Pattern;
 use concord_core::session::{Publication, SubscriptionKind};
-use concord_core::types::GroupId;
+use concord_core::slot::key_slot;
+use concord_core::types::{GroupId, NodeId};
+use concord_core::Error;
 use concord_raft::state_machine::NotifyHook;
 use parking_lot::Mutex;
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
@@ -283,7 +286,16 @@ pub fn mailbox() -> Arc<Mailbox> {
 pub async fn publish(node: &Arc<Node>, publication: Publication) -> i64 {
     let here = node.broker.publish(&publication) as i64;
     let map = node.map();
-    let peers: Vec<_> = map.members.iter().filter(|(id, _)| **id != node.id).collect();
+    let shard_nodes = match (publication.sharded, node.config.routing) {
+        (true, Routing::Redirect) => map.shard_of(key_slot(&publication.channel)).and_then(|shard| map.shards.get(&shard)),
+        _ => None,
+    };
+    // A shard channel in redirect mode has subscribers only on its shard's nodes (the others
+    // redirect them there): the message goes to those alone.
+    let recipient = |id: &NodeId| {
+        *id != node.id && shard_nodes.is_none_or(|shard| shard.voters.contains(id) || shard.replicas.contains(id))
+    };
+    let peers: Vec<_> = map.members.iter().filter(|(id, _)| recipient(id)).collect();
     if peers.is_empty() {
         return here;
     }
@@ -339,6 +351,22 @@ impl NotifyHook for KeyspaceNotifier {
                 node.broker.publish(&Publication { channel, message: notification.key, sharded: false });
             }
         }
+    }
+}
+
+/// Whether this node serves shard channel `channel` (see `Host::serves_shard_channel`).
+pub fn serves_shard_channel(node: &Node, channel: &[u8]) -> Result<(), Error> {
+    if node.config.routing != Routing::Redirect {
+        return Ok(());
+    }
+    let slot = key_slot(channel);
+    let Some(shard) = node.map().shard_of(slot) else { return Ok(()) };
+    if node.group(shard).is_some() {
+        return Ok(());
+    }
+    match node.leader_of(shard) {
+        Some((_, leader)) => Err(Error::new(format!("MOVED {slot} {}", leader.client_addr))),
+        None => Err(Error::new("CLUSTERDOWN The cluster is down")),
     }
 }
 

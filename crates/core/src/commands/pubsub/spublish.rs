@@ -35,9 +35,11 @@ impl NodeCommand for SPublish {
         Ok(SPublish { channel, message })
     }
 
-    /// Shard channels' subscribers may be on any node (any node serves any slot), so the node
-    /// delivers it everywhere, as PUBLISH.
-    fn execute(self, _: &mut Session, _: &dyn Host) -> Result<Action> {
+    /// In proxy mode shard channels' subscribers may be on any node (any node serves any
+    /// slot), so the node delivers it everywhere, as PUBLISH; in redirect mode only the
+    /// shard's nodes serve it (the others answer `-MOVED`) and only they receive it.
+    fn execute(self, _: &mut Session, host: &dyn Host) -> Result<Action> {
+        host.serves_shard_channel(&self.channel)?;
         Ok(Action::Publish(Publication { channel: self.channel, message: self.message, sharded: true }))
     }
 }

@@ -34,7 +34,10 @@ impl NodeCommand for SSubscribe {
         Ok(SSubscribe { channels })
     }
 
-    fn execute(self, session: &mut Session, _: &dyn Host) -> Result<Action> {
+    fn execute(self, session: &mut Session, host: &dyn Host) -> Result<Action> {
+        if let Some(channel) = self.channels.first() {
+            host.serves_shard_channel(channel)?;
+        }
         Ok(super::subscribe(session, SubscriptionKind::ShardChannel, self.channels))
     }
 }
