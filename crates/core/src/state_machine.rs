@@ -24,9 +24,9 @@ use serde::{Deserialize, Serialize};
 use std::io::{self, Read, Write};
 
 /// Version of the snapshot encoding; bumped on any change to the records below. Version 1
-/// (one postcard image of everything, strings and hashes only) and version 2 (no sessions of
-/// exactly-once requests) are still read.
-pub const SNAPSHOT_FORMAT_VERSION: u8 = 3;
+/// (one postcard image of everything, strings and hashes only), version 2 (no sessions of
+/// exactly-once requests) and version 3 (no script cache) are still read.
+pub const SNAPSHOT_FORMAT_VERSION: u8 = 4;
 
 /// Largest frame a snapshot may hold: one key's whole value (a collection is one frame).
 const SNAPSHOT_FRAME_BYTES_MAX: usize = crate::limits::LOG_RECORD_BYTES_MAX;
@@ -380,7 +380,8 @@ impl StateMachine {
             }
         }
         write_frame(out, &self.waiters.image())?;
-        write_frame(out, &self.sessions)
+        write_frame(out, &self.sessions)?;
+        write_frame(out, keyspace.scripts())
     }
 
     /// The state as bytes (see [`StateMachine::write_snapshot`]).
@@ -400,7 +401,7 @@ impl StateMachine {
                 input.read_to_end(&mut rest).map_err(|e| format!("undecodable snapshot: {e}"))?;
                 v1::restore(&rest)
             }
-            version @ (2 | SNAPSHOT_FORMAT_VERSION) => {
+            version @ (2 | 3 | SNAPSHOT_FORMAT_VERSION) => {
                 let header: Header = read_frame(input)?;
                 let hasher = header.seed.map(TableHasher::new).unwrap_or_default();
                 let mut keyspace = Keyspace::restore(hasher, header.seed.is_some(), header.encodings);
@@ -416,6 +417,9 @@ impl StateMachine {
                 }
                 let waiters = Waiters::restore(read_frame::<WaitersImage>(input)?);
                 let sessions = if version >= 3 { read_frame::<Sessions>(input)? } else { Sessions::default() };
+                if version >= 4 {
+                    *keyspace.scripts_mut() = read_frame::<crate::keyspace::Scripts>(input)?;
+                }
                 let mut trailing = [0u8];
                 if input.read(&mut trailing).map_err(|e| format!("undecodable snapshot: {e}"))? != 0 {
                     return Err("undecodable snapshot: bytes after the last database".into());
@@ -953,16 +957,20 @@ mod tests {
     }
 
     #[test]
-    fn snapshots_of_format_2_are_still_read() {
+    fn snapshots_of_formats_2_and_3_are_still_read() {
         let mut sm = StateMachine::new();
         sm.apply(1, &batch(10, vec![command(&["set", "a", "1"]), command(&["rpush", "l", "x", "y"])]));
         let current = sm.snapshot();
-        // Format 2 is format 3 without the sessions' frame (two bytes when there are none).
-        assert_eq!(&current[current.len() - 3..], &[2, 0, 0]);
-        let mut old = current[..current.len() - 3].to_vec();
+        // Format 2 is format 4 without the sessions' frame (two bytes when there are none) and
+        // the script cache's (three bytes when it is empty); format 3 has the sessions'.
+        assert_eq!(&current[current.len() - 6..], &[2, 0, 0, 2, 0, 0]);
+        let mut old = current[..current.len() - 6].to_vec();
         old[0] = 2;
         let restored = StateMachine::restore(&old).unwrap();
         assert_eq!(restored.snapshot(), current);
+        let mut three = current[..current.len() - 3].to_vec();
+        three[0] = 3;
+        assert_eq!(StateMachine::restore(&three).unwrap().snapshot(), current);
     }
 
     #[test]

@@ -167,6 +167,7 @@ registry! {
         zset::zintercard::ZInterCard, zset::zdiff::ZDiff, zset::zscan::ZScan, geo::geopos::GeoPos,
         geo::geodist::GeoDist, geo::geohash::GeoHash, geo::geosearch::GeoSearch,
         geo::georadius_ro::GeoRadiusRo, geo::georadiusbymember_ro::GeoRadiusByMemberRo,
+        scripting::eval_ro::EvalRo, scripting::evalsha_ro::EvalShaRo,
     }
     write: {
         string::set::Set, string::setnx::SetNx, string::setex::SetEx, string::psetex::PSetEx,
@@ -194,6 +195,7 @@ registry! {
         zset::zmpop::ZMPop, zset::bzpopmin::BZPopMin, zset::bzpopmax::BZPopMax, zset::bzmpop::BZMPop, zset::zunionstore::ZUnionStore, zset::zinterstore::ZInterStore,
         zset::zdiffstore::ZDiffStore, geo::geoadd::GeoAdd, geo::geosearchstore::GeoSearchStore,
         geo::georadius::GeoRadius, geo::georadiusbymember::GeoRadiusByMember,
+        scripting::eval::Eval, scripting::evalsha::EvalSha, scripting::script::Script,
     }
     node: {
         connection::ping::Ping, connection::echo::Echo, connection::hello::Hello, connection::client::Client,

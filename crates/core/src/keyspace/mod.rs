@@ -6,6 +6,7 @@
 //! - [`pack`]: many short byte strings in one allocation, for small collections.
 //! - [`encodings`]: when collections leave their compact forms.
 //! - [`hash`], [`list`], [`set`], [`zset`] (with [`score_tree`]): each type's value.
+//! - [`scripts`]: the script cache (EVAL, SCRIPT LOAD), replicated with the data.
 //!
 //! Expiry is decided by time that arrives from outside (the leader's stamp in a log entry, or
 //! the reading node's clock), never read here. A key whose time has passed is invisible at
@@ -18,6 +19,7 @@ pub mod hash;
 pub mod list;
 pub mod pack;
 pub mod score_tree;
+pub mod scripts;
 pub mod set;
 pub mod table;
 pub mod zset;
@@ -26,6 +28,7 @@ pub use blob::Blob;
 pub use encodings::Encodings;
 pub use hash::HashValue;
 pub use list::ListValue;
+pub use scripts::Scripts;
 pub use set::SetValue;
 pub use table::{Keyed, Table, TableHasher};
 pub use zset::ZSetValue;
@@ -355,6 +358,9 @@ pub struct Keyspace {
     /// Whether the seed was chosen (the first leader proposes one for a new keyspace).
     seeded: bool,
     encodings: Encodings,
+    /// The script cache: replicated state like the data, though no FLUSHALL clears it. Boxed:
+    /// most keyspaces never hold a script, and the state machine stays small to move.
+    scripts: Box<Scripts>,
 }
 
 impl Keyspace {
@@ -383,6 +389,14 @@ impl Keyspace {
 
     pub fn encodings_mut(&mut self) -> &mut Encodings {
         &mut self.encodings
+    }
+
+    pub fn scripts(&self) -> &Scripts {
+        &self.scripts
+    }
+
+    pub fn scripts_mut(&mut self) -> &mut Scripts {
+        &mut self.scripts
     }
 
     pub fn hasher(&self) -> TableHasher {
@@ -427,7 +441,7 @@ impl Keyspace {
 
     /// A keyspace as a snapshot recorded it (its databases follow).
     pub(crate) fn restore(hasher: TableHasher, seeded: bool, encodings: Encodings) -> Keyspace {
-        Keyspace { dbs: BTreeMap::new(), hasher, seeded, encodings }
+        Keyspace { dbs: BTreeMap::new(), hasher, seeded, encodings, scripts: Box::default() }
     }
 
     pub fn len(&self) -> usize {
