@@ -381,7 +381,8 @@ impl StateMachine {
         }
         write_frame(out, &self.waiters.image())?;
         write_frame(out, &self.sessions)?;
-        write_frame(out, keyspace.scripts())
+        write_frame(out, keyspace.scripts())?;
+        write_frame(out, keyspace.libraries())
     }
 
     /// The state as bytes (see [`StateMachine::write_snapshot`]).
@@ -419,6 +420,7 @@ impl StateMachine {
                 let sessions = if version >= 3 { read_frame::<Sessions>(input)? } else { Sessions::default() };
                 if version >= 4 {
                     *keyspace.scripts_mut() = read_frame::<crate::keyspace::Scripts>(input)?;
+                    *keyspace.libraries_mut() = read_frame::<crate::keyspace::Libraries>(input)?;
                 }
                 let mut trailing = [0u8];
                 if input.read(&mut trailing).map_err(|e| format!("undecodable snapshot: {e}"))? != 0 {
@@ -961,14 +963,15 @@ mod tests {
         let mut sm = StateMachine::new();
         sm.apply(1, &batch(10, vec![command(&["set", "a", "1"]), command(&["rpush", "l", "x", "y"])]));
         let current = sm.snapshot();
-        // Format 2 is format 4 without the sessions' frame (two bytes when there are none) and
-        // the script cache's (three bytes when it is empty); format 3 has the sessions'.
-        assert_eq!(&current[current.len() - 6..], &[2, 0, 0, 2, 0, 0]);
-        let mut old = current[..current.len() - 6].to_vec();
+        // Format 2 is format 4 without the sessions' frame (three bytes when there are none),
+        // the script cache's (three when it is empty) and the libraries' (four when there are
+        // none); format 3 has the sessions'.
+        assert_eq!(&current[current.len() - 10..], &[2, 0, 0, 2, 0, 0, 3, 0, 0, 0]);
+        let mut old = current[..current.len() - 10].to_vec();
         old[0] = 2;
         let restored = StateMachine::restore(&old).unwrap();
         assert_eq!(restored.snapshot(), current);
-        let mut three = current[..current.len() - 3].to_vec();
+        let mut three = current[..current.len() - 7].to_vec();
         three[0] = 3;
         assert_eq!(StateMachine::restore(&three).unwrap().snapshot(), current);
     }

@@ -102,7 +102,7 @@ fn whole_keyspace(name: &str) -> Option<Merge> {
 /// shard.
 fn every_shard(name: &str) -> Option<Merge> {
     match name {
-        "script" => Some(Merge::Same),
+        "script" | "function" => Some(Merge::Same),
         _ => None,
     }
 }

@@ -167,7 +167,7 @@ registry! {
         zset::zintercard::ZInterCard, zset::zdiff::ZDiff, zset::zscan::ZScan, geo::geopos::GeoPos,
         geo::geodist::GeoDist, geo::geohash::GeoHash, geo::geosearch::GeoSearch,
         geo::georadius_ro::GeoRadiusRo, geo::georadiusbymember_ro::GeoRadiusByMemberRo,
-        scripting::eval_ro::EvalRo, scripting::evalsha_ro::EvalShaRo,
+        scripting::eval_ro::EvalRo, scripting::evalsha_ro::EvalShaRo, scripting::fcall_ro::FCallRo,
     }
     write: {
         string::set::Set, string::setnx::SetNx, string::setex::SetEx, string::psetex::PSetEx,
@@ -196,13 +196,13 @@ registry! {
         zset::zdiffstore::ZDiffStore, geo::geoadd::GeoAdd, geo::geosearchstore::GeoSearchStore,
         geo::georadius::GeoRadius, geo::georadiusbymember::GeoRadiusByMember,
         scripting::eval::Eval, scripting::evalsha::EvalSha, scripting::script::Script,
+        scripting::fcall::FCall, scripting::function::Function,
     }
     node: {
         connection::ping::Ping, connection::echo::Echo, connection::hello::Hello, connection::client::Client,
         connection::select::Select, connection::quit::Quit, connection::reset::Reset,
         server::command_::Command, server::info::Info, server::config::Config, server::time::Time, server::shutdown::Shutdown,
         server::debug::Debug,
-        scripting::function::Function,
         transactions::multi::Multi, transactions::exec::Exec, transactions::discard::Discard,
         transactions::watch::Watch, transactions::unwatch::Unwatch,
         cluster::readonly::ReadOnly, cluster::readwrite::ReadWrite, cluster::cluster_::Cluster,

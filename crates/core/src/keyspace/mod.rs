@@ -6,7 +6,8 @@
 //! - [`pack`]: many short byte strings in one allocation, for small collections.
 //! - [`encodings`]: when collections leave their compact forms.
 //! - [`hash`], [`list`], [`set`], [`zset`] (with [`score_tree`]): each type's value.
-//! - [`scripts`]: the script cache (EVAL, SCRIPT LOAD), replicated with the data.
+//! - [`scripts`]: the script cache (EVAL, SCRIPT LOAD); [`libraries`]: FUNCTION LOAD's
+//!   libraries. Both are replicated with the data.
 //!
 //! Expiry is decided by time that arrives from outside (the leader's stamp in a log entry, or
 //! the reading node's clock), never read here. A key whose time has passed is invisible at
@@ -16,6 +17,7 @@
 pub mod blob;
 pub mod encodings;
 pub mod hash;
+pub mod libraries;
 pub mod list;
 pub mod pack;
 pub mod score_tree;
@@ -27,6 +29,7 @@ pub mod zset;
 pub use blob::Blob;
 pub use encodings::Encodings;
 pub use hash::HashValue;
+pub use libraries::{FunctionInfo, Libraries, Library};
 pub use list::ListValue;
 pub use scripts::Scripts;
 pub use set::SetValue;
@@ -349,6 +352,13 @@ fn deletion_hash(key: &[u8]) -> u64 {
     xxhash_rust::xxh3::xxh3_64(key)
 }
 
+/// What scripts and functions a keyspace keeps.
+#[derive(Clone, Debug, Default, PartialEq)]
+struct Programs {
+    scripts: Scripts,
+    libraries: Libraries,
+}
+
 /// All databases of one shard, with what every table in them is hashed by and when their
 /// collections leave the compact forms.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -358,9 +368,10 @@ pub struct Keyspace {
     /// Whether the seed was chosen (the first leader proposes one for a new keyspace).
     seeded: bool,
     encodings: Encodings,
-    /// The script cache: replicated state like the data, though no FLUSHALL clears it. Boxed:
-    /// most keyspaces never hold a script, and the state machine stays small to move.
-    scripts: Box<Scripts>,
+    /// The script cache and function libraries: replicated state like the data, though no
+    /// FLUSHALL clears them. Boxed: most keyspaces hold none, and the state machine stays
+    /// small to move.
+    programs: Box<Programs>,
 }
 
 impl Keyspace {
@@ -392,11 +403,19 @@ impl Keyspace {
     }
 
     pub fn scripts(&self) -> &Scripts {
-        &self.scripts
+        &self.programs.scripts
     }
 
     pub fn scripts_mut(&mut self) -> &mut Scripts {
-        &mut self.scripts
+        &mut self.programs.scripts
+    }
+
+    pub fn libraries(&self) -> &Libraries {
+        &self.programs.libraries
+    }
+
+    pub fn libraries_mut(&mut self) -> &mut Libraries {
+        &mut self.programs.libraries
     }
 
     pub fn hasher(&self) -> TableHasher {
@@ -441,7 +460,7 @@ impl Keyspace {
 
     /// A keyspace as a snapshot recorded it (its databases follow).
     pub(crate) fn restore(hasher: TableHasher, seeded: bool, encodings: Encodings) -> Keyspace {
-        Keyspace { dbs: BTreeMap::new(), hasher, seeded, encodings, scripts: Box::default() }
+        Keyspace { dbs: BTreeMap::new(), hasher, seeded, encodings, programs: Box::default() }
     }
 
     pub fn len(&self) -> usize {

@@ -331,7 +331,8 @@ fn failure(value: &Value, name: Option<&str>, context: &str) -> Reply {
         (Some(name), Some(source), Some(line)) => {
             Reply::Error(Bytes::from(format!("{message} script: {name}, on {source}:{line}.")))
         }
-        _ => Reply::Error(Bytes::from(message)),
+        (Some(_), _, _) => Reply::Error(Bytes::from(message)),
+        (None, _, _) => Reply::Error(Bytes::from(format!("{context}: {message}"))),
     }
 }
 

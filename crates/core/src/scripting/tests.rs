@@ -215,3 +215,86 @@ fn the_script_cache_survives_a_snapshot() {
     assert_eq!(restored.digest(), sm.digest());
     assert_eq!(apply(&mut restored, 2, &["evalsha", &sha, "0"]), bulk("cached"));
 }
+
+const LIBRARY: &str = "#!lua name=mylib\n\
+    redis.register_function('set_it', function(keys, args) return redis.call('set', keys[1], args[1]) end)\n\
+    redis.register_function{function_name='get_it', callback=function(keys) return redis.call('get', keys[1]) end, \
+      flags={'no-writes'}, description='reads'}";
+
+#[test]
+fn functions_are_loaded_called_listed_and_deleted() {
+    let mut ks = Keyspace::new();
+    assert_eq!(write(&mut ks, 1, &["function", "load", LIBRARY]), bulk("mylib"));
+    assert_eq!(write(&mut ks, 1, &["function", "load", LIBRARY]), error("ERR Library 'mylib' already exists"));
+    assert_eq!(write(&mut ks, 1, &["function", "load", "replace", LIBRARY]), bulk("mylib"));
+    assert_eq!(write(&mut ks, 1, &["fcall", "set_it", "1", "k", "v"]), Reply::OK);
+    assert_eq!(read(&ks, 1, &["fcall_ro", "get_it", "1", "k"]), bulk("v"));
+    assert_eq!(
+        read(&ks, 1, &["fcall_ro", "set_it", "1", "k", "w"]),
+        error("ERR Can not execute a script with write flag using *_ro command.")
+    );
+    assert_eq!(write(&mut ks, 1, &["fcall", "nosuch", "0"]), error("ERR Function not found"));
+    let failed = write(
+        &mut ks,
+        1,
+        &[
+            "function",
+            "load",
+            "#!lua name=bad\nredis.register_function('f', function() return redis.call('incr', 'k') end)",
+        ],
+    );
+    assert_eq!(failed, bulk("bad"));
+    let raised = write(&mut ks, 1, &["fcall", "f", "0"]);
+    assert!(
+        error_text(&raised).starts_with("ERR value is not an integer or out of range script: f, on @user_function:2."),
+        "{raised:?}"
+    );
+    let listed = write(&mut ks, 1, &["function", "list", "libraryname", "my*"]);
+    let Reply::Array(libraries) = listed else { panic!("{listed:?}") };
+    assert_eq!(libraries.len(), 1);
+    assert_eq!(write(&mut ks, 1, &["function", "delete", "nosuch"]), error("ERR Library not found"));
+    assert_eq!(write(&mut ks, 1, &["function", "delete", "bad"]), Reply::OK);
+    for (payload, expected) in [
+        ("return 1", "ERR Missing library metadata"),
+        ("#!lua\nreturn 1", "ERR Library name was not given"),
+        ("#!lua name=x\nreturn 1", "ERR No functions registered"),
+        ("#!js name=x\n", "ERR Engine 'js' not found"),
+        (
+            "#!lua name=x\nredis.call('ping')",
+            "ERR Error registering functions: ERR redis.call/pcall can only be called inside a script invocation",
+        ),
+    ] {
+        let reply = write(&mut ks, 1, &["function", "load", payload]);
+        assert!(error_text(&reply).starts_with(expected), "{payload}: {reply:?}");
+    }
+}
+
+#[test]
+fn functions_survive_dump_restore_and_snapshots() {
+    let mut sm = StateMachine::new();
+    assert_eq!(apply(&mut sm, 1, &["function", "load", LIBRARY]), bulk("mylib"));
+    let Reply::Bulk(payload) = apply(&mut sm, 2, &["function", "dump"]) else { panic!() };
+    let mut restored = StateMachine::restore(&sm.snapshot()).unwrap();
+    assert_eq!(restored.digest(), sm.digest());
+    assert_eq!(apply(&mut restored, 3, &["fcall", "set_it", "1", "k", "v"]), Reply::OK);
+    let mut other = StateMachine::new();
+    let payload = String::from_utf8_lossy(&payload).into_owned();
+    let argv = vec![
+        Bytes::from_static(b"function"),
+        Bytes::from_static(b"restore"),
+        Bytes::copy_from_slice(&sm_dump(&mut sm)),
+    ];
+    let batch = Batch { time_ms: 1, requests: vec![Request::Command { db: 0, argv }] };
+    assert_eq!(other.apply(1, &batch).replies, vec![Reply::OK]);
+    assert_eq!(apply(&mut other, 2, &["fcall", "set_it", "1", "k", "v"]), Reply::OK);
+    assert!(!payload.is_empty());
+    let broken = apply(&mut other, 3, &["function", "restore", "garbage"]);
+    assert_eq!(broken, error("ERR DUMP payload version or checksum are wrong"));
+}
+
+fn sm_dump(sm: &mut StateMachine) -> Bytes {
+    match apply(sm, sm.applied_index() + 1, &["function", "dump"]) {
+        Reply::Bulk(payload) => payload,
+        other => panic!("{other:?}"),
+    }
+}

@@ -2,7 +2,9 @@
 //!
 //! - [`eval`], [`evalsha`], [`eval_ro`], [`evalsha_ro`]: run a Lua script, given or cached.
 //! - [`script`]: SCRIPT LOAD | EXISTS | FLUSH | KILL | HELP, the replicated script cache.
-//! - [`function`]: FUNCTION FLUSH | LIST | HELP.
+//! - [`function`]: FUNCTION LOAD | LIST | DELETE | FLUSH | DUMP | RESTORE | STATS | KILL |
+//!   HELP, the replicated function libraries.
+//! - [`fcall`], [`fcall_ro`]: call a function of a library.
 //!
 //! Scripts run inside the state machine (see [`crate::scripting`]): EVAL and EVALSHA are
 //! writes applied from the log, the `_RO` variants reads.
@@ -11,6 +13,8 @@ pub mod eval;
 pub mod eval_ro;
 pub mod evalsha;
 pub mod evalsha_ro;
+pub mod fcall;
+pub mod fcall_ro;
 pub mod function;
 pub mod script;
 
@@ -101,6 +105,35 @@ pub const fn eval_spec(name: &'static str, read_only: bool, summary: &'static st
         movable_keys: Some(key_positions),
         subcommands: &[],
     }
+}
+
+/// A spec shared by FCALL and FCALL_RO.
+pub const fn fcall_spec(name: &'static str, read_only: bool, summary: &'static str) -> CommandSpec {
+    CommandSpec {
+        since: "7.0.0",
+        complexity: "Depends on the function that is executed.",
+        ..eval_spec(name, read_only, summary)
+    }
+}
+
+/// The code to run for FCALL of `name` (its library's, after the shebang line), and whether
+/// it may not write. `read_only`: FCALL_RO, which only runs functions flagged `no-writes`.
+pub fn function_code(keyspace: &Keyspace, name: &[u8], read_only: bool) -> Result<(Bytes, bool)> {
+    let name = String::from_utf8_lossy(name);
+    let (library, function) = keyspace.libraries().function(&name).ok_or(Error::fixed("ERR Function not found"))?;
+    let no_writes = function.flags.iter().any(|flag| flag == "no-writes");
+    if read_only && !no_writes {
+        return Err(Error::fixed("ERR Can not execute a script with write flag using *_ro command."));
+    }
+    let (_, code) = function::library_metadata(&library.code)?;
+    Ok((library.code.slice_ref(code), read_only || no_writes))
+}
+
+/// Runs function `call.script` of a library whose code is `code`.
+pub fn fcall_function(store: Store, call: &ScriptCall, code: &[u8], read_only: bool) -> Result<Reply> {
+    let name = String::from_utf8_lossy(&call.script);
+    let program = Program::Function { library_code: code, name: &name };
+    Ok(scripting::run(store, Run { program, keys: &call.keys, args: &call.args, read_only }))
 }
 
 const KEYS_RW: KeySpec = KeySpec { flags: &["RW", "access", "update"], begin_index: 2, last_key: 0, key_step: 1 };
