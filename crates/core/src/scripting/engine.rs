@@ -201,6 +201,8 @@ fn natives(lua: &Lua, killed: &Rc<Cell<bool>>, seed: u64) -> mlua::Result<Table>
         lua.create_function(|_, name: mlua::String| Ok(commands::lookup(&name.as_bytes()).is_some()))?,
     )?;
     native.raw_set("is_flag", lua.create_function(|_, name: String| Ok(super::ScriptFlags::default().set(&name)))?)?;
+    native.raw_set("bit", super::libs::bit(lua)?)?;
+    native.raw_set("cjson", super::libs::cjson(lua)?)?;
     native.raw_set("version", crate::SERVER_VERSION)?;
     native.raw_set("version_num", 0x0007_000f)?;
     Ok(native)

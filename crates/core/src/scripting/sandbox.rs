@@ -48,6 +48,8 @@ local raw_loadstring = loadstring
 local select, unpack, error, type, tostring, tonumber, floor = select, unpack, error, type, tostring, tonumber, math.floor
 local killed = native.killed
 
+real.bit = native.bit
+real.cjson = native.cjson
 real.debug = nil
 real.loadfile = nil
 real.dofile = nil

@@ -298,3 +298,22 @@ fn sm_dump(sm: &mut StateMachine) -> Bytes {
         other => panic!("{other:?}"),
     }
 }
+
+#[test]
+fn cjson_and_bit_are_there() {
+    let mut ks = Keyspace::new();
+    assert_eq!(
+        eval(&mut ks, "return table.concat(cjson.decode('[0.0, -5e3, -1, 0.3e-3, 1023.2, 0e10]'), ' ')", &[], &[]),
+        bulk("0 -5000 -1 0.0003 1023.2 0")
+    );
+    assert_eq!(
+        eval(&mut ks, "return cjson.encode({1, 'a/b', {x=true}})", &[], &[]),
+        bulk("[1,\"a\\/b\",{\"x\":true}]")
+    );
+    assert_eq!(eval(&mut ks, "return cjson.decode('{\"k\": [null]}').k[1] == cjson.null", &[], &[]), Reply::Integer(1));
+    assert_eq!(eval(&mut ks, "return {bit.band(7, 3), bit.bor(1,2,4), bit.bxor(1,2), bit.tohex(255, 2)}", &[], &[]), {
+        Reply::Array(vec![Reply::Integer(3), Reply::Integer(7), Reply::Integer(3), bulk("ff")])
+    });
+    let refused = eval(&mut ks, "cjson.encode = function() end", &[], &[]);
+    assert!(error_text(&refused).contains("Attempt to modify a readonly table"));
+}
