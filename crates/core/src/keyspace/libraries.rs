@@ -25,7 +25,8 @@ pub struct FunctionInfo {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Libraries {
     libraries: BTreeMap<String, Library>,
-    /// Library name by function name: function names are unique across libraries.
+    /// Library name by function name (lower case): function names are unique across
+    /// libraries.
     owners: BTreeMap<String, String>,
     bytes: usize,
 }
@@ -40,9 +41,10 @@ impl Libraries {
     }
 
     /// The library holding function `name`, and the function.
+    /// Function names match in any letter case, as in Redis.
     pub fn function(&self, name: &str) -> Option<(&Library, &FunctionInfo)> {
-        let library = self.libraries.get(self.owners.get(name)?)?;
-        Some((library, library.functions.iter().find(|function| function.name == name)?))
+        let library = self.libraries.get(self.owners.get(&name.to_ascii_lowercase())?)?;
+        Some((library, library.functions.iter().find(|function| function.name.eq_ignore_ascii_case(name))?))
     }
 
     /// Adds `library`, replacing one of the same name when `replace`. The error is Redis's
@@ -52,7 +54,7 @@ impl Libraries {
             return Err(format!("Library '{}' already exists", library.name));
         }
         for function in &library.functions {
-            if self.owners.get(&function.name).is_some_and(|owner| *owner != library.name) {
+            if self.owners.get(&function.name.to_ascii_lowercase()).is_some_and(|owner| *owner != library.name) {
                 return Err(format!("Function {} already exists", function.name));
             }
         }
@@ -68,7 +70,7 @@ impl Libraries {
         self.remove(&library.name);
         self.bytes += library.code.len();
         for function in &library.functions {
-            self.owners.insert(function.name.clone(), library.name.clone());
+            self.owners.insert(function.name.to_ascii_lowercase(), library.name.clone());
         }
         self.libraries.insert(library.name.clone(), library);
         Ok(())
@@ -78,7 +80,7 @@ impl Libraries {
         let library = self.libraries.remove(name)?;
         self.bytes -= library.code.len();
         for function in &library.functions {
-            self.owners.remove(&function.name);
+            self.owners.remove(&function.name.to_ascii_lowercase());
         }
         Some(library)
     }

@@ -133,7 +133,9 @@ pub fn load_library(code: &[u8]) -> Result<Vec<Registered>, Reply> {
         Ok(Ok(functions))
     })();
     match outcome {
-        _ if killed.get() => Err(killed_error("(library load)")),
+        _ if killed.get() => Err(Reply::Error(Bytes::from(format!(
+            "ERR FUNCTION LOAD timeout: the library's code ran more than {SCRIPT_INSTRUCTIONS_MAX} Lua instructions"
+        )))),
         Ok(result) => result,
         Err(mlua::Error::MemoryError(_)) => Err(memory_error("(library load)")),
         Err(error) => {
@@ -203,6 +205,7 @@ fn natives(lua: &Lua, killed: &Rc<Cell<bool>>, seed: u64) -> mlua::Result<Table>
     native.raw_set("is_flag", lua.create_function(|_, name: String| Ok(super::ScriptFlags::default().set(&name)))?)?;
     native.raw_set("bit", super::libs::bit(lua)?)?;
     native.raw_set("cjson", super::libs::cjson(lua)?)?;
+    native.raw_set("cmsgpack", super::libs::cmsgpack(lua)?)?;
     native.raw_set("version", crate::SERVER_VERSION)?;
     native.raw_set("version_num", 0x0007_000f)?;
     Ok(native)

@@ -1,5 +1,6 @@
-//! The libraries Redis adds to Lua, written in Rust: `bit` (LuaBitOp: 32-bit operations) and
-//! `cjson` (lua-cjson's encode and decode). Both are pure functions of their arguments.
+//! The libraries Redis adds to Lua, written in Rust: `bit` (LuaBitOp: 32-bit operations),
+//! `cjson` (lua-cjson's encode and decode) and `cmsgpack` (lua-cmsgpack's pack and unpack).
+//! All are pure functions of their arguments.
 
 use crate::limits::SCRIPT_REPLY_DEPTH_MAX;
 use mlua::{LightUserData, Lua, Table, Value, Variadic};
@@ -347,6 +348,241 @@ pub fn cjson(lua: &Lua) -> mlua::Result<Table> {
         cjson.raw_set(setting, lua.create_function(|_, _: mlua::MultiValue| Ok(true))?)?;
     }
     Ok(cjson)
+}
+
+/// How deep `cmsgpack.pack` follows tables (lua-cmsgpack's `LUACMSGPACK_MAX_NESTING`): past
+/// it a table packs as nil, so a table that contains itself still packs.
+const MSGPACK_NESTING_MAX: usize = 16;
+
+fn pack_integer(out: &mut Vec<u8>, n: i64) {
+    match n {
+        0..=127 => out.push(n as u8),
+        128..=0xff => out.extend_from_slice(&[0xcc, n as u8]),
+        0x100..=0xffff => {
+            out.push(0xcd);
+            out.extend_from_slice(&(n as u16).to_be_bytes());
+        }
+        0x1_0000..=0xffff_ffff => {
+            out.push(0xce);
+            out.extend_from_slice(&(n as u32).to_be_bytes());
+        }
+        n if n > 0 => {
+            out.push(0xcf);
+            out.extend_from_slice(&(n as u64).to_be_bytes());
+        }
+        -32..=-1 => out.push(n as i8 as u8),
+        -128..=-33 => out.extend_from_slice(&[0xd0, n as i8 as u8]),
+        -32768..=-129 => {
+            out.push(0xd1);
+            out.extend_from_slice(&(n as i16).to_be_bytes());
+        }
+        -2_147_483_648..=-32769 => {
+            out.push(0xd2);
+            out.extend_from_slice(&(n as i32).to_be_bytes());
+        }
+        n => {
+            out.push(0xd3);
+            out.extend_from_slice(&n.to_be_bytes());
+        }
+    }
+}
+
+fn pack_length(out: &mut Vec<u8>, len: usize, small: (u8, usize), codes: [u8; 3]) {
+    if len < small.1 {
+        out.push(small.0 | len as u8);
+    } else if codes[0] != 0 && len <= 0xff {
+        out.extend_from_slice(&[codes[0], len as u8]);
+    } else if len <= 0xffff {
+        out.push(codes[1]);
+        out.extend_from_slice(&(len as u16).to_be_bytes());
+    } else {
+        out.push(codes[2]);
+        out.extend_from_slice(&(len as u32).to_be_bytes());
+    }
+}
+
+fn pack_value(out: &mut Vec<u8>, value: &Value, level: usize) -> mlua::Result<()> {
+    match value {
+        Value::Boolean(flag) => out.push(if *flag { 0xc3 } else { 0xc2 }),
+        Value::Integer(n) => pack_integer(out, *n),
+        Value::Number(n) if n.fract() == 0.0 && n.abs() < 9.2e18 => pack_integer(out, *n as i64),
+        Value::Number(n) if f64::from(*n as f32) == *n => {
+            out.push(0xca);
+            out.extend_from_slice(&(*n as f32).to_be_bytes());
+        }
+        Value::Number(n) => {
+            out.push(0xcb);
+            out.extend_from_slice(&n.to_be_bytes());
+        }
+        Value::String(text) => {
+            let bytes = text.as_bytes();
+            pack_length(out, bytes.len(), (0xa0, 32), [0xd9, 0xda, 0xdb]);
+            out.extend_from_slice(&bytes);
+        }
+        Value::Table(_) if level >= MSGPACK_NESTING_MAX => out.push(0xc0),
+        Value::Table(table) => {
+            let pairs: Vec<(Value, Value)> = table.pairs::<Value, Value>().collect::<mlua::Result<_>>()?;
+            let index = |key: &Value| match key {
+                Value::Integer(n) if *n >= 1 => Some(*n as usize),
+                Value::Number(n) if *n >= 1.0 && n.fract() == 0.0 => Some(*n as usize),
+                _ => None,
+            };
+            let indices: Option<Vec<usize>> = pairs.iter().map(|(key, _)| index(key)).collect();
+            let is_array = indices.is_some_and(|indices| indices.iter().max().copied().unwrap_or(0) == pairs.len());
+            if is_array && !pairs.is_empty() {
+                pack_length(out, pairs.len(), (0x90, 16), [0, 0xdc, 0xdd]);
+                for at in 1..=pairs.len() {
+                    pack_value(out, &table.raw_get::<Value>(at)?, level + 1)?;
+                }
+            } else {
+                pack_length(out, pairs.len(), (0x80, 16), [0, 0xde, 0xdf]);
+                for (key, item) in &pairs {
+                    pack_value(out, key, level + 1)?;
+                    pack_value(out, item, level + 1)?;
+                }
+            }
+        }
+        _ => out.push(0xc0),
+    }
+    Ok(())
+}
+
+struct Unpacker<'a> {
+    bytes: &'a [u8],
+    at: usize,
+}
+
+impl Unpacker<'_> {
+    fn take(&mut self, count: usize) -> mlua::Result<&[u8]> {
+        let slice =
+            self.bytes.get(self.at..self.at + count).ok_or_else(|| mlua::Error::runtime("Missing bytes in input."))?;
+        self.at += count;
+        Ok(slice)
+    }
+
+    fn number<const N: usize>(&mut self) -> mlua::Result<[u8; N]> {
+        Ok(self.take(N)?.try_into().expect("N bytes taken"))
+    }
+
+    fn length(&mut self, code: u8, small_base: u8, codes: [u8; 3]) -> mlua::Result<usize> {
+        Ok(match code {
+            code if code & !0x1f == small_base && small_base == 0xa0 => usize::from(code & 0x1f),
+            code if code & !0x0f == small_base && small_base != 0xa0 => usize::from(code & 0x0f),
+            code if code == codes[0] && code != 0 => usize::from(self.number::<1>()?[0]),
+            code if code == codes[1] => usize::from(u16::from_be_bytes(self.number()?)),
+            _ => u32::from_be_bytes(self.number()?) as usize,
+        })
+    }
+
+    fn value(&mut self, lua: &Lua) -> mlua::Result<Value> {
+        let code = self.number::<1>()?[0];
+        Ok(match code {
+            0x00..=0x7f => Value::Number(f64::from(code)),
+            0xe0..=0xff => Value::Number(f64::from(code as i8)),
+            0xc0 => Value::Nil,
+            0xc2 => Value::Boolean(false),
+            0xc3 => Value::Boolean(true),
+            0xcc => Value::Number(f64::from(self.number::<1>()?[0])),
+            0xcd => Value::Number(f64::from(u16::from_be_bytes(self.number()?))),
+            0xce => Value::Number(f64::from(u32::from_be_bytes(self.number()?))),
+            0xcf => Value::Number(u64::from_be_bytes(self.number()?) as f64),
+            0xd0 => Value::Number(f64::from(self.number::<1>()?[0] as i8)),
+            0xd1 => Value::Number(f64::from(i16::from_be_bytes(self.number()?))),
+            0xd2 => Value::Number(f64::from(i32::from_be_bytes(self.number()?))),
+            0xd3 => Value::Number(i64::from_be_bytes(self.number()?) as f64),
+            0xca => Value::Number(f64::from(f32::from_be_bytes(self.number()?))),
+            0xcb => Value::Number(f64::from_be_bytes(self.number()?)),
+            0xa0..=0xbf | 0xd9 | 0xda | 0xdb | 0xc4 | 0xc5 | 0xc6 => {
+                let len = match code {
+                    0xc4 => usize::from(self.number::<1>()?[0]),
+                    0xc5 => usize::from(u16::from_be_bytes(self.number()?)),
+                    0xc6 => u32::from_be_bytes(self.number()?) as usize,
+                    _ => self.length(code, 0xa0, [0xd9, 0xda, 0xdb])?,
+                };
+                Value::String(lua.create_string(self.take(len)?)?)
+            }
+            0x90..=0x9f | 0xdc | 0xdd => {
+                let len = self.length(code, 0x90, [0, 0xdc, 0xdd])?;
+                let table = lua.create_table()?;
+                for at in 1..=len {
+                    table.raw_set(at, self.value(lua)?)?;
+                }
+                Value::Table(table)
+            }
+            0x80..=0x8f | 0xde | 0xdf => {
+                let len = self.length(code, 0x80, [0, 0xde, 0xdf])?;
+                let table = lua.create_table()?;
+                for _ in 0..len {
+                    let key = self.value(lua)?;
+                    let item = self.value(lua)?;
+                    if !matches!(key, Value::Nil) {
+                        table.raw_set(key, item)?;
+                    }
+                }
+                Value::Table(table)
+            }
+            _ => return Err(mlua::Error::runtime("Bad data format in input.")),
+        })
+    }
+}
+
+/// Unpacks at most `limit` values (0: all) from `offset`; the offset after them (-1 at the
+/// end) and the values.
+fn unpack(lua: &Lua, bytes: &[u8], limit: usize, offset: usize) -> mlua::Result<(i64, Vec<Value>)> {
+    let mut unpacker = Unpacker { bytes, at: offset };
+    let mut values = Vec::new();
+    while unpacker.at < bytes.len() && (limit == 0 || values.len() < limit) {
+        values.push(unpacker.value(lua)?);
+    }
+    let next = if unpacker.at >= bytes.len() { -1 } else { unpacker.at as i64 };
+    Ok((next, values))
+}
+
+/// The `cmsgpack` table.
+pub fn cmsgpack(lua: &Lua) -> mlua::Result<Table> {
+    let cmsgpack = lua.create_table()?;
+    cmsgpack.raw_set(
+        "pack",
+        lua.create_function(|lua, values: Variadic<Value>| {
+            if values.is_empty() {
+                return Err(mlua::Error::runtime("MessagePack pack needs input."));
+            }
+            let mut out = Vec::new();
+            for value in values.iter() {
+                pack_value(&mut out, value, 0)?;
+            }
+            lua.create_string(&out)
+        })?,
+    )?;
+    cmsgpack.raw_set(
+        "unpack",
+        lua.create_function(|lua, text: mlua::String| {
+            let (_, values) = unpack(lua, &text.as_bytes(), 0, 0)?;
+            Ok(Variadic::from_iter(values))
+        })?,
+    )?;
+    let limited = |lua: &Lua, one: bool| {
+        lua.create_function(move |lua, args: mlua::MultiValue| {
+            let mut args = args.into_iter();
+            let Some(Value::String(text)) = args.next() else {
+                return Err(mlua::Error::runtime("bad argument #1 (string expected)"));
+            };
+            let number = |value: Option<Value>| match value {
+                Some(Value::Number(n)) => n.max(0.0) as usize,
+                Some(Value::Integer(n)) => n.max(0) as usize,
+                _ => 0,
+            };
+            let limit = if one { 1 } else { number(args.next()) };
+            let offset = number(args.next());
+            let (next, values) = unpack(lua, &text.as_bytes(), limit, offset)?;
+            let mut out = vec![Value::Number(next as f64)];
+            out.extend(values);
+            Ok(Variadic::from_iter(out))
+        })
+    };
+    cmsgpack.raw_set("unpack_one", limited(lua, true)?)?;
+    cmsgpack.raw_set("unpack_limit", limited(lua, false)?)?;
+    Ok(cmsgpack)
 }
 
 #[cfg(test)]

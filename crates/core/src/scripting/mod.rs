@@ -5,7 +5,7 @@
 //! - [`sandbox`]: a fresh interpreter per run, with only the libraries Redis loads, globals
 //!   and library tables read-only, and `math.random` drawn from the entry's seed.
 //! - [`convert`]: Redis's conversion rules between Lua values and replies, both ways.
-//! - [`libs`]: `bit` and `cjson`, the libraries Redis adds, written in Rust.
+//! - [`libs`]: `bit`, `cjson` and `cmsgpack`, the libraries Redis adds, written in Rust.
 //! - [`engine`]: one run of a script or function: `redis.call` against the keyspace through
 //!   the command table, the instruction and memory bounds, the reply or the error.
 //!

@@ -50,6 +50,7 @@ local killed = native.killed
 
 real.bit = native.bit
 real.cjson = native.cjson
+real.cmsgpack = native.cmsgpack
 real.debug = nil
 real.loadfile = nil
 real.dofile = nil
@@ -185,11 +186,19 @@ end
 real.redis = redis
 
 local registered, registering = nil, false
-redis.register_function = function(...)
+local function register_function(...)
   if not registering then raise('ERR redis.register_function can only be called on FUNCTION LOAD command') end
   local count = select('#', ...)
   local name, callback, flags, description
-  if count == 1 and type((...)) == 'table' then
+  if count == 1 and type((...)) ~= 'table' then
+    raise('ERR calling redis.register_function with a single argument is only applicable to Lua table (representing named arguments).')
+  end
+  if count == 2 then
+    name, callback = ...
+    if type(name) ~= 'string' then raise('ERR first argument to redis.register_function must be a string') end
+    if type(callback) ~= 'function' then raise('ERR second argument to redis.register_function must be a function') end
+  end
+  if count == 1 then
     local spec = ...
     for key, _ in pairs(spec) do
       if key ~= 'function_name' and key ~= 'callback' and key ~= 'flags' and key ~= 'description' then
@@ -220,6 +229,19 @@ redis.register_function = function(...)
   registered[#registered + 1] = { name = name, callback = callback, flags = flag_names, description = description }
 end
 
+-- What a library's code sees while it is loaded, as in Redis: only redis.register_function,
+-- redis.log and the version; anything else is a nonexistent global.
+local function missing(_, name)
+  error("Script attempted to access nonexistent global variable '" .. tostring(name) .. "'", 2)
+end
+local load_redis = {
+  register_function = register_function, log = redis.log, LOG_DEBUG = 0, LOG_VERBOSE = 1, LOG_NOTICE = 2,
+  LOG_WARNING = 3, REDIS_VERSION = redis.REDIS_VERSION, REDIS_VERSION_NUM = redis.REDIS_VERSION_NUM,
+}
+raw_setmetatable(load_redis, { __index = missing })
+local load_globals = { redis = load_redis }
+local lookup = real
+
 local protected = raw_setmetatable({}, { __mode = 'k' })
 local function deny() error('Attempt to modify a readonly table', 2) end
 local function readonly(target)
@@ -238,6 +260,7 @@ real.rawset = function(target, key, value)
   if protected[target] then error('Attempt to modify a readonly table', 2) end
   return raw_rawset(target, key, value)
 end
+load_globals.redis = readonly(load_redis)
 for _, name in ipairs({ 'redis', 'string', 'math', 'table', 'coroutine', 'cjson', 'bit', 'struct', 'cmsgpack' }) do
   if real[name] ~= nil then real[name] = readonly(real[name]) end
 end
@@ -245,7 +268,7 @@ end
 local env = {}
 local env_meta = {
   __index = function(_, name)
-    local value = real[name]
+    local value = lookup[name]
     if value == nil then
       error("Script attempted to access nonexistent global variable '" .. tostring(name) .. "'", 2)
     end
@@ -284,9 +307,9 @@ local function prepare(f)
 end
 
 local function register(f)
-  registered, registering = {}, true
+  registered, registering, lookup = {}, true, load_globals
   local ok, err = raw_xpcall(f, handler)
-  registering = false
+  registering, lookup = false, real
   if not ok then return false, err end
   return true, registered
 end

@@ -261,7 +261,7 @@ fn functions_are_loaded_called_listed_and_deleted() {
         ("#!js name=x\n", "ERR Engine 'js' not found"),
         (
             "#!lua name=x\nredis.call('ping')",
-            "ERR Error registering functions: ERR redis.call/pcall can only be called inside a script invocation",
+            "ERR Error registering functions: ERR user_function:2: Script attempted to access nonexistent global variable 'call'",
         ),
     ] {
         let reply = write(&mut ks, 1, &["function", "load", payload]);
@@ -316,4 +316,18 @@ fn cjson_and_bit_are_there() {
     });
     let refused = eval(&mut ks, "cjson.encode = function() end", &[], &[]);
     assert!(error_text(&refused).contains("Attempt to modify a readonly table"));
+}
+
+#[test]
+fn cmsgpack_packs_as_lua_cmsgpack_does() {
+    let mut ks = Keyspace::new();
+    let hex = "local e = cmsgpack.pack(ARGV[1] == 'd' and 0.1 or -1099511627776) local h = '' \
+        for i = 1, #e do h = h .. string.format('%02x', string.byte(e, i)) end return h";
+    assert_eq!(eval(&mut ks, hex, &[], &["d"]), bulk("cb3fb999999999999a"));
+    assert_eq!(eval(&mut ks, hex, &[], &["i"]), bulk("d3ffffff0000000000"));
+    let round_trip = "local t = cmsgpack.unpack(cmsgpack.pack({1, 'two', {x = 3}})) return {t[1], t[2], t[3].x}";
+    assert_eq!(
+        eval(&mut ks, round_trip, &[], &[]),
+        Reply::Array(vec![Reply::Integer(1), bulk("two"), Reply::Integer(3)])
+    );
 }

@@ -12,7 +12,7 @@ impl Command for FCall {
     type Output = Reply;
 
     fn parse(args: &mut Args) -> Result<Self> {
-        ScriptCall::parse(args).map(FCall)
+        ScriptCall::parse_fcall(args).map(FCall)
     }
 
     fn reply(output: Reply) -> Reply {

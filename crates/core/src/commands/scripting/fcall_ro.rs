@@ -13,7 +13,7 @@ impl Command for FCallRo {
     type Output = Reply;
 
     fn parse(args: &mut Args) -> Result<Self> {
-        ScriptCall::parse(args).map(FCallRo)
+        ScriptCall::parse_fcall(args).map(FCallRo)
     }
 
     fn reply(output: Reply) -> Reply {

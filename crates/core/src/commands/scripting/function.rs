@@ -196,13 +196,17 @@ impl Command for Function {
                 1 if { matches!(args.peek(), Some(mode) if is(mode, "SYNC") || is(mode, "ASYNC")) } => {
                     args.next_arg()?;
                 }
-                _ => return Err(Error::fixed("ERR FUNCTION FLUSH only supports SYNC|ASYNC option")),
+                1 => return Err(Error::fixed("ERR FUNCTION FLUSH only supports SYNC|ASYNC option")),
+                _ => return Err(subcommand_syntax("flush")),
             }
             Ok(Function::Flush)
         } else if is(&sub, "DUMP") {
             arity(&DUMP_SPEC)?;
             Ok(Function::Dump)
         } else if is(&sub, "RESTORE") {
+            if args.remaining() > 2 {
+                return Err(subcommand_syntax("restore"));
+            }
             arity(&RESTORE_SPEC)?;
             let payload = args.next_arg()?;
             let policy = match args.remaining() {
@@ -278,7 +282,9 @@ impl WriteCommand for Function {
                 let mut restored = if *policy == RestorePolicy::Flush { Libraries::default() } else { libraries.clone() };
                 for code in codes {
                     let library = compile_library(&code)?;
-                    restored.add(library, *policy == RestorePolicy::Replace).map_err(Error::err)?;
+                    // Restoring words a collision without the quotes LOAD puts around the name.
+                    let unquoted = |text: String| text.replacen(" '", " ", 1).replacen("' already", " already", 1);
+                    restored.add(library, *policy == RestorePolicy::Replace).map_err(|e| Error::err(unquoted(e)))?;
                 }
                 *libraries = restored;
                 Reply::OK
@@ -342,6 +348,11 @@ impl WriteCommand for Function {
     }
 }
 
+/// Redis's reply when a subcommand checks its own arguments and finds too many.
+fn subcommand_syntax(sub: &str) -> Error {
+    Error::err(format_args!("unknown subcommand or wrong number of arguments for '{sub}'. Try FUNCTION HELP."))
+}
+
 /// Letters, digits and underscores, at least one: what library and function names may hold.
 fn valid_name(name: &str) -> bool {
     !name.is_empty() && name.bytes().all(|byte| byte.is_ascii_alphanumeric() || byte == b'_')
@@ -363,7 +374,8 @@ pub fn library_metadata(payload: &[u8]) -> Result<(String, &[u8])> {
             if name.is_some() {
                 return Err(Error::fixed("ERR Invalid metadata value, name argument was given multiple times"));
             }
-            name = Some(part[5..].to_string());
+            // Quotes are taken off, as Redis's argument splitting takes them off.
+            name = Some(part[5..].trim_matches('"').to_string());
             continue;
         }
         return Err(Error::err(format_args!("Invalid metadata value given: {part}")));

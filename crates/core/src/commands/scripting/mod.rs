@@ -31,8 +31,17 @@ pub struct ScriptCall {
 
 impl ScriptCall {
     pub fn parse(args: &mut Args) -> Result<ScriptCall> {
+        ScriptCall::parse_with(args, Error::NOT_INTEGER)
+    }
+
+    /// FCALL's: a count that is not a number is worded otherwise.
+    pub fn parse_fcall(args: &mut Args) -> Result<ScriptCall> {
+        ScriptCall::parse_with(args, Error::fixed("ERR Bad number of keys provided"))
+    }
+
+    fn parse_with(args: &mut Args, not_a_count: Error) -> Result<ScriptCall> {
         let script = args.next_arg()?;
-        let numkeys = parse_i64(&args.next_arg()?).ok_or(Error::NOT_INTEGER)?;
+        let numkeys = parse_i64(&args.next_arg()?).ok_or(not_a_count)?;
         if numkeys > args.remaining() as i64 {
             return Err(Error::fixed("ERR Number of keys can't be greater than number of args"));
         }
