@@ -6,6 +6,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 status=0
 deps=$(cargo tree --locked -p concord-core -e normal --prefix none --format '{p}' | awk '{print $1}' | sort -u)
+# libc is allowed for one reason: mlua (the Lua interpreter scripts run in, inside apply)
+# links Lua's C library through it. Lua's io and os libraries are never loaded, so no script
+# reaches a file, a clock or the environment through it; and the sources below are still
+# checked for any direct use.
+deps=$(grep -vx libc <<<"$deps")
 for forbidden in tokio mio rand getrandom libc openraft socket2 tracing; do
   if grep -qx "$forbidden" <<<"$deps"; then
     echo "concord-core depends on $forbidden" >&2

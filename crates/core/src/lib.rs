@@ -15,6 +15,7 @@
 //! - [`keyspace`]: databases, values (one module per type), expiry and watch stamps.
 //! - [`command`]: what a command is (spec, parse, apply, reply).
 //! - [`commands`]: the command table, one file per command.
+//! - [`scripting`]: Lua scripts and functions, run inside the state machine.
 //! - [`request`]: what the log carries.
 //! - [`notifications`]: keyspace notifications (event classes, the outbox of an entry's events).
 //! - [`blocking`]: blocked clients, as replicated state.
@@ -41,6 +42,7 @@ pub mod pattern;
 pub mod reply;
 pub mod request;
 pub mod rng;
+pub mod scripting;
 pub mod session;
 pub mod slot;
 pub mod state_machine;

@@ -108,6 +108,31 @@ pub const ONCE_SESSION_BYTES_MAX: usize = 4 * 1024 * 1024;
 /// A reply larger than this is remembered only as "applied".
 pub const ONCE_REPLY_BYTES_MAX: usize = 16 * 1024;
 
+/// Scripts the script cache keeps (EVAL and SCRIPT LOAD), and the bytes of their bodies: the
+/// cache is replicated state, so it is bounded like any other. Past either, SCRIPT LOAD is
+/// refused and EVAL runs its script without keeping it.
+pub const SCRIPTS_MAX: usize = 10_000;
+pub const SCRIPTS_BYTES_MAX: usize = 64 * 1024 * 1024;
+/// Lua instructions one script (or function call) may run before it is stopped. Scripts run
+/// inside the log's apply, so they are stopped by a count, not a clock: every replica stops
+/// the same script at the same instruction with the same error. This stands for Redis's
+/// `busy-reply-threshold` (5 s there, after which Redis only answers BUSY to others): at the
+/// Lua 5.1 interpreter's 100 to 300 million instructions a second, about 0.1 to 0.3 s, well
+/// under an election timeout, so that the shard's heartbeats keep going meanwhile.
+pub const SCRIPT_INSTRUCTIONS_MAX: u64 = 30_000_000;
+/// How often (in instructions) the count above is checked.
+pub const SCRIPT_HOOK_INSTRUCTIONS: u32 = 1_000;
+/// Bytes of Lua memory one script run may allocate (its own interpreter state included).
+pub const SCRIPT_MEMORY_BYTES_MAX: usize = 64 * 1024 * 1024;
+/// Deepest nesting of tables a script's reply (or a command reply given to it) may have: a
+/// table that contains itself would otherwise never end.
+pub const SCRIPT_REPLY_DEPTH_MAX: usize = 1_000;
+/// Libraries FUNCTION LOAD keeps, and the bytes of their code.
+pub const LIBRARIES_MAX: usize = 1_000;
+pub const LIBRARIES_BYTES_MAX: usize = 64 * 1024 * 1024;
+/// Functions one library may register.
+pub const LIBRARY_FUNCTIONS_MAX: usize = 1_000;
+
 /// Number of hash slots in the cluster (Redis Cluster's fixed count).
 pub const SLOTS: u16 = 16384;
 
@@ -119,6 +144,9 @@ pub const SHARDS_MAX: usize = 256;
 pub const METADATA_VOTERS_MAX: usize = 5;
 
 const _: () = assert!(SHARDS_MAX <= 1 << 8);
+const _: () = assert!(SCRIPT_HOOK_INSTRUCTIONS as u64 <= SCRIPT_INSTRUCTIONS_MAX);
+const _: () = assert!(SCRIPTS_BYTES_MAX < LOG_RECORD_BYTES_MAX, "the cache fits a snapshot frame");
+const _: () = assert!(LIBRARIES_BYTES_MAX < LOG_RECORD_BYTES_MAX, "the libraries fit a snapshot frame");
 const _: () = assert!(WRITE_RETRY_MS * 10 <= ONCE_SESSION_TTL_MS, "a session outlives its sender's retries");
 const _: () = assert!(ONCE_REPLY_BYTES_MAX <= ONCE_SESSION_BYTES_MAX);
 // Every default client of a node may have a write in flight to one shard, twice over.

@@ -28,9 +28,9 @@ use std::io::{self, Read, Write};
 
 /// Version of the snapshot encoding; bumped on any change to the records below. Version 1
 /// (one postcard image of everything, strings and hashes only), version 2 (no sessions of
-/// exactly-once requests) and version 3 (no streams, and encodings without the stream
-/// settings) are still read.
-pub const SNAPSHOT_FORMAT_VERSION: u8 = 4;
+/// exactly-once requests), version 3 (no streams, and encodings without the stream settings)
+/// and version 4 (no script cache or function libraries) are still read.
+pub const SNAPSHOT_FORMAT_VERSION: u8 = 5;
 
 /// Largest frame a snapshot may hold: one key's whole value (a collection is one frame).
 const SNAPSHOT_FRAME_BYTES_MAX: usize = crate::limits::LOG_RECORD_BYTES_MAX;
@@ -402,7 +402,9 @@ impl StateMachine {
             }
         }
         write_frame(out, &self.waiters.image())?;
-        write_frame(out, &self.sessions)
+        write_frame(out, &self.sessions)?;
+        write_frame(out, keyspace.scripts())?;
+        write_frame(out, keyspace.libraries())
     }
 
     /// The state as bytes (see [`StateMachine::write_snapshot`]).
@@ -439,6 +441,10 @@ impl StateMachine {
                 }
                 let waiters = Waiters::restore(read_frame::<WaitersImage>(input)?);
                 let sessions = if version >= 3 { read_frame::<Sessions>(input)? } else { Sessions::default() };
+                if version >= 5 {
+                    *keyspace.scripts_mut() = read_frame::<crate::keyspace::Scripts>(input)?;
+                    *keyspace.libraries_mut() = read_frame::<crate::keyspace::Libraries>(input)?;
+                }
                 let mut trailing = [0u8];
                 if input.read(&mut trailing).map_err(|e| format!("undecodable snapshot: {e}"))? != 0 {
                     return Err("undecodable snapshot: bytes after the last database".into());
@@ -1014,9 +1020,18 @@ mod tests {
         assert_eq!(sm.apply(6, &batch(50, vec![command(&["get", "n"])])).replies, vec![Reply::Bulk("2".into())]);
     }
 
-    /// `current` (this format) rewritten as format 2 or 3: the header's encodings without the
-    /// stream settings and, for 2, no sessions' frame.
+    /// `current` (this format, with no scripts or libraries) rewritten as format 2, 3 or 4:
+    /// without the script cache's and the libraries' frames (three and four bytes when
+    /// empty); for 2 and 3 also the header's encodings without the stream settings; for 2
+    /// also no sessions' frame.
     fn older_format(current: &[u8], version: u8) -> Vec<u8> {
+        assert_eq!(&current[current.len() - 7..], &[2, 0, 0, 3, 0, 0, 0]);
+        let current = &current[..current.len() - 7];
+        if version == 4 {
+            let mut bytes = current.to_vec();
+            bytes[0] = 4;
+            return bytes;
+        }
         #[derive(Serialize)]
         struct OldHeader {
             clock_ms: TimeMs,
@@ -1056,11 +1071,11 @@ mod tests {
     }
 
     #[test]
-    fn snapshots_of_formats_2_and_3_are_still_read() {
+    fn snapshots_of_formats_2_to_4_are_still_read() {
         let mut sm = StateMachine::new();
         sm.apply(1, &batch(10, vec![command(&["set", "a", "1"]), command(&["rpush", "l", "x", "y"])]));
         let current = sm.snapshot();
-        for version in [2, 3] {
+        for version in [2, 3, 4] {
             let restored = StateMachine::restore(&older_format(&current, version)).unwrap();
             assert_eq!(restored.snapshot(), current, "format {version}");
         }

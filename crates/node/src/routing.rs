@@ -71,6 +71,8 @@ pub enum Merge {
     AllOk,
     /// The first non-nil reply, shards asked in a random order (RANDOMKEY).
     FirstNonNil,
+    /// Every shard's reply is the same (SCRIPT LOAD's SHA1): the first one.
+    Same,
 }
 
 /// Commands split per shard in proxy mode, and how their replies merge. Each takes only keys
@@ -91,6 +93,16 @@ fn whole_keyspace(name: &str) -> Option<Merge> {
         "flushall" | "flushdb" | "swapdb" => Some(Merge::AllOk),
         "randomkey" => Some(Merge::FirstNonNil),
         "scan" => Some(Merge::Concat),
+        _ => None,
+    }
+}
+
+/// Keyless commands on state every shard keeps a copy of (the script cache): they go to
+/// every shard in either routing mode, so that a script loaded through any node runs on any
+/// shard.
+fn every_shard(name: &str) -> Option<Merge> {
+    match name {
+        "script" | "function" => Some(Merge::Same),
         _ => None,
     }
 }
@@ -122,6 +134,9 @@ pub fn plan(map: &ClusterMap, routing: Routing, argv: &[Bytes], led: impl FnOnce
     let Some(first) = keys.peek().copied() else {
         if map.shards.len() <= 1 {
             return first_shard(map);
+        }
+        if let Some(merge) = every_shard(name) {
+            return Plan::Each { shards: map.shards.keys().copied().collect(), merge };
         }
         return match whole_keyspace(name) {
             Some(merge) => {
@@ -240,6 +255,7 @@ pub fn merge(merge: Merge, replies: Vec<Reply>, parts: &[Vec<usize>]) -> Reply {
                 .collect(),
         ),
         Merge::FirstNonNil => replies.into_iter().find(|reply| !matches!(reply, Reply::Nil)).unwrap_or(Reply::Nil),
+        Merge::Same => replies.into_iter().next().unwrap_or(Reply::Nil),
         Merge::ByPosition => {
             let total = parts.iter().map(Vec::len).sum();
             let mut merged = vec![Reply::Nil; total];
@@ -471,6 +487,11 @@ mod tests {
         assert_eq!(
             plan(&map, Routing::Redirect, &argv(&["FLUSHALL"]), || vec![GroupId(2)]),
             Plan::Each { shards: vec![GroupId(2)], merge: Merge::AllOk }
+        );
+        // The script cache is on every shard, whichever routing mode.
+        assert_eq!(
+            plan(&map, Routing::Redirect, &argv(&["SCRIPT", "LOAD", "return 1"]), || vec![GroupId(2)]),
+            Plan::Each { shards: all.clone(), merge: Merge::Same }
         );
         let scan = plan(&map, Routing::Proxy, &argv(&["SCAN", &scan_cursor(2, 1 << 40).to_string()]), Vec::new);
         assert_eq!(scan, Plan::Scan { shards: all, ordinal: 2, cursor: Some(1 << 40) });

@@ -187,6 +187,7 @@ registry! {
         geo::georadius_ro::GeoRadiusRo, geo::georadiusbymember_ro::GeoRadiusByMemberRo,
         stream::xlen::XLen, stream::xrange::XRange, stream::xrevrange::XRevRange, stream::xread::XRead,
         stream::xpending::XPending, stream::xinfo::XInfo,
+        scripting::eval_ro::EvalRo, scripting::evalsha_ro::EvalShaRo, scripting::fcall_ro::FCallRo,
     }
     write: {
         string::set::Set, string::setnx::SetNx, string::setex::SetEx, string::psetex::PSetEx,
@@ -217,13 +218,14 @@ registry! {
         stream::xadd::XAdd, stream::xdel::XDel, stream::xtrim::XTrim, stream::xsetid::XSetId,
         stream::xgroup::XGroup, stream::xack::XAck, stream::xclaim::XClaim, stream::xautoclaim::XAutoClaim,
         stream::xreadgroup::XReadGroup,
+        scripting::eval::Eval, scripting::evalsha::EvalSha, scripting::script::Script,
+        scripting::fcall::FCall, scripting::function::Function,
     }
     node: {
         connection::ping::Ping, connection::echo::Echo, connection::hello::Hello, connection::client::Client,
         connection::select::Select, connection::quit::Quit, connection::reset::Reset,
         server::command_::Command, server::info::Info, server::config::Config, server::time::Time, server::shutdown::Shutdown,
         server::debug::Debug,
-        scripting::function::Function,
         transactions::multi::Multi, transactions::exec::Exec, transactions::discard::Discard,
         transactions::watch::Watch, transactions::unwatch::Unwatch,
         cluster::readonly::ReadOnly, cluster::readwrite::ReadWrite, cluster::cluster_::Cluster,

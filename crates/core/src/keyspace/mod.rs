@@ -6,6 +6,8 @@
 //! - [`pack`]: many short byte strings in one allocation, for small collections.
 //! - [`encodings`]: when collections leave their compact forms.
 //! - [`hash`], [`list`], [`set`], [`zset`] (with [`score_tree`]), [`stream`]: each type's value.
+//! - [`scripts`]: the script cache (EVAL, SCRIPT LOAD); [`libraries`]: FUNCTION LOAD's
+//!   libraries. Both are replicated with the data.
 //!
 //! Expiry is decided by time that arrives from outside (the leader's stamp in a log entry, or
 //! the reading node's clock), never read here. A key whose time has passed is invisible at
@@ -15,9 +17,11 @@
 pub mod blob;
 pub mod encodings;
 pub mod hash;
+pub mod libraries;
 pub mod list;
 pub mod pack;
 pub mod score_tree;
+pub mod scripts;
 pub mod set;
 pub mod stream;
 pub mod table;
@@ -26,7 +30,9 @@ pub mod zset;
 pub use blob::Blob;
 pub use encodings::Encodings;
 pub use hash::HashValue;
+pub use libraries::{FunctionInfo, Libraries, Library};
 pub use list::ListValue;
+pub use scripts::Scripts;
 pub use set::SetValue;
 pub use stream::StreamValue;
 pub use table::{Keyed, Table, TableHasher};
@@ -387,6 +393,13 @@ fn deletion_hash(key: &[u8]) -> u64 {
     xxhash_rust::xxh3::xxh3_64(key)
 }
 
+/// What scripts and functions a keyspace keeps.
+#[derive(Clone, Debug, Default, PartialEq)]
+struct Programs {
+    scripts: Scripts,
+    libraries: Libraries,
+}
+
 /// All databases of one shard, with what every table in them is hashed by and when their
 /// collections leave the compact forms.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -399,6 +412,10 @@ pub struct Keyspace {
     /// The events of the entry being applied, for the node to publish (not replicated state).
     /// Boxed: the keyspace is held by value in every shard's machine, and this is rarely used.
     outbox: Box<Outbox>,
+    /// The script cache and function libraries: replicated state like the data, though no
+    /// FLUSHALL clears them. Boxed: most keyspaces hold none, and the state machine stays
+    /// small to move.
+    programs: Box<Programs>,
 }
 
 impl Keyspace {
@@ -497,6 +514,22 @@ impl Keyspace {
         &mut self.encodings
     }
 
+    pub fn scripts(&self) -> &Scripts {
+        &self.programs.scripts
+    }
+
+    pub fn scripts_mut(&mut self) -> &mut Scripts {
+        &mut self.programs.scripts
+    }
+
+    pub fn libraries(&self) -> &Libraries {
+        &self.programs.libraries
+    }
+
+    pub fn libraries_mut(&mut self) -> &mut Libraries {
+        &mut self.programs.libraries
+    }
+
     pub fn hasher(&self) -> TableHasher {
         self.hasher
     }
@@ -539,7 +572,7 @@ impl Keyspace {
 
     /// A keyspace as a snapshot recorded it (its databases follow).
     pub(crate) fn restore(hasher: TableHasher, seeded: bool, encodings: Encodings) -> Keyspace {
-        Keyspace { dbs: BTreeMap::new(), hasher, seeded, encodings, outbox: Box::default() }
+        Keyspace { dbs: BTreeMap::new(), hasher, seeded, encodings, outbox: Box::default(), programs: Box::default() }
     }
 
     pub fn len(&self) -> usize {

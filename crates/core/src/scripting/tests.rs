@@ -1,0 +1,333 @@
+//! Scripts run through the command table, as a log entry applies them.
+
+use crate::commands::testing::*;
+use crate::keyspace::Keyspace;
+use crate::reply::Reply;
+use crate::request::{Batch, Request};
+use crate::state_machine::StateMachine;
+use bytes::Bytes;
+
+fn eval(keyspace: &mut Keyspace, script: &str, keys: &[&str], args: &[&str]) -> Reply {
+    let count = keys.len().to_string();
+    let mut words = vec!["eval", script, &count];
+    words.extend_from_slice(keys);
+    words.extend_from_slice(args);
+    write(keyspace, 1_000, &words)
+}
+
+fn error_text(reply: &Reply) -> String {
+    match reply {
+        Reply::Error(text) => String::from_utf8_lossy(text).into_owned(),
+        other => panic!("not an error: {other:?}"),
+    }
+}
+
+#[test]
+fn lua_values_become_redis_s_replies() {
+    let mut ks = Keyspace::new();
+    assert_eq!(eval(&mut ks, "return 'hello'", &[], &[]), bulk("hello"));
+    assert_eq!(eval(&mut ks, "return 3.99", &[], &[]), Reply::Integer(3), "floats are truncated");
+    assert_eq!(eval(&mut ks, "return -3.99", &[], &[]), Reply::Integer(-3));
+    assert_eq!(eval(&mut ks, "return true", &[], &[]), Reply::Integer(1));
+    assert_eq!(eval(&mut ks, "return false", &[], &[]), Reply::Nil);
+    assert_eq!(eval(&mut ks, "return nil", &[], &[]), Reply::Nil);
+    assert_eq!(
+        eval(&mut ks, "return {1, 2, 'x', {3}, nil, 5}", &[], &[]),
+        Reply::Array(vec![Reply::Integer(1), Reply::Integer(2), bulk("x"), Reply::Array(vec![Reply::Integer(3)])]),
+        "an array stops at its first nil"
+    );
+    assert_eq!(eval(&mut ks, "return {ok='fine'}", &[], &[]), Reply::Status(Bytes::from_static(b"fine")));
+    assert_eq!(eval(&mut ks, "return {err='My Error'}", &[], &[]), error("My Error"));
+    assert_eq!(eval(&mut ks, "return redis.status_reply('A')", &[], &[]), Reply::Status(Bytes::from_static(b"A")));
+    assert_eq!(eval(&mut ks, "return redis.error_reply('oops')", &[], &[]), error("ERR oops"));
+    assert_eq!(eval(&mut ks, "return redis.error_reply('-CODE oops')", &[], &[]), error("CODE oops"));
+    assert_eq!(eval(&mut ks, "return {KEYS[1], ARGV[1], #ARGV}", &["k"], &["a", "b"]).clone(), {
+        Reply::Array(vec![bulk("k"), bulk("a"), Reply::Integer(2)])
+    });
+}
+
+#[test]
+fn command_replies_become_lua_values() {
+    let mut ks = Keyspace::new();
+    write(&mut ks, 1_000, &["rpush", "l", "a", "b"]);
+    let types = "local t = {} \
+        for _, v in ipairs({redis.call('get', 'missing'), redis.call('set', 'x', 1), redis.call('llen', 'l')}) do \
+          t[#t + 1] = type(v) end \
+        t[#t + 1] = redis.call('set', 'x', 1)['ok'] \
+        t[#t + 1] = type(redis.call('lrange', 'l', 0, -1)) \
+        return t";
+    assert_eq!(
+        eval(&mut ks, types, &[], &[]),
+        Reply::Array(vec![bulk("boolean"), bulk("table"), bulk("number"), bulk("OK"), bulk("table")])
+    );
+    // Under RESP3 a missing value is nil, and a map is a table under `map`.
+    write(&mut ks, 1_000, &["hset", "h", "f", "v"]);
+    let resp3 = "redis.setresp(3) local m = redis.call('hgetall', 'h') \
+        return {tostring(redis.call('get', 'missing')), m['map']['f']}";
+    assert_eq!(eval(&mut ks, resp3, &[], &[]), Reply::Array(vec![bulk("nil"), bulk("v")]));
+    assert_eq!(eval(&mut ks, "redis.setresp(3) return true", &[], &[]), Reply::Boolean(true));
+    assert_eq!(eval(&mut ks, "redis.setresp(3) return {double=1.5}", &[], &[]), Reply::Double(1.5));
+    // Numbers are passed to commands as %.17g.
+    assert_eq!(eval(&mut ks, "redis.call('set', 'n', 0.1) return redis.call('get', 'n')", &[], &[]), {
+        bulk("0.10000000000000001")
+    });
+}
+
+#[test]
+fn errors_are_worded_as_redis_7_words_them() {
+    let mut ks = Keyspace::new();
+    write(&mut ks, 1_000, &["set", "s", "text"]);
+    let raised = eval(&mut ks, "return redis.call('incr', 's')", &[], &[]);
+    assert!(error_text(&raised).starts_with("ERR value is not an integer or out of range script: "), "{raised:?}");
+    assert!(error_text(&raised).ends_with(", on @user_script:1."), "{raised:?}");
+    // pcall hands the error back as a table.
+    assert_eq!(
+        eval(&mut ks, "return redis.pcall('incr', 's')", &[], &[]),
+        error("ERR value is not an integer or out of range")
+    );
+    let unknown = eval(&mut ks, "return redis.call('nosuch')", &[], &[]);
+    assert!(error_text(&unknown).starts_with("ERR Unknown Redis command called from script script: "));
+    let arity = eval(&mut ks, "return redis.call('get')", &[], &[]);
+    assert!(error_text(&arity).starts_with("ERR Wrong number of args calling Redis command from script"));
+    let denied = eval(&mut ks, "return redis.call('eval', 'return 1', 0)", &[], &[]);
+    assert!(error_text(&denied).starts_with("ERR This Redis command is not allowed from script"), "{denied:?}");
+    let bad_arg = eval(&mut ks, "return redis.call('get', {})", &[], &[]);
+    assert!(error_text(&bad_arg).starts_with("ERR Lua redis lib command arguments must be strings or integers"));
+    let runtime = eval(&mut ks, "error('boom')", &[], &[]);
+    assert!(error_text(&runtime).starts_with("ERR user_script:1: boom script: "), "{runtime:?}");
+    let compile = eval(&mut ks, "return (", &[], &[]);
+    assert!(
+        error_text(&compile).starts_with("ERR Error compiling script (new function): user_script:1:"),
+        "{compile:?}"
+    );
+    let global = eval(&mut ks, "return a", &[], &[]);
+    assert!(error_text(&global).contains("Script attempted to access nonexistent global variable 'a'"), "{global:?}");
+    for trick in ["a = 10", "setmetatable(_G, {})", "redis.call = function() end", "_G = {}", "string.x = 1"] {
+        let refused = eval(&mut ks, trick, &[], &[]);
+        assert!(error_text(&refused).contains("Attempt to modify a readonly table"), "{trick}: {refused:?}");
+    }
+    for gone in ["loadfile", "dofile", "print", "debug", "io", "os"] {
+        let refused = eval(&mut ks, &format!("return {gone}"), &[], &[]);
+        assert!(error_text(&refused).contains("nonexistent global variable"), "{gone}: {refused:?}");
+    }
+}
+
+#[test]
+fn read_only_scripts_cannot_write() {
+    let mut ks = Keyspace::new();
+    let flagged = "#!lua flags=no-writes\nreturn redis.call('set', 'k', 'v')";
+    let refused = eval(&mut ks, flagged, &[], &[]);
+    assert!(error_text(&refused).starts_with("ERR Write commands are not allowed from read-only scripts."));
+    assert!(ks.db(0).is_empty());
+    let ro = read(&ks, 1_000, &["eval_ro", "return redis.call('set', 'k', 'v')", "0"]);
+    assert!(error_text(&ro).starts_with("ERR Write commands are not allowed from read-only scripts."), "{ro:?}");
+    let with_write_flag = read(&ks, 1_000, &["eval_ro", "#!lua\nreturn 1", "0"]);
+    assert_eq!(with_write_flag, error("ERR Can not execute a script with write flag using *_ro command."));
+    write(&mut ks, 1_000, &["set", "k", "v"]);
+    assert_eq!(read(&ks, 1_000, &["eval_ro", "return redis.call('get', KEYS[1])", "1", "k"]), bulk("v"));
+}
+
+#[test]
+fn keys_of_another_slot_than_the_declared_ones_are_refused() {
+    let mut ks = Keyspace::new();
+    let other = eval(&mut ks, "return redis.call('set', 'b', 1)", &["a"], &[]);
+    assert!(error_text(&other).starts_with("ERR Script attempted to access keys that do not hash to the same slot"));
+    assert_eq!(eval(&mut ks, "return redis.call('set', '{a}x', 1)", &["a"], &[]), Reply::OK);
+}
+
+#[test]
+fn the_cache_serves_evalsha_and_is_flushed_through_the_log() {
+    let mut ks = Keyspace::new();
+    let sha = crate::scripting::sha1hex(b"return ARGV[1]");
+    assert_eq!(write(&mut ks, 1, &["evalsha", &sha, "0", "x"]), error("NOSCRIPT No matching script. Please use EVAL."));
+    assert_eq!(write(&mut ks, 1, &["script", "load", "return ARGV[1]"]), bulk(&sha));
+    assert_eq!(write(&mut ks, 1, &["evalsha", &sha.to_uppercase(), "0", "x"]), bulk("x"));
+    assert_eq!(read(&ks, 1, &["evalsha_ro", &sha, "0", "y"]), bulk("y"));
+    assert_eq!(
+        write(&mut ks, 1, &["script", "exists", &sha, "nope"]),
+        Reply::Array(vec![Reply::Integer(1), Reply::Integer(0)])
+    );
+    let compile = write(&mut ks, 1, &["script", "load", "return ("]);
+    assert!(error_text(&compile).starts_with("ERR Error compiling script (new function): user_script:1:"));
+    assert_eq!(write(&mut ks, 1, &["script", "kill"]), error("NOTBUSY No scripts in execution right now."));
+    assert_eq!(
+        write(&mut ks, 1, &["script", "flush", "bad"]),
+        error("ERR SCRIPT FLUSH only support SYNC|ASYNC option")
+    );
+    assert_eq!(write(&mut ks, 1, &["script", "flush", "async"]), Reply::OK);
+    assert_eq!(write(&mut ks, 1, &["evalsha", &sha, "0", "x"]), error("NOSCRIPT No matching script. Please use EVAL."));
+}
+
+fn apply(sm: &mut StateMachine, index: u64, words: &[&str]) -> Reply {
+    let argv = words.iter().map(|word| Bytes::copy_from_slice(word.as_bytes())).collect();
+    let batch = Batch { time_ms: 1_000 + index, requests: vec![Request::Command { db: 0, argv }] };
+    sm.apply(index, &batch).replies.remove(0)
+}
+
+#[test]
+fn the_same_script_on_two_replicas_gives_the_same_state_and_reply() {
+    let script = "local out = {} for i = 1, 20 do \
+        local n = math.random(1000) redis.call('sadd', KEYS[1], n) out[#out + 1] = n end \
+        out[#out + 1] = redis.call('spop', KEYS[1]) out[#out + 1] = tostring(math.random()) return out";
+    let (mut first, mut second) = (StateMachine::new(), StateMachine::new());
+    let one = apply(&mut first, 1, &["eval", script, "1", "s"]);
+    let two = apply(&mut second, 1, &["eval", script, "1", "s"]);
+    assert_eq!(one, two);
+    assert_eq!(first.digest(), second.digest());
+    // Another entry draws other numbers.
+    let three = apply(&mut first, 2, &["eval", script, "1", "t"]);
+    assert_ne!(one, three);
+}
+
+#[test]
+fn a_runaway_script_is_stopped_at_the_same_point_everywhere() {
+    let (mut first, mut second) = (StateMachine::new(), StateMachine::new());
+    let runaway = "local i = 0 while true do i = i + 1 if i % 1000 == 0 then redis.call('set', 'i', i) end end";
+    let one = apply(&mut first, 1, &["eval", runaway, "0"]);
+    let two = apply(&mut second, 1, &["eval", runaway, "0"]);
+    assert!(error_text(&one).starts_with("ERR Script killed: it ran more than"), "{one:?}");
+    assert_eq!(one, two);
+    assert_eq!(apply(&mut first, 2, &["get", "i"]), apply(&mut second, 2, &["get", "i"]));
+    assert_eq!(first.digest(), second.digest());
+    // pcall cannot catch the stop.
+    let stubborn = "while true do pcall(function() while true do end end) end";
+    assert!(error_text(&apply(&mut first, 3, &["eval", stubborn, "0"])).starts_with("ERR Script killed"));
+    // And the node goes on serving.
+    assert_eq!(apply(&mut first, 4, &["eval", "return 1", "0"]), Reply::Integer(1));
+}
+
+#[test]
+fn a_script_s_memory_is_bounded() {
+    let mut ks = Keyspace::new();
+    let hungry = "local t = {} for i = 1, 100000000 do t[i] = string.rep('x', 10000) .. i end return #t";
+    let refused = eval(&mut ks, hungry, &[], &[]);
+    assert!(error_text(&refused).contains("bytes of Lua memory"), "{refused:?}");
+}
+
+#[test]
+fn the_script_cache_survives_a_snapshot() {
+    let mut sm = StateMachine::new();
+    let sha = match apply(&mut sm, 1, &["script", "load", "return 'cached'"]) {
+        Reply::Bulk(sha) => String::from_utf8(sha.to_vec()).unwrap(),
+        other => panic!("{other:?}"),
+    };
+    let mut restored = StateMachine::restore(&sm.snapshot()).unwrap();
+    assert_eq!(restored.digest(), sm.digest());
+    assert_eq!(apply(&mut restored, 2, &["evalsha", &sha, "0"]), bulk("cached"));
+}
+
+const LIBRARY: &str = "#!lua name=mylib\n\
+    redis.register_function('set_it', function(keys, args) return redis.call('set', keys[1], args[1]) end)\n\
+    redis.register_function{function_name='get_it', callback=function(keys) return redis.call('get', keys[1]) end, \
+      flags={'no-writes'}, description='reads'}";
+
+#[test]
+fn functions_are_loaded_called_listed_and_deleted() {
+    let mut ks = Keyspace::new();
+    assert_eq!(write(&mut ks, 1, &["function", "load", LIBRARY]), bulk("mylib"));
+    assert_eq!(write(&mut ks, 1, &["function", "load", LIBRARY]), error("ERR Library 'mylib' already exists"));
+    assert_eq!(write(&mut ks, 1, &["function", "load", "replace", LIBRARY]), bulk("mylib"));
+    assert_eq!(write(&mut ks, 1, &["fcall", "set_it", "1", "k", "v"]), Reply::OK);
+    assert_eq!(read(&ks, 1, &["fcall_ro", "get_it", "1", "k"]), bulk("v"));
+    assert_eq!(
+        read(&ks, 1, &["fcall_ro", "set_it", "1", "k", "w"]),
+        error("ERR Can not execute a script with write flag using *_ro command.")
+    );
+    assert_eq!(write(&mut ks, 1, &["fcall", "nosuch", "0"]), error("ERR Function not found"));
+    let failed = write(
+        &mut ks,
+        1,
+        &[
+            "function",
+            "load",
+            "#!lua name=bad\nredis.register_function('f', function() return redis.call('incr', 'k') end)",
+        ],
+    );
+    assert_eq!(failed, bulk("bad"));
+    let raised = write(&mut ks, 1, &["fcall", "f", "0"]);
+    assert!(
+        error_text(&raised).starts_with("ERR value is not an integer or out of range script: f, on @user_function:2."),
+        "{raised:?}"
+    );
+    let listed = write(&mut ks, 1, &["function", "list", "libraryname", "my*"]);
+    let Reply::Array(libraries) = listed else { panic!("{listed:?}") };
+    assert_eq!(libraries.len(), 1);
+    assert_eq!(write(&mut ks, 1, &["function", "delete", "nosuch"]), error("ERR Library not found"));
+    assert_eq!(write(&mut ks, 1, &["function", "delete", "bad"]), Reply::OK);
+    for (payload, expected) in [
+        ("return 1", "ERR Missing library metadata"),
+        ("#!lua\nreturn 1", "ERR Library name was not given"),
+        ("#!lua name=x\nreturn 1", "ERR No functions registered"),
+        ("#!js name=x\n", "ERR Engine 'js' not found"),
+        (
+            "#!lua name=x\nredis.call('ping')",
+            "ERR Error registering functions: ERR user_function:2: Script attempted to access nonexistent global variable 'call'",
+        ),
+    ] {
+        let reply = write(&mut ks, 1, &["function", "load", payload]);
+        assert!(error_text(&reply).starts_with(expected), "{payload}: {reply:?}");
+    }
+}
+
+#[test]
+fn functions_survive_dump_restore_and_snapshots() {
+    let mut sm = StateMachine::new();
+    assert_eq!(apply(&mut sm, 1, &["function", "load", LIBRARY]), bulk("mylib"));
+    let Reply::Bulk(payload) = apply(&mut sm, 2, &["function", "dump"]) else { panic!() };
+    let mut restored = StateMachine::restore(&sm.snapshot()).unwrap();
+    assert_eq!(restored.digest(), sm.digest());
+    assert_eq!(apply(&mut restored, 3, &["fcall", "set_it", "1", "k", "v"]), Reply::OK);
+    let mut other = StateMachine::new();
+    let payload = String::from_utf8_lossy(&payload).into_owned();
+    let argv = vec![
+        Bytes::from_static(b"function"),
+        Bytes::from_static(b"restore"),
+        Bytes::copy_from_slice(&sm_dump(&mut sm)),
+    ];
+    let batch = Batch { time_ms: 1, requests: vec![Request::Command { db: 0, argv }] };
+    assert_eq!(other.apply(1, &batch).replies, vec![Reply::OK]);
+    assert_eq!(apply(&mut other, 2, &["fcall", "set_it", "1", "k", "v"]), Reply::OK);
+    assert!(!payload.is_empty());
+    let broken = apply(&mut other, 3, &["function", "restore", "garbage"]);
+    assert_eq!(broken, error("ERR DUMP payload version or checksum are wrong"));
+}
+
+fn sm_dump(sm: &mut StateMachine) -> Bytes {
+    match apply(sm, sm.applied_index() + 1, &["function", "dump"]) {
+        Reply::Bulk(payload) => payload,
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn cjson_and_bit_are_there() {
+    let mut ks = Keyspace::new();
+    assert_eq!(
+        eval(&mut ks, "return table.concat(cjson.decode('[0.0, -5e3, -1, 0.3e-3, 1023.2, 0e10]'), ' ')", &[], &[]),
+        bulk("0 -5000 -1 0.0003 1023.2 0")
+    );
+    assert_eq!(
+        eval(&mut ks, "return cjson.encode({1, 'a/b', {x=true}})", &[], &[]),
+        bulk("[1,\"a\\/b\",{\"x\":true}]")
+    );
+    assert_eq!(eval(&mut ks, "return cjson.decode('{\"k\": [null]}').k[1] == cjson.null", &[], &[]), Reply::Integer(1));
+    assert_eq!(eval(&mut ks, "return {bit.band(7, 3), bit.bor(1,2,4), bit.bxor(1,2), bit.tohex(255, 2)}", &[], &[]), {
+        Reply::Array(vec![Reply::Integer(3), Reply::Integer(7), Reply::Integer(3), bulk("ff")])
+    });
+    let refused = eval(&mut ks, "cjson.encode = function() end", &[], &[]);
+    assert!(error_text(&refused).contains("Attempt to modify a readonly table"));
+}
+
+#[test]
+fn cmsgpack_packs_as_lua_cmsgpack_does() {
+    let mut ks = Keyspace::new();
+    let hex = "local e = cmsgpack.pack(ARGV[1] == 'd' and 0.1 or -1099511627776) local h = '' \
+        for i = 1, #e do h = h .. string.format('%02x', string.byte(e, i)) end return h";
+    assert_eq!(eval(&mut ks, hex, &[], &["d"]), bulk("cb3fb999999999999a"));
+    assert_eq!(eval(&mut ks, hex, &[], &["i"]), bulk("d3ffffff0000000000"));
+    let round_trip = "local t = cmsgpack.unpack(cmsgpack.pack({1, 'two', {x = 3}})) return {t[1], t[2], t[3].x}";
+    assert_eq!(
+        eval(&mut ks, round_trip, &[], &[]),
+        Reply::Array(vec![Reply::Integer(1), bulk("two"), Reply::Integer(3)])
+    );
+}
