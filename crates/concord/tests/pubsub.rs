@@ -326,8 +326,7 @@ fn subscribers_are_not_closed_for_idleness() {
 
 #[test]
 fn in_redirect_mode_shard_channels_are_served_by_their_shards_nodes_alone() {
-    let cluster =
-        TestCluster::start(3, &["--shards", "3", "--replication-factor", "1", "--routing", "redirect"]);
+    let cluster = TestCluster::start(3, &["--shards", "3", "--replication-factor", "1", "--routing", "redirect"]);
     cluster.wait_for_settled(0);
     for (leader, slots) in cluster.masters(0) {
         let (first, last): (u16, u16) =

@@ -287,7 +287,9 @@ pub async fn publish(node: &Arc<Node>, publication: Publication) -> i64 {
     let here = node.broker.publish(&publication) as i64;
     let map = node.map();
     let shard_nodes = match (publication.sharded, node.config.routing) {
-        (true, Routing::Redirect) => map.shard_of(key_slot(&publication.channel)).and_then(|shard| map.shards.get(&shard)),
+        (true, Routing::Redirect) => {
+            map.shard_of(key_slot(&publication.channel)).and_then(|shard| map.shards.get(&shard))
+        }
         _ => None,
     };
     // A shard channel in redirect mode has subscribers only on its shard's nodes (the others

@@ -39,7 +39,7 @@ pub fn reply_to_lua(lua: &Lua, reply: &Reply, resp3: bool) -> mlua::Result<Value
             }
             Value::Table(table)
         }
-        Reply::Map(pairs) if resp3 => {
+        Reply::Map(pairs) | Reply::Keyed(pairs) if resp3 => {
             let map = lua.create_table()?;
             for (key, value) in pairs {
                 map.raw_set(reply_to_lua(lua, key, resp3)?, reply_to_lua(lua, value, resp3)?)?;
@@ -54,7 +54,8 @@ pub fn reply_to_lua(lua: &Lua, reply: &Reply, resp3: bool) -> mlua::Result<Value
             }
             Value::Table(table)
         }
-        Reply::Map(pairs) | Reply::Pairs(pairs) => {
+        // Two-element arrays: RESP3's pairs, and XREAD's streams in RESP2.
+        Reply::Map(pairs) | Reply::Pairs(pairs) | Reply::Keyed(pairs) => {
             let table = lua.create_table_with_capacity(pairs.len(), 0)?;
             for (at, (key, value)) in pairs.iter().enumerate() {
                 let pair = lua.create_table_with_capacity(2, 0)?;
