@@ -16,7 +16,8 @@
 //!   after an acknowledged read returned delivers only ids above every id that read delivered
 //!   (the group's last-delivered id never goes back, across failover too); at the end the
 //!   group exists, its last-delivered id is at least every delivered id, no id an acknowledged
-//!   XACK named is pending, and every pending id is an entry of the stream.
+//!   XACK named after an acknowledged read had delivered it is pending, and every pending id is
+//!   an entry of the stream.
 //!
 //! Operations whose outcome is unknown may have taken effect, once, at any time after they
 //! began: an unknown XADD's token may or may not be in the stream; an unknown read may have
@@ -521,14 +522,14 @@ impl StreamCheck<'_> {
 
     /// The group's deliveries, acknowledgements and final state.
     fn group(&mut self, stream: &StreamHistory, last: Option<&FinalStream>) {
-        let mut delivered_to: BTreeMap<EntryId, usize> = BTreeMap::new();
+        let mut delivered_to: BTreeMap<EntryId, &Operation> = BTreeMap::new();
         for view in &stream.deliveries {
             for entry in &view.entries {
-                if let Some(&first) = delivered_to.get(&entry.id) {
-                    let (id, reads) = (entry.id, (first, view.op.id));
+                if let Some(first) = delivered_to.get(&entry.id) {
+                    let (id, reads) = (entry.id, (first.id, view.op.id));
                     self.push(|key| Problem::DeliveredTwice { key, id, reads });
                 } else {
-                    delivered_to.insert(entry.id, view.op.id);
+                    delivered_to.insert(entry.id, view.op);
                 }
             }
         }
@@ -554,20 +555,25 @@ impl StreamCheck<'_> {
         }
         let Some(last) = last else { return };
         let Some(group) = &last.group else {
-            if let Some((_, &read)) = delivered_to.iter().next() {
+            if let Some((_, read)) = delivered_to.iter().next() {
+                let read = read.id;
                 self.push(|key| Problem::GroupLost { key, read });
             }
             return;
         };
-        if let Some((&delivered, &read)) = delivered_to.iter().next_back() {
+        if let Some((&delivered, read)) = delivered_to.iter().next_back() {
             if group.last_delivered < delivered {
-                let last_delivered = group.last_delivered;
+                let (last_delivered, read) = (group.last_delivered, read.id);
                 self.push(|key| Problem::GroupBehind { key, last_delivered, delivered, read });
             }
         }
+        // Only ids delivered before the XACK began: an entry acknowledged before a read took it
+        // is pending after that read, as in Redis.
         let pending: BTreeSet<EntryId> = group.pending.iter().copied().collect();
         for (xack, ids) in &stream.acks {
-            for &id in ids.iter().filter(|id| pending.contains(id)) {
+            let delivered_before =
+                |id: &EntryId| delivered_to.get(id).is_some_and(|read| read.completed_us < xack.invoked_us);
+            for &id in ids.iter().filter(|id| pending.contains(id) && delivered_before(id)) {
                 let xack = xack.id;
                 self.push(|key| Problem::AckedStillPending { key, id, xack });
             }
@@ -891,6 +897,12 @@ mod tests {
         h.added("a", "100-0", 10);
         let read = h.read("c0", &[("100-0", "a")], 20);
         assert_eq!(h.finish(&kept, None, 100), vec![Problem::GroupLost { key: KEY.into(), read }]);
+        // Acknowledged before a read took it: pending after the read, rightly.
+        let mut h = Builder::new();
+        h.added("a", "100-0", 10);
+        h.ack(&["100-0"], 20);
+        h.read("c0", &[("100-0", "a")], 30);
+        assert_eq!(h.finish(&kept, Some(("100-0", &["100-0"])), 100), vec![]);
     }
 
     #[test]
