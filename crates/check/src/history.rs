@@ -22,6 +22,9 @@ impl End {
     }
 }
 
+/// The one field of every stream entry the workload adds; its value is the entry's token.
+pub const STREAM_FIELD: &str = "tok";
+
 /// One command on one key, with its arguments.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Command {
@@ -90,6 +93,36 @@ pub enum Command {
     SMembers {
         key: String,
     },
+    /// XADD key * tok <token>: an entry with an auto id and one field.
+    XAdd {
+        key: String,
+        token: String,
+    },
+    /// XGROUP CREATE key <group> 0 MKSTREAM: the group reads the stream from its start.
+    XGroupCreate {
+        key: String,
+        group: String,
+    },
+    /// XREADGROUP GROUP <group> <consumer> COUNT <count> STREAMS key >: new entries only.
+    XReadGroup {
+        key: String,
+        group: String,
+        consumer: String,
+        count: u64,
+    },
+    XAck {
+        key: String,
+        group: String,
+        ids: Vec<String>,
+    },
+    /// XRANGE key - +: the whole stream.
+    XRange {
+        key: String,
+    },
+    /// XINFO STREAM key FULL COUNT 0: every entry, and every group with its whole pending list.
+    XInfoFull {
+        key: String,
+    },
 }
 
 impl Command {
@@ -110,7 +143,13 @@ impl Command {
             | Command::SRem { key, .. }
             | Command::SIsMember { key, .. }
             | Command::SCard { key }
-            | Command::SMembers { key } => key,
+            | Command::SMembers { key }
+            | Command::XAdd { key, .. }
+            | Command::XGroupCreate { key, .. }
+            | Command::XReadGroup { key, .. }
+            | Command::XAck { key, .. }
+            | Command::XRange { key }
+            | Command::XInfoFull { key } => key,
         }
     }
 
@@ -123,6 +162,8 @@ impl Command {
                 | Command::SIsMember { .. }
                 | Command::SCard { .. }
                 | Command::SMembers { .. }
+                | Command::XRange { .. }
+                | Command::XInfoFull { .. }
         )
     }
 
@@ -166,6 +207,18 @@ impl Command {
             Command::SIsMember { key, member } => strings(&["SISMEMBER", key, member]),
             Command::SCard { key } => strings(&["SCARD", key]),
             Command::SMembers { key } => strings(&["SMEMBERS", key]),
+            Command::XAdd { key, token } => strings(&["XADD", key, "*", STREAM_FIELD, token]),
+            Command::XGroupCreate { key, group } => strings(&["XGROUP", "CREATE", key, group, "0", "MKSTREAM"]),
+            Command::XReadGroup { key, group, consumer, count } => {
+                strings(&["XREADGROUP", "GROUP", group, consumer, "COUNT", &count.to_string(), "STREAMS", key, ">"])
+            }
+            Command::XAck { key, group, ids } => {
+                let mut argv = strings(&["XACK", key, group]);
+                argv.extend(ids.iter().cloned());
+                argv
+            }
+            Command::XRange { key } => strings(&["XRANGE", key, "-", "+"]),
+            Command::XInfoFull { key } => strings(&["XINFO", "STREAM", key, "FULL", "COUNT", "0"]),
         }
     }
 }

@@ -10,6 +10,9 @@
 //! - [`lost`]: lost, phantom and duplicated writes on the append-only and counter keys.
 //! - [`queue`]: lists as queues: every pushed element taken once or left, none twice, none
 //!   from nowhere, in the order the pushes fix.
+//! - [`stream`]: streams: no acknowledged entry lost, none from nowhere, ids strictly
+//!   increasing, each entry delivered once by the consumer group, acknowledged entries not
+//!   left pending.
 //! - [`converge`]: whether every replica reached the same state.
 //! - [`workload`]: the operations clients issue, and how a reply becomes an outcome.
 //! - [`verdict`]: all checks together, and the report.
@@ -20,6 +23,7 @@ pub mod linearizable;
 pub mod lost;
 pub mod model;
 pub mod queue;
+pub mod stream;
 pub mod verdict;
 pub mod workload;
 

@@ -60,11 +60,12 @@ impl Violation {
     }
 }
 
-/// Each key's view of the history's operations, in call order. List keys are left out: the
-/// model holds no lists, and the queue checker ([`crate::queue`]) judges them.
+/// Each key's view of the history's operations, in call order. List and stream keys are left
+/// out: the model holds neither, and the queue ([`crate::queue`]) and stream
+/// ([`crate::stream`]) checkers judge them.
 pub fn per_key(history: &History) -> BTreeMap<String, Vec<KeyOp>> {
     let mut keys: BTreeMap<String, Vec<KeyOp>> = BTreeMap::new();
-    let on_list = |command: &Command| family(command.key()) == Some(Family::List);
+    let on_list = |command: &Command| matches!(family(command.key()), Some(Family::List | Family::Stream));
     for op in history.ops.iter().filter(|op| !op.call.commands().iter().any(on_list)) {
         let replies = match &op.outcome {
             Outcome::Done(replies) => Some(replies),

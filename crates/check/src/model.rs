@@ -148,6 +148,15 @@ fn apply(state: KeyState, command: &Command, op: &KeyOp) -> (Value, KeyState) {
         | (Command::LLen { .. } | Command::LRange { .. }, _) => {
             unreachable!("lists are judged by the queue checker; `linearizable::per_key` leaves them out")
         }
+        (
+            Command::XAdd { .. }
+            | Command::XGroupCreate { .. }
+            | Command::XReadGroup { .. }
+            | Command::XAck { .. }
+            | Command::XRange { .. }
+            | Command::XInfoFull { .. },
+            _,
+        ) => unreachable!("streams are judged by the stream checker; `linearizable::per_key` leaves them out"),
         (Command::Get { .. } | Command::Incr { .. } | Command::Append { .. }, state @ KeyState::Members(_)) => {
             (Value::Error(WRONG_TYPE.into()), state)
         }

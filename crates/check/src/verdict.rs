@@ -6,6 +6,7 @@ use crate::history::{History, Outcome};
 use crate::linearizable::{self, KeyVerdict};
 use crate::lost::{self, Problem};
 use crate::queue;
+use crate::stream;
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
@@ -14,18 +15,23 @@ pub struct Verdict {
     pub linearizability: Vec<KeyVerdict>,
     pub lost: Vec<Problem>,
     pub queue: Vec<queue::Problem>,
+    pub stream: Vec<stream::Problem>,
     pub divergence: Vec<Divergence>,
 }
 
 impl Verdict {
     /// No violation of any kind, and every check conclusive.
     pub fn passed(&self) -> bool {
-        self.linearizability.is_empty() && self.lost.is_empty() && self.queue.is_empty() && self.divergence.is_empty()
+        self.linearizability.is_empty()
+            && self.lost.is_empty()
+            && self.queue.is_empty()
+            && self.stream.is_empty()
+            && self.divergence.is_empty()
     }
 
     pub fn violations(&self) -> usize {
         let nonlinear = self.linearizability.iter().filter(|v| matches!(v, KeyVerdict::Violation(_))).count();
-        nonlinear + self.lost.len() + self.queue.len() + self.divergence.len()
+        nonlinear + self.lost.len() + self.queue.len() + self.stream.len() + self.divergence.len()
     }
 
     /// The findings, one paragraph each ("no violations" when there are none).
@@ -50,6 +56,9 @@ impl Verdict {
         for problem in &self.queue {
             let _ = writeln!(text, "{problem}");
         }
+        for problem in &self.stream {
+            let _ = writeln!(text, "{problem}");
+        }
         for divergence in &self.divergence {
             let _ = writeln!(text, "{divergence}");
         }
@@ -60,14 +69,15 @@ impl Verdict {
     }
 }
 
-/// Runs every checker: linearizability of each key, lost writes and the lists' queue checks
-/// against the final values (the reply of each key's [`final_read`](crate::workload::final_read)),
+/// Runs every checker: linearizability of each key, lost writes, the lists' queue checks and
+/// the streams' checks against the final values (the reply of each key's [`final_read`](crate::workload::final_read)),
 /// convergence of the replicas.
 pub fn check_all(history: &History, finals: &BTreeMap<String, Value>, replicas: &[Replica]) -> Verdict {
     Verdict {
         linearizability: linearizable::check(history),
         lost: lost::check(history, finals),
         queue: queue::check(history, finals),
+        stream: stream::check(history, finals),
         divergence: converge::check(replicas),
     }
 }

@@ -1,6 +1,6 @@
 //! The workload: what clients ask, over a small hot key set, and how a reply becomes an outcome.
 //!
-//! Five families of keys, each for a different check:
+//! Six families of keys, each for a different check:
 //! - registers (`reg:N`): everything mixed — GET, SET (some with PX), INCR, APPEND, DEL,
 //!   PEXPIRE and MULTI/EXEC over one or two of them — for the linearizability checker; a
 //!   generation's registers share a hash tag (`g3:reg:1{g3:reg}`), so they live in one slot
@@ -14,7 +14,11 @@
 //!   short BLPOP/BRPOP, LLEN and LRANGE, for the queue checker: every pushed token is taken
 //!   once or left, none twice, in the order the pushes fix;
 //! - Redis sets (`rset:N`; `set:` is taken by the APPEND family): SADD of unique tokens, SREM
-//!   of recently added ones, SISMEMBER, SCARD and SMEMBERS, for the linearizability checker.
+//!   of recently added ones, SISMEMBER, SCARD and SMEMBERS, for the linearizability checker;
+//! - streams (`strm:N`): XADD of unique tokens with auto ids, XREADGROUP `>` by several
+//!   consumers of one group (created with XGROUP CREATE .. 0 MKSTREAM, again now and then: a
+//!   BUSYGROUP reply is expected), XACK of entries a read delivered, XRANGE - +, for the stream
+//!   checker; no trimming, so every acknowledged entry must stay.
 //!
 //! Every written value is unique to its operation, so a value read names the write it came from.
 //!
@@ -24,6 +28,7 @@
 //! few hundred operations, not on the whole run.
 
 use crate::history::{Call, Command, End, Outcome, Value};
+use crate::stream;
 use concord_core::rng::Rng;
 use concord_core::Reply;
 use std::collections::BTreeMap;
@@ -33,6 +38,15 @@ pub const SET_PREFIX: &str = "set:";
 pub const COUNTER_PREFIX: &str = "ctr:";
 pub const LIST_PREFIX: &str = "list:";
 pub const REDIS_SET_PREFIX: &str = "rset:";
+pub const STREAM_PREFIX: &str = "strm:";
+/// The one consumer group of every stream key, and how many consumers read in it.
+pub const STREAM_GROUP: &str = "g";
+const STREAM_CONSUMERS: u64 = 4;
+/// How many entries one XREADGROUP asks for, at most.
+const STREAM_READ_COUNT_MAX: u64 = 3;
+/// How many of a stream's latest delivered (and not yet acknowledged by the workload) ids
+/// XACK chooses from.
+const RECENT_DELIVERIES: usize = 16;
 /// Ends every token appended to a set key.
 pub const TOKEN_END: char = ';';
 /// How many of a Redis set's latest members SREM and SISMEMBER choose from.
@@ -45,10 +59,12 @@ pub enum Family {
     Counter,
     List,
     RedisSet,
+    Stream,
 }
 
 impl Family {
-    pub const ALL: [Family; 5] = [Family::Register, Family::Set, Family::Counter, Family::List, Family::RedisSet];
+    pub const ALL: [Family; 6] =
+        [Family::Register, Family::Set, Family::Counter, Family::List, Family::RedisSet, Family::Stream];
 
     pub fn prefix(self) -> &'static str {
         match self {
@@ -57,6 +73,7 @@ impl Family {
             Family::Counter => COUNTER_PREFIX,
             Family::List => LIST_PREFIX,
             Family::RedisSet => REDIS_SET_PREFIX,
+            Family::Stream => STREAM_PREFIX,
         }
     }
 }
@@ -77,6 +94,7 @@ pub fn final_read(key: &str) -> Command {
     match family(&key) {
         Some(Family::List) => Command::LRange { key },
         Some(Family::RedisSet) => Command::SMembers { key },
+        Some(Family::Stream) => Command::XInfoFull { key },
         _ => Command::Get { key },
     }
 }
@@ -90,6 +108,7 @@ pub struct WorkloadConfig {
     pub counters: u32,
     pub lists: u32,
     pub redis_sets: u32,
+    pub streams: u32,
     /// Whether registers get TTLs (SET .. PX, PEXPIRE).
     pub expiry: bool,
     /// How long clients use one generation of keys.
@@ -105,6 +124,7 @@ impl Default for WorkloadConfig {
             counters: 2,
             lists: 2,
             redis_sets: 2,
+            streams: 2,
             expiry: true,
             rotation_ms: 5_000,
         }
@@ -122,6 +142,10 @@ pub struct Workload {
     generations: u64,
     /// Per Redis set key, the members added last (what SREM and SISMEMBER ask about).
     recent_members: BTreeMap<String, Vec<String>>,
+    /// Per stream key, ids acknowledged reads delivered that no XACK has named yet.
+    recent_deliveries: BTreeMap<String, Vec<String>>,
+    /// Stream keys a group creation has been issued for.
+    groups_created: std::collections::BTreeSet<String>,
 }
 
 impl Workload {
@@ -133,6 +157,8 @@ impl Workload {
             generation: 0,
             generations: 1,
             recent_members: BTreeMap::new(),
+            recent_deliveries: BTreeMap::new(),
+            groups_created: std::collections::BTreeSet::new(),
         }
     }
 
@@ -169,6 +195,7 @@ impl Workload {
                 (COUNTER_PREFIX, c.counters),
                 (LIST_PREFIX, c.lists),
                 (REDIS_SET_PREFIX, c.redis_sets),
+                (STREAM_PREFIX, c.streams),
             ];
             for (prefix, count) in families {
                 keys.extend((0..count).map(|index| self.key_in(generation, prefix, u64::from(index))));
@@ -289,6 +316,50 @@ impl Workload {
         }
     }
 
+    /// Appends outnumber reads a little, so groups mostly find new entries yet sometimes find
+    /// none. A key's first call creates its group; creating it again now and then is answered
+    /// BUSYGROUP, and covers a first creation that failed.
+    fn stream_command(&mut self, client: u32) -> Command {
+        let index = self.rng.below(u64::from(self.config.streams));
+        let key = self.key(STREAM_PREFIX, index);
+        let group = STREAM_GROUP.to_string();
+        if self.groups_created.insert(key.clone()) {
+            return Command::XGroupCreate { key, group };
+        }
+        let roll = self.percent();
+        let delivered = self.recent_deliveries.get(&key).map_or(0, Vec::len);
+        if roll < 40 {
+            Command::XAdd { key, token: self.unique(client) }
+        } else if roll < 70 {
+            let consumer = format!("c{}", self.rng.below(STREAM_CONSUMERS));
+            Command::XReadGroup { key, group, consumer, count: 1 + self.rng.below(STREAM_READ_COUNT_MAX) }
+        } else if roll < 85 && delivered > 0 {
+            let recent = self.recent_deliveries.get_mut(&key).expect("some delivered");
+            let count = (1 + self.rng.below(2) as usize).min(recent.len());
+            let from = self.rng.below((recent.len() - count + 1) as u64) as usize;
+            Command::XAck { key, group, ids: recent.drain(from..from + count).collect() }
+        } else if roll < 95 {
+            Command::XRange { key }
+        } else {
+            Command::XGroupCreate { key, group }
+        }
+    }
+
+    /// Learns from a call's outcome what later calls may refer to: the ids group reads
+    /// delivered, for XACK.
+    pub fn observe(&mut self, call: &Call, outcome: &Outcome) {
+        let Outcome::Done(replies) = outcome else { return };
+        for (command, reply) in call.commands().iter().zip(replies) {
+            if let Command::XReadGroup { key, .. } = command {
+                let Some(entries) = stream::delivered(reply) else { continue };
+                let recent = self.recent_deliveries.entry(key.clone()).or_default();
+                recent.extend(entries.into_iter().map(|entry| entry.id.to_string()));
+                let excess = recent.len().saturating_sub(RECENT_DELIVERIES);
+                recent.drain(..excess);
+            }
+        }
+    }
+
     /// The next call of `client`.
     pub fn next_call(&mut self, client: u32) -> Call {
         let c = self.config.clone();
@@ -314,6 +385,9 @@ impl Workload {
         if c.redis_sets > 0 && roll < 60 {
             return Call::One(self.redis_set_command(client));
         }
+        if c.streams > 0 && roll < 74 {
+            return Call::One(self.stream_command(client));
+        }
         if self.percent() < 12 {
             let count = 2 + self.rng.below(2);
             return Call::Multi((0..count).map(|_| self.register_command(client, true)).collect());
@@ -331,6 +405,8 @@ pub fn value(reply: &Reply) -> Value {
         // A pop that found nothing answers a nil array (RESP2 `*-1`), as BLPOP's timeout does.
         Reply::Nil | Reply::NilArray => Value::Nil,
         Reply::Array(items) | Reply::Set(items) | Reply::Push(items) => Value::Array(items.iter().map(value).collect()),
+        // As RESP2 shows a map: keys and values in turn.
+        Reply::Map(pairs) => Value::Array(pairs.iter().flat_map(|(key, item)| [value(key), value(item)]).collect()),
         Reply::Error(text) => Value::Error(String::from_utf8_lossy(text).into_owned()),
         other => Value::Error(format!("unexpected reply {other:?}")),
     }
@@ -393,6 +469,7 @@ mod tests {
                 Command::Set { value, .. } | Command::Append { value, .. } => vec![value],
                 Command::Push { values, .. } => values,
                 Command::SAdd { members, .. } => members,
+                Command::XAdd { token, .. } => vec![token],
                 _ => vec![],
             })
             .collect();
@@ -416,6 +493,58 @@ mod tests {
         assert_eq!(final_read("g0:list:1"), Command::LRange { key: "g0:list:1".into() });
         assert_eq!(final_read("g0:rset:1"), Command::SMembers { key: "g0:rset:1".into() });
         assert_eq!(final_read("g0:reg:1"), Command::Get { key: "g0:reg:1".into() });
+        assert_eq!(family("g0:strm:1"), Some(Family::Stream));
+        assert_eq!(final_read("g0:strm:1"), Command::XInfoFull { key: "g0:strm:1".into() });
+        assert_eq!(final_read("g0:strm:1").to_string(), "XINFO STREAM g0:strm:1 FULL COUNT 0");
+    }
+
+    #[test]
+    fn streams_create_their_group_first_and_ack_what_reads_delivered() {
+        let config = WorkloadConfig { sets: 0, counters: 0, lists: 0, redis_sets: 0, streams: 1, ..Default::default() };
+        let mut workload = Workload::new(config, 3);
+        let mut calls = Vec::new();
+        let mut delivered = Vec::new();
+        for n in 0..400 {
+            let call = workload.next_call(0);
+            if let Call::One(Command::XReadGroup { key, .. }) = &call {
+                let id = format!("{n}-0");
+                let entry = Value::Array(vec![
+                    Value::Bytes(id.clone()),
+                    Value::Array(vec![Value::Bytes("tok".into()), Value::Bytes(format!("t{n}"))]),
+                ]);
+                let reply =
+                    Value::Array(vec![Value::Array(vec![Value::Bytes(key.clone()), Value::Array(vec![entry])])]);
+                workload.observe(&call, &Outcome::Done(vec![reply]));
+                delivered.push(id);
+            }
+            calls.push(call);
+        }
+        let streams: Vec<&Command> = calls
+            .iter()
+            .map(|call| &call.commands()[0])
+            .filter(|command| family(command.key()) == Some(Family::Stream))
+            .collect();
+        assert!(matches!(streams[0], Command::XGroupCreate { .. }), "{:?}", streams[0]);
+        assert_eq!(streams[0].to_string(), "XGROUP CREATE g0:strm:0 g 0 MKSTREAM");
+        let acked: Vec<&String> = streams
+            .iter()
+            .flat_map(|command| match command {
+                Command::XAck { ids, .. } => ids.iter().collect(),
+                _ => vec![],
+            })
+            .collect();
+        assert!(acked.len() > 10, "{acked:?}");
+        assert!(acked.iter().all(|id| delivered.contains(id)), "only delivered ids are acknowledged");
+        let mut once = acked.clone();
+        once.sort();
+        once.dedup();
+        assert_eq!(once.len(), acked.len(), "each delivered id is acknowledged once at most");
+        for wanted in ["XADD", "XREADGROUP", "XRANGE"] {
+            assert!(streams.iter().any(|command| command.argv()[0] == wanted), "{wanted}");
+        }
+        let read = streams.iter().find(|command| matches!(command, Command::XReadGroup { .. })).expect("a read");
+        assert!(read.to_string().starts_with("XREADGROUP GROUP g c"), "{read}");
+        assert!(read.to_string().ends_with(" STREAMS g0:strm:0 >"), "{read}");
     }
 
     #[test]
@@ -427,7 +556,7 @@ mod tests {
         let later = workload.next_call(0);
         assert!(later.commands()[0].key().starts_with("g2:"));
         let keys = workload.keys();
-        assert_eq!(keys.len(), 3 * 12);
+        assert_eq!(keys.len(), 3 * 14);
         assert!(keys.contains(&"g1:ctr:0".to_string()));
         assert!(keys.contains(&"g1:reg:0{g1:reg}".to_string()), "{keys:?}");
         // A generation's registers share a slot, so transactions over them are served by one
@@ -464,5 +593,12 @@ mod tests {
         let exec = Reply::Array(vec![Reply::Integer(1), Reply::Bulk(Bytes::from_static(b"1"))]);
         assert_eq!(outcome(&multi, Ok(&exec)), Outcome::Done(vec![Value::Int(1), Value::Bytes("1".into())]));
         assert!(matches!(&outcome(&multi, Ok(&Reply::NilArray)), Outcome::Done(values) if values.len() == 2));
+        // A map (RESP3, or a core reply) reads as RESP2 shows it: keys and values in turn.
+        let info = Call::One(Command::XInfoFull { key: "s".into() });
+        let map = Reply::Map(vec![(Reply::bulk("length"), Reply::Integer(0))]);
+        assert_eq!(
+            outcome(&info, Ok(&map)),
+            Outcome::Done(vec![Value::Array(vec![Value::Bytes("length".into()), Value::Int(0)])])
+        );
     }
 }

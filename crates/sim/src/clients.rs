@@ -45,7 +45,8 @@ pub struct Shared {
     pub shards: RefCell<Vec<ShardView>>,
     /// The node leading each shard (group), as a node last told the watcher.
     pub leaders: RefCell<BTreeMap<u32, usize>>,
-    /// Each key's final read's reply (GET, LRANGE or SMEMBERS, as its family asks).
+    /// Each key's final read's reply (GET, LRANGE, SMEMBERS or XINFO STREAM FULL, as its
+    /// family asks).
     pub finals: RefCell<BTreeMap<String, Value>>,
     pub replicas: RefCell<Vec<Replica>>,
     /// Progress the cluster failed to make.
@@ -123,6 +124,7 @@ pub async fn workload_client(index: u32, shared: Rc<Shared>) -> turmoil::Result 
         if reply.is_err() {
             client = None;
         }
+        shared.workload.borrow_mut().observe(&call, &outcome);
         shared.history.borrow_mut().push(index, call, invoked_us, completed_us, outcome);
         sleep_ms(rng.below(20)).await;
     }

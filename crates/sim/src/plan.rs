@@ -68,6 +68,7 @@ impl Plan {
             counters: between(1, 2) as u32,
             lists: 0,
             redis_sets: 0,
+            streams: 0,
             expiry: between(0, 3) > 0,
             rotation_ms: between(2_000, 6_000),
         };
@@ -80,6 +81,8 @@ impl Plan {
         let shards = between(1, 4) as u32;
         let shards = options.shards.unwrap_or(shards);
         let replication_factor = if nodes == 5 && between(0, 1) == 0 { 3 } else { nodes };
+        // After the shards, for the same reason.
+        workload.streams = between(1, 2) as u32;
         Plan {
             seed,
             nodes,

@@ -75,7 +75,7 @@ impl Run {
             self.history.ops.iter().filter(|op| op.call.commands().iter().any(on_family)).count()
         };
         format!(
-            "seed {}: {} nodes, {} shards of {} replicas, {} clients, {} ops ({done} ok, {failed} failed, {unknown} unknown; {} list, {} rset), {} faults, {:.1} s simulated in {:.1} s: {}",
+            "seed {}: {} nodes, {} shards of {} replicas, {} clients, {} ops ({done} ok, {failed} failed, {unknown} unknown; {} list, {} rset, {} strm), {} faults, {:.1} s simulated in {:.1} s: {}",
             self.plan.seed,
             self.plan.nodes,
             self.plan.shards,
@@ -84,6 +84,7 @@ impl Run {
             self.history.ops.len(),
             on(Family::List),
             on(Family::RedisSet),
+            on(Family::Stream),
             self.faults.len(),
             self.simulated.as_secs_f64(),
             self.wall.as_secs_f64(),

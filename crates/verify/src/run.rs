@@ -107,6 +107,7 @@ async fn client(index: u32, shared: Arc<Shared>, seed: u64) {
         if reply.is_err() {
             connection = None;
         }
+        shared.workload.lock().expect("workload").observe(&call, &outcome);
         shared.history.lock().expect("history").push(index, call, invoked_us, completed_us, outcome);
     }
 }
