@@ -99,19 +99,37 @@ fn encode_string(out: &mut Vec<u8>, bytes: &[u8]) {
     out.push(b'"');
 }
 
-fn encode_value(out: &mut Vec<u8>, value: &Value, depth: usize) -> mlua::Result<()> {
+/// lua-cjson's settings a script may change (for its own run).
+#[derive(Clone, Copy)]
+struct CjsonSettings {
+    encode_depth_max: usize,
+    decode_depth_max: usize,
+    encode_invalid_numbers: bool,
+}
+
+fn encode_value(out: &mut Vec<u8>, value: &Value, depth: usize, settings: CjsonSettings) -> mlua::Result<()> {
     match value {
         Value::Nil => out.extend_from_slice(b"null"),
         Value::LightUserData(data) if data.0.is_null() => out.extend_from_slice(b"null"),
         Value::Boolean(flag) => out.extend_from_slice(if *flag { b"true" } else { b"false" }),
         Value::Integer(number) => out.extend_from_slice(number.to_string().as_bytes()),
+        Value::Number(number) if !number.is_finite() && settings.encode_invalid_numbers => {
+            let text = if number.is_nan() {
+                "nan"
+            } else if *number > 0.0 {
+                "inf"
+            } else {
+                "-inf"
+            };
+            out.extend_from_slice(text.as_bytes());
+        }
         Value::Number(number) if !number.is_finite() => {
             return Err(mlua::Error::runtime("Cannot serialise number: must not be NaN or Inf"))
         }
         Value::Number(number) => out.extend_from_slice(format_number(*number).as_bytes()),
         Value::String(text) => encode_string(out, &text.as_bytes()),
         Value::Table(table) => {
-            if depth >= SCRIPT_REPLY_DEPTH_MAX {
+            if depth >= settings.encode_depth_max.min(SCRIPT_REPLY_DEPTH_MAX) {
                 return Err(mlua::Error::runtime(format!("Cannot serialise, excessive nesting ({})", depth + 1)));
             }
             let pairs: Vec<(Value, Value)> = table.pairs::<Value, Value>().collect::<mlua::Result<_>>()?;
@@ -132,7 +150,7 @@ fn encode_value(out: &mut Vec<u8>, value: &Value, depth: usize) -> mlua::Result<
                         if at > 1 {
                             out.push(b',');
                         }
-                        encode_value(out, &table.raw_get::<Value>(at)?, depth + 1)?;
+                        encode_value(out, &table.raw_get::<Value>(at)?, depth + 1, settings)?;
                     }
                     out.push(b']');
                 }
@@ -153,7 +171,7 @@ fn encode_value(out: &mut Vec<u8>, value: &Value, depth: usize) -> mlua::Result<
                             }
                         }
                         out.push(b':');
-                        encode_value(out, item, depth + 1)?;
+                        encode_value(out, item, depth + 1, settings)?;
                     }
                     out.push(b'}');
                 }
@@ -169,6 +187,7 @@ fn encode_value(out: &mut Vec<u8>, value: &Value, depth: usize) -> mlua::Result<
 struct Decoder<'a> {
     text: &'a [u8],
     at: usize,
+    depth_max: usize,
 }
 
 impl Decoder<'_> {
@@ -183,7 +202,7 @@ impl Decoder<'_> {
     }
 
     fn value(&mut self, lua: &Lua, depth: usize) -> mlua::Result<Value> {
-        if depth >= SCRIPT_REPLY_DEPTH_MAX {
+        if depth >= self.depth_max.min(SCRIPT_REPLY_DEPTH_MAX) {
             return Err(mlua::Error::runtime(format!("Found too many nested data structures ({})", depth + 1)));
         }
         self.skip_space();
@@ -313,19 +332,27 @@ impl Decoder<'_> {
 /// The `cjson` table.
 pub fn cjson(lua: &Lua) -> mlua::Result<Table> {
     let cjson = lua.create_table()?;
+    let defaults = CjsonSettings {
+        encode_depth_max: SCRIPT_REPLY_DEPTH_MAX,
+        decode_depth_max: SCRIPT_REPLY_DEPTH_MAX,
+        encode_invalid_numbers: false,
+    };
+    let settings = std::rc::Rc::new(std::cell::Cell::new(defaults));
+    let current = settings.clone();
     cjson.raw_set(
         "encode",
-        lua.create_function(|lua, value: Value| {
+        lua.create_function(move |lua, value: Value| {
             let mut out = Vec::new();
-            encode_value(&mut out, &value, 0)?;
+            encode_value(&mut out, &value, 0, current.get())?;
             lua.create_string(&out)
         })?,
     )?;
+    let current = settings.clone();
     cjson.raw_set(
         "decode",
-        lua.create_function(|lua, text: mlua::String| {
+        lua.create_function(move |lua, text: mlua::String| {
             let bytes = text.as_bytes();
-            let mut decoder = Decoder { text: &bytes, at: 0 };
+            let mut decoder = Decoder { text: &bytes, at: 0, depth_max: current.get().decode_depth_max };
             let value = decoder.value(lua, 0)?;
             decoder.skip_space();
             if decoder.at != bytes.len() {
@@ -335,16 +362,26 @@ pub fn cjson(lua: &Lua) -> mlua::Result<Table> {
         })?,
     )?;
     cjson.raw_set("null", null())?;
+    let setter = |change: fn(&mut CjsonSettings, f64)| {
+        let settings = settings.clone();
+        lua.create_function(move |_, value: Option<Value>| {
+            let number = match value {
+                Some(Value::Number(n)) => n,
+                Some(Value::Integer(n)) => n as f64,
+                Some(Value::Boolean(flag)) => f64::from(u8::from(flag)),
+                _ => return Ok(true),
+            };
+            let mut current = settings.get();
+            change(&mut current, number);
+            settings.set(current);
+            Ok(true)
+        })
+    };
+    cjson.raw_set("encode_max_depth", setter(|s, n| s.encode_depth_max = n.max(1.0) as usize)?)?;
+    cjson.raw_set("decode_max_depth", setter(|s, n| s.decode_depth_max = n.max(1.0) as usize)?)?;
+    cjson.raw_set("encode_invalid_numbers", setter(|s, n| s.encode_invalid_numbers = n != 0.0)?)?;
     // Settings of lua-cjson that change nothing here; accepted as it accepts them.
-    for setting in [
-        "encode_keep_buffer",
-        "encode_max_depth",
-        "decode_max_depth",
-        "encode_number_precision",
-        "encode_invalid_numbers",
-        "decode_invalid_numbers",
-        "encode_sparse_array",
-    ] {
+    for setting in ["encode_keep_buffer", "encode_number_precision", "decode_invalid_numbers", "encode_sparse_array"] {
         cjson.raw_set(setting, lua.create_function(|_, _: mlua::MultiValue| Ok(true))?)?;
     }
     Ok(cjson)

@@ -228,7 +228,7 @@ fn functions_are_loaded_called_listed_and_deleted() {
     assert_eq!(write(&mut ks, 1, &["function", "load", LIBRARY]), error("ERR Library 'mylib' already exists"));
     assert_eq!(write(&mut ks, 1, &["function", "load", "replace", LIBRARY]), bulk("mylib"));
     assert_eq!(write(&mut ks, 1, &["fcall", "set_it", "1", "k", "v"]), Reply::OK);
-    assert_eq!(read(&ks, 1, &["fcall_ro", "get_it", "1", "k"]), bulk("v"));
+    assert_eq!(read(&ks, 1, &["fcall_ro", "GET_IT", "1", "k"]), bulk("v"), "names match in any case");
     assert_eq!(
         read(&ks, 1, &["fcall_ro", "set_it", "1", "k", "w"]),
         error("ERR Can not execute a script with write flag using *_ro command.")
@@ -314,6 +314,10 @@ fn cjson_and_bit_are_there() {
     assert_eq!(eval(&mut ks, "return {bit.band(7, 3), bit.bor(1,2,4), bit.bxor(1,2), bit.tohex(255, 2)}", &[], &[]), {
         Reply::Array(vec![Reply::Integer(3), Reply::Integer(7), Reply::Integer(3), bulk("ff")])
     });
+    let limited = "cjson.encode_max_depth(1) local deep = pcall(cjson.encode, {{1}}) \
+        local nan = pcall(cjson.encode, {0/0}) cjson.encode_invalid_numbers(true) \
+        return {tostring(deep), tostring(nan), cjson.encode({0/0})}";
+    assert_eq!(eval(&mut ks, limited, &[], &[]), Reply::Array(vec![bulk("false"), bulk("false"), bulk("[nan]")]));
     let refused = eval(&mut ks, "cjson.encode = function() end", &[], &[]);
     assert!(error_text(&refused).contains("Attempt to modify a readonly table"));
 }

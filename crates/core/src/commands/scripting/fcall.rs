@@ -22,7 +22,7 @@ impl Command for FCall {
 
 impl WriteCommand for FCall {
     fn write(&self, keyspace: &mut Keyspace, ctx: &WriteCtx) -> Result<Reply> {
-        let (code, read_only) = super::function_code(keyspace, &self.0.script, false)?;
-        fcall_function(Store::Write { keyspace, ctx: *ctx }, &self.0, &code, read_only)
+        let (code, read_only, name) = super::function_code(keyspace, &self.0.script, false)?;
+        fcall_function(Store::Write { keyspace, ctx: *ctx }, &self.0, &code, &name, read_only)
     }
 }

@@ -23,8 +23,8 @@ impl Command for FCallRo {
 
 impl ReadCommand for FCallRo {
     fn read(&self, keyspace: &Keyspace, ctx: &mut ReadCtx) -> Result<Reply> {
-        let (code, read_only) = super::function_code(keyspace, &self.0.script, true)?;
+        let (code, read_only, name) = super::function_code(keyspace, &self.0.script, true)?;
         let store = Store::Read { keyspace, db: ctx.db, now_ms: ctx.now_ms, seed: ctx.rng.next_u64() };
-        fcall_function(store, &self.0, &code, read_only)
+        fcall_function(store, &self.0, &code, &name, read_only)
     }
 }

@@ -127,7 +127,7 @@ pub const fn fcall_spec(name: &'static str, read_only: bool, summary: &'static s
 
 /// The code to run for FCALL of `name` (its library's, after the shebang line), and whether
 /// it may not write. `read_only`: FCALL_RO, which only runs functions flagged `no-writes`.
-pub fn function_code(keyspace: &Keyspace, name: &[u8], read_only: bool) -> Result<(Bytes, bool)> {
+pub fn function_code(keyspace: &Keyspace, name: &[u8], read_only: bool) -> Result<(Bytes, bool, String)> {
     let name = String::from_utf8_lossy(name);
     let (library, function) = keyspace.libraries().function(&name).ok_or(Error::fixed("ERR Function not found"))?;
     let no_writes = function.flags.iter().any(|flag| flag == "no-writes");
@@ -135,13 +135,12 @@ pub fn function_code(keyspace: &Keyspace, name: &[u8], read_only: bool) -> Resul
         return Err(Error::fixed("ERR Can not execute a script with write flag using *_ro command."));
     }
     let (_, code) = function::library_metadata(&library.code)?;
-    Ok((library.code.slice_ref(code), read_only || no_writes))
+    Ok((library.code.slice_ref(code), read_only || no_writes, function.name.clone()))
 }
 
-/// Runs function `call.script` of a library whose code is `code`.
-pub fn fcall_function(store: Store, call: &ScriptCall, code: &[u8], read_only: bool) -> Result<Reply> {
-    let name = String::from_utf8_lossy(&call.script);
-    let program = Program::Function { library_code: code, name: &name };
+/// Runs function `name` (as its library registered it) of a library whose code is `code`.
+pub fn fcall_function(store: Store, call: &ScriptCall, code: &[u8], name: &str, read_only: bool) -> Result<Reply> {
+    let program = Program::Function { library_code: code, name };
     Ok(scripting::run(store, Run { program, keys: &call.keys, args: &call.args, read_only }))
 }
 
