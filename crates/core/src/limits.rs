@@ -63,6 +63,15 @@ pub const NOTIFICATIONS_PER_ENTRY_MAX: usize = 1 << 16;
 /// How long PUBLISH waits for each other node to deliver and count its subscribers, in
 /// milliseconds; a node that does not answer in time counts 0 (delivery is at most once).
 pub const PUBLISH_PEER_DEADLINE_MS: u64 = 1_000;
+/// Publications queued for one other node before publishers wait: they go in publish order,
+/// many per call, so one publisher is not held to a round trip per message.
+pub const PUBLISH_RELAY_QUEUE_MAX: usize = 1024;
+/// Most publications one call to another node carries, and most bytes of them (a larger
+/// single message goes alone).
+pub const PUBLISH_BATCH_MESSAGES_MAX: usize = 256;
+pub const PUBLISH_BATCH_BYTES_MAX: usize = 1 << 20;
+
+const _: () = assert!(PUBLISH_BATCH_MESSAGES_MAX <= PUBLISH_RELAY_QUEUE_MAX, "a batch fits in its queue");
 
 /// Clients one node may have blocked at once (BLPOP and friends): each holds a waiter in the
 /// replicated state until it is served, times out or is cancelled.

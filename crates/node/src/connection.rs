@@ -51,6 +51,9 @@ enum Phase {
 enum Entry {
     Ready(Vec<Reply>),
     Pending(BoxFuture<'static, Vec<Reply>>),
+    /// A PUBLISH counting its receivers: already delivered here and queued for the other
+    /// nodes in order, so a later PUBLISH need not wait for it.
+    Publishing(BoxFuture<'static, Vec<Reply>>),
 }
 
 struct Pipeline {
@@ -95,6 +98,13 @@ impl Pipeline {
         }
     }
 
+    /// Whether everything still pending is a PUBLISH (a PUBLISH after them keeps its order
+    /// without waiting: the other nodes get every connection's messages in order).
+    fn only_publishing(&self) -> bool {
+        self.writes.is_empty()
+            && self.entries.iter().all(|entry| matches!(entry, Entry::Ready(_) | Entry::Publishing(_)))
+    }
+
     fn pending(&mut self, protocol: Protocol, replies: BoxFuture<'static, Vec<Reply>>) {
         self.protocols.push_back((protocol, self.silencing));
         self.entries.push_back(Entry::Pending(replies));
@@ -105,7 +115,7 @@ impl Pipeline {
     async fn next(&mut self) -> Vec<Reply> {
         let replies = match self.entries.front_mut().expect("a pending entry") {
             Entry::Ready(replies) => std::mem::take(replies),
-            Entry::Pending(future) => future.await,
+            Entry::Pending(future) | Entry::Publishing(future) => future.await,
         };
         self.entries.pop_front();
         replies
@@ -439,11 +449,16 @@ impl Connection {
                 }
             }
             Action::Publish(publication) => {
-                // Published after every earlier command of this connection took effect, and
-                // before the next one runs: one publisher's messages keep their order.
-                self.drain().await?;
+                // Published after every earlier command of this connection took effect (but
+                // earlier publishes, already on their way in order), and before the next one
+                // runs: one publisher's messages keep their order.
+                if !self.pipeline.only_publishing() {
+                    self.drain().await?;
+                }
                 let receivers = pubsub::publish(&self.node, publication).await;
-                self.pipeline.ready(protocol, Reply::Integer(receivers));
+                self.pipeline.protocols.push_back((protocol, self.pipeline.silencing));
+                let reply = async move { vec![Reply::Integer(receivers.await)] }.boxed();
+                self.pipeline.entries.push_back(Entry::Publishing(reply));
             }
         }
         if self.mailbox.is_some() && !self.session.subscribed() {
@@ -659,8 +674,13 @@ impl Connection {
 /// array), in order, putting their receiver counts in their places.
 async fn publish_in_transaction(node: &Arc<Node>, reply: Reply, publishes: Vec<(usize, Publication)>) -> Reply {
     let Reply::Array(mut replies) = reply else { return reply };
+    // All are on their way, in order, before any count is awaited.
+    let mut counting = Vec::with_capacity(publishes.len());
     for (at, publication) in publishes {
-        let receivers = pubsub::publish(node, publication).await;
+        counting.push((at, pubsub::publish(node, publication).await));
+    }
+    for (at, receivers) in counting {
+        let receivers = receivers.await;
         if let Some(slot) = replies.get_mut(at) {
             *slot = Reply::Integer(receivers);
         }

@@ -101,6 +101,8 @@ pub struct Node {
     pub blocked: BlockedClients,
     /// This node's Pub/Sub subscriptions.
     pub broker: crate::pubsub::Broker,
+    /// Publications on their way to the other nodes, in order.
+    pub relay: crate::pubsub::Relay,
     /// Set by SHUTDOWN: the server stops as on SIGTERM.
     pub shutdown_requested: watch::Sender<bool>,
     /// Ids of the client writes in flight from this node (exactly-once retries).
@@ -269,6 +271,7 @@ impl Node {
             seed_draws: AtomicU64::new(0),
             blocked: BlockedClients::new(id, incarnation),
             broker: crate::pubsub::Broker::default(),
+            relay: crate::pubsub::Relay::default(),
             shutdown_requested: watch::channel(false).0,
             tickets: Tickets::new(id, incarnation),
             log,

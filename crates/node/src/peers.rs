@@ -24,6 +24,9 @@ pub const SERVICE_FORWARD: u8 = 2;
 /// A published message for this node's subscribers (answered with their count). A node of the
 /// previous version answers it with an error ("unknown service"), which counts 0.
 pub const SERVICE_PUBSUB: u8 = 3;
+/// Published messages, in publish order, for this node's subscribers (answered with each
+/// one's count). A node of a version before it answers with an error, which counts 0.
+pub const SERVICE_PUBSUB_BATCH: u8 = 4;
 
 /// A client request a follower hands to the leader.
 #[derive(Debug, Serialize, Deserialize)]
@@ -105,6 +108,7 @@ impl Handler for PeerHandler {
                     Ok(postcard::to_stdvec(&answer).expect("forward answers encode"))
                 }
                 SERVICE_PUBSUB => crate::pubsub::serve_peer_message(&node, &payload),
+                SERVICE_PUBSUB_BATCH => crate::pubsub::serve_peer_messages(&node, &payload),
                 other => Err(format!("unknown service {other}")),
             }
         })

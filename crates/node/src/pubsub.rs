@@ -12,9 +12,12 @@
 
 use crate::config::Routing;
 use crate::node::Node;
-use crate::peers::SERVICE_PUBSUB;
+use crate::peers::SERVICE_PUBSUB_BATCH;
 use bytes::Bytes;
-use concord_core::limits::{PUBLISH_PEER_DEADLINE_MS, SUBSCRIBER_MESSAGE_OVERHEAD_BYTES, SUBSCRIBER_PENDING_BYTES_MAX};
+use concord_core::limits::{
+    PUBLISH_BATCH_BYTES_MAX, PUBLISH_BATCH_MESSAGES_MAX, PUBLISH_PEER_DEADLINE_MS, PUBLISH_RELAY_QUEUE_MAX,
+    SUBSCRIBER_MESSAGE_OVERHEAD_BYTES, SUBSCRIBER_PENDING_BYTES_MAX,
+};
 use concord_core::notifications::{EventClass, Notification};
 use concord_core::pattern::Pattern;
 use concord_core::session::{Publication, SubscriptionKind};
@@ -27,7 +30,7 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Weak};
 use std::time::Duration;
-use tokio::sync::Notify;
+use tokio::sync::{mpsc, oneshot, Notify};
 
 /// A message for one subscriber: `pattern` is the subscription it matched, if a pattern;
 /// `sharded` when it was published on a shard channel (SPUBLISH).
@@ -280,10 +283,11 @@ pub fn mailbox() -> Arc<Mailbox> {
     Mailbox::new(SUBSCRIBER_PENDING_BYTES_MAX)
 }
 
-/// PUBLISH: delivers here and sends one copy to every other member of the cluster, at once;
-/// the cluster-wide number of receivers (Redis Cluster counts only its own node's). A node
-/// that does not answer within [`PUBLISH_PEER_DEADLINE_MS`] counts 0.
-pub async fn publish(node: &Arc<Node>, publication: Publication) -> i64 {
+/// PUBLISH: delivers here at once and queues one copy for every other member of the cluster
+/// (each node's copies go in publish order, see [`Relay`]); the returned future gives the
+/// cluster-wide number of receivers (Redis Cluster counts only its own node's). A node that
+/// does not answer within [`PUBLISH_PEER_DEADLINE_MS`] counts 0: delivery is at most once.
+pub async fn publish(node: &Arc<Node>, publication: Publication) -> impl std::future::Future<Output = i64> + Send {
     let here = node.broker.publish(&publication) as i64;
     let map = node.map();
     let shard_nodes = match (publication.sharded, node.config.routing) {
@@ -297,27 +301,85 @@ pub async fn publish(node: &Arc<Node>, publication: Publication) -> i64 {
     let recipient = |id: &NodeId| {
         *id != node.id && shard_nodes.is_none_or(|shard| shard.voters.contains(id) || shard.replicas.contains(id))
     };
-    let peers: Vec<_> = map.members.iter().filter(|(id, _)| recipient(id)).collect();
-    if peers.is_empty() {
-        return here;
+    let peers: Vec<NodeId> = map.members.keys().filter(|id| recipient(id)).copied().collect();
+    let mut counts = Vec::with_capacity(peers.len());
+    for peer in peers {
+        counts.push(node.relay.send(node, peer, publication.clone()).await);
     }
-    let message = postcard::to_stdvec(&publication).expect("messages encode");
-    let deadline = Duration::from_millis(PUBLISH_PEER_DEADLINE_MS);
-    let calls = peers.into_iter().map(|(id, member)| {
-        let (network, message) = (node.network.clone(), message.clone());
-        let address = member.addresses.node.clone();
-        let peer = *id;
-        async move {
-            match network.call(peer, &address, GroupId::METADATA, SERVICE_PUBSUB, message, deadline).await {
-                Ok(answer) => postcard::from_bytes::<u64>(&answer).map_or(0, |count| count as i64),
-                Err(error) => {
-                    tracing::debug!(%peer, %error, "a published message did not reach a node");
-                    0
+    async move {
+        here + futures::future::join_all(counts).await.into_iter().map(|count| count.unwrap_or(0) as i64).sum::<i64>()
+    }
+}
+
+/// Publications on their way to one other node, sent in publish order, many per call: one
+/// call per message would hold each publisher to the peers' round trip.
+struct Queued {
+    publication: Publication,
+    counted: oneshot::Sender<u64>,
+}
+
+/// One ordered queue per other node, each drained by its own task (started when first used).
+#[derive(Default)]
+pub struct Relay {
+    queues: Mutex<BTreeMap<NodeId, mpsc::Sender<Queued>>>,
+}
+
+impl Relay {
+    /// Queues `publication` for `peer`, after every publication queued for it before; the
+    /// receiver gets the peer's count of subscribers (0 if the message did not reach it). A
+    /// full queue holds the publisher (its next commands wait), never more memory.
+    async fn send(&self, node: &Arc<Node>, peer: NodeId, publication: Publication) -> oneshot::Receiver<u64> {
+        let (counted, count) = oneshot::channel();
+        let queue = self.queues.lock().entry(peer).or_insert_with(|| relay_to(node, peer)).clone();
+        let _ = queue.send(Queued { publication, counted }).await;
+        count
+    }
+}
+
+/// Starts the task that carries queued publications to `peer`: whatever is queued when a call
+/// returns goes in the next, up to [`PUBLISH_BATCH_MESSAGES_MAX`] or [`PUBLISH_BATCH_BYTES_MAX`].
+fn relay_to(node: &Arc<Node>, peer: NodeId) -> mpsc::Sender<Queued> {
+    let (queue, mut queued) = mpsc::channel::<Queued>(PUBLISH_RELAY_QUEUE_MAX);
+    let node = Arc::downgrade(node);
+    tokio::spawn(async move {
+        let mut batch = Vec::new();
+        while let Some(first) = queued.recv().await {
+            let mut bytes = first.publication.message.len();
+            batch.push(first);
+            while batch.len() < PUBLISH_BATCH_MESSAGES_MAX && bytes < PUBLISH_BATCH_BYTES_MAX {
+                match queued.try_recv() {
+                    Ok(next) => {
+                        bytes += next.publication.message.len() + next.publication.channel.len();
+                        batch.push(next);
+                    }
+                    Err(_) => break,
                 }
+            }
+            let Some(node) = node.upgrade() else { return };
+            let counts = deliver_to(&node, peer, &batch).await;
+            for (at, done) in batch.drain(..).enumerate() {
+                let _ = done.counted.send(counts.get(at).copied().unwrap_or(0));
             }
         }
     });
-    here + futures::future::join_all(calls).await.into_iter().sum::<i64>()
+    queue
+}
+
+/// Sends a batch to `peer`; its counts, one per publication (none if it failed).
+async fn deliver_to(node: &Node, peer: NodeId, batch: &[Queued]) -> Vec<u64> {
+    let Some(address) = node.map().members.get(&peer).map(|member| member.addresses.node.clone()) else {
+        return Vec::new();
+    };
+    let publications: Vec<&Publication> = batch.iter().map(|queued| &queued.publication).collect();
+    let message = postcard::to_stdvec(&publications).expect("messages encode");
+    let deadline = Duration::from_millis(PUBLISH_PEER_DEADLINE_MS);
+    match node.network.call(peer, &address, GroupId::METADATA, SERVICE_PUBSUB_BATCH, message, deadline).await {
+        Ok(answer) => postcard::from_bytes::<Vec<u64>>(&answer).unwrap_or_default(),
+        Err(error) => {
+            tracing::debug!(%peer, %error, "published messages did not reach a node");
+            Vec::new()
+        }
+    }
 }
 
 /// Publishes the keyspace notifications a shard's entries raised on this replica, to this
@@ -370,6 +432,15 @@ pub fn serves_shard_channel(node: &Node, channel: &[u8]) -> Result<(), Error> {
         Some((_, leader)) => Err(Error::new(format!("MOVED {slot} {}", leader.client_addr))),
         None => Err(Error::new("CLUSTERDOWN The cluster is down")),
     }
+}
+
+/// Serves another node's publications, in the order sent: delivers each to the subscribers
+/// here and counts them.
+pub fn serve_peer_messages(node: &Node, payload: &[u8]) -> Result<Vec<u8>, String> {
+    let publications: Vec<Publication> =
+        postcard::from_bytes(payload).map_err(|e| format!("undecodable messages: {e}"))?;
+    let counts: Vec<u64> = publications.iter().map(|publication| node.broker.publish(publication) as u64).collect();
+    Ok(postcard::to_stdvec(&counts).expect("counts encode"))
 }
 
 /// Serves another node's PUBLISH: delivers to the subscribers here and counts them.
