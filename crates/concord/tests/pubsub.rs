@@ -200,14 +200,19 @@ fn a_message_published_on_one_node_reaches_subscribers_on_every_node() {
     // Introspection is per node.
     assert_eq!(publisher.call(&["PUBSUB", "NUMSUB", "events"]), "*2\r\n$6\r\nevents\r\n:0\r\n");
     assert_eq!(Raw::connect(cluster.address(2)).call(&["PUBSUB", "NUMPAT"]), ":1\r\n");
-    // Many messages from one publisher keep their order on the other nodes.
-    for i in 0..200 {
+    // Many messages from one publisher (more than one relay batch) keep their order on the
+    // other nodes, each counted cluster-wide.
+    for i in 0..2000 {
         publisher.send(&["PUBLISH", "events", &i.to_string()]);
     }
-    for i in 0..200 {
+    for i in 0..2000 {
         assert_eq!(on_one.reply(), message("events", &i.to_string()));
+        assert_eq!(on_two.reply(), message("events", &i.to_string()));
+        let pmessage =
+            format!("*4\r\n$8\r\npmessage\r\n$3\r\nev*\r\n$6\r\nevents\r\n${}\r\n{i}\r\n", i.to_string().len());
+        assert_eq!(on_two.reply(), pmessage);
     }
-    for _ in 0..200 {
+    for _ in 0..2000 {
         assert_eq!(publisher.reply(), ":3\r\n");
     }
     // A node that is down counts 0 and does not hold PUBLISH past its deadline: at most once.
