@@ -413,6 +413,17 @@ impl Calls<'_> {
             Ok(None) => return script_error("ERR This Redis command is not allowed from script"),
             Err(error) => return error.into(),
         };
+        // A script cannot wait: XREAD and XREADGROUP with BLOCK are refused, as in Redis (the
+        // other blocking commands answer at once, as in MULTI).
+        let waits = match &op {
+            KeyspaceOp::Read(op) => op.may_wait(),
+            KeyspaceOp::Write(op) => op.may_wait(),
+        };
+        if matches!(entry.spec.name, "xread" | "xreadgroup") && waits {
+            let name = String::from_utf8_lossy(&argv[0]);
+            return crate::Error::err(format_args!("{name} command is not allowed with BLOCK option from scripts"))
+                .into();
+        }
         let seed = self.seed.wrapping_add(self.made.wrapping_mul(0x9E37_79B9_7F4A_7C15));
         let db = self.db;
         match (&mut self.store, op) {

@@ -128,6 +128,35 @@ fn read_only_scripts_cannot_write() {
 }
 
 #[test]
+fn scripts_read_streams_but_cannot_wait_on_them() {
+    let mut ks = Keyspace::new();
+    write(&mut ks, 1, &["xgroup", "create", "s", "g", "$", "mkstream"]);
+    assert_eq!(eval(&mut ks, "return redis.pcall('xread', 'STREAMS', 's', '$')", &["s"], &[]), Reply::Nil);
+    assert_eq!(
+        eval(&mut ks, "return redis.pcall('xread', 'BLOCK', 0, 'STREAMS', 's', '$')", &["s"], &[]),
+        error("ERR xread command is not allowed with BLOCK option from scripts")
+    );
+    assert_eq!(
+        eval(
+            &mut ks,
+            "return redis.pcall('xreadgroup', 'group', 'g', 'c', 'BLOCK', 0, 'STREAMS', 's', '>')",
+            &["s"],
+            &[]
+        ),
+        error("ERR xreadgroup command is not allowed with BLOCK option from scripts")
+    );
+    write(&mut ks, 2, &["xadd", "s", "5-0", "f", "v"]);
+    let read = eval(&mut ks, "return redis.call('xreadgroup', 'group', 'g', 'c', 'STREAMS', 's', '>')", &["s"], &[]);
+    assert_eq!(
+        read,
+        Reply::Array(vec![Reply::Array(vec![
+            bulk("s"),
+            Reply::Array(vec![Reply::Array(vec![bulk("5-0"), Reply::Array(vec![bulk("f"), bulk("v")])])])
+        ])])
+    );
+}
+
+#[test]
 fn keys_of_another_slot_than_the_declared_ones_are_refused() {
     let mut ks = Keyspace::new();
     let other = eval(&mut ks, "return redis.call('set', 'b', 1)", &["a"], &[]);
