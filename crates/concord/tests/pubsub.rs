@@ -224,6 +224,60 @@ fn a_message_published_on_one_node_reaches_subscribers_on_every_node() {
     assert_eq!(on_one.reply(), message("events", "after"));
 }
 
+/// Sends `signal` (STOP, CONT) to cluster node `i`'s process.
+fn signal(cluster: &TestCluster, i: usize, signal: &str) {
+    let pid = cluster.members[i].child.as_ref().expect("a live node").id();
+    let status = std::process::Command::new("kill").arg(format!("-{signal}")).arg(pid.to_string()).status().unwrap();
+    assert!(status.success());
+}
+
+#[test]
+fn a_node_cut_off_misses_messages_at_most_once_and_hears_the_next() {
+    let cluster = TestCluster::start(3, &[]);
+    let mut near = Raw::connect(cluster.address(1));
+    let mut far = Raw::connect(cluster.address(2));
+    let mut publisher = Raw::connect(cluster.address(0));
+    assert_eq!(near.call(&["SUBSCRIBE", "events"]), confirmation("subscribe", "events", 1));
+    assert_eq!(far.call(&["SUBSCRIBE", "events"]), confirmation("subscribe", "events", 1));
+    assert_eq!(publisher.call(&["PUBLISH", "events", "before"]), ":2\r\n");
+    assert_eq!(far.reply(), message("events", "before"));
+    // Node 2 stops answering (as behind a partition): PUBLISH gives up on it after its
+    // deadline, counting only the subscriber it reached.
+    signal(&cluster, 2, "STOP");
+    let started = Instant::now();
+    assert_eq!(publisher.call(&["PUBLISH", "events", "during"]), ":1\r\n");
+    assert!(started.elapsed() < Duration::from_secs(3), "PUBLISH waited {:?}", started.elapsed());
+    assert_eq!(near.reply(), message("events", "before"));
+    assert_eq!(near.reply(), message("events", "during"));
+    signal(&cluster, 2, "CONT");
+    // Once it answers again it hears what follows. What it missed may still arrive, late,
+    // but never twice: delivery is at most once.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let mut attempt = 0;
+    let counted = loop {
+        attempt += 1;
+        let payload = format!("after-{attempt}");
+        if publisher.call(&["PUBLISH", "events", &payload]) == ":2\r\n" {
+            break payload;
+        }
+        assert!(Instant::now() < deadline, "node 2 never counted again");
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let mut heard = Vec::new();
+    loop {
+        let reply = far.reply();
+        let done = reply == message("events", &counted);
+        heard.push(reply);
+        if done {
+            break;
+        }
+    }
+    let mut distinct = heard.clone();
+    distinct.sort();
+    distinct.dedup();
+    assert_eq!(distinct.len(), heard.len(), "a message arrived twice: {heard:?}");
+}
+
 #[test]
 fn subscriptions_inside_a_transaction_are_refused_without_subscribing() {
     let server = Server::start();
