@@ -136,3 +136,20 @@ fn a_runaway_script_is_stopped_while_other_clients_are_served() {
     assert_eq!(one, 1);
     cluster.converged_digest();
 }
+
+#[test]
+fn info_counts_the_cached_scripts() {
+    let server = common::Server::start();
+    let mut con = server.connect();
+    let count = |con: &mut redis::Connection| {
+        let info: String = redis::cmd("INFO").arg("memory").query(con).unwrap();
+        info.lines().find_map(|line| line.strip_prefix("number_of_cached_scripts:")).unwrap().trim().to_string()
+    };
+    assert_eq!(count(&mut con), "0");
+    for n in 0..3 {
+        let _: String = redis::cmd("SCRIPT").arg("LOAD").arg(format!("return {n}")).query(&mut con).unwrap();
+    }
+    assert_eq!(count(&mut con), "3");
+    let _: String = redis::cmd("SCRIPT").arg("FLUSH").arg("ASYNC").query(&mut con).unwrap();
+    assert_eq!(count(&mut con), "0");
+}

@@ -110,6 +110,10 @@ fn static_fields(node: &Node, section: &str) -> Vec<(&'static str, String)> {
             };
             let keys: usize =
                 node.data_groups().iter().map(|group| group.read(|applied| applied.data().keyspace().len())).sum();
+            let cached_scripts = node
+                .data_groups()
+                .first()
+                .map_or(0, |group| group.read(|applied| applied.data().keyspace().scripts().len()));
             vec![
                 ("used_memory", used.to_string()),
                 ("used_memory_human", human_bytes(used)),
@@ -117,6 +121,8 @@ fn static_fields(node: &Node, section: &str) -> Vec<(&'static str, String)> {
                 ("used_memory_rss_human", human_bytes(memory)),
                 ("mem_fragmentation_ratio", format!("{:.2}", memory as f64 / used.max(1) as f64)),
                 ("keys_count", keys.to_string()),
+                // Every shard holds the same script cache (SCRIPT LOAD goes to each): ask one.
+                ("number_of_cached_scripts", cached_scripts.to_string()),
                 ("maxmemory", node.params.value("maxmemory").unwrap_or_default()),
                 ("maxmemory_policy", node.params.value("maxmemory-policy").unwrap_or_default()),
                 ("mem_allocator", allocator.into()),
