@@ -89,6 +89,25 @@ impl CommandSpec {
     }
 }
 
+/// A container command's subcommand `sub` (in any case) among `subcommands` (named
+/// `container|sub`), checked against its arity (`remaining` arguments follow it): its name
+/// after the bar, or Redis's unknown-subcommand or arity error.
+pub fn find_subcommand(
+    container: &str,
+    subcommands: &[&'static CommandSpec],
+    sub: &[u8],
+    remaining: usize,
+) -> Result<&'static str> {
+    let spec = subcommands
+        .iter()
+        .find(|spec| crate::args::is(sub, &spec.name[container.len() + 1..]))
+        .ok_or_else(|| crate::error::Error::unknown_subcommand(container, sub))?;
+    if !spec.arity_ok(remaining + 2) {
+        return Err(crate::error::Error::wrong_arity(spec.name));
+    }
+    Ok(&spec.name[container.len() + 1..])
+}
+
 /// The key of a container command's subcommand (OBJECT ENCODING key, XINFO STREAM key,
 /// XGROUP CREATE key ...): right after the subcommand's name, when there is one.
 pub fn key_after_subcommand(argv: &[Bytes]) -> Vec<usize> {

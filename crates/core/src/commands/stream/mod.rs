@@ -26,6 +26,7 @@
 //! `crate::blocking`): a waiter is served when a write touches one of its keys, with what
 //! arrived after the id it waits for (`$` is resolved to the last id when it starts waiting).
 
+use crate::command::{CommandSpec, KeySpec};
 use crate::commands::helpers::{bytes_of, value_at, value_mut};
 use crate::error::{Error, Result};
 use crate::keyspace::stream::{Group, StreamId, StreamValue, TrimTo};
@@ -239,6 +240,45 @@ pub fn group_mut<'a>(
 /// The group `name` of `stream` (looked up by the caller first).
 pub fn group_of<'a>(stream: &'a mut StreamValue, name: &[u8]) -> &'a mut Group {
     stream.groups.get_mut(name).expect("the group was looked up")
+}
+
+/// The spec of an XGROUP or XINFO subcommand: all but HELP (arity 2) name the key at
+/// position 2, read or written as `key_specs` says.
+pub const fn subcommand_spec(
+    name: &'static str,
+    arity: i32,
+    flags: &'static [&'static str],
+    acl_categories: &'static [&'static str],
+    key_specs: &'static [KeySpec],
+    summary: &'static str,
+) -> CommandSpec {
+    let has_key = arity != 2;
+    CommandSpec {
+        name,
+        arity,
+        flags,
+        first_key: if has_key { 2 } else { 0 },
+        last_key: if has_key { 2 } else { 0 },
+        key_step: if has_key { 1 } else { 0 },
+        key_specs: if has_key { key_specs } else { &[] },
+        acl_categories,
+        tips: &[],
+        group: "stream",
+        since: "5.0.0",
+        complexity: "O(1)",
+        summary,
+        deprecated: None,
+        movable_keys: None,
+        subcommands: &[],
+    }
+}
+
+/// Redis's `addReplySubcommandSyntaxError`.
+pub fn subcommand_syntax_error(container: &str, sub: &[u8]) -> Error {
+    Error::err(format_args!(
+        "unknown subcommand or wrong number of arguments for '{}'. Try {container} HELP.",
+        text(sub)
+    ))
 }
 
 /// Text of a key or name for an error message.

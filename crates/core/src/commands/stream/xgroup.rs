@@ -1,7 +1,7 @@
 //! XGROUP CREATE key group id | $ [MKSTREAM] [ENTRIESREAD entries-read] (and SETID, DESTROY,
 //! CREATECONSUMER, DELCONSUMER, HELP)
 
-use super::{group_of, parse_id, stream_at, stream_mut, text};
+use super::{group_of, parse_id, stream_at, stream_mut, subcommand_spec, subcommand_syntax_error, text};
 use crate::commands::prelude::*;
 use crate::keyspace::stream::{Group, StreamId, StreamValue, ENTRIES_READ_UNKNOWN};
 
@@ -26,6 +26,8 @@ pub const SPEC: CommandSpec = CommandSpec {
 
 const KEY_AT_2: &[KeySpec] = &[KeySpec { flags: &["RW", "update"], begin_index: 2, last_key: 0, key_step: 1 }];
 
+const WRITES: &[&str] = &["@write", "@stream", "@slow"];
+
 /// A subcommand's spec: all but HELP write to the key at position 2.
 const fn subcommand(
     name: &'static str,
@@ -33,25 +35,8 @@ const fn subcommand(
     flags: &'static [&'static str],
     summary: &'static str,
 ) -> CommandSpec {
-    let has_key = arity != 2;
-    CommandSpec {
-        name,
-        arity,
-        flags,
-        first_key: if has_key { 2 } else { 0 },
-        last_key: if has_key { 2 } else { 0 },
-        key_step: if has_key { 1 } else { 0 },
-        key_specs: if has_key { KEY_AT_2 } else { &[] },
-        acl_categories: if has_key { &["@write", "@stream", "@slow"] } else { &["@stream", "@slow"] },
-        tips: &[],
-        group: "stream",
-        since: "5.0.0",
-        complexity: "O(1)",
-        summary,
-        deprecated: None,
-        movable_keys: None,
-        subcommands: &[],
-    }
+    let categories = if arity == 2 { &["@stream", "@slow"] } else { WRITES };
+    subcommand_spec(name, arity, flags, categories, KEY_AT_2, summary)
 }
 
 pub const CREATE_SPEC: CommandSpec = subcommand("xgroup|create", -5, &["write", "denyoom"], "Create a consumer group.");
@@ -88,14 +73,7 @@ impl Command for XGroup {
 
     fn parse(args: &mut Args) -> Result<Self> {
         let sub = args.next_arg()?;
-        let spec = SUBCOMMANDS
-            .iter()
-            .find(|spec| is(&sub, &spec.name["xgroup|".len()..]))
-            .ok_or_else(|| Error::unknown_subcommand("xgroup", &sub))?;
-        if !spec.arity_ok(args.remaining() + 2) {
-            return Err(Error::wrong_arity(spec.name));
-        }
-        let name = &spec.name["xgroup|".len()..];
+        let name = crate::command::find_subcommand("xgroup", SUBCOMMANDS, &sub, args.remaining())?;
         if name == "help" {
             return Ok(XGroup::Help);
         }
@@ -119,7 +97,7 @@ impl Command for XGroup {
                             return Err(Error::err("value for ENTRIESREAD must be positive or -1"));
                         }
                     } else {
-                        return Err(subcommand_syntax_error(&sub));
+                        return Err(subcommand_syntax_error("XGROUP", &sub));
                     }
                 }
                 if name == "create" {
@@ -137,11 +115,6 @@ impl Command for XGroup {
     fn reply(reply: Reply) -> Reply {
         reply
     }
-}
-
-/// Redis's `addReplySubcommandSyntaxError`.
-fn subcommand_syntax_error(sub: &[u8]) -> Error {
-    Error::err(format_args!("unknown subcommand or wrong number of arguments for '{}'. Try XGROUP HELP.", text(sub)))
 }
 
 const KEY_REQUIRED: &str = "The XGROUP subcommand requires the key to exist. Note that for CREATE you may want to use the MKSTREAM option to create an empty stream automatically.";

@@ -1,6 +1,6 @@
 //! XINFO STREAM key [FULL [COUNT count]] (and GROUPS key, CONSUMERS key group, HELP)
 
-use super::{entries_reply, entry_reply, stream_at, text};
+use super::{entries_reply, entry_reply, stream_at, subcommand_spec, subcommand_syntax_error, text};
 use crate::commands::prelude::*;
 use crate::keyspace::stream::{Group, StreamValue, ENTRIES_READ_UNKNOWN};
 
@@ -25,25 +25,12 @@ pub const SPEC: CommandSpec = CommandSpec {
 
 const KEY_AT_2: &[KeySpec] = &[KeySpec { flags: &["RO"], begin_index: 2, last_key: 0, key_step: 1 }];
 
+/// A subcommand's spec: all but HELP read the key at position 2.
 const fn subcommand(name: &'static str, arity: i32, summary: &'static str) -> CommandSpec {
-    let has_key = arity != 2;
-    CommandSpec {
-        name,
-        arity,
-        flags: if has_key { &["readonly"] } else { &["loading", "stale"] },
-        first_key: if has_key { 2 } else { 0 },
-        last_key: if has_key { 2 } else { 0 },
-        key_step: if has_key { 1 } else { 0 },
-        key_specs: if has_key { KEY_AT_2 } else { &[] },
-        acl_categories: if has_key { &["@read", "@stream", "@slow"] } else { &["@stream", "@slow"] },
-        tips: &[],
-        group: "stream",
-        since: "5.0.0",
-        complexity: "O(1)",
-        summary,
-        deprecated: None,
-        movable_keys: None,
-        subcommands: &[],
+    if arity == 2 {
+        subcommand_spec(name, arity, &["loading", "stale"], &["@stream", "@slow"], &[], summary)
+    } else {
+        subcommand_spec(name, arity, &["readonly"], &["@read", "@stream", "@slow"], KEY_AT_2, summary)
     }
 }
 
@@ -78,20 +65,9 @@ impl Command for XInfo {
 
     fn parse(args: &mut Args) -> Result<Self> {
         let sub = args.next_arg()?;
-        let spec = SUBCOMMANDS
-            .iter()
-            .find(|spec| is(&sub, &spec.name["xinfo|".len()..]))
-            .ok_or_else(|| Error::unknown_subcommand("xinfo", &sub))?;
-        if !spec.arity_ok(args.remaining() + 2) {
-            return Err(Error::wrong_arity(spec.name));
-        }
-        let syntax = || {
-            Error::err(format_args!(
-                "unknown subcommand or wrong number of arguments for '{}'. Try XINFO HELP.",
-                text(&sub)
-            ))
-        };
-        Ok(match &spec.name["xinfo|".len()..] {
+        let name = crate::command::find_subcommand("xinfo", SUBCOMMANDS, &sub, args.remaining())?;
+        let syntax = || subcommand_syntax_error("XINFO", &sub);
+        Ok(match name {
             "stream" => {
                 let key = args.next_arg()?;
                 let options = args.rest();
