@@ -28,6 +28,11 @@ fn lua_values_become_redis_s_replies() {
     assert_eq!(eval(&mut ks, "return 'hello'", &[], &[]), bulk("hello"));
     assert_eq!(eval(&mut ks, "return 3.99", &[], &[]), Reply::Integer(3), "floats are truncated");
     assert_eq!(eval(&mut ks, "return -3.99", &[], &[]), Reply::Integer(-3));
+    assert_eq!(
+        eval(&mut ks, "return {2^63, 2^64, 1/0, -1/0, 0/0}", &[], &[]),
+        integers(&[i64::MIN; 5]),
+        "past i64, as Redis's C cast gives on x86-64"
+    );
     assert_eq!(eval(&mut ks, "return true", &[], &[]), Reply::Integer(1));
     assert_eq!(eval(&mut ks, "return false", &[], &[]), Reply::Nil);
     assert_eq!(eval(&mut ks, "return nil", &[], &[]), Reply::Nil);
