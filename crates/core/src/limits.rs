@@ -136,6 +136,11 @@ pub const SCRIPT_MEMORY_BYTES_MAX: usize = 64 * 1024 * 1024;
 /// Deepest nesting of tables a script's reply (or a command reply given to it) may have: a
 /// table that contains itself would otherwise never end.
 pub const SCRIPT_REPLY_DEPTH_MAX: usize = 1_000;
+/// Widest integer the `struct` library packs (`i32`), as its C original allows.
+pub const STRUCT_INTEGER_BYTES_MAX: usize = 32;
+/// Values a C function may leave on the Lua 5.1 stack (`LUAI_MAXCSTACK`): `struct.unpack`
+/// stops with Lua's "too many results" past it, as it does in Redis.
+pub const LUA_C_STACK_SLOTS_MAX: usize = 8_000;
 /// Libraries FUNCTION LOAD keeps, and the bytes of their code.
 pub const LIBRARIES_MAX: usize = 1_000;
 pub const LIBRARIES_BYTES_MAX: usize = 64 * 1024 * 1024;

@@ -100,6 +100,10 @@ fn lua_to_reply_at(value: &Value, resp3: bool, depth: usize) -> Reply {
         Value::Boolean(true) if !resp3 => Reply::Integer(1),
         Value::Boolean(false) if !resp3 => Reply::Nil,
         Value::Boolean(value) => Reply::Boolean(*value),
+        // Redis converts with a C cast, which on x86-64 gives i64::MIN past the range.
+        Value::Number(n) if n.is_nan() || !(-9.223_372_036_854_776e18..9.223_372_036_854_776e18).contains(n) => {
+            Reply::Integer(i64::MIN)
+        }
         Value::Number(n) => Reply::Integer(*n as i64),
         Value::Integer(n) => Reply::Integer(*n),
         Value::Table(table) => table_to_reply(table, resp3, depth),

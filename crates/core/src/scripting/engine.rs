@@ -206,6 +206,7 @@ fn natives(lua: &Lua, killed: &Rc<Cell<bool>>, seed: u64) -> mlua::Result<Table>
     native.raw_set("bit", super::libs::bit(lua)?)?;
     native.raw_set("cjson", super::libs::cjson(lua)?)?;
     native.raw_set("cmsgpack", super::libs::cmsgpack(lua)?)?;
+    native.raw_set("struct", super::lua_struct::table(lua)?)?;
     native.raw_set("version", crate::SERVER_VERSION)?;
     native.raw_set("version_num", 0x0007_000f)?;
     Ok(native)

@@ -6,6 +6,7 @@
 //!   and library tables read-only, and `math.random` drawn from the entry's seed.
 //! - [`convert`]: Redis's conversion rules between Lua values and replies, both ways.
 //! - [`libs`]: `bit`, `cjson` and `cmsgpack`, the libraries Redis adds, written in Rust.
+//! - [`lua_struct`]: `struct` (pack, unpack and size of binary records), the other one.
 //! - [`engine`]: one run of a script or function: `redis.call` against the keyspace through
 //!   the command table, the instruction and memory bounds, the reply or the error.
 //!
@@ -16,6 +17,7 @@
 pub mod convert;
 pub mod engine;
 pub mod libs;
+pub mod lua_struct;
 pub mod sandbox;
 
 #[cfg(test)]

@@ -51,6 +51,7 @@ local killed = native.killed
 real.bit = native.bit
 real.cjson = native.cjson
 real.cmsgpack = native.cmsgpack
+real.struct = native.struct
 real.debug = nil
 real.loadfile = nil
 real.dofile = nil

@@ -28,6 +28,11 @@ fn lua_values_become_redis_s_replies() {
     assert_eq!(eval(&mut ks, "return 'hello'", &[], &[]), bulk("hello"));
     assert_eq!(eval(&mut ks, "return 3.99", &[], &[]), Reply::Integer(3), "floats are truncated");
     assert_eq!(eval(&mut ks, "return -3.99", &[], &[]), Reply::Integer(-3));
+    assert_eq!(
+        eval(&mut ks, "return {2^63, 2^64, 1/0, -1/0, 0/0}", &[], &[]),
+        integers(&[i64::MIN; 5]),
+        "past i64, as Redis's C cast gives on x86-64"
+    );
     assert_eq!(eval(&mut ks, "return true", &[], &[]), Reply::Integer(1));
     assert_eq!(eval(&mut ks, "return false", &[], &[]), Reply::Nil);
     assert_eq!(eval(&mut ks, "return nil", &[], &[]), Reply::Nil);
@@ -363,4 +368,185 @@ fn cmsgpack_packs_as_lua_cmsgpack_does() {
         eval(&mut ks, round_trip, &[], &[]),
         Reply::Array(vec![Reply::Integer(1), bulk("two"), Reply::Integer(3)])
     );
+}
+
+/// A script's packed bytes as hex, for comparing with what Redis 7.0.15 packs.
+fn packed_hex(keyspace: &mut Keyspace, pack_call: &str) -> Reply {
+    let script = format!(
+        "local s = {pack_call} local h = '' \
+         for i = 1, #s do h = h .. string.format('%02x', string.byte(s, i)) end return h"
+    );
+    eval(keyspace, &script, &[], &[])
+}
+
+fn integers(values: &[i64]) -> Reply {
+    Reply::Array(values.iter().map(|&value| Reply::Integer(value)).collect())
+}
+
+// The expected bytes and values below are what Redis 7.0.15 (x86-64) answers to the same scripts.
+#[test]
+fn struct_packs_every_integer_letter_in_both_byte_orders() {
+    let mut ks = Keyspace::new();
+    let all = "'bBhHlLTiI', -1, 255, -2, 65535, -3, 7, 9, -4, 5";
+    assert_eq!(
+        packed_hex(&mut ks, &format!("struct.pack({all})")),
+        bulk("fffffefffffffdffffffffffffff07000000000000000900000000000000fcffffff05000000")
+    );
+    assert_eq!(
+        packed_hex(&mut ks, "struct.pack('>bBhHlLTiI', -1, 255, -2, 65535, -3, 7, 9, -4, 5)"),
+        bulk("fffffffefffffffffffffffffffd00000000000000070000000000000009fffffffc00000005")
+    );
+    assert_eq!(
+        packed_hex(&mut ks, "struct.pack('<i3>I3i1I10i12', -2, 70000, -1, 258, -5)"),
+        bulk("feffff011170ff0000000000000000010200000000fffffffffffffffb"),
+        "sizes past 8 bytes are zero-filled, not sign-extended"
+    );
+    assert_eq!(
+        eval(&mut ks, &format!("return {{struct.unpack('bBhHlLTiI', struct.pack({all}))}}"), &[], &[]),
+        integers(&[-1, 255, -2, 65535, -3, 7, 9, -4, 5, 39])
+    );
+    assert_eq!(
+        eval(
+            &mut ks,
+            "return {struct.unpack('>bBhHlLTiI', struct.pack('>bBhHlLTiI', -1, 255, -2, 65535, -3, 7, 9, -4, 5))}",
+            &[],
+            &[]
+        ),
+        integers(&[-1, 255, -2, 65535, -3, 7, 9, -4, 5, 39])
+    );
+    assert_eq!(
+        eval(&mut ks, "return {struct.unpack('i9i9', string.rep('\\255', 18))}", &[], &[]),
+        integers(&[-1, -1, 19])
+    );
+    assert_eq!(
+        eval(&mut ks, "return {struct.unpack('I9', string.rep('\\255', 9))}", &[], &[]),
+        integers(&[i64::MIN, 10]),
+        "2^64 - 1 as a double becomes an integer reply as Redis's C cast makes it"
+    );
+    assert_eq!(eval(&mut ks, "return {struct.unpack('i0b', '\\5')}", &[], &[]), integers(&[0, 5, 2]));
+    assert_eq!(
+        eval(&mut ks, "return {struct.unpack('l', struct.pack('l', 2^53))}", &[], &[]),
+        integers(&[9_007_199_254_740_992, 9])
+    );
+    let truncated = "return {tostring(struct.unpack('i', struct.pack('i', 3.7))), \
+        tostring(struct.unpack('i', struct.pack('i', -3.7))), tostring(struct.unpack('L', string.rep('\\255', 8)))}";
+    assert_eq!(
+        eval(&mut ks, truncated, &[], &[]),
+        Reply::Array(vec![bulk("3"), bulk("-3"), bulk("1.844674407371e+19")])
+    );
+}
+
+#[test]
+fn struct_packs_floats_strings_and_alignment() {
+    let mut ks = Keyspace::new();
+    assert_eq!(
+        packed_hex(&mut ks, "struct.pack('<f>f<d>d', 1.5, -2.25, 0.1, 3)"),
+        bulk("0000c03fc01000009a9999999999b93f4008000000000000")
+    );
+    assert_eq!(
+        packed_hex(&mut ks, "struct.pack('!bi!2bd!4bhbl bxd', 1, 2, 3, 4, 5, 6, 7, 8, 9, 10)"),
+        bulk("0100000002000000030000000000000010400500060007000800000000000000090000000000000000002440")
+    );
+    assert_eq!(packed_hex(&mut ks, "struct.pack('!8bi3bi5', 1, 2, 3, 4)"), bulk("010000020000030400000000"));
+    assert_eq!(
+        packed_hex(&mut ks, "struct.pack('sc0c3xc', 'ab', 'xyz', 'hello', 'q', 12)"),
+        bulk("61620078797a68656c0071")
+    );
+    assert_eq!(eval(&mut ks, "return struct.pack('c', 5)", &[], &[]), bulk("5"), "numbers are strings for 'c'");
+    assert_eq!(eval(&mut ks, "return struct.pack('\\0zz')", &[], &[]), bulk(""), "the format ends at a NUL");
+    assert_eq!(eval(&mut ks, "return struct.pack('b', '0x10')", &[], &[]), bulk("\x10"));
+    let floats = "local a, b, c, d, e = struct.unpack('<f>f<d>d', struct.pack('<f>f<d>d', 1.5, -2.25, 0.5, 3)) \
+        return {tostring(a), tostring(b), tostring(c), tostring(d), e}";
+    assert_eq!(
+        eval(&mut ks, floats, &[], &[]),
+        Reply::Array(vec![bulk("1.5"), bulk("-2.25"), bulk("0.5"), bulk("3"), Reply::Integer(25)])
+    );
+    assert_eq!(
+        eval(&mut ks, "return {struct.unpack('!bi!2bd', struct.pack('!bi!2bd', 1, 2, 3, 4))}", &[], &[]),
+        integers(&[1, 2, 3, 4, 19])
+    );
+    assert_eq!(
+        eval(&mut ks, "return {struct.unpack('sc3xc', struct.pack('sc3xc', 'ab', 'hello', 'q'))}", &[], &[]),
+        Reply::Array(vec![bulk("ab"), bulk("hel"), bulk("q"), Reply::Integer(9)])
+    );
+    assert_eq!(
+        eval(&mut ks, "return {struct.unpack('Bc0h', '\\3abc\\5\\0')}", &[], &[]),
+        Reply::Array(vec![bulk("abc"), Reply::Integer(5), Reply::Integer(7)]),
+        "c0 takes its length from the number before it"
+    );
+    assert_eq!(
+        eval(&mut ks, "return {struct.unpack('c1c0', '3abcd')}", &[], &[]),
+        Reply::Array(vec![bulk("abc"), Reply::Integer(5)])
+    );
+}
+
+#[test]
+fn struct_sizes_and_offsets() {
+    let mut ks = Keyspace::new();
+    let sizes = "return {struct.size('bBhHlLTiIfdx'), struct.size('!bd'), struct.size('!4bd'), struct.size('!bi3'), \
+        struct.size('c10i7'), struct.size('z'), struct.size('9'), struct.size('!'), struct.size(' < > '), \
+        struct.size('!i3d'), struct.size('!2i3d')}";
+    assert_eq!(eval(&mut ks, sizes, &[], &[]), integers(&[51, 16, 12, 6, 17, 0, 0, 0, 0, 16, 12]));
+    assert_eq!(eval(&mut ks, "return {struct.unpack('b', '\\1\\2\\3', 2)}", &[], &[]), integers(&[2, 3]));
+    assert_eq!(eval(&mut ks, "return {struct.unpack('b', '\\1\\2\\3', 3)}", &[], &[]), integers(&[3, 4]));
+    assert_eq!(eval(&mut ks, "return {struct.unpack('b', '\\1\\2', 1.9)}", &[], &[]), integers(&[1, 2]));
+    assert_eq!(eval(&mut ks, "return {struct.unpack('b', '\\1\\2', '2')}", &[], &[]), integers(&[2, 3]));
+    assert_eq!(eval(&mut ks, "return {struct.unpack('', 'abc', 3)}", &[], &[]), integers(&[3]));
+    let refused = eval(&mut ks, "struct.pack = nil", &[], &[]);
+    assert!(error_text(&refused).contains("Attempt to modify a readonly table"));
+}
+
+#[test]
+fn struct_errors_are_worded_as_redis_words_them() {
+    let mut ks = Keyspace::new();
+    let cases = [
+        ("return struct.pack('z')", "bad argument #1 to 'pack' (invalid format option 'z')"),
+        ("return struct.pack('b')", "bad argument #2 to 'pack' (number expected, got nil)"),
+        ("return struct.pack('b', 'x')", "bad argument #2 to 'pack' (number expected, got string)"),
+        ("return struct.pack('b', {})", "bad argument #2 to 'pack' (number expected, got table)"),
+        ("return struct.pack('c3', 'ab')", "bad argument #3 to 'pack' (string too short)"),
+        ("return struct.pack('bc3', 1, 'ab')", "bad argument #4 to 'pack' (string too short)"),
+        ("return struct.pack('s', nil)", "bad argument #2 to 'pack' (string expected, got nil)"),
+        ("return struct.pack('i33', 1)", "integral size 33 is larger than limit of 32"),
+        ("return struct.pack('!3b', 1)", "alignment 3 is not a power of 2"),
+        ("return struct.pack('!0b', 1)", "alignment 0 is not a power of 2"),
+        ("return struct.pack('c99999999999', 'a')", "integral size overflow"),
+        ("return struct.pack()", "bad argument #1 to 'pack' (string expected, got no value)"),
+        ("return struct.unpack('b', '')", "bad argument #2 to 'unpack' (data string too short)"),
+        ("return struct.unpack('b', 'a', 0)", "bad argument #3 to 'unpack' (offset must be 1 or greater)"),
+        ("return struct.unpack('b', 'a', -1)", "bad argument #2 to 'unpack' (data string too short)"),
+        ("return struct.unpack('b', 'ab', 3)", "bad argument #2 to 'unpack' (data string too short)"),
+        ("return struct.unpack('b', 'a', 'x')", "bad argument #3 to 'unpack' (number expected, got string)"),
+        ("return struct.unpack('c0', 'abc')", "format 'c0' needs a previous size"),
+        ("return struct.unpack('sc0', 'ab\\0')", "format 'c0' needs a previous size"),
+        ("return struct.unpack('bc0', '\\9ab')", "bad argument #2 to 'unpack' (data string too short)"),
+        ("return struct.unpack('s', 'abc')", "unfinished string in data"),
+        ("return struct.unpack('y', 'abc')", "bad argument #1 to 'unpack' (invalid format option 'y')"),
+        ("return struct.unpack('b')", "bad argument #2 to 'unpack' (string expected, got no value)"),
+        ("return struct.size('s')", "bad argument #1 to 'size' (option 's' has no fixed size)"),
+        ("return struct.size('c0')", "bad argument #1 to 'size' (option 'c0' has no fixed size)"),
+        ("return struct.size('#')", "bad argument #1 to 'size' (invalid format option '#')"),
+        ("return struct.size('i40')", "integral size 40 is larger than limit of 32"),
+        ("local p = struct.pack return p('z')", "bad argument #1 to 'p' (invalid format option 'z')"),
+    ];
+    for (script, message) in cases {
+        let text = error_text(&eval(&mut ks, script, &[], &[]));
+        assert!(text.starts_with(&format!("ERR user_script:1: {message} script: ")), "{script}: {text}");
+    }
+    // Concord's pcall hands a library's error over as an error table (Redis: a string).
+    let caught = "local ok, message = pcall(struct.pack, 'z') return message.err";
+    assert_eq!(
+        eval(&mut ks, caught, &[], &[]),
+        bulk("ERR bad argument #1 to '?' (invalid format option 'z')"),
+        "called from pcall, the function has no name and the message no position"
+    );
+}
+
+#[test]
+fn struct_unpack_stops_at_too_many_results() {
+    let mut ks = Keyspace::new();
+    let count = |n: usize| format!("return #{{struct.unpack(string.rep('b', {n}), string.rep('a', 8000))}}");
+    assert_eq!(eval(&mut ks, &count(7974), &[], &[]), Reply::Integer(7975));
+    let text = error_text(&eval(&mut ks, &count(7975), &[], &[]));
+    assert!(text.starts_with("ERR user_script:1: stack overflow (too many results) script: "), "{text}");
 }
