@@ -226,3 +226,23 @@ fn server_commands() {
     assert!(index > 0);
     assert_eq!(at, digest, "nothing was written in between");
 }
+
+#[test]
+fn info_errorstats_counts_error_replies_by_code() {
+    let server = Server::start();
+    let mut con = server.connect();
+    let errorstats = |con: &mut redis::Connection| {
+        let info: String = redis::cmd("INFO").arg("errorstats").query(con).unwrap();
+        info.lines().filter(|line| line.starts_with("errorstat_")).map(str::to_string).collect::<Vec<_>>()
+    };
+    let _: () = redis::cmd("SET").arg("s").arg("v").query(&mut con).unwrap();
+    for _ in 0..2 {
+        let _ = redis::cmd("LPUSH").arg("s").arg("x").query::<i64>(&mut con).unwrap_err();
+    }
+    let _ = redis::cmd("NOSUCHCOMMAND").query::<()>(&mut con).unwrap_err();
+    assert_eq!(errorstats(&mut con), vec!["errorstat_ERR:count=1", "errorstat_WRONGTYPE:count=2"]);
+    let default: String = redis::cmd("INFO").query(&mut con).unwrap();
+    assert!(default.contains("# Errorstats\r\nerrorstat_ERR:count=1\r\n"), "in the default sections");
+    let _: () = redis::cmd("CONFIG").arg("RESETSTAT").query(&mut con).unwrap();
+    assert_eq!(errorstats(&mut con), Vec::<String>::new());
+}

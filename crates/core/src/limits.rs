@@ -73,6 +73,10 @@ pub const PUBLISH_BATCH_BYTES_MAX: usize = 1 << 20;
 
 const _: () = assert!(PUBLISH_BATCH_MESSAGES_MAX <= PUBLISH_RELAY_QUEUE_MAX, "a batch fits in its queue");
 
+/// Distinct error codes (`ERR`, `WRONGTYPE`, ...) INFO errorstats counts; past it, new codes
+/// are not tracked (Redis's `ERROR_STATS_NUMBER`), so clients cannot grow the table.
+pub const ERROR_CODES_TRACKED_MAX: usize = 128;
+
 /// Clients one node may have blocked at once (BLPOP and friends): each holds a waiter in the
 /// replicated state until it is served, times out or is cancelled.
 pub const BLOCKED_CLIENTS_MAX: usize = 50_000;

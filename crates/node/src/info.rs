@@ -10,7 +10,7 @@ use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
 
 const SECTIONS: &[&str] =
-    &["server", "clients", "memory", "persistence", "stats", "replication", "cpu", "cluster", "keyspace"];
+    &["server", "clients", "memory", "persistence", "stats", "replication", "cpu", "errorstats", "cluster", "keyspace"];
 
 /// INFO's text for the requested sections (none: the default set).
 pub fn report(node: &Node, requested: &[Bytes]) -> String {
@@ -28,6 +28,11 @@ pub fn report(node: &Node, requested: &[Bytes]) -> String {
         let _ = write!(text, "# {title}\r\n");
         for (key, value) in fields(node, section) {
             let _ = write!(text, "{key}:{value}\r\n");
+        }
+        if section == "errorstats" {
+            for (code, count) in node.stats.error_codes.lock().iter() {
+                let _ = write!(text, "errorstat_{code}:count={count}\r\n");
+            }
         }
         if section == "keyspace" {
             // Every shard hosted here, each counted once (a replica's state may be slightly behind).

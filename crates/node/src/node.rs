@@ -58,6 +58,8 @@ const WAITER_TICK_MS: u64 = 10;
 pub struct Stats {
     pub commands_processed: AtomicU64,
     pub error_replies: AtomicU64,
+    /// Error replies by their code (the error's first word), for INFO errorstats.
+    pub error_codes: parking_lot::Mutex<std::collections::BTreeMap<String, u64>>,
     pub net_input_bytes: AtomicU64,
     pub net_output_bytes: AtomicU64,
     pub forwarded: AtomicU64,
@@ -1276,8 +1278,15 @@ impl Node {
 
     pub fn count_command(&self, reply: &Reply) {
         self.stats.commands_processed.fetch_add(1, Ordering::Relaxed);
-        if reply.is_error() {
+        if let Reply::Error(text) = reply {
             self.stats.error_replies.fetch_add(1, Ordering::Relaxed);
+            let code = text.split(|byte| *byte == b' ').next().unwrap_or_default();
+            let code = String::from_utf8_lossy(code).into_owned();
+            let mut codes = self.stats.error_codes.lock();
+            let tracked = codes.len() < concord_core::limits::ERROR_CODES_TRACKED_MAX || codes.contains_key(&code);
+            if tracked {
+                *codes.entry(code).or_default() += 1;
+            }
         }
     }
 }
