@@ -114,30 +114,22 @@ impl Command for Script {
 
     fn parse(args: &mut Args) -> Result<Self> {
         let sub = args.next_arg()?;
-        let argc = args.remaining() + 2;
-        let arity = |spec: &CommandSpec| if spec.arity_ok(argc) { Ok(()) } else { Err(Error::wrong_arity(spec.name)) };
-        if is(&sub, "LOAD") {
-            arity(&LOAD_SPEC)?;
-            Ok(Script::Load(args.next_arg()?))
-        } else if is(&sub, "EXISTS") {
-            arity(&EXISTS_SPEC)?;
-            Ok(Script::Exists((0..args.remaining()).map(|_| args.next_arg()).collect::<Result<_>>()?))
-        } else if is(&sub, "FLUSH") {
-            match args.remaining() {
-                0 => {}
-                1 if { matches!(args.peek(), Some(mode) if is(mode, "SYNC") || is(mode, "ASYNC")) } => {
-                    args.next_arg()?;
+        Ok(match crate::command::find_subcommand("script", SUBCOMMANDS, &sub, args.remaining())? {
+            "load" => Script::Load(args.next_arg()?),
+            "exists" => Script::Exists(args.rest()),
+            "flush" => {
+                match args.remaining() {
+                    0 => {}
+                    1 if { matches!(args.peek(), Some(mode) if is(mode, "SYNC") || is(mode, "ASYNC")) } => {
+                        args.next_arg()?;
+                    }
+                    _ => return Err(Error::fixed("ERR SCRIPT FLUSH only support SYNC|ASYNC option")),
                 }
-                _ => return Err(Error::fixed("ERR SCRIPT FLUSH only support SYNC|ASYNC option")),
+                Script::Flush
             }
-            Ok(Script::Flush)
-        } else if is(&sub, "KILL") && args.is_empty() {
-            Ok(Script::Kill)
-        } else if is(&sub, "HELP") && args.is_empty() {
-            Ok(Script::Help)
-        } else {
-            Err(Error::unknown_subcommand("script", &sub))
-        }
+            "kill" => Script::Kill,
+            _ => Script::Help,
+        })
     }
 
     fn reply(output: Reply) -> Reply {
