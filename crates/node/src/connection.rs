@@ -110,6 +110,12 @@ impl Pipeline {
         self.entries.push_back(Entry::Pending(replies));
     }
 
+    /// A PUBLISH's count, to come (see [`Entry::Publishing`]).
+    fn publishing(&mut self, protocol: Protocol, replies: BoxFuture<'static, Vec<Reply>>) {
+        self.protocols.push_back((protocol, self.silencing));
+        self.entries.push_back(Entry::Publishing(replies));
+    }
+
     /// The next replies in order, waiting for them if needed. Cancel-safe: an entry leaves
     /// the queue only once complete.
     async fn next(&mut self) -> Vec<Reply> {
@@ -456,9 +462,7 @@ impl Connection {
                     self.drain().await?;
                 }
                 let receivers = pubsub::publish(&self.node, publication).await;
-                self.pipeline.protocols.push_back((protocol, self.pipeline.silencing));
-                let reply = async move { vec![Reply::Integer(receivers.await)] }.boxed();
-                self.pipeline.entries.push_back(Entry::Publishing(reply));
+                self.pipeline.publishing(protocol, async move { vec![Reply::Integer(receivers.await)] }.boxed());
             }
         }
         if self.mailbox.is_some() && !self.session.subscribed() {
