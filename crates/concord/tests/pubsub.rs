@@ -184,6 +184,29 @@ fn a_subscriber_that_never_reads_is_disconnected_and_others_carry_on() {
 }
 
 #[test]
+fn a_subscriber_past_the_soft_limit_for_too_long_is_disconnected() {
+    let server = Server::start();
+    let (mut slow, mut publisher) = (Raw::new(&server), Raw::new(&server));
+    // No hard limit (Concord's ceiling of 1 GiB stands for it): only the soft one can act.
+    let limit = "pubsub 0 1mb 1";
+    assert_eq!(publisher.call(&["CONFIG", "SET", "client-output-buffer-limit", limit]), "+OK\r\n");
+    assert_eq!(
+        publisher.call(&["CONFIG", "GET", "client-output-buffer-limit"]),
+        "*2\r\n$26\r\nclient-output-buffer-limit\r\n$59\r\nnormal 0 0 0 slave 268435456 67108864 60 pubsub 0 1048576 1\r\n"
+    );
+    assert_eq!(slow.call(&["SUBSCRIBE", "firehose"]), confirmation("subscribe", "firehose", 1));
+    let payload = "x".repeat(1024 * 1024);
+    // Far past the soft limit plus what the sockets buffer, far below the hard one.
+    for _ in 0..40 {
+        assert_eq!(publisher.call(&["PUBLISH", "firehose", &payload]), ":1\r\n");
+    }
+    std::thread::sleep(Duration::from_millis(1500));
+    // The limit is checked as messages arrive, as in Redis.
+    publisher.call(&["PUBLISH", "firehose", "one more"]);
+    wait_for_numsub(&mut publisher, "firehose", 0);
+}
+
+#[test]
 fn a_message_published_on_one_node_reaches_subscribers_on_every_node() {
     let mut cluster = TestCluster::start(3, &["--shards", "3"]);
     let mut on_one = Raw::connect(cluster.address(1));

@@ -54,6 +54,15 @@ pub const WATCHED_KEYS_MAX: usize = 100_000;
 /// disconnected: Redis's `client-output-buffer-limit pubsub` hard limit (32mb). A subscriber
 /// that stops reading costs at most this much, never unbounded memory.
 pub const SUBSCRIBER_PENDING_BYTES_MAX: usize = 32 * 1024 * 1024;
+/// Redis's `client-output-buffer-limit pubsub` soft limit: a subscriber whose waiting messages
+/// stay past this many bytes for longer than [`SUBSCRIBER_PENDING_SOFT_SECS`] is disconnected.
+pub const SUBSCRIBER_PENDING_SOFT_BYTES: usize = 8 * 1024 * 1024;
+pub const SUBSCRIBER_PENDING_SOFT_SECS: u64 = 60;
+/// The most `CONFIG SET client-output-buffer-limit` may raise the pubsub hard limit to (and
+/// what a hard limit of 0, "none" in Redis, stands for): every subscriber stays bounded.
+pub const SUBSCRIBER_PENDING_BYTES_CEILING: usize = 1024 * 1024 * 1024;
+const _: () = assert!(SUBSCRIBER_PENDING_SOFT_BYTES <= SUBSCRIBER_PENDING_BYTES_MAX);
+const _: () = assert!(SUBSCRIBER_PENDING_BYTES_MAX <= SUBSCRIBER_PENDING_BYTES_CEILING);
 /// Bytes counted for each pending message on top of its channel, pattern and payload.
 pub const SUBSCRIBER_MESSAGE_OVERHEAD_BYTES: usize = 64;
 /// Keyspace notifications one log entry may raise; past it they are dropped (Pub/Sub delivers

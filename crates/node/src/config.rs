@@ -1,6 +1,7 @@
 //! Settings: how a node is configured (flags, environment, a TOML file, defaults, in that
 //! order of precedence), and the runtime parameters `CONFIG GET` and `CONFIG SET` manage.
 
+use crate::pubsub::OutputLimit;
 use bytes::Bytes;
 use concord_core::cluster_map::REPLICATION_FACTOR_DEFAULT;
 use concord_core::limits::{
@@ -15,6 +16,7 @@ use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering};
+use std::sync::Arc;
 
 /// Smallest `proto-max-bulk-len` and `client-query-buffer-limit` accepted (as Redis).
 const BUFFER_LIMIT_BYTES_MIN: u64 = 1024 * 1024;
@@ -280,6 +282,56 @@ pub fn parse_memory(text: &str) -> Option<u64> {
     number.checked_mul(scale)
 }
 
+/// `client-output-buffer-limit`'s value: hard bytes, soft bytes and soft seconds for the
+/// normal, replica and pubsub classes, in that order (the order `CONFIG GET` shows them).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct OutputBufferLimits([(u64, u64, u64); 3]);
+
+impl OutputBufferLimits {
+    const CLASSES: [&'static str; 3] = ["normal", "slave", "pubsub"];
+
+    fn class(name: &str) -> Option<usize> {
+        match name.to_ascii_lowercase().as_str() {
+            "normal" => Some(0),
+            "slave" | "replica" => Some(1),
+            "pubsub" => Some(2),
+            _ => None,
+        }
+    }
+
+    fn parse(text: &str) -> Result<OutputBufferLimits, &'static str> {
+        OutputBufferLimits([(0, 0, 0); 3]).merge(text)
+    }
+
+    /// These limits with the classes `text` names changed; all of `text` is checked before
+    /// any of it counts, as Redis does.
+    fn merge(mut self, text: &str) -> Result<OutputBufferLimits, &'static str> {
+        let words: Vec<&str> = text.split_ascii_whitespace().collect();
+        if words.len() % 4 != 0 {
+            return Err("Wrong number of arguments in buffer limit configuration.");
+        }
+        for limit in words.chunks(4) {
+            let class = Self::class(limit[0]).ok_or("Invalid client class specified in buffer limit configuration.")?;
+            let values = (parse_memory(limit[1]), parse_memory(limit[2]), limit[3].parse::<u64>().ok());
+            let (Some(hard), Some(soft), Some(soft_secs)) = values else {
+                return Err("Error in hard, soft or soft_seconds setting in buffer limit configuration.");
+            };
+            self.0[class] = (hard, soft, soft_secs);
+        }
+        Ok(self)
+    }
+}
+
+impl std::fmt::Display for OutputBufferLimits {
+    fn fmt(&self, out: &mut std::fmt::Formatter) -> std::fmt::Result {
+        for (at, (name, (hard, soft, soft_secs))) in Self::CLASSES.iter().zip(self.0).enumerate() {
+            let gap = if at == 0 { "" } else { " " };
+            write!(out, "{gap}{name} {hard} {soft} {soft_secs}")?;
+        }
+        Ok(())
+    }
+}
+
 /// Limits the node reads on hot paths, changed by `CONFIG SET`.
 #[derive(Debug)]
 pub struct LiveLimits {
@@ -289,6 +341,8 @@ pub struct LiveLimits {
     pub timeout_secs: AtomicU64,
     /// `notify-keyspace-events`, as [`EventClass`] bits: what this node's replicas raise.
     pub keyspace_events: AtomicU32,
+    /// `client-output-buffer-limit pubsub`, shared by every subscriber's mailbox.
+    pub pubsub_output: Arc<OutputLimit>,
 }
 
 impl LiveLimits {
@@ -310,6 +364,8 @@ enum Kind {
     Text,
     /// Keyspace event classes, as `notify-keyspace-events` letters.
     EventClasses,
+    /// `client-output-buffer-limit`: `<class> <hard> <soft> <soft seconds>` for some classes.
+    OutputBufferLimits,
 }
 
 struct Param {
@@ -382,6 +438,13 @@ const PARAMS: &[Param] = &[
     param("slowlog-max-len", Kind::Integer(0, i64::MAX), "128"),
     param("latency-monitor-threshold", Kind::Integer(0, i64::MAX), "0"),
     param("notify-keyspace-events", Kind::EventClasses, ""),
+    // Only the pubsub class is enforced: normal clients' replies are bounded by the pipeline
+    // limits, and Concord has no Redis replicas (the other classes are recorded).
+    param(
+        "client-output-buffer-limit",
+        Kind::OutputBufferLimits,
+        "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60",
+    ),
     param("protected-mode", Kind::Bool, "no"),
     param("activerehashing", Kind::Bool, "yes"),
     param("lazyfree-lazy-user-flush", Kind::Bool, "no"),
@@ -418,6 +481,7 @@ impl Params {
             client_query_buffer_limit: AtomicU64::new(config.client_query_buffer_limit),
             timeout_secs: AtomicU64::new(config.timeout_secs),
             keyspace_events: AtomicU32::new(0),
+            pubsub_output: Arc::new(OutputLimit::default()),
         };
         Params { values: RwLock::new(values), live }
     }
@@ -508,6 +572,10 @@ impl Params {
                     Some(classes) => classes.to_string(),
                     None => return Err(failed("Invalid event class character. Use 'Ag$lshzxeKEtmdn'.")),
                 },
+                Kind::OutputBufferLimits => {
+                    let current = OutputBufferLimits::parse(&self.values.read()[param.name]).expect("kept canonical");
+                    current.merge(&text).map_err(failed)?.to_string()
+                }
             };
             changes.push((param, canonical));
         }
@@ -522,6 +590,13 @@ impl Params {
                 "notify-keyspace-events" => {
                     let classes = EventClass::parse(value.as_bytes()).expect("checked above");
                     self.live.keyspace_events.store(classes.bits(), Ordering::Relaxed);
+                }
+                "client-output-buffer-limit" => {
+                    let [_, _, (hard, soft, soft_secs)] = OutputBufferLimits::parse(&value).expect("checked above").0;
+                    let pubsub = &self.live.pubsub_output;
+                    pubsub.hard_bytes.store(hard, Ordering::Relaxed);
+                    pubsub.soft_bytes.store(soft, Ordering::Relaxed);
+                    pubsub.soft_secs.store(soft_secs, Ordering::Relaxed);
                 }
                 _ => {}
             }
@@ -545,6 +620,36 @@ mod tests {
 
     fn b(text: &str) -> Bytes {
         Bytes::copy_from_slice(text.as_bytes())
+    }
+
+    #[test]
+    fn client_output_buffer_limit_changes_the_classes_named_and_sets_the_pubsub_limit() {
+        let params = params();
+        let name = "client-output-buffer-limit";
+        let pubsub = |params: &Params| {
+            let limit = &params.live.pubsub_output;
+            let load = |value: &AtomicU64| value.load(Ordering::Relaxed);
+            (load(&limit.hard_bytes), load(&limit.soft_bytes), load(&limit.soft_secs))
+        };
+        assert_eq!(params.value(name).unwrap(), "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60");
+        assert_eq!(pubsub(&params), (33554432, 8388608, 60));
+        params.set(&[(b(name), b("PubSub 64mb 16mb 90 replica 1gb 0 0"))]).unwrap();
+        assert_eq!(params.value(name).unwrap(), "normal 0 0 0 slave 1073741824 0 0 pubsub 67108864 16777216 90");
+        assert_eq!(pubsub(&params), (64 << 20, 16 << 20, 90));
+        for (value, reason) in [
+            ("pubsub 1mb 1mb", "Wrong number of arguments in buffer limit configuration."),
+            ("master 1 1 1", "Invalid client class specified in buffer limit configuration."),
+            ("pubsub 1mb 1mb -1", "Error in hard, soft or soft_seconds setting in buffer limit configuration."),
+            ("pubsub 1 1 1 normal x 0 0", "Error in hard, soft or soft_seconds setting in buffer limit configuration."),
+        ] {
+            let error = params.set(&[(b(name), b(value))]).unwrap_err();
+            assert_eq!(
+                error.as_str(),
+                format!("ERR CONFIG SET failed (possibly related to argument '{name}') - {reason}"),
+                "{value}"
+            );
+        }
+        assert_eq!(pubsub(&params), (64 << 20, 16 << 20, 90), "a refused value changes nothing");
     }
 
     #[test]

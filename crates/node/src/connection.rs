@@ -442,7 +442,7 @@ impl Connection {
                 // queued before any message for the new subscriptions can be.
                 self.drain().await?;
                 let id = self.session.id;
-                let mailbox = self.mailbox.get_or_insert_with(pubsub::mailbox).clone();
+                let mailbox = self.mailbox.get_or_insert_with(|| pubsub::mailbox(&self.node)).clone();
                 for change in changes {
                     if change.subscribed {
                         self.node.broker.subscribe(id, &mailbox, change.kind, change.name);

@@ -16,18 +16,19 @@ use crate::peers::SERVICE_PUBSUB_BATCH;
 use bytes::Bytes;
 use concord_core::limits::{
     PUBLISH_BATCH_BYTES_MAX, PUBLISH_BATCH_MESSAGES_MAX, PUBLISH_PEER_DEADLINE_MS, PUBLISH_RELAY_QUEUE_MAX,
-    SUBSCRIBER_MESSAGE_OVERHEAD_BYTES, SUBSCRIBER_PENDING_BYTES_MAX,
+    SUBSCRIBER_MESSAGE_OVERHEAD_BYTES, SUBSCRIBER_PENDING_BYTES_CEILING, SUBSCRIBER_PENDING_BYTES_MAX,
+    SUBSCRIBER_PENDING_SOFT_BYTES, SUBSCRIBER_PENDING_SOFT_SECS,
 };
 use concord_core::notifications::{EventClass, Notification};
 use concord_core::pattern::Pattern;
 use concord_core::session::{Publication, SubscriptionKind};
 use concord_core::slot::key_slot;
-use concord_core::types::{GroupId, NodeId};
+use concord_core::types::{Clock, GroupId, NodeId, TimeMs};
 use concord_core::Error;
 use concord_raft::state_machine::NotifyHook;
 use parking_lot::Mutex;
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 use tokio::sync::{mpsc, oneshot, Notify};
@@ -51,10 +52,56 @@ impl Message {
     }
 }
 
-/// One connection's messages not yet taken by it, bounded by `limit_bytes`.
+/// Redis's `client-output-buffer-limit pubsub` (`CONFIG SET` changes it for every subscriber
+/// at once): a subscriber is disconnected when its waiting messages pass `hard_bytes`, or stay
+/// past `soft_bytes` for longer than `soft_secs` seconds. A limit of 0 is "none", as in Redis,
+/// except that the hard one then stands at [`SUBSCRIBER_PENDING_BYTES_CEILING`]: a subscriber
+/// that never reads never costs unbounded memory.
+#[derive(Debug)]
+pub struct OutputLimit {
+    pub hard_bytes: AtomicU64,
+    pub soft_bytes: AtomicU64,
+    pub soft_secs: AtomicU64,
+}
+
+impl Default for OutputLimit {
+    fn default() -> OutputLimit {
+        OutputLimit {
+            hard_bytes: AtomicU64::new(SUBSCRIBER_PENDING_BYTES_MAX as u64),
+            soft_bytes: AtomicU64::new(SUBSCRIBER_PENDING_SOFT_BYTES as u64),
+            soft_secs: AtomicU64::new(SUBSCRIBER_PENDING_SOFT_SECS),
+        }
+    }
+}
+
+impl OutputLimit {
+    pub fn new(hard_bytes: u64, soft_bytes: u64, soft_secs: u64) -> OutputLimit {
+        OutputLimit {
+            hard_bytes: AtomicU64::new(hard_bytes),
+            soft_bytes: AtomicU64::new(soft_bytes),
+            soft_secs: AtomicU64::new(soft_secs),
+        }
+    }
+
+    fn hard(&self) -> usize {
+        match self.hard_bytes.load(Ordering::Relaxed) as usize {
+            0 => SUBSCRIBER_PENDING_BYTES_CEILING,
+            bytes => bytes.min(SUBSCRIBER_PENDING_BYTES_CEILING),
+        }
+    }
+
+    /// The soft limit in bytes and how long it may be exceeded, if it is set.
+    fn soft(&self) -> Option<(usize, u64)> {
+        let bytes = self.soft_bytes.load(Ordering::Relaxed) as usize;
+        (bytes > 0).then(|| (bytes, self.soft_secs.load(Ordering::Relaxed).saturating_mul(1000)))
+    }
+}
+
+/// One connection's messages not yet taken by it, bounded by the node's [`OutputLimit`].
 pub struct Mailbox {
     queue: Mutex<Queue>,
-    limit_bytes: usize,
+    limit: Arc<OutputLimit>,
+    clock: Arc<dyn Clock>,
     overflowed: AtomicBool,
     arrived: Notify,
     overflow: Notify,
@@ -64,28 +111,42 @@ pub struct Mailbox {
 struct Queue {
     messages: VecDeque<Message>,
     bytes: usize,
+    /// Since when the waiting messages have stood past the soft limit.
+    over_soft_since_ms: Option<TimeMs>,
 }
 
 impl Mailbox {
-    pub fn new(limit_bytes: usize) -> Arc<Mailbox> {
+    pub fn new(limit: Arc<OutputLimit>, clock: Arc<dyn Clock>) -> Arc<Mailbox> {
         Arc::new(Mailbox {
             queue: Mutex::new(Queue::default()),
-            limit_bytes,
+            limit,
+            clock,
             overflowed: AtomicBool::new(false),
             arrived: Notify::new(),
             overflow: Notify::new(),
         })
     }
 
-    /// Queues a message; past the limit, drops everything queued and marks the mailbox
-    /// overflowed (its connection is then closed).
+    /// Queues a message; past the hard limit, or past the soft one for too long, drops
+    /// everything queued and marks the mailbox overflowed (its connection is then closed).
+    /// As in Redis, the limits are checked as messages are added.
     fn push(&self, message: Message) {
         if self.overflowed() {
             return;
         }
         let mut queue = self.queue.lock();
         let size = message.size_bytes();
-        if queue.bytes + size > self.limit_bytes {
+        let bytes = queue.bytes + size;
+        let mut over = bytes > self.limit.hard();
+        match self.limit.soft() {
+            Some((soft_bytes, soft_ms)) if bytes > soft_bytes => {
+                let now_ms = self.clock.now_ms();
+                let since_ms = *queue.over_soft_since_ms.get_or_insert(now_ms);
+                over |= now_ms.saturating_sub(since_ms) > soft_ms;
+            }
+            _ => queue.over_soft_since_ms = None,
+        }
+        if over {
             *queue = Queue::default();
             drop(queue);
             self.overflowed.store(true, Ordering::Release);
@@ -93,7 +154,7 @@ impl Mailbox {
             self.arrived.notify_one();
             return;
         }
-        queue.bytes += size;
+        queue.bytes = bytes;
         queue.messages.push_back(message);
         drop(queue);
         self.arrived.notify_one();
@@ -109,6 +170,9 @@ impl Mailbox {
             queue.bytes -= size;
             taken_bytes += size;
             taken.push(message);
+        }
+        if self.limit.soft().is_none_or(|(soft_bytes, _)| queue.bytes <= soft_bytes) {
+            queue.over_soft_since_ms = None;
         }
         taken
     }
@@ -278,9 +342,9 @@ impl Subscriptions {
     }
 }
 
-/// A new mailbox bounded by the Pub/Sub output limit.
-pub fn mailbox() -> Arc<Mailbox> {
-    Mailbox::new(SUBSCRIBER_PENDING_BYTES_MAX)
+/// A new mailbox for a subscriber of `node`, bounded by its Pub/Sub output limit.
+pub fn mailbox(node: &Node) -> Arc<Mailbox> {
+    Mailbox::new(node.params.live.pubsub_output.clone(), node.clock.clone())
 }
 
 /// PUBLISH: delivers here at once and queues one copy for every other member of the cluster
@@ -462,6 +526,25 @@ mod tests {
         Publication { channel: bytes(channel), message: bytes(message), sharded }
     }
 
+    /// A clock the test moves by hand.
+    #[derive(Default)]
+    struct HandClock(AtomicU64);
+
+    impl Clock for HandClock {
+        fn now_ms(&self) -> TimeMs {
+            self.0.load(Ordering::Relaxed)
+        }
+    }
+
+    fn mailbox() -> Arc<Mailbox> {
+        Mailbox::new(Arc::new(OutputLimit::default()), Arc::new(HandClock::default()))
+    }
+
+    /// Bytes a message of a 1-byte channel and `payload` bytes counts.
+    fn counted(payload: usize) -> u64 {
+        (1 + payload + SUBSCRIBER_MESSAGE_OVERHEAD_BYTES) as u64
+    }
+
     #[test]
     fn messages_reach_channel_and_pattern_subscribers_in_publish_order() {
         let broker = Broker::default();
@@ -504,7 +587,7 @@ mod tests {
     #[test]
     fn a_mailbox_past_its_limit_overflows_and_frees_its_messages() {
         let broker = Broker::default();
-        let small = Mailbox::new(3 * (SUBSCRIBER_MESSAGE_OVERHEAD_BYTES + 5));
+        let small = Mailbox::new(Arc::new(OutputLimit::new(3 * counted(4), 0, 0)), Arc::new(HandClock::default()));
         broker.subscribe(1, &small, SubscriptionKind::Channel, bytes("c"));
         for _ in 0..3 {
             broker.publish(&publication("c", "1234", false));
@@ -513,6 +596,39 @@ mod tests {
         broker.publish(&publication("c", "1234", false));
         assert!(small.overflowed());
         assert!(small.is_empty(), "an overflowed mailbox keeps nothing");
+    }
+
+    #[test]
+    fn a_mailbox_past_its_soft_limit_for_too_long_overflows() {
+        let broker = Broker::default();
+        let clock = Arc::new(HandClock::default());
+        let limit = Arc::new(OutputLimit::new(10 * counted(4), 2 * counted(4), 60));
+        let slow = Mailbox::new(limit.clone(), clock.clone());
+        broker.subscribe(1, &slow, SubscriptionKind::Channel, bytes("c"));
+        for _ in 0..3 {
+            broker.publish(&publication("c", "1234", false));
+        }
+        clock.0.store(60_000, Ordering::Relaxed);
+        broker.publish(&publication("c", "1234", false));
+        assert!(!slow.overflowed(), "past the soft limit for 60 s, not longer");
+        assert_eq!(slow.take(2 * counted(4) as usize).len(), 2, "read back down to the soft limit");
+        clock.0.store(100_000, Ordering::Relaxed);
+        broker.publish(&publication("c", "1234", false));
+        assert!(!slow.overflowed(), "reading below the soft limit starts its time again");
+        clock.0.store(160_001, Ordering::Relaxed);
+        broker.publish(&publication("c", "1234", false));
+        assert!(slow.overflowed(), "past the soft limit for more than 60 s");
+        assert!(slow.is_empty());
+
+        // A limit changed at runtime applies to the subscribers already there.
+        let other = Mailbox::new(limit.clone(), clock.clone());
+        broker.subscribe(2, &other, SubscriptionKind::Channel, bytes("d"));
+        limit.soft_bytes.store(0, Ordering::Relaxed);
+        limit.hard_bytes.store(counted(4), Ordering::Relaxed);
+        broker.publish(&publication("d", "1234", false));
+        assert!(!other.overflowed());
+        broker.publish(&publication("d", "1234", false));
+        assert!(other.overflowed(), "the lowered hard limit holds for an existing subscriber");
     }
 
     #[test]
