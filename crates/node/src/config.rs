@@ -307,7 +307,7 @@ impl OutputBufferLimits {
     /// any of it counts, as Redis does.
     fn merge(mut self, text: &str) -> Result<OutputBufferLimits, &'static str> {
         let words: Vec<&str> = text.split_ascii_whitespace().collect();
-        if words.len() % 4 != 0 {
+        if !words.len().is_multiple_of(4) {
             return Err("Wrong number of arguments in buffer limit configuration.");
         }
         for limit in words.chunks(4) {
