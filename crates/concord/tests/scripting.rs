@@ -106,6 +106,32 @@ fn scripts_run_on_every_shard_through_any_node_and_survive_a_full_restart() {
 }
 
 #[test]
+fn a_keyless_script_touches_only_keys_of_the_shard_it_runs_on() {
+    let cluster = sharded();
+    let mut con = cluster.connect(1);
+    // Keyless scripts run on the first shard (slots 0-5460).
+    let (here, away) = (key_in(&mut con, "local", RANGES[0]), key_in(&mut con, "remote", RANGES[1]));
+    let eval = |con: &mut redis::Connection, script: String| redis::cmd("EVAL").arg(script).arg(0).query::<String>(con);
+    // Each shard learns its slots through its log soon after it starts: probe with a read.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let refused = loop {
+        match eval(&mut con, format!("return redis.call('get', '{away}') or 'nil'")) {
+            Err(error) => break error,
+            Ok(_) => assert!(Instant::now() < deadline, "the first shard never learned its slots"),
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(refused.to_string().contains("Script attempted to access a non local key in a cluster node"), "{refused}");
+    let write = eval(&mut con, format!("return redis.call('set', '{away}', 'misplaced')")).unwrap_err();
+    assert!(write.to_string().contains("non local key"), "{write}");
+    let stored: Option<String> = redis::cmd("GET").arg(&away).query(&mut con).unwrap();
+    assert_eq!(stored, None, "nothing was written to the first shard under another shard's key");
+    assert_eq!(eval(&mut con, format!("return redis.call('set', '{here}', 'fine')")).unwrap(), "OK");
+    let stored: String = redis::cmd("GET").arg(&here).query(&mut con).unwrap();
+    assert_eq!(stored, "fine");
+}
+
+#[test]
 fn a_runaway_script_is_stopped_while_other_clients_are_served() {
     let cluster = sharded();
     let mut con = cluster.connect(0);

@@ -54,6 +54,10 @@ pub enum Request {
     /// one reply: the array of theirs. `done_below`: that node has finished with every
     /// request of its own numbered below this on this shard. New in log format 2.
     Once { id: RequestId, done_below: u64, requests: Vec<Request> },
+    /// The slots this shard owns, as the cluster map says: its leader proposes them when they
+    /// differ from what the shard last applied. A script may touch keys of these slots only
+    /// (a shard that never applied one allows any). New in log format 3.
+    OwnSlots { ranges: Vec<(u16, u16)> },
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -80,6 +84,7 @@ impl Request {
             Request::Config { pairs } => pairs.iter().map(|(name, value)| name.len() + value.len() + 16).sum(),
             Request::Cluster(_) => 256,
             Request::Once { requests, .. } => 32 + requests.iter().map(Request::size_bytes).sum::<usize>(),
+            Request::OwnSlots { ranges } => 32 + 4 * ranges.len(),
         }
     }
 }

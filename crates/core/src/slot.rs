@@ -2,6 +2,7 @@
 //! `{hash tag}`), exactly as Redis Cluster computes it.
 
 use crate::limits::SLOTS;
+use serde::{Deserialize, Serialize};
 
 /// CRC16-CCITT (XMODEM), the checksum Redis Cluster uses for key slots.
 pub fn crc16(bytes: &[u8]) -> u16 {
@@ -32,9 +33,59 @@ pub fn key_slot(key: &[u8]) -> u16 {
     crc16(hash_tag(key)) & (SLOTS - 1)
 }
 
+/// The slots a shard owns, as inclusive ranges `(first, last)`: sorted, apart, within
+/// `0..SLOTS`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SlotRanges(Vec<(u16, u16)>);
+
+impl SlotRanges {
+    /// The ranges, if they are well formed (any order; adjacent ones are joined).
+    pub fn new(mut ranges: Vec<(u16, u16)>) -> Option<SlotRanges> {
+        ranges.sort_unstable();
+        let mut joined: Vec<(u16, u16)> = Vec::with_capacity(ranges.len());
+        for (first, last) in ranges {
+            if first > last || last >= SLOTS {
+                return None;
+            }
+            match joined.last_mut() {
+                Some((_, end)) if first <= *end => return None,
+                Some((_, end)) if first == *end + 1 => *end = last,
+                _ => joined.push((first, last)),
+            }
+        }
+        Some(SlotRanges(joined))
+    }
+
+    pub fn contains(&self, slot: u16) -> bool {
+        let at = self.0.partition_point(|(_, last)| *last < slot);
+        self.0.get(at).is_some_and(|(first, _)| *first <= slot)
+    }
+
+    pub fn is_every_slot(&self) -> bool {
+        self.0 == [(0, SLOTS - 1)]
+    }
+
+    pub fn ranges(&self) -> &[(u16, u16)] {
+        &self.0
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn slot_ranges_are_checked_joined_and_searched() {
+        let ranges = SlotRanges::new(vec![(100, 199), (0, 9), (10, 20)]).unwrap();
+        assert_eq!(ranges.ranges(), &[(0, 20), (100, 199)]);
+        for (slot, owned) in [(0, true), (20, true), (21, false), (99, false), (100, true), (199, true), (200, false)] {
+            assert_eq!(ranges.contains(slot), owned, "slot {slot}");
+        }
+        assert_eq!(SlotRanges::new(vec![(5, 4)]), None, "reversed");
+        assert_eq!(SlotRanges::new(vec![(0, SLOTS)]), None, "past the last slot");
+        assert_eq!(SlotRanges::new(vec![(0, 10), (10, 20)]), None, "overlapping");
+        assert!(!SlotRanges::default().contains(0));
+    }
 
     #[test]
     fn matches_redis_cluster() {

@@ -21,6 +21,7 @@ use crate::once::{Remembered, Seen, Sessions};
 use crate::reply::Reply;
 use crate::request::{Batch, BatchReply, Request};
 use crate::rng::Rng;
+use crate::slot::SlotRanges;
 use crate::types::{DbIndex, TimeMs};
 use bytes::Bytes;
 use serde::{Deserialize, Serialize};
@@ -28,9 +29,10 @@ use std::io::{self, Read, Write};
 
 /// Version of the snapshot encoding; bumped on any change to the records below. Version 1
 /// (one postcard image of everything, strings and hashes only), version 2 (no sessions of
-/// exactly-once requests), version 3 (no streams, and encodings without the stream settings)
-/// and version 4 (no script cache or function libraries) are still read.
-pub const SNAPSHOT_FORMAT_VERSION: u8 = 5;
+/// exactly-once requests), version 3 (no streams, and encodings without the stream settings),
+/// version 4 (no script cache or function libraries) and version 5 (no owned slots) are still
+/// read.
+pub const SNAPSHOT_FORMAT_VERSION: u8 = 6;
 
 /// Largest frame a snapshot may hold: one key's whole value (a collection is one frame).
 const SNAPSHOT_FRAME_BYTES_MAX: usize = crate::limits::LOG_RECORD_BYTES_MAX;
@@ -314,6 +316,13 @@ impl StateMachine {
                 Reply::OK
             }
             Request::Tick => Reply::OK,
+            Request::OwnSlots { ranges } => match SlotRanges::new(ranges.clone()) {
+                Some(owned) => {
+                    self.keyspace.set_owned_slots(Some(owned));
+                    Reply::OK
+                }
+                None => crate::Error::new("ERR malformed slot ranges").into(),
+            },
             Request::Expire { db, keys } => {
                 let db = self.keyspace.db_mut(*db);
                 let removed = keys.iter().filter(|key| db.remove_if_expired(key, now_ms)).count();
@@ -404,7 +413,8 @@ impl StateMachine {
         write_frame(out, &self.waiters.image())?;
         write_frame(out, &self.sessions)?;
         write_frame(out, keyspace.scripts())?;
-        write_frame(out, keyspace.libraries())
+        write_frame(out, keyspace.libraries())?;
+        write_frame(out, &keyspace.owned_slots())
     }
 
     /// The state as bytes (see [`StateMachine::write_snapshot`]).
@@ -444,6 +454,9 @@ impl StateMachine {
                 if version >= 5 {
                     *keyspace.scripts_mut() = read_frame::<crate::keyspace::Scripts>(input)?;
                     *keyspace.libraries_mut() = read_frame::<crate::keyspace::Libraries>(input)?;
+                }
+                if version >= 6 {
+                    keyspace.set_owned_slots(read_frame::<Option<SlotRanges>>(input)?);
                 }
                 let mut trailing = [0u8];
                 if input.read(&mut trailing).map_err(|e| format!("undecodable snapshot: {e}"))? != 0 {
@@ -1020,11 +1033,19 @@ mod tests {
         assert_eq!(sm.apply(6, &batch(50, vec![command(&["get", "n"])])).replies, vec![Reply::Bulk("2".into())]);
     }
 
-    /// `current` (this format, with no scripts or libraries) rewritten as format 2, 3 or 4:
-    /// without the script cache's and the libraries' frames (three and four bytes when
-    /// empty); for 2 and 3 also the header's encodings without the stream settings; for 2
-    /// also no sessions' frame.
+    /// `current` (this format, with no scripts, libraries or owned slots) rewritten as format
+    /// 2, 3, 4 or 5: without the owned slots' frame (two bytes when none); for 4 and older also
+    /// without the script cache's and the libraries' frames (three and four bytes when empty);
+    /// for 2 and 3 also the header's encodings without the stream settings; for 2 also no
+    /// sessions' frame.
     fn older_format(current: &[u8], version: u8) -> Vec<u8> {
+        assert_eq!(&current[current.len() - 2..], &[1, 0]);
+        let current = &current[..current.len() - 2];
+        if version == 5 {
+            let mut bytes = current.to_vec();
+            bytes[0] = 5;
+            return bytes;
+        }
         assert_eq!(&current[current.len() - 7..], &[2, 0, 0, 3, 0, 0, 0]);
         let current = &current[..current.len() - 7];
         if version == 4 {
@@ -1071,11 +1092,11 @@ mod tests {
     }
 
     #[test]
-    fn snapshots_of_formats_2_to_4_are_still_read() {
+    fn snapshots_of_formats_2_to_5_are_still_read() {
         let mut sm = StateMachine::new();
         sm.apply(1, &batch(10, vec![command(&["set", "a", "1"]), command(&["rpush", "l", "x", "y"])]));
         let current = sm.snapshot();
-        for version in [2, 3, 4] {
+        for version in [2, 3, 4, 5] {
             let restored = StateMachine::restore(&older_format(&current, version)).unwrap();
             assert_eq!(restored.snapshot(), current, "format {version}");
         }

@@ -22,6 +22,7 @@ use concord_core::limits::{EXPIRE_BATCH_KEYS_MAX, WRITE_RETRY_MS};
 use concord_core::request::Request;
 use concord_core::rng::Rng;
 use concord_core::session::ExecPlan;
+use concord_core::slot::SlotRanges;
 use concord_core::types::{Clock, DbIndex, GroupId, NodeId, TimeMs};
 use concord_core::{Error, Reply};
 use concord_raft::log_store::NodeLog;
@@ -189,6 +190,7 @@ fn request_slot(request: &Request) -> u16 {
         | Request::Config { .. }
         | Request::Unblock { .. }
         | Request::RenewWaiters { .. }
+        | Request::OwnSlots { .. }
         | Request::Tick => 0,
     }
 }
@@ -561,12 +563,20 @@ impl Node {
         Duration::from_millis(concord_raft::GroupOptions::default().write_timeout_ms + 2_000)
     }
 
-    /// Whether every member of `group` can decode tagged requests: none spoke only wire
-    /// version 1 with this node (see `concord_transport::frame`). A member not heard from since
-    /// this node started is taken to speak this node's version: a cluster is upgraded node by
-    /// node, and a node of the previous version is never added to an upgraded one.
+    /// Whether every member of `group` speaks at least wire `version` (see
+    /// `concord_transport::frame`), and so decodes what it promises. A member not heard from
+    /// since this node started is taken to speak this node's version: a cluster is upgraded
+    /// node by node, and a node of the previous version is never added to an upgraded one.
+    fn members_speak(&self, group: &Group, version: u8) -> bool {
+        group.members().iter().all(|member| {
+            let seen = self.network.version_seen(member.id);
+            member.id == self.id || seen == 0 || seen >= version
+        })
+    }
+
+    /// Whether every member of `group` can decode tagged requests (wire version 2).
     fn members_take_tags(&self, group: &Group) -> bool {
-        group.members().iter().all(|member| member.id == self.id || self.network.version_seen(member.id) != 1)
+        self.members_speak(group, 2)
     }
 
     /// Submits `requests` to `group`, led here: tagged with `ticket` if there is one and every
@@ -1072,9 +1082,25 @@ impl Node {
                             tracing::debug!(?error, "seed proposal failed");
                         }
                     }
+                    self.tell_slots(&group).await;
                     Self::sweep_group(&self.clock, &group).await;
                 }
             }
+        }
+    }
+
+    /// Tells a shard, through its log, the slots the cluster map gives it, when they differ
+    /// from what it last applied: scripts are held to the keys of those slots.
+    async fn tell_slots(&self, group: &Arc<Group>) {
+        let map = self.map();
+        let Some(owned) = SlotRanges::new(map.ranges_of(group.id).collect()) else { return };
+        let known = group.read(|applied| applied.data().keyspace().owned_slots() == Some(&owned));
+        if owned.ranges().is_empty() || known || !self.members_speak(group, 3) {
+            return;
+        }
+        let ranges = owned.ranges().to_vec();
+        if let Err(error) = group.propose(Request::OwnSlots { ranges }).await {
+            tracing::debug!(?error, "slot ownership proposal failed");
         }
     }
 

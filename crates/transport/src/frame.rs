@@ -9,6 +9,8 @@
 //! - 2: forwarded writes and log entries may carry tagged requests (`Request::Once`, for
 //!   exactly-once retries), which a node of version 1 cannot decode. A node sends them only to
 //!   peers that spoke version 2 (see `Network::version_seen`).
+//! - 3: log entries may carry a shard's slots (`Request::OwnSlots`); a leader proposes one
+//!   only into a group whose members all spoke version 3.
 
 use concord_core::limits::LOG_RECORD_BYTES_MAX;
 use concord_core::types::{GroupId, NodeId};
@@ -17,7 +19,7 @@ use std::io;
 use tokio::io::{AsyncRead, AsyncReadExt};
 
 pub const VERSION_MIN: u8 = 1;
-pub const VERSION_MAX: u8 = 2;
+pub const VERSION_MAX: u8 = 3;
 pub const HEADER_BYTES: usize = 9;
 /// Largest payload: a log entry as large as the largest log record must fit.
 pub const PAYLOAD_BYTES_MAX: usize = LOG_RECORD_BYTES_MAX;

@@ -40,6 +40,7 @@ pub use zset::ZSetValue;
 
 use crate::limits::DELETION_CLOCK_SLOTS;
 use crate::notifications::{EventClass, Notification, Outbox};
+use crate::slot::SlotRanges;
 use crate::types::{DbIndex, TimeMs};
 use bytes::Bytes;
 use serde::{Deserialize, Serialize};
@@ -416,6 +417,9 @@ pub struct Keyspace {
     /// FLUSHALL clears them. Boxed: most keyspaces hold none, and the state machine stays
     /// small to move.
     programs: Box<Programs>,
+    /// The slots the shard owns (see `Request::OwnSlots`): none known until its leader first
+    /// says, and then any key is allowed, as before shards knew theirs.
+    owned_slots: Option<SlotRanges>,
 }
 
 impl Keyspace {
@@ -572,7 +576,28 @@ impl Keyspace {
 
     /// A keyspace as a snapshot recorded it (its databases follow).
     pub(crate) fn restore(hasher: TableHasher, seeded: bool, encodings: Encodings) -> Keyspace {
-        Keyspace { dbs: BTreeMap::new(), hasher, seeded, encodings, outbox: Box::default(), programs: Box::default() }
+        Keyspace {
+            dbs: BTreeMap::new(),
+            hasher,
+            seeded,
+            encodings,
+            outbox: Box::default(),
+            programs: Box::default(),
+            owned_slots: None,
+        }
+    }
+
+    /// Whether a key of `slot` lives in this shard (yes for every slot while that is unknown).
+    pub fn owns_slot(&self, slot: u16) -> bool {
+        self.owned_slots.as_ref().is_none_or(|owned| owned.contains(slot))
+    }
+
+    pub fn owned_slots(&self) -> Option<&SlotRanges> {
+        self.owned_slots.as_ref()
+    }
+
+    pub fn set_owned_slots(&mut self, owned: Option<SlotRanges>) {
+        self.owned_slots = owned;
     }
 
     pub fn len(&self) -> usize {

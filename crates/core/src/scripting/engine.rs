@@ -28,6 +28,13 @@ pub enum Store<'a> {
 }
 
 impl Store<'_> {
+    fn keyspace(&self) -> &Keyspace {
+        match self {
+            Store::Write { keyspace, .. } => keyspace,
+            Store::Read { keyspace, .. } => keyspace,
+        }
+    }
+
     fn db(&self) -> DbIndex {
         match self {
             Store::Write { ctx, .. } => ctx.db,
@@ -373,8 +380,8 @@ struct Calls<'a> {
     seed: u64,
     resp3: bool,
     read_only: bool,
-    /// The slot of the declared keys: a command on a key of another slot is refused, as Redis
-    /// Cluster refuses it.
+    /// The slot of the declared keys (or, on a shard of several, of the first key touched): a
+    /// command on a key of another slot is refused, as Redis Cluster refuses it.
     slot: Option<u16>,
     /// Commands run so far: each draws its randomness from its own seed.
     made: u64,
@@ -404,10 +411,8 @@ impl Calls<'_> {
         if (writes && self.read_only) || readable_only {
             return script_error("ERR Write commands are not allowed from read-only scripts.");
         }
-        if let Some(slot) = self.slot {
-            if entry.spec.keys(argv).any(|key| key_slot(key) != slot) {
-                return script_error("ERR Script attempted to access keys that do not hash to the same slot");
-            }
+        if let Some(refusal) = self.check_keys(entry.spec.keys(argv)) {
+            return refusal;
         }
         let op = match commands::parse_keyspace_command(argv) {
             Ok(Some(op)) => op,
@@ -441,6 +446,30 @@ impl Calls<'_> {
                 script_error("ERR Write commands are not allowed from read-only scripts.")
             }
         }
+    }
+
+    /// Where a command's keys may be, as Redis Cluster rules: in this shard, and in the slot of
+    /// the declared keys. A script that declared none is held to the slot of the first key it
+    /// touches, unless the shard owns every slot (one shard: as a standalone Redis, any key).
+    fn check_keys<'k>(&mut self, mut keys: impl Iterator<Item = &'k Bytes>) -> Option<Reply> {
+        let keyspace = self.store.keyspace();
+        let sharded = keyspace.owned_slots().is_some_and(|owned| !owned.is_every_slot());
+        keys.find_map(|key| {
+            let slot = key_slot(key);
+            if !keyspace.owns_slot(slot) {
+                return Some(script_error("ERR Script attempted to access a non local key in a cluster node"));
+            }
+            match self.slot {
+                Some(held) if held != slot => {
+                    Some(script_error("ERR Script attempted to access keys that do not hash to the same slot"))
+                }
+                None if sharded => {
+                    self.slot = Some(slot);
+                    None
+                }
+                _ => None,
+            }
+        })
     }
 
     /// The connection commands a script may run; the rest need a client connection.

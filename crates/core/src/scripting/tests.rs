@@ -169,6 +169,50 @@ fn keys_of_another_slot_than_the_declared_ones_are_refused() {
     assert_eq!(eval(&mut ks, "return redis.call('set', '{a}x', 1)", &["a"], &[]), Reply::OK);
 }
 
+/// The keyspace of a shard that owns `owned` slots.
+fn shard_of(owned: Vec<(u16, u16)>) -> Keyspace {
+    let mut ks = Keyspace::new();
+    ks.set_owned_slots(Some(crate::slot::SlotRanges::new(owned).unwrap()));
+    ks
+}
+
+#[test]
+fn scripts_touch_only_their_shard_s_keys_and_keyless_ones_keep_to_one_slot() {
+    use crate::slot::key_slot;
+    let foo = key_slot(b"foo"); // 12182
+    let mut ks = shard_of(vec![(foo, foo), (key_slot(b"a"), key_slot(b"a"))]);
+    assert_eq!(eval(&mut ks, "return redis.call('set', 'foo', 1)", &[], &[]), Reply::OK);
+    let away = eval(&mut ks, "return redis.call('set', 'b', 1)", &[], &[]);
+    assert!(error_text(&away).starts_with("ERR Script attempted to access a non local key in a cluster node"));
+    let away = eval(&mut ks, "return redis.pcall('set', 'b', 1)", &["foo"], &[]);
+    assert!(error_text(&away).starts_with("ERR Script attempted to access a non local key in a cluster node"));
+    assert_eq!(read(&ks, 1_000, &["exists", "b"]), Reply::Integer(0), "nothing written to a key of another shard");
+    let second = eval(&mut ks, "redis.call('get', 'foo') return redis.call('get', 'a')", &[], &[]);
+    assert!(
+        error_text(&second).starts_with("ERR Script attempted to access keys that do not hash to the same slot"),
+        "a keyless script is held to the slot of the first key it touches, both owned here"
+    );
+    assert_eq!(eval(&mut ks, "redis.call('get', '{foo}x') return redis.call('get', 'foo')", &[], &[]), bulk("1"));
+
+    // A shard that owns every slot is a standalone Redis to keyless scripts.
+    let mut whole = shard_of(vec![(0, crate::limits::SLOTS - 1)]);
+    assert_eq!(eval(&mut whole, "redis.call('set', 'a', 1) return redis.call('set', 'b', 2)", &[], &[]), Reply::OK);
+}
+
+#[test]
+fn a_shard_learns_its_slots_from_the_log_and_keeps_them_in_snapshots() {
+    let mut sm = StateMachine::new();
+    let own = |ranges: Vec<(u16, u16)>| Batch { time_ms: 1_000, requests: vec![Request::OwnSlots { ranges }] };
+    assert!(sm.keyspace().owned_slots().is_none(), "unknown until the leader says");
+    assert_eq!(sm.apply(1, &own(vec![(5, 9), (0, 4)])).replies, vec![Reply::OK]);
+    assert_eq!(sm.keyspace().owned_slots().unwrap().ranges(), &[(0, 9)]);
+    assert!(matches!(sm.apply(2, &own(vec![(9, 2)])).replies[0], Reply::Error(_)), "malformed ranges are refused");
+    assert_eq!(sm.keyspace().owned_slots().unwrap().ranges(), &[(0, 9)], "and change nothing");
+    let restored = StateMachine::restore(&sm.snapshot()).unwrap();
+    assert_eq!(restored.keyspace().owned_slots(), sm.keyspace().owned_slots());
+    assert_eq!(restored.digest(), sm.digest());
+}
+
 #[test]
 fn the_cache_serves_evalsha_and_is_flushed_through_the_log() {
     let mut ks = Keyspace::new();
