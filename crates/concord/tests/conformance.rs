@@ -246,3 +246,47 @@ fn info_errorstats_counts_error_replies_by_code() {
     let _: () = redis::cmd("CONFIG").arg("RESETSTAT").query(&mut con).unwrap();
     assert_eq!(errorstats(&mut con), Vec::<String>::new());
 }
+
+#[test]
+fn info_commandstats_counts_calls_failures_and_refusals_per_command() {
+    let server = Server::start();
+    let mut con = server.connect();
+    let commandstats = |con: &mut redis::Connection| {
+        let info: String = redis::cmd("INFO").arg("commandstats").query(con).unwrap();
+        info.lines()
+            .filter(|line| line.starts_with("cmdstat_"))
+            .map(|line| {
+                // usec and usec_per_call vary: keep the name and the counts.
+                let (name, fields) = line.split_once(':').unwrap();
+                let counts: Vec<&str> = fields.split(',').filter(|field| !field.starts_with("usec")).collect();
+                format!("{name}:{}", counts.join(","))
+            })
+            .collect::<Vec<_>>()
+    };
+    let _: () = redis::cmd("CONFIG").arg("RESETSTAT").query(&mut con).unwrap();
+    for value in ["a", "b"] {
+        let _: () = redis::cmd("SET").arg("s").arg(value).query(&mut con).unwrap();
+    }
+    let _ = redis::cmd("LPUSH").arg("s").arg("x").query::<i64>(&mut con).unwrap_err();
+    let _ = redis::cmd("GET").query::<()>(&mut con).unwrap_err();
+    let _: redis::Value = redis::pipe().cmd("MULTI").cmd("INCR").arg("n").cmd("EXEC").query(&mut con).unwrap();
+    assert_eq!(
+        commandstats(&mut con),
+        vec![
+            "cmdstat_config:calls=1,rejected_calls=0,failed_calls=0",
+            "cmdstat_exec:calls=1,rejected_calls=0,failed_calls=0",
+            "cmdstat_get:calls=0,rejected_calls=1,failed_calls=0",
+            "cmdstat_lpush:calls=1,rejected_calls=0,failed_calls=1",
+            "cmdstat_multi:calls=1,rejected_calls=0,failed_calls=0",
+            "cmdstat_set:calls=2,rejected_calls=0,failed_calls=0",
+        ]
+    );
+    let info: String = redis::cmd("INFO").arg("commandstats").query(&mut con).unwrap();
+    assert!(info.contains("cmdstat_set:calls=2,usec="), "{info}");
+    let default: String = redis::cmd("INFO").query(&mut con).unwrap();
+    assert!(!default.contains("# Commandstats"), "not in the default sections, as in Redis");
+    let all: String = redis::cmd("INFO").arg("all").query(&mut con).unwrap();
+    assert!(all.contains("# Commandstats\r\ncmdstat_"), "in INFO all");
+    let _: () = redis::cmd("CONFIG").arg("RESETSTAT").query(&mut con).unwrap();
+    assert_eq!(commandstats(&mut con), vec!["cmdstat_config:calls=1,rejected_calls=0,failed_calls=0"]);
+}

@@ -15,7 +15,7 @@ use crate::pubsub::{self, Mailbox};
 use crate::routing::{self, Plan};
 use bytes::BytesMut;
 use concord_core::command::ReadCtx;
-use concord_core::commands::unchanged;
+use concord_core::commands::{self, unchanged};
 use concord_core::limits::PIPELINE_COMMANDS_MAX;
 use concord_core::request::Request;
 use concord_core::rng::Rng;
@@ -58,14 +58,25 @@ enum Entry {
 
 struct Pipeline {
     entries: VecDeque<Entry>,
-    /// One protocol per reply owed, in order, and whether it is silenced (CLIENT REPLY).
-    protocols: VecDeque<(Protocol, bool)>,
+    /// One per reply owed, in order.
+    protocols: VecDeque<Owed>,
     /// Whether the replies queued now are silenced.
     silencing: bool,
+    /// The command being dispatched, for the first reply it queues: its place in the command
+    /// table and when it arrived, in microseconds (INFO commandstats).
+    counting: Option<(u16, u64)>,
     phase: Phase,
     /// Writes dispatched in this burst, with their shards, proposed together when the burst
     /// ends or another kind of command comes.
     writes: Vec<(GroupId, Request)>,
+}
+
+/// A reply owed: the protocol it is written in, whether it is silenced (CLIENT REPLY), and
+/// the command it counts for, if it is the first reply of one.
+struct Owed {
+    protocol: Protocol,
+    silenced: bool,
+    counts: Option<(u16, u64)>,
 }
 
 impl Pipeline {
@@ -73,8 +84,12 @@ impl Pipeline {
         self.protocols.len()
     }
 
+    fn owe(&mut self, protocol: Protocol) {
+        self.protocols.push_back(Owed { protocol, silenced: self.silencing, counts: self.counting.take() });
+    }
+
     fn ready(&mut self, protocol: Protocol, reply: Reply) {
-        self.protocols.push_back((protocol, self.silencing));
+        self.owe(protocol);
         match self.entries.back_mut() {
             Some(Entry::Ready(replies)) => replies.push(reply),
             _ => self.entries.push_back(Entry::Ready(vec![reply])),
@@ -106,13 +121,13 @@ impl Pipeline {
     }
 
     fn pending(&mut self, protocol: Protocol, replies: BoxFuture<'static, Vec<Reply>>) {
-        self.protocols.push_back((protocol, self.silencing));
+        self.owe(protocol);
         self.entries.push_back(Entry::Pending(replies));
     }
 
     /// A PUBLISH's count, to come (see [`Entry::Publishing`]).
     fn publishing(&mut self, protocol: Protocol, replies: BoxFuture<'static, Vec<Reply>>) {
-        self.protocols.push_back((protocol, self.silencing));
+        self.owe(protocol);
         self.entries.push_back(Entry::Publishing(replies));
     }
 
@@ -167,6 +182,7 @@ pub async fn serve(
             entries: VecDeque::new(),
             protocols: VecDeque::new(),
             silencing: false,
+            counting: None,
             phase: Phase::Idle,
             writes: Vec::new(),
         },
@@ -282,6 +298,10 @@ pub async fn serve(
 impl Connection {
     /// Carries out one command.
     async fn dispatch(&mut self, argv: Vec<bytes::Bytes>) -> io::Result<()> {
+        self.pipeline.counting = argv
+            .first()
+            .and_then(|name| commands::lookup_index(name))
+            .map(|index| (index as u16, self.node.clock.now_us()));
         self.session.begin_command_replies();
         let action = self.session.dispatch(argv, &self.host);
         // A reply is written in the protocol in force after its command: HELLO 3 answers in RESP3.
@@ -319,7 +339,7 @@ impl Connection {
                     (Plan::Shard { shard, .. }, request) => match self.reply_if_unchanged(shard, &request) {
                         Some(reply) => self.pipeline.ready(protocol, reply),
                         None => {
-                            self.pipeline.protocols.push_back((protocol, self.pipeline.silencing));
+                            self.pipeline.owe(protocol);
                             self.pipeline.writes.push((shard, request));
                         }
                     },
@@ -630,11 +650,20 @@ impl Connection {
 
     /// Encodes the next replies in order.
     fn emit(&mut self, replies: Vec<Reply>) {
+        let mut replied_us = None;
         for reply in replies {
-            let (protocol, silenced) = self.pipeline.protocols.pop_front().expect("one protocol per reply");
-            self.node.count_command(&reply);
-            if !silenced {
-                encode(&reply, protocol, &mut self.output);
+            let owed = self.pipeline.protocols.pop_front().expect("one protocol per reply");
+            if let Some((command, arrived_us)) = owed.counts {
+                // A command queued by MULTI counts when EXEC runs it, not when it is queued.
+                if !matches!(&reply, Reply::Status(text) if text.as_ref() == b"QUEUED") {
+                    let now_us = *replied_us.get_or_insert_with(|| self.node.clock.now_us());
+                    self.node.count_command(Some(usize::from(command)), now_us.saturating_sub(arrived_us), &reply);
+                }
+            } else {
+                self.node.count_command(None, 0, &reply);
+            }
+            if !owed.silenced {
+                encode(&reply, owed.protocol, &mut self.output);
             }
         }
         if self.pipeline.protocols.is_empty() {

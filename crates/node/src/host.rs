@@ -63,6 +63,7 @@ impl Host for ConnectionHost {
             counter.store(0, Relaxed);
         }
         stats.error_codes.lock().clear();
+        stats.commands.reset();
     }
 
     fn client_list(&self, ids: Option<&[u64]>) -> String {

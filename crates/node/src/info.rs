@@ -9,16 +9,32 @@ use std::fmt::Write;
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
 
-const SECTIONS: &[&str] =
-    &["server", "clients", "memory", "persistence", "stats", "replication", "cpu", "errorstats", "cluster", "keyspace"];
+const SECTIONS: &[&str] = &[
+    "server",
+    "clients",
+    "memory",
+    "persistence",
+    "stats",
+    "replication",
+    "cpu",
+    "commandstats",
+    "errorstats",
+    "cluster",
+    "keyspace",
+];
+
+/// Sections left out unless asked for by name, or by `all` or `everything` (as in Redis).
+const NOT_BY_DEFAULT: &[&str] = &["commandstats"];
 
 /// INFO's text for the requested sections (none: the default set).
 pub fn report(node: &Node, requested: &[Bytes]) -> String {
     let wanted: Vec<String> = requested.iter().map(|s| String::from_utf8_lossy(s).to_ascii_lowercase()).collect();
-    let everything = wanted.is_empty() || wanted.iter().any(|s| matches!(s.as_str(), "all" | "default" | "everything"));
+    let all = wanted.iter().any(|s| matches!(s.as_str(), "all" | "everything"));
+    let default = wanted.is_empty() || wanted.iter().any(|s| s == "default");
     let mut text = String::new();
     for &section in SECTIONS {
-        if !everything && !wanted.iter().any(|w| w == section) {
+        let by_default = default && !NOT_BY_DEFAULT.contains(&section);
+        if !all && !by_default && !wanted.iter().any(|w| w == section) {
             continue;
         }
         if !text.is_empty() {
@@ -28,6 +44,17 @@ pub fn report(node: &Node, requested: &[Bytes]) -> String {
         let _ = write!(text, "# {title}\r\n");
         for (key, value) in fields(node, section) {
             let _ = write!(text, "{key}:{value}\r\n");
+        }
+        if section == "commandstats" {
+            for (name, stat) in node.stats.commands.counted() {
+                let (calls, usec) = (stat.calls.load(Relaxed), stat.usec.load(Relaxed));
+                let per_call = if calls == 0 { 0.0 } else { usec as f64 / calls as f64 };
+                let (rejected, failed) = (stat.rejected_calls.load(Relaxed), stat.failed_calls.load(Relaxed));
+                let _ = write!(
+                    text,
+                    "cmdstat_{name}:calls={calls},usec={usec},usec_per_call={per_call:.2},rejected_calls={rejected},failed_calls={failed}\r\n"
+                );
+            }
         }
         if section == "errorstats" {
             for (code, count) in node.stats.error_codes.lock().iter() {

@@ -68,6 +68,75 @@ pub struct Stats {
     pub writes_resent: AtomicU64,
     /// Client writes answered `-UNKNOWN`: no attempt's outcome could be learned in time.
     pub writes_unknown: AtomicU64,
+    /// Per command, by its place in the command table (INFO commandstats).
+    pub commands: CommandStats,
+}
+
+/// INFO commandstats' counters, one set per command of the table: lock-free, since every
+/// command's reply counts.
+#[derive(Debug)]
+pub struct CommandStats(Box<[CommandStat]>);
+
+#[derive(Debug, Default)]
+pub struct CommandStat {
+    pub calls: AtomicU64,
+    /// From the command's arrival to its reply, replication included.
+    pub usec: AtomicU64,
+    /// Refused before they ran (arity, routing, a cluster without a leader...).
+    pub rejected_calls: AtomicU64,
+    /// Ran, and answered an error.
+    pub failed_calls: AtomicU64,
+}
+
+impl Default for CommandStats {
+    fn default() -> CommandStats {
+        CommandStats(commands::TABLE.iter().map(|_| CommandStat::default()).collect())
+    }
+}
+
+impl CommandStats {
+    /// Counts one reply of the command at `index` in the table, `usec` after it arrived.
+    pub fn count(&self, index: usize, usec: u64, reply: &Reply) {
+        let stat = &self.0[index];
+        match reply {
+            Reply::Error(text) if rejected_before_running(text) => {
+                stat.rejected_calls.fetch_add(1, Ordering::Relaxed);
+                return;
+            }
+            Reply::Error(_) => stat.failed_calls.fetch_add(1, Ordering::Relaxed),
+            _ => 0,
+        };
+        stat.calls.fetch_add(1, Ordering::Relaxed);
+        stat.usec.fetch_add(usec, Ordering::Relaxed);
+    }
+
+    /// Every command counted since the last reset, by name.
+    pub fn counted(&self) -> Vec<(&'static str, &CommandStat)> {
+        let mut counted: Vec<(&'static str, &CommandStat)> = commands::TABLE
+            .iter()
+            .zip(self.0.iter())
+            .filter(|(_, stat)| stat.calls.load(Ordering::Relaxed) + stat.rejected_calls.load(Ordering::Relaxed) > 0)
+            .map(|(entry, stat)| (entry.spec.name, stat))
+            .collect();
+        counted.sort_unstable_by_key(|(name, _)| *name);
+        counted
+    }
+
+    pub fn reset(&self) {
+        for stat in self.0.iter() {
+            for counter in [&stat.calls, &stat.usec, &stat.rejected_calls, &stat.failed_calls] {
+                counter.store(0, Ordering::Relaxed);
+            }
+        }
+    }
+}
+
+/// Whether an error reply refused a command before it ran, as Redis counts `rejected_calls`:
+/// wrong arity, or refused by routing or the cluster's state.
+fn rejected_before_running(text: &[u8]) -> bool {
+    const CODES: &[&[u8]] =
+        &[b"MOVED ", b"ASK ", b"CROSSSLOT ", b"TRYAGAIN ", b"CLUSTERDOWN ", b"NOAUTH ", b"NOPERM ", b"READONLY "];
+    text.starts_with(b"ERR wrong number of arguments") || CODES.iter().any(|code| text.starts_with(code))
 }
 
 /// Where a request that needs a group's leader goes.
@@ -1302,8 +1371,13 @@ impl Node {
         self.env.blocking(move || log.close()).await;
     }
 
-    pub fn count_command(&self, reply: &Reply) {
+    /// Counts a command's reply: `command` is its place in the command table (none for an
+    /// unknown command), `usec` how long it took from its arrival.
+    pub fn count_command(&self, command: Option<usize>, usec: u64, reply: &Reply) {
         self.stats.commands_processed.fetch_add(1, Ordering::Relaxed);
+        if let Some(index) = command {
+            self.stats.commands.count(index, usec, reply);
+        }
         if let Reply::Error(text) = reply {
             self.stats.error_replies.fetch_add(1, Ordering::Relaxed);
             let code = text.split(|byte| *byte == b' ').next().unwrap_or_default();

@@ -259,6 +259,12 @@ const NAME_BYTES_MAX: usize = 32;
 
 /// The command called `name`, in any letter case.
 pub fn lookup(name: &[u8]) -> Option<&'static Entry> {
+    lookup_index(name).map(|index| &TABLE[index])
+}
+
+/// The position in [`TABLE`] of the command called `name`, in any letter case: what per-command
+/// counters are indexed by.
+pub fn lookup_index(name: &[u8]) -> Option<usize> {
     static INDEX: OnceLock<NameIndex> = OnceLock::new();
     if name.len() > NAME_BYTES_MAX {
         return None;
@@ -273,32 +279,34 @@ pub fn lookup(name: &[u8]) -> Option<&'static Entry> {
 /// Every command by a hash of its name, probed linearly: every request looks its command up,
 /// and this costs one hash and usually one comparison (a search tree costs several).
 struct NameIndex {
-    slots: Vec<Option<&'static Entry>>,
+    slots: Vec<Option<u16>>,
 }
+
+const _: () = assert!(TABLE.len() < u16::MAX as usize);
 
 impl NameIndex {
     fn new() -> NameIndex {
         // At most a quarter full, so probe runs stay short.
-        let mut slots: Vec<Option<&'static Entry>> = vec![None; (TABLE.len() * 4).next_power_of_two()];
-        for entry in TABLE {
+        let mut slots: Vec<Option<u16>> = vec![None; (TABLE.len() * 4).next_power_of_two()];
+        for (index, entry) in TABLE.iter().enumerate() {
             let mask = slots.len() - 1;
             let mut slot = name_hash(entry.spec.name.as_bytes()) & mask;
             while let Some(other) = slots[slot] {
-                assert_ne!(other.spec.name, entry.spec.name, "command names are unique");
+                assert_ne!(TABLE[usize::from(other)].spec.name, entry.spec.name, "command names are unique");
                 slot = (slot + 1) & mask;
             }
-            slots[slot] = Some(entry);
+            slots[slot] = Some(index as u16);
         }
         NameIndex { slots }
     }
 
-    fn get(&self, lowercase_name: &[u8]) -> Option<&'static Entry> {
+    fn get(&self, lowercase_name: &[u8]) -> Option<usize> {
         let mask = self.slots.len() - 1;
         let mut slot = name_hash(lowercase_name) & mask;
         loop {
-            let entry = self.slots[slot]?;
-            if entry.spec.name.as_bytes() == lowercase_name {
-                return Some(entry);
+            let index = usize::from(self.slots[slot]?);
+            if TABLE[index].spec.name.as_bytes() == lowercase_name {
+                return Some(index);
             }
             slot = (slot + 1) & mask;
         }
