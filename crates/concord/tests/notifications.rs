@@ -118,3 +118,28 @@ fn client_reply_off_and_skip_silence_replies_but_not_subscriptions_or_events() {
     assert_eq!(subscriber.reply(), pmessage("*", "__keyspace@0__:foo", "set"));
     assert_eq!(subscriber.reply(), pmessage("*", "__keyevent@0__:set", "foo"));
 }
+
+#[test]
+fn reads_of_missing_keys_raise_keymiss_on_the_node_that_serves_them() {
+    let cluster = TestCluster::start(3, &["--shards", "1"]);
+    cluster.wait_for_settled(0);
+    let leader = cluster.masters(0)[0].0;
+    let follower = (leader + 1) % 3;
+    let mut on_leader = Raw::connect(cluster.address(leader));
+    assert_eq!(on_leader.call(&["CONFIG", "SET", "notify-keyspace-events", "Em"]), "+OK\r\n");
+    assert_eq!(on_leader.call(&["SET", "present", "1"]), "+OK\r\n");
+    let channel = "__keyevent@0__:keymiss";
+    let mut subscriber = Raw::connect(cluster.address(leader));
+    assert_eq!(subscriber.call(&["SUBSCRIBE", channel]), format!("*3\r\n{}{}:1\r\n", bulk("subscribe"), bulk(channel)));
+    // Through a follower, the read is served (and its miss raised) by the leader's node.
+    let mut through = Raw::connect(cluster.address(follower));
+    assert_eq!(through.call(&["GET", "present"]), bulk("1"));
+    assert_eq!(through.call(&["MGET", "absent", "present", "gone"]), format!("*3\r\n$-1\r\n{}$-1\r\n", bulk("1")));
+    let message = |key: &str| format!("*3\r\n{}{}{}", bulk("message"), bulk(channel), bulk(key));
+    assert_eq!(subscriber.reply(), message("absent"), "a hit raises nothing, each miss one event");
+    assert_eq!(subscriber.reply(), message("gone"));
+    // Writes that find no key raise no keymiss, as in Redis.
+    assert_eq!(on_leader.call(&["INCR", "counter"]), ":1\r\n");
+    assert_eq!(on_leader.call(&["EXISTS", "nothing"]), ":0\r\n");
+    assert_eq!(subscriber.reply(), message("nothing"));
+}

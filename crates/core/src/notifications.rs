@@ -6,8 +6,11 @@
 //! one test of a mask. Commands raise events through [`crate::keyspace::Keyspace::notify`];
 //! the keyspace itself raises `new` (a key created) and `expired` (a key removed because its
 //! time had passed). The state machine hands an entry's events out with its replies, and the
-//! node publishes them to its own subscribers.
+//! node publishes them to its own subscribers. `keymiss` is a read's, not the log's: the node
+//! that serves a read asks [`key_misses`] which of its keys were missing.
 
+use crate::commands::{self, Kind};
+use crate::keyspace::Keyspace;
 use crate::limits::NOTIFICATIONS_PER_ENTRY_MAX;
 use crate::types::{DbIndex, TimeMs};
 use bytes::Bytes;
@@ -261,6 +264,22 @@ impl Outbox {
     }
 }
 
+/// The `keymiss` events of read command `argv` run in `db` at `now_ms`: one per key it names
+/// that is missing, as Redis raises one for every read lookup that misses (OBJECT's aside).
+pub fn key_misses(keyspace: &Keyspace, db: DbIndex, argv: &[Bytes], now_ms: TimeMs) -> Vec<Notification> {
+    let Some(entry) = argv.first().and_then(|name| commands::lookup(name)) else { return Vec::new() };
+    if !matches!(entry.kind, Kind::Read(_)) || entry.spec.name == "object" {
+        return Vec::new();
+    }
+    let data = keyspace.db(db);
+    entry
+        .spec
+        .keys(argv)
+        .filter(|key| data.get(key, now_ms).is_none())
+        .map(|key| Notification { class: EventClass::KEY_MISS, event: "keymiss", db, key: key.clone() })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -353,6 +372,27 @@ mod events_tests {
     fn events(sm: &mut StateMachine, words: &[&str]) -> Vec<String> {
         let index = sm.applied_index() + 1;
         apply(sm, index, 1_000, vec![command(words)])
+    }
+
+    #[test]
+    fn reads_miss_the_keys_they_name_that_are_missing() {
+        let mut sm = machine("KEA");
+        events(&mut sm, &["mset", "here", "1", "short", "2"]);
+        events(&mut sm, &["pexpire", "short", "10"]);
+        let misses = |words: &[&str], now_ms| {
+            super::key_misses(sm.keyspace(), 0, &argv(words), now_ms)
+                .into_iter()
+                .map(|n| format!("{}:{}", n.event, String::from_utf8_lossy(&n.key)))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(misses(&["get", "here"], 1_000), Vec::<String>::new());
+        assert_eq!(misses(&["get", "nope"], 1_000), vec!["keymiss:nope"]);
+        assert_eq!(misses(&["mget", "a", "here", "b"], 1_000), vec!["keymiss:a", "keymiss:b"]);
+        assert_eq!(misses(&["exists", "short"], 1_000), Vec::<String>::new());
+        assert_eq!(misses(&["exists", "short"], 2_000), vec!["keymiss:short"], "past its time, it is missing");
+        assert_eq!(misses(&["object", "encoding", "nope"], 1_000), Vec::<String>::new(), "OBJECT raises none");
+        assert_eq!(misses(&["set", "nope", "1"], 1_000), Vec::<String>::new(), "writes raise none");
+        assert_eq!(misses(&["nosuchcommand", "nope"], 1_000), Vec::<String>::new());
     }
 
     #[test]

@@ -14,7 +14,6 @@ use crate::node::{retryable, write_error_reply, Node};
 use crate::pubsub::{self, Mailbox};
 use crate::routing::{self, Plan};
 use bytes::BytesMut;
-use concord_core::command::ReadCtx;
 use concord_core::commands::{self, unchanged};
 use concord_core::limits::PIPELINE_COMMANDS_MAX;
 use concord_core::request::Request;
@@ -373,13 +372,13 @@ impl Connection {
                 let local = self.node.group(shard);
                 let local = if stale {
                     // A stale read is served by this node's replica of the shard, if it has one.
-                    local.map(|group| self.node.read_local(&group, db, &op, &mut self.rng))
+                    local.map(|group| self.node.read_local(&group, db, &op, &argv, &mut self.rng))
                 } else if let Some(group) = local.filter(|group| group.reads_locally()) {
                     let rng = &mut self.rng;
                     let now_ms = *self.input_time_ms.get_or_insert_with(|| self.node.clock.now_ms());
                     self.node
                         .try_read_settled(&group, now_ms, |applied, now_ms| {
-                            op.run(applied.data().keyspace(), &mut ReadCtx { db, now_ms, rng })
+                            self.node.run_read(applied, db, &op, &argv, now_ms, rng)
                         })
                         .ok()
                 } else {

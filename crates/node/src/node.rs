@@ -19,6 +19,7 @@ use concord_core::commands::cluster::ClusterOp;
 use concord_core::commands::{self, KeyspaceOp, ReadOp};
 use concord_core::keyspace::WatchStamp;
 use concord_core::limits::{EXPIRE_BATCH_KEYS_MAX, WRITE_RETRY_MS};
+use concord_core::notifications::{key_misses, EventClass};
 use concord_core::request::Request;
 use concord_core::rng::Rng;
 use concord_core::session::ExecPlan;
@@ -850,11 +851,31 @@ impl Node {
         }
     }
 
+    /// Runs read `op` (of command `argv`) on a shard's applied state at `now_ms`: every client
+    /// read served by this node comes here. The node that serves a read raises its `keymiss`
+    /// events, to its own subscribers.
+    pub fn run_read(
+        &self,
+        applied: &Applied,
+        db: DbIndex,
+        op: &ReadOp,
+        argv: &[Bytes],
+        now_ms: TimeMs,
+        rng: &mut Rng,
+    ) -> Reply {
+        let keyspace = applied.data().keyspace();
+        let reply = op.run(keyspace, &mut ReadCtx { db, now_ms, rng });
+        if crate::pubsub::wanted_here(self).contains(EventClass::KEY_MISS) {
+            crate::pubsub::publish_notifications(self, key_misses(keyspace, db, argv, now_ms));
+        }
+        reply
+    }
+
     /// Runs a read against the applied state as it stands, with this node's clock (stale
     /// reads, or a follower's defect).
-    pub fn read_local(&self, group: &Group, db: DbIndex, op: &ReadOp, rng: &mut Rng) -> Reply {
+    pub fn read_local(&self, group: &Group, db: DbIndex, op: &ReadOp, argv: &[Bytes], rng: &mut Rng) -> Reply {
         let now_ms = self.clock.now_ms();
-        group.read(|applied| op.run(applied.data().keyspace(), &mut ReadCtx { db, now_ms, rng }))
+        group.read(|applied| self.run_read(applied, db, op, argv, now_ms, rng))
     }
 
     /// Runs `read` on the applied state at a time consistent with the log: `now_ms`, a reading
@@ -887,11 +908,11 @@ impl Node {
     }
 
     /// A linearizable read served here, now that this node may (see [`Node::read_settled`]).
-    pub async fn read_here(&self, group: &Group, db: DbIndex, op: &ReadOp, rng: &mut Rng) -> Reply {
+    pub async fn read_here(&self, group: &Group, db: DbIndex, op: &ReadOp, argv: &[Bytes], rng: &mut Rng) -> Reply {
         let rng = std::sync::Mutex::new(rng);
         self.read_settled(group, |applied, now_ms| {
             let mut rng = rng.lock().expect("the read's generator");
-            op.run(applied.data().keyspace(), &mut ReadCtx { db, now_ms, rng: &mut rng })
+            self.run_read(applied, db, op, argv, now_ms, &mut rng)
         })
         .await
     }
@@ -909,7 +930,7 @@ impl Node {
         loop {
             match self.route(group) {
                 Route::Here(local) => match local.request_read_barrier().await {
-                    Ok(()) => return self.read_here(&local, db, &op, &mut rng).await,
+                    Ok(()) => return self.read_here(&local, db, &op, &argv, &mut rng).await,
                     // Leadership moved (a hand-over, an election): a read can simply follow it.
                     Err(ReadError::NotLeader { .. }) if waited < Duration::from_millis(LEADER_WAIT_MS) => {}
                     Err(error) => return read_error_reply(error),
@@ -1090,7 +1111,7 @@ impl Node {
             }
             Forward::Read { db, argv } => Forwarded::Read(match (led_shard, commands::parse_keyspace_command(&argv)) {
                 (Some(group), Ok(Some(KeyspaceOp::Read(op)))) => match group.request_read_barrier().await {
-                    Ok(()) => self.read_here(&group, db, &op, &mut Rng::new(self.next_seed())).await,
+                    Ok(()) => self.read_here(&group, db, &op, &argv, &mut Rng::new(self.next_seed())).await,
                     Err(error) => read_error_reply(error),
                 },
                 (None, _) => read_error_reply(ReadError::NotLeader { leader: None }),

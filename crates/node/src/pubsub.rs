@@ -453,31 +453,37 @@ pub struct KeyspaceNotifier {
     pub node: Weak<Node>,
 }
 
-impl KeyspaceNotifier {
-    fn wanted_here(node: &Node) -> EventClass {
-        EventClass::from_bits(node.params.live.keyspace_events.load(Ordering::Relaxed))
-    }
+/// The keyspace event classes this node raises (`notify-keyspace-events`).
+pub fn wanted_here(node: &Node) -> EventClass {
+    EventClass::from_bits(node.params.live.keyspace_events.load(Ordering::Relaxed))
 }
 
 impl NotifyHook for KeyspaceNotifier {
     fn wanted(&self) -> EventClass {
-        self.node.upgrade().map_or(EventClass::NONE, |node| KeyspaceNotifier::wanted_here(&node))
+        self.node.upgrade().map_or(EventClass::NONE, |node| wanted_here(&node))
     }
 
     fn publish(&self, notifications: Vec<Notification>) {
-        let Some(node) = self.node.upgrade() else { return };
-        let wanted = KeyspaceNotifier::wanted_here(&node);
-        // Keyspace channel first, then keyevent, as Redis's notifyKeyspaceEvent.
-        for notification in notifications {
-            if wanted.contains(EventClass::KEYSPACE) {
-                let message = Bytes::from_static(notification.event.as_bytes());
-                let channel = notification.keyspace_channel();
-                node.broker.publish(&Publication { channel, message, sharded: false });
-            }
-            if wanted.contains(EventClass::KEYEVENT) {
-                let channel = notification.keyevent_channel();
-                node.broker.publish(&Publication { channel, message: notification.key, sharded: false });
-            }
+        if let Some(node) = self.node.upgrade() {
+            publish_notifications(&node, notifications);
+        }
+    }
+}
+
+/// Publishes keyspace events raised here to this node's subscribers, on the channel kinds
+/// wanted.
+pub fn publish_notifications(node: &Node, notifications: Vec<Notification>) {
+    let wanted = wanted_here(node);
+    // Keyspace channel first, then keyevent, as Redis's notifyKeyspaceEvent.
+    for notification in notifications {
+        if wanted.contains(EventClass::KEYSPACE) {
+            let message = Bytes::from_static(notification.event.as_bytes());
+            let channel = notification.keyspace_channel();
+            node.broker.publish(&Publication { channel, message, sharded: false });
+        }
+        if wanted.contains(EventClass::KEYEVENT) {
+            let channel = notification.keyevent_channel();
+            node.broker.publish(&Publication { channel, message: notification.key, sharded: false });
         }
     }
 }

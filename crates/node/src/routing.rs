@@ -317,7 +317,7 @@ pub async fn run(
                 Err(error) => return error.into(),
             };
             match node.group(shard).filter(|_| stale) {
-                Some(group) => node.read_local(&group, db, &op, &mut rng.clone()),
+                Some(group) => node.read_local(&group, db, &op, &argv, &mut rng.clone()),
                 None => node.read(shard, db, op, argv, rng).await,
             }
         }
