@@ -290,3 +290,32 @@ fn info_commandstats_counts_calls_failures_and_refusals_per_command() {
     let _: () = redis::cmd("CONFIG").arg("RESETSTAT").query(&mut con).unwrap();
     assert_eq!(commandstats(&mut con), vec!["cmdstat_config:calls=1,rejected_calls=0,failed_calls=0"]);
 }
+
+#[test]
+fn past_maxmemory_writes_that_grow_the_data_are_refused_and_reads_and_deletes_go_on() {
+    let server = Server::start();
+    let mut con = server.connect();
+    let _: () = redis::cmd("SET").arg("kept").arg("v").query(&mut con).unwrap();
+    let _: () = redis::cmd("CONFIG").arg("SET").arg("maxmemory").arg("1").query(&mut con).unwrap();
+    let refused = redis::cmd("SET").arg("k").arg("v").query::<()>(&mut con).unwrap_err();
+    assert_eq!(refused.code(), Some("OOM"), "{refused}");
+    assert!(refused.to_string().contains("command not allowed when used memory > 'maxmemory'."), "{refused}");
+    let script = redis::cmd("EVAL").arg("return 1").arg(0).query::<i64>(&mut con).unwrap_err();
+    assert_eq!(script.code(), Some("OOM"), "a script that may write is refused at once");
+    let read_only: i64 = redis::cmd("EVAL").arg("#!lua flags=no-writes\nreturn 1").arg(0).query(&mut con).unwrap();
+    assert_eq!(read_only, 1);
+    let kept: String = redis::cmd("GET").arg("kept").query(&mut con).unwrap();
+    assert_eq!(kept, "v");
+    // Queueing takes memory too: the transaction is refused, then discarded at EXEC.
+    let _: () = redis::cmd("MULTI").query(&mut con).unwrap();
+    let queued = redis::cmd("GET").arg("kept").query::<()>(&mut con).unwrap_err();
+    assert_eq!(queued.code(), Some("OOM"));
+    let exec = redis::cmd("EXEC").query::<()>(&mut con).unwrap_err();
+    assert_eq!(exec.code(), Some("EXECABORT"), "{exec}");
+    let deleted: i64 = redis::cmd("DEL").arg("kept").query(&mut con).unwrap();
+    assert_eq!(deleted, 1, "what frees memory still runs");
+    let info: String = redis::cmd("INFO").arg("memory").query(&mut con).unwrap();
+    assert!(info.contains("\r\nmaxmemory:1\r\n"), "{info}");
+    let _: () = redis::cmd("CONFIG").arg("SET").arg("maxmemory").arg("0").query(&mut con).unwrap();
+    let _: () = redis::cmd("SET").arg("k").arg("v").query(&mut con).unwrap();
+}

@@ -86,6 +86,10 @@ fn resp3_subscribers_get_push_frames_between_ordinary_replies() {
     assert_eq!(publisher.call(&["PUBLISH", "ch", "both"]), ":2\r\n");
     assert_eq!(subscriber.reply(), ">3\r\n$7\r\nmessage\r\n$2\r\nch\r\n$4\r\nboth\r\n");
     assert_eq!(subscriber.reply(), ">4\r\n$8\r\npmessage\r\n$2\r\nc*\r\n$2\r\nch\r\n$4\r\nboth\r\n");
+    // Publishing to itself, it gets the messages before the count, as from Redis.
+    assert_eq!(subscriber.call(&["PUBLISH", "ch", "self"]), ">3\r\n$7\r\nmessage\r\n$2\r\nch\r\n$4\r\nself\r\n");
+    assert_eq!(subscriber.reply(), ">4\r\n$8\r\npmessage\r\n$2\r\nc*\r\n$2\r\nch\r\n$4\r\nself\r\n");
+    assert_eq!(subscriber.reply(), ":2\r\n");
     assert_eq!(subscriber.call(&["UNSUBSCRIBE", "ch"]), ">3\r\n$11\r\nunsubscribe\r\n$2\r\nch\r\n:1\r\n");
     assert_eq!(subscriber.call(&["PUNSUBSCRIBE"]), ">3\r\n$12\r\npunsubscribe\r\n$2\r\nc*\r\n:0\r\n");
     assert_eq!(subscriber.call(&["UNSUBSCRIBE"]), ">3\r\n$11\r\nunsubscribe\r\n_\r\n:0\r\n");

@@ -40,6 +40,10 @@ pub trait Host {
     fn serves_shard_channel(&self, _channel: &[u8]) -> Result<(), Error> {
         Ok(())
     }
+    /// Whether the node uses more memory than `maxmemory` allows (never when it is 0).
+    fn out_of_memory(&self) -> bool {
+        false
+    }
     /// The node's clock, in milliseconds since the Unix epoch.
     fn now_ms(&self) -> TimeMs;
     /// Microseconds since the Unix epoch, for TIME.
@@ -191,6 +195,22 @@ struct Transaction {
     failed: bool,
 }
 
+/// Redis's refusal of a command past `maxmemory`.
+pub const OUT_OF_MEMORY: &str = "OOM command not allowed when used memory > 'maxmemory'.";
+
+/// Whether command `argv` may grow the data: Redis's `denyoom` commands, and scripts and
+/// functions but those that declare they do not write (or may run out of memory).
+fn may_grow(entry: &commands::Entry, argv: &[Bytes]) -> bool {
+    match entry.spec.name {
+        "eval" => argv.get(1).is_none_or(|body| {
+            crate::scripting::parse_shebang(body)
+                .is_ok_and(|(flags, _)| flags.compat || !(flags.no_writes || flags.allow_oom))
+        }),
+        "evalsha" | "fcall" => true,
+        _ => entry.spec.has_flag("denyoom"),
+    }
+}
+
 /// A client connection.
 pub struct Session {
     pub id: u64,
@@ -327,6 +347,10 @@ impl Session {
                 .into(),
             );
         }
+        if host.out_of_memory() && self.refused_out_of_memory(entry, &argv) {
+            self.refuse_in_transaction();
+            return Action::Reply(Error::fixed(OUT_OF_MEMORY).into());
+        }
         if self.transaction.is_some()
             && !matches!(
                 entry.kind,
@@ -373,6 +397,24 @@ impl Session {
             }
         };
         action.unwrap_or_else(|error| Action::Reply(error.into()))
+    }
+
+    /// Whether `maxmemory` refuses this command, as Redis's `noeviction` policy does (Concord
+    /// never evicts: an acknowledged write is never dropped): commands that may grow the data,
+    /// scripts and functions that do not declare `no-writes` or `allow-oom` (one cannot be
+    /// held to the memory while it runs, since every replica applies it and their memory
+    /// differs), an EXEC of such commands, and anything queued by MULTI but EXEC, DISCARD,
+    /// QUIT and RESET (queueing takes memory too).
+    fn refused_out_of_memory(&self, entry: &'static commands::Entry, argv: &[Bytes]) -> bool {
+        match entry.kind {
+            Kind::Node(NodeOp::Exec) => self
+                .transaction
+                .as_ref()
+                .is_some_and(|transaction| transaction.queued.iter().any(|(argv, entry)| may_grow(entry, argv))),
+            Kind::Node(NodeOp::Discard | NodeOp::Quit | NodeOp::Reset) => false,
+            _ if self.transaction.is_some() => true,
+            _ => may_grow(entry, argv),
+        }
     }
 
     fn refuse_in_transaction(&mut self) {
@@ -516,4 +558,30 @@ fn full_name(entry: &'static commands::Entry, argv: &[Bytes]) -> &'static str {
                 .find(|s| s.name.split_once('|').is_some_and(|(_, name)| sub.eq_ignore_ascii_case(name.as_bytes())))
         })
         .map_or(spec.name, |sub| sub.name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::may_grow;
+    use crate::commands;
+    use bytes::Bytes;
+
+    fn grows(words: &[&str]) -> bool {
+        let argv: Vec<Bytes> = words.iter().map(|word| Bytes::copy_from_slice(word.as_bytes())).collect();
+        may_grow(commands::lookup(&argv[0]).unwrap(), &argv)
+    }
+
+    #[test]
+    fn what_maxmemory_refuses() {
+        assert!(grows(&["set", "k", "v"]) && grows(&["rpush", "l", "x"]) && grows(&["xadd", "s", "*", "f", "v"]));
+        assert!(
+            !grows(&["get", "k"]) && !grows(&["del", "k"]) && !grows(&["lpop", "l"]) && !grows(&["expire", "k", "1"])
+        );
+        assert!(grows(&["eval", "return 1", "0"]), "a script without a shebang may write");
+        assert!(grows(&["eval", "#!lua\nreturn 1", "0"]));
+        assert!(!grows(&["eval", "#!lua flags=no-writes\nreturn 1", "0"]));
+        assert!(!grows(&["eval", "#!lua flags=allow-oom\nreturn 1", "0"]));
+        assert!(grows(&["evalsha", "0123", "0"]) && grows(&["fcall", "f", "0"]));
+        assert!(!grows(&["eval_ro", "return 1", "0"]) && !grows(&["fcall_ro", "f", "0"]));
+    }
 }

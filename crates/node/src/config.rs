@@ -343,6 +343,8 @@ pub struct LiveLimits {
     pub keyspace_events: AtomicU32,
     /// `client-output-buffer-limit pubsub`, shared by every subscriber's mailbox.
     pub pubsub_output: Arc<OutputLimit>,
+    /// `maxmemory`: past it, commands that may grow the data are refused (0: no limit).
+    pub maxmemory_bytes: AtomicU64,
 }
 
 impl LiveLimits {
@@ -405,6 +407,7 @@ const PARAMS: &[Param] = &[
     param("loglevel", Kind::Choice(&["debug", "verbose", "notice", "warning", "nothing"]), "notice"),
     fixed("logfile", Kind::Text, ""),
     param("maxmemory", Kind::Memory(0), "0"),
+    // Recorded only: Concord never evicts (past `maxmemory` it refuses as `noeviction` does).
     param(
         "maxmemory-policy",
         Kind::Choice(&[
@@ -482,6 +485,7 @@ impl Params {
             timeout_secs: AtomicU64::new(config.timeout_secs),
             keyspace_events: AtomicU32::new(0),
             pubsub_output: Arc::new(OutputLimit::default()),
+            maxmemory_bytes: AtomicU64::new(0),
         };
         Params { values: RwLock::new(values), live }
     }
@@ -587,6 +591,7 @@ impl Params {
                 "proto-max-bulk-len" => self.live.proto_max_bulk_len.store(number, Ordering::Relaxed),
                 "client-query-buffer-limit" => self.live.client_query_buffer_limit.store(number, Ordering::Relaxed),
                 "timeout" => self.live.timeout_secs.store(number, Ordering::Relaxed),
+                "maxmemory" => self.live.maxmemory_bytes.store(number, Ordering::Relaxed),
                 "notify-keyspace-events" => {
                     let classes = EventClass::parse(value.as_bytes()).expect("checked above");
                     self.live.keyspace_events.store(classes.bits(), Ordering::Relaxed);

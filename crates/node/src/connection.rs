@@ -70,6 +70,12 @@ struct Pipeline {
     writes: Vec<(GroupId, Request)>,
 }
 
+/// The next replies in order, and whether they are a PUBLISH's.
+struct Next {
+    replies: Vec<Reply>,
+    publishing: bool,
+}
+
 /// A reply owed: the protocol it is written in, whether it is silenced (CLIENT REPLY), and
 /// the command it counts for, if it is the first reply of one.
 struct Owed {
@@ -132,13 +138,14 @@ impl Pipeline {
 
     /// The next replies in order, waiting for them if needed. Cancel-safe: an entry leaves
     /// the queue only once complete.
-    async fn next(&mut self) -> Vec<Reply> {
-        let replies = match self.entries.front_mut().expect("a pending entry") {
-            Entry::Ready(replies) => std::mem::take(replies),
-            Entry::Pending(future) | Entry::Publishing(future) => future.await,
+    async fn next(&mut self) -> Next {
+        let next = match self.entries.front_mut().expect("a pending entry") {
+            Entry::Ready(replies) => Next { replies: std::mem::take(replies), publishing: false },
+            Entry::Pending(future) => Next { replies: future.await, publishing: false },
+            Entry::Publishing(future) => Next { replies: future.await, publishing: true },
         };
         self.entries.pop_front();
-        replies
+        next
     }
 }
 
@@ -505,33 +512,39 @@ impl Connection {
             if messages.is_empty() {
                 return self.flush().await;
             }
-            for message in messages {
-                let subscribed = match &message.pattern {
-                    Some(pattern) => self.session.patterns.contains(pattern),
-                    None if message.sharded => self.session.shard_channels.contains(&message.channel),
-                    None => self.session.channels.contains(&message.channel),
-                };
-                if !subscribed {
-                    continue;
-                }
-                let push = match message.pattern {
-                    Some(pattern) => Reply::Push(vec![
-                        Reply::bulk("pmessage"),
-                        Reply::Bulk(pattern),
-                        Reply::Bulk(message.channel),
-                        Reply::Bulk(message.payload),
-                    ]),
-                    None => Reply::Push(vec![
-                        Reply::bulk(if message.sharded { "smessage" } else { "message" }),
-                        Reply::Bulk(message.channel),
-                        Reply::Bulk(message.payload),
-                    ]),
-                };
-                encode(&push, self.session.protocol, &mut self.output);
-            }
+            self.encode_messages(messages);
             if self.output.len() >= OUTPUT_FLUSH_BYTES {
                 self.flush().await?;
             }
+        }
+    }
+
+    /// Encodes messages taken from the mailbox; one for a subscription dropped since it was
+    /// queued is skipped.
+    fn encode_messages(&mut self, messages: Vec<pubsub::Message>) {
+        for message in messages {
+            let subscribed = match &message.pattern {
+                Some(pattern) => self.session.patterns.contains(pattern),
+                None if message.sharded => self.session.shard_channels.contains(&message.channel),
+                None => self.session.channels.contains(&message.channel),
+            };
+            if !subscribed {
+                continue;
+            }
+            let push = match message.pattern {
+                Some(pattern) => Reply::Push(vec![
+                    Reply::bulk("pmessage"),
+                    Reply::Bulk(pattern),
+                    Reply::Bulk(message.channel),
+                    Reply::Bulk(message.payload),
+                ]),
+                None => Reply::Push(vec![
+                    Reply::bulk(if message.sharded { "smessage" } else { "message" }),
+                    Reply::Bulk(message.channel),
+                    Reply::Bulk(message.payload),
+                ]),
+            };
+            encode(&push, self.session.protocol, &mut self.output);
         }
     }
 
@@ -647,8 +660,15 @@ impl Connection {
         self.flush().await
     }
 
-    /// Encodes the next replies in order.
-    fn emit(&mut self, replies: Vec<Reply>) {
+    /// Encodes the next replies in order. Before a PUBLISH's reply go the messages already
+    /// waiting, as Redis writes a message a RESP3 client publishes to itself before the
+    /// count (the message was delivered here when the PUBLISH ran).
+    fn emit(&mut self, Next { replies, publishing }: Next) {
+        if publishing {
+            if let Some(mailbox) = self.mailbox.clone().filter(|mailbox| !mailbox.overflowed()) {
+                self.encode_messages(mailbox.take(usize::MAX));
+            }
+        }
         let mut replied_us = None;
         for reply in replies {
             let owed = self.pipeline.protocols.pop_front().expect("one protocol per reply");

@@ -14,6 +14,10 @@ pub struct ConnectionHost {
 }
 
 impl Host for ConnectionHost {
+    fn out_of_memory(&self) -> bool {
+        self.node.out_of_memory()
+    }
+
     fn now_ms(&self) -> u64 {
         self.node.clock.now_ms()
     }

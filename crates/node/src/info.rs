@@ -136,10 +136,8 @@ fn static_fields(node: &Node, section: &str) -> Vec<(&'static str, String)> {
             ("tracking_clients", "0".into()),
         ],
         "memory" => {
-            let (allocator, used) = match ALLOCATOR.get() {
-                Some(allocator) => (allocator.name, (allocator.allocated_bytes)()),
-                None => ("libc", memory),
-            };
+            let allocator = ALLOCATOR.get().map_or("libc", |allocator| allocator.name);
+            let used = used_memory_bytes();
             let keys: usize =
                 node.data_groups().iter().map(|group| group.read(|applied| applied.data().keyspace().len())).sum();
             let cached_scripts = node
@@ -223,6 +221,15 @@ static ALLOCATOR: std::sync::OnceLock<Allocator> = std::sync::OnceLock::new();
 /// Names the process's allocator (the binary chooses it; set once, at start).
 pub fn set_allocator(allocator: Allocator) {
     let _ = ALLOCATOR.set(allocator);
+}
+
+/// The bytes the process has allocated and not freed (its resident memory when the allocator
+/// does not count): INFO's `used_memory`, what `maxmemory` limits.
+pub fn used_memory_bytes() -> u64 {
+    match ALLOCATOR.get() {
+        Some(allocator) => (allocator.allocated_bytes)(),
+        None => resident_bytes(),
+    }
 }
 
 /// The process's resident memory, from /proc.

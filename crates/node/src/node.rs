@@ -135,8 +135,17 @@ impl CommandStats {
 /// Whether an error reply refused a command before it ran, as Redis counts `rejected_calls`:
 /// wrong arity, or refused by routing or the cluster's state.
 fn rejected_before_running(text: &[u8]) -> bool {
-    const CODES: &[&[u8]] =
-        &[b"MOVED ", b"ASK ", b"CROSSSLOT ", b"TRYAGAIN ", b"CLUSTERDOWN ", b"NOAUTH ", b"NOPERM ", b"READONLY "];
+    const CODES: &[&[u8]] = &[
+        b"MOVED ",
+        b"ASK ",
+        b"CROSSSLOT ",
+        b"TRYAGAIN ",
+        b"CLUSTERDOWN ",
+        b"NOAUTH ",
+        b"NOPERM ",
+        b"READONLY ",
+        b"OOM ",
+    ];
     text.starts_with(b"ERR wrong number of arguments") || CODES.iter().any(|code| text.starts_with(code))
 }
 
@@ -1390,6 +1399,13 @@ impl Node {
         self.network.shutdown();
         let log = self.log.clone();
         self.env.blocking(move || log.close()).await;
+    }
+
+    /// Whether this node's memory is past `maxmemory` (never when it is 0): the bytes allocated
+    /// and not freed, as INFO's `used_memory` reports them.
+    pub fn out_of_memory(&self) -> bool {
+        let max = self.params.live.maxmemory_bytes.load(Ordering::Relaxed);
+        max != 0 && crate::info::used_memory_bytes() > max
     }
 
     /// Counts a command's reply: `command` is its place in the command table (none for an
