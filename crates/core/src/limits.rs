@@ -144,8 +144,14 @@ pub const SCRIPTS_BYTES_MAX: usize = 64 * 1024 * 1024;
 pub const SCRIPT_INSTRUCTIONS_MAX: u64 = 30_000_000;
 /// How often (in instructions) the count above is checked.
 pub const SCRIPT_HOOK_INSTRUCTIONS: u32 = 1_000;
-/// Bytes of Lua memory one script run may allocate (its own interpreter state included).
+/// Bytes of Lua memory one script run may allocate, above what the kept interpreter holds
+/// between runs (see `scripting::vm`).
 pub const SCRIPT_MEMORY_BYTES_MAX: usize = 64 * 1024 * 1024;
+/// Full collections a kept interpreter may take after a run to come back to the size it had
+/// when it was built (each halves Lua's string table and buffer by at most a step, and the
+/// second frees what the first finalized); past them it is dropped and a fresh one is built,
+/// which costs about as much as twenty.
+pub const SCRIPT_VM_SETTLE_COLLECTIONS_MAX: usize = 10;
 /// Deepest nesting of tables a script's reply (or a command reply given to it) may have: a
 /// table that contains itself would otherwise never end.
 pub const SCRIPT_REPLY_DEPTH_MAX: usize = 1_000;

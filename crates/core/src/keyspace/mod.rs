@@ -399,6 +399,8 @@ fn deletion_hash(key: &[u8]) -> u64 {
 struct Programs {
     scripts: Scripts,
     libraries: Libraries,
+    /// The Lua interpreter scripts run in, kept between runs (not replicated state).
+    vm: crate::scripting::vm::VmSlot,
 }
 
 /// All databases of one shard, with what every table in them is hashed by and when their
@@ -520,6 +522,11 @@ impl Keyspace {
 
     pub fn scripts(&self) -> &Scripts {
         &self.programs.scripts
+    }
+
+    /// Where the interpreter scripts run in is kept between runs.
+    pub fn script_vm(&self) -> &crate::scripting::vm::VmSlot {
+        &self.programs.vm
     }
 
     pub fn scripts_mut(&mut self) -> &mut Scripts {

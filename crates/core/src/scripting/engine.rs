@@ -4,20 +4,20 @@
 //! A run is stopped by an instruction count and bounded in memory, so every replica stops
 //! the same run at the same point with the same error.
 
-use super::convert::{error_table, lua_to_reply, reply_to_lua};
+use super::convert::lua_to_reply;
 use super::sandbox::{self, Sandbox};
+use super::vm::Vm;
 use crate::command::{ReadCtx, WriteCtx};
 use crate::commands::{self, KeyspaceOp, Kind};
 use crate::keyspace::Keyspace;
-use crate::limits::{DATABASES_DEFAULT, SCRIPT_HOOK_INSTRUCTIONS, SCRIPT_INSTRUCTIONS_MAX, SCRIPT_MEMORY_BYTES_MAX};
+use crate::limits::{DATABASES_DEFAULT, SCRIPT_INSTRUCTIONS_MAX, SCRIPT_MEMORY_BYTES_MAX};
 use crate::reply::Reply;
 use crate::rng::Rng;
 use crate::slot::key_slot;
 use crate::types::{DbIndex, TimeMs};
 use bytes::Bytes;
-use mlua::{ChunkMode, Function, HookTriggers, Lua, MultiValue, Table, Value, VmState};
-use std::cell::{Cell, RefCell};
-use std::rc::Rc;
+use mlua::{ChunkMode, Function, Lua, MultiValue, Table, Value};
+use std::cell::RefCell;
 
 /// What a run's commands act on.
 pub enum Store<'a> {
@@ -82,65 +82,70 @@ pub struct Registered {
     pub description: Option<String>,
 }
 
-/// Runs a script or function and returns its reply (an error reply when it failed).
+/// Runs a script or function and returns its reply (an error reply when it failed), on the
+/// keyspace's kept interpreter (a fresh one when there is none, or another thread has it).
 pub fn run(store: Store, run: Run) -> Reply {
     let name = match run.program {
         Program::Eval { sha, .. } => sha.to_string(),
         Program::Function { name, .. } => name.to_string(),
     };
-    let killed = Rc::new(Cell::new(false));
-    match run_in_lua(store, &run, &killed) {
-        _ if killed.get() => killed_error(&name),
-        Ok(reply) => reply,
-        Err(mlua::Error::MemoryError(_)) => memory_error(&name),
-        Err(error) => Reply::Error(Bytes::from(format!("ERR Error running script {name}, {}", first_line(&error)))),
+    let mut vm = match store.keyspace().script_vm().take() {
+        Some(vm) => vm,
+        None => match Vm::build() {
+            Ok(vm) => Box::new(vm),
+            Err(mlua::Error::MemoryError(_)) => return memory_error(&name),
+            Err(error) => {
+                return Reply::Error(Bytes::from(format!("ERR Error running script {name}, {}", first_line(&error))))
+            }
+        },
+    };
+    let calls = RefCell::new(Calls {
+        db: store.db(),
+        seed: store.seed(),
+        store,
+        resp3: false,
+        read_only: run.read_only,
+        slot: run.keys.first().map(|key| key_slot(key)),
+        made: 0,
+    });
+    let outcome = run_in(&mut vm, &calls, &run);
+    let killed = vm.state.killed();
+    let (reply, stopped) = match outcome {
+        _ if killed => (killed_error(&name), true),
+        Ok(Ran::Reply(reply)) => (reply, false),
+        Ok(Ran::OutOfMemory) | Err(mlua::Error::MemoryError(_)) => (memory_error(&name), true),
+        Err(error) => {
+            (Reply::Error(Bytes::from(format!("ERR Error running script {name}, {}", first_line(&error)))), false)
+        }
+    };
+    // A run stopped by a bound may have left anything half made: the interpreter is dropped.
+    if !stopped && vm.settle() {
+        calls.into_inner().store.keyspace().script_vm().put(vm);
     }
+    reply
+}
+
+/// How a run ended, short of an error from Lua itself.
+enum Ran {
+    Reply(Reply),
+    /// The script caught the memory error (with pcall) and raised it again.
+    OutOfMemory,
 }
 
 /// Runs a library's code as FUNCTION LOAD does (no commands may run) and returns the
-/// functions it registered, or the error reply.
+/// functions it registered, or the error reply. A fresh interpreter: what a library may load
+/// must not depend on what ran before.
 pub fn load_library(code: &[u8]) -> Result<Vec<Registered>, Reply> {
-    let killed = Rc::new(Cell::new(false));
+    let mut stopped = false;
     let outcome = (|| -> mlua::Result<Result<Vec<Registered>, Reply>> {
-        let lua = new_bounded_state(&killed)?;
-        let native = natives(&lua, &killed, 0)?;
-        let refuse = lua.create_function(|lua, _: MultiValue| {
-            let text = b"ERR redis.call/pcall can only be called inside a script invocation";
-            Ok((error_table(lua, text)?, true))
-        })?;
-        native.raw_set("command", refuse)?;
-        let refuse_call = lua.create_function(|_, _: MultiValue| -> mlua::Result<()> {
-            Err(raised(b"ERR redis.call/pcall can only be called inside a script invocation"))
-        })?;
-        native.raw_set("call", refuse_call)?;
-        native.raw_set("setresp", lua.create_function(|_, _: i64| Ok(()))?)?;
-        let sandbox = sandbox::install(&lua, native)?;
-        let chunk = match compile(&lua, &sandbox, code, "@user_function") {
-            Ok(chunk) => chunk,
-            Err(message) => {
-                return Ok(Err(Reply::Error(Bytes::from(format!("ERR Error compiling function: {message}")))))
-            }
-        };
-        let (ok, value): (bool, Value) = sandbox.register.call(chunk)?;
-        if !ok {
-            return Ok(Err(failure(&value, None, "ERR Error registering functions")));
-        }
-        let Value::Table(list) = value else { return Ok(Ok(Vec::new())) };
-        let mut functions = Vec::new();
-        for entry in list.sequence_values::<Table>() {
-            let entry = entry?;
-            let flags: Vec<String> =
-                entry.get::<Table>("flags")?.sequence_values::<String>().collect::<mlua::Result<_>>()?;
-            functions.push(Registered {
-                name: entry.get("name")?,
-                flags,
-                description: entry.get::<Option<String>>("description")?,
-            });
-        }
-        Ok(Ok(functions))
+        let mut vm = Vm::build()?;
+        vm.begin(0)?;
+        let result = register_library(&vm, code);
+        stopped = vm.state.killed();
+        result
     })();
     match outcome {
-        _ if killed.get() => Err(Reply::Error(Bytes::from(format!(
+        _ if stopped => Err(Reply::Error(Bytes::from(format!(
             "ERR FUNCTION LOAD timeout: the library's code ran more than {SCRIPT_INSTRUCTIONS_MAX} Lua instructions"
         )))),
         Ok(result) => result,
@@ -149,6 +154,30 @@ pub fn load_library(code: &[u8]) -> Result<Vec<Registered>, Reply> {
             Err(Reply::Error(Bytes::from(format!("ERR Error registering functions: {}", first_line(&error)))))
         }
     }
+}
+
+fn register_library(vm: &Vm, code: &[u8]) -> mlua::Result<Result<Vec<Registered>, Reply>> {
+    let chunk = match compile(&vm.lua, &vm.sandbox, code, "@user_function") {
+        Ok(chunk) => chunk,
+        Err(message) => return Ok(Err(Reply::Error(Bytes::from(format!("ERR Error compiling function: {message}"))))),
+    };
+    let (ok, value): (bool, Value) = vm.sandbox.register.call(chunk)?;
+    if !ok {
+        return Ok(Err(failure(&value, None, "ERR Error registering functions")));
+    }
+    let Value::Table(list) = value else { return Ok(Ok(Vec::new())) };
+    let mut functions = Vec::new();
+    for entry in list.sequence_values::<Table>() {
+        let entry = entry?;
+        let flags: Vec<String> =
+            entry.get::<Table>("flags")?.sequence_values::<String>().collect::<mlua::Result<_>>()?;
+        functions.push(Registered {
+            name: entry.get("name")?,
+            flags,
+            description: entry.get::<Option<String>>("description")?,
+        });
+    }
+    Ok(Ok(functions))
 }
 
 fn killed_error(name: &str) -> Reply {
@@ -167,58 +196,6 @@ fn first_line(error: &mlua::Error) -> String {
     error.to_string().lines().next().unwrap_or("execution failure").chars().take(100).collect()
 }
 
-/// An interpreter whose runs stop after [`SCRIPT_INSTRUCTIONS_MAX`] instructions: past it,
-/// every check raises again, so that no `pcall` can keep the script going.
-fn new_bounded_state(killed: &Rc<Cell<bool>>) -> mlua::Result<Lua> {
-    let lua = sandbox::new_state()?;
-    let executed = Cell::new(0u64);
-    let killed = killed.clone();
-    lua.set_hook(HookTriggers::new().every_nth_instruction(SCRIPT_HOOK_INSTRUCTIONS), move |_, _| {
-        executed.set(executed.get() + u64::from(SCRIPT_HOOK_INSTRUCTIONS));
-        if killed.get() || executed.get() > SCRIPT_INSTRUCTIONS_MAX {
-            killed.set(true);
-            return Err(mlua::Error::runtime("Script killed: too many instructions"));
-        }
-        Ok(VmState::Continue)
-    })?;
-    Ok(lua)
-}
-
-/// The functions written in Rust that the prelude wraps, but for `command` and `setresp`
-/// (which borrow the run's state).
-fn natives(lua: &Lua, killed: &Rc<Cell<bool>>, seed: u64) -> mlua::Result<Table> {
-    let native = lua.create_table()?;
-    let rng = Rc::new(RefCell::new(Rng::new(seed)));
-    let draw = rng.clone();
-    native.raw_set(
-        "random",
-        lua.create_function(move |_, ()| Ok((draw.borrow_mut().next_u64() >> 11) as f64 / (1u64 << 53) as f64))?,
-    )?;
-    native.raw_set(
-        "randomseed",
-        lua.create_function(move |_, seed: f64| {
-            *rng.borrow_mut() = Rng::new(seed as i64 as u64);
-            Ok(())
-        })?,
-    )?;
-    native.raw_set("error_text", lua.create_function(|_, value: Value| Ok(error_text(&value)))?)?;
-    let stopped = killed.clone();
-    native.raw_set("killed", lua.create_function(move |_, ()| Ok(stopped.get()))?)?;
-    native.raw_set("sha1hex", lua.create_function(|_, text: mlua::String| Ok(super::sha1hex(&text.as_bytes())))?)?;
-    native.raw_set(
-        "exists",
-        lua.create_function(|_, name: mlua::String| Ok(commands::lookup(&name.as_bytes()).is_some()))?,
-    )?;
-    native.raw_set("is_flag", lua.create_function(|_, name: String| Ok(super::ScriptFlags::default().set(&name)))?)?;
-    native.raw_set("bit", super::libs::bit(lua)?)?;
-    native.raw_set("cjson", super::libs::cjson(lua)?)?;
-    native.raw_set("cmsgpack", super::libs::cmsgpack(lua)?)?;
-    native.raw_set("struct", super::lua_struct::table(lua)?)?;
-    native.raw_set("version", crate::SERVER_VERSION)?;
-    native.raw_set("version_num", 0x0007_000f)?;
-    Ok(native)
-}
-
 /// Compiles source (never binary) under the sandbox's globals; the error text on failure.
 fn compile(lua: &Lua, sandbox: &Sandbox, code: &[u8], chunk_name: &str) -> Result<Function, String> {
     let compiled = lua.load(code).set_name(chunk_name).set_mode(ChunkMode::Text).into_function();
@@ -229,89 +206,56 @@ fn compile(lua: &Lua, sandbox: &Sandbox, code: &[u8], chunk_name: &str) -> Resul
     }
 }
 
-fn run_in_lua(store: Store, run: &Run, killed: &Rc<Cell<bool>>) -> mlua::Result<Reply> {
-    let lua = new_bounded_state(killed)?;
-    let calls = RefCell::new(Calls {
-        db: store.db(),
-        seed: store.seed(),
-        store,
-        resp3: false,
-        read_only: run.read_only,
-        slot: run.keys.first().map(|key| key_slot(key)),
-        made: 0,
-    });
-    let native = natives(&lua, killed, calls.borrow().seed)?;
-    lua.scope(|scope| {
-        let command = scope.create_function(|lua, args: MultiValue| {
-            let argv = match command_args(&args) {
-                Ok(argv) => argv,
-                Err(text) => return Ok((error_table(lua, text)?, true)),
+fn run_in(vm: &mut Vm, calls: &RefCell<Calls>, run: &Run) -> mlua::Result<Ran> {
+    vm.begin(calls.borrow().seed)?;
+    let vm = &*vm;
+    let _entered = vm.enter(calls);
+    let (lua, sandbox) = (&vm.lua, &vm.sandbox);
+    let keys = string_array(lua, run.keys)?;
+    let args = string_array(lua, run.args)?;
+    let (name, outcome): (&str, (bool, Value)) = match run.program {
+        Program::Eval { code, sha } => {
+            sandbox.globals.raw_set("KEYS", keys)?;
+            sandbox.globals.raw_set("ARGV", args)?;
+            let chunk = match compile(lua, sandbox, code, "@user_script") {
+                Ok(chunk) => chunk,
+                Err(message) => {
+                    return Ok(Ran::Reply(Reply::Error(Bytes::from(format!(
+                        "ERR Error compiling script (new function): {message}"
+                    )))))
+                }
             };
-            let mut calls = calls.borrow_mut();
-            let reply = calls.call(&argv);
-            Ok((reply_to_lua(lua, &reply, calls.resp3)?, reply.is_error()))
-        })?;
-        let call = scope.create_function(|lua, args: MultiValue| {
-            let argv = command_args(&args).map_err(raised)?;
-            let mut calls = calls.borrow_mut();
-            match calls.call(&argv) {
-                Reply::Error(text) => Err(raised(&text)),
-                reply => reply_to_lua(lua, &reply, calls.resp3),
-            }
-        })?;
-        native.raw_set("call", call)?;
-        let setresp = scope.create_function(|_, version: i64| {
-            calls.borrow_mut().resp3 = version == 3;
-            Ok(())
-        })?;
-        native.raw_set("command", command)?;
-        native.raw_set("setresp", setresp)?;
-        let sandbox = sandbox::install(&lua, native)?;
-        let keys = string_array(&lua, run.keys)?;
-        let args = string_array(&lua, run.args)?;
-        let (name, outcome): (&str, (bool, Value)) = match run.program {
-            Program::Eval { code, sha } => {
-                let globals = lua.globals();
-                globals.raw_set("KEYS", keys)?;
-                globals.raw_set("ARGV", args)?;
-                let chunk = match compile(&lua, &sandbox, code, "@user_script") {
-                    Ok(chunk) => chunk,
-                    Err(message) => {
-                        return Ok(Reply::Error(Bytes::from(format!(
-                            "ERR Error compiling script (new function): {message}"
-                        ))))
-                    }
-                };
-                (sha, sandbox.run.call(chunk)?)
-            }
-            Program::Function { library_code, name } => {
-                let chunk = match compile(&lua, &sandbox, library_code, "@user_function") {
-                    Ok(chunk) => chunk,
-                    Err(message) => {
-                        return Ok(Reply::Error(Bytes::from(format!("ERR Error compiling function: {message}"))))
-                    }
-                };
-                let (ok, registered): (bool, Value) = sandbox.register.call(chunk)?;
-                let callback = match (ok, registered) {
-                    (true, Value::Table(list)) => list
-                        .sequence_values::<Table>()
-                        .filter_map(|entry| entry.ok())
-                        .find(|entry| entry.get::<String>("name").is_ok_and(|found| found == name))
-                        .and_then(|entry| entry.get::<Function>("callback").ok()),
-                    _ => None,
-                };
-                let Some(callback) = callback else {
-                    return Ok(Reply::Error(Bytes::from_static(b"ERR Function not found")));
-                };
-                (name, sandbox.run.call((callback, keys, args))?)
-            }
-        };
-        let resp3 = calls.borrow().resp3;
-        Ok(match outcome {
-            (true, value) => lua_to_reply(&value, resp3),
-            (false, Value::String(text)) if text.as_bytes().starts_with(b"not enough memory") => memory_error(name),
-            (false, value) => failure(&value, Some(name), "ERR Error running script"),
-        })
+            (sha, sandbox.run.call(chunk)?)
+        }
+        Program::Function { library_code, name } => {
+            let chunk = match compile(lua, sandbox, library_code, "@user_function") {
+                Ok(chunk) => chunk,
+                Err(message) => {
+                    return Ok(Ran::Reply(Reply::Error(Bytes::from(format!(
+                        "ERR Error compiling function: {message}"
+                    )))))
+                }
+            };
+            let (ok, registered): (bool, Value) = sandbox.register.call(chunk)?;
+            let callback = match (ok, registered) {
+                (true, Value::Table(list)) => list
+                    .sequence_values::<Table>()
+                    .filter_map(|entry| entry.ok())
+                    .find(|entry| entry.get::<String>("name").is_ok_and(|found| found == name))
+                    .and_then(|entry| entry.get::<Function>("callback").ok()),
+                _ => None,
+            };
+            let Some(callback) = callback else {
+                return Ok(Ran::Reply(Reply::Error(Bytes::from_static(b"ERR Function not found"))));
+            };
+            (name, sandbox.run.call((callback, keys, args))?)
+        }
+    };
+    let resp3 = calls.borrow().resp3;
+    Ok(match outcome {
+        (true, value) => Ran::Reply(lua_to_reply(&value, resp3)),
+        (false, Value::String(text)) if text.as_bytes().starts_with(b"not enough memory") => Ran::OutOfMemory,
+        (false, value) => Ran::Reply(failure(&value, Some(name), "ERR Error running script")),
     })
 }
 
@@ -358,7 +302,7 @@ fn string_array(lua: &Lua, items: &[Bytes]) -> mlua::Result<Table> {
 }
 
 /// `redis.call`'s arguments as a command's: strings, and numbers printed as `%.17g`.
-fn command_args(args: &MultiValue) -> Result<Vec<Bytes>, &'static [u8]> {
+pub(super) fn command_args(args: &MultiValue) -> Result<Vec<Bytes>, &'static [u8]> {
     if args.is_empty() {
         return Err(b"ERR Please specify at least one argument for this redis lib call");
     }
@@ -373,12 +317,12 @@ fn command_args(args: &MultiValue) -> Result<Vec<Bytes>, &'static [u8]> {
 }
 
 /// The state `redis.call` works on.
-struct Calls<'a> {
+pub(super) struct Calls<'a> {
     store: Store<'a>,
     /// The database commands run in (SELECT inside a script changes it, for the script only).
     db: DbIndex,
     seed: u64,
-    resp3: bool,
+    pub(super) resp3: bool,
     read_only: bool,
     /// The slot of the declared keys (or, on a shard of several, of the first key touched): a
     /// command on a key of another slot is refused, as Redis Cluster refuses it.
@@ -392,7 +336,7 @@ fn script_error(text: &'static str) -> Reply {
 }
 
 impl Calls<'_> {
-    fn call(&mut self, argv: &[Bytes]) -> Reply {
+    pub(super) fn call(&mut self, argv: &[Bytes]) -> Reply {
         self.made += 1;
         let Some(entry) = commands::lookup(&argv[0]) else {
             return script_error("ERR Unknown Redis command called from script");
@@ -516,13 +460,13 @@ pub fn check_compiles(code: &[u8]) -> Result<(), String> {
 const RAISED_REPLY: &str = "\u{0}redis-reply:";
 
 /// An error reply, raised from Rust (trailing line ends trimmed).
-fn raised(text: &[u8]) -> mlua::Error {
+pub(super) fn raised(text: &[u8]) -> mlua::Error {
     let end = text.iter().rposition(|byte| !matches!(byte, b'\r' | b'\n')).map_or(0, |at| at + 1);
     mlua::Error::RuntimeError(format!("{RAISED_REPLY}{}", String::from_utf8_lossy(&text[..end])))
 }
 
 /// The text of an error raised in Rust: a reply's as it is, anything else's with `ERR`.
-fn error_text(value: &Value) -> Option<String> {
+pub(super) fn error_text(value: &Value) -> Option<String> {
     fn root(error: &mlua::Error) -> &mlua::Error {
         match error {
             mlua::Error::CallbackError { cause, .. } => root(cause),

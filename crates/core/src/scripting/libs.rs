@@ -99,9 +99,10 @@ fn encode_string(out: &mut Vec<u8>, bytes: &[u8]) {
     out.push(b'"');
 }
 
-/// lua-cjson's settings a script may change (for its own run).
+/// lua-cjson's settings a script may change (for its own run: the interpreter is kept between
+/// runs, and each run starts from [`CjsonSettings::DEFAULT`]).
 #[derive(Clone, Copy)]
-struct CjsonSettings {
+pub struct CjsonSettings {
     encode_depth_max: usize,
     decode_depth_max: usize,
     encode_invalid_numbers: bool,
@@ -329,21 +330,27 @@ impl Decoder<'_> {
     }
 }
 
-/// The `cjson` table.
-pub fn cjson(lua: &Lua) -> mlua::Result<Table> {
-    let cjson = lua.create_table()?;
-    let defaults = CjsonSettings {
+impl CjsonSettings {
+    pub const DEFAULT: CjsonSettings = CjsonSettings {
         encode_depth_max: SCRIPT_REPLY_DEPTH_MAX,
         decode_depth_max: SCRIPT_REPLY_DEPTH_MAX,
         encode_invalid_numbers: false,
     };
-    let settings = std::rc::Rc::new(std::cell::Cell::new(defaults));
+}
+
+/// The settings a `cjson` table reads, shared with whoever resets them between runs.
+pub type SharedCjsonSettings = std::sync::Arc<std::sync::Mutex<CjsonSettings>>;
+
+/// The `cjson` table, its settings kept in `settings`.
+pub fn cjson(lua: &Lua, settings: &SharedCjsonSettings) -> mlua::Result<Table> {
+    let cjson = lua.create_table()?;
     let current = settings.clone();
     cjson.raw_set(
         "encode",
         lua.create_function(move |lua, value: Value| {
             let mut out = Vec::new();
-            encode_value(&mut out, &value, 0, current.get())?;
+            let settings = *current.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            encode_value(&mut out, &value, 0, settings)?;
             lua.create_string(&out)
         })?,
     )?;
@@ -352,7 +359,8 @@ pub fn cjson(lua: &Lua) -> mlua::Result<Table> {
         "decode",
         lua.create_function(move |lua, text: mlua::String| {
             let bytes = text.as_bytes();
-            let mut decoder = Decoder { text: &bytes, at: 0, depth_max: current.get().decode_depth_max };
+            let depth_max = current.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).decode_depth_max;
+            let mut decoder = Decoder { text: &bytes, at: 0, depth_max };
             let value = decoder.value(lua, 0)?;
             decoder.skip_space();
             if decoder.at != bytes.len() {
@@ -371,9 +379,7 @@ pub fn cjson(lua: &Lua) -> mlua::Result<Table> {
                 Some(Value::Boolean(flag)) => f64::from(u8::from(flag)),
                 _ => return Ok(true),
             };
-            let mut current = settings.get();
-            change(&mut current, number);
-            settings.set(current);
+            change(&mut settings.lock().unwrap_or_else(|poisoned| poisoned.into_inner()), number);
             Ok(true)
         })
     };

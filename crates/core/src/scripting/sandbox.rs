@@ -3,11 +3,18 @@
 //! dofile or print); the `redis` table; globals and library tables read-only, as Redis 7
 //! makes them; `math.random` drawn from the log entry's seed, so every replica draws the
 //! same numbers.
+//!
+//! The interpreter is kept from one run to the next (see [`super::vm`]), so nothing a script
+//! can reach may keep what it wrote: the real globals table is reachable only through the
+//! read-only proxy (`getfenv` and the thread's globals give the proxy), `setfenv` may not
+//! change the environment of the thread or of the sandbox's own functions, the string
+//! metatable is read-only, and `newproxy` (the one way to a finalizer that would run during
+//! a later run) is removed.
 
 use crate::limits::SCRIPT_MEMORY_BYTES_MAX;
 use mlua::{Function, Lua, LuaOptions, StdLib, Table};
 
-/// A fresh interpreter with its memory bounded.
+/// A new interpreter with its memory bounded (a kept one moves the bound above its own size).
 pub fn new_state() -> mlua::Result<Lua> {
     // The debug library is loaded only so that the prelude can keep `debug.getinfo` for the
     // error handler (as Redis does); the prelude removes it before any script runs, so no
@@ -27,14 +34,16 @@ pub struct Sandbox {
     pub prepare: Function,
     /// `register(library_code)`: runs a library's code, returning `ok, functions-or-error`.
     pub register: Function,
+    /// The real globals table, behind the proxy scripts see: where a run's KEYS and ARGV go.
+    pub globals: Table,
 }
 
 /// Installs Redis's libraries and protections; `native` holds the functions written in Rust
 /// (`call`, `command`, `setresp`, `random`, `error_text`...).
 pub fn install(lua: &Lua, native: Table) -> mlua::Result<Sandbox> {
     let prelude: Function = lua.load(PRELUDE).set_name("=redis").into_function()?;
-    let (run, prepare, register): (Function, Function, Function) = prelude.call(native)?;
-    Ok(Sandbox { run, prepare, register })
+    let (run, prepare, register, globals): (Function, Function, Function, Table) = prelude.call(native)?;
+    Ok(Sandbox { run, prepare, register, globals })
 }
 
 /// Chunk name `=redis`: the error handler skips its frames when it looks for the script's
@@ -46,6 +55,7 @@ local dbg_getinfo = debug.getinfo
 local raw_pcall, raw_xpcall, raw_setmetatable, raw_rawset = pcall, xpcall, setmetatable, rawset
 local raw_loadstring = loadstring
 local select, unpack, error, type, tostring, tonumber, floor = select, unpack, error, type, tostring, tonumber, math.floor
+local pairs, ipairs, raw_getfenv, raw_setfenv, raw_getmetatable = pairs, ipairs, getfenv, setfenv, getmetatable
 local killed = native.killed
 
 real.bit = native.bit
@@ -60,6 +70,7 @@ real.load = nil
 real.module = nil
 real.require = nil
 real.gcinfo = nil
+real.newproxy = nil
 
 local function pack(...) return { n = select('#', ...), ... } end
 local as_lua_error
@@ -307,13 +318,38 @@ local function prepare(f)
   return f
 end
 
+-- The list is not kept once handed back: the interpreter outlives the call.
 local function register(f)
   registered, registering, lookup = {}, true, load_globals
   local ok, err = raw_xpcall(f, handler)
-  registering, lookup = false, real
+  local list = registered
+  registered, registering, lookup = nil, false, real
   if not ok then return false, err end
-  return true, registered
+  return true, list
 end
 
-return run, prepare, register
+-- The interpreter outlives the run, so no script may reach the real globals (they would keep
+-- what it wrote for the next run): a level counts from the caller of these wrappers.
+real.getfenv = function(target)
+  if target == nil then target = 1 end
+  if type(target) == 'number' and target > 0 then target = target + 1 end
+  local found = raw_getfenv(target)
+  if found == real then return env end
+  return found
+end
+real.setfenv = function(target, value)
+  if type(target) == 'number' then
+    if target == 0 then error('Attempt to modify a readonly table', 2) end
+    target = target + 1
+  end
+  if raw_getfenv(target) == real then error('Attempt to modify a readonly table', 2) end
+  return raw_setfenv(target, value)
+end
+local string_meta = raw_getmetatable('')
+string_meta.__index = real.string
+string_meta.__metatable = readonly({ __index = real.string })
+-- Chunks that loadstring makes take the thread's globals: the proxy, read-only.
+raw_setfenv(0, env)
+
+return run, prepare, register, real
 "#;

@@ -594,3 +594,152 @@ fn struct_unpack_stops_at_too_many_results() {
     let text = error_text(&eval(&mut ks, &count(7975), &[], &[]));
     assert!(text.starts_with("ERR user_script:1: stack overflow (too many results) script: "), "{text}");
 }
+
+/// The runs a keyspace's kept interpreter has served (None: none is kept).
+fn kept_runs(keyspace: &Keyspace) -> Option<u64> {
+    keyspace.script_vm().kept().map(|(_, runs)| runs)
+}
+
+#[test]
+fn the_interpreter_is_kept_across_ordinary_runs() {
+    let mut ks = Keyspace::new();
+    assert_eq!(eval(&mut ks, "return 1", &[], &[]), Reply::Integer(1));
+    let first = kept_runs(&ks).expect("kept after a run");
+    write(&mut ks, 1_000, &["function", "load", LIBRARY]);
+    let scripts = [
+        "return redis.call('set', KEYS[1], ARGV[1])",
+        "local s = '' for i = 1, 200 do s = s .. string.rep('ab', i) end return #s",
+        "local t = {} for i = 1, 5000 do t[i] = 'key:' .. i end return #t",
+        "return redis.pcall('incr', KEYS[1])",
+        "return cjson.encode({a = {1, 2, 3}, b = 'x'})",
+        "return redis.error_reply('no')",
+        "return redis.call('nosuchcommand')",
+        "local ok, err = pcall(redis.call, 'incr', KEYS[1]) return tostring(ok)",
+        "error('raised')",
+    ];
+    for script in scripts {
+        eval(&mut ks, script, &["k"], &["v"]);
+    }
+    assert_eq!(write(&mut ks, 1_000, &["fcall", "set_it", "1", "f", "1"]), Reply::OK);
+    assert_eq!(read(&ks, 1_000, &["fcall_ro", "get_it", "1", "f"]), bulk("1"));
+    assert_eq!(kept_runs(&ks), Some(first + scripts.len() as u64 + 2), "the same interpreter served them all");
+}
+
+#[test]
+fn no_global_written_by_one_run_reaches_the_next() {
+    let mut ks = Keyspace::new();
+    for trick in [
+        "x = 1",
+        "rawset(_G, 'x', 1)",
+        "getfenv(0).x = 1",
+        "getfenv(1).x = 1",
+        "getfenv(redis.pcall).x = 1",
+        "loadstring('x = 1')()",
+        "setfenv(0, {x = 1})",
+        "setfenv(redis.pcall, {x = 1})",
+        "string.x = 1",
+        "getmetatable('').__index = {x = 1}",
+        "getmetatable('').__index.x = 1",
+        "redis.x = 1",
+        "setmetatable(_G, nil)",
+    ] {
+        let refused = eval(&mut ks, trick, &[], &[]);
+        assert!(error_text(&refused).contains("readonly table"), "{trick}: {refused:?}");
+        let next = eval(&mut ks, "return x", &[], &[]);
+        assert!(error_text(&next).contains("nonexistent global variable 'x'"), "after {trick}: {next:?}");
+        assert_eq!(eval(&mut ks, "return ('a'):rep(2)", &[], &[]), bulk("aa"), "after {trick}");
+    }
+    // KEYS and ARGV are the run's own.
+    assert_eq!(eval(&mut ks, "KEYS[2] = 'extra' return #KEYS", &["a"], &["b"]), Reply::Integer(2));
+    assert_eq!(eval(&mut ks, "return {#KEYS, #ARGV}", &[], &[]), integers(&[0, 0]));
+    // Settings a run changes start over at the next.
+    assert_eq!(eval(&mut ks, "cjson.encode_max_depth(1) return 1", &[], &[]), Reply::Integer(1));
+    assert_eq!(eval(&mut ks, "return cjson.encode({{1}})", &[], &[]), bulk("[[1]]"));
+    assert_eq!(eval(&mut ks, "collectgarbage('stop') collectgarbage('setpause', 1000) return 1", &[], &[]), {
+        Reply::Integer(1)
+    });
+    // math.random is drawn from the entry's seed, not from what the last run drew or seeded.
+    let draw = "return tostring(math.random())";
+    let mut fresh = Keyspace::new();
+    eval(&mut ks, "math.randomseed(7) math.random() return 1", &[], &[]);
+    assert_eq!(eval(&mut ks, draw, &[], &[]), eval(&mut fresh, draw, &[], &[]));
+    // A library's functions see nothing another library or a script left.
+    let counter = "#!lua name=counter\nlocal n = 0\nredis.register_function('bump', function() n = n + 1 return n end)";
+    write(&mut ks, 1_000, &["function", "load", counter]);
+    assert_eq!(write(&mut ks, 1_000, &["fcall", "bump", "0"]), Reply::Integer(1));
+    assert_eq!(write(&mut ks, 1_000, &["fcall", "bump", "0"]), Reply::Integer(1), "no state kept between calls");
+    assert!(kept_runs(&ks).is_some());
+}
+
+#[test]
+fn a_run_stopped_by_the_memory_bound_leaves_the_next_runs_working() {
+    let mut ks = Keyspace::new();
+    assert_eq!(eval(&mut ks, "return 1", &[], &[]), Reply::Integer(1));
+    let hungry = "local t = {} for i = 1, 100000000 do t[i] = string.rep('x', 100000) .. i end return #t";
+    let refused = eval(&mut ks, hungry, &[], &[]);
+    assert!(error_text(&refused).contains("bytes of Lua memory"), "{refused:?}");
+    assert_eq!(kept_runs(&ks), None, "the interpreter that ran out is dropped");
+    assert_eq!(eval(&mut ks, "return redis.call('set', 'after', 'ok')", &[], &[]), Reply::OK);
+    assert!(kept_runs(&ks).is_some());
+    // Caught by pcall, the memory error leaves an interpreter that still works and is kept.
+    let caught = "local ok = pcall(function() local t = {} for i = 1, 100000000 do t[i] = string.rep('x', 100000) .. i end end) \
+        return tostring(ok)";
+    assert_eq!(eval(&mut ks, caught, &[], &[]), bulk("false"));
+    assert_eq!(eval(&mut ks, "return #string.rep('y', 1000000)", &[], &[]), Reply::Integer(1_000_000));
+    assert!(error_text(&eval(&mut ks, hungry, &[], &[])).contains("bytes of Lua memory"), "bounded again");
+}
+
+#[test]
+fn the_instruction_bound_stops_a_loop_on_a_kept_interpreter_at_the_same_point() {
+    // One interpreter has run scripts (whose hook counts ended anywhere); the other is fresh.
+    let (mut used, mut fresh) = (Keyspace::new(), Keyspace::new());
+    for n in 1..50 {
+        eval(&mut used, &format!("local x = 0 for i = 1, {} do x = x + i end return x", n * 37), &[], &[]);
+    }
+    assert!(kept_runs(&used).is_some());
+    // A write every 100 turns (some 600 instructions, under the 1,000 between two checks).
+    let counting = "local i = 0 while true do i = i + 1 if i % 100 == 0 then redis.call('set', 'i', i) end end";
+    let one = eval(&mut used, counting, &[], &[]);
+    let two = eval(&mut fresh, counting, &[], &[]);
+    assert!(error_text(&one).starts_with("ERR Script killed"), "{one:?}");
+    assert_eq!(one, two);
+    assert_eq!(read(&used, 1_000, &["get", "i"]), read(&fresh, 1_000, &["get", "i"]), "stopped at the same iteration");
+    assert_eq!(eval(&mut used, "return 'alive'", &[], &[]), bulk("alive"));
+    assert!(error_text(&eval(&mut used, "while true do end", &[], &[])).starts_with("ERR Script killed"));
+}
+
+#[test]
+fn replicas_with_different_histories_compute_the_same_effects_and_replies() {
+    // `busy` ran many scripts, reads among them (which no other replica ran), and scripts that
+    // hit both bounds; `restored` is a copy of it (as from a snapshot) with no interpreter.
+    let mut busy = Keyspace::new();
+    write(&mut busy, 1, &["set", "seed", "1"]);
+    write(&mut busy, 2, &["function", "load", LIBRARY]);
+    for n in 0..30u64 {
+        let script = format!("local t = {{}} for i = 1, {} do t[i] = tostring(i) .. ARGV[1] end return #t", n * 100);
+        read(&busy, 3 + n, &["eval_ro", &script, "0", &n.to_string()]);
+        write(&mut busy, 3 + n, &["eval", "return redis.call('get', 'seed')", "0"]);
+    }
+    write(&mut busy, 40, &["eval", "while true do end", "0"]);
+    write(&mut busy, 41, &["eval", "local t = {} for i = 1, 1e9 do t[i] = string.rep('z', 5000) .. i end", "0"]);
+    read(&busy, 42, &["eval_ro", "local s = '' for i = 1, 300 do s = s .. i end return s", "0"]);
+    let mut restored = busy.clone();
+    assert_eq!(kept_runs(&restored), None);
+    let entries: [&[&str]; 6] = [
+        &["eval", "local out = {} for i = 1, 10 do out[i] = math.random(1000) redis.call('rpush', 'l', out[i]) end return out", "0"],
+        // Stopped by the memory bound partway, after writing at each step: the same step everywhere.
+        &["eval", "local t = {} for i = 1, 1e9 do t[i] = string.rep('m', 7000) .. i redis.call('set', 'reached', i) end", "0"],
+        &["eval", "local t = {} for i = 1, 1e9 do local s = string.rep('g', 3000) .. i if i % 3 == 0 then t[#t + 1] = s end redis.call('set', 'garbage', i) end", "0"],
+        &["eval", "local i = 0 while true do i = i + 1 if i % 5000 == 0 then redis.call('set', 'spun', i) end end", "0"],
+        &["fcall", "set_it", "1", "fk", "fv"],
+        &["eval", "return {redis.call('get', 'reached'), redis.call('get', 'garbage'), redis.call('get', 'spun')}", "0"],
+    ];
+    for (at, words) in entries.iter().enumerate() {
+        let now_ms = 100 + at as u64;
+        let (one, two) = (write(&mut busy, now_ms, words), write(&mut restored, now_ms, words));
+        assert_eq!(one, two, "entry {at}");
+    }
+    assert_eq!(busy, restored, "the same effects");
+    assert_eq!(read(&busy, 300, &["get", "reached"]), read(&restored, 300, &["get", "reached"]));
+    assert!(matches!(read(&busy, 300, &["get", "reached"]), Reply::Bulk(_)));
+}
