@@ -24,6 +24,7 @@
 //! - [`session`]: a client connection's state and command dispatch.
 //! - [`slot`]: key hash slots.
 //! - [`cluster_map`]: the metadata group's map: members, shards, slot ownership, epochs.
+//! - [`placement`]: the rebalancing planner: replicas, leaders and slots, as a list of steps.
 
 pub mod args;
 pub mod blocking;
@@ -39,6 +40,7 @@ pub mod limits;
 pub mod notifications;
 pub mod once;
 pub mod pattern;
+pub mod placement;
 pub mod reply;
 pub mod request;
 pub mod rng;

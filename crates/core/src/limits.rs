@@ -173,6 +173,10 @@ pub const SLOTS: u16 = 16384;
 /// a node hosting them all must still idle cheaply; a sharded SCAN cursor keeps the shard in
 /// its top 8 bits.
 pub const SHARDS_MAX: usize = 256;
+/// Slot moves one rebalancing plan makes at most. Each move narrows the gap between the most
+/// and the least loaded shard, so a plan rarely needs more than a few per shard; the bound
+/// keeps a plan (and the copying it starts) short, and the next plan goes on from there.
+pub const PLAN_SLOT_MOVES_MAX: usize = 4 * SHARDS_MAX;
 /// Voters of the metadata group at most; further members follow it as learners.
 pub const METADATA_VOTERS_MAX: usize = 5;
 
