@@ -5,8 +5,12 @@
 //! lossy links (which break TCP streams) and slow links. Half the faults aimed at one node aim
 //! at a node leading some shard, as the watcher last saw the leaders. During the liveness
 //! phase everything is healed and every node is running.
+//!
+//! Beside its log, the nemesis keeps when each fault was active and which links between nodes
+//! it cut ([`Nemesis::faults`]), for the Pub/Sub checker.
 
 use crate::plan::{derive, Plan};
+use concord_check::pubsub::{Cut, Faults, Window};
 use concord_core::rng::Rng;
 use concord_storage::SimDisk;
 use std::collections::BTreeMap;
@@ -56,11 +60,18 @@ pub struct Nemesis {
     next_fault_ms: u64,
     /// When each stopped node restarts.
     restart_ms: Vec<Option<u64>>,
-    network: Vec<(NetFault, u64)>,
+    /// Network faults in force: each with when it began and when it ends.
+    network: Vec<(NetFault, u64, u64)>,
     healed: bool,
     /// What happened when, for the run's transcript.
     pub log: Vec<String>,
     crashes: u64,
+    /// When each fault was active and the links it cut, in simulated ms since the start (see
+    /// [`Nemesis::faults`]).
+    disturbed_ms: Vec<(u64, u64)>,
+    cuts_ms: Vec<(usize, usize, u64, u64)>,
+    /// Node faults still in force (a node down, a power loss armed): the node and since when.
+    node_faults_since_ms: Vec<(usize, u64)>,
 }
 
 impl Nemesis {
@@ -80,6 +91,66 @@ impl Nemesis {
             healed: false,
             log: Vec::new(),
             crashes: 0,
+            disturbed_ms: Vec::new(),
+            cuts_ms: Vec::new(),
+            node_faults_since_ms: Vec::new(),
+        }
+    }
+
+    /// The faults so far, on the history's clock (`epoch_us` is the simulation's start).
+    pub fn faults(&self, epoch_us: u64) -> Faults {
+        let us = |ms: u64| epoch_us + ms * 1000;
+        let still = self.node_faults_since_ms.iter().map(|&(_, since)| (since, u64::MAX / 2000));
+        let disturbed = self.disturbed_ms.iter().copied().chain(still);
+        Faults {
+            disturbed: disturbed.map(|(start, end)| Window { start_us: us(start), end_us: us(end) }).collect(),
+            cuts: self
+                .cuts_ms
+                .iter()
+                .map(|&(from, to, start, end)| Cut { from, to, start_us: us(start), end_us: us(end) })
+                .collect(),
+        }
+    }
+
+    /// A node fault ends (the node restarted, or everything healed).
+    fn node_faults_end(&mut self, node: Option<usize>, now_ms: u64) {
+        let (ended, kept) =
+            self.node_faults_since_ms.drain(..).partition(|&(faulty, _)| node.is_none_or(|node| node == faulty));
+        self.node_faults_since_ms = kept;
+        let ended: Vec<(usize, u64)> = ended;
+        self.disturbed_ms.extend(ended.into_iter().map(|(_, since)| (since, now_ms)));
+    }
+
+    /// Records a network fault's window and the node-to-node links it cuts.
+    fn record_network(&mut self, fault: &NetFault, start_ms: u64, end_ms: u64) {
+        self.disturbed_ms.push((start_ms, end_ms));
+        let count = self.nodes.len();
+        let mut cut = |from: usize, to: usize| self.cuts_ms.push((from, to, start_ms, end_ms));
+        match fault {
+            NetFault::Partition { side } => {
+                for &a in side {
+                    for b in (0..count).filter(|b| !side.contains(b)) {
+                        cut(a, b);
+                        cut(b, a);
+                    }
+                }
+            }
+            NetFault::OneWay { from, to } => cut(*from, *to),
+            NetFault::Bridge { left, right } => {
+                for &a in left {
+                    for &b in right {
+                        cut(a, b);
+                        cut(b, a);
+                    }
+                }
+            }
+            NetFault::Isolate { node } => {
+                for other in (0..count).filter(|other| other != node) {
+                    cut(*node, other);
+                    cut(other, *node);
+                }
+            }
+            NetFault::Pause { .. } | NetFault::Lossy { .. } | NetFault::Slow { .. } => {}
         }
     }
 
@@ -135,11 +206,17 @@ impl Nemesis {
             if self.restart_ms[node].is_some_and(|at| at <= now_ms) {
                 self.restart_ms[node] = None;
                 sim.bounce(self.nodes[node].as_str());
+                self.node_faults_end(Some(node), now_ms);
                 self.note(now_ms, format!("restart {}", self.nodes[node]));
             }
         }
         let before = self.network.len();
-        self.network.retain(|(_, until)| *until > now_ms);
+        let (ended, in_force) = self.network.drain(..).partition(|(_, _, until)| *until <= now_ms);
+        self.network = in_force;
+        let ended: Vec<(NetFault, u64, u64)> = ended;
+        for (fault, since, _) in &ended {
+            self.record_network(fault, *since, now_ms);
+        }
         if self.network.len() != before {
             self.note(now_ms, "a network fault ends".into());
             self.apply_network(sim);
@@ -169,7 +246,9 @@ impl Nemesis {
 
     fn heal(&mut self, sim: &mut Sim<'_>, now_ms: u64) {
         self.healed = true;
-        self.network.clear();
+        for (fault, since, _) in std::mem::take(&mut self.network) {
+            self.record_network(&fault, since, now_ms);
+        }
         self.apply_network(sim);
         for node in 0..self.nodes.len() {
             self.disks[node].disarm();
@@ -180,6 +259,7 @@ impl Nemesis {
                 sim.bounce(self.nodes[node].as_str());
             }
         }
+        self.node_faults_end(None, now_ms);
         self.note(now_ms, "heal: every link repaired, every node running".into());
     }
 
@@ -198,12 +278,14 @@ impl Nemesis {
                 sim.crash(self.nodes[node].as_str());
                 self.disks[node].process_crash();
                 self.restart_ms[node] = Some(now_ms + self.between(200, 3_000));
+                self.node_faults_since_ms.push((node, now_ms));
                 self.note(now_ms, format!("kill -9 {}{leads}", self.nodes[node]));
                 return;
             }
             15..=29 => {
                 let writes = self.between(0, 40);
                 self.disks[node].arm_power_loss(writes);
+                self.node_faults_since_ms.push((node, now_ms));
                 self.note(now_ms, format!("power loss armed on {}{leads} after {writes} writes", self.nodes[node]));
                 return;
             }
@@ -256,7 +338,7 @@ impl Nemesis {
             NetFault::Slow { a, b, ms } => format!("slow link {} - {} ({ms} ms)", self.nodes[*a], self.nodes[*b]),
         };
         self.note(now_ms, format!("{what} for {lasting} ms{leads}"));
-        self.network.push((fault, now_ms + lasting));
+        self.network.push((fault, now_ms, now_ms + lasting));
         self.apply_network(sim);
     }
 
@@ -274,7 +356,7 @@ impl Nemesis {
             }
         }
         let name = |n: usize| self.nodes[n].as_str();
-        for (fault, _) in &self.network {
+        for (fault, _, _) in &self.network {
             match fault {
                 NetFault::Partition { side } => {
                     for &a in side {
