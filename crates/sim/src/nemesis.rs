@@ -13,7 +13,7 @@ use crate::plan::{derive, Plan};
 use concord_check::pubsub::{Cut, Faults, Window};
 use concord_core::rng::Rng;
 use concord_storage::SimDisk;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::Duration;
 use turmoil::Sim;
@@ -70,6 +70,8 @@ pub struct Nemesis {
     /// [`Nemesis::faults`]).
     disturbed_ms: Vec<(u64, u64)>,
     cuts_ms: Vec<(usize, usize, u64, u64)>,
+    /// Links cut now, since when.
+    cut_since_ms: BTreeMap<(usize, usize), u64>,
     /// Node faults still in force (a node down, a power loss armed): the node and since when.
     node_faults_since_ms: Vec<(usize, u64)>,
 }
@@ -93,6 +95,7 @@ impl Nemesis {
             crashes: 0,
             disturbed_ms: Vec::new(),
             cuts_ms: Vec::new(),
+            cut_since_ms: BTreeMap::new(),
             node_faults_since_ms: Vec::new(),
         }
     }
@@ -121,36 +124,64 @@ impl Nemesis {
         self.disturbed_ms.extend(ended.into_iter().map(|(_, since)| (since, now_ms)));
     }
 
-    /// Records a network fault's window and the node-to-node links it cuts.
-    fn record_network(&mut self, fault: &NetFault, start_ms: u64, end_ms: u64) {
-        self.disturbed_ms.push((start_ms, end_ms));
+    /// The node-to-node links (from, to) on which turmoil drops every message under the
+    /// network faults in force. Faults apply in order and the last one to set a direction
+    /// wins (a pause holds what a partition before it dropped); a lossy link may repair
+    /// itself at random (turmoil then heals both directions), so it cuts nothing for sure.
+    fn cut_links(&self) -> BTreeSet<(usize, usize)> {
         let count = self.nodes.len();
-        let mut cut = |from: usize, to: usize| self.cuts_ms.push((from, to, start_ms, end_ms));
-        match fault {
-            NetFault::Partition { side } => {
-                for &a in side {
-                    for b in (0..count).filter(|b| !side.contains(b)) {
-                        cut(a, b);
-                        cut(b, a);
+        // Per direction: Some(true) dropped, Some(false) held, None healthy.
+        let mut state: BTreeMap<(usize, usize), bool> = BTreeMap::new();
+        let mut lossy = BTreeSet::new();
+        let both = |state: &mut BTreeMap<(usize, usize), bool>, a: usize, b: usize, dropped: bool| {
+            state.insert((a, b), dropped);
+            state.insert((b, a), dropped);
+        };
+        for (fault, _, _) in &self.network {
+            match fault {
+                NetFault::Partition { side } => {
+                    for &a in side {
+                        for b in (0..count).filter(|b| !side.contains(b)) {
+                            both(&mut state, a, b, true);
+                        }
                     }
                 }
-            }
-            NetFault::OneWay { from, to } => cut(*from, *to),
-            NetFault::Bridge { left, right } => {
-                for &a in left {
-                    for &b in right {
-                        cut(a, b);
-                        cut(b, a);
+                NetFault::OneWay { from, to } => {
+                    state.insert((*from, *to), true);
+                }
+                NetFault::Bridge { left, right } => {
+                    for &a in left {
+                        for &b in right {
+                            both(&mut state, a, b, true);
+                        }
                     }
                 }
-            }
-            NetFault::Isolate { node } => {
-                for other in (0..count).filter(|other| other != node) {
-                    cut(*node, other);
-                    cut(other, *node);
+                NetFault::Isolate { node } | NetFault::Pause { node } => {
+                    let dropped = matches!(fault, NetFault::Isolate { .. });
+                    for other in (0..count).filter(|other| other != node) {
+                        both(&mut state, *node, other, dropped);
+                    }
                 }
+                NetFault::Lossy { a, b, .. } => {
+                    lossy.insert((*a, *b));
+                    lossy.insert((*b, *a));
+                }
+                NetFault::Slow { .. } => {}
             }
-            NetFault::Pause { .. } | NetFault::Lossy { .. } | NetFault::Slow { .. } => {}
+        }
+        state.into_iter().filter(|(link, dropped)| *dropped && !lossy.contains(link)).map(|(link, _)| link).collect()
+    }
+
+    /// Starts and ends the cuts recorded, as the faults in force now cut links.
+    fn record_cuts(&mut self, now_ms: u64) {
+        let cut = self.cut_links();
+        let ended: Vec<(usize, usize)> = self.cut_since_ms.keys().filter(|link| !cut.contains(link)).copied().collect();
+        for link in ended {
+            let since = self.cut_since_ms.remove(&link).expect("a cut in force");
+            self.cuts_ms.push((link.0, link.1, since, now_ms));
+        }
+        for link in cut {
+            self.cut_since_ms.entry(link).or_insert(now_ms);
         }
     }
 
@@ -214,12 +245,12 @@ impl Nemesis {
         let (ended, in_force) = self.network.drain(..).partition(|(_, _, until)| *until <= now_ms);
         self.network = in_force;
         let ended: Vec<(NetFault, u64, u64)> = ended;
-        for (fault, since, _) in &ended {
-            self.record_network(fault, *since, now_ms);
+        for (_, since, _) in &ended {
+            self.disturbed_ms.push((*since, now_ms));
         }
         if self.network.len() != before {
             self.note(now_ms, "a network fault ends".into());
-            self.apply_network(sim);
+            self.apply_network(sim, now_ms);
         }
         match phase {
             Phase::Forming => {}
@@ -246,10 +277,10 @@ impl Nemesis {
 
     fn heal(&mut self, sim: &mut Sim<'_>, now_ms: u64) {
         self.healed = true;
-        for (fault, since, _) in std::mem::take(&mut self.network) {
-            self.record_network(&fault, since, now_ms);
+        for (_, since, _) in std::mem::take(&mut self.network) {
+            self.disturbed_ms.push((since, now_ms));
         }
-        self.apply_network(sim);
+        self.apply_network(sim, now_ms);
         for node in 0..self.nodes.len() {
             self.disks[node].disarm();
             if self.disks[node].powered_off() {
@@ -339,11 +370,12 @@ impl Nemesis {
         };
         self.note(now_ms, format!("{what} for {lasting} ms{leads}"));
         self.network.push((fault, now_ms, now_ms + lasting));
-        self.apply_network(sim);
+        self.apply_network(sim, now_ms);
     }
 
     /// Resets every link, then applies the network faults in force.
-    fn apply_network(&self, sim: &mut Sim<'_>) {
+    fn apply_network(&mut self, sim: &mut Sim<'_>, now_ms: u64) {
+        self.record_cuts(now_ms);
         let node_count = self.nodes.len();
         for a in 0..node_count {
             for b in (a + 1)..self.hosts.len() {
