@@ -13,6 +13,8 @@
 //! - [`stream`]: streams: no acknowledged entry lost, none from nowhere, ids strictly
 //!   increasing, each entry delivered once by the consumer group, acknowledged entries not
 //!   left pending.
+//! - [`pubsub`]: Pub/Sub's delivery rule: at most once, in order per publisher connection,
+//!   never across a cut link, delivered when no fault is about, counted truly.
 //! - [`converge`]: whether every replica reached the same state.
 //! - [`workload`]: the operations clients issue, and how a reply becomes an outcome.
 //! - [`verdict`]: all checks together, and the report.
@@ -22,6 +24,7 @@ pub mod history;
 pub mod linearizable;
 pub mod lost;
 pub mod model;
+pub mod pubsub;
 pub mod queue;
 pub mod stream;
 pub mod verdict;

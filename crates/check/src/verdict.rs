@@ -5,6 +5,7 @@ use crate::history::Value;
 use crate::history::{History, Outcome};
 use crate::linearizable::{self, KeyVerdict};
 use crate::lost::{self, Problem};
+use crate::pubsub;
 use crate::queue;
 use crate::stream;
 use std::collections::BTreeMap;
@@ -16,6 +17,9 @@ pub struct Verdict {
     pub lost: Vec<Problem>,
     pub queue: Vec<queue::Problem>,
     pub stream: Vec<stream::Problem>,
+    /// Pub/Sub's delivery rule (filled by the simulator, whose clients record a Pub/Sub
+    /// history: see [`pubsub::check`]).
+    pub pubsub: Vec<pubsub::Problem>,
     pub divergence: Vec<Divergence>,
 }
 
@@ -26,12 +30,13 @@ impl Verdict {
             && self.lost.is_empty()
             && self.queue.is_empty()
             && self.stream.is_empty()
+            && self.pubsub.is_empty()
             && self.divergence.is_empty()
     }
 
     pub fn violations(&self) -> usize {
         let nonlinear = self.linearizability.iter().filter(|v| matches!(v, KeyVerdict::Violation(_))).count();
-        nonlinear + self.lost.len() + self.queue.len() + self.stream.len() + self.divergence.len()
+        nonlinear + self.lost.len() + self.queue.len() + self.stream.len() + self.pubsub.len() + self.divergence.len()
     }
 
     /// The findings, one paragraph each ("no violations" when there are none).
@@ -59,6 +64,9 @@ impl Verdict {
         for problem in &self.stream {
             let _ = writeln!(text, "{problem}");
         }
+        for problem in &self.pubsub {
+            let _ = writeln!(text, "{problem}");
+        }
         for divergence in &self.divergence {
             let _ = writeln!(text, "{divergence}");
         }
@@ -78,6 +86,7 @@ pub fn check_all(history: &History, finals: &BTreeMap<String, Value>, replicas: 
         lost: lost::check(history, finals),
         queue: queue::check(history, finals),
         stream: stream::check(history, finals),
+        pubsub: Vec::new(),
         divergence: converge::check(replicas),
     }
 }

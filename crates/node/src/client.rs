@@ -65,6 +65,24 @@ impl Client {
         .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, "no reply in time"))?
     }
 
+    /// Sends one command without waiting for its reply: in subscribe mode, replies and pushed
+    /// messages share the stream, and [`Client::receive`] takes them as they come.
+    pub async fn send<A: AsRef<[u8]>>(&mut self, args: &[A]) -> io::Result<()> {
+        let mut request = Vec::new();
+        encode_request(args, &mut request);
+        tokio::time::timeout(self.timeout, self.writer.write_all(&request))
+            .await
+            .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, "the request could not be sent in time"))?
+    }
+
+    /// The next reply or pushed message, or None if nothing came within `wait`.
+    pub async fn receive(&mut self, wait: Duration) -> io::Result<Option<Reply>> {
+        match tokio::time::timeout(wait, self.read_reply()).await {
+            Ok(reply) => reply.map(Some),
+            Err(_) => Ok(None),
+        }
+    }
+
     async fn read_reply(&mut self) -> io::Result<Reply> {
         loop {
             if let Some(reply) =

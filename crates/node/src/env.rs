@@ -29,6 +29,10 @@ impl Clock for SystemClock {
 pub struct Defects {
     /// Followers answer reads from their own state as if they were linearizable.
     pub follower_reads: bool,
+    /// `PUBLISH` delivers on its own node only (the other nodes count 0, as if unreachable).
+    pub pubsub_local_only: bool,
+    /// A node delivers every message another node relays to it twice.
+    pub pubsub_twice: bool,
 }
 
 #[derive(Clone)]

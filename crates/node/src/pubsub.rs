@@ -365,7 +365,10 @@ pub async fn publish(node: &Arc<Node>, publication: Publication) -> impl std::fu
     let recipient = |id: &NodeId| {
         *id != node.id && shard_nodes.is_none_or(|shard| shard.voters.contains(id) || shard.replicas.contains(id))
     };
-    let peers: Vec<NodeId> = map.members.keys().filter(|id| recipient(id)).copied().collect();
+    let mut peers: Vec<NodeId> = map.members.keys().filter(|id| recipient(id)).copied().collect();
+    if node.env.defects.pubsub_local_only {
+        peers.clear();
+    }
     let mut counts = Vec::with_capacity(peers.len());
     for peer in peers {
         counts.push(node.relay.send(node, peer, publication.clone()).await);
@@ -510,6 +513,11 @@ pub fn serve_peer_messages(node: &Node, payload: &[u8]) -> Result<Vec<u8>, Strin
     let publications: Vec<Publication> =
         postcard::from_bytes(payload).map_err(|e| format!("undecodable messages: {e}"))?;
     let counts: Vec<u64> = publications.iter().map(|publication| node.broker.publish(publication) as u64).collect();
+    if node.env.defects.pubsub_twice {
+        for publication in &publications {
+            node.broker.publish(publication);
+        }
+    }
     Ok(postcard::to_stdvec(&counts).expect("counts encode"))
 }
 

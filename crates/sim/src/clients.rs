@@ -7,6 +7,7 @@ use crate::net::{now_us, SimNet};
 use crate::plan::{derive, Plan};
 use concord_check::converge::Replica;
 use concord_check::history::{Call, History, Outcome, Value};
+use concord_check::pubsub::PubSubHistory;
 use concord_check::workload::{self, Workload};
 use concord_core::rng::Rng;
 use concord_core::Reply;
@@ -36,6 +37,8 @@ pub const SETTLE_MAX_MS: u64 = 30_000;
 pub struct Shared {
     pub plan: Plan,
     pub history: RefCell<History>,
+    /// What the Pub/Sub clients saw (see [`crate::pubsub`]).
+    pub pubsub: RefCell<PubSubHistory>,
     pub workload: RefCell<Workload>,
     /// Simulated milliseconds at which the cluster formed (the safety phase starts).
     pub formed_ms: Cell<Option<u64>>,
@@ -59,6 +62,7 @@ impl Shared {
         Shared {
             plan,
             history: RefCell::new(History::default()),
+            pubsub: RefCell::new(PubSubHistory::default()),
             workload: RefCell::new(workload),
             formed_ms: Cell::new(None),
             ids: RefCell::new(Vec::new()),

@@ -7,6 +7,7 @@
 //! - [`nemesis`]: the faults: crashes with and without lost writes, partitions, pauses, loss.
 //! - [`clients`]: workload clients recording the history, and the controller that reads the
 //!   final state and compares replicas.
+//! - [`pubsub`]: publishers and subscribers recording what Pub/Sub delivered.
 //! - [`run`]: one run from seed to verdict.
 //! - [`trace`]: logs stamped with simulated time and host.
 
@@ -14,6 +15,7 @@ pub mod clients;
 pub mod nemesis;
 pub mod net;
 pub mod plan;
+pub mod pubsub;
 pub mod run;
 pub mod trace;
 

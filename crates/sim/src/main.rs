@@ -40,7 +40,8 @@ struct Args {
     #[arg(long)]
     safety_ms: Option<u64>,
     /// Break Concord on purpose, to see the checkers catch it: `follower-reads` answers reads
-    /// from any replica as if they were linearizable.
+    /// from any replica as if they were linearizable; `pubsub-local-only` delivers messages on
+    /// the publishing node only; `pubsub-twice` delivers relayed messages twice.
     #[arg(long)]
     defect: Option<String>,
     /// Seeds run at once (each in its own process); the number of cores by default.
@@ -98,9 +99,11 @@ fn main() -> ExitCode {
     concord_sim::trace::init();
     let defects = match args.defect.as_deref() {
         None => Defects::default(),
-        Some("follower-reads") => Defects { follower_reads: true },
+        Some("follower-reads") => Defects { follower_reads: true, ..Defects::default() },
+        Some("pubsub-local-only") => Defects { pubsub_local_only: true, ..Defects::default() },
+        Some("pubsub-twice") => Defects { pubsub_twice: true, ..Defects::default() },
         Some(other) => {
-            eprintln!("unknown defect {other:?} (known: follower-reads)");
+            eprintln!("unknown defect {other:?} (known: follower-reads, pubsub-local-only, pubsub-twice)");
             return ExitCode::from(2);
         }
     };

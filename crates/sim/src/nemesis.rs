@@ -5,11 +5,15 @@
 //! lossy links (which break TCP streams) and slow links. Half the faults aimed at one node aim
 //! at a node leading some shard, as the watcher last saw the leaders. During the liveness
 //! phase everything is healed and every node is running.
+//!
+//! Beside its log, the nemesis keeps when each fault was active and which links between nodes
+//! it cut ([`Nemesis::faults`]), for the Pub/Sub checker.
 
 use crate::plan::{derive, Plan};
+use concord_check::pubsub::{Cut, Faults, Window};
 use concord_core::rng::Rng;
 use concord_storage::SimDisk;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::Duration;
 use turmoil::Sim;
@@ -56,11 +60,20 @@ pub struct Nemesis {
     next_fault_ms: u64,
     /// When each stopped node restarts.
     restart_ms: Vec<Option<u64>>,
-    network: Vec<(NetFault, u64)>,
+    /// Network faults in force: each with when it began and when it ends.
+    network: Vec<(NetFault, u64, u64)>,
     healed: bool,
     /// What happened when, for the run's transcript.
     pub log: Vec<String>,
     crashes: u64,
+    /// When each fault was active and the links it cut, in simulated ms since the start (see
+    /// [`Nemesis::faults`]).
+    disturbed_ms: Vec<(u64, u64)>,
+    cuts_ms: Vec<(usize, usize, u64, u64)>,
+    /// Links cut now, since when.
+    cut_since_ms: BTreeMap<(usize, usize), u64>,
+    /// Node faults still in force (a node down, a power loss armed): the node and since when.
+    node_faults_since_ms: Vec<(usize, u64)>,
 }
 
 impl Nemesis {
@@ -80,6 +93,95 @@ impl Nemesis {
             healed: false,
             log: Vec::new(),
             crashes: 0,
+            disturbed_ms: Vec::new(),
+            cuts_ms: Vec::new(),
+            cut_since_ms: BTreeMap::new(),
+            node_faults_since_ms: Vec::new(),
+        }
+    }
+
+    /// The faults so far, on the history's clock (`epoch_us` is the simulation's start).
+    pub fn faults(&self, epoch_us: u64) -> Faults {
+        let us = |ms: u64| epoch_us + ms * 1000;
+        let still = self.node_faults_since_ms.iter().map(|&(_, since)| (since, u64::MAX / 2000));
+        let disturbed = self.disturbed_ms.iter().copied().chain(still);
+        Faults {
+            disturbed: disturbed.map(|(start, end)| Window { start_us: us(start), end_us: us(end) }).collect(),
+            cuts: self
+                .cuts_ms
+                .iter()
+                .map(|&(from, to, start, end)| Cut { from, to, start_us: us(start), end_us: us(end) })
+                .collect(),
+        }
+    }
+
+    /// A node fault ends (the node restarted, or everything healed).
+    fn node_faults_end(&mut self, node: Option<usize>, now_ms: u64) {
+        let (ended, kept) =
+            self.node_faults_since_ms.drain(..).partition(|&(faulty, _)| node.is_none_or(|node| node == faulty));
+        self.node_faults_since_ms = kept;
+        let ended: Vec<(usize, u64)> = ended;
+        self.disturbed_ms.extend(ended.into_iter().map(|(_, since)| (since, now_ms)));
+    }
+
+    /// The node-to-node links (from, to) on which turmoil drops every message under the
+    /// network faults in force. Faults apply in order and the last one to set a direction
+    /// wins (a pause holds what a partition before it dropped); a lossy link may repair
+    /// itself at random (turmoil then heals both directions), so it cuts nothing for sure.
+    fn cut_links(&self) -> BTreeSet<(usize, usize)> {
+        let count = self.nodes.len();
+        // Per direction: Some(true) dropped, Some(false) held, None healthy.
+        let mut state: BTreeMap<(usize, usize), bool> = BTreeMap::new();
+        let mut lossy = BTreeSet::new();
+        let both = |state: &mut BTreeMap<(usize, usize), bool>, a: usize, b: usize, dropped: bool| {
+            state.insert((a, b), dropped);
+            state.insert((b, a), dropped);
+        };
+        for (fault, _, _) in &self.network {
+            match fault {
+                NetFault::Partition { side } => {
+                    for &a in side {
+                        for b in (0..count).filter(|b| !side.contains(b)) {
+                            both(&mut state, a, b, true);
+                        }
+                    }
+                }
+                NetFault::OneWay { from, to } => {
+                    state.insert((*from, *to), true);
+                }
+                NetFault::Bridge { left, right } => {
+                    for &a in left {
+                        for &b in right {
+                            both(&mut state, a, b, true);
+                        }
+                    }
+                }
+                NetFault::Isolate { node } | NetFault::Pause { node } => {
+                    let dropped = matches!(fault, NetFault::Isolate { .. });
+                    for other in (0..count).filter(|other| other != node) {
+                        both(&mut state, *node, other, dropped);
+                    }
+                }
+                NetFault::Lossy { a, b, .. } => {
+                    lossy.insert((*a, *b));
+                    lossy.insert((*b, *a));
+                }
+                NetFault::Slow { .. } => {}
+            }
+        }
+        state.into_iter().filter(|(link, dropped)| *dropped && !lossy.contains(link)).map(|(link, _)| link).collect()
+    }
+
+    /// Starts and ends the cuts recorded, as the faults in force now cut links.
+    fn record_cuts(&mut self, now_ms: u64) {
+        let cut = self.cut_links();
+        let ended: Vec<(usize, usize)> = self.cut_since_ms.keys().filter(|link| !cut.contains(link)).copied().collect();
+        for link in ended {
+            let since = self.cut_since_ms.remove(&link).expect("a cut in force");
+            self.cuts_ms.push((link.0, link.1, since, now_ms));
+        }
+        for link in cut {
+            self.cut_since_ms.entry(link).or_insert(now_ms);
         }
     }
 
@@ -135,14 +237,20 @@ impl Nemesis {
             if self.restart_ms[node].is_some_and(|at| at <= now_ms) {
                 self.restart_ms[node] = None;
                 sim.bounce(self.nodes[node].as_str());
+                self.node_faults_end(Some(node), now_ms);
                 self.note(now_ms, format!("restart {}", self.nodes[node]));
             }
         }
         let before = self.network.len();
-        self.network.retain(|(_, until)| *until > now_ms);
+        let (ended, in_force) = self.network.drain(..).partition(|(_, _, until)| *until <= now_ms);
+        self.network = in_force;
+        let ended: Vec<(NetFault, u64, u64)> = ended;
+        for (_, since, _) in &ended {
+            self.disturbed_ms.push((*since, now_ms));
+        }
         if self.network.len() != before {
             self.note(now_ms, "a network fault ends".into());
-            self.apply_network(sim);
+            self.apply_network(sim, now_ms);
         }
         match phase {
             Phase::Forming => {}
@@ -169,8 +277,10 @@ impl Nemesis {
 
     fn heal(&mut self, sim: &mut Sim<'_>, now_ms: u64) {
         self.healed = true;
-        self.network.clear();
-        self.apply_network(sim);
+        for (_, since, _) in std::mem::take(&mut self.network) {
+            self.disturbed_ms.push((since, now_ms));
+        }
+        self.apply_network(sim, now_ms);
         for node in 0..self.nodes.len() {
             self.disks[node].disarm();
             if self.disks[node].powered_off() {
@@ -180,6 +290,7 @@ impl Nemesis {
                 sim.bounce(self.nodes[node].as_str());
             }
         }
+        self.node_faults_end(None, now_ms);
         self.note(now_ms, "heal: every link repaired, every node running".into());
     }
 
@@ -198,12 +309,14 @@ impl Nemesis {
                 sim.crash(self.nodes[node].as_str());
                 self.disks[node].process_crash();
                 self.restart_ms[node] = Some(now_ms + self.between(200, 3_000));
+                self.node_faults_since_ms.push((node, now_ms));
                 self.note(now_ms, format!("kill -9 {}{leads}", self.nodes[node]));
                 return;
             }
             15..=29 => {
                 let writes = self.between(0, 40);
                 self.disks[node].arm_power_loss(writes);
+                self.node_faults_since_ms.push((node, now_ms));
                 self.note(now_ms, format!("power loss armed on {}{leads} after {writes} writes", self.nodes[node]));
                 return;
             }
@@ -256,12 +369,13 @@ impl Nemesis {
             NetFault::Slow { a, b, ms } => format!("slow link {} - {} ({ms} ms)", self.nodes[*a], self.nodes[*b]),
         };
         self.note(now_ms, format!("{what} for {lasting} ms{leads}"));
-        self.network.push((fault, now_ms + lasting));
-        self.apply_network(sim);
+        self.network.push((fault, now_ms, now_ms + lasting));
+        self.apply_network(sim, now_ms);
     }
 
     /// Resets every link, then applies the network faults in force.
-    fn apply_network(&self, sim: &mut Sim<'_>) {
+    fn apply_network(&mut self, sim: &mut Sim<'_>, now_ms: u64) {
+        self.record_cuts(now_ms);
         let node_count = self.nodes.len();
         for a in 0..node_count {
             for b in (a + 1)..self.hosts.len() {
@@ -274,7 +388,7 @@ impl Nemesis {
             }
         }
         let name = |n: usize| self.nodes[n].as_str();
-        for (fault, _) in &self.network {
+        for (fault, _, _) in &self.network {
             match fault {
                 NetFault::Partition { side } => {
                     for &a in side {

@@ -42,6 +42,19 @@ pub struct Plan {
     /// Pause between fault decisions.
     pub fault_gap_ms: (u64, u64),
     pub defects: Defects,
+    pub pubsub: PubSubPlan,
+}
+
+/// The Pub/Sub clients (see [`crate::pubsub`]).
+#[derive(Clone, Debug)]
+pub struct PubSubPlan {
+    pub publishers: u32,
+    pub subscribers: u32,
+    /// Channels `ps:0` .. `ps:<channels - 1>`.
+    pub channels: u32,
+    /// Subscriber `i` stays on node `(first_subscriber_node + i) % nodes`, so they spread
+    /// over the nodes.
+    pub first_subscriber_node: usize,
 }
 
 /// Derives an independent seed for one purpose from the run's seed.
@@ -83,6 +96,13 @@ impl Plan {
         let replication_factor = if nodes == 5 && between(0, 1) == 0 { 3 } else { nodes };
         // After the shards, for the same reason.
         workload.streams = between(1, 2) as u32;
+        // After the streams, for the same reason.
+        let pubsub = PubSubPlan {
+            publishers: between(1, 2) as u32,
+            subscribers: between(2, 3) as u32,
+            channels: between(2, 4) as u32,
+            first_subscriber_node: between(0, nodes as u64 - 1) as usize,
+        };
         Plan {
             seed,
             nodes,
@@ -99,6 +119,7 @@ impl Plan {
             liveness_ms: 10_000,
             fault_gap_ms,
             defects: options.defects,
+            pubsub,
         }
     }
 
@@ -108,6 +129,14 @@ impl Plan {
 
     pub fn client_name(index: u32) -> String {
         format!("c{}", index + 1)
+    }
+
+    pub fn publisher_name(index: u32) -> String {
+        format!("pub{}", index + 1)
+    }
+
+    pub fn subscriber_name(index: u32) -> String {
+        format!("sub{}", index + 1)
     }
 }
 

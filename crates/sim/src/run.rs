@@ -6,6 +6,7 @@ use crate::net::{SimClock, SimNet};
 use crate::plan::{derive, Options, Plan};
 use concord_check::converge::Replica;
 use concord_check::history::{Command, History};
+use concord_check::pubsub::{Coverage, PubSubHistory};
 use concord_check::workload::{family, Family};
 use concord_check::{check_all, Verdict};
 use concord_node::config::{Routing, Settings};
@@ -26,6 +27,8 @@ const SIMULATION_MAX_SECS: u64 = 600;
 pub struct Run {
     pub plan: Plan,
     pub history: History,
+    pub pubsub: PubSubHistory,
+    pub pubsub_coverage: Coverage,
     /// The nemesis's log: what fault happened when.
     pub faults: Vec<String>,
     pub verdict: Verdict,
@@ -51,6 +54,7 @@ impl Run {
             text.push('\n');
         }
         text.push_str(&self.history.to_string());
+        text.push_str(&self.pubsub.to_string());
         for replica in &self.replicas {
             let state = match &replica.state {
                 Some((index, digest)) => format!("applied {index}, digest {digest}"),
@@ -75,7 +79,7 @@ impl Run {
             self.history.ops.iter().filter(|op| op.call.commands().iter().any(on_family)).count()
         };
         format!(
-            "seed {}: {} nodes, {} shards of {} replicas, {} clients, {} ops ({done} ok, {failed} failed, {unknown} unknown; {} list, {} rset, {} strm), {} faults, {:.1} s simulated in {:.1} s: {}",
+            "seed {}: {} nodes, {} shards of {} replicas, {} clients, {} ops ({done} ok, {failed} failed, {unknown} unknown; {} list, {} rset, {} strm), {} publishes, {} messages in {} sessions ({} due), {} faults, {:.1} s simulated in {:.1} s: {}",
             self.plan.seed,
             self.plan.nodes,
             self.plan.shards,
@@ -85,6 +89,10 @@ impl Run {
             on(Family::List),
             on(Family::RedisSet),
             on(Family::Stream),
+            self.pubsub.publishes.len(),
+            self.pubsub_coverage.delivered,
+            self.pubsub.sessions.len(),
+            self.pubsub_coverage.required,
             self.faults.len(),
             self.simulated.as_secs_f64(),
             self.wall.as_secs_f64(),
@@ -156,6 +164,16 @@ pub fn run(seed: u64, options: &Options) -> Run {
         sim.client(name.as_str(), clients::workload_client(index, shared.clone()));
         others.push(name);
     }
+    for index in 0..plan.pubsub.publishers {
+        let name = Plan::publisher_name(index);
+        sim.client(name.as_str(), crate::pubsub::publisher(index, shared.clone()));
+        others.push(name);
+    }
+    for index in 0..plan.pubsub.subscribers {
+        let name = Plan::subscriber_name(index);
+        sim.client(name.as_str(), crate::pubsub::subscriber(index, shared.clone()));
+        others.push(name);
+    }
     sim.client("control", clients::controller(shared.clone()));
     others.push("control".into());
     sim.client("watch", clients::leader_watch(shared.clone()));
@@ -185,6 +203,21 @@ pub fn run(seed: u64, options: &Options) -> Run {
     let history = shared.history.into_inner();
     liveness.extend(shared.liveness.into_inner());
     let replicas = shared.replicas.into_inner();
-    let verdict = check_all(&history, &shared.finals.into_inner(), &replicas);
-    Run { plan, history, faults: nemesis.log, verdict, replicas, liveness, simulated, wall: started.elapsed() }
+    let mut verdict = check_all(&history, &shared.finals.into_inner(), &replicas);
+    let pubsub = shared.pubsub.into_inner();
+    let (problems, pubsub_coverage) =
+        concord_check::pubsub::check_with_coverage(&pubsub, &nemesis.faults(EPOCH_SECS * 1_000_000));
+    verdict.pubsub = problems;
+    Run {
+        plan,
+        history,
+        pubsub,
+        pubsub_coverage,
+        faults: nemesis.log,
+        verdict,
+        replicas,
+        liveness,
+        simulated,
+        wall: started.elapsed(),
+    }
 }

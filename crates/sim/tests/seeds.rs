@@ -44,3 +44,17 @@ fn a_broken_configuration_is_caught() {
     assert!(text.contains("lost stream entry"), "{text}");
     assert!(text.contains("replay: cargo run --release -p concord-sim -- --seed"), "{text}");
 }
+
+/// Pub/Sub broken two ways, each caught by the Pub/Sub checker within one seed: messages kept
+/// on the publishing node (missed by subscribers elsewhere with no fault about, and counted
+/// short), and relayed messages delivered twice.
+#[test]
+fn a_broken_pubsub_is_caught() {
+    for (defect, finding) in
+        [("pubsub-local-only", "pubsub message missed"), ("pubsub-twice", "pubsub message delivered twice")]
+    {
+        let (output, text) = concord_sim(&["--defect", defect, "--seeds", "1", "--first", "2000"]);
+        assert!(!output.status.success(), "the checkers missed {defect}:\n{text}");
+        assert!(text.contains(finding), "{defect}: {text}");
+    }
+}
