@@ -133,6 +133,8 @@ pub struct ReadCtx<'a> {
     pub db: DbIndex,
     pub now_ms: TimeMs,
     pub rng: &'a mut Rng,
+    /// Run by a script's `redis.call` (SORT then orders a set's elements, as Redis does).
+    pub from_script: bool,
 }
 
 /// What a write sees while its log entry is applied: the selected database, the leader's
@@ -145,6 +147,8 @@ pub struct WriteCtx {
     pub now_ms: TimeMs,
     pub index: u64,
     pub random_seed: u64,
+    /// Run by a script's `redis.call` (SORT then orders a set's elements, as Redis does).
+    pub from_script: bool,
 }
 
 impl WriteCtx {

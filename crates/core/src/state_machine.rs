@@ -258,7 +258,7 @@ impl StateMachine {
         request: &Request,
         served: &mut Vec<(WaiterId, Reply)>,
     ) -> Reply {
-        let ctx = WriteCtx { db: 0, now_ms, index, random_seed: self.random_seed(index, position) };
+        let ctx = WriteCtx { db: 0, now_ms, index, random_seed: self.random_seed(index, position), from_script: false };
         match request {
             Request::Command { db, argv } => {
                 let reply = run_command(&mut self.keyspace, ctx.in_db(*db), argv);
@@ -547,7 +547,10 @@ fn run_command(keyspace: &mut Keyspace, ctx: WriteCtx, argv: &[Bytes]) -> Reply 
         Ok(Some(KeyspaceOp::Write(op))) => op.run(keyspace, &ctx),
         Ok(Some(KeyspaceOp::Read(op))) => {
             let mut rng = Rng::new(ctx.random_seed);
-            op.run(keyspace, &mut ReadCtx { db: ctx.db, now_ms: ctx.now_ms, rng: &mut rng })
+            op.run(
+                keyspace,
+                &mut ReadCtx { db: ctx.db, now_ms: ctx.now_ms, rng: &mut rng, from_script: ctx.from_script },
+            )
         }
         Ok(None) => Reply::from(crate::error::Error::err("command not allowed in the log")),
         Err(error) => Reply::from(error),

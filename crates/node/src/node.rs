@@ -873,7 +873,7 @@ impl Node {
         rng: &mut Rng,
     ) -> Reply {
         let keyspace = applied.data().keyspace();
-        let reply = op.run(keyspace, &mut ReadCtx { db, now_ms, rng });
+        let reply = op.run(keyspace, &mut ReadCtx { db, now_ms, rng, from_script: false });
         if crate::pubsub::wanted_here(self).contains(EventClass::KEY_MISS) {
             crate::pubsub::publish_notifications(self, key_misses(keyspace, db, argv, now_ms));
         }

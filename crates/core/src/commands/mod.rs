@@ -365,10 +365,12 @@ pub(crate) mod testing {
 
     /// [`write`] with arguments that are not text.
     pub fn write_argv(keyspace: &mut Keyspace, now_ms: u64, argv: &[Bytes]) -> Reply {
-        let ctx = WriteCtx { db: 0, now_ms, index: now_ms, random_seed: now_ms };
+        let ctx = WriteCtx { db: 0, now_ms, index: now_ms, random_seed: now_ms, from_script: false };
         match parse_keyspace_command(argv) {
             Ok(Some(KeyspaceOp::Write(op))) => op.run(keyspace, &ctx),
-            Ok(Some(KeyspaceOp::Read(op))) => op.run(keyspace, &mut ReadCtx { db: 0, now_ms, rng: &mut Rng::new(1) }),
+            Ok(Some(KeyspaceOp::Read(op))) => {
+                op.run(keyspace, &mut ReadCtx { db: 0, now_ms, rng: &mut Rng::new(1), from_script: false })
+            }
             Ok(None) => panic!("not a keyspace command"),
             Err(error) => error.into(),
         }
@@ -377,7 +379,7 @@ pub(crate) mod testing {
     /// [`write`] with arguments that are not text.
     pub fn write_bytes(keyspace: &mut Keyspace, now_ms: u64, words: &[&[u8]]) -> Reply {
         let argv: Vec<Bytes> = words.iter().map(|word| Bytes::copy_from_slice(word)).collect();
-        let ctx = WriteCtx { db: 0, now_ms, index: now_ms, random_seed: now_ms };
+        let ctx = WriteCtx { db: 0, now_ms, index: now_ms, random_seed: now_ms, from_script: false };
         match parse_keyspace_command(&argv) {
             Ok(Some(KeyspaceOp::Write(op))) => op.run(keyspace, &ctx),
             Ok(_) => panic!("not a write"),
@@ -387,7 +389,9 @@ pub(crate) mod testing {
 
     pub fn read(keyspace: &Keyspace, now_ms: u64, words: &[&str]) -> Reply {
         match parse_keyspace_command(&argv(words)) {
-            Ok(Some(KeyspaceOp::Read(op))) => op.run(keyspace, &mut ReadCtx { db: 0, now_ms, rng: &mut Rng::new(1) }),
+            Ok(Some(KeyspaceOp::Read(op))) => {
+                op.run(keyspace, &mut ReadCtx { db: 0, now_ms, rng: &mut Rng::new(1), from_script: false })
+            }
             Ok(_) => panic!("not a read"),
             Err(error) => error.into(),
         }

@@ -378,13 +378,13 @@ impl Calls<'_> {
         let db = self.db;
         match (&mut self.store, op) {
             (Store::Write { keyspace, ctx }, KeyspaceOp::Write(op)) => {
-                op.run(keyspace, &WriteCtx { db, random_seed: seed, ..*ctx })
+                op.run(keyspace, &WriteCtx { db, random_seed: seed, from_script: true, ..*ctx })
             }
             (Store::Write { keyspace, ctx }, KeyspaceOp::Read(op)) => {
-                op.run(keyspace, &mut ReadCtx { db, now_ms: ctx.now_ms, rng: &mut Rng::new(seed) })
+                op.run(keyspace, &mut ReadCtx { db, now_ms: ctx.now_ms, rng: &mut Rng::new(seed), from_script: true })
             }
             (Store::Read { keyspace, now_ms, .. }, KeyspaceOp::Read(op)) => {
-                op.run(keyspace, &mut ReadCtx { db, now_ms: *now_ms, rng: &mut Rng::new(seed) })
+                op.run(keyspace, &mut ReadCtx { db, now_ms: *now_ms, rng: &mut Rng::new(seed), from_script: true })
             }
             (Store::Read { .. }, KeyspaceOp::Write(_)) => {
                 script_error("ERR Write commands are not allowed from read-only scripts.")

@@ -743,3 +743,18 @@ fn replicas_with_different_histories_compute_the_same_effects_and_replies() {
     assert_eq!(read(&busy, 300, &["get", "reached"]), read(&restored, 300, &["get", "reached"]));
     assert!(matches!(read(&busy, 300, &["get", "reached"]), Reply::Bulk(_)));
 }
+
+#[test]
+fn sort_by_a_constant_orders_a_set_inside_a_script_as_redis_does() {
+    let mut ks = Keyspace::new();
+    write(&mut ks, 1_000, &["sadd", "myset", "c", "aa", "b", "a", "azz", "aaa"]);
+    let sorted = |ks: &mut Keyspace, script: &str| eval(ks, script, &["myset"], &[]);
+    assert_eq!(
+        sorted(&mut ks, "return redis.call('sort', KEYS[1], 'by', '_')"),
+        Reply::Array(["a", "aa", "aaa", "azz", "b", "c"].iter().map(|m| bulk(m)).collect())
+    );
+    assert_eq!(
+        sorted(&mut ks, "return redis.call('sort_ro', KEYS[1], 'by', '_', 'get', '#', 'limit', '0', '2')"),
+        Reply::Array(vec![bulk("a"), bulk("aa")])
+    );
+}

@@ -129,7 +129,13 @@ impl SortOptions {
     }
 
     /// Sorts, reading the keyspace only.
-    pub fn sort(&self, keyspace: &Keyspace, db: DbIndex, now_ms: TimeMs) -> Result<Vec<Option<Bytes>>> {
+    pub fn sort(
+        &self,
+        keyspace: &Keyspace,
+        db: DbIndex,
+        now_ms: TimeMs,
+        from_script: bool,
+    ) -> Result<Vec<Option<Bytes>>> {
         let db = keyspace.db(db);
         let value = match db.get(&self.key, now_ms).map(|entry| &entry.value) {
             None => None,
@@ -137,8 +143,9 @@ impl SortOptions {
             Some(_) => return Err(Error::WRONG_TYPE),
         };
         let (mut dont_sort, mut alpha, mut by) = (self.dont_sort, self.alpha, self.by.as_deref());
-        if dont_sort && self.store.is_some() && matches!(value, Some(Value::Set(_))) {
-            // A set's own order is no order: what is stored must not depend on it.
+        if dont_sort && (self.store.is_some() || from_script) && matches!(value, Some(Value::Set(_))) {
+            // A set's own order is no order: what is stored, or what a script goes on with,
+            // must not depend on it (Redis sorts then too).
             (dont_sort, alpha, by) = (false, true, None);
         }
         let len = value.map_or(0, |value| match value {
@@ -215,7 +222,7 @@ impl SortOptions {
 
     /// Sorts, then stores the result as STORE asks.
     pub fn sort_and_store(&self, keyspace: &mut Keyspace, ctx: &WriteCtx) -> Result<SortOutput> {
-        let values = self.sort(keyspace, ctx.db, ctx.now_ms)?;
+        let values = self.sort(keyspace, ctx.db, ctx.now_ms, ctx.from_script)?;
         let Some(destination) = &self.store else {
             return Ok(SortOutput::Values(values));
         };

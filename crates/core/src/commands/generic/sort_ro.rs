@@ -43,6 +43,6 @@ impl Command for SortRo {
 
 impl ReadCommand for SortRo {
     fn read(&self, keyspace: &Keyspace, ctx: &mut ReadCtx) -> Result<SortOutput> {
-        self.options.sort(keyspace, ctx.db, ctx.now_ms).map(SortOutput::Values)
+        self.options.sort(keyspace, ctx.db, ctx.now_ms, ctx.from_script).map(SortOutput::Values)
     }
 }

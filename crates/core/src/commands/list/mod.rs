@@ -338,7 +338,7 @@ mod tests {
     use crate::commands::testing::*;
 
     fn ctx(index: u64) -> WriteCtx {
-        WriteCtx { db: 0, now_ms: 1_000, index, random_seed: 0 }
+        WriteCtx { db: 0, now_ms: 1_000, index, random_seed: 0, from_script: false }
     }
 
     fn keys(names: &[&str]) -> Vec<Bytes> {

@@ -149,7 +149,7 @@ mod tests {
     use crate::commands::zset::testing::*;
 
     fn ctx(index: u64) -> WriteCtx {
-        WriteCtx { db: 0, now_ms: 1_000, index, random_seed: 0 }
+        WriteCtx { db: 0, now_ms: 1_000, index, random_seed: 0, from_script: false }
     }
 
     fn keys(names: &[&str]) -> Vec<Bytes> {

@@ -179,7 +179,10 @@ mod tests {
             let pick = |seed: u64, words: &[&str]| {
                 let command = crate::commands::parse_keyspace_command(&argv(words)).unwrap();
                 let Some(crate::commands::KeyspaceOp::Read(op)) = command else { panic!() };
-                op.run(ks, &mut crate::command::ReadCtx { db: 0, now_ms: 0, rng: &mut Rng::new(seed) })
+                op.run(
+                    ks,
+                    &mut crate::command::ReadCtx { db: 0, now_ms: 0, rng: &mut Rng::new(seed), from_script: false },
+                )
             };
             assert_eq!(pick(7, &["zrandmember", "z", "-50"]), pick(7, &["zrandmember", "z", "-50"]));
             assert_ne!(pick(7, &["zrandmember", "z", "-50"]), pick(8, &["zrandmember", "z", "-50"]));
