@@ -314,3 +314,95 @@ print("ok", len(rc.get_nodes()))
         assert!(out.starts_with("ok 3"), "{routing}: {out}");
     }
 }
+
+/// The node leading the shard that owns `slot`, as node `i` sees it.
+fn leader_of_slot(cluster: &TestCluster, i: usize, slot: u16) -> usize {
+    let owns = |range: &String| match range.split_once('-') {
+        Some((first, last)) => first.parse::<u16>().unwrap() <= slot && slot <= last.parse::<u16>().unwrap(),
+        None => range.parse::<u16>().ok() == Some(slot),
+    };
+    cluster.masters(i).into_iter().find(|(_, ranges)| ranges.iter().any(owns)).expect("a leader").0
+}
+
+/// Waits until no slot move is in progress.
+fn wait_for_moves(cluster: &TestCluster, i: usize) {
+    let deadline = Instant::now() + Duration::from_secs(90);
+    loop {
+        let moves: Vec<redis::Value> =
+            redis::cmd("CLUSTER").arg("GETSLOTMIGRATIONS").query(&mut cluster.connect(i)).unwrap();
+        if moves.is_empty() {
+            return;
+        }
+        assert!(Instant::now() < deadline, "slot moves did not finish: {moves:?}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// Online slot moves (see `migration` and `mover`): slots move between shards while writers
+/// keep writing through every node, once with kill -9 of the source shard's leader during the
+/// copy and once of the target's; afterwards every acknowledged write and every preloaded key
+/// is there exactly once (DBSIZE counts each key once), and the new owner serves the slots.
+#[test]
+fn slots_move_between_shards_under_load_through_kills_of_either_leader() {
+    let mut cluster = sharded(&[]);
+    let mut con = cluster.connect(0);
+    const PRELOADED: usize = 4_000;
+    let mut pipe = redis::pipe();
+    for n in 0..PRELOADED {
+        pipe.cmd("SET").arg(format!("pre{n}")).arg(n).ignore();
+    }
+    pipe.query::<()>(&mut con).unwrap();
+    let writers = Writers::start(9, addresses(&cluster), 0, None);
+    std::thread::sleep(Duration::from_millis(500));
+    // Half of shard g1's slots go to g2 (the source's leader is killed), then some of g2's to
+    // g3 (the target's leader is killed).
+    for (first, last, target, kill_source) in [(0, 2730, "g2", true), (5461, 7000, "g3", false)] {
+        cluster.wait_for_settled(0);
+        let victim = leader_of_slot(&cluster, 0, if kill_source { first } else { 10922 });
+        let reply: redis::RedisResult<i64> = redis::cmd("CLUSTER")
+            .arg("MIGRATESLOTS")
+            .arg("SLOTSRANGE")
+            .arg(first)
+            .arg(last)
+            .arg("SHARD")
+            .arg(target)
+            .query(&mut cluster.connect((victim + 1) % 3));
+        assert!(reply.unwrap() > 0, "a move id");
+        std::thread::sleep(Duration::from_millis(150));
+        cluster.kill(victim);
+        std::thread::sleep(Duration::from_millis(1_500));
+        cluster.restart(victim);
+        let observer = (victim + 1) % 3;
+        wait_for_moves(&cluster, observer);
+        let owner = leader_of_slot(&cluster, observer, first);
+        let moved = cluster.masters(observer).into_iter().find(|(i, _)| *i == owner).unwrap().1;
+        let covers = |r: &String| {
+            let (a, b) = r.split_once('-').unwrap_or((r, r));
+            a.parse::<u16>().unwrap() <= first && last <= b.parse::<u16>().unwrap()
+        };
+        assert!(moved.iter().any(covers), "{first}-{last} moved: {moved:?}");
+    }
+    let ledgers = writers.stop();
+    assert!(ledgers.iter().map(|l| l.lock().unwrap().acked.len()).sum::<usize>() > 0);
+    cluster.converged_digest();
+    let writer_keys: usize = ledgers.iter().map(|l| l.lock().unwrap().sent.len() + 1).sum();
+    for i in 0..3 {
+        let mut con = cluster.connect(i);
+        verify(&mut con, &ledgers);
+        let mut pipe = redis::pipe();
+        for n in 0..PRELOADED {
+            pipe.cmd("GET").arg(format!("pre{n}"));
+        }
+        let values: Vec<Option<String>> = pipe.query(&mut con).unwrap();
+        for (n, value) in values.iter().enumerate() {
+            assert_eq!(value.as_deref(), Some(n.to_string().as_str()), "pre{n} through node {i}");
+        }
+        let size: usize = redis::cmd("DBSIZE").query(&mut con).unwrap();
+        assert!(size <= PRELOADED + writer_keys && size >= PRELOADED, "DBSIZE {size}: a key counted twice or lost");
+    }
+    // Writes to moved slots go to their new owner, in redirect mode too.
+    let key = key_in(&mut cluster.connect(0), "after-move", (0, 2730));
+    let _: () = redis::cmd("SET").arg(&key).arg("v").query(&mut cluster.connect(2)).unwrap();
+    let value: String = redis::cmd("GET").arg(&key).query(&mut cluster.connect(1)).unwrap();
+    assert_eq!(value, "v");
+}

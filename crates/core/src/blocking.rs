@@ -133,6 +133,11 @@ impl Waiters {
         self.by_key.get(&(db, key.clone())).and_then(|queue| queue.get(skip).copied())
     }
 
+    /// Every waiter on `key` of `db`, longest-waiting first.
+    pub fn all_on(&self, db: DbIndex, key: &Blob) -> Vec<WaiterId> {
+        self.by_key.get(&(db, key.clone())).map(|queue| queue.iter().copied().collect()).unwrap_or_default()
+    }
+
     /// Every key someone waits on.
     pub fn keys(&self) -> Vec<(DbIndex, Blob)> {
         self.by_key.keys().cloned().collect()

@@ -11,15 +11,17 @@
 //! 0's applied state; each shard's leader then moves its group's membership towards the map.
 
 use crate::error::Error;
-use crate::limits::{SHARDS_MAX, SLOTS};
+use crate::limits::{MOVES_MAX, SHARDS_MAX, SLOTS};
 use crate::reply::Reply;
 use crate::request::{Batch, BatchReply, Request};
+use crate::slot::SlotRanges;
 use crate::types::{GroupId, NodeId};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// Version of the map's snapshot encoding; bumped on any change to [`ClusterMap`]'s fields.
-pub const MAP_FORMAT_VERSION: u8 = 1;
+/// Version 1 (no slot moves) is still read.
+pub const MAP_FORMAT_VERSION: u8 = 2;
 /// Replicas per shard unless configured otherwise.
 pub const REPLICATION_FACTOR_DEFAULT: u8 = 3;
 
@@ -73,6 +75,56 @@ pub enum ClusterChange {
     /// A shard's leader reports itself, its term and its group's voters. Older terms are
     /// ignored, so reports that cross never move the map backwards.
     ShardStatus { shard: GroupId, leader: NodeId, term: u64, voters: Vec<NodeId> },
+    /// Begins moving `ranges` (all owned by one shard) to shard `target` (see `migration`).
+    /// New in log format 4, as are the changes below.
+    MoveSlots { ranges: Vec<(u16, u16)>, target: GroupId },
+    /// Whoever drives move `id` starts over as a new attempt (its steps carry the number, and
+    /// both shards refuse those of an older one).
+    MoveAttempt { id: u64 },
+    /// The move's rounds have (nearly) caught up: its source is to stop serving the slots.
+    MoveFence { id: u64, attempt: u64 },
+    /// The target holds every key as the fenced source last served it: the slots are its.
+    MoveHandOver { id: u64, attempt: u64 },
+    /// Gives up a move that was not handed over: the slots stay with the source.
+    MoveCancel { id: u64 },
+    /// The move's leftovers (the source's old keys, or the target's copies) are gone.
+    MoveDone { id: u64, attempt: u64 },
+}
+
+/// Where a slot move stands (see `migration`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum MovePhase {
+    /// The target copies the slots while the source serves them.
+    Copying,
+    /// The source no longer serves them; the target takes the last changes.
+    Fenced,
+    /// The target owns them; the source drops its old keys.
+    HandedOver,
+    /// Given up: the source serves them again; the target drops its copies.
+    Cancelled,
+}
+
+impl MovePhase {
+    pub fn name(self) -> &'static str {
+        match self {
+            MovePhase::Copying => "copying",
+            MovePhase::Fenced => "fenced",
+            MovePhase::HandedOver => "handed-over",
+            MovePhase::Cancelled => "cancelled",
+        }
+    }
+}
+
+/// A slot move in progress.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SlotMove {
+    pub ranges: Vec<(u16, u16)>,
+    pub source: GroupId,
+    pub target: GroupId,
+    pub phase: MovePhase,
+    pub attempt: u64,
+    /// The map epoch at which the source was fenced (its fence step carries it).
+    pub fenced_epoch: u64,
 }
 
 /// What applying a change did.
@@ -94,6 +146,20 @@ pub struct ClusterMap {
     /// The owning shard of each slot, as ranges: `(first slot, last slot, shard)`, sorted,
     /// covering 0..=16383 exactly once. Empty until bootstrapped.
     pub slots: Vec<(u16, u16, GroupId)>,
+    /// Slot moves in progress, by id.
+    pub moves: BTreeMap<u64, SlotMove>,
+    /// The id the next move takes.
+    pub next_move: u64,
+}
+
+/// The map as format 1 recorded it (before slot moves).
+#[derive(Deserialize)]
+struct ClusterMapV1 {
+    epoch: u64,
+    replication_factor: u8,
+    members: BTreeMap<NodeId, Member>,
+    shards: BTreeMap<GroupId, Shard>,
+    slots: Vec<(u16, u16, GroupId)>,
 }
 
 impl ClusterMap {
@@ -105,6 +171,21 @@ impl ClusterMap {
     pub fn shard_of(&self, slot: u16) -> Option<GroupId> {
         let at = self.slots.partition_point(|(_, last, _)| *last < slot);
         self.slots.get(at).filter(|(first, _, _)| *first <= slot).map(|(_, _, shard)| *shard)
+    }
+
+    /// The slots a shard serves: those it owns, less those of a move fenced away from it.
+    pub fn served_by(&self, shard: GroupId) -> Option<SlotRanges> {
+        let owned = SlotRanges::new(self.ranges_of(shard).collect())?;
+        let fenced: Vec<(u16, u16)> = self
+            .moves
+            .values()
+            .filter(|m| m.source == shard && m.phase == MovePhase::Fenced)
+            .flat_map(|m| m.ranges.iter().copied())
+            .collect();
+        Some(match SlotRanges::new(fenced) {
+            Some(fenced) => owned.without(&fenced),
+            None => owned,
+        })
     }
 
     /// The slot ranges a shard owns.
@@ -191,11 +272,135 @@ impl ClusterMap {
                 entry.voters = voters;
                 Applied::Changed
             }
+            ClusterChange::MoveSlots { ranges, target } => self.begin_move(ranges, *target),
+            ClusterChange::MoveAttempt { id } => match self.moves.get_mut(id) {
+                Some(slot_move) => {
+                    slot_move.attempt += 1;
+                    Applied::Changed
+                }
+                None => Applied::Refused(format!("no slot move {id}")),
+            },
+            ClusterChange::MoveFence { id, attempt } => {
+                let epoch = self.epoch + 1;
+                self.step_move(*id, *attempt, &[MovePhase::Copying], |m| {
+                    m.phase = MovePhase::Fenced;
+                    m.fenced_epoch = epoch;
+                })
+            }
+            ClusterChange::MoveHandOver { id, attempt } => {
+                let Some(slot_move) = self.moves.get(id).filter(|m| m.attempt == *attempt) else {
+                    return Applied::Refused(format!("no slot move {id} at attempt {attempt}"));
+                };
+                if slot_move.phase != MovePhase::Fenced {
+                    return Applied::Refused(format!("slot move {id} is {}", slot_move.phase.name()));
+                }
+                let (ranges, target) = (slot_move.ranges.clone(), slot_move.target);
+                for (first, last) in ranges {
+                    self.assign(first, last, target);
+                }
+                self.moves.get_mut(id).expect("checked above").phase = MovePhase::HandedOver;
+                Applied::Changed
+            }
+            ClusterChange::MoveCancel { id } => {
+                self.step_move(*id, 0, &[MovePhase::Copying, MovePhase::Fenced], |m| m.phase = MovePhase::Cancelled)
+            }
+            ClusterChange::MoveDone { id, attempt } => match self.moves.get(id) {
+                Some(m) if m.attempt == *attempt && matches!(m.phase, MovePhase::HandedOver | MovePhase::Cancelled) => {
+                    self.moves.remove(id);
+                    Applied::Changed
+                }
+                Some(m) => Applied::Refused(format!("slot move {id} is {} at attempt {}", m.phase.name(), m.attempt)),
+                None => Applied::Unchanged,
+            },
         };
         if applied == Applied::Changed {
             self.epoch += 1;
         }
         applied
+    }
+
+    fn begin_move(&mut self, ranges: &[(u16, u16)], target: GroupId) -> Applied {
+        let Some(moving) = SlotRanges::new(ranges.to_vec()).filter(|r| !r.ranges().is_empty()) else {
+            return Applied::Refused("malformed slot ranges".into());
+        };
+        if !self.shards.contains_key(&target) {
+            return Applied::Refused(format!("no shard {target}"));
+        }
+        if self.moves.len() >= MOVES_MAX {
+            return Applied::Refused(format!("{MOVES_MAX} slot moves are in progress already"));
+        }
+        let owners: std::collections::BTreeSet<GroupId> = moving
+            .ranges()
+            .iter()
+            .flat_map(|&(first, last)| {
+                self.slots.iter().filter(move |(a, b, _)| *a <= last && first <= *b).map(|(_, _, shard)| *shard)
+            })
+            .collect();
+        let source = match owners.into_iter().collect::<Vec<_>>()[..] {
+            [source] => source,
+            _ => return Applied::Refused("the slots to move must all belong to one shard".into()),
+        };
+        if source == target {
+            return Applied::Refused(format!("the slots belong to {target} already"));
+        }
+        let busy = self.moves.values().any(|m| m.ranges.iter().any(|&(first, last)| moving.overlaps(first, last)));
+        if busy {
+            return Applied::Refused("some of the slots are being moved already".into());
+        }
+        let id = self.next_move.max(1);
+        self.next_move = id + 1;
+        self.moves.insert(
+            id,
+            SlotMove {
+                ranges: moving.ranges().to_vec(),
+                source,
+                target,
+                phase: MovePhase::Copying,
+                attempt: 0,
+                fenced_epoch: 0,
+            },
+        );
+        Applied::Changed
+    }
+
+    /// Advances move `id` from one of the phases `from` (at `attempt`, unless 0: any).
+    fn step_move(&mut self, id: u64, attempt: u64, from: &[MovePhase], change: impl FnOnce(&mut SlotMove)) -> Applied {
+        match self.moves.get_mut(&id) {
+            Some(m) if (attempt == 0 || m.attempt == attempt) && from.contains(&m.phase) => {
+                change(m);
+                Applied::Changed
+            }
+            Some(m) => Applied::Refused(format!("slot move {id} is {} at attempt {}", m.phase.name(), m.attempt)),
+            None => Applied::Refused(format!("no slot move {id}")),
+        }
+    }
+
+    /// Gives slots `first..=last` to `shard`, keeping the ranges sorted and joined.
+    fn assign(&mut self, first: u16, last: u16, shard: GroupId) {
+        let mut slots = Vec::with_capacity(self.slots.len() + 2);
+        for &(a, b, owner) in &self.slots {
+            if b < first || a > last {
+                slots.push((a, b, owner));
+                continue;
+            }
+            if a < first {
+                slots.push((a, first - 1, owner));
+            }
+            if a <= first {
+                slots.push((first, last, shard));
+            }
+            if b > last {
+                slots.push((last + 1, b, owner));
+            }
+        }
+        let mut joined: Vec<(u16, u16, GroupId)> = Vec::with_capacity(slots.len());
+        for (a, b, owner) in slots {
+            match joined.last_mut() {
+                Some((_, end, last_owner)) if *last_owner == owner && *end + 1 == a => *end = b,
+                _ => joined.push((a, b, owner)),
+            }
+        }
+        self.slots = joined;
     }
 
     fn bootstrap(&mut self, node: NodeId, addresses: &Addresses, shards: u32, replication_factor: u8) -> Applied {
@@ -281,13 +486,27 @@ impl ClusterMap {
     }
 
     pub fn restore(bytes: &[u8]) -> Result<ClusterMap, String> {
-        let (version, map): (u8, ClusterMap) =
-            postcard::from_bytes(bytes).map_err(|e| format!("undecodable cluster map: {e}"))?;
-        if version != MAP_FORMAT_VERSION {
-            return Err(format!(
-                "cluster map format {version} is not supported (this build reads {MAP_FORMAT_VERSION})"
-            ));
-        }
+        let undecodable = |e: postcard::Error| format!("undecodable cluster map: {e}");
+        let map = match bytes.first() {
+            Some(1) => {
+                let (_, old): (u8, ClusterMapV1) = postcard::from_bytes(bytes).map_err(undecodable)?;
+                ClusterMap {
+                    epoch: old.epoch,
+                    replication_factor: old.replication_factor,
+                    members: old.members,
+                    shards: old.shards,
+                    slots: old.slots,
+                    moves: BTreeMap::new(),
+                    next_move: 1,
+                }
+            }
+            Some(&MAP_FORMAT_VERSION) => postcard::from_bytes::<(u8, ClusterMap)>(bytes).map_err(undecodable)?.1,
+            version => {
+                return Err(format!(
+                    "cluster map format {version:?} is not supported (this build reads 1 to {MAP_FORMAT_VERSION})"
+                ))
+            }
+        };
         map.check()?;
         Ok(map)
     }
@@ -344,13 +563,26 @@ impl ClusterMachine {
             .iter()
             .map(|request| match request {
                 Request::Cluster(change) => match self.map.apply(change) {
-                    Applied::Changed | Applied::Unchanged => Reply::OK,
+                    Applied::Changed => self.changed_reply(change),
+                    Applied::Unchanged => Reply::OK,
                     Applied::Refused(why) => Reply::from(Error::err(why)),
                 },
                 _ => Reply::from(Error::err("the metadata group takes only cluster changes")),
             })
             .collect();
         BatchReply { replies, served: Vec::new(), notifications: Vec::new() }
+    }
+
+    /// What a slot-move change tells its proposer: the new move's id, the attempt it now
+    /// drives, or the map's epoch after a fence or a hand-over.
+    fn changed_reply(&self, change: &ClusterChange) -> Reply {
+        let number = |n: u64| Reply::Integer(n as i64);
+        match change {
+            ClusterChange::MoveSlots { .. } => number(self.map.next_move - 1),
+            ClusterChange::MoveAttempt { id } => self.map.moves.get(id).map_or(Reply::OK, |m| number(m.attempt)),
+            ClusterChange::MoveFence { .. } | ClusterChange::MoveHandOver { .. } => number(self.map.epoch),
+            _ => Reply::OK,
+        }
     }
 
     /// The state as canonical bytes.
@@ -602,5 +834,62 @@ mod tests {
         assert!(matches!(map.apply(&many), Applied::Refused(_)));
         assert_eq!(map.epoch, 0);
         assert!(matches!(join(&mut map, 2), Applied::Refused(_)), "no members before the bootstrap");
+    }
+
+    #[test]
+    fn a_slot_move_hands_its_slots_over_only_when_fenced_at_the_current_attempt() {
+        let mut map = bootstrapped(3, 1);
+        let (g1, g2, g3) = (GroupId(1), GroupId(2), GroupId(3));
+        let refused = |map: &mut ClusterMap, change: ClusterChange| matches!(map.apply(&change), Applied::Refused(_));
+        assert!(refused(&mut map, ClusterChange::MoveSlots { ranges: vec![(5000, 6000)], target: g3 }), "two owners");
+        assert!(refused(&mut map, ClusterChange::MoveSlots { ranges: vec![(0, 10)], target: g1 }), "its own");
+        assert!(refused(&mut map, ClusterChange::MoveSlots { ranges: vec![(0, 10)], target: GroupId(9) }));
+        assert_eq!(map.apply(&ClusterChange::MoveSlots { ranges: vec![(0, 99)], target: g2 }), Applied::Changed);
+        assert!(refused(&mut map, ClusterChange::MoveSlots { ranges: vec![(50, 60)], target: g3 }), "moving already");
+        let id = *map.moves.keys().next().unwrap();
+        assert_eq!(map.served_by(g1).unwrap().ranges(), &[(0, 5460)], "still the source's while copying");
+        map.apply(&ClusterChange::MoveAttempt { id });
+        map.apply(&ClusterChange::MoveAttempt { id });
+        assert!(refused(&mut map, ClusterChange::MoveFence { id, attempt: 1 }), "an older attempt");
+        assert_eq!(map.apply(&ClusterChange::MoveFence { id, attempt: 2 }), Applied::Changed);
+        assert_eq!(map.served_by(g1).unwrap().ranges(), &[(100, 5460)], "fenced away");
+        assert_eq!(map.shard_of(0), Some(g1), "but not yet handed over");
+        let restored = ClusterMap::restore(&map.snapshot()).unwrap();
+        assert_eq!(restored, map);
+        assert!(refused(&mut map, ClusterChange::MoveHandOver { id, attempt: 1 }));
+        assert_eq!(map.apply(&ClusterChange::MoveHandOver { id, attempt: 2 }), Applied::Changed);
+        assert_eq!(map.shard_of(0), Some(g2));
+        assert_eq!(map.ranges_of(g2).collect::<Vec<_>>(), vec![(0, 99), (5461, 10921)]);
+        map.check().unwrap();
+        assert!(refused(&mut map, ClusterChange::MoveCancel { id }), "handed over: too late");
+        assert_eq!(map.apply(&ClusterChange::MoveDone { id, attempt: 2 }), Applied::Changed);
+        assert!(map.moves.is_empty());
+        // A cancelled move leaves the slots where they were.
+        map.apply(&ClusterChange::MoveSlots { ranges: vec![(5461, 5461)], target: g3 });
+        let id = *map.moves.keys().next().unwrap();
+        map.apply(&ClusterChange::MoveAttempt { id });
+        map.apply(&ClusterChange::MoveFence { id, attempt: 1 });
+        assert_eq!(map.apply(&ClusterChange::MoveCancel { id }), Applied::Changed);
+        assert!(refused(&mut map, ClusterChange::MoveHandOver { id, attempt: 1 }));
+        assert_eq!(map.served_by(g2).unwrap().ranges(), &[(0, 99), (5461, 10921)]);
+    }
+
+    #[test]
+    fn maps_of_format_1_are_still_read() {
+        let map = bootstrapped(2, 1);
+        #[derive(Serialize)]
+        struct V1<'a>(
+            u8,
+            u64,
+            u8,
+            &'a BTreeMap<NodeId, Member>,
+            &'a BTreeMap<GroupId, Shard>,
+            &'a Vec<(u16, u16, GroupId)>,
+        );
+        let old = postcard::to_stdvec(&V1(1, map.epoch, map.replication_factor, &map.members, &map.shards, &map.slots))
+            .unwrap();
+        let mut expected = map.clone();
+        expected.next_move = 1;
+        assert_eq!(ClusterMap::restore(&old).unwrap(), expected);
     }
 }

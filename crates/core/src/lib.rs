@@ -23,6 +23,7 @@
 //! - [`state_machine`]: applies log entries; snapshots and digests.
 //! - [`session`]: a client connection's state and command dispatch.
 //! - [`slot`]: key hash slots.
+//! - [`migration`]: moving slots between shards, as the source and the target apply it.
 //! - [`cluster_map`]: the metadata group's map: members, shards, slot ownership, epochs.
 //! - [`placement`]: the rebalancing planner: replicas, leaders and slots, as a list of steps.
 
@@ -37,6 +38,7 @@ pub mod geohash;
 pub mod hyperloglog;
 pub mod keyspace;
 pub mod limits;
+pub mod migration;
 pub mod notifications;
 pub mod once;
 pub mod pattern;

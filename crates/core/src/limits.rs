@@ -177,10 +177,27 @@ pub const SHARDS_MAX: usize = 256;
 /// and the least loaded shard, so a plan rarely needs more than a few per shard; the bound
 /// keeps a plan (and the copying it starts) short, and the next plan goes on from there.
 pub const PLAN_SLOT_MOVES_MAX: usize = 4 * SHARDS_MAX;
+/// Keys (and tombstones) one batch of a slot move carries at most, and its bytes (a larger
+/// key goes alone): each batch is one log entry of the source and one of the target.
+pub const MOVE_BATCH_KEYS_MAX: usize = 1_000;
+pub const MOVE_BATCH_BYTES_MAX: usize = 1 << 20;
+/// Entries one export step looks at at most, so a step over slots with few keys stays short.
+pub const MOVE_SCAN_ENTRIES_MAX: usize = 50_000;
+/// Keys one step of dropping a move's leftovers removes at most.
+pub const MOVE_DROP_KEYS_MAX: usize = 10_000;
+/// A move is fenced once a round exports no more than this many keys (or after
+/// `MOVE_ROUNDS_MAX` rounds): the fence then lasts about one short round.
+pub const MOVE_FENCE_KEYS_MAX: u64 = 2_000;
+pub const MOVE_ROUNDS_MAX: u32 = 8;
+/// Slot moves in progress at once, cluster-wide.
+pub const MOVES_MAX: usize = 64;
 /// Voters of the metadata group at most; further members follow it as learners.
 pub const METADATA_VOTERS_MAX: usize = 5;
 
 const _: () = assert!(SHARDS_MAX <= 1 << 8);
+const _: () = assert!(MOVE_BATCH_BYTES_MAX < LOG_RECORD_BYTES_MAX / 4, "a batch fits a log entry");
+const _: () = assert!(MOVE_BATCH_KEYS_MAX <= MOVE_SCAN_ENTRIES_MAX);
+const _: () = assert!(MOVE_FENCE_KEYS_MAX >= MOVE_BATCH_KEYS_MAX as u64, "the last round takes a few batches");
 const _: () = assert!(SCRIPT_HOOK_INSTRUCTIONS as u64 <= SCRIPT_INSTRUCTIONS_MAX);
 const _: () = assert!(SCRIPTS_BYTES_MAX < LOG_RECORD_BYTES_MAX, "the cache fits a snapshot frame");
 const _: () = assert!(LIBRARIES_BYTES_MAX < LOG_RECORD_BYTES_MAX, "the libraries fit a snapshot frame");

@@ -58,6 +58,8 @@ pub enum Request {
     /// differ from what the shard last applied. A script may touch keys of these slots only
     /// (a shard that never applied one allows any). New in log format 3.
     OwnSlots { ranges: Vec<(u16, u16)> },
+    /// A step of moving slots to or from this shard (see `migration`). New in log format 4.
+    Migrate(crate::migration::MigrateStep),
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -85,6 +87,7 @@ impl Request {
             Request::Cluster(_) => 256,
             Request::Once { requests, .. } => 32 + requests.iter().map(Request::size_bytes).sum::<usize>(),
             Request::OwnSlots { ranges } => 32 + 4 * ranges.len(),
+            Request::Migrate(step) => step.size_bytes(),
         }
     }
 }

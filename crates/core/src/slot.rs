@@ -61,6 +61,42 @@ impl SlotRanges {
         self.0.get(at).is_some_and(|(first, _)| *first <= slot)
     }
 
+    pub fn every_slot() -> SlotRanges {
+        SlotRanges(vec![(0, SLOTS - 1)])
+    }
+
+    /// Whether any slot of `first..=last` is in these ranges.
+    pub fn overlaps(&self, first: u16, last: u16) -> bool {
+        self.0.iter().any(|&(a, b)| a <= last && first <= b)
+    }
+
+    /// Whether every slot of `first..=last` is in these ranges.
+    pub fn covers(&self, first: u16, last: u16) -> bool {
+        self.0.iter().any(|&(a, b)| a <= first && last <= b)
+    }
+
+    /// These ranges less the slots of `other`.
+    pub fn without(&self, other: &SlotRanges) -> SlotRanges {
+        let mut left = Vec::new();
+        for &(first, last) in &self.0 {
+            let mut from = u32::from(first);
+            for &(a, b) in &other.0 {
+                let (a, b) = (u32::from(a), u32::from(b));
+                if b < from || a > u32::from(last) {
+                    continue;
+                }
+                if a > from {
+                    left.push((from as u16, (a - 1) as u16));
+                }
+                from = b + 1;
+            }
+            if from <= u32::from(last) {
+                left.push((from as u16, last));
+            }
+        }
+        SlotRanges(left)
+    }
+
     pub fn is_every_slot(&self) -> bool {
         self.0 == [(0, SLOTS - 1)]
     }
@@ -85,6 +121,14 @@ mod tests {
         assert_eq!(SlotRanges::new(vec![(0, SLOTS)]), None, "past the last slot");
         assert_eq!(SlotRanges::new(vec![(0, 10), (10, 20)]), None, "overlapping");
         assert!(!SlotRanges::default().contains(0));
+        let every = SlotRanges::every_slot();
+        let less = every.without(&ranges);
+        assert_eq!(less.ranges(), &[(21, 99), (200, SLOTS - 1)]);
+        assert_eq!(less.without(&less).ranges(), &[]);
+        assert_eq!(ranges.without(&SlotRanges::new(vec![(5, 150)]).unwrap()).ranges(), &[(0, 4), (151, 199)]);
+        assert!(
+            ranges.overlaps(15, 50) && !ranges.overlaps(21, 99) && ranges.covers(100, 150) && !ranges.covers(0, 21)
+        );
     }
 
     #[test]

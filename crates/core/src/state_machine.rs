@@ -31,8 +31,8 @@ use std::io::{self, Read, Write};
 /// (one postcard image of everything, strings and hashes only), version 2 (no sessions of
 /// exactly-once requests), version 3 (no streams, and encodings without the stream settings),
 /// version 4 (no script cache or function libraries) and version 5 (no owned slots) are still
-/// read.
-pub const SNAPSHOT_FORMAT_VERSION: u8 = 6;
+/// read, as is version 6 (no slot moves).
+pub const SNAPSHOT_FORMAT_VERSION: u8 = 7;
 
 /// Largest frame a snapshot may hold: one key's whole value (a collection is one frame).
 const SNAPSHOT_FRAME_BYTES_MAX: usize = crate::limits::LOG_RECORD_BYTES_MAX;
@@ -184,6 +184,32 @@ impl StateMachine {
         }
     }
 
+    /// Refuses a command with a key of a slot this shard does not serve: one moving away (the
+    /// client tries again and reaches the new owner) or one whose copy is being imported.
+    fn serves(&self, argv: &[Bytes]) -> Result<(), Reply> {
+        let Some(entry) = argv.first().and_then(|name| commands::lookup(name)) else { return Ok(()) };
+        self.keyspace.owns_keys(entry.spec.keys(argv)).map_err(|slot| {
+            crate::Error::new(format!("TRYAGAIN slot {slot} is not served by this shard (it is moving); retry")).into()
+        })
+    }
+
+    /// After a fence: the clients blocked on keys of slots this shard no longer serves are
+    /// told to try again, where the slot's new owner will take them.
+    fn end_waits_elsewhere(&mut self, served: &mut Vec<(WaiterId, Reply)>) {
+        let gone: Vec<WaiterId> = self
+            .waiters
+            .keys()
+            .into_iter()
+            .filter(|(_, key)| self.keyspace.owns_keys(std::iter::once(&key[..])).is_err())
+            .flat_map(|(db, key)| self.waiters.all_on(db, &key))
+            .collect();
+        for id in gone {
+            if self.waiters.remove(&id).is_some() {
+                served.push((id, crate::Error::new("TRYAGAIN the slot moved to another shard; retry").into()));
+            }
+        }
+    }
+
     /// The keys a write may have made ready for waiters: its own, or every waited-on key for
     /// the commands that reach into another database or empty one.
     fn touched_keys(&self, db: DbIndex, argv: &[Bytes]) -> Vec<(DbIndex, Blob)> {
@@ -261,6 +287,9 @@ impl StateMachine {
         let ctx = WriteCtx { db: 0, now_ms, index, random_seed: self.random_seed(index, position), from_script: false };
         match request {
             Request::Command { db, argv } => {
+                if let Err(refusal) = self.serves(argv) {
+                    return refusal;
+                }
                 let reply = run_command(&mut self.keyspace, ctx.in_db(*db), argv);
                 if !self.waiters.is_empty() {
                     let keys = self.touched_keys(*db, argv);
@@ -274,6 +303,9 @@ impl StateMachine {
                     .all(|watched| self.keyspace.db(watched.db).is_unchanged(&watched.key, &watched.stamp, now_ms));
                 if !unchanged {
                     return Reply::NilArray;
+                }
+                if let Some(refusal) = commands.iter().find_map(|(_, argv)| self.serves(argv).err()) {
+                    return refusal;
                 }
                 let replies = commands
                     .iter()
@@ -290,7 +322,21 @@ impl StateMachine {
                 }
                 Reply::Array(replies)
             }
-            Request::Block { db, argv, waiter } => self.block(&ctx.in_db(*db), argv, *waiter, served),
+            Request::Block { db, argv, waiter } => match self.serves(argv) {
+                Ok(()) => self.block(&ctx.in_db(*db), argv, *waiter, served),
+                Err(refusal) => {
+                    served.push((*waiter, refusal.clone()));
+                    refusal
+                }
+            },
+            Request::Migrate(step) => {
+                let fenced = matches!(step, crate::migration::MigrateStep::Fence { .. });
+                let reply = crate::migration::apply(&mut self.keyspace, index, now_ms, step);
+                if fenced && !self.waiters.is_empty() {
+                    self.end_waits_elsewhere(served);
+                }
+                reply
+            }
             Request::Unblock { waiter, error } => match self.waiters.remove(waiter) {
                 Some(removed) => {
                     let reply = match (error, BlockingOp::parse(&removed.argv)) {
@@ -414,7 +460,9 @@ impl StateMachine {
         write_frame(out, &self.sessions)?;
         write_frame(out, keyspace.scripts())?;
         write_frame(out, keyspace.libraries())?;
-        write_frame(out, &keyspace.owned_slots())
+        write_frame(out, &keyspace.owned_slots())?;
+        write_frame(out, keyspace.moves())?;
+        write_frame(out, &keyspace.removal_journal())
     }
 
     /// The state as bytes (see [`StateMachine::write_snapshot`]).
@@ -457,6 +505,10 @@ impl StateMachine {
                 }
                 if version >= 6 {
                     keyspace.set_owned_slots(read_frame::<Option<SlotRanges>>(input)?);
+                }
+                if version >= 7 {
+                    *keyspace.moves_mut() = read_frame::<crate::migration::Moves>(input)?;
+                    keyspace.restore_removal_journal(read_frame::<Vec<(DbIndex, Blob)>>(input)?);
                 }
                 let mut trailing = [0u8];
                 if input.read(&mut trailing).map_err(|e| format!("undecodable snapshot: {e}"))? != 0 {
@@ -1036,12 +1088,21 @@ mod tests {
         assert_eq!(sm.apply(6, &batch(50, vec![command(&["get", "n"])])).replies, vec![Reply::Bulk("2".into())]);
     }
 
-    /// `current` (this format, with no scripts, libraries or owned slots) rewritten as format
-    /// 2, 3, 4 or 5: without the owned slots' frame (two bytes when none); for 4 and older also
+    /// `current` (this format, with no scripts, libraries, owned slots or moves) rewritten as
+    /// format 2 to 6: without the moves' and the removal journal's frames (four and two bytes
+    /// when idle); for 5 and older also without the owned slots' frame (two bytes when none);
+    /// for 4 and older also
     /// without the script cache's and the libraries' frames (three and four bytes when empty);
     /// for 2 and 3 also the header's encodings without the stream settings; for 2 also no
     /// sessions' frame.
     fn older_format(current: &[u8], version: u8) -> Vec<u8> {
+        assert_eq!(&current[current.len() - 6..], &[3, 0, 0, 0, 1, 0]);
+        let current = &current[..current.len() - 6];
+        if version == 6 {
+            let mut bytes = current.to_vec();
+            bytes[0] = 6;
+            return bytes;
+        }
         assert_eq!(&current[current.len() - 2..], &[1, 0]);
         let current = &current[..current.len() - 2];
         if version == 5 {
@@ -1095,11 +1156,11 @@ mod tests {
     }
 
     #[test]
-    fn snapshots_of_formats_2_to_5_are_still_read() {
+    fn snapshots_of_formats_2_to_6_are_still_read() {
         let mut sm = StateMachine::new();
         sm.apply(1, &batch(10, vec![command(&["set", "a", "1"]), command(&["rpush", "l", "x", "y"])]));
         let current = sm.snapshot();
-        for version in [2, 3, 4, 5] {
+        for version in [2, 3, 4, 5, 6] {
             let restored = StateMachine::restore(&older_format(&current, version)).unwrap();
             assert_eq!(restored.snapshot(), current, "format {version}");
         }

@@ -9,7 +9,7 @@ use crate::client::Client;
 use crate::config::Routing;
 use crate::node::Node;
 use bytes::Bytes;
-use concord_core::cluster_map::{Addresses, ClusterChange, ClusterMap};
+use concord_core::cluster_map::{Addresses, ClusterChange, ClusterMap, MovePhase};
 use concord_core::commands::cluster::{ClusterOp, Fault};
 use concord_core::limits::{METADATA_VOTERS_MAX, SLOTS};
 use concord_core::request::Request;
@@ -75,6 +75,7 @@ pub async fn answer(node: &Arc<Node>, op: ClusterOp) -> Reply {
         ClusterOp::Slots => slots(node),
         ClusterOp::Shards => shards(node),
         ClusterOp::Members => members(node),
+        ClusterOp::GetSlotMigrations => slot_migrations(node),
         ClusterOp::Fault(fault) => {
             let faults = node.network.faults();
             match fault {
@@ -94,6 +95,28 @@ pub async fn answer(node: &Arc<Node>, op: ClusterOp) -> Reply {
         }
         other => Error::err(format_args!("{other:?} needs a leader")).into(),
     }
+}
+
+/// CLUSTER GETSLOTMIGRATIONS: each move in progress, as a map.
+fn slot_migrations(node: &Node) -> Reply {
+    let map = node.map();
+    let text = |s: String| Reply::bulk_text(s);
+    let moves = map
+        .moves
+        .iter()
+        .map(|(id, m)| {
+            let ranges = m.ranges.iter().map(|(first, last)| format!("{first}-{last}")).collect::<Vec<_>>().join(" ");
+            Reply::Map(vec![
+                (text("id".into()), Reply::Integer(*id as i64)),
+                (text("slots".into()), text(ranges)),
+                (text("source".into()), text(m.source.to_string())),
+                (text("target".into()), text(m.target.to_string())),
+                (text("state".into()), text(m.phase.name().into())),
+                (text("attempt".into()), Reply::Integer(m.attempt as i64)),
+            ])
+        })
+        .collect();
+    Reply::Array(moves)
 }
 
 /// Answers a CLUSTER request on the leader of `group`: membership changes on the metadata
@@ -119,6 +142,30 @@ pub async fn answer_as_leader(node: &Arc<Node>, group: GroupId, op: ClusterOp) -
         }
         ClusterOp::Promote(id) => set_role(node, id, true).await,
         ClusterOp::Demote(id) => set_role(node, id, false).await,
+        ClusterOp::MigrateSlots { ranges, target } => {
+            if !node.cluster_speaks(4) {
+                return Error::err("every node must run a version that moves slots (wire version 4) first").into();
+            }
+            match node.meta.propose(Request::Cluster(ClusterChange::MoveSlots { ranges, target })).await {
+                Ok(reply) => reply,
+                Err(error) => crate::node::write_error_reply(error),
+            }
+        }
+        ClusterOp::CancelSlotMigrations(which) => {
+            let map = node.map();
+            let cancellable =
+                |m: &&concord_core::cluster_map::SlotMove| matches!(m.phase, MovePhase::Copying | MovePhase::Fenced);
+            let ids: Vec<u64> = match which {
+                Some(id) => vec![id],
+                None => map.moves.iter().filter(|(_, m)| cancellable(m)).map(|(id, _)| *id).collect(),
+            };
+            for &id in &ids {
+                if let Err(reply) = propose(node, ClusterChange::MoveCancel { id }).await {
+                    return reply;
+                }
+            }
+            Reply::Integer(ids.len() as i64)
+        }
         ClusterOp::Forget(id) => {
             if let Err(reply) = propose(node, ClusterChange::RemoveMember { node: id }).await {
                 return reply;

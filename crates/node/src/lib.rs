@@ -9,6 +9,7 @@
 //! - [`blocked`]: this node's blocked clients (BLPOP ...) and where their replies go.
 //! - [`once`]: request ids for client writes, so a write is sent again without being applied twice.
 //! - [`routing`]: key → slot → shard; commands split over shards, or refused with CROSSSLOT.
+//! - [`mover`]: the metadata leader drives slot moves between shards, phase by phase.
 //! - [`stewardship`]: each shard's leader keeps its group in line with the cluster map.
 //! - [`client`]: a small RESP client, for what Concord says to nodes itself.
 //! - [`cluster`]: CLUSTER replies from the map, membership changes, fault injection, joining.
@@ -30,6 +31,7 @@ pub mod data_dir;
 pub mod env;
 pub mod host;
 pub mod info;
+pub mod mover;
 pub mod node;
 pub mod once;
 pub mod peers;

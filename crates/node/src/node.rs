@@ -19,11 +19,11 @@ use concord_core::commands::cluster::ClusterOp;
 use concord_core::commands::{self, KeyspaceOp, ReadOp};
 use concord_core::keyspace::WatchStamp;
 use concord_core::limits::{EXPIRE_BATCH_KEYS_MAX, WRITE_RETRY_MS};
+use concord_core::migration::MigrateStep;
 use concord_core::notifications::{key_misses, EventClass};
 use concord_core::request::Request;
 use concord_core::rng::Rng;
 use concord_core::session::ExecPlan;
-use concord_core::slot::SlotRanges;
 use concord_core::types::{Clock, DbIndex, GroupId, NodeId, TimeMs};
 use concord_core::{Error, Reply};
 use concord_raft::log_store::NodeLog;
@@ -270,6 +270,7 @@ fn request_slot(request: &Request) -> u16 {
         | Request::Unblock { .. }
         | Request::RenewWaiters { .. }
         | Request::OwnSlots { .. }
+        | Request::Migrate(_)
         | Request::Tick => 0,
     }
 }
@@ -653,6 +654,14 @@ impl Node {
         })
     }
 
+    /// Whether every member of the cluster map speaks at least wire `version`.
+    pub(crate) fn cluster_speaks(&self, version: u8) -> bool {
+        self.map().members.keys().all(|id| {
+            let seen = self.network.version_seen(*id);
+            *id == self.id || seen == 0 || seen >= version
+        })
+    }
+
     /// Whether every member of `group` can decode tagged requests (wire version 2).
     fn members_take_tags(&self, group: &Group) -> bool {
         self.members_speak(group, 2)
@@ -873,6 +882,11 @@ impl Node {
         rng: &mut Rng,
     ) -> Reply {
         let keyspace = applied.data().keyspace();
+        if let Some(entry) = argv.first().and_then(|name| commands::lookup(name)) {
+            if let Err(slot) = keyspace.owns_keys(entry.spec.keys(argv)) {
+                return retryable(format_args!("slot {slot} is not served by this shard (it is moving); retry"));
+            }
+        }
         let reply = op.run(keyspace, &mut ReadCtx { db, now_ms, rng, from_script: false });
         if crate::pubsub::wanted_here(self).contains(EventClass::KEY_MISS) {
             crate::pubsub::publish_notifications(self, key_misses(keyspace, db, argv, now_ms));
@@ -1189,16 +1203,31 @@ impl Node {
     }
 
     /// Tells a shard, through its log, the slots the cluster map gives it, when they differ
-    /// from what it last applied: scripts are held to the keys of those slots.
-    async fn tell_slots(&self, group: &Arc<Group>) {
+    /// from what it last applied: it serves keys of those slots only (scripts too). Slots a
+    /// move has fenced away are not its own any more; the step carries the map's epoch, so a
+    /// leader with an older map than the fence's cannot hand them back.
+    pub(crate) async fn tell_slots(&self, group: &Arc<Group>) {
         let map = self.map();
-        let Some(owned) = SlotRanges::new(map.ranges_of(group.id).collect()) else { return };
-        let known = group.read(|applied| applied.data().keyspace().owned_slots() == Some(&owned));
-        if owned.ranges().is_empty() || known || !self.members_speak(group, 3) {
+        if !map.is_bootstrapped() {
             return;
         }
-        let ranges = owned.ranges().to_vec();
-        if let Err(error) = group.propose(Request::OwnSlots { ranges }).await {
+        let Some(served) = map.served_by(group.id) else { return };
+        let known = group.read(|applied| {
+            let keyspace = applied.data().keyspace();
+            keyspace.owned_slots() == Some(&served) || keyspace.moves().owned_epoch > map.epoch
+        });
+        if known || !self.members_speak(group, 3) {
+            return;
+        }
+        let ranges = served.ranges().to_vec();
+        let request = if self.members_speak(group, 4) {
+            Request::Migrate(MigrateStep::Own { ranges, epoch: map.epoch })
+        } else if ranges.is_empty() {
+            return;
+        } else {
+            Request::OwnSlots { ranges }
+        };
+        if let Err(error) = group.propose(request).await {
             tracing::debug!(?error, "slot ownership proposal failed");
         }
     }
@@ -1206,7 +1235,12 @@ impl Node {
     /// The node's background duties: each leader's expiry sweep and waiter ticks, and the
     /// lease of this node's blocked clients.
     pub async fn background(self: Arc<Self>) {
-        tokio::join!(self.clone().sweep_expired(), self.clone().tick_waiters(), self.keep_waiters());
+        tokio::join!(
+            self.clone().sweep_expired(),
+            self.clone().tick_waiters(),
+            self.clone().keep_waiters(),
+            crate::mover::drive_moves(self)
+        );
     }
 
     /// A blocking command (BLPOP ...) of client `client` on `shard`: proposed with a waiter of

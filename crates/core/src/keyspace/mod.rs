@@ -173,6 +173,23 @@ pub struct Db {
     /// The events this database raises itself (`new`, `expired`) until the keyspace gathers
     /// them, in order with the commands' own (see [`Keyspace::notify`]).
     outbox: Outbox,
+    /// While the shard exports slots (see `migration`): the keys of those slots removed since
+    /// the journal was last taken, for the target to remove too.
+    journal: Option<Box<Journal>>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+struct Journal {
+    ranges: SlotRanges,
+    removed: BTreeSet<Blob>,
+}
+
+impl Journal {
+    fn record(&mut self, key: &[u8]) {
+        if self.ranges.contains(crate::slot::key_slot(key)) {
+            self.removed.insert(Blob::new(key));
+        }
+    }
 }
 
 static EMPTY_DB: std::sync::LazyLock<Db> = std::sync::LazyLock::new(|| Db::new(TableHasher::default()));
@@ -184,6 +201,7 @@ impl Db {
             expires: BTreeSet::new(),
             deletion_clock: Vec::new(),
             outbox: Outbox::default(),
+            journal: None,
         }
     }
 
@@ -261,6 +279,9 @@ impl Db {
             self.expires.remove(&(at, entry.key.clone()));
         }
         self.record_deletion(key, entry.version);
+        if let Some(journal) = &mut self.journal {
+            journal.record(key);
+        }
         Some(entry)
     }
 
@@ -321,6 +342,11 @@ impl Db {
             self.entries.iter().map(|entry| (deletion_hash(&entry.key), entry.version)).collect();
         for (hash, version) in removed {
             self.bump_clock(hash, version);
+        }
+        if let Some(journal) = &mut self.journal {
+            for entry in self.entries.iter() {
+                journal.record(entry.key());
+            }
         }
         self.entries = Table::new(self.entries.hasher());
         self.expires.clear();
@@ -384,7 +410,17 @@ impl Db {
             expires: BTreeSet::new(),
             deletion_clock,
             outbox: Outbox::default(),
+            journal: None,
         }
+    }
+
+    /// Starts (`Some`) or ends the journal of removed keys of `ranges`.
+    fn set_journal(&mut self, ranges: Option<&SlotRanges>) {
+        self.journal = ranges.map(|ranges| Box::new(Journal { ranges: ranges.clone(), removed: BTreeSet::new() }));
+    }
+
+    fn journaled(&self) -> impl Iterator<Item = &Blob> + '_ {
+        self.journal.iter().flat_map(|journal| journal.removed.iter())
     }
 }
 
@@ -422,6 +458,8 @@ pub struct Keyspace {
     /// The slots the shard owns (see `Request::OwnSlots`): none known until its leader first
     /// says, and then any key is allowed, as before shards knew theirs.
     owned_slots: Option<SlotRanges>,
+    /// The slot moves the shard takes part in (see `migration`). Boxed: rarely any.
+    moves: Box<crate::migration::Moves>,
 }
 
 impl Keyspace {
@@ -447,10 +485,12 @@ impl Keyspace {
     /// Makes an empty database that raises the events wanted here.
     fn fresh_db(&self) -> impl FnOnce() -> Db {
         let (hasher, wanted, now_ms) = (self.hasher, self.outbox.wanted(), self.outbox.now_ms());
+        let journal = self.moves.outgoing.as_ref().map(|out| out.ranges().clone());
         move || {
             let mut db = Db::new(hasher);
             db.outbox.set_wanted(wanted);
             db.outbox.set_now_ms(now_ms);
+            db.set_journal(journal.as_ref());
             db
         }
     }
@@ -591,6 +631,7 @@ impl Keyspace {
             outbox: Box::default(),
             programs: Box::default(),
             owned_slots: None,
+            moves: Box::default(),
         }
     }
 
@@ -607,6 +648,63 @@ impl Keyspace {
         self.owned_slots = owned;
     }
 
+    /// Whether every key of a command lives in a slot this shard serves.
+    pub fn owns_keys<K: AsRef<[u8]>>(&self, keys: impl Iterator<Item = K>) -> Result<(), u16> {
+        match &self.owned_slots {
+            Some(owned) if !owned.is_every_slot() => {
+                match keys.map(|key| crate::slot::key_slot(key.as_ref())).find(|slot| !owned.contains(*slot)) {
+                    Some(slot) => Err(slot),
+                    None => Ok(()),
+                }
+            }
+            _ => Ok(()),
+        }
+    }
+
+    pub fn moves(&self) -> &crate::migration::Moves {
+        &self.moves
+    }
+
+    pub fn moves_mut(&mut self) -> &mut crate::migration::Moves {
+        &mut self.moves
+    }
+
+    /// Starts (every database journals the removed keys of `ranges`) or ends the journal.
+    pub(crate) fn set_removal_journal(&mut self, ranges: Option<SlotRanges>) {
+        for db in self.dbs.values_mut() {
+            db.set_journal(ranges.as_ref());
+        }
+    }
+
+    /// The keys removed since the journal was last taken; it starts again empty.
+    pub(crate) fn take_removal_journal(&mut self) -> BTreeSet<(DbIndex, Blob)> {
+        let mut taken = BTreeSet::new();
+        for (&index, db) in &mut self.dbs {
+            if let Some(journal) = &mut db.journal {
+                taken.extend(std::mem::take(&mut journal.removed).into_iter().map(|key| (index, key)));
+            }
+        }
+        taken
+    }
+
+    /// The journal as it stands (for snapshots).
+    pub(crate) fn removal_journal(&self) -> Vec<(DbIndex, Blob)> {
+        self.dbs.iter().flat_map(|(&index, db)| db.journaled().map(move |key| (index, key.clone()))).collect()
+    }
+
+    /// A journal as a snapshot recorded it (after the databases and the moves are restored).
+    pub(crate) fn restore_removal_journal(&mut self, removed: Vec<(DbIndex, Blob)>) {
+        let ranges = self.moves.outgoing.as_ref().map(|out| out.ranges().clone());
+        self.set_removal_journal(ranges.clone());
+        if ranges.is_some() {
+            for (index, key) in removed {
+                if let Some(journal) = &mut self.db_mut(index).journal {
+                    journal.removed.insert(key);
+                }
+            }
+        }
+    }
+
     pub fn len(&self) -> usize {
         self.dbs.values().map(Db::len).sum()
     }
@@ -618,8 +716,17 @@ impl Keyspace {
         }
         // Events waiting in the databases are theirs under their present numbers.
         self.gather_notifications();
-        let a = self.dbs.remove(&first).unwrap_or_else(self.fresh_db());
-        let b = self.dbs.remove(&second).unwrap_or_else(self.fresh_db());
+        let mut a = self.dbs.remove(&first).unwrap_or_else(self.fresh_db());
+        let mut b = self.dbs.remove(&second).unwrap_or_else(self.fresh_db());
+        // A journal stays with its database number: every key that was there counts as gone.
+        let (mut journal_a, mut journal_b) = (a.journal.take(), b.journal.take());
+        for (journal, db) in [(&mut journal_a, &a), (&mut journal_b, &b)] {
+            if let Some(journal) = journal {
+                db.entries().for_each(|entry| journal.record(entry.key()));
+            }
+        }
+        a.journal = journal_b;
+        b.journal = journal_a;
         for (index, mut db) in [(first, b), (second, a)] {
             db.touch_all(version);
             self.dbs.insert(index, db);

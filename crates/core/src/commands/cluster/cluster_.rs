@@ -1,14 +1,16 @@
 //! CLUSTER INFO | MYID | NODES | SLOTS | SHARDS | KEYSLOT | COUNTKEYSINSLOT | GETKEYSINSLOT |
-//! MEMBERS | JOIN | PROMOTE | DEMOTE | FORGET | FAULT | HELP
+//! MEMBERS | JOIN | PROMOTE | DEMOTE | FORGET | MIGRATESLOTS | GETSLOTMIGRATIONS |
+//! CANCELSLOTMIGRATIONS | FAULT | HELP
 //!
 //! The Redis Cluster subcommands clients use to find their way (INFO, NODES, SLOTS, SHARDS,
 //! KEYSLOT, COUNTKEYSINSLOT, GETKEYSINSLOT), plus Concord's membership administration (JOIN, PROMOTE, DEMOTE, FORGET,
-//! MEMBERS) and fault injection (FAULT). The node carries them out.
+//! MEMBERS), online slot moves (MIGRATESLOTS, GETSLOTMIGRATIONS, CANCELSLOTMIGRATIONS, named as
+//! Valkey 9 names them, with a target shard instead of a node) and fault injection (FAULT). The node carries them out.
 
 use crate::command::NodeCommand;
 use crate::commands::prelude::*;
 use crate::session::{Action, Host, Session};
-use crate::types::NodeId;
+use crate::types::{GroupId, NodeId};
 use serde::{Deserialize, Serialize};
 
 pub const SPEC: CommandSpec = CommandSpec {
@@ -136,6 +138,24 @@ pub const FORGET_SPEC: CommandSpec = CommandSpec {
     summary: "Remove a node from the cluster",
     ..ADMIN
 };
+pub const MIGRATESLOTS_SPEC: CommandSpec = CommandSpec {
+    name: "cluster|migrateslots",
+    arity: -6,
+    summary: "Move slot ranges to another shard while both serve clients",
+    ..ADMIN
+};
+pub const GETSLOTMIGRATIONS_SPEC: CommandSpec = CommandSpec {
+    name: "cluster|getslotmigrations",
+    tips: NONDETERMINISTIC,
+    summary: "List the slot moves in progress",
+    ..REPORT
+};
+pub const CANCELSLOTMIGRATIONS_SPEC: CommandSpec = CommandSpec {
+    name: "cluster|cancelslotmigrations",
+    arity: -2,
+    summary: "Give up slot moves that were not handed over yet",
+    ..ADMIN
+};
 pub const FAULT_SPEC: CommandSpec = CommandSpec {
     name: "cluster|fault",
     arity: -3,
@@ -159,6 +179,9 @@ pub const SUBCOMMANDS: &[&CommandSpec] = &[
     &PROMOTE_SPEC,
     &DEMOTE_SPEC,
     &FORGET_SPEC,
+    &MIGRATESLOTS_SPEC,
+    &GETSLOTMIGRATIONS_SPEC,
+    &CANCELSLOTMIGRATIONS_SPEC,
     &FAULT_SPEC,
     &HELP_SPEC,
 ];
@@ -186,13 +209,30 @@ pub enum ClusterOp {
     Promote(NodeId),
     Demote(NodeId),
     Forget(NodeId),
+    /// Moves slot ranges to a shard, online (see `migration`).
+    MigrateSlots {
+        ranges: Vec<(u16, u16)>,
+        target: GroupId,
+    },
+    /// The slot moves in progress.
+    GetSlotMigrations,
+    /// Gives up one move (or every one) not yet handed over.
+    CancelSlotMigrations(Option<u64>),
     Fault(Fault),
 }
 
 impl ClusterOp {
     /// Whether only the leader can carry it out (membership changes).
     pub fn needs_leader(&self) -> bool {
-        matches!(self, ClusterOp::Join { .. } | ClusterOp::Promote(_) | ClusterOp::Demote(_) | ClusterOp::Forget(_))
+        matches!(
+            self,
+            ClusterOp::Join { .. }
+                | ClusterOp::Promote(_)
+                | ClusterOp::Demote(_)
+                | ClusterOp::Forget(_)
+                | ClusterOp::MigrateSlots { .. }
+                | ClusterOp::CancelSlotMigrations(_)
+        )
     }
 }
 
@@ -221,6 +261,18 @@ fn slot(arg: &[u8]) -> Result<u16> {
 
 fn node_id(arg: &[u8]) -> Result<NodeId> {
     std::str::from_utf8(arg).ok().and_then(|text| text.parse().ok()).ok_or_else(|| Error::err("Invalid node id"))
+}
+
+/// A shard as `CLUSTER SHARDS` names it (`g3`), or its bare number.
+fn shard_id(arg: &[u8]) -> Result<GroupId> {
+    let text = std::str::from_utf8(arg).unwrap_or_default();
+    text.strip_prefix('g')
+        .unwrap_or(text)
+        .parse::<u32>()
+        .ok()
+        .filter(|id| *id > 0)
+        .map(GroupId)
+        .ok_or_else(|| Error::err("Invalid shard id"))
 }
 
 pub enum Cluster {
@@ -274,6 +326,40 @@ impl NodeCommand for Cluster {
             "promote" => ClusterOp::Promote(node_id(&args.next_arg()?)?),
             "demote" => ClusterOp::Demote(node_id(&args.next_arg()?)?),
             "forget" => ClusterOp::Forget(node_id(&args.next_arg()?)?),
+            "migrateslots" => {
+                if !is(&args.next_arg()?, "SLOTSRANGE") {
+                    return Err(Error::SYNTAX);
+                }
+                let mut ranges = Vec::new();
+                while args.peek().is_some_and(|arg| !is(arg, "SHARD")) {
+                    let first = slot(&args.next_arg()?)?;
+                    let last = slot(&args.next_arg()?)?;
+                    if last < first {
+                        return Err(Error::err(format_args!(
+                            "start slot number {first} is greater than end slot number {last}"
+                        )));
+                    }
+                    ranges.push((first, last));
+                }
+                if ranges.is_empty() || !args.peek().is_some_and(|arg| is(arg, "SHARD")) {
+                    return Err(Error::SYNTAX);
+                }
+                args.next_arg()?;
+                let target = shard_id(&args.next_arg()?)?;
+                ClusterOp::MigrateSlots { ranges, target }
+            }
+            "getslotmigrations" => ClusterOp::GetSlotMigrations,
+            "cancelslotmigrations" => match args.peek() {
+                None => ClusterOp::CancelSlotMigrations(None),
+                Some(arg) if is(arg, "ALL") => {
+                    args.next_arg()?;
+                    ClusterOp::CancelSlotMigrations(None)
+                }
+                Some(_) => {
+                    let id = args.next_i64()?;
+                    ClusterOp::CancelSlotMigrations(Some(u64::try_from(id).map_err(|_| Error::err("Invalid move id"))?))
+                }
+            },
             "fault" => {
                 let action = args.next_arg()?;
                 let fault = match () {
@@ -317,6 +403,10 @@ impl NodeCommand for Cluster {
                 "    Add a node: a learner, promoted to voter once caught up (unless LEARNER).",
                 "PROMOTE <node-id> | DEMOTE <node-id> | FORGET <node-id>",
                 "    Make a learner a voter, a voter a learner, or remove a node.",
+                "MIGRATESLOTS SLOTSRANGE <start> <end> [<start> <end> ...] SHARD <shard-id>",
+                "    Move slot ranges to another shard while both serve clients.",
+                "GETSLOTMIGRATIONS | CANCELSLOTMIGRATIONS [<id>|ALL]",
+                "    List the slot moves in progress, or give up those not handed over yet.",
                 "FAULT BLOCK|BLOCK-OUTGOING|BLOCK-INCOMING|UNBLOCK <node-id> | FAULT HEAL | FAULT LIST",
                 "    Cut or restore this node's links to peers (fault injection for tests).",
                 "HELP",

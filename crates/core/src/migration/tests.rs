@@ -1,0 +1,182 @@
+//! The move protocol between two state machines, with client writes interleaved at random
+//! between its steps: whatever the interleaving, the target ends with exactly the source's
+//! keys of the moving slots, the source refuses them once fenced, and snapshots keep the
+//! progress of both sides.
+
+use super::*;
+use crate::request::{Batch, Request};
+use crate::rng::Rng;
+use crate::state_machine::StateMachine;
+
+/// Later than every entry's time: what is compared is what a client would read.
+const NOW: TimeMs = 1_000_000;
+
+struct Shard {
+    machine: StateMachine,
+    index: u64,
+}
+
+impl Shard {
+    fn new(ranges: Vec<(u16, u16)>) -> Shard {
+        let mut shard = Shard { machine: StateMachine::new(), index: 0 };
+        shard.apply(Request::Migrate(MigrateStep::Own { ranges, epoch: 1 }));
+        shard
+    }
+
+    fn apply(&mut self, request: Request) -> Reply {
+        self.index += 1;
+        let batch = Batch { time_ms: 1_000 + self.index, requests: vec![request] };
+        self.machine.apply(self.index, &batch).replies.pop().unwrap()
+    }
+
+    fn command(&mut self, args: &[&str]) -> Reply {
+        let argv = args.iter().map(|a| Bytes::copy_from_slice(a.as_bytes())).collect();
+        self.apply(Request::Command { db: 0, argv })
+    }
+
+    fn step(&mut self, step: MigrateStep) -> Reply {
+        let reply = self.apply(Request::Migrate(step));
+        assert!(!matches!(reply, Reply::Error(_)), "{reply:?}");
+        reply
+    }
+
+    /// The keys of `ranges` and their values, as GET (strings) or LRANGE (lists) see them.
+    fn contents(&self, ranges: &SlotRanges, now_ms: TimeMs) -> Vec<(Bytes, String)> {
+        let db = self.machine.keyspace().db(0);
+        let mut keys: Vec<(Bytes, String)> = db
+            .entries()
+            .filter(|e| ranges.contains(key_slot(e.key())))
+            .filter(|e| !e.is_expired(now_ms))
+            .map(|e| (e.key().to_bytes(), describe(&e.value)))
+            .collect();
+        keys.sort();
+        keys
+    }
+
+    /// Snapshots and restores the machine, as a new replica would start from it.
+    fn reload(&mut self) {
+        self.machine = StateMachine::restore(&self.machine.snapshot()).unwrap();
+    }
+}
+
+fn describe(value: &crate::keyspace::Value) -> String {
+    match ValueImage::of(value) {
+        ValueImage::Str(blob) => format!("string {blob:?}"),
+        ValueImage::List(elements) => format!("list {elements:?}"),
+        _ => unreachable!("the test writes strings and lists"),
+    }
+}
+
+/// Keys spread over the moving slots and others.
+fn key(rng: &mut Rng) -> String {
+    format!("k{}", rng.below(400))
+}
+
+fn random_write(rng: &mut Rng, shard: &mut Shard) {
+    let key = key(rng);
+    let value = rng.below(1_000).to_string();
+    let _ = match rng.below(6) {
+        0 | 1 => shard.command(&["SET", &key, &value]),
+        2 => shard.command(&["DEL", &key]),
+        3 => shard.command(&["RPUSH", &format!("l{key}"), &value]),
+        4 => shard.command(&["LPOP", &format!("l{key}")]),
+        _ => shard.command(&["PEXPIRE", &key, "1"]),
+    };
+}
+
+#[test]
+fn the_target_ends_with_exactly_the_sources_keys_whatever_the_interleaving() {
+    for seed in 0..40 {
+        let mut rng = Rng::new(seed);
+        let moving = SlotRanges::new(vec![(0, 8191)]).unwrap();
+        let mut source = Shard::new(vec![(0, 16383)]);
+        let mut target = Shard::new(vec![]);
+        for _ in 0..600 {
+            random_write(&mut rng, &mut source);
+        }
+        let ranges = moving.ranges().to_vec();
+        let (migration, attempt) = (7, 1);
+        assert_eq!(target.step(MigrateStep::Prepare { migration, attempt, ranges: ranges.clone() }), Reply::Integer(0));
+        source.step(MigrateStep::Track { migration, attempt, ranges: ranges.clone() });
+        let mut fenced = false;
+        let mut exports = 0;
+        loop {
+            // Clients keep writing until the fence; afterwards the source refuses them.
+            for _ in 0..rng.below(30) {
+                random_write(&mut rng, &mut source);
+            }
+            if rng.below(10) == 0 {
+                source.reload();
+                target.reload();
+            }
+            let Reply::Bulk(batch) = source.step(MigrateStep::Export { migration, attempt }) else { panic!() };
+            exports += 1;
+            let progress = progress_of(&batch).unwrap();
+            target.step(MigrateStep::Import { attempt, batch: batch.clone() });
+            assert_eq!(target.step(MigrateStep::Import { attempt, batch }), Reply::Integer(0), "a copy is ignored");
+            if progress.complete {
+                break;
+            }
+            if !fenced && (progress.round >= 2 || exports > 40) {
+                source.step(MigrateStep::Fence { migration, attempt, epoch: 2 });
+                fenced = true;
+            }
+        }
+        assert_eq!(target.contents(&moving, NOW), source.contents(&moving, NOW), "seed {seed}");
+        assert!(!source.contents(&moving, NOW).is_empty());
+        // The moving slots' keys are refused by the fenced source and by the target, which
+        // does not own them yet; the source's other keys are served.
+        let moving_key = (0..).map(|n| format!("k{n}")).find(|k| moving.contains(key_slot(k.as_bytes()))).unwrap();
+        let kept_key = (0..).map(|n| format!("k{n}")).find(|k| !moving.contains(key_slot(k.as_bytes()))).unwrap();
+        for shard in [&mut source, &mut target] {
+            let Reply::Error(text) = shard.command(&["SET", &moving_key, "late"]) else { panic!("served") };
+            assert!(text.starts_with(b"TRYAGAIN"), "{text:?}");
+        }
+        assert_eq!(source.command(&["SET", &kept_key, "v"]), Reply::OK);
+        // The hand-over: the target owns the slots, the source drops its keys of them.
+        target.step(MigrateStep::Own { ranges: ranges.clone(), epoch: 3 });
+        assert_eq!(target.command(&["SET", &moving_key, "late"]), Reply::OK);
+        let finish = MigrateStep::Finish { migration, ranges: ranges.clone(), drop_keys: true };
+        while source.step(finish.clone()) != Reply::Integer(0) {}
+        assert!(source.contents(&moving, NOW).is_empty());
+        assert!(source.machine.keyspace().moves().is_idle(), "the source forgot the move");
+        let kept = SlotRanges::new(vec![(8192, 16383)]).unwrap();
+        assert!(!source.contents(&kept, NOW).is_empty(), "the source keeps its other keys");
+    }
+}
+
+#[test]
+fn steps_of_an_older_attempt_or_a_stale_map_are_refused() {
+    let ranges = vec![(0, 99)];
+    let mut source = Shard::new(vec![(0, 16383)]);
+    let mut target = Shard::new(vec![(100, 16383)]);
+    source.command(&["SET", "{a}1", "x"]);
+    target.step(MigrateStep::Prepare { migration: 1, attempt: 2, ranges: ranges.clone() });
+    source.step(MigrateStep::Track { migration: 1, attempt: 2, ranges: ranges.clone() });
+    let Reply::Bulk(batch) = source.step(MigrateStep::Export { migration: 1, attempt: 2 }) else { panic!() };
+    let old = target.apply(Request::Migrate(MigrateStep::Prepare { migration: 1, attempt: 1, ranges: ranges.clone() }));
+    assert!(matches!(old, Reply::Error(_)), "an older attempt cannot restart the import");
+    let wrong = target.apply(Request::Migrate(MigrateStep::Import { attempt: 1, batch: batch.clone() }));
+    assert!(matches!(wrong, Reply::Error(_)), "nor import");
+    let old = source.apply(Request::Migrate(MigrateStep::Export { migration: 1, attempt: 1 }));
+    assert!(matches!(old, Reply::Error(_)), "nor export");
+    // A lost batch leaves a gap the target refuses to skip.
+    let Reply::Bulk(next) = source.step(MigrateStep::Export { migration: 1, attempt: 2 }) else { panic!() };
+    let gap = target.apply(Request::Migrate(MigrateStep::Import { attempt: 2, batch: next }));
+    assert!(matches!(gap, Reply::Error(_)), "{gap:?}");
+    // A shard never prepares to import slots it owns, and a fence older than the map that
+    // gave the slots back is refused.
+    let owned =
+        target.apply(Request::Migrate(MigrateStep::Prepare { migration: 2, attempt: 1, ranges: vec![(100, 200)] }));
+    assert!(matches!(owned, Reply::Error(_)));
+    source.step(MigrateStep::Fence { migration: 1, attempt: 2, epoch: 5 });
+    assert_eq!(source.step(MigrateStep::Own { ranges: vec![(0, 16383)], epoch: 4 }), Reply::Integer(0), "stale");
+    assert!(!source.machine.keyspace().owns_slot(0));
+    assert_eq!(source.step(MigrateStep::Own { ranges: vec![(0, 16383)], epoch: 6 }), Reply::Integer(1));
+    let stale = source.apply(Request::Migrate(MigrateStep::Fence { migration: 1, attempt: 2, epoch: 5 }));
+    assert!(matches!(stale, Reply::Error(_)), "{stale:?}");
+    assert!(source.machine.keyspace().owns_slot(0));
+    // The kept side of a finished move loses nothing.
+    target.step(MigrateStep::Finish { migration: 1, ranges: ranges.clone(), drop_keys: false });
+    assert!(target.machine.keyspace().moves().is_idle());
+}
