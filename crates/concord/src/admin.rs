@@ -28,6 +28,19 @@ enum Action {
     Demote { id: String },
     /// Remove a node from the cluster.
     Remove { id: String },
+    /// Move slots to another shard while both serve clients (`CLUSTER MIGRATESLOTS`).
+    MoveSlots {
+        /// Slot ranges, as `first-last` or one slot, e.g. `0-2730 5000`.
+        #[arg(required = true, num_args = 1..)]
+        slots: Vec<String>,
+        /// The shard to move them to, as `CLUSTER SHARDS` names it (`g2`).
+        #[arg(long = "to", value_name = "SHARD")]
+        to: String,
+    },
+    /// The slot moves in progress (`CLUSTER GETSLOTMIGRATIONS`).
+    Moves,
+    /// Give up a slot move not yet handed over, or every one (`CLUSTER CANCELSLOTMIGRATIONS`).
+    CancelMove { id: Option<String> },
     /// Cut this node's links to a peer (both ways, or one), restore them, or list them.
     Fault {
         #[arg(value_parser = ["block", "block-outgoing", "block-incoming", "unblock", "heal", "list"])]
@@ -50,6 +63,19 @@ pub fn run(args: AdminArgs) -> Result<(), String> {
         Action::Promote { id } => vec!["CLUSTER".into(), "PROMOTE".into(), id],
         Action::Demote { id } => vec!["CLUSTER".into(), "DEMOTE".into(), id],
         Action::Remove { id } => vec!["CLUSTER".into(), "FORGET".into(), id],
+        Action::MoveSlots { slots, to } => {
+            let mut words = vec!["CLUSTER".into(), "MIGRATESLOTS".into(), "SLOTSRANGE".into()];
+            for range in slots {
+                let (first, last) = range.split_once('-').unwrap_or((&range, &range));
+                words.extend([first.to_string(), last.to_string()]);
+            }
+            words.extend(["SHARD".into(), to]);
+            words
+        }
+        Action::Moves => vec!["CLUSTER".into(), "GETSLOTMIGRATIONS".into()],
+        Action::CancelMove { id } => {
+            vec!["CLUSTER".into(), "CANCELSLOTMIGRATIONS".into(), id.unwrap_or_else(|| "ALL".into())]
+        }
         Action::Fault { action, peer } => {
             let mut words = vec!["CLUSTER".into(), "FAULT".into(), action];
             words.extend(peer);

@@ -359,15 +359,23 @@ fn slots_move_between_shards_under_load_through_kills_of_either_leader() {
     for (first, last, target, kill_source) in [(0, 2730, "g2", true), (5461, 7000, "g3", false)] {
         cluster.wait_for_settled(0);
         let victim = leader_of_slot(&cluster, 0, if kill_source { first } else { 10922 });
-        let reply: redis::RedisResult<i64> = redis::cmd("CLUSTER")
-            .arg("MIGRATESLOTS")
-            .arg("SLOTSRANGE")
-            .arg(first)
-            .arg(last)
-            .arg("SHARD")
-            .arg(target)
-            .query(&mut cluster.connect((victim + 1) % 3));
-        assert!(reply.unwrap() > 0, "a move id");
+        let through = cluster.address((victim + 1) % 3).to_string();
+        if kill_source {
+            let reply: redis::RedisResult<i64> = redis::cmd("CLUSTER")
+                .arg("MIGRATESLOTS")
+                .arg("SLOTSRANGE")
+                .arg(first)
+                .arg(last)
+                .arg("SHARD")
+                .arg(target)
+                .query(&mut cluster.connect((victim + 1) % 3));
+            assert!(reply.unwrap() > 0, "a move id");
+        } else {
+            let range = format!("{first}-{last}");
+            let args = ["admin", "--node", &through, "move-slots", &range, "--to", target];
+            let out = Command::new(env!("CARGO_BIN_EXE_concord")).args(args).output().unwrap();
+            assert!(out.status.success(), "concord admin move-slots: {}", String::from_utf8_lossy(&out.stderr));
+        }
         std::thread::sleep(Duration::from_millis(150));
         cluster.kill(victim);
         std::thread::sleep(Duration::from_millis(1_500));

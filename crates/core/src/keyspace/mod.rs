@@ -661,6 +661,12 @@ impl Keyspace {
         }
     }
 
+    /// Whether `key` lives in a slot this shard serves: keys copied in for a move, or left
+    /// behind by one, are not listed by KEYS, SCAN or RANDOMKEY.
+    pub fn serves(&self, key: &[u8]) -> bool {
+        self.owns_keys(std::iter::once(key)).is_ok()
+    }
+
     pub fn moves(&self) -> &crate::migration::Moves {
         &self.moves
     }

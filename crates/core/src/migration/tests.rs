@@ -123,6 +123,8 @@ fn the_target_ends_with_exactly_the_sources_keys_whatever_the_interleaving() {
             }
         }
         assert_eq!(target.contents(&moving, NOW), source.contents(&moving, NOW), "seed {seed}");
+        assert_eq!(target.command(&["KEYS", "*"]), Reply::Array(vec![]), "copies are not listed");
+        assert_eq!(target.command(&["RANDOMKEY"]), Reply::Nil);
         assert!(!source.contents(&moving, NOW).is_empty());
         // The moving slots' keys are refused by the fenced source and by the target, which
         // does not own them yet; the source's other keys are served.

@@ -44,6 +44,7 @@ impl ReadCommand for Keys {
             .db(ctx.db)
             .entries()
             .filter(|entry| !entry.is_expired(ctx.now_ms) && (everything || self.pattern.matches(entry.key())))
+            .filter(|entry| keyspace.serves(entry.key()))
             .map(|entry| entry.key().to_bytes())
             .collect())
     }

@@ -44,11 +44,16 @@ impl ReadCommand for RandomKey {
         for _ in 0..EXPIRED_PICKS_MAX {
             match db.table().random(ctx.rng) {
                 None => return Ok(None),
-                Some(entry) if !entry.is_expired(ctx.now_ms) => return Ok(Some(entry.key().to_bytes())),
+                Some(entry) if !entry.is_expired(ctx.now_ms) && keyspace.serves(entry.key()) => {
+                    return Ok(Some(entry.key().to_bytes()))
+                }
                 Some(_) => {}
             }
         }
         // Mostly expired: fall back to the first live key, if any.
-        Ok(db.entries().find(|entry| !entry.is_expired(ctx.now_ms)).map(|entry| entry.key().to_bytes()))
+        Ok(db
+            .entries()
+            .find(|entry| !entry.is_expired(ctx.now_ms) && keyspace.serves(entry.key()))
+            .map(|entry| entry.key().to_bytes()))
     }
 }

@@ -88,6 +88,7 @@ impl ReadCommand for Scan {
             .into_iter()
             .filter(|entry| {
                 !entry.is_expired(ctx.now_ms)
+                    && keyspace.serves(entry.key())
                     && self.options.matches(entry.key())
                     && self.options.type_name.as_ref().is_none_or(|name| is(name, entry.value.type_name()))
             })
