@@ -41,6 +41,13 @@ enum Action {
     Moves,
     /// Give up a slot move not yet handed over, or every one (`CLUSTER CANCELSLOTMIGRATIONS`).
     CancelMove { id: Option<String> },
+    /// Show the plan that spreads replicas and slots evenly, and carry it out
+    /// (`CLUSTER REBALANCE`).
+    Rebalance {
+        /// Only show the plan.
+        #[arg(long)]
+        dry_run: bool,
+    },
     /// Cut this node's links to a peer (both ways, or one), restore them, or list them.
     Fault {
         #[arg(value_parser = ["block", "block-outgoing", "block-incoming", "unblock", "heal", "list"])]
@@ -73,6 +80,13 @@ pub fn run(args: AdminArgs) -> Result<(), String> {
             words
         }
         Action::Moves => vec!["CLUSTER".into(), "GETSLOTMIGRATIONS".into()],
+        Action::Rebalance { dry_run } => {
+            let mut words = vec!["CLUSTER".into(), "REBALANCE".into()];
+            if dry_run {
+                words.push("DRYRUN".into());
+            }
+            words
+        }
         Action::CancelMove { id } => {
             vec!["CLUSTER".into(), "CANCELSLOTMIGRATIONS".into(), id.unwrap_or_else(|| "ALL".into())]
         }

@@ -414,3 +414,151 @@ fn slots_move_between_shards_under_load_through_kills_of_either_leader() {
     let value: String = redis::cmd("GET").arg(&key).query(&mut cluster.connect(1)).unwrap();
     assert_eq!(value, "v");
 }
+
+/// The state of the one slot move in progress (`copying`, `fenced`, ...), if any.
+fn move_state(cluster: &TestCluster, i: usize) -> Option<String> {
+    let moves: Vec<redis::Value> =
+        redis::cmd("CLUSTER").arg("GETSLOTMIGRATIONS").query(&mut cluster.connect(i)).ok()?;
+    let fields: Vec<(String, redis::Value)> = redis::from_redis_value(moves.first()?.clone()).ok()?;
+    fields.into_iter().find(|(name, _)| name == "state").and_then(|(_, v)| redis::from_redis_value(v).ok())
+}
+
+/// Slot moves under load with kill -9 at each phase of the move: of the source shard's
+/// leader, the target's and the metadata group's (which drives the move) while the target
+/// copies, and of the source's leader once the move is fenced or later. Each kill makes the
+/// move start a new attempt (or finish what the map says); afterwards nothing acknowledged is
+/// lost, every preloaded key reads back once, and the slots end where the last move sent them.
+#[test]
+fn slot_moves_survive_kill_9_of_each_leader_at_each_phase() {
+    let mut cluster = sharded(&[]);
+    let mut con = cluster.connect(0);
+    // Enough keys in the moving slots that copying them takes many batches.
+    const PRELOADED: usize = 30_000;
+    for chunk in (0..PRELOADED).collect::<Vec<_>>().chunks(5_000) {
+        let mut pipe = redis::pipe();
+        for n in chunk {
+            pipe.cmd("SET").arg(format!("{{p{}}}:{n}", n % 2_000)).arg(n).ignore();
+        }
+        pipe.query::<()>(&mut con).unwrap();
+    }
+    let writers = Writers::start(6, addresses(&cluster), 0, None);
+    // The slots go from g1 to g2 and back, each time with one kill.
+    let plan = [("copying", "source"), ("copying", "target"), ("copying", "metadata"), ("fenced", "source")];
+    let mut seen_states = Vec::new();
+    for (turn, (phase, victim_kind)) in plan.into_iter().enumerate() {
+        cluster.wait_for_settled(0);
+        let (source_slot, target) = if turn % 2 == 0 { (0, "g2") } else { (0, "g1") };
+        let target_slot = if target == "g2" { 5461 } else { 5000 };
+        let victim = match victim_kind {
+            "source" => leader_of_slot(&cluster, 0, source_slot),
+            "target" => leader_of_slot(&cluster, 0, target_slot),
+            _ => cluster.leader(),
+        };
+        let observer = (victim + 1) % 3;
+        let id: i64 = redis::cmd("CLUSTER")
+            .arg("MIGRATESLOTS")
+            .arg("SLOTSRANGE")
+            .arg(0)
+            .arg(5000)
+            .arg("SHARD")
+            .arg(target)
+            .query(&mut cluster.connect(observer))
+            .unwrap();
+        assert!(id > 0);
+        // Kill once the move reaches the phase (or a later one: a fence may pass quickly).
+        let order = ["copying", "fenced", "handed-over"];
+        let wanted = order.iter().position(|s| *s == phase).unwrap();
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let mut seen = false;
+        let state = loop {
+            match move_state(&cluster, observer) {
+                Some(state) if order.iter().position(|s| *s == state).is_some_and(|at| at >= wanted) => break state,
+                Some(_) => seen = true,
+                // It went by between two looks: the kill then lands after the move.
+                None if seen => break "done".to_string(),
+                None => assert!(Instant::now() < deadline, "the move never showed"),
+            }
+            std::thread::sleep(Duration::from_millis(2));
+        };
+        seen_states.push(format!("{victim_kind} killed at {state} (wanted {phase})"));
+        cluster.kill(victim);
+        std::thread::sleep(Duration::from_millis(1_200));
+        cluster.restart(victim);
+        wait_for_moves(&cluster, observer);
+        let owner = leader_of_slot(&cluster, observer, 0);
+        assert_eq!(owner, leader_of_slot(&cluster, observer, target_slot), "slot 0 went to {target}");
+    }
+    eprintln!("{}", seen_states.join("; "));
+    let ledgers = writers.stop();
+    cluster.converged_digest();
+    for i in 0..3 {
+        let mut con = cluster.connect(i);
+        verify(&mut con, &ledgers);
+        let mut pipe = redis::pipe();
+        for n in 0..PRELOADED {
+            pipe.cmd("GET").arg(format!("{{p{}}}:{n}", n % 2_000));
+        }
+        let values: Vec<Option<String>> = pipe.query(&mut con).unwrap();
+        for (n, value) in values.iter().enumerate() {
+            assert_eq!(value.as_deref(), Some(n.to_string().as_str()), "preloaded key {n} through node {i}");
+        }
+    }
+    let writer_keys: usize = ledgers.iter().map(|l| l.lock().unwrap().sent.len() + 1).sum();
+    let size: usize = redis::cmd("DBSIZE").query(&mut cluster.connect(0)).unwrap();
+    assert!((PRELOADED..=PRELOADED + writer_keys).contains(&size), "DBSIZE {size}: a key counted twice or lost");
+}
+
+/// The slot ranges shard `g<shard>` owns, from DEBUG SHARDS through node `i`.
+fn shard_ranges(cluster: &TestCluster, i: usize, shard: i64) -> Vec<(u16, u16)> {
+    let shards: Vec<(i64, Vec<u16>, redis::Value, redis::Value)> =
+        redis::cmd("DEBUG").arg("SHARDS").query(&mut cluster.connect(i)).unwrap();
+    let (_, slots, _, _) = shards.into_iter().find(|(id, ..)| *id == shard).expect("the shard");
+    slots.chunks(2).map(|pair| (pair[0], pair[1])).collect()
+}
+
+/// `CLUSTER REBALANCE`: after every slot of g2 was moved to g1, the planner's plan (shown
+/// first with DRYRUN, which changes nothing) moves slots back until the shards' key counts are
+/// even again, with every key still there.
+#[test]
+fn rebalance_spreads_slots_again_after_they_were_piled_on_one_shard() {
+    let cluster = sharded(&[]);
+    let mut con = cluster.connect(0);
+    let mut pipe = redis::pipe();
+    for n in 0..9_000 {
+        pipe.cmd("SET").arg(format!("k{n}")).arg(n).ignore();
+    }
+    pipe.query::<()>(&mut con).unwrap();
+    let _: i64 = redis::cmd("CLUSTER")
+        .arg("MIGRATESLOTS")
+        .arg("SLOTSRANGE")
+        .arg(5461)
+        .arg(10921)
+        .arg("SHARD")
+        .arg("g1")
+        .query(&mut con)
+        .unwrap();
+    wait_for_moves(&cluster, 0);
+    assert_eq!(shard_ranges(&cluster, 0, 2), vec![], "g2 owns nothing");
+    let plan: Vec<String> = redis::cmd("CLUSTER").arg("REBALANCE").arg("DRYRUN").query(&mut con).unwrap();
+    assert!(plan.iter().any(|step| step.starts_with("move slots") && step.ends_with("to g2")), "{plan:?}");
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(shard_ranges(&cluster, 0, 2), vec![], "a dry run changes nothing");
+    let out = Command::new(env!("CARGO_BIN_EXE_concord"))
+        .args(["admin", "--node", &cluster.address(1).to_string(), "rebalance"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "concord admin rebalance: {}", String::from_utf8_lossy(&out.stderr));
+    wait_for_moves(&cluster, 1);
+    let owned: u32 = shard_ranges(&cluster, 1, 2).iter().map(|(a, b)| u32::from(b - a) + 1).sum();
+    assert!((4_000..7_000).contains(&owned), "g2 owns {owned} slots again");
+    let plan: Vec<String> = redis::cmd("CLUSTER").arg("REBALANCE").arg("DRYRUN").query(&mut con).unwrap();
+    assert!(!plan.iter().any(|step| step.starts_with("move slots")), "balanced: {plan:?}");
+    let mut pipe = redis::pipe();
+    for n in 0..9_000 {
+        pipe.cmd("GET").arg(format!("k{n}"));
+    }
+    let values: Vec<Option<String>> = pipe.query(&mut cluster.connect(2)).unwrap();
+    assert!(values.iter().enumerate().all(|(n, v)| v.as_deref() == Some(n.to_string().as_str())));
+    let size: usize = redis::cmd("DBSIZE").query(&mut cluster.connect(2)).unwrap();
+    assert_eq!(size, 9_000);
+}

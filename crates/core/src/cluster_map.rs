@@ -89,6 +89,12 @@ pub enum ClusterChange {
     MoveCancel { id: u64 },
     /// The move's leftovers (the source's old keys, or the target's copies) are gone.
     MoveDone { id: u64, attempt: u64 },
+    /// Places a replica of `shard` on voting member `node` (a rebalancing step); the shard's
+    /// leader then adds it as a learner and promotes it once caught up.
+    PlaceReplica { shard: GroupId, node: NodeId },
+    /// Takes a replica of `shard` off `node` (a rebalancing step, after its replacement was
+    /// placed); the shard's leader removes it only once the placed ones are voters.
+    UnplaceReplica { shard: GroupId, node: NodeId },
 }
 
 /// Where a slot move stands (see `migration`).
@@ -273,6 +279,32 @@ impl ClusterMap {
                 Applied::Changed
             }
             ClusterChange::MoveSlots { ranges, target } => self.begin_move(ranges, *target),
+            ClusterChange::PlaceReplica { shard, node } => {
+                if !self.members.get(node).is_some_and(|m| m.voter) {
+                    return Applied::Refused(format!("{node} is not a voting member"));
+                }
+                let Some(entry) = self.shards.get_mut(shard) else {
+                    return Applied::Refused(format!("no shard {shard}"));
+                };
+                if entry.replicas.contains(node) {
+                    return Applied::Unchanged;
+                }
+                entry.replicas.push(*node);
+                Applied::Changed
+            }
+            ClusterChange::UnplaceReplica { shard, node } => {
+                let Some(entry) = self.shards.get_mut(shard) else {
+                    return Applied::Refused(format!("no shard {shard}"));
+                };
+                if !entry.replicas.contains(node) {
+                    return Applied::Unchanged;
+                }
+                if entry.replicas.len() == 1 {
+                    return Applied::Refused(format!("{node} holds the only replica of {shard}"));
+                }
+                entry.replicas.retain(|id| id != node);
+                Applied::Changed
+            }
             ClusterChange::MoveAttempt { id } => match self.moves.get_mut(id) {
                 Some(slot_move) => {
                     slot_move.attempt += 1;
@@ -891,5 +923,22 @@ mod tests {
         let mut expected = map.clone();
         expected.next_move = 1;
         assert_eq!(ClusterMap::restore(&old).unwrap(), expected);
+    }
+
+    #[test]
+    fn replicas_are_placed_and_unplaced_by_rebalancing_steps() {
+        let mut map = bootstrapped(1, 1);
+        join(&mut map, 2);
+        let shard = GroupId(1);
+        assert_eq!(map.shards[&shard].replicas, vec![NodeId(1)]);
+        let place = ClusterChange::PlaceReplica { shard, node: NodeId(2) };
+        assert_eq!(map.apply(&place), Applied::Changed);
+        assert_eq!(map.apply(&place), Applied::Unchanged);
+        assert_eq!(map.apply(&ClusterChange::UnplaceReplica { shard, node: NodeId(1) }), Applied::Changed);
+        assert_eq!(map.shards[&shard].replicas, vec![NodeId(2)]);
+        let last = ClusterChange::UnplaceReplica { shard, node: NodeId(2) };
+        assert!(matches!(map.apply(&last), Applied::Refused(_)), "never the only replica");
+        let stranger = ClusterChange::PlaceReplica { shard, node: NodeId(9) };
+        assert!(matches!(map.apply(&stranger), Applied::Refused(_)), "only on voting members");
     }
 }

@@ -181,8 +181,11 @@ pub const PLAN_SLOT_MOVES_MAX: usize = 4 * SHARDS_MAX;
 /// key goes alone): each batch is one log entry of the source and one of the target.
 pub const MOVE_BATCH_KEYS_MAX: usize = 1_000;
 pub const MOVE_BATCH_BYTES_MAX: usize = 1 << 20;
-/// Entries one export step looks at at most, so a step over slots with few keys stays short.
-pub const MOVE_SCAN_ENTRIES_MAX: usize = 50_000;
+/// Entries one export step looks at at most, so a step over slots with few keys stays short
+/// (a look that skips an entry is a comparison of its version and slot: a step of this many
+/// takes about a millisecond). The fence's round looks at every entry of the source, so this
+/// is what sets the write pause of a large shard.
+pub const MOVE_SCAN_ENTRIES_MAX: usize = 250_000;
 /// Keys one step of dropping a move's leftovers removes at most.
 pub const MOVE_DROP_KEYS_MAX: usize = 10_000;
 /// A move is fenced once a round exports no more than this many keys (or after

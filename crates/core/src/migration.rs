@@ -94,6 +94,9 @@ pub struct Progress {
     pub round_ended: bool,
     /// Keys (and tombstones) the round exported, counted up to this batch.
     pub round_keys: u64,
+    /// Keys (and tombstones) in this batch: an empty batch is not numbered, and need not be
+    /// imported.
+    pub keys: u64,
     /// Whether the source is fenced and a round begun after the fence has ended: the target
     /// then has every key as the source last served it.
     pub complete: bool,
@@ -392,7 +395,9 @@ fn export(keyspace: &mut Keyspace, index: u64, now_ms: TimeMs, migration: u64, a
         }
     }
     let seq = out.next_seq;
-    out.next_seq += 1;
+    if !keys.is_empty() {
+        out.next_seq += 1;
+    }
     let complete = out.complete;
     if round_ended && !out.fenced {
         out.tombstones = keyspace.take_removal_journal();
@@ -402,7 +407,13 @@ fn export(keyspace: &mut Keyspace, index: u64, now_ms: TimeMs, migration: u64, a
         migration,
         attempt,
         seq,
-        progress: Progress { round: progress_round, round_ended, round_keys: progress_keys, complete },
+        progress: Progress {
+            round: progress_round,
+            round_ended,
+            round_keys: progress_keys,
+            keys: keys.len() as u64,
+            complete,
+        },
         keys,
     };
     Ok(Bytes::from(postcard::to_stdvec(&batch).expect("batches encode")))
@@ -422,7 +433,8 @@ fn import(keyspace: &mut Keyspace, index: u64, attempt: u64, batch: &[u8]) -> Re
     if !incoming.prepared {
         return error("the import is not prepared yet");
     }
-    if batch.seq < incoming.next_seq {
+    // An empty batch carries the number of the next one with keys.
+    if batch.keys.is_empty() || batch.seq < incoming.next_seq {
         return Reply::Integer(0);
     }
     if batch.seq > incoming.next_seq {

@@ -151,6 +151,7 @@ pub async fn answer_as_leader(node: &Arc<Node>, group: GroupId, op: ClusterOp) -
                 Err(error) => crate::node::write_error_reply(error),
             }
         }
+        ClusterOp::Rebalance { dry_run } => crate::mover::rebalance(node, dry_run).await,
         ClusterOp::CancelSlotMigrations(which) => {
             let map = node.map();
             let cancellable =

@@ -1,6 +1,8 @@
 //! The driver of slot moves: on the metadata group's leader, carries each move of the cluster
 //! map through its phases (see `concord_core::migration` for what the shards do, and
-//! `cluster_map` for the phases).
+//! `cluster_map` for the phases). Also `CLUSTER REBALANCE`: the planner's steps
+//! (`concord_core::placement`) turned into changes of the map, which the shards' leaders and
+//! this driver then carry out.
 //!
 //! The driver keeps nothing of its own: whenever it starts on a move (first, after a failed
 //! step, or on a new metadata leader) it begins a new attempt, and both shards refuse the steps
@@ -10,11 +12,15 @@
 
 use crate::node::Node;
 use concord_core::cluster_map::{ClusterChange, MovePhase, SlotMove};
+use concord_core::commands::{self, KeyspaceOp};
 use concord_core::limits::{MOVE_FENCE_KEYS_MAX, MOVE_ROUNDS_MAX};
 use concord_core::migration::{progress_of, MigrateStep};
+use concord_core::placement::{Layout, Step as PlanStep};
 use concord_core::reply::Reply;
 use concord_core::request::Request;
+use concord_core::rng::Rng;
 use concord_core::types::GroupId;
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -104,7 +110,9 @@ async fn copy_batch(
         return Err("the source's export is not a batch".into());
     };
     let progress = progress_of(&batch)?;
-    shard(node, target, MigrateStep::Import { attempt, batch }).await?;
+    if progress.keys > 0 {
+        shard(node, target, MigrateStep::Import { attempt, batch }).await?;
+    }
     Ok(progress)
 }
 
@@ -154,4 +162,55 @@ fn error_text(reply: &Reply) -> String {
         Reply::Error(text) => String::from_utf8_lossy(text).into_owned(),
         other => format!("{other:?}"),
     }
+}
+
+/// `CLUSTER REBALANCE [DRYRUN]` on the metadata leader: plans from the map and each shard's key
+/// count, and (unless `dry_run`) records each step in the map: replicas placed and unplaced
+/// (the shards' leaders follow), slot moves (driven here, one at a time). Leadership steps are
+/// shown but left to the map's preferred leaders, which the shards' leaders already follow.
+/// Replies one line per step.
+pub async fn rebalance(node: &Arc<Node>, dry_run: bool) -> Reply {
+    let map = node.map();
+    if !map.moves.is_empty() {
+        return concord_core::Error::err("slot moves are in progress; rebalance once they are done").into();
+    }
+    let mut loads = BTreeMap::new();
+    for &shard in map.shards.keys() {
+        let argv = vec![bytes::Bytes::from_static(b"DBSIZE")];
+        let Ok(Some(KeyspaceOp::Read(op))) = commands::parse_keyspace_command(&argv) else {
+            unreachable!("DBSIZE is a read")
+        };
+        match node.clone().read(shard, 0, op, argv, Rng::new(node.next_seed())).await {
+            Reply::Integer(keys) => loads.insert(shard, keys.max(0) as u64),
+            other => return other,
+        };
+    }
+    let plan = Layout::from_map(&map, &loads).plan();
+    let mut lines = Vec::with_capacity(plan.len());
+    for step in plan {
+        let (change, text) = match step {
+            PlanStep::AddReplica { shard, node: to } => {
+                (Some(ClusterChange::PlaceReplica { shard, node: to }), format!("add a replica of {shard} on {to}"))
+            }
+            PlanStep::RemoveReplica { shard, node: from } => (
+                Some(ClusterChange::UnplaceReplica { shard, node: from }),
+                format!("remove the replica of {shard} from {from}"),
+            ),
+            PlanStep::TransferLeader { shard, to } => {
+                (None, format!("lead {shard} from {to} (left to the map's preferred leaders)"))
+            }
+            PlanStep::MoveSlots { first, last, from, to } => (
+                Some(ClusterChange::MoveSlots { ranges: vec![(first, last)], target: to }),
+                format!("move slots {first}-{last} from {from} to {to}"),
+            ),
+        };
+        if let (Some(change), false) = (change, dry_run) {
+            if let Err(why) = meta(node, change).await {
+                lines.push(Reply::bulk_text(format!("{text}: refused ({why})")));
+                continue;
+            }
+        }
+        lines.push(Reply::bulk_text(text));
+    }
+    Reply::Array(lines)
 }

@@ -1415,7 +1415,7 @@ impl Node {
     }
 
     /// A fresh seed for a one-off generator (a forwarded read's RANDOMKEY).
-    fn next_seed(&self) -> u64 {
+    pub(crate) fn next_seed(&self) -> u64 {
         let draw = self.seed_draws.fetch_add(1, Ordering::Relaxed);
         Rng::new(self.rng_seed ^ draw).next_u64()
     }

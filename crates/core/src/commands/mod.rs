@@ -228,7 +228,7 @@ registry! {
         server::debug::Debug,
         transactions::multi::Multi, transactions::exec::Exec, transactions::discard::Discard,
         transactions::watch::Watch, transactions::unwatch::Unwatch,
-        cluster::readonly::ReadOnly, cluster::readwrite::ReadWrite, cluster::cluster_::Cluster,
+        cluster::readonly::ReadOnly, cluster::readwrite::ReadWrite, cluster::cluster_::Cluster, cluster::asking::Asking,
         hyperloglog::pfselftest::PfSelfTest,
         pubsub::subscribe::Subscribe, pubsub::unsubscribe::Unsubscribe, pubsub::psubscribe::PSubscribe,
         pubsub::punsubscribe::PUnsubscribe, pubsub::publish::Publish, pubsub::pubsub_::PubSub,

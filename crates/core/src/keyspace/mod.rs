@@ -667,6 +667,17 @@ impl Keyspace {
         self.owns_keys(std::iter::once(key)).is_ok()
     }
 
+    /// Keys of database `db` in the slots this shard serves (DBSIZE). O(1) unless a slot move
+    /// is under way here: then the copies it brought in, or the keys it has yet to drop, are
+    /// counted out one by one.
+    pub fn served_len(&self, db: DbIndex) -> usize {
+        let db = self.db(db);
+        if self.moves.is_idle() {
+            return db.len();
+        }
+        db.entries().filter(|entry| self.serves(entry.key())).count()
+    }
+
     pub fn moves(&self) -> &crate::migration::Moves {
         &self.moves
     }

@@ -4,6 +4,7 @@
 //! progress of both sides.
 
 use super::*;
+use crate::limits::MOVE_BATCH_KEYS_MAX;
 use crate::request::{Batch, Request};
 use crate::rng::Rng;
 use crate::state_machine::StateMachine;
@@ -112,8 +113,11 @@ fn the_target_ends_with_exactly_the_sources_keys_whatever_the_interleaving() {
             let Reply::Bulk(batch) = source.step(MigrateStep::Export { migration, attempt }) else { panic!() };
             exports += 1;
             let progress = progress_of(&batch).unwrap();
-            target.step(MigrateStep::Import { attempt, batch: batch.clone() });
-            assert_eq!(target.step(MigrateStep::Import { attempt, batch }), Reply::Integer(0), "a copy is ignored");
+            // Empty batches are not numbered: the driver need not import them.
+            if progress.keys > 0 || rng.below(2) == 0 {
+                target.step(MigrateStep::Import { attempt, batch: batch.clone() });
+                assert_eq!(target.step(MigrateStep::Import { attempt, batch }), Reply::Integer(0), "a copy is ignored");
+            }
             if progress.complete {
                 break;
             }
@@ -125,6 +129,7 @@ fn the_target_ends_with_exactly_the_sources_keys_whatever_the_interleaving() {
         assert_eq!(target.contents(&moving, NOW), source.contents(&moving, NOW), "seed {seed}");
         assert_eq!(target.command(&["KEYS", "*"]), Reply::Array(vec![]), "copies are not listed");
         assert_eq!(target.command(&["RANDOMKEY"]), Reply::Nil);
+        assert_eq!(target.command(&["DBSIZE"]), Reply::Integer(0), "nor counted");
         assert!(!source.contents(&moving, NOW).is_empty());
         // The moving slots' keys are refused by the fenced source and by the target, which
         // does not own them yet; the source's other keys are served.
@@ -152,7 +157,11 @@ fn steps_of_an_older_attempt_or_a_stale_map_are_refused() {
     let ranges = vec![(0, 99)];
     let mut source = Shard::new(vec![(0, 16383)]);
     let mut target = Shard::new(vec![(100, 16383)]);
-    source.command(&["SET", "{a}1", "x"]);
+    // More keys of slots 0-99 than one batch holds.
+    let tag = (0..).map(|n| format!("t{n}")).find(|t| key_slot(t.as_bytes()) < 100).unwrap();
+    for n in 0..MOVE_BATCH_KEYS_MAX + 10 {
+        source.command(&["SET", &format!("{{{tag}}}{n}"), "x"]);
+    }
     target.step(MigrateStep::Prepare { migration: 1, attempt: 2, ranges: ranges.clone() });
     source.step(MigrateStep::Track { migration: 1, attempt: 2, ranges: ranges.clone() });
     let Reply::Bulk(batch) = source.step(MigrateStep::Export { migration: 1, attempt: 2 }) else { panic!() };

@@ -1,11 +1,11 @@
 //! CLUSTER INFO | MYID | NODES | SLOTS | SHARDS | KEYSLOT | COUNTKEYSINSLOT | GETKEYSINSLOT |
 //! MEMBERS | JOIN | PROMOTE | DEMOTE | FORGET | MIGRATESLOTS | GETSLOTMIGRATIONS |
-//! CANCELSLOTMIGRATIONS | FAULT | HELP
+//! CANCELSLOTMIGRATIONS | REBALANCE | FAULT | HELP
 //!
 //! The Redis Cluster subcommands clients use to find their way (INFO, NODES, SLOTS, SHARDS,
 //! KEYSLOT, COUNTKEYSINSLOT, GETKEYSINSLOT), plus Concord's membership administration (JOIN, PROMOTE, DEMOTE, FORGET,
 //! MEMBERS), online slot moves (MIGRATESLOTS, GETSLOTMIGRATIONS, CANCELSLOTMIGRATIONS, named as
-//! Valkey 9 names them, with a target shard instead of a node) and fault injection (FAULT). The node carries them out.
+//! Valkey 9 names them, with a target shard instead of a node), rebalancing (REBALANCE) and fault injection (FAULT). The node carries them out.
 
 use crate::command::NodeCommand;
 use crate::commands::prelude::*;
@@ -156,6 +156,12 @@ pub const CANCELSLOTMIGRATIONS_SPEC: CommandSpec = CommandSpec {
     summary: "Give up slot moves that were not handed over yet",
     ..ADMIN
 };
+pub const REBALANCE_SPEC: CommandSpec = CommandSpec {
+    name: "cluster|rebalance",
+    arity: -2,
+    summary: "Show the rebalancing plan (replicas, slots), and carry it out unless DRYRUN",
+    ..ADMIN
+};
 pub const FAULT_SPEC: CommandSpec = CommandSpec {
     name: "cluster|fault",
     arity: -3,
@@ -182,6 +188,7 @@ pub const SUBCOMMANDS: &[&CommandSpec] = &[
     &MIGRATESLOTS_SPEC,
     &GETSLOTMIGRATIONS_SPEC,
     &CANCELSLOTMIGRATIONS_SPEC,
+    &REBALANCE_SPEC,
     &FAULT_SPEC,
     &HELP_SPEC,
 ];
@@ -218,6 +225,10 @@ pub enum ClusterOp {
     GetSlotMigrations,
     /// Gives up one move (or every one) not yet handed over.
     CancelSlotMigrations(Option<u64>),
+    /// The rebalancing plan (see `placement`): shown, and carried out unless `dry_run`.
+    Rebalance {
+        dry_run: bool,
+    },
     Fault(Fault),
 }
 
@@ -232,6 +243,7 @@ impl ClusterOp {
                 | ClusterOp::Forget(_)
                 | ClusterOp::MigrateSlots { .. }
                 | ClusterOp::CancelSlotMigrations(_)
+                | ClusterOp::Rebalance { .. }
         )
     }
 }
@@ -349,6 +361,14 @@ impl NodeCommand for Cluster {
                 ClusterOp::MigrateSlots { ranges, target }
             }
             "getslotmigrations" => ClusterOp::GetSlotMigrations,
+            "rebalance" => match args.peek() {
+                None => ClusterOp::Rebalance { dry_run: false },
+                Some(arg) if is(arg, "DRYRUN") => {
+                    args.next_arg()?;
+                    ClusterOp::Rebalance { dry_run: true }
+                }
+                Some(_) => return Err(Error::SYNTAX),
+            },
             "cancelslotmigrations" => match args.peek() {
                 None => ClusterOp::CancelSlotMigrations(None),
                 Some(arg) if is(arg, "ALL") => {
@@ -407,6 +427,8 @@ impl NodeCommand for Cluster {
                 "    Move slot ranges to another shard while both serve clients.",
                 "GETSLOTMIGRATIONS | CANCELSLOTMIGRATIONS [<id>|ALL]",
                 "    List the slot moves in progress, or give up those not handed over yet.",
+                "REBALANCE [DRYRUN]",
+                "    Show the plan that spreads replicas and slots evenly, and carry it out.",
                 "FAULT BLOCK|BLOCK-OUTGOING|BLOCK-INCOMING|UNBLOCK <node-id> | FAULT HEAL | FAULT LIST",
                 "    Cut or restore this node's links to peers (fault injection for tests).",
                 "HELP",

@@ -37,6 +37,6 @@ impl Command for DbSize {
 
 impl ReadCommand for DbSize {
     fn read(&self, keyspace: &Keyspace, ctx: &mut ReadCtx) -> Result<usize> {
-        Ok(keyspace.db(ctx.db).len())
+        Ok(keyspace.served_len(ctx.db))
     }
 }
