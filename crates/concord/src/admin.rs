@@ -48,6 +48,10 @@ enum Action {
         #[arg(long)]
         dry_run: bool,
     },
+    /// Split a shard: a new shard takes half its slots (`CLUSTER SPLITSHARD`).
+    SplitShard { shard: String },
+    /// Merge a shard into another: all its slots move there (`CLUSTER MERGESHARDS`).
+    MergeShards { shard: String, into: String },
     /// Cut this node's links to a peer (both ways, or one), restore them, or list them.
     Fault {
         #[arg(value_parser = ["block", "block-outgoing", "block-incoming", "unblock", "heal", "list"])]
@@ -80,6 +84,8 @@ pub fn run(args: AdminArgs) -> Result<(), String> {
             words
         }
         Action::Moves => vec!["CLUSTER".into(), "GETSLOTMIGRATIONS".into()],
+        Action::SplitShard { shard } => vec!["CLUSTER".into(), "SPLITSHARD".into(), shard],
+        Action::MergeShards { shard, into } => vec!["CLUSTER".into(), "MERGESHARDS".into(), shard, into],
         Action::Rebalance { dry_run } => {
             let mut words = vec!["CLUSTER".into(), "REBALANCE".into()];
             if dry_run {

@@ -508,10 +508,13 @@ fn slot_moves_survive_kill_9_of_each_leader_at_each_phase() {
     assert!((PRELOADED..=PRELOADED + writer_keys).contains(&size), "DBSIZE {size}: a key counted twice or lost");
 }
 
+/// A shard as DEBUG SHARDS describes it: id, slot ranges (first, last, ...), hosting nodes,
+/// leader.
+type DebugShard = (i64, Vec<u16>, Vec<String>, Option<String>);
+
 /// The slot ranges shard `g<shard>` owns, from DEBUG SHARDS through node `i`.
 fn shard_ranges(cluster: &TestCluster, i: usize, shard: i64) -> Vec<(u16, u16)> {
-    let shards: Vec<(i64, Vec<u16>, redis::Value, redis::Value)> =
-        redis::cmd("DEBUG").arg("SHARDS").query(&mut cluster.connect(i)).unwrap();
+    let shards: Vec<DebugShard> = redis::cmd("DEBUG").arg("SHARDS").query(&mut cluster.connect(i)).unwrap();
     let (_, slots, _, _) = shards.into_iter().find(|(id, ..)| *id == shard).expect("the shard");
     slots.chunks(2).map(|pair| (pair[0], pair[1])).collect()
 }
@@ -561,4 +564,54 @@ fn rebalance_spreads_slots_again_after_they_were_piled_on_one_shard() {
     assert!(values.iter().enumerate().all(|(n, v)| v.as_deref() == Some(n.to_string().as_str())));
     let size: usize = redis::cmd("DBSIZE").query(&mut cluster.connect(2)).unwrap();
     assert_eq!(size, 9_000);
+}
+
+/// Shard split and merge under load: `CLUSTER SPLITSHARD g1` founds a fourth shard (a Raft
+/// group of its own, given three replicas once it has a leader) that takes half of g1's slots;
+/// `concord admin merge-shards g4 g2` then moves all of them to g2. Nothing acknowledged is
+/// lost, every key is there once, and the new shard is led and fully replicated.
+#[test]
+fn a_shard_splits_in_two_and_merges_into_another_under_load() {
+    let cluster = sharded(&[]);
+    let mut con = cluster.connect(0);
+    let mut pipe = redis::pipe();
+    for n in 0..6_000 {
+        pipe.cmd("SET").arg(format!("k{n}")).arg(n).ignore();
+    }
+    pipe.query::<()>(&mut con).unwrap();
+    let writers = Writers::start(6, addresses(&cluster), 0, None);
+    let (name, _move): (String, i64) = redis::cmd("CLUSTER").arg("SPLITSHARD").arg("g1").query(&mut con).unwrap();
+    assert_eq!(name, "g4");
+    wait_for_moves(&cluster, 0);
+    assert_eq!(shard_ranges(&cluster, 0, 1), vec![(0, 2729)]);
+    assert_eq!(shard_ranges(&cluster, 0, 4), vec![(2730, 5460)]);
+    cluster.wait_for_settled(0);
+    let shards: Vec<DebugShard> = redis::cmd("DEBUG").arg("SHARDS").query(&mut con).unwrap();
+    let (_, _, hosts, leader) = shards.iter().find(|(id, ..)| *id == 4).unwrap();
+    assert_eq!(hosts.len(), 3, "the new shard is replicated on every node");
+    assert!(leader.is_some(), "and led");
+    let out = Command::new(env!("CARGO_BIN_EXE_concord"))
+        .args(["admin", "--node", &cluster.address(2).to_string(), "merge-shards", "g4", "g2"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "concord admin merge-shards: {}", String::from_utf8_lossy(&out.stdout));
+    wait_for_moves(&cluster, 2);
+    assert_eq!(shard_ranges(&cluster, 2, 4), vec![], "g4 gave every slot away");
+    assert_eq!(shard_ranges(&cluster, 2, 2), vec![(2730, 10921)]);
+    let ledgers = writers.stop();
+    cluster.converged_digest();
+    for i in 0..3 {
+        verify(&mut cluster.connect(i), &ledgers);
+    }
+    let mut pipe = redis::pipe();
+    for n in 0..6_000 {
+        pipe.cmd("GET").arg(format!("k{n}"));
+    }
+    let values: Vec<Option<String>> = pipe.query(&mut cluster.connect(1)).unwrap();
+    assert!(values.iter().enumerate().all(|(n, v)| v.as_deref() == Some(n.to_string().as_str())));
+    let writer_keys: usize = ledgers.iter().map(|l| l.lock().unwrap().sent.len() + 1).sum();
+    let size: usize = redis::cmd("DBSIZE").query(&mut cluster.connect(1)).unwrap();
+    assert!((6_000..=6_000 + writer_keys).contains(&size), "DBSIZE {size}");
+    let asking: String = redis::cmd("ASKING").query(&mut cluster.connect(1)).unwrap();
+    assert_eq!(asking, "OK");
 }

@@ -17,7 +17,7 @@ use crate::request::{Batch, BatchReply, Request};
 use crate::slot::SlotRanges;
 use crate::types::{GroupId, NodeId};
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// Version of the map's snapshot encoding; bumped on any change to [`ClusterMap`]'s fields.
 /// Version 1 (no slot moves) is still read.
@@ -89,6 +89,10 @@ pub enum ClusterChange {
     MoveCancel { id: u64 },
     /// The move's leftovers (the source's old keys, or the target's copies) are gone.
     MoveDone { id: u64, attempt: u64 },
+    /// Creates a shard with no slots, founded on voting member `founder` (its one replica until
+    /// its leader first reports; placement then gives it the others). Slots then move to it:
+    /// a split. New in log format 4, as are the changes below.
+    AddShard { founder: NodeId },
     /// Places a replica of `shard` on voting member `node` (a rebalancing step); the shard's
     /// leader then adds it as a learner and promotes it once caught up.
     PlaceReplica { shard: GroupId, node: NodeId },
@@ -276,9 +280,33 @@ impl ClusterMap {
                 entry.leader = Some(*leader);
                 entry.term = *term;
                 entry.voters = voters;
+                // A new shard's first report says its founder initialized it: it may now be
+                // given its other replicas.
+                self.place();
                 Applied::Changed
             }
             ClusterChange::MoveSlots { ranges, target } => self.begin_move(ranges, *target),
+            ClusterChange::AddShard { founder } => {
+                if !self.is_bootstrapped() {
+                    return Applied::Refused("the cluster is not bootstrapped".into());
+                }
+                if !self.members.get(founder).is_some_and(|m| m.voter) {
+                    return Applied::Refused(format!("{founder} is not a voting member"));
+                }
+                if self.shards.len() >= SHARDS_MAX {
+                    return Applied::Refused(format!("a cluster has at most {SHARDS_MAX} shards"));
+                }
+                let id = GroupId(self.shards.keys().last().map_or(1, |last| last.0 + 1));
+                let shard = Shard {
+                    replicas: vec![*founder],
+                    voters: vec![*founder],
+                    leader: None,
+                    term: 0,
+                    founder: *founder,
+                };
+                self.shards.insert(id, shard);
+                Applied::Changed
+            }
             ClusterChange::PlaceReplica { shard, node } => {
                 if !self.members.get(node).is_some_and(|m| m.voter) {
                     return Applied::Refused(format!("{node} is not a voting member"));
@@ -470,10 +498,21 @@ impl ClusterMap {
                 *load.entry(*id).or_default() += 1;
             }
         }
+        // A shard added to a running cluster (`AddShard`: no slots yet) gets other replicas only
+        // once its leader reported, since its founder initializes it only while it is the one
+        // replica. (The shards of a bootstrap are founded before any member can join.)
+        let unfounded: BTreeSet<GroupId> = self
+            .shards
+            .iter()
+            .filter(|(id, shard)| {
+                shard.leader.is_none() && shard.replicas == [shard.founder] && self.ranges_of(**id).next().is_none()
+            })
+            .map(|(id, _)| *id)
+            .collect();
         loop {
             let mut placed_any = false;
-            for shard in self.shards.values_mut() {
-                if shard.replicas.len() >= wanted {
+            for (id, shard) in self.shards.iter_mut() {
+                if shard.replicas.len() >= wanted || unfounded.contains(id) {
                     continue;
                 }
                 let candidate = voting
@@ -613,6 +652,7 @@ impl ClusterMachine {
             ClusterChange::MoveSlots { .. } => number(self.map.next_move - 1),
             ClusterChange::MoveAttempt { id } => self.map.moves.get(id).map_or(Reply::OK, |m| number(m.attempt)),
             ClusterChange::MoveFence { .. } | ClusterChange::MoveHandOver { .. } => number(self.map.epoch),
+            ClusterChange::AddShard { .. } => self.map.shards.keys().last().map_or(Reply::OK, |id| number(id.0.into())),
             _ => Reply::OK,
         }
     }

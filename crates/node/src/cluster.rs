@@ -152,6 +152,17 @@ pub async fn answer_as_leader(node: &Arc<Node>, group: GroupId, op: ClusterOp) -
             }
         }
         ClusterOp::Rebalance { dry_run } => crate::mover::rebalance(node, dry_run).await,
+        ClusterOp::SplitShard(shard) => crate::mover::split(node, shard).await,
+        ClusterOp::MergeShards { from, into } => {
+            let ranges: Vec<(u16, u16)> = node.map().ranges_of(from).collect();
+            if ranges.is_empty() {
+                return Error::err(format_args!("{from} owns no slots")).into();
+            }
+            match node.meta.propose(Request::Cluster(ClusterChange::MoveSlots { ranges, target: into })).await {
+                Ok(reply) => reply,
+                Err(error) => crate::node::write_error_reply(error),
+            }
+        }
         ClusterOp::CancelSlotMigrations(which) => {
             let map = node.map();
             let cancellable =

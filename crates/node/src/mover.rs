@@ -214,3 +214,55 @@ pub async fn rebalance(node: &Arc<Node>, dry_run: bool) -> Reply {
     }
     Reply::Array(lines)
 }
+
+/// How long a split waits for its new shard to elect a leader before moving slots to it.
+const NEW_SHARD_WAIT_MS: u64 = 30_000;
+
+/// `CLUSTER SPLITSHARD`: a new shard, founded on the voting member holding the fewest replicas
+/// (lowest id first), takes the upper half of `shard`'s slots once it has a leader (placement
+/// then gives it its other replicas). Replies the new shard's name and the move's id.
+pub async fn split(node: &Arc<Node>, shard: GroupId) -> Reply {
+    let map = node.map();
+    let ranges: Vec<(u16, u16)> = map.ranges_of(shard).collect();
+    let total: u32 = ranges.iter().map(|(first, last)| u32::from(last - first) + 1).sum();
+    if total < 2 {
+        return concord_core::Error::err(format_args!("{shard} owns too few slots to split")).into();
+    }
+    let mut load: BTreeMap<concord_core::types::NodeId, usize> =
+        map.members.iter().filter(|(_, m)| m.voter).map(|(id, _)| (*id, 0)).collect();
+    for replica in map.shards.values().flat_map(|s| s.replicas.iter()) {
+        if let Some(count) = load.get_mut(replica) {
+            *count += 1;
+        }
+    }
+    let Some(founder) = load.iter().min_by_key(|(id, count)| (**count, **id)).map(|(id, _)| *id) else {
+        return concord_core::Error::err("no voting member to found a shard on").into();
+    };
+    let new = match meta(node, ClusterChange::AddShard { founder }).await.and_then(integer) {
+        Ok(id) => GroupId(id as u32),
+        Err(why) => return concord_core::Error::err(why).into(),
+    };
+    let waited = std::time::Instant::now();
+    while node.map().shards.get(&new).is_none_or(|s| s.leader.is_none()) {
+        if waited.elapsed() > Duration::from_millis(NEW_SHARD_WAIT_MS) {
+            return concord_core::Error::err(format_args!("{new} was created but elected no leader in time")).into();
+        }
+        tokio::time::sleep(Duration::from_millis(MOVE_POLL_MS / 2)).await;
+    }
+    // The upper half, by slot count.
+    let mut keep = total / 2;
+    let mut moving = Vec::new();
+    for (first, last) in ranges {
+        let count = u32::from(last - first) + 1;
+        if keep >= count {
+            keep -= count;
+            continue;
+        }
+        moving.push((first + keep as u16, last));
+        keep = 0;
+    }
+    match meta(node, ClusterChange::MoveSlots { ranges: moving, target: new }).await {
+        Ok(id) => Reply::Array(vec![Reply::bulk_text(new.to_string()), id]),
+        Err(why) => concord_core::Error::err(why).into(),
+    }
+}

@@ -1,11 +1,11 @@
 //! CLUSTER INFO | MYID | NODES | SLOTS | SHARDS | KEYSLOT | COUNTKEYSINSLOT | GETKEYSINSLOT |
 //! MEMBERS | JOIN | PROMOTE | DEMOTE | FORGET | MIGRATESLOTS | GETSLOTMIGRATIONS |
-//! CANCELSLOTMIGRATIONS | REBALANCE | FAULT | HELP
+//! CANCELSLOTMIGRATIONS | REBALANCE | SPLITSHARD | MERGESHARDS | FAULT | HELP
 //!
 //! The Redis Cluster subcommands clients use to find their way (INFO, NODES, SLOTS, SHARDS,
 //! KEYSLOT, COUNTKEYSINSLOT, GETKEYSINSLOT), plus Concord's membership administration (JOIN, PROMOTE, DEMOTE, FORGET,
 //! MEMBERS), online slot moves (MIGRATESLOTS, GETSLOTMIGRATIONS, CANCELSLOTMIGRATIONS, named as
-//! Valkey 9 names them, with a target shard instead of a node), rebalancing (REBALANCE) and fault injection (FAULT). The node carries them out.
+//! Valkey 9 names them, with a target shard instead of a node), rebalancing (REBALANCE, SPLITSHARD, MERGESHARDS) and fault injection (FAULT). The node carries them out.
 
 use crate::command::NodeCommand;
 use crate::commands::prelude::*;
@@ -162,6 +162,18 @@ pub const REBALANCE_SPEC: CommandSpec = CommandSpec {
     summary: "Show the rebalancing plan (replicas, slots), and carry it out unless DRYRUN",
     ..ADMIN
 };
+pub const SPLITSHARD_SPEC: CommandSpec = CommandSpec {
+    name: "cluster|splitshard",
+    arity: 3,
+    summary: "Split a shard: a new shard, placed on the least loaded nodes, takes half its slots",
+    ..ADMIN
+};
+pub const MERGESHARDS_SPEC: CommandSpec = CommandSpec {
+    name: "cluster|mergeshards",
+    arity: 4,
+    summary: "Merge a shard into another: every slot of the first moves to the second",
+    ..ADMIN
+};
 pub const FAULT_SPEC: CommandSpec = CommandSpec {
     name: "cluster|fault",
     arity: -3,
@@ -189,6 +201,8 @@ pub const SUBCOMMANDS: &[&CommandSpec] = &[
     &GETSLOTMIGRATIONS_SPEC,
     &CANCELSLOTMIGRATIONS_SPEC,
     &REBALANCE_SPEC,
+    &SPLITSHARD_SPEC,
+    &MERGESHARDS_SPEC,
     &FAULT_SPEC,
     &HELP_SPEC,
 ];
@@ -229,6 +243,13 @@ pub enum ClusterOp {
     Rebalance {
         dry_run: bool,
     },
+    /// Splits a shard: a new shard takes half its slots.
+    SplitShard(GroupId),
+    /// Merges shard `from` into `into`: every slot of `from` moves to `into`.
+    MergeShards {
+        from: GroupId,
+        into: GroupId,
+    },
     Fault(Fault),
 }
 
@@ -244,6 +265,8 @@ impl ClusterOp {
                 | ClusterOp::MigrateSlots { .. }
                 | ClusterOp::CancelSlotMigrations(_)
                 | ClusterOp::Rebalance { .. }
+                | ClusterOp::SplitShard(_)
+                | ClusterOp::MergeShards { .. }
         )
     }
 }
@@ -361,6 +384,11 @@ impl NodeCommand for Cluster {
                 ClusterOp::MigrateSlots { ranges, target }
             }
             "getslotmigrations" => ClusterOp::GetSlotMigrations,
+            "splitshard" => ClusterOp::SplitShard(shard_id(&args.next_arg()?)?),
+            "mergeshards" => {
+                let from = shard_id(&args.next_arg()?)?;
+                ClusterOp::MergeShards { from, into: shard_id(&args.next_arg()?)? }
+            }
             "rebalance" => match args.peek() {
                 None => ClusterOp::Rebalance { dry_run: false },
                 Some(arg) if is(arg, "DRYRUN") => {
@@ -427,6 +455,8 @@ impl NodeCommand for Cluster {
                 "    Move slot ranges to another shard while both serve clients.",
                 "GETSLOTMIGRATIONS | CANCELSLOTMIGRATIONS [<id>|ALL]",
                 "    List the slot moves in progress, or give up those not handed over yet.",
+                "SPLITSHARD <shard-id> | MERGESHARDS <shard-id> <into-shard-id>",
+                "    Give half a shard's slots to a new shard, or all of them to another shard.",
                 "REBALANCE [DRYRUN]",
                 "    Show the plan that spreads replicas and slots evenly, and carry it out.",
                 "FAULT BLOCK|BLOCK-OUTGOING|BLOCK-INCOMING|UNBLOCK <node-id> | FAULT HEAL | FAULT LIST",
