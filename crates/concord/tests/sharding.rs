@@ -324,13 +324,19 @@ fn leader_of_slot(cluster: &TestCluster, i: usize, slot: u16) -> usize {
     cluster.masters(i).into_iter().find(|(_, ranges)| ranges.iter().any(owns)).expect("a leader").0
 }
 
-/// Waits until no slot move is in progress.
+/// Waits until node `i` sees no slot move in progress.
 fn wait_for_moves(cluster: &TestCluster, i: usize) {
+    wait_for_moves_and(cluster, i, || true);
+}
+
+/// Waits until node `i` sees no slot move in progress and `done` holds: a move asked through
+/// another node may not be in this node's map yet.
+fn wait_for_moves_and(cluster: &TestCluster, i: usize, done: impl Fn() -> bool) {
     let deadline = Instant::now() + Duration::from_secs(90);
     loop {
         let moves: Vec<redis::Value> =
             redis::cmd("CLUSTER").arg("GETSLOTMIGRATIONS").query(&mut cluster.connect(i)).unwrap();
-        if moves.is_empty() {
+        if moves.is_empty() && done() {
             return;
         }
         assert!(Instant::now() < deadline, "slot moves did not finish: {moves:?}");
@@ -381,14 +387,10 @@ fn slots_move_between_shards_under_load_through_kills_of_either_leader() {
         std::thread::sleep(Duration::from_millis(1_500));
         cluster.restart(victim);
         let observer = (victim + 1) % 3;
-        wait_for_moves(&cluster, observer);
-        let owner = leader_of_slot(&cluster, observer, first);
-        let moved = cluster.masters(observer).into_iter().find(|(i, _)| *i == owner).unwrap().1;
-        let covers = |r: &String| {
-            let (a, b) = r.split_once('-').unwrap_or((r, r));
-            a.parse::<u16>().unwrap() <= first && last <= b.parse::<u16>().unwrap()
-        };
-        assert!(moved.iter().any(covers), "{first}-{last} moved: {moved:?}");
+        let shard: i64 = target[1..].parse().unwrap();
+        wait_for_moves_and(&cluster, observer, || {
+            shard_ranges(&cluster, observer, shard).iter().any(|&(a, b)| a <= first && last <= b)
+        });
     }
     let ledgers = writers.stop();
     assert!(ledgers.iter().map(|l| l.lock().unwrap().acked.len()).sum::<usize>() > 0);
@@ -540,8 +542,7 @@ fn rebalance_spreads_slots_again_after_they_were_piled_on_one_shard() {
         .arg("g1")
         .query(&mut con)
         .unwrap();
-    wait_for_moves(&cluster, 0);
-    assert_eq!(shard_ranges(&cluster, 0, 2), vec![], "g2 owns nothing");
+    wait_for_moves_and(&cluster, 0, || shard_ranges(&cluster, 0, 2).is_empty());
     let plan: Vec<String> = redis::cmd("CLUSTER").arg("REBALANCE").arg("DRYRUN").query(&mut con).unwrap();
     assert!(plan.iter().any(|step| step.starts_with("move slots") && step.ends_with("to g2")), "{plan:?}");
     std::thread::sleep(Duration::from_millis(300));
@@ -551,7 +552,7 @@ fn rebalance_spreads_slots_again_after_they_were_piled_on_one_shard() {
         .output()
         .unwrap();
     assert!(out.status.success(), "concord admin rebalance: {}", String::from_utf8_lossy(&out.stderr));
-    wait_for_moves(&cluster, 1);
+    wait_for_moves_and(&cluster, 1, || !shard_ranges(&cluster, 1, 2).is_empty());
     let owned: u32 = shard_ranges(&cluster, 1, 2).iter().map(|(a, b)| u32::from(b - a) + 1).sum();
     assert!((4_000..7_000).contains(&owned), "g2 owns {owned} slots again");
     let plan: Vec<String> = redis::cmd("CLUSTER").arg("REBALANCE").arg("DRYRUN").query(&mut con).unwrap();
@@ -582,8 +583,7 @@ fn a_shard_splits_in_two_and_merges_into_another_under_load() {
     let writers = Writers::start(6, addresses(&cluster), 0, None);
     let (name, _move): (String, i64) = redis::cmd("CLUSTER").arg("SPLITSHARD").arg("g1").query(&mut con).unwrap();
     assert_eq!(name, "g4");
-    wait_for_moves(&cluster, 0);
-    assert_eq!(shard_ranges(&cluster, 0, 1), vec![(0, 2729)]);
+    wait_for_moves_and(&cluster, 0, || shard_ranges(&cluster, 0, 1) == [(0, 2729)]);
     assert_eq!(shard_ranges(&cluster, 0, 4), vec![(2730, 5460)]);
     cluster.wait_for_settled(0);
     let shards: Vec<DebugShard> = redis::cmd("DEBUG").arg("SHARDS").query(&mut con).unwrap();
@@ -595,8 +595,7 @@ fn a_shard_splits_in_two_and_merges_into_another_under_load() {
         .output()
         .unwrap();
     assert!(out.status.success(), "concord admin merge-shards: {}", String::from_utf8_lossy(&out.stdout));
-    wait_for_moves(&cluster, 2);
-    assert_eq!(shard_ranges(&cluster, 2, 4), vec![], "g4 gave every slot away");
+    wait_for_moves_and(&cluster, 2, || shard_ranges(&cluster, 2, 4).is_empty());
     assert_eq!(shard_ranges(&cluster, 2, 2), vec![(2730, 10921)]);
     let ledgers = writers.stop();
     cluster.converged_digest();
@@ -614,4 +613,67 @@ fn a_shard_splits_in_two_and_merges_into_another_under_load() {
     assert!((6_000..=6_000 + writer_keys).contains(&size), "DBSIZE {size}");
     let asking: String = redis::cmd("ASKING").query(&mut cluster.connect(1)).unwrap();
     assert_eq!(asking, "OK");
+}
+
+/// `CLUSTER CANCELSLOTMIGRATIONS` while the target copies: the slots stay with the source,
+/// which serves them again, the target drops its copies (DBSIZE counts every key once), and a
+/// second move of the same slots then goes through.
+#[test]
+fn a_cancelled_slot_move_leaves_the_slots_with_their_source() {
+    let cluster = sharded(&[]);
+    let mut con = cluster.connect(0);
+    // Every key in g1's slots, so that copying them takes a while.
+    const PRELOADED: usize = 30_000;
+    let tags: Vec<String> = (0..).map(|n| format!("c{n}")).filter(|t| slot(&mut con, t) <= 5460).take(500).collect();
+    let key = |n: usize| format!("{{{}}}:{n}", tags[n % tags.len()]);
+    for chunk in (0..PRELOADED).collect::<Vec<_>>().chunks(5_000) {
+        let mut pipe = redis::pipe();
+        for &n in chunk {
+            pipe.cmd("SET").arg(key(n)).arg(n).ignore();
+        }
+        pipe.query::<()>(&mut con).unwrap();
+    }
+    let _: i64 = redis::cmd("CLUSTER")
+        .arg("MIGRATESLOTS")
+        .arg("SLOTSRANGE")
+        .arg(0)
+        .arg(5460)
+        .arg("SHARD")
+        .arg("g3")
+        .query(&mut con)
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while move_state(&cluster, 0).as_deref() != Some("copying") {
+        assert!(Instant::now() < deadline, "the move never copied");
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    let cancelled: i64 =
+        redis::cmd("CLUSTER").arg("CANCELSLOTMIGRATIONS").arg("ALL").query(&mut cluster.connect(1)).unwrap();
+    wait_for_moves(&cluster, 0);
+    let during = key_in(&mut con, "during", (0, 5460));
+    let _: () = redis::cmd("SET").arg(&during).arg("x").query(&mut cluster.connect(2)).unwrap();
+    assert_eq!(cancelled, 1, "cancelled while copying");
+    assert_eq!(shard_ranges(&cluster, 0, 1), vec![(0, 5460)], "the slots stayed with g1");
+    let size: usize = redis::cmd("DBSIZE").query(&mut con).unwrap();
+    assert_eq!(size, PRELOADED + 1, "no copy counted twice");
+    // Moved again, to the end.
+    let _: i64 = redis::cmd("CLUSTER")
+        .arg("MIGRATESLOTS")
+        .arg("SLOTSRANGE")
+        .arg(0)
+        .arg(5460)
+        .arg("SHARD")
+        .arg("g3")
+        .query(&mut con)
+        .unwrap();
+    wait_for_moves_and(&cluster, 0, || shard_ranges(&cluster, 0, 1).is_empty());
+    cluster.converged_digest();
+    let mut pipe = redis::pipe();
+    for n in 0..PRELOADED {
+        pipe.cmd("GET").arg(key(n));
+    }
+    let values: Vec<Option<String>> = pipe.query(&mut cluster.connect(1)).unwrap();
+    assert!(values.iter().enumerate().all(|(n, v)| v.as_deref() == Some(n.to_string().as_str())));
+    let size: usize = redis::cmd("DBSIZE").query(&mut con).unwrap();
+    assert_eq!(size, PRELOADED + 1);
 }
