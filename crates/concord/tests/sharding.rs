@@ -315,6 +315,42 @@ print("ok", len(rc.get_nodes()))
     }
 }
 
+/// Writes `key(n)` = n for every n below `count`, in pipelined chunks.
+fn preload(con: &mut redis::Connection, count: usize, key: impl Fn(usize) -> String) {
+    for chunk in (0..count).collect::<Vec<_>>().chunks(5_000) {
+        let mut pipe = redis::pipe();
+        for &n in chunk {
+            pipe.cmd("SET").arg(key(n)).arg(n).ignore();
+        }
+        pipe.query::<()>(con).unwrap();
+    }
+}
+
+/// Asserts that `key(n)` reads n for every n below `count`.
+fn assert_preloaded(con: &mut redis::Connection, count: usize, key: impl Fn(usize) -> String) {
+    let mut pipe = redis::pipe();
+    for n in 0..count {
+        pipe.cmd("GET").arg(key(n));
+    }
+    let values: Vec<Option<String>> = pipe.query(con).unwrap();
+    for (n, value) in values.iter().enumerate() {
+        assert_eq!(value.as_deref(), Some(n.to_string().as_str()), "preloaded key {}", key(n));
+    }
+}
+
+/// CLUSTER MIGRATESLOTS of `first..=last` to shard `target` (`g2`...); the move's id.
+fn migrate(con: &mut redis::Connection, first: u16, last: u16, target: &str) -> i64 {
+    redis::cmd("CLUSTER")
+        .arg("MIGRATESLOTS")
+        .arg("SLOTSRANGE")
+        .arg(first)
+        .arg(last)
+        .arg("SHARD")
+        .arg(target)
+        .query(con)
+        .unwrap()
+}
+
 /// The node leading the shard that owns `slot`, as node `i` sees it.
 fn leader_of_slot(cluster: &TestCluster, i: usize, slot: u16) -> usize {
     let owns = |range: &String| match range.split_once('-') {
@@ -353,11 +389,7 @@ fn slots_move_between_shards_under_load_through_kills_of_either_leader() {
     let mut cluster = sharded(&[]);
     let mut con = cluster.connect(0);
     const PRELOADED: usize = 4_000;
-    let mut pipe = redis::pipe();
-    for n in 0..PRELOADED {
-        pipe.cmd("SET").arg(format!("pre{n}")).arg(n).ignore();
-    }
-    pipe.query::<()>(&mut con).unwrap();
+    preload(&mut con, PRELOADED, |n| format!("pre{n}"));
     let writers = Writers::start(9, addresses(&cluster), 0, None);
     std::thread::sleep(Duration::from_millis(500));
     // Half of shard g1's slots go to g2 (the source's leader is killed), then some of g2's to
@@ -367,15 +399,7 @@ fn slots_move_between_shards_under_load_through_kills_of_either_leader() {
         let victim = leader_of_slot(&cluster, 0, if kill_source { first } else { 10922 });
         let through = cluster.address((victim + 1) % 3).to_string();
         if kill_source {
-            let reply: redis::RedisResult<i64> = redis::cmd("CLUSTER")
-                .arg("MIGRATESLOTS")
-                .arg("SLOTSRANGE")
-                .arg(first)
-                .arg(last)
-                .arg("SHARD")
-                .arg(target)
-                .query(&mut cluster.connect((victim + 1) % 3));
-            assert!(reply.unwrap() > 0, "a move id");
+            assert!(migrate(&mut cluster.connect((victim + 1) % 3), first, last, target) > 0, "a move id");
         } else {
             let range = format!("{first}-{last}");
             let args = ["admin", "--node", &through, "move-slots", &range, "--to", target];
@@ -399,14 +423,7 @@ fn slots_move_between_shards_under_load_through_kills_of_either_leader() {
     for i in 0..3 {
         let mut con = cluster.connect(i);
         verify(&mut con, &ledgers);
-        let mut pipe = redis::pipe();
-        for n in 0..PRELOADED {
-            pipe.cmd("GET").arg(format!("pre{n}"));
-        }
-        let values: Vec<Option<String>> = pipe.query(&mut con).unwrap();
-        for (n, value) in values.iter().enumerate() {
-            assert_eq!(value.as_deref(), Some(n.to_string().as_str()), "pre{n} through node {i}");
-        }
+        assert_preloaded(&mut con, PRELOADED, |n| format!("pre{n}"));
         let size: usize = redis::cmd("DBSIZE").query(&mut con).unwrap();
         assert!(size <= PRELOADED + writer_keys && size >= PRELOADED, "DBSIZE {size}: a key counted twice or lost");
     }
@@ -436,13 +453,8 @@ fn slot_moves_survive_kill_9_of_each_leader_at_each_phase() {
     let mut con = cluster.connect(0);
     // Enough keys in the moving slots that copying them takes many batches.
     const PRELOADED: usize = 30_000;
-    for chunk in (0..PRELOADED).collect::<Vec<_>>().chunks(5_000) {
-        let mut pipe = redis::pipe();
-        for n in chunk {
-            pipe.cmd("SET").arg(format!("{{p{}}}:{n}", n % 2_000)).arg(n).ignore();
-        }
-        pipe.query::<()>(&mut con).unwrap();
-    }
+    let key = |n: usize| format!("{{p{}}}:{n}", n % 2_000);
+    preload(&mut con, PRELOADED, key);
     let writers = Writers::start(6, addresses(&cluster), 0, None);
     // The slots go from g1 to g2 and back, each time with one kill.
     let plan = [("copying", "source"), ("copying", "target"), ("copying", "metadata"), ("fenced", "source")];
@@ -457,16 +469,7 @@ fn slot_moves_survive_kill_9_of_each_leader_at_each_phase() {
             _ => cluster.leader(),
         };
         let observer = (victim + 1) % 3;
-        let id: i64 = redis::cmd("CLUSTER")
-            .arg("MIGRATESLOTS")
-            .arg("SLOTSRANGE")
-            .arg(0)
-            .arg(5000)
-            .arg("SHARD")
-            .arg(target)
-            .query(&mut cluster.connect(observer))
-            .unwrap();
-        assert!(id > 0);
+        assert!(migrate(&mut cluster.connect(observer), 0, 5000, target) > 0);
         // Kill once the move reaches the phase (or a later one: a fence may pass quickly).
         let order = ["copying", "fenced", "handed-over"];
         let wanted = order.iter().position(|s| *s == phase).unwrap();
@@ -496,14 +499,7 @@ fn slot_moves_survive_kill_9_of_each_leader_at_each_phase() {
     for i in 0..3 {
         let mut con = cluster.connect(i);
         verify(&mut con, &ledgers);
-        let mut pipe = redis::pipe();
-        for n in 0..PRELOADED {
-            pipe.cmd("GET").arg(format!("{{p{}}}:{n}", n % 2_000));
-        }
-        let values: Vec<Option<String>> = pipe.query(&mut con).unwrap();
-        for (n, value) in values.iter().enumerate() {
-            assert_eq!(value.as_deref(), Some(n.to_string().as_str()), "preloaded key {n} through node {i}");
-        }
+        assert_preloaded(&mut con, PRELOADED, key);
     }
     let writer_keys: usize = ledgers.iter().map(|l| l.lock().unwrap().sent.len() + 1).sum();
     let size: usize = redis::cmd("DBSIZE").query(&mut cluster.connect(0)).unwrap();
@@ -528,20 +524,8 @@ fn shard_ranges(cluster: &TestCluster, i: usize, shard: i64) -> Vec<(u16, u16)> 
 fn rebalance_spreads_slots_again_after_they_were_piled_on_one_shard() {
     let cluster = sharded(&[]);
     let mut con = cluster.connect(0);
-    let mut pipe = redis::pipe();
-    for n in 0..9_000 {
-        pipe.cmd("SET").arg(format!("k{n}")).arg(n).ignore();
-    }
-    pipe.query::<()>(&mut con).unwrap();
-    let _: i64 = redis::cmd("CLUSTER")
-        .arg("MIGRATESLOTS")
-        .arg("SLOTSRANGE")
-        .arg(5461)
-        .arg(10921)
-        .arg("SHARD")
-        .arg("g1")
-        .query(&mut con)
-        .unwrap();
+    preload(&mut con, 9_000, |n| format!("k{n}"));
+    migrate(&mut con, 5461, 10921, "g1");
     wait_for_moves_and(&cluster, 0, || shard_ranges(&cluster, 0, 2).is_empty());
     let plan: Vec<String> = redis::cmd("CLUSTER").arg("REBALANCE").arg("DRYRUN").query(&mut con).unwrap();
     assert!(plan.iter().any(|step| step.starts_with("move slots") && step.ends_with("to g2")), "{plan:?}");
@@ -557,12 +541,7 @@ fn rebalance_spreads_slots_again_after_they_were_piled_on_one_shard() {
     assert!((4_000..7_000).contains(&owned), "g2 owns {owned} slots again");
     let plan: Vec<String> = redis::cmd("CLUSTER").arg("REBALANCE").arg("DRYRUN").query(&mut con).unwrap();
     assert!(!plan.iter().any(|step| step.starts_with("move slots")), "balanced: {plan:?}");
-    let mut pipe = redis::pipe();
-    for n in 0..9_000 {
-        pipe.cmd("GET").arg(format!("k{n}"));
-    }
-    let values: Vec<Option<String>> = pipe.query(&mut cluster.connect(2)).unwrap();
-    assert!(values.iter().enumerate().all(|(n, v)| v.as_deref() == Some(n.to_string().as_str())));
+    assert_preloaded(&mut cluster.connect(2), 9_000, |n| format!("k{n}"));
     let size: usize = redis::cmd("DBSIZE").query(&mut cluster.connect(2)).unwrap();
     assert_eq!(size, 9_000);
 }
@@ -575,11 +554,7 @@ fn rebalance_spreads_slots_again_after_they_were_piled_on_one_shard() {
 fn a_shard_splits_in_two_and_merges_into_another_under_load() {
     let cluster = sharded(&[]);
     let mut con = cluster.connect(0);
-    let mut pipe = redis::pipe();
-    for n in 0..6_000 {
-        pipe.cmd("SET").arg(format!("k{n}")).arg(n).ignore();
-    }
-    pipe.query::<()>(&mut con).unwrap();
+    preload(&mut con, 6_000, |n| format!("k{n}"));
     let writers = Writers::start(6, addresses(&cluster), 0, None);
     let (name, _move): (String, i64) = redis::cmd("CLUSTER").arg("SPLITSHARD").arg("g1").query(&mut con).unwrap();
     assert_eq!(name, "g4");
@@ -602,12 +577,7 @@ fn a_shard_splits_in_two_and_merges_into_another_under_load() {
     for i in 0..3 {
         verify(&mut cluster.connect(i), &ledgers);
     }
-    let mut pipe = redis::pipe();
-    for n in 0..6_000 {
-        pipe.cmd("GET").arg(format!("k{n}"));
-    }
-    let values: Vec<Option<String>> = pipe.query(&mut cluster.connect(1)).unwrap();
-    assert!(values.iter().enumerate().all(|(n, v)| v.as_deref() == Some(n.to_string().as_str())));
+    assert_preloaded(&mut cluster.connect(1), 6_000, |n| format!("k{n}"));
     let writer_keys: usize = ledgers.iter().map(|l| l.lock().unwrap().sent.len() + 1).sum();
     let size: usize = redis::cmd("DBSIZE").query(&mut cluster.connect(1)).unwrap();
     assert!((6_000..=6_000 + writer_keys).contains(&size), "DBSIZE {size}");
@@ -626,22 +596,8 @@ fn a_cancelled_slot_move_leaves_the_slots_with_their_source() {
     const PRELOADED: usize = 30_000;
     let tags: Vec<String> = (0..).map(|n| format!("c{n}")).filter(|t| slot(&mut con, t) <= 5460).take(500).collect();
     let key = |n: usize| format!("{{{}}}:{n}", tags[n % tags.len()]);
-    for chunk in (0..PRELOADED).collect::<Vec<_>>().chunks(5_000) {
-        let mut pipe = redis::pipe();
-        for &n in chunk {
-            pipe.cmd("SET").arg(key(n)).arg(n).ignore();
-        }
-        pipe.query::<()>(&mut con).unwrap();
-    }
-    let _: i64 = redis::cmd("CLUSTER")
-        .arg("MIGRATESLOTS")
-        .arg("SLOTSRANGE")
-        .arg(0)
-        .arg(5460)
-        .arg("SHARD")
-        .arg("g3")
-        .query(&mut con)
-        .unwrap();
+    preload(&mut con, PRELOADED, key);
+    migrate(&mut con, 0, 5460, "g3");
     let deadline = Instant::now() + Duration::from_secs(30);
     while move_state(&cluster, 0).as_deref() != Some("copying") {
         assert!(Instant::now() < deadline, "the move never copied");
@@ -657,23 +613,10 @@ fn a_cancelled_slot_move_leaves_the_slots_with_their_source() {
     let size: usize = redis::cmd("DBSIZE").query(&mut con).unwrap();
     assert_eq!(size, PRELOADED + 1, "no copy counted twice");
     // Moved again, to the end.
-    let _: i64 = redis::cmd("CLUSTER")
-        .arg("MIGRATESLOTS")
-        .arg("SLOTSRANGE")
-        .arg(0)
-        .arg(5460)
-        .arg("SHARD")
-        .arg("g3")
-        .query(&mut con)
-        .unwrap();
+    migrate(&mut con, 0, 5460, "g3");
     wait_for_moves_and(&cluster, 0, || shard_ranges(&cluster, 0, 1).is_empty());
     cluster.converged_digest();
-    let mut pipe = redis::pipe();
-    for n in 0..PRELOADED {
-        pipe.cmd("GET").arg(key(n));
-    }
-    let values: Vec<Option<String>> = pipe.query(&mut cluster.connect(1)).unwrap();
-    assert!(values.iter().enumerate().all(|(n, v)| v.as_deref() == Some(n.to_string().as_str())));
+    assert_preloaded(&mut cluster.connect(1), PRELOADED, key);
     let size: usize = redis::cmd("DBSIZE").query(&mut con).unwrap();
     assert_eq!(size, PRELOADED + 1);
 }
