@@ -620,3 +620,43 @@ fn a_cancelled_slot_move_leaves_the_slots_with_their_source() {
     let size: usize = redis::cmd("DBSIZE").query(&mut con).unwrap();
     assert_eq!(size, PRELOADED + 1);
 }
+
+/// `concord admin remove` drains the node first: it returns only once every shard's replicas
+/// placed instead of the removed node caught up and were promoted. So killing the removed node
+/// and then another original member right after leaves every shard a majority of live voters.
+#[test]
+fn a_removed_node_is_drained_before_it_leaves() {
+    let mut cluster = sharded(&[]);
+    let fourth = cluster.add(false);
+    cluster.wait_for_settled(fourth);
+    let mut con = cluster.connect(fourth);
+    preload(&mut con, 3_000, |n| format!("d{n}"));
+    let writers = Writers::start(6, addresses(&cluster), 0, None);
+    let removed = leader_of_slot(&cluster, fourth, 0);
+    let id = cluster.members[removed].id.clone();
+    let through = cluster.address(fourth).to_string();
+    let out = Command::new(env!("CARGO_BIN_EXE_concord"))
+        .args(["admin", "--node", &through, "remove", &id])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "concord admin remove: {}", String::from_utf8_lossy(&out.stdout));
+    cluster.kill(removed);
+    let other = (0..3).find(|&i| i != removed).unwrap();
+    cluster.kill(other);
+    // Every shard still takes writes: its voters are now the newcomer and the two originals
+    // not removed, one of them killed: two of three alive.
+    let mut con = cluster.connect(fourth);
+    for (n, range) in RANGES.iter().enumerate() {
+        let key = key_in(&mut con, "after-drain", *range);
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while redis::cmd("SET").arg(&key).arg(n).query::<String>(&mut cluster.connect(fourth)).is_err() {
+            assert!(Instant::now() < deadline, "shard {n} lost its majority: the node was not drained");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+    cluster.restart(other);
+    let ledgers = writers.stop();
+    let survivor = (0..3).find(|&i| i != removed && i != other).unwrap();
+    verify(&mut cluster.connect(survivor), &ledgers);
+    assert_preloaded(&mut cluster.connect(fourth), 3_000, |n| format!("d{n}"));
+}

@@ -97,6 +97,36 @@ pub async fn answer(node: &Arc<Node>, op: ClusterOp) -> Reply {
     }
 }
 
+/// How long CLUSTER FORGET waits for a removed node's replicas to move away.
+const DRAIN_WAIT_MS: u64 = 120_000;
+
+/// Waits until no shard counts `id` among its voters any more, by its leader's reports: the
+/// replicas placed instead of it caught up and were promoted, and its leaderships moved away,
+/// before it leaves the metadata group (so stopping it then costs no shard a replica).
+async fn drained(node: &Node, id: NodeId) -> Result<(), Reply> {
+    let started = std::time::Instant::now();
+    loop {
+        let map = node.map();
+        let holding: Vec<String> = map
+            .shards
+            .iter()
+            .filter(|(_, shard)| shard.voters.contains(&id) || shard.leader == Some(id))
+            .map(|(shard_id, _)| shard_id.to_string())
+            .collect();
+        if holding.is_empty() {
+            return Ok(());
+        }
+        if started.elapsed() > Duration::from_millis(DRAIN_WAIT_MS) {
+            return Err(Error::new(format!(
+                "TRYAGAIN {id} still holds replicas of {}; FORGET it again once they moved",
+                holding.join(", ")
+            ))
+            .into());
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 /// CLUSTER GETSLOTMIGRATIONS: each move in progress, as a map.
 fn slot_migrations(node: &Node) -> Reply {
     let map = node.map();
@@ -180,6 +210,9 @@ pub async fn answer_as_leader(node: &Arc<Node>, group: GroupId, op: ClusterOp) -
         }
         ClusterOp::Forget(id) => {
             if let Err(reply) = propose(node, ClusterChange::RemoveMember { node: id }).await {
+                return reply;
+            }
+            if let Err(reply) = drained(node, id).await {
                 return reply;
             }
             if meta.members().iter().any(|m| m.id == id) {
