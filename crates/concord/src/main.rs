@@ -134,6 +134,10 @@ struct ServerArgs {
     /// [default: 3].
     #[arg(long, env = "CONCORD_REPLICATION_FACTOR", value_name = "N")]
     replication_factor: Option<u8>,
+    /// While this node leads the metadata group: when a voting member joins, move replicas
+    /// to it until every node holds about as many [default: true].
+    #[arg(long, env = "CONCORD_REBALANCE_ON_JOIN", value_name = "true|false")]
+    rebalance_on_join: Option<bool>,
     /// What a node that is not the leader does with writes and linearizable reads: proxy
     /// forwards them to the leader; redirect answers -MOVED (for cluster-aware clients)
     /// [default: proxy].
@@ -211,6 +215,7 @@ impl ServerArgs {
             learner: self.learner.then_some(true),
             shards: self.shards,
             replication_factor: self.replication_factor,
+            rebalance_on_join: self.rebalance_on_join,
             routing: self.routing,
             data_dir: self.data_dir,
             databases: self.databases,

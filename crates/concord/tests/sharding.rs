@@ -660,3 +660,29 @@ fn a_removed_node_is_drained_before_it_leaves() {
     verify(&mut cluster.connect(survivor), &ledgers);
     assert_preloaded(&mut cluster.connect(fourth), 3_000, |n| format!("d{n}"));
 }
+
+/// A voting member that joins a cluster whose shards have all their replicas gets its share
+/// anyway (`--rebalance-on-join`, on by default): replicas move to it (placed, caught up,
+/// promoted, and only then removed from their old node) until every node holds about as many,
+/// with no key lost.
+#[test]
+fn a_joining_node_gets_its_share_of_replicas() {
+    let mut cluster = sharded(&[]);
+    let mut con = cluster.connect(0);
+    preload(&mut con, 3_000, |n| format!("j{n}"));
+    let fourth = cluster.add(false);
+    let id = cluster.members[fourth].id.clone();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let shards: Vec<DebugShard> = redis::cmd("DEBUG").arg("SHARDS").query(&mut cluster.connect(0)).unwrap();
+        let hosted = shards.iter().filter(|(_, _, hosts, _)| hosts.contains(&id)).count();
+        let spread = shards.iter().all(|(_, _, hosts, leader)| hosts.len() == 3 && leader.is_some());
+        if hosted >= 2 && spread {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the newcomer hosts {hosted} shards: {shards:?}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    cluster.wait_for_settled(fourth);
+    assert_preloaded(&mut cluster.connect(fourth), 3_000, |n| format!("j{n}"));
+}

@@ -34,6 +34,7 @@ pub struct Settings {
     pub learner: Option<bool>,
     pub shards: Option<u32>,
     pub replication_factor: Option<u8>,
+    pub rebalance_on_join: Option<bool>,
     pub routing: Option<Routing>,
     pub data_dir: Option<PathBuf>,
     pub databases: Option<u32>,
@@ -71,6 +72,7 @@ impl Settings {
             learner: self.learner.or(lower.learner),
             shards: self.shards.or(lower.shards),
             replication_factor: self.replication_factor.or(lower.replication_factor),
+            rebalance_on_join: self.rebalance_on_join.or(lower.rebalance_on_join),
             routing: self.routing.or(lower.routing),
             data_dir: self.data_dir.or(lower.data_dir),
             databases: self.databases.or(lower.databases),
@@ -133,6 +135,9 @@ pub struct ServerConfig {
     pub shards: u32,
     /// Replicas per shard, placed on distinct nodes as they join (a new cluster's setting).
     pub replication_factor: u8,
+    /// On the metadata leader: when a voting member joins, replicas move to it until every
+    /// node holds about as many (the planner's replica steps; slots move only when asked).
+    pub rebalance_on_join: bool,
     pub routing: Routing,
     pub data_dir: PathBuf,
     pub databases: u32,
@@ -202,6 +207,7 @@ impl ServerConfig {
             learner: settings.learner.unwrap_or(false),
             shards: settings.shards.unwrap_or(1),
             replication_factor: settings.replication_factor.unwrap_or(REPLICATION_FACTOR_DEFAULT),
+            rebalance_on_join: settings.rebalance_on_join.unwrap_or(true),
             routing: settings.routing.unwrap_or_default(),
             node_port,
             announce_host,

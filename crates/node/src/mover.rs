@@ -20,7 +20,8 @@ use concord_core::reply::Reply;
 use concord_core::request::Request;
 use concord_core::rng::Rng;
 use concord_core::types::GroupId;
-use std::collections::BTreeMap;
+use concord_core::types::NodeId;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -32,10 +33,24 @@ const MOVE_POLL_MS: u64 = 200;
 pub async fn drive_moves(node: Arc<Node>) {
     let mut interval = tokio::time::interval(Duration::from_millis(MOVE_POLL_MS));
     interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    // The voting members last seen while leading, and whether one joined since the last
+    // rebalance on join.
+    let mut voters: Option<BTreeSet<NodeId>> = None;
+    let mut joined = false;
     loop {
         interval.tick().await;
         if !node.meta.is_leader() {
+            voters = None;
             continue;
+        }
+        let map = node.map();
+        let now: BTreeSet<NodeId> = map.members.iter().filter(|(_, m)| m.voter).map(|(id, _)| *id).collect();
+        joined |= voters.as_ref().is_some_and(|before| !now.is_subset(before));
+        voters = Some(now);
+        if joined && node.config.rebalance_on_join && map.moves.is_empty() && map.is_settled() {
+            let reply = rebalance_with(&node, false, false).await;
+            tracing::info!(?reply, "rebalanced replicas after a member joined");
+            joined = reply.is_error();
         }
         let next = node.map().moves.iter().next().map(|(id, m)| (*id, m.clone()));
         if let Some((id, slot_move)) = next {
@@ -170,6 +185,11 @@ fn error_text(reply: &Reply) -> String {
 /// shown but left to the map's preferred leaders, which the shards' leaders already follow.
 /// Replies one line per step.
 pub async fn rebalance(node: &Arc<Node>, dry_run: bool) -> Reply {
+    rebalance_with(node, dry_run, true).await
+}
+
+/// [`rebalance`], moving slots too only if `slots`.
+async fn rebalance_with(node: &Arc<Node>, dry_run: bool, slots: bool) -> Reply {
     let map = node.map();
     if !map.moves.is_empty() {
         return concord_core::Error::err("slot moves are in progress; rebalance once they are done").into();
@@ -185,7 +205,9 @@ pub async fn rebalance(node: &Arc<Node>, dry_run: bool) -> Reply {
             other => return other,
         };
     }
-    let plan = Layout::from_map(&map, &loads).plan();
+    let mut layout = Layout::from_map(&map, &loads);
+    layout.options.balance_slots = slots;
+    let plan = layout.plan();
     let mut lines = Vec::with_capacity(plan.len());
     for step in plan {
         let (change, text) = match step {
@@ -228,7 +250,7 @@ pub async fn split(node: &Arc<Node>, shard: GroupId) -> Reply {
     if total < 2 {
         return concord_core::Error::err(format_args!("{shard} owns too few slots to split")).into();
     }
-    let mut load: BTreeMap<concord_core::types::NodeId, usize> =
+    let mut load: BTreeMap<NodeId, usize> =
         map.members.iter().filter(|(_, m)| m.voter).map(|(id, _)| (*id, 0)).collect();
     for replica in map.shards.values().flat_map(|s| s.replicas.iter()) {
         if let Some(count) = load.get_mut(replica) {
