@@ -139,6 +139,11 @@ impl Outgoing {
     pub fn ranges(&self) -> &SlotRanges {
         &self.ranges
     }
+
+    /// The move and attempt this export belongs to.
+    pub fn attempt(&self) -> (u64, u64) {
+        (self.migration, self.attempt)
+    }
 }
 
 /// The target side of a move. Replicated state (in snapshots).
@@ -150,6 +155,13 @@ pub struct Incoming {
     /// Whether the copies of an earlier attempt are gone (imports may begin).
     prepared: bool,
     next_seq: u64,
+}
+
+impl Incoming {
+    /// The move and attempt this import belongs to.
+    pub fn attempt(&self) -> (u64, u64) {
+        (self.migration, self.attempt)
+    }
 }
 
 /// Both sides' state of the moves a shard takes part in.
