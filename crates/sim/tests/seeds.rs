@@ -58,3 +58,14 @@ fn a_broken_pubsub_is_caught() {
         assert!(text.contains(finding), "{defect}: {text}");
     }
 }
+
+/// Slot moves that end without dropping what they left behind (the source's keys of slots it
+/// handed over, a cancelled move's copies on its target): the placement checker must find
+/// those keys on shards the map does not give their slots to, within one seed.
+#[test]
+fn a_broken_slot_move_is_caught() {
+    let (output, text) =
+        concord_sim(&["--defect", "move-leftovers", "--shards", "3", "--seeds", "1", "--first", "2000"]);
+    assert!(!output.status.success(), "the checkers missed move-leftovers:\n{text}");
+    assert!(text.contains("slots the map does not give it"), "{text}");
+}
