@@ -414,6 +414,13 @@ fn export(keyspace: &mut Keyspace, index: u64, now_ms: TimeMs, migration: u64, a
             }
         }
         if out.cursor.is_none() {
+            if out.fenced {
+                // After the fence only the expiry sweep removes keys here, and a key it removed
+                // before the scan reached it was scanned by no round since it last changed:
+                // the target's older copy must go too.
+                let journal = keyspace.take_removal_journal();
+                out.tombstones.extend(journal);
+            }
             while !full(&keys, bytes) {
                 let Some((db, key)) = out.tombstones.pop_first() else { break };
                 if keyspace.db(db).get(&key, now_ms).is_none() {
