@@ -16,6 +16,8 @@
 //! - [`pubsub`]: Pub/Sub's delivery rule: at most once, in order per publisher connection,
 //!   never across a cut link, delivered when no fault is about, counted truly.
 //! - [`converge`]: whether every replica reached the same state.
+//! - [`placement`]: after slot moves, every slot owned once and no shard holding keys of
+//!   slots it does not own.
 //! - [`workload`]: the operations clients issue, and how a reply becomes an outcome.
 //! - [`verdict`]: all checks together, and the report.
 
@@ -24,6 +26,7 @@ pub mod history;
 pub mod linearizable;
 pub mod lost;
 pub mod model;
+pub mod placement;
 pub mod pubsub;
 pub mod queue;
 pub mod stream;

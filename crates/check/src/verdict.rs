@@ -5,6 +5,7 @@ use crate::history::Value;
 use crate::history::{History, Outcome};
 use crate::linearizable::{self, KeyVerdict};
 use crate::lost::{self, Problem};
+use crate::placement;
 use crate::pubsub;
 use crate::queue;
 use crate::stream;
@@ -21,6 +22,9 @@ pub struct Verdict {
     /// history: see [`pubsub::check`]).
     pub pubsub: Vec<pubsub::Problem>,
     pub divergence: Vec<Divergence>,
+    /// Slots owned once and keys only where the map puts them, once slot moves are over
+    /// (filled by the simulator: see [`placement::check`]).
+    pub placement: Vec<placement::Problem>,
 }
 
 impl Verdict {
@@ -32,11 +36,18 @@ impl Verdict {
             && self.stream.is_empty()
             && self.pubsub.is_empty()
             && self.divergence.is_empty()
+            && self.placement.is_empty()
     }
 
     pub fn violations(&self) -> usize {
         let nonlinear = self.linearizability.iter().filter(|v| matches!(v, KeyVerdict::Violation(_))).count();
-        nonlinear + self.lost.len() + self.queue.len() + self.stream.len() + self.pubsub.len() + self.divergence.len()
+        nonlinear
+            + self.lost.len()
+            + self.queue.len()
+            + self.stream.len()
+            + self.pubsub.len()
+            + self.divergence.len()
+            + self.placement.len()
     }
 
     /// The findings, one paragraph each ("no violations" when there are none).
@@ -70,6 +81,9 @@ impl Verdict {
         for divergence in &self.divergence {
             let _ = writeln!(text, "{divergence}");
         }
+        for problem in &self.placement {
+            let _ = writeln!(text, "{problem}");
+        }
         if text.is_empty() {
             text.push_str("no violations\n");
         }
@@ -88,6 +102,7 @@ pub fn check_all(history: &History, finals: &BTreeMap<String, Value>, replicas: 
         stream: stream::check(history, finals),
         pubsub: Vec::new(),
         divergence: converge::check(replicas),
+        placement: Vec::new(),
     }
 }
 

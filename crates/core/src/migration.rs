@@ -142,6 +142,11 @@ impl Outgoing {
     pub fn ranges(&self) -> &SlotRanges {
         &self.ranges
     }
+
+    /// The move and attempt this export belongs to.
+    pub fn attempt(&self) -> (u64, u64) {
+        (self.migration, self.attempt)
+    }
 }
 
 /// The target side of a move. Replicated state (in snapshots).
@@ -155,6 +160,13 @@ pub struct Incoming {
     next_seq: u64,
 }
 
+impl Incoming {
+    /// The move and attempt this import belongs to.
+    pub fn attempt(&self) -> (u64, u64) {
+        (self.migration, self.attempt)
+    }
+}
+
 /// Both sides' state of the moves a shard takes part in.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Moves {
@@ -162,6 +174,25 @@ pub struct Moves {
     pub incoming: Option<Incoming>,
     /// The map epoch of the last ownership the shard applied (see [`MigrateStep::Own`]).
     pub owned_epoch: u64,
+    /// The highest move this shard finished. A move is finished only once the map has handed
+    /// its slots over or given it up, and drivers take moves one at a time, lowest id first,
+    /// each to its end: so a step that would begin a move of this id or a lower one again can
+    /// only come from a deposed driver, late. New in snapshot format 8.
+    pub finished: u64,
+}
+
+/// [`Moves`] as snapshot format 7 recorded it.
+#[derive(Deserialize)]
+pub(crate) struct MovesV7 {
+    outgoing: Option<Outgoing>,
+    incoming: Option<Incoming>,
+    owned_epoch: u64,
+}
+
+impl From<MovesV7> for Moves {
+    fn from(v7: MovesV7) -> Moves {
+        Moves { outgoing: v7.outgoing, incoming: v7.incoming, owned_epoch: v7.owned_epoch, finished: 0 }
+    }
 }
 
 impl Moves {
@@ -172,6 +203,15 @@ impl Moves {
 
 fn error(text: impl std::fmt::Display) -> Reply {
     crate::Error::err(text).into()
+}
+
+/// Refuses to begin move `migration` again once this shard finished it (or a later one).
+fn not_finished(keyspace: &Keyspace, migration: u64) -> Result<(), Reply> {
+    let finished = keyspace.moves().finished;
+    match migration <= finished {
+        true => Err(error(format_args!("slot move {migration} is over here (moves up to {finished} finished)"))),
+        false => Ok(()),
+    }
 }
 
 fn ranges_of(ranges: &[(u16, u16)]) -> Result<SlotRanges, Reply> {
@@ -196,6 +236,9 @@ pub fn apply(keyspace: &mut Keyspace, index: u64, now_ms: TimeMs, step: &Migrate
                 Ok(ranges) => ranges,
                 Err(reply) => return reply,
             };
+            if let Err(reply) = not_finished(keyspace, *migration) {
+                return reply;
+            }
             if ranges.ranges().iter().any(|&(first, last)| (first..=last).any(|slot| keyspace.owns_slot(slot))) {
                 return error("this shard owns some of the slots it would import");
             }
@@ -224,6 +267,9 @@ pub fn apply(keyspace: &mut Keyspace, index: u64, now_ms: TimeMs, step: &Migrate
                 Ok(ranges) => ranges,
                 Err(reply) => return reply,
             };
+            if let Err(reply) = not_finished(keyspace, *migration) {
+                return reply;
+            }
             if let Some(out) = &keyspace.moves().outgoing {
                 if out.migration == *migration && out.attempt > *attempt {
                     return error("a later attempt of this move began");
@@ -293,6 +339,7 @@ pub fn apply(keyspace: &mut Keyspace, index: u64, now_ms: TimeMs, step: &Migrate
             if moves.incoming.as_ref().is_some_and(|inc| inc.migration == *migration) {
                 moves.incoming = None;
             }
+            moves.finished = moves.finished.max(*migration);
             Reply::Integer(if *drop_keys { drop_unowned(keyspace, &ranges) as i64 } else { 0 })
         }
     }
@@ -370,6 +417,13 @@ fn export(keyspace: &mut Keyspace, index: u64, now_ms: TimeMs, migration: u64, a
             }
         }
         if out.cursor.is_none() {
+            if out.fenced {
+                // After the fence only the expiry sweep removes keys here, and a key it removed
+                // before the scan reached it was scanned by no round since it last changed:
+                // the target's older copy must go too.
+                let journal = keyspace.take_removal_journal();
+                out.tombstones.extend(journal);
+            }
             while !full(&keys, bytes) {
                 let Some((db, key)) = out.tombstones.pop_first() else { break };
                 if keyspace.db(db).get(&key, now_ms).is_none() {

@@ -31,8 +31,8 @@ use std::io::{self, Read, Write};
 /// (one postcard image of everything, strings and hashes only), version 2 (no sessions of
 /// exactly-once requests), version 3 (no streams, and encodings without the stream settings),
 /// version 4 (no script cache or function libraries) and version 5 (no owned slots) are still
-/// read, as is version 6 (no slot moves).
-pub const SNAPSHOT_FORMAT_VERSION: u8 = 7;
+/// read, as are version 6 (no slot moves) and version 7 (no record of the moves finished).
+pub const SNAPSHOT_FORMAT_VERSION: u8 = 8;
 
 /// Largest frame a snapshot may hold: one key's whole value (a collection is one frame).
 const SNAPSHOT_FRAME_BYTES_MAX: usize = crate::limits::LOG_RECORD_BYTES_MAX;
@@ -506,8 +506,12 @@ impl StateMachine {
                 if version >= 6 {
                     keyspace.set_owned_slots(read_frame::<Option<SlotRanges>>(input)?);
                 }
-                if version >= 7 {
+                if version >= 8 {
                     *keyspace.moves_mut() = read_frame::<crate::migration::Moves>(input)?;
+                } else if version == 7 {
+                    *keyspace.moves_mut() = read_frame::<crate::migration::MovesV7>(input)?.into();
+                }
+                if version >= 7 {
                     keyspace.restore_removal_journal(read_frame::<Vec<(DbIndex, Blob)>>(input)?);
                 }
                 let mut trailing = [0u8];
@@ -1096,8 +1100,15 @@ mod tests {
     /// for 2 and 3 also the header's encodings without the stream settings; for 2 also no
     /// sessions' frame.
     fn older_format(current: &[u8], version: u8) -> Vec<u8> {
-        assert_eq!(&current[current.len() - 6..], &[3, 0, 0, 0, 1, 0]);
-        let current = &current[..current.len() - 6];
+        // The moves (none, none, epoch 0, none finished) and the removal journal (empty).
+        assert_eq!(&current[current.len() - 7..], &[4, 0, 0, 0, 0, 1, 0]);
+        let current = &current[..current.len() - 7];
+        if version == 7 {
+            let mut bytes = current.to_vec();
+            bytes[0] = 7;
+            bytes.extend_from_slice(&[3, 0, 0, 0, 1, 0]);
+            return bytes;
+        }
         if version == 6 {
             let mut bytes = current.to_vec();
             bytes[0] = 6;
@@ -1156,11 +1167,11 @@ mod tests {
     }
 
     #[test]
-    fn snapshots_of_formats_2_to_6_are_still_read() {
+    fn snapshots_of_formats_2_to_7_are_still_read() {
         let mut sm = StateMachine::new();
         sm.apply(1, &batch(10, vec![command(&["set", "a", "1"]), command(&["rpush", "l", "x", "y"])]));
         let current = sm.snapshot();
-        for version in [2, 3, 4, 5, 6] {
+        for version in [2, 3, 4, 5, 6, 7] {
             let restored = StateMachine::restore(&older_format(&current, version)).unwrap();
             assert_eq!(restored.snapshot(), current, "format {version}");
         }

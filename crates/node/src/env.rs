@@ -33,6 +33,9 @@ pub struct Defects {
     pub pubsub_local_only: bool,
     /// A node delivers every message another node relays to it twice.
     pub pubsub_twice: bool,
+    /// A slot move that ends drops nothing: the source keeps its keys of the slots it handed
+    /// over, the target its copies of a move given up.
+    pub move_leftovers: bool,
 }
 
 #[derive(Clone)]

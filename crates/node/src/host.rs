@@ -109,6 +109,23 @@ impl Host for ConnectionHost {
                 }
                 None => Error::err("this node hosts no such group").into(),
             }
+        } else if is(sub, "SLOTKEYS") {
+            let group = match args.get(1).and_then(|id| std::str::from_utf8(id).ok()?.parse::<u32>().ok()) {
+                Some(id) => concord_core::types::GroupId(id),
+                None => return Error::err("invalid group id").into(),
+            };
+            match self.node.slot_keys(group) {
+                Some(held) => Reply::Array(vec![
+                    Reply::Array(
+                        held.slots
+                            .into_iter()
+                            .flat_map(|(slot, count)| [Reply::Integer(i64::from(slot)), Reply::Integer(count as i64)])
+                            .collect(),
+                    ),
+                    Reply::Array(held.moves.into_iter().map(Reply::bulk_text).collect()),
+                ]),
+                None => Error::err("this node hosts no such shard").into(),
+            }
         } else if is(sub, "LOG") {
             if let Some(message) = args.get(1) {
                 tracing::info!(message = %String::from_utf8_lossy(message), "DEBUG LOG");
@@ -125,6 +142,10 @@ impl Host for ConnectionHost {
                     "    (0 is the metadata group) or, by default, the first shard hosted here.",
                     "SHARDS",
                     "    Each shard of the cluster map: id, slot ranges, the ids of the nodes hosting it, its leader's id.",
+                    "SLOTKEYS <group>",
+                    "    For a shard hosted here: each slot holding keys (every database, expired keys and",
+                    "    copies a move has not dropped too) and their count, as [slot, count, ...]; then the",
+                    "    moves the shard takes part in.",
                     "LOG <message>",
                 ]
                 .iter()

@@ -141,7 +141,8 @@ async fn own(node: &Arc<Node>, group: GroupId, epoch: u64) -> Step {
 /// Drops the leftovers on `left` (the side that does not own the slots), forgets the move on
 /// both, and ends it in the map.
 async fn finish(node: &Arc<Node>, id: u64, attempt: u64, left: GroupId, kept: GroupId, ranges: &[(u16, u16)]) -> Step {
-    let drop = MigrateStep::Finish { migration: id, ranges: ranges.to_vec(), drop_keys: true };
+    let drop_keys = !node.env.defects.move_leftovers;
+    let drop = MigrateStep::Finish { migration: id, ranges: ranges.to_vec(), drop_keys };
     while integer(shard(node, left, drop.clone()).await?)? != 0 {}
     shard(node, kept, MigrateStep::Finish { migration: id, ranges: ranges.to_vec(), drop_keys: false }).await?;
     meta(node, ClusterChange::MoveDone { id, attempt }).await.map(|_| ())

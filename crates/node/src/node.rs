@@ -157,6 +157,15 @@ enum Route {
     Nowhere,
 }
 
+/// What a replica of a shard holds (see [`Node::slot_keys`]).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SlotKeys {
+    /// Each slot holding keys, and how many.
+    pub slots: Vec<(u16, u64)>,
+    /// The moves the shard takes part in (`outgoing 3/2`, `incoming 3/2`).
+    pub moves: Vec<String>,
+}
+
 pub struct Node {
     pub id: NodeId,
     pub config: ServerConfig,
@@ -1176,6 +1185,30 @@ impl Node {
             None => self.data_groups().into_iter().next()?,
         };
         Some(group.read(|applied| (applied.machine.applied_index(), format!("{:032x}", applied.machine.digest()))))
+    }
+
+    /// What a shard hosted here holds, for verifiers (DEBUG SLOTKEYS): each slot with keys in
+    /// its applied state and how many (every database; expired keys, a move's invisible copies
+    /// and leftovers too), and the moves it still takes part in, as `outgoing <move>/<attempt>`
+    /// or `incoming <move>/<attempt>`. Once no move is in progress, a shard holding a key of a
+    /// slot the map does not give it has kept a copy that a move should have dropped.
+    pub fn slot_keys(&self, group: GroupId) -> Option<SlotKeys> {
+        let group = self.group(group).filter(|group| group.id != GroupId::METADATA)?;
+        Some(group.read(|applied| {
+            let keyspace = applied.data().keyspace();
+            let mut slots: BTreeMap<u16, u64> = BTreeMap::new();
+            for (_, db) in keyspace.dbs() {
+                for entry in db.entries() {
+                    *slots.entry(concord_core::slot::key_slot(entry.key())).or_default() += 1;
+                }
+            }
+            let moves = keyspace.moves();
+            let outgoing = moves.outgoing.iter().map(|out| ("outgoing", out.attempt()));
+            let incoming = moves.incoming.iter().map(|inc| ("incoming", inc.attempt()));
+            let taking_part =
+                outgoing.chain(incoming).map(|(side, (id, attempt))| format!("{side} {id}/{attempt}")).collect();
+            SlotKeys { slots: slots.into_iter().collect(), moves: taking_part }
+        }))
     }
 
     /// Each leader's expiry sweep: proposes removal of keys whose time has passed, in bounded

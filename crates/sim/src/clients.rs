@@ -7,12 +7,13 @@ use crate::net::{now_us, SimNet};
 use crate::plan::{derive, Plan};
 use concord_check::converge::Replica;
 use concord_check::history::{Call, History, Outcome, Value};
+use concord_check::placement::{Holding, Owner};
 use concord_check::pubsub::PubSubHistory;
 use concord_check::workload::{self, Workload};
 use concord_core::rng::Rng;
 use concord_core::Reply;
 use concord_node::client::Client;
-use concord_verify::driver::{execute, replica_state, replicas_to_ask, shard_of, shards, voters, ShardView};
+use concord_verify::driver::{execute, replica_state, replicas_to_ask, shard_of, shards, slot_keys, voters, ShardView};
 use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
 use std::rc::Rc;
@@ -54,6 +55,13 @@ pub struct Shared {
     pub replicas: RefCell<Vec<Replica>>,
     /// Progress the cluster failed to make.
     pub liveness: RefCell<Vec<String>>,
+    /// The slot mover's requests and replies, and when the moves ended (see [`crate::mover`]).
+    pub moves: RefCell<Vec<String>>,
+    /// Moves asked for and begun (a move id came back), and cancellations asked for.
+    pub move_counts: Cell<(u64, u64, u64)>,
+    /// The final map and what each shard's replicas held then, once no move was in progress
+    /// (`None` if the moves never ended), for [`concord_check::placement`].
+    pub placement: RefCell<Option<(Vec<Owner>, Vec<Holding>)>>,
 }
 
 impl Shared {
@@ -71,7 +79,17 @@ impl Shared {
             finals: RefCell::new(BTreeMap::new()),
             replicas: RefCell::new(Vec::new()),
             liveness: RefCell::new(Vec::new()),
+            moves: RefCell::new(Vec::new()),
+            move_counts: Cell::new((0, 0, 0)),
+            placement: RefCell::new(None),
         }
+    }
+
+    /// Adds a line to the log of slot moves, stamped with the simulated time.
+    pub fn note_move(&self, what: String) {
+        let now_ms = elapsed_ms();
+        tracing::info!("mover at {now_ms} ms: {what}");
+        self.moves.borrow_mut().push(format!("{now_ms:>7} ms  {what}"));
     }
 
     pub fn heal_ms(&self) -> Option<u64> {
@@ -180,7 +198,85 @@ pub async fn controller(shared: Rc<Shared>) -> turmoil::Result {
     let deadline_ms = elapsed_ms() + SETTLE_MAX_MS;
     final_reads(&shared, deadline_ms).await;
     compare_replicas(&shared, deadline_ms).await;
+    record_placement(&shared, deadline_ms).await;
     Ok(())
+}
+
+/// The map as some node shows it now, asking the nodes in turn from `node` on (the map seen
+/// at formation if none answers).
+async fn current_map(shared: &Shared, node: &mut usize) -> Vec<ShardView> {
+    for _ in 0..shared.plan.nodes {
+        if let Some(mut client) = connect(*node).await {
+            if let Some(views) = shards(&mut client).await {
+                return views;
+            }
+        }
+        *node = (*node + 1) % shared.plan.nodes;
+    }
+    shared.shards.borrow().clone()
+}
+
+/// Logs the final map beside the slot moves, and how many slots it gives another shard than
+/// the map at formation did: whether the moves moved anything.
+fn note_final_map(shared: &Shared, views: &[ShardView]) {
+    let owner = |views: &[ShardView], slot: u16| {
+        views
+            .iter()
+            .find(|view| view.ranges.iter().any(|&(first, last)| (first..=last).contains(&slot)))
+            .map(|v| v.group)
+    };
+    let formed = shared.shards.borrow();
+    let moved = (0..concord_core::limits::SLOTS).filter(|&slot| owner(views, slot) != owner(&formed, slot)).count();
+    let shards: Vec<String> = views
+        .iter()
+        .map(|view| {
+            let ranges: Vec<String> = view.ranges.iter().map(|(first, last)| format!("{first}-{last}")).collect();
+            format!("shard {} {}", view.group, if ranges.is_empty() { "none".into() } else { ranges.join(" ") })
+        })
+        .collect();
+    shared.note_move(format!("final map: {}; {moved} slots changed shards", shards.join("; ")));
+}
+
+/// Once no move is in progress (after the final reads and convergence), the final map and
+/// what every replica of every shard holds: each must hold keys of its own slots only.
+async fn record_placement(shared: &Shared, deadline_ms: u64) {
+    if let Err(last) = crate::mover::moves_ended(shared, deadline_ms).await {
+        shared.liveness.borrow_mut().push(format!("slot moves were in progress at the end of the run: {last}"));
+        return;
+    }
+    let ids = shared.ids.borrow().clone();
+    let mut node = 0;
+    loop {
+        let views = current_map(shared, &mut node).await;
+        let mut holdings = Vec::new();
+        for asked in replicas_to_ask(&views, &ids).into_iter().filter(|asked| asked.group != 0) {
+            let (name, held) = match asked.node {
+                Ok(index) => {
+                    let held = match connect(index).await {
+                        Some(mut client) => slot_keys(&mut client, asked.group).await,
+                        None => None,
+                    };
+                    (Plan::node_name(index), held)
+                }
+                Err(id) => (format!("node {id}"), None),
+            };
+            let (slots, moves) = match held {
+                Some(held) => (Some(held.slots), held.moves),
+                None => (None, Vec::new()),
+            };
+            holdings.push(Holding { group: asked.group, node: name, slots, moves });
+        }
+        let answered = holdings.iter().all(|holding| holding.slots.is_some());
+        if answered || elapsed_ms() > deadline_ms {
+            if shared.plan.moves_slots() {
+                note_final_map(shared, &views);
+            }
+            let owners = views.into_iter().map(|view| Owner { group: view.group, ranges: view.ranges }).collect();
+            *shared.placement.borrow_mut() = Some((owners, holdings));
+            return;
+        }
+        sleep_ms(200).await;
+    }
 }
 
 /// The watcher: while faults are injected, asks the nodes in turn who leads each shard, so
@@ -211,26 +307,46 @@ pub async fn leader_watch(shared: Rc<Shared>) -> turmoil::Result {
     Ok(())
 }
 
-/// A key of `shard` for liveness probes (keys hash to slots; the first that lands there).
+/// A key of `shard` (which owns some slot) for liveness probes (keys hash to slots; the first
+/// that lands there).
 fn probe_key(shards: &[ShardView], shard: u32, attempt: u64) -> String {
     (0u64..)
         .map(|n| format!("probe:{attempt}:{n}"))
         .find(|key| shard_of(shards, key) == Some(shard))
-        .expect("every shard owns slots")
+        .expect("the shard owns slots")
 }
 
-/// Liveness: once the faults are healed, a write to each shard on a fresh connection (to each
-/// node in turn) must succeed before the liveness phase ends. Fresh connections, because a
-/// workload client may still wait out a request whose stream a partition stalled.
+/// Liveness: once the faults are healed, every slot move must end, then a write to each shard
+/// that owns slots, on a fresh connection (to each node in turn), must succeed, all before the
+/// liveness phase ends. Fresh connections, because a workload client may still wait out a
+/// request whose stream a partition stalled.
 async fn probe_after_healing(shared: &Shared) {
     let heal_ms = shared.heal_ms().expect("formed");
     let stop_ms = shared.stop_ms().expect("formed");
+    let liveness_ms = shared.plan.liveness_ms;
     while elapsed_ms() < heal_ms {
         sleep_ms(50).await;
     }
-    let shards = shared.shards.borrow().clone();
+    if shared.plan.moves_slots() {
+        match crate::mover::moves_ended(shared, stop_ms).await {
+            Ok(()) => shared.note_move("after healing: no move in progress on any node".into()),
+            Err(last) => {
+                shared.note_move(format!("after healing: moves still in progress: {last}"));
+                shared
+                    .liveness
+                    .borrow_mut()
+                    .push(format!("slot moves still in progress {liveness_ms} ms after healing: {last}"));
+            }
+        }
+    }
+    // The map as it stands now: moves have given slots to other shards, and some shard may
+    // own none. Without moves, the map formation saw.
+    let shards = match shared.plan.moves_slots() {
+        true => current_map(shared, &mut 0).await,
+        false => shared.shards.borrow().clone(),
+    };
     let mut attempt = 0u64;
-    for shard in shards.iter().map(|view| view.group) {
+    for shard in shards.iter().filter(|view| !view.ranges.is_empty()).map(|view| view.group) {
         loop {
             let node = attempt as usize % shared.plan.nodes;
             let key = probe_key(&shards, shard, attempt);
@@ -242,7 +358,6 @@ async fn probe_after_healing(shared: &Shared) {
                 }
             }
             if elapsed_ms() > stop_ms {
-                let liveness_ms = shared.plan.liveness_ms;
                 shared
                     .liveness
                     .borrow_mut()
@@ -291,18 +406,7 @@ async fn compare_replicas(shared: &Shared, deadline_ms: u64) {
     let ids = shared.ids.borrow().clone();
     let mut node = 0;
     loop {
-        // The map as some node shows it now (the one formation saw if none answers).
-        let mut views = None;
-        for _ in 0..shared.plan.nodes {
-            if let Some(mut client) = connect(node).await {
-                views = shards(&mut client).await;
-            }
-            if views.is_some() {
-                break;
-            }
-            node = (node + 1) % shared.plan.nodes;
-        }
-        let views = views.unwrap_or_else(|| shared.shards.borrow().clone());
+        let views = current_map(shared, &mut node).await;
         let mut replicas = Vec::new();
         for asked in replicas_to_ask(&views, &ids) {
             let (name, state) = match asked.node {

@@ -8,10 +8,12 @@
 //! - [`clients`]: workload clients recording the history, and the controller that reads the
 //!   final state and compares replicas.
 //! - [`pubsub`]: publishers and subscribers recording what Pub/Sub delivered.
+//! - [`mover`]: slot moves begun and cancelled at random while faults are injected.
 //! - [`run`]: one run from seed to verdict.
 //! - [`trace`]: logs stamped with simulated time and host.
 
 pub mod clients;
+pub mod mover;
 pub mod nemesis;
 pub mod net;
 pub mod plan;

@@ -41,7 +41,8 @@ struct Args {
     safety_ms: Option<u64>,
     /// Break Concord on purpose, to see the checkers catch it: `follower-reads` answers reads
     /// from any replica as if they were linearizable; `pubsub-local-only` delivers messages on
-    /// the publishing node only; `pubsub-twice` delivers relayed messages twice.
+    /// the publishing node only; `pubsub-twice` delivers relayed messages twice;
+    /// `move-leftovers` ends slot moves without dropping the keys left behind.
     #[arg(long)]
     defect: Option<String>,
     /// Seeds run at once (each in its own process); the number of cores by default.
@@ -102,8 +103,11 @@ fn main() -> ExitCode {
         Some("follower-reads") => Defects { follower_reads: true, ..Defects::default() },
         Some("pubsub-local-only") => Defects { pubsub_local_only: true, ..Defects::default() },
         Some("pubsub-twice") => Defects { pubsub_twice: true, ..Defects::default() },
+        Some("move-leftovers") => Defects { move_leftovers: true, ..Defects::default() },
         Some(other) => {
-            eprintln!("unknown defect {other:?} (known: follower-reads, pubsub-local-only, pubsub-twice)");
+            eprintln!(
+                "unknown defect {other:?} (known: follower-reads, pubsub-local-only, pubsub-twice, move-leftovers)"
+            );
             return ExitCode::from(2);
         }
     };

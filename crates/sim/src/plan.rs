@@ -43,6 +43,9 @@ pub struct Plan {
     pub fault_gap_ms: (u64, u64),
     pub defects: Defects,
     pub pubsub: PubSubPlan,
+    /// Pause between two of the slot mover's requests (see [`crate::mover`]; only with two
+    /// shards or more).
+    pub move_gap_ms: (u64, u64),
 }
 
 /// The Pub/Sub clients (see [`crate::pubsub`]).
@@ -103,6 +106,8 @@ impl Plan {
             channels: between(2, 4) as u32,
             first_subscriber_node: between(0, nodes as u64 - 1) as usize,
         };
+        // After the Pub/Sub clients, for the same reason.
+        let move_gap_ms = (between(300, 1_500), between(2_000, 5_000));
         Plan {
             seed,
             nodes,
@@ -120,7 +125,13 @@ impl Plan {
             fault_gap_ms,
             defects: options.defects,
             pubsub,
+            move_gap_ms,
         }
+    }
+
+    /// Whether the slot mover runs: a move needs a shard to take the slots.
+    pub fn moves_slots(&self) -> bool {
+        self.shards >= 2
     }
 
     pub fn node_name(index: usize) -> String {

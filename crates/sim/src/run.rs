@@ -31,6 +31,10 @@ pub struct Run {
     pub pubsub_coverage: Coverage,
     /// The nemesis's log: what fault happened when.
     pub faults: Vec<String>,
+    /// The slot mover's log: each request and its reply, and when the moves ended.
+    pub moves: Vec<String>,
+    /// Slot moves asked for, begun, and cancellations asked for.
+    pub move_counts: (u64, u64, u64),
     pub verdict: Verdict,
     /// What each replica of each group reported at the end.
     pub replicas: Vec<Replica>,
@@ -50,6 +54,11 @@ impl Run {
         let mut text = String::new();
         text.push_str(&format!("{:#?}\n", self.plan));
         for line in &self.faults {
+            text.push_str(line);
+            text.push('\n');
+        }
+        for line in &self.moves {
+            text.push_str("slot moves: ");
             text.push_str(line);
             text.push('\n');
         }
@@ -78,8 +87,13 @@ impl Run {
             let on_family = |command: &Command| family(command.key()) == Some(wanted);
             self.history.ops.iter().filter(|op| op.call.commands().iter().any(on_family)).count()
         };
+        let (asked, begun, cancels) = self.move_counts;
+        let moves = match self.plan.moves_slots() {
+            true => format!("{begun} of {asked} slot moves begun, {cancels} cancels, "),
+            false => String::new(),
+        };
         format!(
-            "seed {}: {} nodes, {} shards of {} replicas, {} clients, {} ops ({done} ok, {failed} failed, {unknown} unknown; {} list, {} rset, {} strm), {} publishes, {} messages in {} sessions ({} due), {} faults, {:.1} s simulated in {:.1} s: {}",
+            "seed {}: {} nodes, {} shards of {} replicas, {} clients, {} ops ({done} ok, {failed} failed, {unknown} unknown; {} list, {} rset, {} strm), {} publishes, {} messages in {} sessions ({} due), {} faults, {}{:.1} s simulated in {:.1} s: {}",
             self.plan.seed,
             self.plan.nodes,
             self.plan.shards,
@@ -94,6 +108,7 @@ impl Run {
             self.pubsub.sessions.len(),
             self.pubsub_coverage.required,
             self.faults.len(),
+            moves,
             self.simulated.as_secs_f64(),
             self.wall.as_secs_f64(),
             if self.passed() { "ok" } else { "FAILED" }
@@ -178,6 +193,10 @@ pub fn run(seed: u64, options: &Options) -> Run {
     others.push("control".into());
     sim.client("watch", clients::leader_watch(shared.clone()));
     others.push("watch".into());
+    if plan.moves_slots() {
+        sim.client("mover", crate::mover::slot_mover(shared.clone()));
+        others.push("mover".into());
+    }
     let mut nemesis = Nemesis::new(&plan, disks, others);
     let mut liveness = Vec::new();
     loop {
@@ -208,12 +227,19 @@ pub fn run(seed: u64, options: &Options) -> Run {
     let (problems, pubsub_coverage) =
         concord_check::pubsub::check_with_coverage(&pubsub, &nemesis.faults(EPOCH_SECS * 1_000_000));
     verdict.pubsub = problems;
+    if let Some((owners, holdings)) = shared.placement.into_inner() {
+        verdict.placement = concord_check::placement::check(&owners, &holdings);
+    }
+    let moves = shared.moves.into_inner();
+    let move_counts = shared.move_counts.get();
     Run {
         plan,
         history,
         pubsub,
         pubsub_coverage,
         faults: nemesis.log,
+        moves,
+        move_counts,
         verdict,
         replicas,
         liveness,

@@ -3,6 +3,7 @@
 use concord_check::history::{Call, Command};
 use concord_core::Reply;
 use concord_node::client::Client;
+pub use concord_node::node::SlotKeys;
 
 /// Sends a call; its reply (EXEC's for a transaction), or why none came.
 pub async fn execute(client: &mut Client, call: &Call) -> Result<Reply, String> {
@@ -40,6 +41,36 @@ pub async fn replica_state(client: &mut Client, group: u32) -> Option<(u64, Stri
         },
         _ => None,
     }
+}
+
+/// Asks a node what its replica of a shard holds (DEBUG SLOTKEYS <group>): each slot with keys
+/// and how many, and the moves the shard still takes part in.
+pub async fn slot_keys(client: &mut Client, group: u32) -> Option<SlotKeys> {
+    let reply = client.call(&["DEBUG".to_string(), "SLOTKEYS".to_string(), group.to_string()]).await.ok()?;
+    slot_keys_of(&reply)
+}
+
+/// Parses a DEBUG SLOTKEYS reply.
+pub fn slot_keys_of(reply: &Reply) -> Option<SlotKeys> {
+    let Reply::Array(parts) = reply else { return None };
+    let [Reply::Array(counts), Reply::Array(moves)] = &parts[..] else { return None };
+    let counts = counts
+        .chunks(2)
+        .map(|pair| match pair {
+            [Reply::Integer(slot), Reply::Integer(keys)] => {
+                Some((u16::try_from(*slot).ok()?, u64::try_from(*keys).ok()?))
+            }
+            _ => None,
+        })
+        .collect::<Option<Vec<_>>>()?;
+    let moves = moves
+        .iter()
+        .map(|one| match one {
+            Reply::Bulk(text) => Some(String::from_utf8_lossy(text).into_owned()),
+            _ => None,
+        })
+        .collect::<Option<Vec<_>>>()?;
+    Some(SlotKeys { slots: counts, moves })
 }
 
 /// One data shard as a node's cluster map shows it (DEBUG SHARDS).
@@ -139,6 +170,20 @@ mod tests {
         assert_eq!(voters(&resp2), 2);
         let resp3 = Reply::Array(vec![Reply::Map(vec![(Reply::bulk("role"), Reply::bulk("voter"))])]);
         assert_eq!(voters(&resp3), 1);
+    }
+
+    #[test]
+    fn slot_keys_are_read_from_debug_slotkeys() {
+        let int = Reply::Integer;
+        let reply = Reply::Array(vec![
+            Reply::Array(vec![int(12), int(3), int(16383), int(1)]),
+            Reply::Array(vec![Reply::bulk("incoming 2/1")]),
+        ]);
+        let held = SlotKeys { slots: vec![(12, 3), (16383, 1)], moves: vec!["incoming 2/1".to_string()] };
+        assert_eq!(slot_keys_of(&reply), Some(held));
+        let odd = Reply::Array(vec![Reply::Array(vec![int(12)]), Reply::Array(Vec::new())]);
+        assert_eq!(slot_keys_of(&odd), None, "a slot without its count");
+        assert_eq!(slot_keys_of(&Reply::Error("ERR this node hosts no such shard".into())), None);
     }
 
     #[test]

@@ -191,3 +191,99 @@ fn steps_of_an_older_attempt_or_a_stale_map_are_refused() {
     target.step(MigrateStep::Finish { migration: 1, ranges: ranges.clone(), drop_keys: false });
     assert!(target.machine.keyspace().moves().is_idle());
 }
+
+/// A driver that lost the metadata group's leadership may still have a step of its attempt in
+/// flight (a paused node's messages are delivered when it wakes, a write whose outcome was
+/// unknown is sent again) after the new leader's driver carried the move to its end. Such a
+/// step must not begin the move again on either shard: a stale Prepare and Track would leave a
+/// journal growing on the source and, once the stale driver's exports arrive, copies of the
+/// source's keys on a target that will never own them.
+#[test]
+fn steps_of_a_move_either_shard_finished_are_refused() {
+    let ranges = vec![(0, 99)];
+    let moving = SlotRanges::new(ranges.clone()).unwrap();
+    let key = (0..).map(|n| format!("k{n}")).find(|k| moving.contains(key_slot(k.as_bytes()))).unwrap();
+    for handed_over in [false, true] {
+        let mut source = Shard::new(vec![(0, 16383)]);
+        let mut target = Shard::new(vec![]);
+        source.command(&["SET", &key, "v"]);
+        // Attempt 2 copies everything and the move ends: given up, or handed over.
+        target.step(MigrateStep::Prepare { migration: 1, attempt: 2, ranges: ranges.clone() });
+        source.step(MigrateStep::Track { migration: 1, attempt: 2, ranges: ranges.clone() });
+        source.step(MigrateStep::Fence { migration: 1, attempt: 2, epoch: 2 });
+        loop {
+            let Reply::Bulk(batch) = source.step(MigrateStep::Export { migration: 1, attempt: 2 }) else { panic!() };
+            target.step(MigrateStep::Import { attempt: 2, batch: batch.clone() });
+            if progress_of(&batch).unwrap().complete {
+                break;
+            }
+        }
+        let (left, kept) = if handed_over {
+            target.step(MigrateStep::Own { ranges: ranges.clone(), epoch: 3 });
+            (&mut source, &mut target)
+        } else {
+            source.step(MigrateStep::Own { ranges: vec![(0, 16383)], epoch: 3 });
+            (&mut target, &mut source)
+        };
+        let drop = MigrateStep::Finish { migration: 1, ranges: ranges.clone(), drop_keys: true };
+        while left.step(drop.clone()) != Reply::Integer(0) {}
+        kept.step(MigrateStep::Finish { migration: 1, ranges: ranges.clone(), drop_keys: false });
+        // Attempt 1's steps arrive late.
+        let stale_prepare = MigrateStep::Prepare { migration: 1, attempt: 1, ranges: ranges.clone() };
+        let stale_track = MigrateStep::Track { migration: 1, attempt: 1, ranges: ranges.clone() };
+        let prepared = target.apply(Request::Migrate(stale_prepare));
+        let tracked = source.apply(Request::Migrate(stale_track));
+        assert!(matches!(prepared, Reply::Error(_)), "handed over {handed_over}: {prepared:?}");
+        assert!(matches!(tracked, Reply::Error(_)), "handed over {handed_over}: {tracked:?}");
+        let exported = source.apply(Request::Migrate(MigrateStep::Export { migration: 1, attempt: 1 }));
+        assert!(matches!(exported, Reply::Error(_)), "{exported:?}");
+        for shard in [&mut source, &mut target] {
+            assert!(shard.machine.keyspace().moves().is_idle(), "handed over {handed_over}");
+            // Across a snapshot too, as a replica restarting from one would refuse them.
+            shard.reload();
+            let again = MigrateStep::Track { migration: 1, attempt: 3, ranges: ranges.clone() };
+            assert!(matches!(shard.apply(Request::Migrate(again)), Reply::Error(_)));
+        }
+        let holder = if handed_over { &target } else { &source };
+        let other = if handed_over { &source } else { &target };
+        assert_eq!(holder.contents(&moving, NOW).len(), 1);
+        assert!(other.contents(&moving, NOW).is_empty(), "handed over {handed_over}: a copy was left");
+        // A later move of the same slots (a higher id) goes ahead.
+        let (next_source, next_target) = if handed_over { (target, source) } else { (source, target) };
+        let (mut next_source, mut next_target) = (next_source, next_target);
+        next_target.step(MigrateStep::Prepare { migration: 2, attempt: 1, ranges: ranges.clone() });
+        next_source.step(MigrateStep::Track { migration: 2, attempt: 1, ranges: ranges.clone() });
+    }
+}
+
+/// After the fence no client changes the source's moving keys, but its expiry sweep still
+/// removes those whose time passed. A key changed after the copy that carried it, then removed
+/// that way before the last round's scan reached it, is neither scanned nor in the tombstones
+/// taken at the fence: the target must not keep the older copy (seed 225 read a register with
+/// no expiry on the target that had expired on the source).
+#[test]
+fn a_key_that_expires_on_the_fenced_source_is_removed_from_the_target() {
+    let ranges = vec![(0, 16383)];
+    let moving = SlotRanges::new(ranges.clone()).unwrap();
+    let mut source = Shard::new(ranges.clone());
+    let mut target = Shard::new(vec![]);
+    source.command(&["SET", "k", "old"]);
+    target.step(MigrateStep::Prepare { migration: 1, attempt: 1, ranges: ranges.clone() });
+    source.step(MigrateStep::Track { migration: 1, attempt: 1, ranges: ranges.clone() });
+    let copy = |source: &mut Shard, target: &mut Shard| {
+        let Reply::Bulk(batch) = source.step(MigrateStep::Export { migration: 1, attempt: 1 }) else { panic!() };
+        target.step(MigrateStep::Import { attempt: 1, batch: batch.clone() });
+        progress_of(&batch).unwrap()
+    };
+    assert!(copy(&mut source, &mut target).round_ended, "the first round carried k = old");
+    source.command(&["SET", "k", "new", "PX", "5"]);
+    source.step(MigrateStep::Fence { migration: 1, attempt: 1, epoch: 2 });
+    for _ in 0..10 {
+        source.apply(Request::Tick);
+    }
+    let swept = source.apply(Request::Expire { db: 0, keys: vec![Bytes::from_static(b"k")] });
+    assert_eq!(swept, Reply::Integer(1), "k's time passed on the source");
+    while !copy(&mut source, &mut target).complete {}
+    assert_eq!(source.contents(&moving, NOW), []);
+    assert_eq!(target.contents(&moving, NOW), [], "the target kept a copy the source no longer has");
+}
