@@ -188,6 +188,15 @@ impl StateMachine {
     /// client tries again and reaches the new owner) or one whose copy is being imported.
     fn serves(&self, argv: &[Bytes]) -> Result<(), Reply> {
         let Some(entry) = argv.first().and_then(|name| commands::lookup(name)) else { return Ok(()) };
+        // Emptying or swapping whole databases while slots move would race the copy: the
+        // source's and the target's copies could be emptied at different points of the move.
+        if matches!(entry.spec.name, "flushall" | "flushdb" | "swapdb") && !self.keyspace.moves().is_idle() {
+            return Err(crate::Error::new(format!(
+                "TRYAGAIN slots are moving to or from this shard; {} waits until the move ends",
+                entry.spec.name.to_ascii_uppercase()
+            ))
+            .into());
+        }
         self.keyspace.owns_keys(entry.spec.keys(argv)).map_err(|slot| {
             crate::Error::new(format!("TRYAGAIN slot {slot} is not served by this shard (it is moving); retry")).into()
         })

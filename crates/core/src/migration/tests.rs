@@ -130,6 +130,10 @@ fn the_target_ends_with_exactly_the_sources_keys_whatever_the_interleaving() {
         assert_eq!(target.command(&["KEYS", "*"]), Reply::Array(vec![]), "copies are not listed");
         assert_eq!(target.command(&["RANDOMKEY"]), Reply::Nil);
         assert_eq!(target.command(&["DBSIZE"]), Reply::Integer(0), "nor counted");
+        for shard in [&mut source, &mut target] {
+            let Reply::Error(text) = shard.command(&["FLUSHALL"]) else { panic!("flushed during a move") };
+            assert!(text.starts_with(b"TRYAGAIN"), "{text:?}");
+        }
         assert!(!source.contents(&moving, NOW).is_empty());
         // The moving slots' keys are refused by the fenced source and by the target, which
         // does not own them yet; the source's other keys are served.
