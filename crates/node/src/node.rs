@@ -521,6 +521,19 @@ impl Node {
         Ok(())
     }
 
+    /// The replica of group `id` here, if the map still counts this node among the group's
+    /// replicas or voters. A replica a rebalance moved away keeps running, but hears from
+    /// nobody: its idea of the leader is stale for good, so requests are routed by the map.
+    fn member_group(&self, id: GroupId) -> Option<Arc<Group>> {
+        let group = self.group(id)?;
+        let member = id == GroupId::METADATA || {
+            let map = self.map.borrow();
+            map.shards.get(&id).is_none_or(|shard| shard.replicas.contains(&self.id) || shard.voters.contains(&self.id))
+                || map.members.get(&self.id).is_some_and(|m| !m.voter)
+        };
+        member.then_some(group)
+    }
+
     /// A group hosted here: the metadata group or a data shard.
     pub fn group(&self, id: GroupId) -> Option<Arc<Group>> {
         if id == GroupId::METADATA {
@@ -541,7 +554,7 @@ impl Node {
 
     /// A group's leader: as this node's replica knows it, else as the map last heard.
     pub fn leader_of(&self, id: GroupId) -> Option<(NodeId, NodeInfo)> {
-        if let Some(leader) = self.group(id).and_then(|group| group.leader()) {
+        if let Some(leader) = self.member_group(id).and_then(|group| group.leader()) {
             return Some(leader);
         }
         let map = self.map.borrow();
@@ -555,7 +568,7 @@ impl Node {
 
     /// Where requests for group `id` that need its leader go from here.
     fn route(&self, id: GroupId) -> Route {
-        let local = self.group(id);
+        let local = self.member_group(id);
         if let Some(group) = local.as_ref().filter(|group| group.is_leader()) {
             return Route::Here(group.clone());
         }

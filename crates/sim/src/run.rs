@@ -165,10 +165,15 @@ pub fn run(seed: u64, options: &Options) -> Run {
                 defects,
             };
             let config = config.clone();
+            let disk = disk.clone();
             async move {
                 crate::trace::register_host(&config.announce_host);
-                concord_node::run(config, env, std::future::pending()).await?;
-                Ok(())
+                match concord_node::run(config, env, std::future::pending()).await {
+                    // The power failed under the node (at start, say, while it recovered its
+                    // log): the machine is down, not the simulation; the nemesis restarts it.
+                    Err(_) if disk.powered_off() => std::future::pending().await,
+                    result => Ok(result?),
+                }
             }
         });
     }
