@@ -326,15 +326,17 @@ fn preload(con: &mut redis::Connection, count: usize, key: impl Fn(usize) -> Str
     }
 }
 
-/// Asserts that `key(n)` reads n for every n below `count`.
+/// Asserts that `key(n)` reads n for every n below `count` (in pipelines of 2000 reads).
 fn assert_preloaded(con: &mut redis::Connection, count: usize, key: impl Fn(usize) -> String) {
-    let mut pipe = redis::pipe();
-    for n in 0..count {
-        pipe.cmd("GET").arg(key(n));
-    }
-    let values: Vec<Option<String>> = pipe.query(con).unwrap();
-    for (n, value) in values.iter().enumerate() {
-        assert_eq!(value.as_deref(), Some(n.to_string().as_str()), "preloaded key {}", key(n));
+    for chunk in (0..count).collect::<Vec<_>>().chunks(2_000) {
+        let mut pipe = redis::pipe();
+        for &n in chunk {
+            pipe.cmd("GET").arg(key(n));
+        }
+        let values: Vec<Option<String>> = pipe.query(con).unwrap();
+        for (&n, value) in chunk.iter().zip(&values) {
+            assert_eq!(value.as_deref(), Some(n.to_string().as_str()), "preloaded key {}", key(n));
+        }
     }
 }
 
