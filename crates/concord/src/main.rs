@@ -138,6 +138,11 @@ struct ServerArgs {
     /// to it until every node holds about as many [default: false].
     #[arg(long, env = "CONCORD_REBALANCE_ON_JOIN", value_name = "true|false")]
     rebalance_on_join: Option<bool>,
+    /// While this node leads the metadata group: how long gossip must find a member down
+    /// before its replicas are re-created on other nodes and it is removed; 0 never replaces
+    /// [default: 60000].
+    #[arg(long, env = "CONCORD_REPLACE_DEAD_AFTER_MS", value_name = "MS")]
+    replace_dead_after_ms: Option<u64>,
     /// What a node that is not the leader does with writes and linearizable reads: proxy
     /// forwards them to the leader; redirect answers -MOVED (for cluster-aware clients)
     /// [default: proxy].
@@ -216,6 +221,7 @@ impl ServerArgs {
             shards: self.shards,
             replication_factor: self.replication_factor,
             rebalance_on_join: self.rebalance_on_join,
+            replace_dead_after_ms: self.replace_dead_after_ms,
             routing: self.routing,
             data_dir: self.data_dir,
             databases: self.databases,

@@ -16,6 +16,7 @@ use concord_core::request::Request;
 use concord_core::slot::key_slot;
 use concord_core::types::{GroupId, NodeId};
 use concord_core::{Error, Reply};
+use concord_gossip::Health;
 use concord_raft::{Group, MembershipError, NodeInfo};
 use std::sync::Arc;
 use std::time::Duration;
@@ -277,7 +278,7 @@ async fn join_member(node: &Arc<Node>, id: NodeId, addresses: Addresses, voter: 
 }
 
 /// Makes `id` a voter of the metadata group if it has room, once it has caught up.
-async fn promote_in_metadata(node: &Node, id: NodeId) -> Reply {
+pub(crate) async fn promote_in_metadata(node: &Node, id: NodeId) -> Reply {
     let meta = &node.meta;
     let members = meta.members();
     let voters = members.iter().filter(|m| m.voter).count();
@@ -414,7 +415,10 @@ pub fn info(node: &Node) -> String {
         format!("cluster_state:{state}"),
         format!("cluster_slots_assigned:{assigned}"),
         format!("cluster_slots_ok:{slots_ok}"),
-        "cluster_slots_pfail:0".into(),
+        format!(
+            "cluster_slots_pfail:{}",
+            slots_of_leaders(&views, |id| node.membership.health(id) == Some(Health::Suspect))
+        ),
         format!("cluster_slots_fail:{}", assigned - slots_ok),
         format!("cluster_known_nodes:{}", map.members.len()),
         format!("cluster_size:{}", map.shards.len()),
@@ -433,6 +437,16 @@ pub fn info(node: &Node) -> String {
     .collect()
 }
 
+/// Slots of the shards whose leader is `flagged`.
+fn slots_of_leaders(views: &[ShardView], flagged: impl Fn(NodeId) -> bool) -> u32 {
+    views
+        .iter()
+        .filter(|view| view.leader.is_some_and(&flagged))
+        .flat_map(|view| view.ranges.iter())
+        .map(|(first, last)| u32::from(last - first) + 1)
+        .sum()
+}
+
 /// Whether every shard is led by the replica the map prefers (leaders evenly spread).
 fn leaders_preferred(map: &ClusterMap, views: &[ShardView]) -> bool {
     let preferred = map.preferred_leaders();
@@ -441,7 +455,7 @@ fn leaders_preferred(map: &ClusterMap, views: &[ShardView]) -> bool {
 
 /// CLUSTER NODES, one line per member in Redis's format: a node leading shards is a master
 /// with their slot ranges; a node that only replicates is a replica of its first shard's
-/// leader.
+/// leader; `fail?` and `fail` as gossip says.
 pub fn nodes(node: &Node) -> String {
     let map = node.map();
     let views = shard_views(node, &map);
@@ -464,8 +478,15 @@ pub fn nodes(node: &Node) -> String {
                 None => ("master", "-".to_string(), String::new()),
             }
         };
+        // Gossip's word on the others, as Redis flags a node it suspects (`fail?`) or that
+        // its peers agree is unreachable (`fail`).
+        let (failure, link) = match node.membership.health(*id).filter(|_| *id != node.id) {
+            Some(Health::Suspect) => (",fail?", "connected"),
+            Some(Health::Down) => (",fail", "disconnected"),
+            _ => ("", "connected"),
+        };
         text.push_str(&format!(
-            "{id} {host}:{port}@{bus} {myself}{role} {master} 0 0 {} connected{slots}\n",
+            "{id} {host}:{port}@{bus} {myself}{role}{failure} {master} 0 0 {} {link}{slots}\n",
             map.epoch
         ));
     }

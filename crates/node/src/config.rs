@@ -18,6 +18,10 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 
+/// How long a member may stay dead before it is replaced: long enough for a restart or a
+/// reboot, short enough that a shard does not run a replica short for long.
+pub const REPLACE_DEAD_AFTER_MS_DEFAULT: u64 = 60_000;
+
 /// Smallest `proto-max-bulk-len` and `client-query-buffer-limit` accepted (as Redis).
 const BUFFER_LIMIT_BYTES_MIN: u64 = 1024 * 1024;
 
@@ -35,6 +39,7 @@ pub struct Settings {
     pub shards: Option<u32>,
     pub replication_factor: Option<u8>,
     pub rebalance_on_join: Option<bool>,
+    pub replace_dead_after_ms: Option<u64>,
     pub routing: Option<Routing>,
     pub data_dir: Option<PathBuf>,
     pub databases: Option<u32>,
@@ -73,6 +78,7 @@ impl Settings {
             shards: self.shards.or(lower.shards),
             replication_factor: self.replication_factor.or(lower.replication_factor),
             rebalance_on_join: self.rebalance_on_join.or(lower.rebalance_on_join),
+            replace_dead_after_ms: self.replace_dead_after_ms.or(lower.replace_dead_after_ms),
             routing: self.routing.or(lower.routing),
             data_dir: self.data_dir.or(lower.data_dir),
             databases: self.databases.or(lower.databases),
@@ -138,6 +144,9 @@ pub struct ServerConfig {
     /// On the metadata leader: when a voting member joins, replicas move to it until every
     /// node holds about as many (the planner's replica steps; slots move only when asked).
     pub rebalance_on_join: bool,
+    /// On the metadata leader: how long gossip must find a member down before its replicas
+    /// are re-created on other nodes and it is removed (0: never).
+    pub replace_dead_after_ms: u64,
     pub routing: Routing,
     pub data_dir: PathBuf,
     pub databases: u32,
@@ -208,6 +217,7 @@ impl ServerConfig {
             shards: settings.shards.unwrap_or(1),
             replication_factor: settings.replication_factor.unwrap_or(REPLICATION_FACTOR_DEFAULT),
             rebalance_on_join: settings.rebalance_on_join.unwrap_or(false),
+            replace_dead_after_ms: settings.replace_dead_after_ms.unwrap_or(REPLACE_DEAD_AFTER_MS_DEFAULT),
             routing: settings.routing.unwrap_or_default(),
             node_port,
             announce_host,

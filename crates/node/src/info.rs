@@ -193,7 +193,21 @@ fn static_fields(node: &Node, section: &str) -> Vec<(&'static str, String)> {
             let (user, system) = cpu_seconds();
             vec![("used_cpu_sys", format!("{system:.6}")), ("used_cpu_user", format!("{user:.6}"))]
         }
-        "cluster" => vec![("cluster_enabled", if node.config.routing == Routing::Redirect { "1" } else { "0" }.into())],
+        "cluster" => {
+            let gossip = node.membership.view();
+            let count = |health| gossip.health.values().filter(|h| **h == health).count().to_string();
+            vec![
+                ("cluster_enabled", if node.config.routing == Routing::Redirect { "1" } else { "0" }.into()),
+                ("gossip_members_alive", count(concord_gossip::Health::Alive)),
+                ("gossip_members_suspect", count(concord_gossip::Health::Suspect)),
+                ("gossip_members_down", count(concord_gossip::Health::Down)),
+                ("gossip_sent_bytes", gossip.bytes_sent.to_string()),
+                ("gossip_received_packets", gossip.packets_received.to_string()),
+                ("gossip_refused_packets", gossip.packets_refused.to_string()),
+                ("gossip_newest_epoch", gossip.newest_epoch.map_or(0, |hint| hint.epoch).to_string()),
+                ("gossip_maps_fetched", gossip.maps_fetched.to_string()),
+            ]
+        }
         _ => Vec::new(),
     }
 }

@@ -10,6 +10,8 @@
 //! - [`once`]: request ids for client writes, so a write is sent again without being applied twice.
 //! - [`routing`]: key → slot → shard; commands split over shards, or refused with CROSSSLOT.
 //! - [`mover`]: the metadata leader drives slot moves between shards, phase by phase.
+//! - [`gossip`]: SWIM membership over the node transport: who is alive, and newer maps heard of.
+//! - [`healing`]: the metadata leader replaces members dead past a grace; a replaced node rejoins empty.
 //! - [`stewardship`]: each shard's leader keeps its group in line with the cluster map.
 //! - [`client`]: a small RESP client, for what Concord says to nodes itself.
 //! - [`cluster`]: CLUSTER replies from the map, membership changes, fault injection, joining.
@@ -29,6 +31,8 @@ pub mod config;
 pub mod connection;
 pub mod data_dir;
 pub mod env;
+pub mod gossip;
+pub mod healing;
 pub mod host;
 pub mod info;
 pub mod mover;

@@ -52,6 +52,8 @@ const ROUTE_RETRY_MS: u64 = 50;
 /// How long one attempt at a tagged forwarded write waits for the leader's answer before it is
 /// sent again (with the same id, so it is applied once), within `WRITE_RETRY_MS`.
 const FORWARD_ATTEMPT_MS: u64 = 3_000;
+/// How often a node looks again whether a replica hosted here is still needed.
+const RELEASE_RECHECK_MS: u64 = 1_000;
 /// How often each shard's leader checks whether a blocked client's time is up.
 const WAITER_TICK_MS: u64 = 10;
 
@@ -198,6 +200,8 @@ pub struct Node {
     pub shutdown_requested: watch::Sender<bool>,
     /// Ids of the client writes in flight from this node (exactly-once retries).
     pub tickets: Arc<Tickets>,
+    /// What gossip says of the other members.
+    pub membership: crate::gossip::Membership,
     log: Arc<NodeLog>,
     snapshots: Arc<SnapshotStore>,
     rpc: Arc<PeerRpc>,
@@ -367,6 +371,7 @@ impl Node {
             relay: crate::pubsub::Relay::default(),
             shutdown_requested: watch::channel(false).0,
             tickets: Tickets::new(id, incarnation),
+            membership: crate::gossip::Membership::default(),
             log,
             snapshots,
             rpc,
@@ -444,27 +449,79 @@ impl Node {
         self.map.subscribe()
     }
 
-    /// Publishes the metadata group's applied map if its epoch moved.
+    /// Publishes the metadata group's applied map if it is newer than the one published (which
+    /// may have come through gossip, ahead of this node's metadata replica).
     fn refresh_map(&self) {
         let epoch = self.map.borrow().epoch;
-        let changed = self.meta.read(|applied| (applied.map().epoch != epoch).then(|| Arc::new(applied.map().clone())));
+        let changed = self.meta.read(|applied| (applied.map().epoch > epoch).then(|| Arc::new(applied.map().clone())));
         if let Some(map) = changed {
             self.map.send_replace(map);
         }
+    }
+
+    /// Publishes a map fetched from another node, if it is newer than the one published. Every
+    /// map a node publishes was committed by the metadata group (each change bumps the epoch),
+    /// so a newer one is only ever ahead of this node's replica, never a different history.
+    pub fn adopt_map(&self, map: ClusterMap) {
+        self.map.send_if_modified(|current| {
+            let newer = map.epoch > current.epoch;
+            if newer {
+                *current = Arc::new(map);
+            }
+            newer
+        });
     }
 
     /// Follows the metadata group's applied state: publishes each new map and starts the
     /// shards it places here.
     async fn follow_map(self: Arc<Self>) {
         let mut applied = self.meta.watch_applied();
+        let mut maps = self.watch_map();
+        // Whether the map is the newest one around may change with no new map (a peer answers).
+        let mut recheck = tokio::time::interval(Duration::from_millis(RELEASE_RECHECK_MS));
+        recheck.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             self.refresh_map();
             if let Err(error) = self.host_groups(&[]).await {
                 tracing::error!(%error, "cannot start a shard placed on this node");
             }
-            if applied.changed().await.is_err() {
-                return;
+            self.release_groups().await;
+            tokio::select! {
+                changed = applied.changed() => if changed.is_err() { return },
+                changed = maps.changed() => if changed.is_err() { return },
+                _ = recheck.tick() => {}
             }
+        }
+    }
+
+    /// Stops the replicas hosted here that the map no longer counts: neither placed here nor
+    /// among the voters their leader last reported (its group has removed this node), unless
+    /// this node is a read replica (which follows every shard). Only on a map no older than
+    /// any this node's peers have told it of: a node restarting on a stale map would otherwise
+    /// stop a replica placed on it since. Their logs stay on disk, for a later placement.
+    pub async fn release_groups(&self) {
+        let map = self.map();
+        let read_replica = map.members.get(&self.id).is_some_and(|m| !m.voter);
+        if !map.is_bootstrapped() || read_replica || !self.membership.map_is_newest(map.epoch) {
+            return;
+        }
+        let released: Vec<Arc<Group>> = {
+            let _starting = self.starting.lock().await;
+            let mut groups = self.groups.write();
+            let unneeded: Vec<GroupId> = groups
+                .keys()
+                .filter(|id| {
+                    map.shards
+                        .get(id)
+                        .is_some_and(|shard| !shard.replicas.contains(&self.id) && !shard.voters.contains(&self.id))
+                })
+                .copied()
+                .collect();
+            unneeded.iter().filter_map(|id| groups.remove(id)).collect()
+        };
+        for group in released {
+            tracing::info!(shard = %group.id, "stopping this node's replica: its shard no longer counts it");
+            group.shutdown().await;
         }
     }
 
@@ -1285,6 +1342,9 @@ impl Node {
             self.clone().sweep_expired(),
             self.clone().tick_waiters(),
             self.clone().keep_waiters(),
+            crate::gossip::run(self.clone()),
+            crate::healing::run(self.clone()),
+            crate::healing::rejoin_if_replaced(self.clone()),
             crate::mover::drive_moves(self)
         );
     }

@@ -3,6 +3,7 @@
 //! group: a data shard, or the metadata group for cluster changes), and published Pub/Sub
 //! messages.
 
+use crate::gossip::{SERVICE_GOSSIP, SERVICE_MAP};
 use crate::node::Node;
 use bytes::Bytes;
 use concord_core::commands::cluster::ClusterOp;
@@ -27,6 +28,7 @@ pub const SERVICE_PUBSUB: u8 = 3;
 /// Published messages, in publish order, for this node's subscribers (answered with each
 /// one's count). A node of a version before it answers with an error, which counts 0.
 pub const SERVICE_PUBSUB_BATCH: u8 = 4;
+// Services 5 and 6 are gossip's (see `gossip`).
 
 /// A client request a follower hands to the leader.
 #[derive(Debug, Serialize, Deserialize)]
@@ -109,6 +111,8 @@ impl Handler for PeerHandler {
                 }
                 SERVICE_PUBSUB => crate::pubsub::serve_peer_message(&node, &payload),
                 SERVICE_PUBSUB_BATCH => crate::pubsub::serve_peer_messages(&node, &payload),
+                SERVICE_GOSSIP => Ok(crate::gossip::serve_packet(&node, payload)),
+                SERVICE_MAP => Ok(crate::gossip::serve_map(&node)),
                 other => Err(format!("unknown service {other}")),
             }
         })

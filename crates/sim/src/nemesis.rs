@@ -51,6 +51,11 @@ enum NetFault {
 
 pub struct Nemesis {
     rng: Rng,
+    /// Decides which crashes last past the replacement grace, apart from `rng`, so that a
+    /// seed's other faults stay what they were before there were such crashes.
+    long_crashes: Rng,
+    /// See `Plan::replace_dead_after_ms`.
+    replace_dead_after_ms: Option<u64>,
     seed: u64,
     nodes: Vec<String>,
     /// Every host: nodes, clients and the controller.
@@ -82,6 +87,8 @@ impl Nemesis {
         let hosts = nodes.iter().cloned().chain(others).collect();
         Nemesis {
             rng: Rng::new(derive(plan.seed, 3)),
+            long_crashes: Rng::new(derive(plan.seed, 4)),
+            replace_dead_after_ms: plan.replace_dead_after_ms,
             seed: plan.seed,
             nodes,
             hosts,
@@ -308,9 +315,19 @@ impl Nemesis {
                 self.crashes += 1;
                 sim.crash(self.nodes[node].as_str());
                 self.disks[node].process_crash();
-                self.restart_ms[node] = Some(now_ms + self.between(200, 3_000));
+                let mut down_ms = self.between(200, 3_000);
+                // Now and then, for longer than the replacement grace: the cluster replaces
+                // the node, which rejoins empty when it comes back (or at the heal).
+                let long = match self.replace_dead_after_ms {
+                    Some(grace) if self.long_crashes.below(3) == 0 => {
+                        down_ms = grace + 1_000 + self.long_crashes.below(4_000);
+                        " for longer than the replacement grace"
+                    }
+                    _ => "",
+                };
+                self.restart_ms[node] = Some(now_ms + down_ms);
                 self.node_faults_since_ms.push((node, now_ms));
-                self.note(now_ms, format!("kill -9 {}{leads}", self.nodes[node]));
+                self.note(now_ms, format!("kill -9 {}{leads}{long}", self.nodes[node]));
                 return;
             }
             15..=29 => {

@@ -46,6 +46,11 @@ pub struct Plan {
     /// Pause between two of the slot mover's requests (see [`crate::mover`]; only with two
     /// shards or more).
     pub move_gap_ms: (u64, u64),
+    /// How long a member may be dead before the metadata leader replaces it: short, for the
+    /// plans whose cluster has a node to spare (5 nodes, 3 replicas per shard), where the
+    /// nemesis then also kills nodes for longer than that (see [`crate::nemesis`]); the node's
+    /// default (longer than a run) otherwise.
+    pub replace_dead_after_ms: Option<u64>,
 }
 
 /// The Pub/Sub clients (see [`crate::pubsub`]).
@@ -108,6 +113,9 @@ impl Plan {
         };
         // After the Pub/Sub clients, for the same reason.
         let move_gap_ms = (between(300, 1_500), between(2_000, 5_000));
+        // After the slot mover's gaps, for the same reason.
+        let spare_node = nodes == 5 && replication_factor == 3;
+        let replace_dead_after_ms = spare_node.then(|| between(3_000, 6_000));
         Plan {
             seed,
             nodes,
@@ -126,6 +134,7 @@ impl Plan {
             defects: options.defects,
             pubsub,
             move_gap_ms,
+            replace_dead_after_ms,
         }
     }
 

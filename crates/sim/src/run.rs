@@ -133,6 +133,9 @@ fn node_config(plan: &Plan, index: usize) -> ServerConfig {
     config.election_timeout_max_ms = plan.election_timeout_max_ms;
     config.snapshot_after_entries = plan.snapshot_after_entries;
     config.log_entries_kept = plan.log_entries_kept;
+    if let Some(grace) = plan.replace_dead_after_ms {
+        config.replace_dead_after_ms = grace;
+    }
     config
 }
 

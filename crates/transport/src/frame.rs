@@ -13,6 +13,9 @@
 //!   only into a group whose members all spoke version 3.
 //! - 4: log entries may carry slot-move steps (`Request::Migrate`) and the metadata group's
 //!   slot-move changes; a node starts a move only when every member spoke version 4.
+//! - 5: nodes gossip (SWIM packets and map fetches on services of their own). A node never
+//!   replaces a member it spoke with only at an older version on gossip's word: that member
+//!   may just not gossip.
 
 use concord_core::limits::LOG_RECORD_BYTES_MAX;
 use concord_core::types::{GroupId, NodeId};
@@ -21,7 +24,7 @@ use std::io;
 use tokio::io::{AsyncRead, AsyncReadExt};
 
 pub const VERSION_MIN: u8 = 1;
-pub const VERSION_MAX: u8 = 4;
+pub const VERSION_MAX: u8 = 5;
 pub const HEADER_BYTES: usize = 9;
 /// Largest payload: a log entry as large as the largest log record must fit.
 pub const PAYLOAD_BYTES_MAX: usize = LOG_RECORD_BYTES_MAX;

@@ -38,6 +38,11 @@ pub struct NetworkOptions {
     pub write_batch_bytes_max: usize,
     /// Requests from one peer served at once; more wait.
     pub requests_in_flight_max: usize,
+    /// Requests from one peer served or waiting at once; more are refused at once. The reader
+    /// never waits for room: it also reads the peer's answers to this node's calls, and a
+    /// reader stalled behind the peer's requests would let those calls time out and close the
+    /// connection under everything in flight on it.
+    pub requests_queued_max: usize,
     /// The newest wire version this node speaks (older ones for tests of mixed versions).
     pub version_max: u8,
 }
@@ -54,6 +59,7 @@ impl Default for NetworkOptions {
             queue_messages_max: 4_096,
             write_batch_bytes_max: 4 * 1024 * 1024,
             requests_in_flight_max: 1_024,
+            requests_queued_max: 16 * 1_024,
             version_max: VERSION_MAX,
         }
     }
@@ -433,6 +439,7 @@ impl Network {
 
     async fn read_messages(self, connection: Arc<Connection>, mut reader: Reader) {
         let requests = Arc::new(Semaphore::new(self.inner.options.requests_in_flight_max));
+        let queued = Arc::new(Semaphore::new(self.inner.options.requests_queued_max));
         loop {
             let message = tokio::select! {
                 read = frame::read(&mut reader) => read,
@@ -456,14 +463,20 @@ impl Network {
                     }
                 }
                 Message::Request { id, group, service, payload } => {
-                    let Ok(permit) = requests.clone().acquire_owned().await else { break };
-                    let (network, connection) = (self.clone(), connection.clone());
+                    let Ok(admitted) = queued.clone().try_acquire_owned() else {
+                        let refusal = Err("overloaded: too many requests from this node in flight; retry".to_string());
+                        // Dropped if even the queue of answers is full: the call times out.
+                        let _ = connection.outgoing.try_send(Message::Response { id, result: refusal });
+                        continue;
+                    };
+                    let (network, connection, requests) = (self.clone(), connection.clone(), requests.clone());
                     tokio::spawn(async move {
+                        let Ok(permit) = requests.acquire_owned().await else { return };
                         let result = match network.inner.handler.get() {
                             Some(handler) => handler.handle(connection.peer, group, service, payload).await,
                             None => Err("the node is still starting".to_string()),
                         };
-                        drop(permit);
+                        drop((permit, admitted));
                         if network.inner.faults.sends_to(connection.peer) {
                             let _ = connection.outgoing.send(Message::Response { id, result }).await;
                         }
@@ -562,6 +575,31 @@ mod tests {
         let calls = (0..200).map(|i| a.call(NodeId(2), &b_address, GroupId(1), 1, vec![i as u8], LONG));
         let answers = futures::future::join_all(calls).await;
         assert!(answers.iter().enumerate().all(|(i, a)| a.as_ref().unwrap()[0] == i as u8));
+    }
+
+    /// A peer's burst of slow requests fills this node's room for serving them: the ones past
+    /// the queue are refused at once, and the reader goes on reading, so this node's own calls
+    /// to that peer still get their answers (a reader waiting for room would leave them
+    /// unread until they timed out, and the connection closed under every call on it).
+    #[tokio::test]
+    async fn a_burst_of_slow_requests_from_a_peer_stalls_no_answer_to_this_node() {
+        let small = NetworkOptions { requests_in_flight_max: 2, requests_queued_max: 4, ..NetworkOptions::default() };
+        let (b, b_address) = Network::start(Arc::new(TokioNet), "127.0.0.1:0", NodeId(2), small).await.unwrap();
+        b.set_handler(Arc::new(Echo));
+        let (a, a_address) = node(1).await;
+        let (flooder, b_address) = (a.clone(), b_address.to_string());
+        let slow = tokio::spawn(async move {
+            let calls = (0..10).map(|_| flooder.call(NodeId(2), &b_address, GroupId(1), 8, vec![], LONG * 3));
+            futures::future::join_all(calls).await
+        });
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let answer = b.call(NodeId(1), &a_address, GroupId(1), 1, b"x".to_vec(), Duration::from_secs(1)).await;
+        assert_eq!(answer.unwrap(), b"x from 2 in 1");
+        let answers = slow.await.unwrap();
+        let refused =
+            answers.iter().filter(|a| matches!(a, Err(CallError::Remote(why)) if why.contains("overloaded"))).count();
+        assert_eq!(refused, 6, "past the 4 served or waiting: {answers:?}");
+        assert_eq!(answers.iter().filter(|a| a.is_ok()).count(), 4);
     }
 
     #[tokio::test]
