@@ -20,8 +20,8 @@ use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Version of the map's snapshot encoding; bumped on any change to [`ClusterMap`]'s fields.
-/// Version 1 (no slot moves) is still read.
-pub const MAP_FORMAT_VERSION: u8 = 2;
+/// Versions 1 (no slot moves) and 2 (no replaced members) are still read.
+pub const MAP_FORMAT_VERSION: u8 = 3;
 /// Replicas per shard unless configured otherwise.
 pub const REPLICATION_FACTOR_DEFAULT: u8 = 3;
 
@@ -99,6 +99,10 @@ pub enum ClusterChange {
     /// Takes a replica of `shard` off `node` (a rebalancing step, after its replacement was
     /// placed); the shard's leader removes it only once the placed ones are voters.
     UnplaceReplica { shard: GroupId, node: NodeId },
+    /// Removes a member found dead for longer than the grace (self-healing, by the metadata
+    /// leader): as `RemoveMember`, and records it as replaced, so that when it comes back it
+    /// rejoins empty, where a member an operator removed stays out. New in log format 5.
+    ReplaceMember { node: NodeId },
 }
 
 /// Where a slot move stands (see `migration`).
@@ -160,6 +164,20 @@ pub struct ClusterMap {
     pub moves: BTreeMap<u64, SlotMove>,
     /// The id the next move takes.
     pub next_move: u64,
+    /// Members removed by self-healing while they were dead, until they join again.
+    pub replaced: BTreeSet<NodeId>,
+}
+
+/// The map as format 2 recorded it (before replaced members).
+#[derive(Deserialize)]
+struct ClusterMapV2 {
+    epoch: u64,
+    replication_factor: u8,
+    members: BTreeMap<NodeId, Member>,
+    shards: BTreeMap<GroupId, Shard>,
+    slots: Vec<(u16, u16, GroupId)>,
+    moves: BTreeMap<u64, SlotMove>,
+    next_move: u64,
 }
 
 /// The map as format 1 recorded it (before slot moves).
@@ -247,6 +265,7 @@ impl ClusterMap {
                     return Applied::Unchanged;
                 }
                 self.members.insert(*node, member);
+                self.replaced.remove(node);
                 if !voter {
                     // A read replica is never a voting replica.
                     for shard in self.shards.values_mut() {
@@ -256,9 +275,12 @@ impl ClusterMap {
                 self.place();
                 Applied::Changed
             }
-            ClusterChange::RemoveMember { node } => {
+            ClusterChange::RemoveMember { node } | ClusterChange::ReplaceMember { node } => {
                 if self.members.remove(node).is_none() {
                     return Applied::Unchanged;
+                }
+                if matches!(change, ClusterChange::ReplaceMember { .. }) {
+                    self.replaced.insert(*node);
                 }
                 for shard in self.shards.values_mut() {
                     shard.replicas.retain(|id| id != node);
@@ -569,6 +591,20 @@ impl ClusterMap {
                     slots: old.slots,
                     moves: BTreeMap::new(),
                     next_move: 1,
+                    replaced: BTreeSet::new(),
+                }
+            }
+            Some(2) => {
+                let (_, old): (u8, ClusterMapV2) = postcard::from_bytes(bytes).map_err(undecodable)?;
+                ClusterMap {
+                    epoch: old.epoch,
+                    replication_factor: old.replication_factor,
+                    members: old.members,
+                    shards: old.shards,
+                    slots: old.slots,
+                    moves: old.moves,
+                    next_move: old.next_move,
+                    replaced: BTreeSet::new(),
                 }
             }
             Some(&MAP_FORMAT_VERSION) => postcard::from_bytes::<(u8, ClusterMap)>(bytes).map_err(undecodable)?.1,
@@ -963,6 +999,53 @@ mod tests {
         let mut expected = map.clone();
         expected.next_move = 1;
         assert_eq!(ClusterMap::restore(&old).unwrap(), expected);
+    }
+
+    #[test]
+    fn maps_of_format_2_are_still_read() {
+        let mut map = bootstrapped(2, 1);
+        map.apply(&ClusterChange::MoveSlots { ranges: vec![(0, 9)], target: GroupId(2) });
+        #[derive(Serialize)]
+        #[allow(clippy::type_complexity)]
+        struct V2<'a>(
+            u8,
+            u64,
+            u8,
+            &'a BTreeMap<NodeId, Member>,
+            &'a BTreeMap<GroupId, Shard>,
+            &'a Vec<(u16, u16, GroupId)>,
+            &'a BTreeMap<u64, SlotMove>,
+            u64,
+        );
+        let old = postcard::to_stdvec(&V2(
+            2,
+            map.epoch,
+            map.replication_factor,
+            &map.members,
+            &map.shards,
+            &map.slots,
+            &map.moves,
+            map.next_move,
+        ))
+        .unwrap();
+        assert_eq!(ClusterMap::restore(&old).unwrap(), map);
+    }
+
+    /// A member replaced while dead is recorded as such (so it rejoins empty when it comes
+    /// back), one removed by an operator is not; joining again clears the record.
+    #[test]
+    fn a_replaced_member_is_recorded_until_it_joins_again() {
+        let mut map = bootstrapped(1, 1);
+        join(&mut map, 2);
+        join(&mut map, 3);
+        assert_eq!(map.apply(&ClusterChange::ReplaceMember { node: NodeId(2) }), Applied::Changed);
+        assert_eq!(map.apply(&ClusterChange::RemoveMember { node: NodeId(3) }), Applied::Changed);
+        assert_eq!(map.replaced, BTreeSet::from([NodeId(2)]));
+        assert!(!map.members.contains_key(&NodeId(2)));
+        assert!(map.shards.values().all(|shard| !shard.replicas.contains(&NodeId(2))));
+        assert_eq!(ClusterMap::restore(&map.snapshot()).unwrap(), map);
+        join(&mut map, 2);
+        assert!(map.replaced.is_empty());
     }
 
     #[test]

@@ -34,6 +34,11 @@ impl Protocol {
 
 /// What a session needs from the node it runs on.
 pub trait Host {
+    /// Whether this node takes subscriptions now (SUBSCRIBE, PSUBSCRIBE, SSUBSCRIBE): the
+    /// retryable error when its subscribers would miss what other nodes publish.
+    fn takes_subscribers(&self) -> Result<(), Error> {
+        Ok(())
+    }
     /// Whether this node serves the shard channel `channel` (SSUBSCRIBE, SPUBLISH): in
     /// redirect mode, the `-MOVED` error to its shard's leader when no replica of that shard
     /// is here, as Redis Cluster answers; every node serves every shard channel otherwise.

@@ -94,8 +94,12 @@ impl Membership {
     /// Whether this node knows of no map newer than the one it serves under, having heard from
     /// its peers: only then does it act on the map's word that a replica here is not needed.
     pub fn map_is_newest(&self, epoch: u64) -> bool {
-        let view = self.view.lock();
-        view.heard_from_peers && view.newest_epoch.is_none_or(|newest| newest.epoch <= epoch)
+        self.view.lock().heard_from_peers && !self.knows_newer(epoch)
+    }
+
+    /// Whether this node knows of a newer map than the one at `epoch`.
+    pub fn knows_newer(&self, epoch: u64) -> bool {
+        self.view.lock().newest_epoch.is_some_and(|newest| newest.epoch > epoch)
     }
 
     pub fn view(&self) -> View {
@@ -231,6 +235,11 @@ fn send(node: &Arc<Node>, map: &ClusterMap, sends: &Arc<Semaphore>, to: NodeId, 
 fn publish(node: &Node, gossip: &Gossip) {
     let health = gossip.health();
     let mut view = node.membership.view.lock();
+    for (member, now) in &health {
+        if view.health.get(member) != Some(now) {
+            tracing::info!(%member, health = ?now, "gossip: a member's health changed");
+        }
+    }
     let now = Instant::now();
     let newest_epoch = match (view.newest_epoch, gossip.newest_epoch()) {
         (Some(a), Some(b)) => Some(if a.epoch >= b.epoch { a } else { b }),

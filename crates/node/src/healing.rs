@@ -27,8 +27,8 @@ use std::time::Duration;
 
 /// How often the metadata leader looks for members to replace.
 const HEAL_INTERVAL_MS: u64 = 1_000;
-/// The wire version that gossips: a member spoken with only at an older one may not gossip,
-/// and is never replaced on gossip's word.
+/// The wire version that gossips and knows `ReplaceMember`: nothing is replaced until every
+/// member speaks it (a member of an older version may just not gossip).
 const GOSSIP_VERSION: u8 = 5;
 
 /// Runs until the node stops.
@@ -46,7 +46,7 @@ pub async fn run(node: Arc<Node>) {
             continue;
         }
         let map = node.map();
-        if !map.is_settled() {
+        if !map.is_settled() || !node.cluster_speaks(GOSSIP_VERSION) {
             continue;
         }
         let Some(dead) = dead_member(&node, &map, grace) else { continue };
@@ -67,12 +67,10 @@ pub async fn run(node: Arc<Node>) {
 
 /// A member gossip has found down for longer than `grace`, lowest id first.
 fn dead_member(node: &Node, map: &ClusterMap, grace: Duration) -> Option<NodeId> {
-    map.members.keys().copied().find(|id| {
-        let version = node.network.version_seen(*id);
-        *id != node.id
-            && node.membership.down_for(*id).is_some_and(|down| down >= grace)
-            && !(1..GOSSIP_VERSION).contains(&version)
-    })
+    map.members
+        .keys()
+        .copied()
+        .find(|id| *id != node.id && node.membership.down_for(*id).is_some_and(|down| down >= grace))
 }
 
 /// Whether, without `dead`, enough live voting members remain for every shard to have its
@@ -91,7 +89,7 @@ fn spare_voters(node: &Node, map: &ClusterMap, dead: NodeId) -> bool {
 }
 
 async fn replace(node: &Arc<Node>, dead: NodeId) -> Result<(), String> {
-    let remove = Request::Cluster(ClusterChange::RemoveMember { node: dead });
+    let remove = Request::Cluster(ClusterChange::ReplaceMember { node: dead });
     match node.meta.propose(remove).await {
         Ok(reply) if reply.is_error() => return Err(format!("{reply:?}")),
         Ok(_) => {}
@@ -120,19 +118,19 @@ async fn replace(node: &Arc<Node>, dead: NodeId) -> Result<(), String> {
     Ok(())
 }
 
-/// A node that finds, in a map fetched from a peer, that the cluster removed it while its own
-/// metadata replica still lists it, was replaced while it was away (an operator's FORGET of a
-/// running node reaches its own replica first, and is not undone). Its replicas were
-/// re-created elsewhere and are stopped (see `Node::release_groups`); it joins again through a
-/// member as a new, empty member, which a rebalance then gives its share.
+/// A node the map records as replaced (removed while it was dead; it learns so from its own
+/// metadata replica, or from a peer's map through gossip) disconnects its subscribers, stops
+/// its replicas (re-created elsewhere meanwhile; see `Node::release_groups`) and joins again
+/// through a member as a new, empty member, which a rebalance then gives its share. A member
+/// an operator removed is not recorded as replaced, and stays out.
 pub async fn rejoin_if_replaced(node: Arc<Node>) {
     let mut maps = node.watch_map();
     loop {
         let map = maps.borrow_and_update().clone();
-        let own = node.meta.read(|applied| applied.map().members.contains_key(&node.id));
-        if map.is_bootstrapped() && !map.members.contains_key(&node.id) && own {
+        if !map.members.contains_key(&node.id) && map.replaced.contains(&node.id) {
             let seeds: Vec<String> = map.members.values().map(|m| m.addresses.client.clone()).collect();
             tracing::warn!(epoch = map.epoch, "this node was replaced while it was away; it rejoins the cluster empty");
+            crate::pubsub::disconnect_subscribers(&node);
             node.release_groups().await;
             if let Some(seed) = seeds.first() {
                 crate::cluster::join(node.clone(), seed.clone()).await;

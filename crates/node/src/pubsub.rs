@@ -250,6 +250,11 @@ impl Broker {
         subscriptions.remove(subscriber, kind, name);
     }
 
+    /// Every client subscribed to something here.
+    pub fn subscribers(&self) -> Vec<u64> {
+        self.subscriptions.lock().by_subscriber.keys().copied().collect()
+    }
+
     /// Drops every subscription of a subscriber (it left, or RESET).
     pub fn drop_subscriber(&self, subscriber: u64) {
         let mut subscriptions = self.subscriptions.lock();
@@ -488,6 +493,33 @@ pub fn publish_notifications(node: &Node, notifications: Vec<Notification>) {
             let channel = notification.keyevent_channel();
             node.broker.publish(&Publication { channel, message: notification.key, sharded: false });
         }
+    }
+}
+
+/// Whether this node takes subscriptions (see `Host::takes_subscribers`). The other nodes relay
+/// publications to the members of their maps, so a node they may not count would leave its
+/// subscribers missing messages without a word: one missing from its own map (joining, or
+/// removed), one that knows of a newer map than its own, and one just started that has heard
+/// neither from its peers nor from the metadata group's leader (it cannot tell yet whether it
+/// was removed while it was down).
+pub fn takes_subscribers(node: &Node) -> Result<(), Error> {
+    let map = node.map();
+    let alone = map.members.len() <= 1;
+    let member = !map.is_bootstrapped() || map.members.contains_key(&node.id);
+    let current = alone
+        || node.membership.map_is_newest(map.epoch)
+        || (node.meta.leader().is_some() && !node.membership.knows_newer(map.epoch));
+    if member && current {
+        return Ok(());
+    }
+    Err(Error::new("TRYAGAIN this node is (re)joining the cluster; subscribe again shortly"))
+}
+
+/// Disconnects every subscriber here: this node found it is no longer a member, so no other
+/// node relays publications to it any more.
+pub fn disconnect_subscribers(node: &Node) {
+    for subscriber in node.broker.subscribers() {
+        node.clients.kill(subscriber);
     }
 }
 

@@ -133,6 +133,8 @@ struct SubscriberSession {
     /// on, so a request can vanish while messages still arrive.
     ping_sent_ms: Option<u64>,
     unsubscribe_sent_ms: Option<u64>,
+    /// The node refused the subscriptions (retryable): the session ends with this.
+    refused: Option<String>,
 }
 
 impl SubscriberSession {
@@ -147,7 +149,7 @@ impl SubscriberSession {
             deliveries: Vec::new(),
             strays: Vec::new(),
         };
-        SubscriberSession { client, session, ping_sent_ms: None, unsubscribe_sent_ms: None }
+        SubscriberSession { client, session, ping_sent_ms: None, unsubscribe_sent_ms: None, refused: None }
     }
 
     fn closed(mut self, why: impl Into<String>) -> Session {
@@ -213,7 +215,12 @@ impl SubscriberSession {
             }
             match self.client.receive(Duration::from_millis(QUIET_MS)).await {
                 Err(error) => return self.closed(error.to_string()),
-                Ok(Some(frame)) => self.take(frame),
+                Ok(Some(frame)) => {
+                    self.take(frame);
+                    if let Some(why) = self.refused.take() {
+                        return self.closed(why);
+                    }
+                }
                 Ok(None) if self.ping_sent_ms.is_none() && self.unsubscribe_sent_ms.is_none() => {
                     if let Err(error) = self.client.send(&["PING"]).await {
                         return self.closed(error.to_string());
@@ -233,6 +240,12 @@ impl SubscriberSession {
             // PONG, out of subscribe mode (once every unsubscribe is through).
             Reply::Status(status) if &status[..] == b"PONG" => {
                 self.ping_sent_ms = None;
+                return;
+            }
+            // A node refusing subscriptions for now (it is rejoining the cluster): they stay
+            // unconfirmed, so nothing was owed to them, and the session ends.
+            Reply::Error(text) if text.starts_with(b"TRYAGAIN") => {
+                self.refused = Some(String::from_utf8_lossy(text).into_owned());
                 return;
             }
             _ => {

@@ -34,9 +34,10 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 /// Version of the record encoding, written at the start of every segment. Format 2 entries
 /// may carry tagged requests (`Request::Once`), format 3 ones a shard's slots
-/// (`Request::OwnSlots`), format 4 ones slot-move steps (`Request::Migrate`); the records
-/// themselves are unchanged, so segments of formats 1 to 3 are still read.
-pub const LOG_FORMAT_VERSION: u8 = 4;
+/// (`Request::OwnSlots`), format 4 ones slot-move steps (`Request::Migrate`), format 5 the
+/// metadata group's `ReplaceMember`; the records themselves are unchanged, so segments of
+/// formats 1 to 4 are still read.
+pub const LOG_FORMAT_VERSION: u8 = 5;
 /// The oldest format this build reads.
 pub const LOG_FORMAT_VERSION_MIN: u8 = 1;
 const SEGMENT_PREFIX: &str = "log-";

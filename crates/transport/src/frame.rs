@@ -13,9 +13,9 @@
 //!   only into a group whose members all spoke version 3.
 //! - 4: log entries may carry slot-move steps (`Request::Migrate`) and the metadata group's
 //!   slot-move changes; a node starts a move only when every member spoke version 4.
-//! - 5: nodes gossip (SWIM packets and map fetches on services of their own). A node never
-//!   replaces a member it spoke with only at an older version on gossip's word: that member
-//!   may just not gossip.
+//! - 5: nodes gossip (SWIM packets and map fetches on services of their own), and the metadata
+//!   group's log may carry `ReplaceMember`: a node replaces a dead member only when every
+//!   member spoke version 5 (a member of an older version may just not gossip).
 
 use concord_core::limits::LOG_RECORD_BYTES_MAX;
 use concord_core::types::{GroupId, NodeId};

@@ -32,7 +32,8 @@ impl NodeCommand for PSubscribe {
         Ok(PSubscribe { patterns: args.rest() })
     }
 
-    fn execute(self, session: &mut Session, _: &dyn Host) -> Result<Action> {
+    fn execute(self, session: &mut Session, host: &dyn Host) -> Result<Action> {
+        host.takes_subscribers()?;
         Ok(super::subscribe(session, SubscriptionKind::Pattern, self.patterns))
     }
 }

@@ -32,7 +32,8 @@ impl NodeCommand for Subscribe {
         Ok(Subscribe { channels: args.rest() })
     }
 
-    fn execute(self, session: &mut Session, _: &dyn Host) -> Result<Action> {
+    fn execute(self, session: &mut Session, host: &dyn Host) -> Result<Action> {
+        host.takes_subscribers()?;
         Ok(super::subscribe(session, SubscriptionKind::Channel, self.channels))
     }
 }
