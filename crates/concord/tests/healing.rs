@@ -3,7 +3,8 @@
 //! back (within the grace, still a member with its replicas); a node killed for good is
 //! replaced by the metadata leader (its replicas re-created on the other nodes, the
 //! replication factor restored) with no acknowledged write lost, and when it comes back it
-//! rejoins the cluster empty.
+//! rejoins the cluster empty; a cluster grows from three nodes to five and shrinks back
+//! under load.
 
 mod common;
 
@@ -127,4 +128,60 @@ fn a_node_killed_for_good_is_replaced_and_rejoins_empty_when_it_returns() {
     // And serves every key (through the shards' leaders).
     let got: Option<String> = redis::cmd("GET").arg("h42").query(&mut cluster.connect(victim)).unwrap();
     assert_eq!(got.as_deref(), Some("42"));
+}
+
+/// Grows a cluster of three nodes to five under a write load (the newcomers join and a
+/// rebalance gives them replicas: placed, caught up, promoted, and only then removed from
+/// their old nodes), then shrinks it back to three by removing two of the original nodes
+/// (each drained before it leaves, then stopped): every acknowledged write and every
+/// preloaded key is there once, and the remaining replicas agree.
+#[test]
+fn a_cluster_grows_from_three_nodes_to_five_and_shrinks_back_under_load() {
+    let mut cluster = TestCluster::start(3, &["--shards", "3"]);
+    cluster.wait_for_settled(0);
+    let mut pipe = redis::pipe();
+    for n in 0..3_000 {
+        pipe.cmd("SET").arg(format!("g{n}")).arg(n).ignore();
+    }
+    pipe.query::<()>(&mut cluster.connect(0)).unwrap();
+    let addresses = (0..3).map(|i| cluster.address(i)).collect();
+    let writers = Writers::start(6, addresses, 0, None);
+    let (fourth, fifth) = (cluster.add(false), cluster.add(false));
+    let newcomers = [cluster.members[fourth].id.clone(), cluster.members[fifth].id.clone()];
+    let plan: Vec<String> = redis::cmd("CLUSTER").arg("REBALANCE").query(&mut cluster.connect(0)).unwrap();
+    assert!(plan.iter().any(|step| step.starts_with("add a replica")), "the plan moves nothing: {plan:?}");
+    wait_until("the newcomers hold replicas", Duration::from_secs(90), || {
+        let now = shards(&cluster, 0);
+        let settled = now.iter().all(|(_, _, hosts, leader)| hosts.len() == 3 && leader.is_some());
+        settled && newcomers.iter().all(|id| now.iter().any(|(_, _, hosts, _)| hosts.contains(id)))
+    });
+    cluster.wait_for_settled(fourth);
+    for gone in [1, 2] {
+        let id = cluster.members[gone].id.clone();
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_concord"))
+            .args(["admin", "--node", &cluster.address(0).to_string(), "remove", &id])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "concord admin remove: {}", String::from_utf8_lossy(&out.stdout));
+        cluster.kill(gone);
+    }
+    let remaining = [0, fourth, fifth];
+    wait_until("every shard on the three remaining nodes", Duration::from_secs(60), || {
+        let ids: Vec<&String> = remaining.iter().map(|&i| &cluster.members[i].id).collect();
+        shards(&cluster, 0)
+            .iter()
+            .all(|(_, _, hosts, leader)| hosts.len() == 3 && hosts.iter().all(|h| ids.contains(&h)) && leader.is_some())
+    });
+    assert!(writers.acked() > 0, "the writers got nothing acknowledged");
+    let ledgers = writers.stop();
+    verify(&mut cluster.connect(fourth), &ledgers);
+    let mut pipe = redis::pipe();
+    for n in 0..3_000 {
+        pipe.cmd("GET").arg(format!("g{n}"));
+    }
+    let values: Vec<Option<String>> = pipe.query(&mut cluster.connect(fifth)).unwrap();
+    for (n, value) in values.iter().enumerate() {
+        assert_eq!(value.as_deref(), Some(n.to_string().as_str()), "key g{n}");
+    }
+    cluster.converged_digest();
 }
