@@ -3,8 +3,7 @@
 //!
 //! `cargo run --release -p concord-gossip --example swarm -- 5 64`
 
-use concord_core::types::NodeId;
-use concord_gossip::swarm::Swarm;
+use concord_gossip::swarm::{node_id, Swarm};
 use concord_gossip::{GossipOptions, Health};
 
 fn main() {
@@ -19,7 +18,7 @@ fn main() {
             swarm.run_until(80_000);
             let after: u64 = swarm.nodes.values().map(|g| g.bytes_sent()).sum();
             let per_node = (after - before) as f64 / 60.0 / size as f64;
-            let victim = NodeId(u128::from(size));
+            let victim = node_id(size);
             let crashed = swarm.now_ms;
             swarm.crash(victim);
             let suspected = swarm

@@ -7,6 +7,12 @@ use concord_core::rng::Rng;
 use concord_core::types::NodeId;
 use std::collections::{BTreeMap, BTreeSet};
 
+/// The id of the swarm's `k`-th node (from 1): as large as real ids (128 random bits), so that
+/// packets are as large as a real cluster's.
+pub fn node_id(k: u64) -> NodeId {
+    NodeId((0x9E37_79B9_7F4A_7C15_F39C_C060_5CED_C834u128 & !0xFFFF_FFFF) | u128::from(k))
+}
+
 pub struct Swarm {
     pub nodes: BTreeMap<NodeId, Gossip>,
     /// Crashed: they neither send, receive nor keep time.
@@ -26,7 +32,7 @@ enum Event {
 }
 
 impl Swarm {
-    /// `size` nodes (ids 1..=size) that all announce themselves to node 1.
+    /// `size` nodes (`node_id(1..=size)`) that all announce themselves to the first.
     pub fn new(size: u64, seed: u64, delay_ms: u64, options: GossipOptions) -> Swarm {
         let mut swarm = Swarm {
             nodes: BTreeMap::new(),
@@ -38,11 +44,11 @@ impl Swarm {
             options,
             rng: Rng::new(seed),
         };
-        for id in 1..=u128::from(size) {
-            swarm.start(NodeId(id), 1);
+        for k in 1..=size {
+            swarm.start(node_id(k), 1);
         }
-        for id in 2..=u128::from(size) {
-            swarm.with(NodeId(id), |gossip| gossip.announce(NodeId(1)));
+        for k in 2..=size {
+            swarm.with(node_id(k), |gossip| gossip.announce(node_id(1)));
         }
         swarm
     }
