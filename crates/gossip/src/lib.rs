@@ -214,16 +214,29 @@ impl rand_core::TryRng for SeededRng {
 }
 
 /// Collects what foca asks for during one call.
-#[derive(Default)]
 struct Outbox {
     effects: Vec<Effect>,
     bytes_sent: u64,
+    /// This node's own state, as foca last notified it (Alive: it counts active members).
+    state: State,
+}
+
+impl Default for Outbox {
+    fn default() -> Self {
+        Outbox { effects: Vec::new(), bytes_sent: 0, state: State::Suspect }
+    }
 }
 
 impl foca::Runtime<Peer> for Outbox {
-    fn notify(&mut self, _notification: Notification<'_, Peer>) {
-        // Health is read from the membership itself (see `Gossip::health`), so notifications
-        // carry nothing the driver needs.
+    fn notify(&mut self, notification: Notification<'_, Peer>) {
+        // Members' health is read from the membership itself (see `Gossip::health`); what is
+        // kept is this node's own state.
+        self.state = match notification {
+            Notification::Active => State::Alive,
+            Notification::Idle => State::Suspect,
+            Notification::Defunct => State::Down,
+            _ => return,
+        };
     }
 
     fn send_to(&mut self, to: Peer, data: &[u8]) {
@@ -351,6 +364,13 @@ impl Gossip {
             }
         }
         newest.into_iter().map(|(node, (_, health))| (node, health)).collect()
+    }
+
+    /// Whether this node takes part: it knows active members (foca is "connected") and no
+    /// one declared it down (foca would then stop probing and wait for a rejoin). A node not
+    /// taking part must announce itself again.
+    pub fn taking_part(&self) -> bool {
+        self.out.state == State::Alive
     }
 
     /// Members this node counts as alive or suspect.

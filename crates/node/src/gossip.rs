@@ -94,7 +94,8 @@ impl Membership {
     /// Whether this node knows of no map newer than the one it serves under, having heard from
     /// its peers: only then does it act on the map's word that a replica here is not needed.
     pub fn map_is_newest(&self, epoch: u64) -> bool {
-        self.view.lock().heard_from_peers && !self.knows_newer(epoch)
+        let heard = self.view.lock().heard_from_peers;
+        heard && !self.knows_newer(epoch)
     }
 
     /// Whether this node knows of a newer map than the one at `epoch`.
@@ -130,6 +131,7 @@ pub async fn run(node: Arc<Node>) {
     let mut epoch_spread = 0u64;
     let mut behind_since: Option<Instant> = None;
     let mut fetching: Option<tokio::task::JoinHandle<()>> = None;
+    let mut sent_at_last_look = u64::MAX;
     let mut reannounce = tokio::time::interval(Duration::from_millis(REANNOUNCE_MS));
     reannounce.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut check = tokio::time::interval(Duration::from_millis(MAP_BEHIND_MS / 4));
@@ -173,17 +175,28 @@ pub async fn run(node: Arc<Node>) {
             }
             _ = reannounce.tick() => {
                 let health = gossip.health();
+                // A node that probes sends every probe period: one that sent nothing since the
+                // last look has stopped (it lost touch with every member, or took a new
+                // generation after being declared down, which leaves it waiting to hear from
+                // someone, while no one knows it under that generation yet).
+                let stalled = gossip.bytes_sent() == sent_at_last_look;
+                let taking_part = gossip.taking_part() && !stalled;
+                if !taking_part && !members.is_empty() {
+                    tracing::info!("gossip: this node lost touch with the others (or was declared down); announcing itself again");
+                }
                 for member in &members {
-                    if health.get(member).is_none_or(|h| *h == Health::Down) {
+                    if !taking_part || health.get(member).is_none_or(|h| *h == Health::Down) {
                         gossip.announce(*member);
                     }
                 }
+                sent_at_last_look = gossip.bytes_sent();
             }
             _ = check.tick() => {
                 let newest = node.membership.view().newest_epoch.filter(|hint| hint.epoch > node.map().epoch);
                 match newest {
                     None => behind_since = None,
                     Some(hint) => {
+                        tracing::debug!(newest = hint.epoch, holder = %hint.holder, epoch = node.map().epoch, "gossip: a newer map is around");
                         let since = *behind_since.get_or_insert_with(Instant::now);
                         let idle = fetching.as_ref().is_none_or(|task| task.is_finished());
                         if since.elapsed() >= Duration::from_millis(MAP_BEHIND_MS) && idle {
@@ -226,8 +239,10 @@ fn send(node: &Arc<Node>, map: &ClusterMap, sends: &Arc<Semaphore>, to: NodeId, 
         let deadline = Duration::from_millis(SEND_TIMEOUT_MS);
         let answer = node.network.call(to, &address, GroupId::METADATA, SERVICE_GOSSIP, packet, deadline).await;
         drop(permit);
-        if let Some(epoch) = answer.ok().and_then(|bytes| postcard::from_bytes::<u64>(&bytes).ok()) {
-            node.membership.peer_epoch(EpochHint { epoch, holder: to });
+        match answer.map(|bytes| postcard::from_bytes::<u64>(&bytes)) {
+            Ok(Ok(epoch)) => node.membership.peer_epoch(EpochHint { epoch, holder: to }),
+            Ok(Err(_)) => tracing::debug!(peer = %to, "gossip: an answer without an epoch"),
+            Err(error) => tracing::debug!(peer = %to, %error, "gossip: a packet was not answered"),
         }
     });
 }

@@ -22,6 +22,7 @@ use concord_core::limits::METADATA_VOTERS_MAX;
 use concord_core::request::Request;
 use concord_core::types::NodeId;
 use concord_gossip::Health;
+use concord_raft::NodeInfo;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -46,6 +47,7 @@ pub async fn run(node: Arc<Node>) {
             continue;
         }
         let map = node.map();
+        follow_members_in_metadata(&node, &map).await;
         if !map.is_settled() || !node.cluster_speaks(GOSSIP_VERSION) {
             continue;
         }
@@ -61,6 +63,23 @@ pub async fn run(node: Arc<Node>) {
         match replace(&node, dead).await {
             Ok(()) => tracing::warn!(node = %dead, "replaced a dead member: its replicas are re-created elsewhere"),
             Err(why) => tracing::warn!(node = %dead, %why, "replacing a dead member failed; trying again"),
+        }
+    }
+}
+
+/// Every member of the map follows the metadata group (that is how it learns the map): one
+/// missing from the group (it joined again while it was being removed) is added back as a
+/// learner.
+async fn follow_members_in_metadata(node: &Node, map: &ClusterMap) {
+    let followers = node.meta.members();
+    for (id, member) in &map.members {
+        if followers.iter().any(|m| m.id == *id) {
+            continue;
+        }
+        let info = NodeInfo { raft_addr: member.addresses.node.clone(), client_addr: member.addresses.client.clone() };
+        match change(|| node.meta.add_learner(*id, info.clone())).await {
+            Ok(()) => tracing::info!(node = %id, "a member missing from the metadata group follows it again"),
+            Err(error) => tracing::debug!(node = %id, ?error, "cannot add a member back to the metadata group"),
         }
     }
 }
@@ -89,15 +108,17 @@ fn spare_voters(node: &Node, map: &ClusterMap, dead: NodeId) -> bool {
 }
 
 async fn replace(node: &Arc<Node>, dead: NodeId) -> Result<(), String> {
+    // Out of the metadata group first: once the map records it as replaced it may come back
+    // and join again (as a learner of that group), which a later removal would undo.
+    let meta = &node.meta;
+    if meta.members().iter().any(|m| m.id == dead) {
+        change(|| meta.forget(dead)).await.map_err(|e| format!("{e:?}"))?;
+    }
     let remove = Request::Cluster(ClusterChange::ReplaceMember { node: dead });
     match node.meta.propose(remove).await {
         Ok(reply) if reply.is_error() => return Err(format!("{reply:?}")),
         Ok(_) => {}
         Err(error) => return Err(format!("{error:?}")),
-    }
-    let meta = &node.meta;
-    if meta.members().iter().any(|m| m.id == dead) {
-        change(|| meta.forget(dead)).await.map_err(|e| format!("{e:?}"))?;
     }
     // Its vote in the metadata group goes to a live voting member following it as a learner.
     let members = meta.members();

@@ -703,7 +703,9 @@ impl Node {
     /// Resolves once this node knows of a leader of `group` other than `leader`: from its own
     /// replica if it has one, else from the cluster map's reports.
     async fn leader_moved_from(&self, group: GroupId, leader: NodeId) {
-        if let Some(local) = self.group(group) {
+        // The same source as `leader_of`: a replica here the map no longer counts may know a
+        // stale leader, which would end every forward at once.
+        if let Some(local) = self.member_group(group) {
             return local.leader_moved_from(leader).await;
         }
         let mut map = self.watch_map();
@@ -1041,19 +1043,23 @@ impl Node {
                     let deadline = Duration::from_millis(concord_raft::GroupOptions::default().read_timeout_ms);
                     let forward = Forward::Read { db, argv: argv.clone() };
                     // A read has no effect: when leadership moves, ask the new leader.
-                    let Some(answer) = self.forward_while_leading(group, leader, &info, &forward, deadline).await
-                    else {
-                        continue;
-                    };
+                    let answer = self.forward_while_leading(group, leader, &info, &forward, deadline).await;
                     match answer {
-                        // The leader it asked was busy handing over or had just lost its lead:
-                        // a read has no effect, so it is simply asked again.
-                        Ok(Forwarded::Read(reply))
-                            if is_retryable(&reply) && waited < Duration::from_millis(LEADER_WAIT_MS) => {}
-                        Ok(Forwarded::Read(reply)) => return reply,
-                        Err(CallError::Unreachable(_)) if waited < Duration::from_millis(LEADER_WAIT_MS) => {}
-                        Ok(_) => return retryable("malformed answer from the leader"),
-                        Err(error) => return retryable(format!("the leader did not answer ({error})")),
+                        // Leadership moved while asking: ask the new leader at once, unless the
+                        // route still names the same one (then after the pause below).
+                        None if self.leader_of(group).is_some_and(|(now, _)| now != leader) => continue,
+                        None if waited < Duration::from_millis(LEADER_WAIT_MS) => {}
+                        None => return retryable("leadership kept moving while the read was asked"),
+                        Some(answer) => match answer {
+                            // The leader it asked was busy handing over or had just lost its lead:
+                            // a read has no effect, so it is simply asked again.
+                            Ok(Forwarded::Read(reply))
+                                if is_retryable(&reply) && waited < Duration::from_millis(LEADER_WAIT_MS) => {}
+                            Ok(Forwarded::Read(reply)) => return reply,
+                            Err(CallError::Unreachable(_)) if waited < Duration::from_millis(LEADER_WAIT_MS) => {}
+                            Ok(_) => return retryable("malformed answer from the leader"),
+                            Err(error) => return retryable(format!("the leader did not answer ({error})")),
+                        },
                     }
                 }
                 Route::Moved(leader) => return moved(argv_slot(&argv), &leader),
