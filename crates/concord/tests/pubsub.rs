@@ -318,6 +318,26 @@ fn subscriptions_inside_a_transaction_are_refused_without_subscribing() {
     assert_eq!(client.call(&["PUBLISH", "a", "m"]), ":0\r\n");
 }
 
+/// A node started to join a cluster it has not reached yet is no member, so no other node
+/// would relay publications to it: it refuses subscriptions rather than keep its subscribers
+/// waiting for messages that never come (the simulator found one taking them while it joined).
+#[test]
+fn a_node_that_has_not_joined_yet_refuses_subscriptions() {
+    let nobody = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let seed = nobody.local_addr().unwrap().to_string();
+    drop(nobody);
+    let server = Server::start_with(&["--join", &seed]);
+    let mut client = Raw::new(&server);
+    for command in [["SUBSCRIBE", "a"], ["PSUBSCRIBE", "a*"], ["SSUBSCRIBE", "a"]] {
+        let reply = client.call(&command);
+        assert!(reply.starts_with("-TRYAGAIN this node is (re)joining the cluster"), "{command:?}: {reply:?}");
+    }
+    assert_eq!(client.call(&["PING"]), "+PONG\r\n", "not in subscribe mode");
+    // A node that starts a cluster of its own takes them at once.
+    let alone = Server::start();
+    assert_eq!(Raw::new(&alone).call(&["SUBSCRIBE", "a"]), confirmation("subscribe", "a", 1));
+}
+
 #[test]
 fn publish_inside_a_transaction_delivers_once_it_is_applied() {
     let server = Server::start();

@@ -287,8 +287,7 @@ pub(crate) async fn promote_in_metadata(node: &Node, id: NodeId) -> Reply {
     }
     let deadline = tokio::time::Instant::now() + Duration::from_millis(CATCH_UP_TIMEOUT_MS);
     loop {
-        let last = meta.metrics().last_log_index.unwrap_or(0);
-        if meta.replication().get(&id).is_some_and(|matched| matched + CAUGHT_UP_ENTRIES >= last) {
+        if meta.caught_up(id, CAUGHT_UP_ENTRIES) {
             break;
         }
         if tokio::time::Instant::now() >= deadline {

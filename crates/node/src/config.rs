@@ -216,7 +216,7 @@ impl ServerConfig {
             learner: settings.learner.unwrap_or(false),
             shards: settings.shards.unwrap_or(1),
             replication_factor: settings.replication_factor.unwrap_or(REPLICATION_FACTOR_DEFAULT),
-            rebalance_on_join: settings.rebalance_on_join.unwrap_or(false),
+            rebalance_on_join: settings.rebalance_on_join.unwrap_or(true),
             replace_dead_after_ms: settings.replace_dead_after_ms.unwrap_or(REPLACE_DEAD_AFTER_MS_DEFAULT),
             routing: settings.routing.unwrap_or_default(),
             node_port,

@@ -499,13 +499,15 @@ pub fn publish_notifications(node: &Node, notifications: Vec<Notification>) {
 /// Whether this node takes subscriptions (see `Host::takes_subscribers`). The other nodes relay
 /// publications to the members of their maps, so a node they may not count would leave its
 /// subscribers missing messages without a word: one missing from its own map (joining, or
-/// removed), one that knows of a newer map than its own, and one just started that has heard
+/// removed; a node started to join has no map until it joined), one that knows of a newer map than its own, and one just started that has heard
 /// neither from its peers nor from the metadata group's leader (it cannot tell yet whether it
 /// was removed while it was down).
 pub fn takes_subscribers(node: &Node) -> Result<(), Error> {
     let map = node.map();
     let alone = map.members.len() <= 1;
-    let member = !map.is_bootstrapped() || map.members.contains_key(&node.id);
+    // Before any map, a node that is to join a cluster is not a member yet (the others do not
+    // relay to it); one that is the first of its cluster is, as soon as it bootstraps.
+    let member = map.members.contains_key(&node.id) || (!map.is_bootstrapped() && node.config.join.is_none());
     let current = alone
         || node.membership.map_is_newest(map.epoch)
         || (node.meta.leader().is_some() && !node.membership.knows_newer(map.epoch));

@@ -138,9 +138,7 @@ async fn steward(node: &Arc<Node>, map: &ClusterMap, group: &Arc<Group>, may_han
         return;
     }
     let pairs: Vec<(NodeId, bool)> = members.iter().map(|m| (m.id, m.voter)).collect();
-    let last = group.metrics().last_log_index.unwrap_or(0);
-    let progress = group.replication();
-    let caught_up = |id: NodeId| progress.get(&id).is_some_and(|matched| matched + CAUGHT_UP_ENTRIES >= last);
+    let caught_up = |id: NodeId| group.caught_up(id, CAUGHT_UP_ENTRIES);
     let timeout = Duration::from_millis(MEMBERSHIP_CHANGE_TIMEOUT_MS);
     let result = match next_step(node.id, &wanted, &pairs, caught_up) {
         Some(Step::AddLearner(id)) => {

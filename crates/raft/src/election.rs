@@ -32,24 +32,48 @@ const TICK_MS: u64 = 20;
 /// one, and a node hosts many groups, so idle ones should wake rarely.
 const IDLE_TICK_MS: u64 = 100;
 
-/// When this node last heard from a leader (or granted a vote), for elections and pre-votes.
+/// When this node last heard from a leader (or granted a vote), for pre-votes, and when it
+/// may consider a candidacy of its own.
 pub struct LeaderContact {
     origin: Instant,
-    last_ms: AtomicU64,
+    /// The last message from a leader this node accepted, or vote it granted.
+    heard_ms: AtomicU64,
+    /// The last time this node was leader or learner: a node that stops being one waits a
+    /// full timeout before it campaigns, but that is no contact with a leader, so it does not
+    /// make it refuse pre-votes (a learner that another voter's log already counts as a
+    /// voter must support that voter's candidacy, or neither can ever win).
+    held_off_ms: AtomicU64,
 }
 
 impl LeaderContact {
     pub fn new() -> LeaderContact {
-        LeaderContact { origin: Instant::now(), last_ms: AtomicU64::new(0) }
+        LeaderContact { origin: Instant::now(), heard_ms: AtomicU64::new(0), held_off_ms: AtomicU64::new(0) }
     }
 
+    fn now_ms(&self) -> u64 {
+        self.origin.elapsed().as_millis() as u64
+    }
+
+    /// A leader was heard from (or a vote granted).
     pub fn touch(&self) {
-        self.last_ms.fetch_max(self.origin.elapsed().as_millis() as u64, Ordering::Relaxed);
+        self.heard_ms.fetch_max(self.now_ms(), Ordering::Relaxed);
     }
 
-    /// Milliseconds since the last contact.
+    /// This node leads, or only learns: it must not campaign for a timeout from now.
+    pub fn hold_off(&self) {
+        self.held_off_ms.fetch_max(self.now_ms(), Ordering::Relaxed);
+    }
+
+    /// Milliseconds since a leader was last heard from.
     pub fn silence_ms(&self) -> u64 {
-        (self.origin.elapsed().as_millis() as u64).saturating_sub(self.last_ms.load(Ordering::Relaxed))
+        self.now_ms().saturating_sub(self.heard_ms.load(Ordering::Relaxed))
+    }
+
+    /// Milliseconds since a leader was heard from or this node stopped holding off, whichever
+    /// is later: how long it has waited for a candidacy.
+    pub fn waited_ms(&self) -> u64 {
+        let last = self.heard_ms.load(Ordering::Relaxed).max(self.held_off_ms.load(Ordering::Relaxed));
+        self.now_ms().saturating_sub(last)
     }
 }
 
@@ -106,13 +130,13 @@ impl<T: Rpc> Elections<T> {
             };
             if !voting {
                 // A leader (or a learner) waits a full timeout after it stops being one.
-                self.contact.touch();
+                self.contact.hold_off();
                 tick_ms = IDLE_TICK_MS;
                 continue;
             }
             tick_ms = TICK_MS;
             let since_attempt = last_attempt.elapsed().as_millis() as u64;
-            if self.contact.silence_ms().min(since_attempt) < timeout_ms {
+            if self.contact.waited_ms().min(since_attempt) < timeout_ms {
                 continue;
             }
             last_attempt = Instant::now();
@@ -163,4 +187,25 @@ pub fn answer_pre_vote(
 ) -> bool {
     let leading = raft.metrics().borrow().state == ServerState::Leader;
     !leading && contact.silence_ms() >= lease_ms && candidate_last >= last_log_id(log, group)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A learner holds off its own candidacy, yet has heard from no leader: it must support a
+    /// voter's pre-vote (seed 117: a split shard's founder counted a learner as a voter in its
+    /// uncommitted joint configuration and could never be elected without it).
+    #[tokio::test(start_paused = true)]
+    async fn holding_off_a_candidacy_is_no_contact_with_a_leader() {
+        let contact = LeaderContact::new();
+        tokio::time::advance(Duration::from_millis(1_000)).await;
+        contact.hold_off();
+        assert_eq!(contact.waited_ms(), 0, "a learner waits a full timeout before it campaigns");
+        assert_eq!(contact.silence_ms(), 1_000, "but it heard from no leader for a second");
+        tokio::time::advance(Duration::from_millis(300)).await;
+        contact.touch();
+        tokio::time::advance(Duration::from_millis(200)).await;
+        assert_eq!((contact.silence_ms(), contact.waited_ms()), (200, 200));
+    }
 }

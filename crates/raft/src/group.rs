@@ -396,8 +396,18 @@ impl Group {
 
     /// On the leader: whether `member`'s log matches the leader's to the end.
     fn holds_whole_log(&self, member: NodeId) -> bool {
-        let last = self.metrics().last_log_index.unwrap_or(0);
-        self.replication().get(&member).is_some_and(|matched| *matched >= last)
+        self.caught_up(member, 0)
+    }
+
+    /// On the leader: whether `member` acknowledged the log up to at most `entries_behind` of
+    /// its end. A member that never acknowledged an entry (it may not host the group at all
+    /// yet) is never caught up, however short the log.
+    pub fn caught_up(&self, member: NodeId, entries_behind: u64) -> bool {
+        let metrics = self.raft.metrics();
+        let metrics = metrics.borrow();
+        let last = metrics.last_log_index.unwrap_or(0);
+        let matched = metrics.replication.as_ref().and_then(|progress| progress.get(&member).copied().flatten());
+        matched.is_some_and(|log| log.index + entries_behind >= last)
     }
 
     /// Makes this node the single voter of a new group. Harmless if the group already exists.

@@ -57,11 +57,13 @@ pub struct Shared {
     pub liveness: RefCell<Vec<String>>,
     /// The slot mover's requests and replies, and when the moves ended (see [`crate::mover`]).
     pub moves: RefCell<Vec<String>>,
-    /// Moves asked for and begun (a move id came back), and cancellations asked for.
-    pub move_counts: Cell<(u64, u64, u64)>,
+    /// Moves, cancellations, splits and merges asked for, and how many began.
+    pub move_counts: Cell<crate::mover::MoveCounts>,
     /// The final map and what each shard's replicas held then, once no move was in progress
     /// (`None` if the moves never ended), for [`concord_check::placement`].
     pub placement: RefCell<Option<(Vec<Owner>, Vec<Holding>)>>,
+    /// A node the operator removed, for the nemesis to stop and wipe (see [`crate::operator`]).
+    pub wipe: Cell<Option<usize>>,
 }
 
 impl Shared {
@@ -80,8 +82,9 @@ impl Shared {
             replicas: RefCell::new(Vec::new()),
             liveness: RefCell::new(Vec::new()),
             moves: RefCell::new(Vec::new()),
-            move_counts: Cell::new((0, 0, 0)),
+            move_counts: Cell::new(crate::mover::MoveCounts::default()),
             placement: RefCell::new(None),
+            wipe: Cell::new(None),
         }
     }
 
@@ -244,9 +247,10 @@ async fn record_placement(shared: &Shared, deadline_ms: u64) {
         shared.liveness.borrow_mut().push(format!("slot moves were in progress at the end of the run: {last}"));
         return;
     }
-    let ids = shared.ids.borrow().clone();
     let mut node = 0;
     loop {
+        // Read again each round: a node the operator removed comes back under a new id.
+        let ids = shared.ids.borrow().clone();
         let views = current_map(shared, &mut node).await;
         let mut holdings = Vec::new();
         for asked in replicas_to_ask(&views, &ids).into_iter().filter(|asked| asked.group != 0) {
@@ -403,9 +407,10 @@ async fn final_reads(shared: &Shared, deadline_ms: u64) {
 /// nodes its map places it on) for its applied index and state digest, until each group's
 /// replicas agree (or time runs out).
 async fn compare_replicas(shared: &Shared, deadline_ms: u64) {
-    let ids = shared.ids.borrow().clone();
     let mut node = 0;
     loop {
+        // Read again each round: a node the operator removed comes back under a new id.
+        let ids = shared.ids.borrow().clone();
         let views = current_map(shared, &mut node).await;
         let mut replicas = Vec::new();
         for asked in replicas_to_ask(&views, &ids) {

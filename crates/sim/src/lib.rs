@@ -9,6 +9,7 @@
 //!   final state and compares replicas.
 //! - [`pubsub`]: publishers and subscribers recording what Pub/Sub delivered.
 //! - [`mover`]: slot moves begun and cancelled at random while faults are injected.
+//! - [`operator`]: a node removed on purpose, wiped and started again as a new member.
 //! - [`run`]: one run from seed to verdict.
 //! - [`trace`]: logs stamped with simulated time and host.
 
@@ -16,6 +17,7 @@ pub mod clients;
 pub mod mover;
 pub mod nemesis;
 pub mod net;
+pub mod operator;
 pub mod plan;
 pub mod pubsub;
 pub mod run;

@@ -1,8 +1,10 @@
 //! The slot mover: while faults are injected, and only when the plan has two shards or more, it
 //! asks a node picked at random, at random times, to move a random run of slots that one shard
 //! owns (as that node's map shows it, `DEBUG SHARDS`) to another shard (`CLUSTER MIGRATESLOTS`),
-//! and now and then to give up one move or all (`CLUSTER CANCELSLOTMIGRATIONS`). Every request
-//! and its reply goes to the run's log of slot moves, for the transcript.
+//! now and then to give up one move or all (`CLUSTER CANCELSLOTMIGRATIONS`), to split a shard
+//! (`CLUSTER SPLITSHARD`: a new Raft group founded on some node takes half its slots) or to merge
+//! one into another (`CLUSTER MERGESHARDS`: the emptied shard stays, a target for later moves).
+//! Every request and its reply goes to the run's log of slot moves, for the transcript.
 //!
 //! A node's map may lag behind the metadata group's, so some requests are refused (the slots
 //! moved on, or are moving already): refusals are part of the schedule. After healing, the
@@ -23,8 +25,14 @@ use std::time::Duration;
 const REQUEST_TIMEOUT_MS: u64 = 5_000;
 /// How often the controller asks whether the moves have ended, after healing.
 const MOVES_POLL_MS: u64 = 200;
-/// Out of 100 requests, how many give moves up rather than begin one.
+/// Out of 100 requests, how many give moves up, split a shard and merge two; the rest move
+/// slots.
 const CANCEL_PERCENT: u64 = 20;
+const SPLIT_PERCENT: u64 = 6;
+const MERGE_PERCENT: u64 = 4;
+/// No split once the map has this many shards, so that a run's groups stay few enough to
+/// simulate quickly.
+const SHARDS_SPLIT_MAX: usize = 6;
 /// The widest run of slots a "small" move takes.
 const SMALL_MOVE_SLOTS_MAX: u64 = 16;
 
@@ -105,6 +113,69 @@ fn pick_move(rng: &mut Rng, views: &[ShardView]) -> Option<Vec<String>> {
     )
 }
 
+/// A `CLUSTER SPLITSHARD` request for a shard that owns two slots or more, while the map has
+/// fewer than [`SHARDS_SPLIT_MAX`] shards.
+fn pick_split(rng: &mut Rng, views: &[ShardView]) -> Option<Vec<String>> {
+    let slots = |view: &ShardView| view.ranges.iter().map(|&(first, last)| u32::from(last - first) + 1).sum::<u32>();
+    let splittable: Vec<&ShardView> = views.iter().filter(|view| slots(view) >= 2).collect();
+    if splittable.is_empty() || views.len() >= SHARDS_SPLIT_MAX {
+        return None;
+    }
+    let shard = splittable[rng.below(splittable.len() as u64) as usize];
+    Some(vec!["CLUSTER".into(), "SPLITSHARD".into(), format!("g{}", shard.group)])
+}
+
+/// A `CLUSTER MERGESHARDS` request: every slot of a shard that owns some, to another shard.
+fn pick_merge(rng: &mut Rng, views: &[ShardView]) -> Option<Vec<String>> {
+    let sources: Vec<&ShardView> = views.iter().filter(|view| !view.ranges.is_empty()).collect();
+    if sources.is_empty() || views.len() < 2 {
+        return None;
+    }
+    let source = sources[rng.below(sources.len() as u64) as usize];
+    let targets: Vec<u32> = views.iter().map(|view| view.group).filter(|group| *group != source.group).collect();
+    let target = targets[rng.below(targets.len() as u64) as usize];
+    Some(vec!["CLUSTER".into(), "MERGESHARDS".into(), format!("g{}", source.group), format!("g{target}")])
+}
+
+/// What the mover asks for next.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Ask {
+    Move,
+    Cancel,
+    Split,
+    Merge,
+}
+
+/// What the mover asked for and got, for the run's summary.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct MoveCounts {
+    /// Moves asked for (`MIGRATESLOTS`), and how many of them began.
+    pub asked: u64,
+    pub begun: u64,
+    pub cancels: u64,
+    /// Splits and merges asked for, and how many of them began their move.
+    pub splits: (u64, u64),
+    pub merges: (u64, u64),
+}
+
+impl MoveCounts {
+    fn count(&mut self, ask: Ask, reply: &Result<Reply, std::io::Error>) {
+        let begun = match reply {
+            Ok(Reply::Integer(_)) => 1,
+            // A split answers its new shard's name and its move's id.
+            Ok(Reply::Array(items)) => u64::from(matches!(items.get(1), Some(Reply::Integer(_)))),
+            _ => 0,
+        };
+        let tally = |(asked, begun_before): (u64, u64)| (asked + 1, begun_before + begun);
+        match ask {
+            Ask::Move => (self.asked, self.begun) = tally((self.asked, self.begun)),
+            Ask::Cancel => self.cancels += 1,
+            Ask::Split => self.splits = tally(self.splits),
+            Ask::Merge => self.merges = tally(self.merges),
+        }
+    }
+}
+
 /// A `CLUSTER CANCELSLOTMIGRATIONS` request: one of the moves the node knows of, or all.
 async fn pick_cancel(rng: &mut Rng, client: &mut Client) -> Vec<String> {
     let known = client.call(&["CLUSTER", "GETSLOTMIGRATIONS"]).await.ok().and_then(|reply| move_ids(&reply));
@@ -130,32 +201,39 @@ pub async fn slot_mover(shared: Rc<Shared>) -> turmoil::Result {
             break;
         }
         let node = rng.below(shared.plan.nodes as u64) as usize;
-        let cancel = rng.below(100) < CANCEL_PERCENT;
+        let ask = match rng.below(100) {
+            draw if draw < CANCEL_PERCENT => Ask::Cancel,
+            draw if draw < CANCEL_PERCENT + SPLIT_PERCENT => Ask::Split,
+            draw if draw < CANCEL_PERCENT + SPLIT_PERCENT + MERGE_PERCENT => Ask::Merge,
+            _ => Ask::Move,
+        };
         let via = Plan::node_name(node);
         let Some(mut client) = connect(node, REQUEST_TIMEOUT_MS).await else {
             shared.note_move(format!("via {via}: cannot connect"));
             continue;
         };
-        let argv = if cancel {
+        let argv = if ask == Ask::Cancel {
             pick_cancel(&mut rng, &mut client).await
         } else {
             let Some(views) = shards(&mut client).await else {
                 shared.note_move(format!("via {via}: DEBUG SHARDS gave no map"));
                 continue;
             };
-            match pick_move(&mut rng, &views) {
+            let pick = match ask {
+                Ask::Split => pick_split,
+                Ask::Merge => pick_merge,
+                _ => pick_move,
+            };
+            match pick(&mut rng, &views) {
                 Some(argv) => argv,
                 None => continue,
             }
         };
         shared.note_move(format!("via {via}: {}", argv.join(" ")));
         let reply = client.call(&argv).await;
-        let (asked, begun, cancels) = shared.move_counts.get();
-        shared.move_counts.set(match (cancel, &reply) {
-            (true, _) => (asked, begun, cancels + 1),
-            (false, Ok(Reply::Integer(_))) => (asked + 1, begun + 1, cancels),
-            (false, _) => (asked + 1, begun, cancels),
-        });
+        let mut counts = shared.move_counts.get();
+        counts.count(ask, &reply);
+        shared.move_counts.set(counts);
         let reply = match reply {
             Ok(reply) => one_line(&reply),
             Err(error) => format!("unknown: {error}"),
@@ -221,6 +299,37 @@ mod tests {
         assert!(widths.contains(&100) && widths.contains(&4900) && widths.contains(&1), "{widths:?}");
         assert!(widths.len() > 50, "{widths:?}");
         assert_eq!(pick_move(&mut rng, &views[..1]), None, "one shard: nowhere to move to");
+    }
+
+    #[test]
+    fn splits_take_a_shard_with_slots_to_spare_and_merges_empty_one_into_another() {
+        let views = [view(1, vec![(0, 0)]), view(2, vec![(1, 16383)]), view(3, Vec::new())];
+        let mut rng = Rng::new(11);
+        for _ in 0..100 {
+            assert_eq!(pick_split(&mut rng, &views).unwrap(), ["CLUSTER", "SPLITSHARD", "g2"], "one slot cannot split");
+            let merge = pick_merge(&mut rng, &views).unwrap();
+            assert_eq!(merge[..2], ["CLUSTER", "MERGESHARDS"]);
+            assert!(merge[2] == "g1" || merge[2] == "g2", "{merge:?}: g3 owns nothing to merge");
+            assert_ne!(merge[2], merge[3], "{merge:?}");
+        }
+        let many: Vec<ShardView> =
+            (1..=SHARDS_SPLIT_MAX as u32).map(|g| view(g, vec![(g as u16 * 10, g as u16 * 10 + 5)])).collect();
+        assert_eq!(pick_split(&mut rng, &many), None, "the map holds as many shards as a run may have");
+        assert_eq!(pick_merge(&mut rng, &views[..1]), None, "one shard: nothing to merge into");
+    }
+
+    #[test]
+    fn a_split_counts_as_begun_when_its_move_id_comes_back() {
+        let mut counts = MoveCounts::default();
+        counts.count(Ask::Split, &Ok(Reply::Array(vec![Reply::bulk_text("g4"), Reply::Integer(7)])));
+        counts.count(Ask::Split, &Ok(Reply::Error("ERR g1 owns too few slots to split".into())));
+        counts.count(Ask::Merge, &Ok(Reply::Integer(8)));
+        counts.count(Ask::Move, &Err(std::io::Error::other("lost")));
+        counts.count(Ask::Cancel, &Ok(Reply::Integer(0)));
+        assert_eq!(
+            (counts.splits, counts.merges, counts.asked, counts.begun, counts.cancels),
+            ((2, 1), (1, 1), 1, 0, 1)
+        );
     }
 
     #[test]

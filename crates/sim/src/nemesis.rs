@@ -273,6 +273,19 @@ impl Nemesis {
         }
     }
 
+    /// The operator removed `node` from the cluster: it is stopped (unless down already), its
+    /// data deleted, and it starts again soon (at the heal at the latest) as a new, empty node.
+    pub fn wipe(&mut self, sim: &mut Sim<'_>, node: usize, now_ms: u64) {
+        if self.restart_ms[node].is_none() {
+            sim.crash(self.nodes[node].as_str());
+            self.node_faults_since_ms.push((node, now_ms));
+            let restart = now_ms + self.between(200, 2_000);
+            self.restart_ms[node] = Some(restart);
+        }
+        self.disks[node].wipe();
+        self.note(now_ms, format!("remove {}: stopped, its data deleted; it starts again empty", self.nodes[node]));
+    }
+
     fn machine_crash(&mut self, sim: &mut Sim<'_>, node: usize, now_ms: u64) {
         self.crashes += 1;
         sim.crash(self.nodes[node].as_str());

@@ -51,6 +51,18 @@ pub struct Plan {
     /// nemesis then also kills nodes for longer than that (see [`crate::nemesis`]); the node's
     /// default (longer than a run) otherwise.
     pub replace_dead_after_ms: Option<u64>,
+    /// A node the operator removes on purpose (see [`crate::operator`]), in some of the plans
+    /// with a node to spare.
+    pub removal: Option<Removal>,
+}
+
+/// The operator removes `node` (`CLUSTER FORGET`, through another node) this long after the
+/// faults begin, then wipes its data and starts it again: it joins as a new, empty member.
+#[derive(Clone, Copy, Debug)]
+pub struct Removal {
+    /// Never the first node, which bootstraps the cluster when it starts empty.
+    pub node: usize,
+    pub after_ms: u64,
 }
 
 /// The Pub/Sub clients (see [`crate::pubsub`]).
@@ -116,6 +128,10 @@ impl Plan {
         // After the slot mover's gaps, for the same reason.
         let spare_node = nodes == 5 && replication_factor == 3;
         let replace_dead_after_ms = spare_node.then(|| between(3_000, 6_000));
+        // After the grace, for the same reason.
+        let removes = between(0, 1) == 0;
+        let removal = (spare_node && removes)
+            .then(|| Removal { node: between(1, nodes as u64 - 1) as usize, after_ms: between(1_000, safety_ms / 2) });
         Plan {
             seed,
             nodes,
@@ -135,6 +151,7 @@ impl Plan {
             pubsub,
             move_gap_ms,
             replace_dead_after_ms,
+            removal,
         }
     }
 

@@ -33,8 +33,8 @@ pub struct Run {
     pub faults: Vec<String>,
     /// The slot mover's log: each request and its reply, and when the moves ended.
     pub moves: Vec<String>,
-    /// Slot moves asked for, begun, and cancellations asked for.
-    pub move_counts: (u64, u64, u64),
+    /// Slot moves, cancellations, splits and merges asked for, and how many began.
+    pub move_counts: crate::mover::MoveCounts,
     pub verdict: Verdict,
     /// What each replica of each group reported at the end.
     pub replicas: Vec<Replica>,
@@ -87,13 +87,20 @@ impl Run {
             let on_family = |command: &Command| family(command.key()) == Some(wanted);
             self.history.ops.iter().filter(|op| op.call.commands().iter().any(on_family)).count()
         };
-        let (asked, begun, cancels) = self.move_counts;
+        let crate::mover::MoveCounts { asked, begun, cancels, splits, merges } = self.move_counts;
         let moves = match self.plan.moves_slots() {
-            true => format!("{begun} of {asked} slot moves begun, {cancels} cancels, "),
+            true => format!(
+                "{begun} of {asked} slot moves begun, {cancels} cancels, {} of {} splits, {} of {} merges, ",
+                splits.1, splits.0, merges.1, merges.0
+            ),
             false => String::new(),
         };
+        let removal = match self.plan.removal {
+            Some(removal) => format!("{} removed and back empty, ", Plan::node_name(removal.node)),
+            None => String::new(),
+        };
         format!(
-            "seed {}: {} nodes, {} shards of {} replicas, {} clients, {} ops ({done} ok, {failed} failed, {unknown} unknown; {} list, {} rset, {} strm), {} publishes, {} messages in {} sessions ({} due), {} faults, {}{:.1} s simulated in {:.1} s: {}",
+            "seed {}: {} nodes, {} shards of {} replicas, {} clients, {} ops ({done} ok, {failed} failed, {unknown} unknown; {} list, {} rset, {} strm), {} publishes, {} messages in {} sessions ({} due), {} faults, {}{}{:.1} s simulated in {:.1} s: {}",
             self.plan.seed,
             self.plan.nodes,
             self.plan.shards,
@@ -109,6 +116,7 @@ impl Run {
             self.pubsub_coverage.required,
             self.faults.len(),
             moves,
+            removal,
             self.simulated.as_secs_f64(),
             self.wall.as_secs_f64(),
             if self.passed() { "ok" } else { "FAILED" }
@@ -205,6 +213,10 @@ pub fn run(seed: u64, options: &Options) -> Run {
         sim.client("mover", crate::mover::slot_mover(shared.clone()));
         others.push("mover".into());
     }
+    if plan.removal.is_some() {
+        sim.client("operator", crate::operator::operator(shared.clone()));
+        others.push("operator".into());
+    }
     let mut nemesis = Nemesis::new(&plan, disks, others);
     let mut liveness = Vec::new();
     loop {
@@ -214,6 +226,9 @@ pub fn run(seed: u64, options: &Options) -> Run {
             Some(heal) if now_ms < heal => Phase::Safety,
             Some(_) => Phase::Liveness,
         };
+        if let Some(node) = shared.wipe.take() {
+            nemesis.wipe(&mut sim, node, now_ms);
+        }
         nemesis.act(&mut sim, now_ms, phase, &shared.leaders.borrow());
         match sim.step() {
             Ok(true) => break,

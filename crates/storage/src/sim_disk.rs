@@ -179,6 +179,14 @@ impl SimDisk {
         disk.files.retain(|inode, _| live.contains(inode));
     }
 
+    /// The operator deletes the data directory of a stopped machine: every file and directory
+    /// is gone, and files opened before refuse writes.
+    pub fn wipe(&self) {
+        let mut disk = self.lock();
+        let (generation, crashes, torn_writes) = (disk.generation + 1, disk.crashes, disk.torn_writes);
+        *disk = Disk { generation, crashes, torn_writes, ..Disk::default() };
+    }
+
     /// How many crashes tore an unsynced write (kept part of it).
     pub fn torn_writes(&self) -> u64 {
         self.lock().torn_writes
@@ -375,6 +383,22 @@ mod tests {
             assert!(data.starts_with(b"hello") && b"hello world".starts_with(&data), "seed {seed}: {data:?}");
             assert!(file.append(b"!").is_err(), "a file from before the crash takes no writes");
         }
+    }
+
+    #[test]
+    fn a_wiped_disk_holds_nothing_and_old_files_take_no_writes() {
+        let fs = fs();
+        let path = Path::new("/d/a");
+        let mut file = fs.open_append(path).unwrap();
+        file.append(b"kept").unwrap();
+        file.sync().unwrap();
+        fs.sync_dir(Path::new("/d")).unwrap();
+        fs.0.wipe();
+        assert!(fs.read(path).is_err(), "the file is gone");
+        assert!(fs.open_append(path).is_err(), "so is its directory");
+        assert!(file.append(b"!").is_err(), "a file from before the wipe takes no writes");
+        fs.create_dir_all(Path::new("/d")).unwrap();
+        assert!(fs.open_append(path).is_ok(), "the disk takes new files");
     }
 
     #[test]
