@@ -368,7 +368,7 @@ impl Node {
             seed_draws: AtomicU64::new(0),
             blocked: BlockedClients::new(id, incarnation),
             broker: crate::pubsub::Broker::default(),
-            relay: crate::pubsub::Relay::default(),
+            relay: crate::pubsub::Relay::new(incarnation),
             shutdown_requested: watch::channel(false).0,
             tickets: Tickets::new(id, incarnation),
             membership: crate::gossip::Membership::default(),

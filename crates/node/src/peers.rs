@@ -29,6 +29,11 @@ pub const SERVICE_PUBSUB: u8 = 3;
 /// one's count). A node of a version before it answers with an error, which counts 0.
 pub const SERVICE_PUBSUB_BATCH: u8 = 4;
 // Services 5 and 6 are gossip's (see `gossip`).
+/// As `SERVICE_PUBSUB_BATCH`, numbered within the sender's run so that the receiver drops a
+/// batch that arrives after a later one (wire version 6; see `pubsub::RelayBatch`).
+pub const SERVICE_PUBSUB_SEQUENCED: u8 = 7;
+/// The wire version that knows `SERVICE_PUBSUB_SEQUENCED`.
+pub const PUBSUB_SEQUENCED_VERSION: u8 = 6;
 
 /// A client request a follower hands to the leader.
 #[derive(Debug, Serialize, Deserialize)]
@@ -111,6 +116,7 @@ impl Handler for PeerHandler {
                 }
                 SERVICE_PUBSUB => crate::pubsub::serve_peer_message(&node, &payload),
                 SERVICE_PUBSUB_BATCH => crate::pubsub::serve_peer_messages(&node, &payload),
+                SERVICE_PUBSUB_SEQUENCED => crate::pubsub::serve_sequenced(&node, &payload),
                 SERVICE_GOSSIP => Ok(crate::gossip::serve_packet(&node, payload)),
                 SERVICE_MAP => Ok(crate::gossip::serve_map(&node)),
                 other => Err(format!("unknown service {other}")),

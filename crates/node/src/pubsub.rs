@@ -8,11 +8,14 @@
 //! disconnected, as Redis's `client-output-buffer-limit pubsub` does).
 //!
 //! Messages are put into mailboxes under one lock, so every subscriber on a node sees the
-//! messages published on it in one order, and those of one publisher in publish order.
+//! messages published on it in one order, and those of one publisher in publish order. The
+//! copies for another node travel in numbered batches, one call at a time; a batch given up at
+//! its deadline may still arrive after the next one, and is then dropped, so order holds there
+//! too (see [`RelayBatch`]).
 
 use crate::config::Routing;
 use crate::node::Node;
-use crate::peers::SERVICE_PUBSUB_BATCH;
+use crate::peers::{PUBSUB_SEQUENCED_VERSION, SERVICE_PUBSUB_BATCH, SERVICE_PUBSUB_SEQUENCED};
 use bytes::Bytes;
 use concord_core::limits::{
     PUBLISH_BATCH_BYTES_MAX, PUBLISH_BATCH_MESSAGES_MAX, PUBLISH_PEER_DEADLINE_MS, PUBLISH_RELAY_QUEUE_MAX,
@@ -27,6 +30,7 @@ use concord_core::types::{Clock, GroupId, NodeId, TimeMs};
 use concord_core::Error;
 use concord_raft::state_machine::NotifyHook;
 use parking_lot::Mutex;
+use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Weak};
@@ -390,13 +394,48 @@ struct Queued {
     counted: oneshot::Sender<u64>,
 }
 
-/// One ordered queue per other node, each drained by its own task (started when first used).
-#[derive(Default)]
+/// One ordered queue per other node, each drained by its own task (started when first used);
+/// and, for the batches other nodes send here, the last one delivered from each.
 pub struct Relay {
     queues: Mutex<BTreeMap<NodeId, mpsc::Sender<Queued>>>,
+    /// Names this run of the node in the batches it sends.
+    stream: u64,
+    delivered: Mutex<BTreeMap<NodeId, (u64, u64)>>,
+}
+
+/// A batch of publications for one node. `sent` numbers the batches from `from` to that node
+/// within one run of `from` (`stream`): a call abandoned at its deadline may still be delivered
+/// after the next batch, and the receiver then drops it, as it does any batch not newer than
+/// the last it delivered from that run.
+#[derive(Serialize, Deserialize)]
+pub struct RelayBatch<P> {
+    pub from: NodeId,
+    pub stream: u64,
+    pub sent: u64,
+    pub publications: Vec<P>,
 }
 
 impl Relay {
+    /// `stream` names this run of the node (drawn at start).
+    pub fn new(stream: u64) -> Relay {
+        Relay { queues: Mutex::default(), stream, delivered: Mutex::default() }
+    }
+
+    /// Whether the batch numbered `sent` of `stream` from `from` is to be delivered: it is the
+    /// first seen from that run, or newer than the last delivered. A new run of the sender
+    /// starts over; only the last run of each sender is remembered, so this holds one entry
+    /// per node that ever published to this one while it runs (members, bounded by the map).
+    fn admit(&self, from: NodeId, stream: u64, sent: u64) -> bool {
+        let mut delivered = self.delivered.lock();
+        match delivered.get(&from) {
+            Some(&(last_stream, last_sent)) if last_stream == stream && sent <= last_sent => false,
+            _ => {
+                delivered.insert(from, (stream, sent));
+                true
+            }
+        }
+    }
+
     /// Queues `publication` for `peer`, after every publication queued for it before; the
     /// receiver gets the peer's count of subscribers (0 if the message did not reach it). A
     /// full queue holds the publisher (its next commands wait), never more memory.
@@ -415,6 +454,7 @@ fn relay_to(node: &Arc<Node>, peer: NodeId) -> mpsc::Sender<Queued> {
     let node = Arc::downgrade(node);
     tokio::spawn(async move {
         let mut batch = Vec::new();
+        let mut sent = 0u64;
         while let Some(first) = queued.recv().await {
             let mut bytes = first.publication.message.len();
             batch.push(first);
@@ -428,7 +468,8 @@ fn relay_to(node: &Arc<Node>, peer: NodeId) -> mpsc::Sender<Queued> {
                 }
             }
             let Some(node) = node.upgrade() else { return };
-            let counts = deliver_to(&node, peer, &batch).await;
+            sent += 1;
+            let counts = deliver_to(&node, peer, sent, &batch).await;
             for (at, done) in batch.drain(..).enumerate() {
                 let _ = done.counted.send(counts.get(at).copied().unwrap_or(0));
             }
@@ -437,15 +478,22 @@ fn relay_to(node: &Arc<Node>, peer: NodeId) -> mpsc::Sender<Queued> {
     queue
 }
 
-/// Sends a batch to `peer`; its counts, one per publication (none if it failed).
-async fn deliver_to(node: &Node, peer: NodeId, batch: &[Queued]) -> Vec<u64> {
+/// Sends batch number `sent` to `peer`; its counts, one per publication (none if it failed).
+/// A peer of a version before sequenced batches gets them unnumbered.
+async fn deliver_to(node: &Node, peer: NodeId, sent: u64, batch: &[Queued]) -> Vec<u64> {
     let Some(address) = node.map().members.get(&peer).map(|member| member.addresses.node.clone()) else {
         return Vec::new();
     };
     let publications: Vec<&Publication> = batch.iter().map(|queued| &queued.publication).collect();
-    let message = postcard::to_stdvec(&publications).expect("messages encode");
+    let seen = node.network.version_seen(peer);
+    let (service, message) = if seen == 0 || seen >= PUBSUB_SEQUENCED_VERSION {
+        let batch = RelayBatch { from: node.id, stream: node.relay.stream, sent, publications };
+        (SERVICE_PUBSUB_SEQUENCED, postcard::to_stdvec(&batch).expect("messages encode"))
+    } else {
+        (SERVICE_PUBSUB_BATCH, postcard::to_stdvec(&publications).expect("messages encode"))
+    };
     let deadline = Duration::from_millis(PUBLISH_PEER_DEADLINE_MS);
-    match node.network.call(peer, &address, GroupId::METADATA, SERVICE_PUBSUB_BATCH, message, deadline).await {
+    match node.network.call(peer, &address, GroupId::METADATA, service, message, deadline).await {
         Ok(answer) => postcard::from_bytes::<Vec<u64>>(&answer).unwrap_or_default(),
         Err(error) => {
             tracing::debug!(%peer, %error, "published messages did not reach a node");
@@ -546,9 +594,26 @@ pub fn serves_shard_channel(node: &Node, channel: &[u8]) -> Result<(), Error> {
 pub fn serve_peer_messages(node: &Node, payload: &[u8]) -> Result<Vec<u8>, String> {
     let publications: Vec<Publication> =
         postcard::from_bytes(payload).map_err(|e| format!("undecodable messages: {e}"))?;
+    deliver_here(node, &publications)
+}
+
+/// Serves another node's numbered batch (see [`RelayBatch`]): a batch older than one already
+/// delivered from the same run of that node is dropped, and counts no receiver.
+pub fn serve_sequenced(node: &Node, payload: &[u8]) -> Result<Vec<u8>, String> {
+    let batch: RelayBatch<Publication> =
+        postcard::from_bytes(payload).map_err(|e| format!("undecodable messages: {e}"))?;
+    if !node.relay.admit(batch.from, batch.stream, batch.sent) {
+        tracing::debug!(from = %batch.from, sent = batch.sent, "dropped published messages that came after later ones");
+        return Ok(postcard::to_stdvec(&vec![0u64; batch.publications.len()]).expect("counts encode"));
+    }
+    deliver_here(node, &batch.publications)
+}
+
+/// Delivers publications from another node to the subscribers here; their counts, encoded.
+fn deliver_here(node: &Node, publications: &[Publication]) -> Result<Vec<u8>, String> {
     let counts: Vec<u64> = publications.iter().map(|publication| node.broker.publish(publication) as u64).collect();
     if node.env.defects.pubsub_twice {
-        for publication in &publications {
+        for publication in publications {
             node.broker.publish(publication);
         }
     }
@@ -565,6 +630,18 @@ pub fn serve_peer_message(node: &Node, payload: &[u8]) -> Result<Vec<u8>, String
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_batch_older_than_one_delivered_from_the_same_run_is_dropped() {
+        let relay = Relay::new(1);
+        let (a, b) = (NodeId(7), NodeId(8));
+        assert!(relay.admit(a, 10, 1) && relay.admit(a, 10, 3), "in order, gaps allowed (lost batches)");
+        assert!(!relay.admit(a, 10, 2), "given up at its deadline, then delivered after batch 3");
+        assert!(!relay.admit(a, 10, 3), "a copy of the last one");
+        assert!(relay.admit(b, 10, 1), "each sender has its own numbering");
+        assert!(relay.admit(a, 11, 1), "the sender restarted: a new run starts over");
+        assert!(!relay.admit(a, 11, 1) && relay.admit(a, 11, 2));
+    }
 
     fn bytes(text: &str) -> Bytes {
         Bytes::copy_from_slice(text.as_bytes())

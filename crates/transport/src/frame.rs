@@ -16,6 +16,9 @@
 //! - 5: nodes gossip (SWIM packets and map fetches on services of their own), and the metadata
 //!   group's log may carry `ReplaceMember`: a node replaces a dead member only when every
 //!   member spoke version 5 (a member of an older version may just not gossip).
+//! - 6: published messages go to another node in numbered batches (service 7), so that one
+//!   given up at its deadline and delivered late is dropped rather than overtake the next; a
+//!   node sends them unnumbered (service 4) to a peer that spoke an older version.
 
 use concord_core::limits::LOG_RECORD_BYTES_MAX;
 use concord_core::types::{GroupId, NodeId};
@@ -24,7 +27,7 @@ use std::io;
 use tokio::io::{AsyncRead, AsyncReadExt};
 
 pub const VERSION_MIN: u8 = 1;
-pub const VERSION_MAX: u8 = 5;
+pub const VERSION_MAX: u8 = 6;
 pub const HEADER_BYTES: usize = 9;
 /// Largest payload: a log entry as large as the largest log record must fit.
 pub const PAYLOAD_BYTES_MAX: usize = LOG_RECORD_BYTES_MAX;
@@ -134,7 +137,8 @@ mod tests {
     #[test]
     fn versions_negotiate_to_the_highest_common_one() {
         assert_eq!(negotiate(1, 1), Some(1));
-        assert_eq!(negotiate(1, 5), Some(VERSION_MAX));
+        assert_eq!(negotiate(1, 5), Some(5), "a node of version 5 and this one");
+        assert_eq!(negotiate(1, VERSION_MAX + 3), Some(VERSION_MAX));
         assert_eq!(negotiate(VERSION_MAX + 1, VERSION_MAX + 2), None);
         assert_eq!(negotiate_up_to(1, 1, VERSION_MAX), Some(1), "a node of version 1 and one of 2");
     }
