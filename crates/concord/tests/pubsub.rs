@@ -461,3 +461,71 @@ fn in_redirect_mode_shard_channels_are_served_by_their_shards_nodes_alone() {
         assert_eq!(stranger.call(&["PUBLISH", &channel, "plain"]), ":0\r\n");
     }
 }
+
+/// The node leading the shard that owns `slot`, as node 0 sees it.
+fn slot_leader(cluster: &TestCluster, slot: u16) -> Option<usize> {
+    let owns = |range: &String| match range.split_once('-') {
+        Some((first, last)) => first.parse::<u16>().unwrap() <= slot && slot <= last.parse::<u16>().unwrap(),
+        None => range.parse::<u16>().ok() == Some(slot),
+    };
+    cluster.masters(0).into_iter().find(|(_, ranges)| ranges.iter().any(owns)).map(|(leader, _)| leader)
+}
+
+/// In redirect mode a shard channel lives on its slot's shard alone: when the slot moves to a
+/// shard on another node, the subscribers on the old one are told `sunsubscribe` (as Redis
+/// does when a slot leaves a node) and leave subscribe mode; subscribing where the slot went
+/// hears the channel's messages. (The move itself, driven by the metadata leader, writes its
+/// steps to shards led elsewhere: in redirect mode too they are forwarded, never `-MOVED`.)
+#[test]
+fn in_redirect_mode_a_shard_channel_whose_slot_moves_away_is_unsubscribed() {
+    // Rebalanced as they join, the three shards of one replica end up on the three nodes.
+    let args = ["--shards", "3", "--replication-factor", "1", "--routing", "redirect", "--rebalance-on-join", "true"];
+    let cluster = TestCluster::start(3, &args);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while cluster.masters(0).len() < 3 {
+        assert!(Instant::now() < deadline, "the shards did not spread over the nodes: {:?}", cluster.masters(0));
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    cluster.wait_for_settled(0);
+    let mut con = cluster.connect(0);
+    let slot: u16 = redis::cmd("CLUSTER").arg("KEYSLOT").arg("news").query(&mut con).unwrap();
+    let owner = slot_leader(&cluster, slot).expect("an owner");
+    let mut subscriber = Raw::connect(cluster.address(owner));
+    assert_eq!(subscriber.call(&["SSUBSCRIBE", "news", "{news}x"]), confirmation("ssubscribe", "news", 1));
+    assert_eq!(subscriber.reply(), confirmation("ssubscribe", "{news}x", 2));
+    // To whichever other shard takes it (the owner's own refuses: the slot is there already);
+    // asked again while the cluster still settles.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut refusals = Vec::new();
+    while !["g1", "g2", "g3"].into_iter().any(|target| {
+        let reply: redis::RedisResult<i64> = redis::cmd("CLUSTER")
+            .arg("MIGRATESLOTS")
+            .arg("SLOTSRANGE")
+            .arg(slot)
+            .arg(slot)
+            .arg("SHARD")
+            .arg(target)
+            .query(&mut con);
+        refusals.extend(reply.as_ref().err().map(|e| format!("{target}: {e}")));
+        reply.is_ok()
+    }) {
+        assert!(Instant::now() < deadline, "the slot could not move: {refusals:?}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    assert_eq!(subscriber.reply(), confirmation("sunsubscribe", "news", 1), "told, with one shard channel left");
+    assert_eq!(subscriber.reply(), confirmation("sunsubscribe", "{news}x", 0));
+    assert_eq!(subscriber.call(&["PING"]), "+PONG\r\n", "out of subscribe mode");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let new_owner = loop {
+        match slot_leader(&cluster, slot) {
+            Some(leader) if leader != owner => break leader,
+            _ => assert!(Instant::now() < deadline, "the slot never left node {owner}"),
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let mut again = Raw::connect(cluster.address(new_owner));
+    assert_eq!(again.call(&["SSUBSCRIBE", "news"]), confirmation("ssubscribe", "news", 1));
+    let mut publisher = Raw::connect(cluster.address(new_owner));
+    assert_eq!(publisher.call(&["SPUBLISH", "news", "hello"]), ":1\r\n");
+    assert_eq!(again.reply(), "*3\r\n$8\r\nsmessage\r\n$4\r\nnews\r\n$5\r\nhello\r\n");
+}

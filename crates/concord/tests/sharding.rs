@@ -664,11 +664,12 @@ fn a_removed_node_is_drained_before_it_leaves() {
 }
 
 /// A voting member that joins a cluster whose shards have all their replicas gets its share
-/// anyway with `--rebalance-on-join true`: replicas move to it (placed, caught up, promoted,
+/// anyway (`--rebalance-on-join`, on by default): replicas move to it (placed, caught up, promoted,
 /// and only then removed from their old node) until every node holds about as many, with no
 /// key lost.
 #[test]
 fn a_joining_node_gets_its_share_of_replicas() {
+    // The test clusters turn it off unless asked: here the node's default is asked for.
     let mut cluster = sharded(&["--rebalance-on-join", "true"]);
     let mut con = cluster.connect(0);
     preload(&mut con, 3_000, |n| format!("j{n}"));

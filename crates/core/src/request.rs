@@ -70,6 +70,14 @@ pub struct WatchedKey {
 }
 
 impl Request {
+    /// A client's own request (a command, a transaction, a blocking command), which a node in
+    /// redirect mode may answer with `-MOVED` to the leader's node. Every other request is the
+    /// node's own doing (a slot move's step, a waiter's renewal, a replicated setting...):
+    /// there is no client to redirect, so it always goes to the leader.
+    pub fn redirectable(&self) -> bool {
+        matches!(self, Request::Command { .. } | Request::Transaction { .. } | Request::Block { .. })
+    }
+
     /// Bytes this request holds in arguments: what group commit and limits count.
     pub fn size_bytes(&self) -> usize {
         let args = |argv: &[Bytes]| argv.iter().map(|arg| arg.len() + 8).sum::<usize>();
@@ -109,6 +117,17 @@ pub struct BatchReply {
 mod tests {
     use super::*;
     use crate::types::NodeId;
+
+    #[test]
+    fn only_a_clients_own_requests_may_be_redirected() {
+        let command = Request::Command { db: 0, argv: vec![Bytes::from_static(b"GET")] };
+        assert!(command.redirectable());
+        assert!(Request::Transaction { watches: Vec::new(), commands: Vec::new() }.redirectable());
+        assert!(!Request::Tick.redirectable());
+        assert!(!Request::OwnSlots { ranges: Vec::new() }.redirectable());
+        assert!(!Request::Unblock { waiter: WaiterId { node: NodeId(1), incarnation: 1, seq: 1 }, error: false }
+            .redirectable());
+    }
 
     /// A log entry's payload as log format 1 wrote it (postcard of a `Batch`): tagged requests
     /// were added as a new last variant, so every older entry still reads the same.

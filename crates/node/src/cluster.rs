@@ -25,6 +25,11 @@ use std::time::Duration;
 pub const CAUGHT_UP_ENTRIES: u64 = 64;
 /// How long a joining voter may take to catch up before the join gives up.
 const CATCH_UP_TIMEOUT_MS: u64 = 120_000;
+/// How long a join attempt may go on while this node's copy of the metadata log does not grow
+/// before it is given up and made again: a seed cut off, or replaced, while it handled the
+/// request may never answer, whereas once the leader has added this node as a learner its log
+/// grows as it catches up.
+const JOIN_STALL_MS: u64 = 15_000;
 /// Attempts at a membership change while another one is still in progress.
 const MEMBERSHIP_ATTEMPTS: usize = 100;
 
@@ -333,9 +338,9 @@ pub async fn join(node: Arc<Node>, seed: String) {
     if node.config.learner {
         request.push("LEARNER".to_string());
     }
+    let joined = |node: &Node| node.map().members.get(&node.id).is_some_and(|m| m.voter != node.config.learner);
     loop {
-        let joined = node.map().members.get(&node.id).is_some_and(|m| m.voter != node.config.learner);
-        if joined {
+        if joined(&node) {
             tracing::info!(%seed, "joined the cluster");
             return;
         }
@@ -344,15 +349,32 @@ pub async fn join(node: Arc<Node>, seed: String) {
             let mut client = Client::connect_on(&*node.env.net, &seed, timeout).await?;
             client.call(&request).await
         };
-        match tokio::time::timeout(Duration::from_millis(CATCH_UP_TIMEOUT_MS + 10_000), attempt).await {
-            Ok(Ok(Reply::Status(_))) => {
+        let attempt = tokio::time::timeout(Duration::from_millis(CATCH_UP_TIMEOUT_MS + 10_000), attempt);
+        tokio::pin!(attempt);
+        let mut log_seen = node.meta.metrics().last_log_index;
+        let outcome = loop {
+            tokio::select! {
+                outcome = &mut attempt => break Some(outcome),
+                _ = tokio::time::sleep(Duration::from_millis(JOIN_STALL_MS)) => {
+                    let log_now = node.meta.metrics().last_log_index;
+                    if log_now == log_seen || joined(&node) {
+                        break None;
+                    }
+                    log_seen = log_now;
+                }
+            }
+        };
+        match outcome {
+            Some(Ok(Ok(Reply::Status(_)))) => {
                 // The leader has us; wait until our own copy of the map does too.
                 tokio::time::sleep(Duration::from_millis(100)).await;
                 continue;
             }
-            Ok(Ok(other)) => tracing::warn!(%seed, reply = ?other, "join refused; retrying"),
-            Ok(Err(error)) => tracing::warn!(%seed, %error, "cannot reach the seed; retrying"),
-            Err(_) => tracing::warn!(%seed, "join timed out; retrying"),
+            Some(Ok(Ok(other))) => tracing::warn!(%seed, reply = ?other, "join refused; retrying"),
+            Some(Ok(Err(error))) => tracing::warn!(%seed, %error, "cannot reach the seed; retrying"),
+            Some(Err(_)) => tracing::warn!(%seed, "join timed out; retrying"),
+            None if joined(&node) => continue,
+            None => tracing::warn!(%seed, "the join made no progress for {JOIN_STALL_MS} ms; retrying"),
         }
         tokio::time::sleep(delay).await;
         delay = (delay * 2).min(Duration::from_secs(5));

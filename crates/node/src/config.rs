@@ -731,6 +731,15 @@ mod tests {
     }
 
     #[test]
+    fn a_joining_node_gets_its_share_unless_the_file_says_otherwise() {
+        assert!(ServerConfig::from_settings(Settings::default()).unwrap().rebalance_on_join);
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("concord.toml");
+        std::fs::write(&path, "rebalance-on-join = false\n").unwrap();
+        assert!(!ServerConfig::from_settings(Settings::from_file(&path).unwrap()).unwrap().rebalance_on_join);
+    }
+
+    #[test]
     fn threads_come_from_the_file_and_consensus_shares_them_by_default() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("concord.toml");

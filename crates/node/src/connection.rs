@@ -523,6 +523,13 @@ impl Connection {
     /// queued is skipped.
     fn encode_messages(&mut self, messages: Vec<pubsub::Message>) {
         for message in messages {
+            if message.revoked {
+                let told = concord_core::commands::pubsub::shard_channel_revoked(&mut self.session, &message.channel);
+                if let Some(push) = told {
+                    encode(&push, self.session.protocol, &mut self.output);
+                }
+                continue;
+            }
             let subscribed = match &message.pattern {
                 Some(pattern) => self.session.patterns.contains(pattern),
                 None if message.sharded => self.session.shard_channels.contains(&message.channel),

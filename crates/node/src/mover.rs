@@ -201,7 +201,7 @@ async fn rebalance_with(node: &Arc<Node>, dry_run: bool, slots: bool) -> Reply {
         let Ok(Some(KeyspaceOp::Read(op))) = commands::parse_keyspace_command(&argv) else {
             unreachable!("DBSIZE is a read")
         };
-        match node.clone().read(shard, 0, op, argv, Rng::new(node.next_seed())).await {
+        match node.clone().read_for_node(shard, 0, op, argv, Rng::new(node.next_seed())).await {
             Reply::Integer(keys) => loads.insert(shard, keys.max(0) as u64),
             other => return other,
         };

@@ -486,6 +486,7 @@ impl Node {
                 tracing::error!(%error, "cannot start a shard placed on this node");
             }
             self.release_groups().await;
+            crate::pubsub::revoke_moved_shard_channels(&self);
             tokio::select! {
                 changed = applied.changed() => if changed.is_err() { return },
                 changed = maps.changed() => if changed.is_err() { return },
@@ -639,6 +640,18 @@ impl Node {
                 _ => Route::Leader(leader, info),
             },
             None => Route::Nowhere,
+        }
+    }
+
+    /// Where the node's own requests for group `id` go: as [`Node::route`], but to the leader
+    /// even in redirect mode, since no client could follow a `-MOVED` for them.
+    fn route_to_leader(&self, id: GroupId) -> Route {
+        match self.route(id) {
+            Route::Moved(info) => match self.leader_of(id) {
+                Some((leader, _)) => Route::Leader(leader, info),
+                None => Route::Nowhere,
+            },
+            route => route,
         }
     }
 
@@ -866,14 +879,10 @@ impl Node {
         let count = requests.len();
         let AttemptState { must_tag, untagged_at, started, window } = state;
         // A redirecting node forwards a write whose earlier attempt's outcome is unknown all the
-        // same: a `-MOVED` would hide that it may have been applied.
-        let route = match self.route(group) {
-            Route::Moved(info) if must_tag => match self.leader_of(group) {
-                Some((leader, _)) => Route::Leader(leader, info),
-                None => Route::Nowhere,
-            },
-            route => route,
-        };
+        // same: a `-MOVED` would hide that it may have been applied. And the node's own
+        // requests, which no client could follow a `-MOVED` for.
+        let internal = !requests.iter().all(Request::redirectable);
+        let route = if must_tag || internal { self.route_to_leader(group) } else { self.route(group) };
         let cannot_tag = || {
             Attempt::Refused(retryable(
             "a replica of this shard speaks the previous wire version, and this write, whose first attempt's outcome is unknown, must go tagged; retry",
@@ -1021,18 +1030,38 @@ impl Node {
         .await
     }
 
-    /// A linearizable read of shard `group`, wherever its leader is.
-    pub async fn read(
+    /// A client's linearizable read of shard `group`, wherever its leader is (in redirect
+    /// mode, `-MOVED` to it).
+    pub async fn read(self: Arc<Self>, group: GroupId, db: DbIndex, op: ReadOp, argv: Vec<Bytes>, rng: Rng) -> Reply {
+        self.read_routed(group, db, op, argv, rng, true).await
+    }
+
+    /// The node's own linearizable read of shard `group` (a rebalance's key counts), asked of
+    /// its leader even in redirect mode.
+    pub async fn read_for_node(
+        self: Arc<Self>,
+        group: GroupId,
+        db: DbIndex,
+        op: ReadOp,
+        argv: Vec<Bytes>,
+        rng: Rng,
+    ) -> Reply {
+        self.read_routed(group, db, op, argv, rng, false).await
+    }
+
+    async fn read_routed(
         self: Arc<Self>,
         group: GroupId,
         db: DbIndex,
         op: ReadOp,
         argv: Vec<Bytes>,
         mut rng: Rng,
+        redirect: bool,
     ) -> Reply {
         let mut waited = Duration::ZERO;
         loop {
-            match self.route(group) {
+            let route = if redirect { self.route(group) } else { self.route_to_leader(group) };
+            match route {
                 Route::Here(local) => match local.request_read_barrier().await {
                     Ok(()) => return self.read_here(&local, db, &op, &argv, &mut rng).await,
                     // Leadership moved (a hand-over, an election): a read can simply follow it.

@@ -38,13 +38,16 @@ use std::time::Duration;
 use tokio::sync::{mpsc, oneshot, Notify};
 
 /// A message for one subscriber: `pattern` is the subscription it matched, if a pattern;
-/// `sharded` when it was published on a shard channel (SPUBLISH).
+/// `sharded` when it was published on a shard channel (SPUBLISH). `revoked`: no message, but
+/// word that this node dropped the subscriber's shard channel (its slot's shard left the node;
+/// see [`Broker::revoke_shard_channels`]), to be told as a `sunsubscribe` push.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Message {
     pub pattern: Option<Bytes>,
     pub channel: Bytes,
     pub payload: Bytes,
     pub sharded: bool,
+    pub revoked: bool,
 }
 
 impl Message {
@@ -267,6 +270,29 @@ impl Broker {
         }
     }
 
+    /// Drops every subscription to a shard channel that `kept` refuses, and tells each of its
+    /// subscribers (a `sunsubscribe` push, as Redis sends when a slot leaves a node); the
+    /// number of channels dropped.
+    pub fn revoke_shard_channels(&self, kept: impl Fn(&Bytes) -> bool) -> usize {
+        let mut subscriptions = self.subscriptions.lock();
+        let revoked: Vec<Bytes> =
+            subscriptions.shard_channels.keys().filter(|channel| !kept(channel)).cloned().collect();
+        for channel in &revoked {
+            for (subscriber, mailbox) in subscriptions.shard_channels.remove(channel).unwrap_or_default() {
+                let held = (SubscriptionKind::ShardChannel, channel.clone());
+                if let Some(subscribed) = subscriptions.by_subscriber.get_mut(&subscriber) {
+                    subscribed.remove(&held);
+                    if subscribed.is_empty() {
+                        subscriptions.by_subscriber.remove(&subscriber);
+                    }
+                }
+                let (channel, payload) = (channel.clone(), Bytes::new());
+                mailbox.push(Message { pattern: None, channel, payload, sharded: true, revoked: true });
+            }
+        }
+        revoked.len()
+    }
+
     /// Delivers a message to this node's subscribers of the channel and of every pattern it
     /// matches (of the shard channel only, for SPUBLISH); the number of deliveries (a
     /// subscriber of several matching patterns counts once for each, as in Redis).
@@ -276,7 +302,8 @@ impl Broker {
         let mut receivers = 0;
         let subscribers = if sharded { &subscriptions.shard_channels } else { &subscriptions.channels };
         for mailbox in subscribers.get(channel).into_iter().flat_map(BTreeMap::values) {
-            mailbox.push(Message { pattern: None, channel: channel.clone(), payload: payload.clone(), sharded });
+            let (channel, payload) = (channel.clone(), payload.clone());
+            mailbox.push(Message { pattern: None, channel, payload, sharded, revoked: false });
             receivers += 1;
         }
         if sharded {
@@ -292,6 +319,7 @@ impl Broker {
                     channel: channel.clone(),
                     payload: payload.clone(),
                     sharded: false,
+                    revoked: false,
                 };
                 mailbox.push(message);
                 receivers += 1;
@@ -544,6 +572,26 @@ pub fn publish_notifications(node: &Node, notifications: Vec<Notification>) {
     }
 }
 
+/// In redirect mode, a shard channel is served by its shard's nodes alone (the others answer
+/// `-MOVED`, and SPUBLISH reaches only them): once the map no longer gives the channel's slot to
+/// a shard this node holds (a slot move handed it over, or the node's replica moved away), its
+/// subscribers here are told `sunsubscribe`, as Redis does, and may subscribe again where the
+/// slot went. In proxy mode every node serves every shard channel, so nothing is dropped.
+pub fn revoke_moved_shard_channels(node: &Node) {
+    let map = node.map();
+    if node.config.routing != Routing::Redirect || !map.is_bootstrapped() {
+        return;
+    }
+    let held_here = |channel: &Bytes| {
+        let shard = map.shard_of(key_slot(channel)).and_then(|shard| map.shards.get(&shard));
+        shard.is_some_and(|shard| shard.voters.contains(&node.id) || shard.replicas.contains(&node.id))
+    };
+    let revoked = node.broker.revoke_shard_channels(held_here);
+    if revoked > 0 {
+        tracing::info!(revoked, epoch = map.epoch, "shard channels whose slots left this node: subscribers told");
+    }
+}
+
 /// Whether this node takes subscriptions (see `Host::takes_subscribers`). The other nodes relay
 /// publications to the members of their maps, so a node they may not count would leave its
 /// subscribers missing messages without a word: one missing from its own map (joining, or
@@ -686,7 +734,13 @@ mod tests {
         assert_eq!(taken.len(), 2);
         assert_eq!(
             taken[0],
-            Message { pattern: Some(bytes("n*")), channel: bytes("news"), payload: bytes("1"), sharded: false }
+            Message {
+                pattern: Some(bytes("n*")),
+                channel: bytes("news"),
+                payload: bytes("1"),
+                sharded: false,
+                revoked: false
+            }
         );
         assert_eq!(broker.channels(false, None), vec![bytes("news")]);
         assert_eq!(broker.channels(false, Some(b"x*")), Vec::<Bytes>::new());
@@ -767,11 +821,31 @@ mod tests {
         assert_eq!(broker.publish(&publication("c", "p", false)), 2);
         assert_eq!(
             sharded.take(usize::MAX),
-            vec![Message { pattern: None, channel: bytes("c"), payload: bytes("s"), sharded: true }]
+            vec![Message { pattern: None, channel: bytes("c"), payload: bytes("s"), sharded: true, revoked: false }]
         );
         assert_eq!(broker.channels(true, None), vec![bytes("c")]);
         assert_eq!(broker.numsub(true, &[bytes("c")]), vec![1]);
         broker.drop_subscriber(2);
         assert_eq!(broker.channels(true, None), Vec::<Bytes>::new());
+    }
+
+    #[test]
+    fn revoked_shard_channels_are_dropped_and_their_subscribers_told() {
+        let broker = Broker::default();
+        let (first, second) = (mailbox(), mailbox());
+        broker.subscribe(1, &first, SubscriptionKind::ShardChannel, bytes("gone"));
+        broker.subscribe(1, &first, SubscriptionKind::ShardChannel, bytes("kept"));
+        broker.subscribe(2, &second, SubscriptionKind::ShardChannel, bytes("gone"));
+        broker.subscribe(2, &second, SubscriptionKind::Channel, bytes("gone"));
+        assert_eq!(broker.revoke_shard_channels(|channel| &channel[..] == b"kept"), 1);
+        let told = |mailbox: &Arc<Mailbox>| mailbox.take(usize::MAX);
+        let revoked =
+            Message { pattern: None, channel: bytes("gone"), payload: Bytes::new(), sharded: true, revoked: true };
+        assert_eq!((told(&first), told(&second)), (vec![revoked.clone()], vec![revoked]));
+        assert_eq!(broker.channels(true, None), vec![bytes("kept")]);
+        assert_eq!(broker.publish(&publication("gone", "m", true)), 0, "nobody holds the shard channel here");
+        assert_eq!(broker.publish(&publication("gone", "m", false)), 1, "the plain channel of that name is another");
+        broker.drop_subscriber(1);
+        assert_eq!(broker.subscribers(), vec![2]);
     }
 }

@@ -42,11 +42,16 @@ fn free_port() -> u16 {
 }
 
 impl TestCluster {
-    /// Starts `n` voting nodes: the first bootstraps, the others join it.
+    /// Starts `n` voting nodes: the first bootstraps, the others join it. Rebalancing on join
+    /// (a node's default) is off unless `extra` sets it: a test's layout then stays what the
+    /// joins made it, rather than change under it once it has settled.
     pub fn start(n: usize, extra: &[&str]) -> TestCluster {
         let temp = tempfile::tempdir().unwrap();
-        let mut cluster =
-            TestCluster { members: Vec::new(), extra: extra.iter().map(|s| s.to_string()).collect(), _temp: temp };
+        let mut extra: Vec<String> = extra.iter().map(|s| s.to_string()).collect();
+        if !extra.iter().any(|arg| arg == "--rebalance-on-join") {
+            extra.extend(["--rebalance-on-join".to_string(), "false".to_string()]);
+        }
+        let mut cluster = TestCluster { members: Vec::new(), extra, _temp: temp };
         for _ in 0..n {
             cluster.add(false);
         }

@@ -52,6 +52,16 @@ fn count_of(session: &Session, kind: SubscriptionKind) -> usize {
     }
 }
 
+/// The node dropped this connection's subscription to `channel` (its slot's shard left the
+/// node): the `sunsubscribe` push Redis sends then, with the shard channels left; `None` if the
+/// connection no longer held it.
+pub fn shard_channel_revoked(session: &mut Session, channel: &Bytes) -> Option<Reply> {
+    session
+        .shard_channels
+        .remove(channel)
+        .then(|| confirmation("sunsubscribe", Some(channel.clone()), count_of(session, SubscriptionKind::ShardChannel)))
+}
+
 /// SSUBSCRIBE's and SUNSUBSCRIBE's shard channels are keys: they must share a slot.
 fn same_slot(channels: &[Bytes]) -> crate::error::Result<()> {
     let mut slots = channels.iter().map(|channel| crate::slot::key_slot(channel));
@@ -114,6 +124,17 @@ mod tests {
     fn run<C: NodeCommand>(session: &mut Session, words: &[&str]) -> Action {
         let items = argv(words);
         C::parse(&mut Args::new(&items)).and_then(|command| command.execute(session, &NoHost)).unwrap()
+    }
+
+    #[test]
+    fn a_revoked_shard_channel_is_confirmed_once_with_the_shard_channels_left() {
+        let mut session = Session::new(1);
+        run::<ssubscribe::SSubscribe>(&mut session, &["{t}1", "{t}2"]);
+        run::<subscribe::Subscribe>(&mut session, &["plain"]);
+        let revoked = shard_channel_revoked(&mut session, &Bytes::from_static(b"{t}1"));
+        assert_eq!(revoked, Some(confirm("sunsubscribe", "{t}1", 1)), "one shard channel left; channels apart");
+        assert_eq!(shard_channel_revoked(&mut session, &Bytes::from_static(b"{t}1")), None, "no longer held");
+        assert!(session.channels.contains(&Bytes::from_static(b"plain")));
     }
 
     fn replies(action: Action) -> (Vec<SubscriptionChange>, Vec<Reply>) {
