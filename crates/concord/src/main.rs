@@ -143,6 +143,10 @@ struct ServerArgs {
     /// [default: 60000].
     #[arg(long, env = "CONCORD_REPLACE_DEAD_AFTER_MS", value_name = "MS")]
     replace_dead_after_ms: Option<u64>,
+    /// This node's failure domain (a rack, an availability zone): a shard's replicas go to
+    /// distinct zones where the members offer enough of them.
+    #[arg(long, env = "CONCORD_ZONE", value_name = "ZONE")]
+    zone: Option<String>,
     /// What a node that is not the leader does with writes and linearizable reads: proxy
     /// forwards them to the leader; redirect answers -MOVED (for cluster-aware clients)
     /// [default: proxy].
@@ -222,6 +226,7 @@ impl ServerArgs {
             replication_factor: self.replication_factor,
             rebalance_on_join: self.rebalance_on_join,
             replace_dead_after_ms: self.replace_dead_after_ms,
+            zone: self.zone,
             routing: self.routing,
             data_dir: self.data_dir,
             databases: self.databases,

@@ -319,8 +319,9 @@ fn subscriptions_inside_a_transaction_are_refused_without_subscribing() {
 }
 
 /// A node started to join a cluster it has not reached yet is no member, so no other node
-/// would relay publications to it: it refuses subscriptions rather than keep its subscribers
-/// waiting for messages that never come (the simulator found one taking them while it joined).
+/// would relay publications to it, and its own map lists nobody to relay to: it refuses
+/// subscriptions and publications rather than lose their messages without a word (the
+/// simulator found one taking both while it joined).
 #[test]
 fn a_node_that_has_not_joined_yet_refuses_subscriptions() {
     let nobody = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
@@ -328,8 +329,15 @@ fn a_node_that_has_not_joined_yet_refuses_subscriptions() {
     drop(nobody);
     let server = Server::start_with(&["--join", &seed]);
     let mut client = Raw::new(&server);
-    for command in [["SUBSCRIBE", "a"], ["PSUBSCRIBE", "a*"], ["SSUBSCRIBE", "a"]] {
-        let reply = client.call(&command);
+    let commands: [&[&str]; 5] = [
+        &["SUBSCRIBE", "a"],
+        &["PSUBSCRIBE", "a*"],
+        &["SSUBSCRIBE", "a"],
+        &["PUBLISH", "a", "m"],
+        &["SPUBLISH", "a", "m"],
+    ];
+    for command in commands {
+        let reply = client.call(command);
         assert!(reply.starts_with("-TRYAGAIN this node is (re)joining the cluster"), "{command:?}: {reply:?}");
     }
     assert_eq!(client.call(&["PING"]), "+PONG\r\n", "not in subscribe mode");

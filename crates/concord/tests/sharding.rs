@@ -689,3 +689,45 @@ fn a_joining_node_gets_its_share_of_replicas() {
     cluster.wait_for_settled(fourth);
     assert_preloaded(&mut cluster.connect(fourth), 3_000, |n| format!("j{n}"));
 }
+
+/// Replicas go to distinct failure domains (`--zone`). Three nodes in zones a, a and b hold
+/// every shard's three replicas (zone a twice: there are only two zones); a fourth node, in
+/// zone c, joins, and the rebalance on its join leaves each shard with one replica in each of
+/// the three zones, with every key still there. `CLUSTER MEMBERS` shows each node's zone.
+#[test]
+fn replicas_spread_over_zones_as_nodes_join() {
+    let args: Vec<&str> = SHARDS.iter().copied().chain(["--rebalance-on-join", "true"]).collect();
+    let mut cluster = TestCluster::start_in_zones(&["a", "a", "b"], &args);
+    cluster.wait_for_settled(0);
+    preload(&mut cluster.connect(0), 3_000, |n| format!("z{n}"));
+    cluster.add_with(false, &["--zone", "c"]);
+    let zone_of = |cluster: &TestCluster| -> std::collections::BTreeMap<String, String> {
+        let members: Vec<std::collections::HashMap<String, redis::Value>> =
+            redis::cmd("CLUSTER").arg("MEMBERS").query(&mut cluster.connect(0)).unwrap();
+        members
+            .iter()
+            .filter_map(|m| {
+                let text = |v: &redis::Value| redis::from_redis_value::<String>(v.clone()).ok();
+                Some((text(m.get("id")?)?, text(m.get("zone")?)?))
+            })
+            .collect()
+    };
+    let deadline = Instant::now() + Duration::from_secs(90);
+    loop {
+        let zones = zone_of(&cluster);
+        let shards: Vec<DebugShard> = redis::cmd("DEBUG").arg("SHARDS").query(&mut cluster.connect(0)).unwrap();
+        let spread = shards.iter().all(|(_, _, hosts, leader)| {
+            let distinct: std::collections::BTreeSet<Option<&String>> = hosts.iter().map(|h| zones.get(h)).collect();
+            hosts.len() == 3 && distinct.len() == 3 && !distinct.contains(&None) && leader.is_some()
+        });
+        if zones.len() == 4 && spread {
+            let labels: Vec<&String> = cluster.members.iter().map(|m| &zones[&m.id]).collect();
+            assert_eq!(labels, ["a", "a", "b", "c"], "each node's zone, as CLUSTER MEMBERS shows it");
+            break;
+        }
+        assert!(Instant::now() < deadline, "replicas not spread over the zones: {zones:?} {shards:?}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    cluster.wait_for_settled(0);
+    assert_preloaded(&mut cluster.connect(3), 3_000, |n| format!("z{n}"));
+}

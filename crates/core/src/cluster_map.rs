@@ -11,7 +11,7 @@
 //! 0's applied state; each shard's leader then moves its group's membership towards the map.
 
 use crate::error::Error;
-use crate::limits::{MOVES_MAX, SHARDS_MAX, SLOTS};
+use crate::limits::{MOVES_MAX, SHARDS_MAX, SLOTS, ZONE_BYTES_MAX};
 use crate::reply::Reply;
 use crate::request::{Batch, BatchReply, Request};
 use crate::slot::SlotRanges;
@@ -21,7 +21,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 /// Version of the map's snapshot encoding; bumped on any change to [`ClusterMap`]'s fields.
 /// Versions 1 (no slot moves) and 2 (no replaced members) are still read.
-pub const MAP_FORMAT_VERSION: u8 = 3;
+pub const MAP_FORMAT_VERSION: u8 = 4;
 /// Replicas per shard unless configured otherwise.
 pub const REPLICATION_FACTOR_DEFAULT: u8 = 3;
 
@@ -103,6 +103,13 @@ pub enum ClusterChange {
     /// leader): as `RemoveMember`, and records it as replaced, so that when it comes back it
     /// rejoins empty, where a member an operator removed stays out. New in log format 5.
     ReplaceMember { node: NodeId },
+    /// As `AddMember`, for a node that carries a failure domain (`--zone`): both recorded at
+    /// once, so that placement never sees the member without its zone. New in log format 6,
+    /// as is the change below.
+    AddMemberInZone { node: NodeId, addresses: Addresses, voter: bool, zone: String },
+    /// A member's failure domain, or none (the bootstrapping node's, or one restarted with
+    /// another `--zone`).
+    SetZone { node: NodeId, zone: Option<String> },
 }
 
 /// Where a slot move stands (see `migration`).
@@ -166,28 +173,9 @@ pub struct ClusterMap {
     pub next_move: u64,
     /// Members removed by self-healing while they were dead, until they join again.
     pub replaced: BTreeSet<NodeId>,
-}
-
-/// The map as format 2 recorded it (before replaced members).
-#[derive(Deserialize)]
-struct ClusterMapV2 {
-    epoch: u64,
-    replication_factor: u8,
-    members: BTreeMap<NodeId, Member>,
-    shards: BTreeMap<GroupId, Shard>,
-    slots: Vec<(u16, u16, GroupId)>,
-    moves: BTreeMap<u64, SlotMove>,
-    next_move: u64,
-}
-
-/// The map as format 1 recorded it (before slot moves).
-#[derive(Deserialize)]
-struct ClusterMapV1 {
-    epoch: u64,
-    replication_factor: u8,
-    members: BTreeMap<NodeId, Member>,
-    shards: BTreeMap<GroupId, Shard>,
-    slots: Vec<(u16, u16, GroupId)>,
+    /// The failure domain (`--zone`) of each member that has one: placement puts a shard's
+    /// replicas in distinct zones where it can. New in map format 4.
+    pub zones: BTreeMap<NodeId, String>,
 }
 
 impl ClusterMap {
@@ -256,29 +244,34 @@ impl ClusterMap {
             ClusterChange::Bootstrap { node, addresses, shards, replication_factor } => {
                 self.bootstrap(*node, addresses, *shards, *replication_factor)
             }
-            ClusterChange::AddMember { node, addresses, voter } => {
-                if !self.is_bootstrapped() {
-                    return Applied::Refused("the cluster is not bootstrapped".into());
+            ClusterChange::AddMember { node, addresses, voter } => self.add_member(*node, addresses, *voter, None),
+            ClusterChange::AddMemberInZone { node, addresses, voter, zone } => {
+                if let Err(why) = check_zone(zone) {
+                    return Applied::Refused(why);
                 }
-                let member = Member { addresses: addresses.clone(), voter: *voter };
-                if self.members.get(node) == Some(&member) {
+                self.add_member(*node, addresses, *voter, Some(zone))
+            }
+            ClusterChange::SetZone { node, zone } => {
+                if let Some(Err(why)) = zone.as_deref().map(check_zone) {
+                    return Applied::Refused(why);
+                }
+                if !self.members.contains_key(node) {
+                    return Applied::Refused(format!("{node} is not a member"));
+                }
+                if self.zones.get(node) == zone.as_ref() {
                     return Applied::Unchanged;
                 }
-                self.members.insert(*node, member);
-                self.replaced.remove(node);
-                if !voter {
-                    // A read replica is never a voting replica.
-                    for shard in self.shards.values_mut() {
-                        shard.replicas.retain(|id| id != node);
-                    }
-                }
-                self.place();
+                match zone {
+                    Some(zone) => self.zones.insert(*node, zone.clone()),
+                    None => self.zones.remove(node),
+                };
                 Applied::Changed
             }
             ClusterChange::RemoveMember { node } | ClusterChange::ReplaceMember { node } => {
                 if self.members.remove(node).is_none() {
                     return Applied::Unchanged;
                 }
+                self.zones.remove(node);
                 if matches!(change, ClusterChange::ReplaceMember { .. }) {
                     self.replaced.insert(*node);
                 }
@@ -507,10 +500,36 @@ impl ClusterMap {
         Applied::Changed
     }
 
+    /// Adds (or updates) a member; `zone`, when given, is recorded with it.
+    fn add_member(&mut self, node: NodeId, addresses: &Addresses, voter: bool, zone: Option<&String>) -> Applied {
+        if !self.is_bootstrapped() {
+            return Applied::Refused("the cluster is not bootstrapped".into());
+        }
+        let member = Member { addresses: addresses.clone(), voter };
+        let zoned = zone.is_none_or(|zone| self.zones.get(&node) == Some(zone));
+        if self.members.get(&node) == Some(&member) && zoned {
+            return Applied::Unchanged;
+        }
+        if let Some(zone) = zone {
+            self.zones.insert(node, zone.clone());
+        }
+        self.members.insert(node, member);
+        self.replaced.remove(&node);
+        if !voter {
+            // A read replica is never a voting replica.
+            for shard in self.shards.values_mut() {
+                shard.replicas.retain(|id| *id != node);
+            }
+        }
+        self.place();
+        Applied::Changed
+    }
+
     /// Gives every shard that has fewer replicas than the replication factor (or than there
     /// are voting members) the voting members that host the fewest replicas so far, lowest id
-    /// first among equals. Shards are filled in id order, one replica per round, so that
-    /// replicas spread evenly.
+    /// first among equals, and among those first the ones in a zone the shard has no replica
+    /// in yet (a node with no zone is a zone of its own). Shards are filled in id order, one
+    /// replica per round, so that replicas spread evenly.
     fn place(&mut self) {
         let voting: Vec<NodeId> = self.members.iter().filter(|(_, m)| m.voter).map(|(id, _)| *id).collect();
         let wanted = usize::from(self.replication_factor).min(voting.len());
@@ -537,10 +556,14 @@ impl ClusterMap {
                 if shard.replicas.len() >= wanted || unfounded.contains(id) {
                     continue;
                 }
+                let zones = &self.zones;
+                let zone_taken = |id: NodeId| {
+                    zones.get(&id).is_some_and(|zone| shard.replicas.iter().any(|r| zones.get(r) == Some(zone)))
+                };
                 let candidate = voting
                     .iter()
                     .filter(|id| !shard.replicas.contains(id))
-                    .min_by_key(|id| (load.get(*id).copied().unwrap_or(0), **id))
+                    .min_by_key(|id| (zone_taken(**id), load.get(*id).copied().unwrap_or(0), **id))
                     .copied();
                 if let Some(id) = candidate {
                     shard.replicas.push(id);
@@ -578,42 +601,35 @@ impl ClusterMap {
         postcard::to_stdvec(&(MAP_FORMAT_VERSION, self)).expect("a cluster map always encodes")
     }
 
+    /// Reads a map of any format this build knows. Each format appended fields to the one
+    /// before (format 2 the slot moves, 3 the replaced members, 4 the zones), and postcard writes a struct's
+    /// fields one after the other, so a map is read as the first format's fields followed by
+    /// each later format's, as far as its own format goes.
     pub fn restore(bytes: &[u8]) -> Result<ClusterMap, String> {
-        let undecodable = |e: postcard::Error| format!("undecodable cluster map: {e}");
-        let map = match bytes.first() {
-            Some(1) => {
-                let (_, old): (u8, ClusterMapV1) = postcard::from_bytes(bytes).map_err(undecodable)?;
-                ClusterMap {
-                    epoch: old.epoch,
-                    replication_factor: old.replication_factor,
-                    members: old.members,
-                    shards: old.shards,
-                    slots: old.slots,
-                    moves: BTreeMap::new(),
-                    next_move: 1,
-                    replaced: BTreeSet::new(),
-                }
-            }
-            Some(2) => {
-                let (_, old): (u8, ClusterMapV2) = postcard::from_bytes(bytes).map_err(undecodable)?;
-                ClusterMap {
-                    epoch: old.epoch,
-                    replication_factor: old.replication_factor,
-                    members: old.members,
-                    shards: old.shards,
-                    slots: old.slots,
-                    moves: old.moves,
-                    next_move: old.next_move,
-                    replaced: BTreeSet::new(),
-                }
-            }
-            Some(&MAP_FORMAT_VERSION) => postcard::from_bytes::<(u8, ClusterMap)>(bytes).map_err(undecodable)?.1,
-            version => {
-                return Err(format!(
-                    "cluster map format {version:?} is not supported (this build reads 1 to {MAP_FORMAT_VERSION})"
-                ))
-            }
-        };
+        fn take<'a, T: serde::Deserialize<'a>>(bytes: &'a [u8]) -> Result<(T, &'a [u8]), String> {
+            postcard::take_from_bytes(bytes).map_err(|e| format!("undecodable cluster map: {e}"))
+        }
+        let (&version, rest) = bytes.split_first().ok_or("undecodable cluster map: no bytes")?;
+        if !(1..=MAP_FORMAT_VERSION).contains(&version) {
+            return Err(format!(
+                "cluster map format {version} is not supported (this build reads 1 to {MAP_FORMAT_VERSION})"
+            ));
+        }
+        let ((epoch, replication_factor, members, shards, slots), mut rest) = take(rest)?;
+        let mut map =
+            ClusterMap { epoch, replication_factor, members, shards, slots, next_move: 1, ..Default::default() };
+        if version >= 2 {
+            ((map.moves, map.next_move), rest) = take(rest)?;
+        }
+        if version >= 3 {
+            (map.replaced, rest) = take(rest)?;
+        }
+        if version >= 4 {
+            (map.zones, rest) = take(rest)?;
+        }
+        if !rest.is_empty() {
+            return Err(format!("undecodable cluster map: {} bytes past its end", rest.len()));
+        }
         map.check()?;
         Ok(map)
     }
@@ -710,6 +726,19 @@ impl ClusterMachine {
     }
 }
 
+/// A zone label as a member may carry it: 1 to `ZONE_BYTES_MAX` bytes of letters, digits and
+/// `-_.:` (it shows in `CLUSTER MEMBERS`, one word).
+pub fn check_zone(zone: &str) -> Result<(), String> {
+    let allowed = |c: char| c.is_ascii_alphanumeric() || "-_.:".contains(c);
+    if zone.is_empty() || zone.len() > ZONE_BYTES_MAX || !zone.chars().all(allowed) {
+        return Err(format!(
+            "a zone is 1 to {ZONE_BYTES_MAX} letters, digits or -_.: (got {:?})",
+            zone.chars().take(ZONE_BYTES_MAX + 1).collect::<String>()
+        ));
+    }
+    Ok(())
+}
+
 /// `shards` contiguous slot ranges of (nearly) equal size, shard ids 1..=shards, as Redis's
 /// `--cluster create` assigns them.
 fn even_ranges(shards: u32) -> Vec<(u16, u16, GroupId)> {
@@ -740,6 +769,78 @@ mod tests {
 
     fn join(map: &mut ClusterMap, n: u128) -> Applied {
         map.apply(&ClusterChange::AddMember { node: NodeId(n), addresses: addresses(n), voter: true })
+    }
+
+    fn join_in(map: &mut ClusterMap, n: u128, zone: &str) -> Applied {
+        let zone = zone.to_string();
+        map.apply(&ClusterChange::AddMemberInZone { node: NodeId(n), addresses: addresses(n), voter: true, zone })
+    }
+
+    /// Placement fills a shard from the members holding the fewest replicas, a zone the shard
+    /// lacks first: when node 2 (zone b) leaves shards replicated on nodes 1 (a) and 2, node 4
+    /// (zone c) takes its place rather than node 3, which holds as few but shares node 1's zone.
+    #[test]
+    fn placement_puts_a_shards_replicas_in_distinct_zones() {
+        let layout = |zoned: bool| {
+            let mut map = bootstrapped(3, 2);
+            let add = |map: &mut ClusterMap, n: u128, zone: &str| match zoned {
+                true => join_in(map, n, zone),
+                false => join(map, n),
+            };
+            if zoned {
+                map.apply(&ClusterChange::SetZone { node: NodeId(1), zone: Some("a".into()) });
+            }
+            add(&mut map, 2, "b");
+            add(&mut map, 3, "a");
+            add(&mut map, 4, "c");
+            assert_eq!(map.apply(&ClusterChange::RemoveMember { node: NodeId(2) }), Applied::Changed);
+            map
+        };
+        let zoned = layout(true);
+        for (id, shard) in &zoned.shards {
+            assert_eq!(shard.replicas, [NodeId(1), NodeId(4)], "{id}: one replica in zone a, one in c");
+        }
+        assert_eq!(zoned.zones.len(), 3, "node 2's zone left with it");
+        let plain = layout(false);
+        // Without zones, load alone decides, lowest id first: the first shard goes to node 3.
+        assert_eq!(plain.shards[&GroupId(1)].replicas, [NodeId(1), NodeId(3)]);
+    }
+
+    #[test]
+    fn zones_are_recorded_changed_and_dropped_with_their_member() {
+        let mut map = bootstrapped(1, 3);
+        assert_eq!(join_in(&mut map, 2, "eu-1a"), Applied::Changed);
+        assert_eq!(join_in(&mut map, 2, "eu-1a"), Applied::Unchanged);
+        assert_eq!(map.zones.get(&NodeId(2)).map(String::as_str), Some("eu-1a"));
+        assert_eq!(join(&mut map, 2), Applied::Unchanged, "a join without a zone leaves it");
+        let set = |map: &mut ClusterMap, n: u128, zone: Option<&str>| {
+            map.apply(&ClusterChange::SetZone { node: NodeId(n), zone: zone.map(String::from) })
+        };
+        assert_eq!(set(&mut map, 2, Some("eu-1b")), Applied::Changed);
+        assert_eq!(set(&mut map, 2, Some("eu-1b")), Applied::Unchanged);
+        assert!(matches!(set(&mut map, 9, Some("x")), Applied::Refused(_)), "not a member");
+        assert!(matches!(set(&mut map, 2, Some("has space")), Applied::Refused(_)));
+        assert!(matches!(set(&mut map, 2, Some(&"z".repeat(ZONE_BYTES_MAX + 1))), Applied::Refused(_)));
+        assert!(matches!(join_in(&mut map, 3, ""), Applied::Refused(_)));
+        let restored = ClusterMap::restore(&map.snapshot()).unwrap();
+        assert_eq!(restored.zones, map.zones, "zones survive a snapshot");
+        assert_eq!(set(&mut map, 2, None), Applied::Changed);
+        assert!(map.zones.is_empty());
+        set(&mut map, 2, Some("eu-1c"));
+        assert_eq!(map.apply(&ClusterChange::RemoveMember { node: NodeId(2) }), Applied::Changed);
+        assert!(map.zones.is_empty(), "a removed member's zone goes with it");
+    }
+
+    #[test]
+    fn maps_of_format_3_are_still_read() {
+        let mut map = bootstrapped(2, 1);
+        map.replaced.insert(NodeId(7));
+        let current = map.snapshot();
+        // Format 3 is format 4 without the zones (an empty map: one byte, its length 0).
+        assert_eq!(current.last(), Some(&0));
+        let mut old = current[..current.len() - 1].to_vec();
+        old[0] = 3;
+        assert_eq!(ClusterMap::restore(&old).unwrap(), map);
     }
 
     #[test]
@@ -999,6 +1100,23 @@ mod tests {
         let mut expected = map.clone();
         expected.next_move = 1;
         assert_eq!(ClusterMap::restore(&old).unwrap(), expected);
+    }
+
+    #[test]
+    fn a_map_reads_back_as_it_was_and_damaged_bytes_are_refused() {
+        let mut map = bootstrapped(2, 1);
+        map.apply(&ClusterChange::MoveSlots { ranges: vec![(0, 9)], target: GroupId(2) });
+        map.replaced.insert(NodeId(9));
+        let bytes = map.snapshot();
+        assert_eq!(ClusterMap::restore(&bytes).unwrap(), map);
+        let mut longer = bytes.clone();
+        longer.push(0);
+        assert!(ClusterMap::restore(&longer).unwrap_err().contains("past its end"));
+        assert!(ClusterMap::restore(&bytes[..bytes.len() - 1]).is_err(), "cut short");
+        let mut newer = bytes;
+        newer[0] = MAP_FORMAT_VERSION + 1;
+        assert!(ClusterMap::restore(&newer).unwrap_err().contains("is not supported"));
+        assert!(ClusterMap::restore(&[]).is_err());
     }
 
     #[test]

@@ -169,6 +169,9 @@ pub const LIBRARY_FUNCTIONS_MAX: usize = 1_000;
 /// Number of hash slots in the cluster (Redis Cluster's fixed count).
 pub const SLOTS: u16 = 16384;
 
+/// Longest failure-domain label (`--zone`) a node may carry in the cluster map.
+pub const ZONE_BYTES_MAX: usize = 64;
+
 /// Most shards (data groups) a cluster may have: each is a Raft group with its own timers, so
 /// a node hosting them all must still idle cheaply; a sharded SCAN cursor keeps the shard in
 /// its top 8 bits.

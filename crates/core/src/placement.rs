@@ -100,13 +100,16 @@ pub enum Step {
 }
 
 impl Layout {
-    /// The layout of a cluster map, with each shard's load from `loads` (0 if missing). The map
-    /// has no zones and no draining members: set them on the result.
+    /// The layout of a cluster map (members with their zones), with each shard's load from
+    /// `loads` (0 if missing). The map has no draining members: set them on the result.
     pub fn from_map(map: &ClusterMap, loads: &BTreeMap<GroupId, u64>) -> Layout {
         let members = map
             .members
             .iter()
-            .map(|(id, member)| (*id, MemberLayout { zone: None, voter: member.voter, draining: false }))
+            .map(|(id, member)| {
+                let zone = map.zones.get(id).cloned();
+                (*id, MemberLayout { zone, voter: member.voter, draining: false })
+            })
             .collect();
         let shards = map
             .shards

@@ -34,9 +34,10 @@ impl Protocol {
 
 /// What a session needs from the node it runs on.
 pub trait Host {
-    /// Whether this node takes subscriptions now (SUBSCRIBE, PSUBSCRIBE, SSUBSCRIBE): the
-    /// retryable error when its subscribers would miss what other nodes publish.
-    fn takes_subscribers(&self) -> Result<(), Error> {
+    /// Whether this node takes subscriptions and publications now ((P|S)SUBSCRIBE,
+    /// (S)PUBLISH): the retryable error when its subscribers would miss what other nodes
+    /// publish, or its publications would miss other nodes' subscribers.
+    fn serves_pubsub(&self) -> Result<(), Error> {
         Ok(())
     }
     /// Whether this node serves the shard channel `channel` (SSUBSCRIBE, SPUBLISH): in

@@ -25,6 +25,32 @@ use std::time::Duration;
 pub const CAUGHT_UP_ENTRIES: u64 = 64;
 /// How long a joining voter may take to catch up before the join gives up.
 const CATCH_UP_TIMEOUT_MS: u64 = 120_000;
+/// The wire version that knows zones (`AddMemberInZone`, `SetZone` in the metadata log).
+pub const ZONE_VERSION: u8 = 7;
+/// How often a member compares its zone in the map with its `--zone`.
+const ZONE_CHECK_MS: u64 = 1_000;
+
+/// Keeps this member's zone in the map what its `--zone` says (the bootstrapping node's, which
+/// no join recorded, or one restarted with another label), once every member records zones.
+pub async fn keep_zone(node: Arc<Node>) {
+    loop {
+        tokio::time::sleep(Duration::from_millis(ZONE_CHECK_MS)).await;
+        let map = node.map();
+        if !map.members.contains_key(&node.id) || map.zones.get(&node.id) == node.config.zone.as_ref() {
+            continue;
+        }
+        if !node.cluster_speaks(ZONE_VERSION) {
+            continue;
+        }
+        let change = ClusterChange::SetZone { node: node.id, zone: node.config.zone.clone() };
+        let reply = node.clone().write_batch(GroupId::METADATA, vec![Request::Cluster(change)]).await;
+        match reply.first() {
+            Some(reply) if reply.is_error() => tracing::warn!(?reply, "could not record this node's zone; retrying"),
+            _ => tracing::info!(zone = ?node.config.zone, "recorded this node's zone in the cluster map"),
+        }
+    }
+}
+
 /// How long a join attempt may go on while this node's copy of the metadata log does not grow
 /// before it is given up and made again: a seed cut off, or replaced, while it handled the
 /// request may never answer, whereas once the leader has added this node as a learner its log
@@ -174,7 +200,10 @@ pub async fn answer_as_leader(node: &Arc<Node>, group: GroupId, op: ClusterOp) -
             keys_in_slot(node, &shard, slot, limit).await
         }
         ClusterOp::Join { node: id, raft_addr, client_addr, voter } => {
-            join_member(node, id, Addresses { node: raft_addr, client: client_addr }, voter).await
+            join_member(node, id, Addresses { node: raft_addr, client: client_addr }, voter, None).await
+        }
+        ClusterOp::JoinInZone { node: id, raft_addr, client_addr, voter, zone } => {
+            join_member(node, id, Addresses { node: raft_addr, client: client_addr }, voter, Some(zone)).await
         }
         ClusterOp::Promote(id) => set_role(node, id, true).await,
         ClusterOp::Demote(id) => set_role(node, id, false).await,
@@ -265,7 +294,13 @@ async fn propose(node: &Node, change: ClusterChange) -> Result<(), Reply> {
 /// On the metadata leader: adds `id` to the metadata group as a learner and to the map, whose
 /// placement then gives it shard replicas; a voting member also becomes one of the metadata
 /// group's voters, while there are fewer than five, once it has caught up.
-async fn join_member(node: &Arc<Node>, id: NodeId, addresses: Addresses, voter: bool) -> Reply {
+async fn join_member(node: &Arc<Node>, id: NodeId, addresses: Addresses, voter: bool, zone: Option<String>) -> Reply {
+    if zone.is_some() && !node.cluster_speaks(ZONE_VERSION) {
+        return Error::err(format_args!(
+            "every node must run a version that records zones (wire version {ZONE_VERSION}) before one joins with a zone"
+        ))
+        .into();
+    }
     let meta = &node.meta;
     let info = NodeInfo { raft_addr: addresses.node.clone(), client_addr: addresses.client.clone() };
     if !meta.members().iter().any(|m| m.id == id) {
@@ -273,7 +308,11 @@ async fn join_member(node: &Arc<Node>, id: NodeId, addresses: Addresses, voter: 
             return membership_reply(Err(error));
         }
     }
-    if let Err(reply) = propose(node, ClusterChange::AddMember { node: id, addresses, voter }).await {
+    let added = match zone {
+        Some(zone) => ClusterChange::AddMemberInZone { node: id, addresses, voter, zone },
+        None => ClusterChange::AddMember { node: id, addresses, voter },
+    };
+    if let Err(reply) = propose(node, added).await {
         return reply;
     }
     if voter {
@@ -337,6 +376,9 @@ pub async fn join(node: Arc<Node>, seed: String) {
     ];
     if node.config.learner {
         request.push("LEARNER".to_string());
+    }
+    if let Some(zone) = &node.config.zone {
+        request.extend(["ZONE".to_string(), zone.clone()]);
     }
     let joined = |node: &Node| node.map().members.get(&node.id).is_some_and(|m| m.voter != node.config.learner);
     loop {
@@ -641,6 +683,7 @@ pub fn members(node: &Node) -> Reply {
                     (field("metadata-voter"), Reply::Integer(metadata_voter.into())),
                     (field("node-addr"), Reply::bulk_text(member.addresses.node.clone())),
                     (field("client-addr"), Reply::bulk_text(member.addresses.client.clone())),
+                    (field("zone"), map.zones.get(id).map_or(Reply::Nil, |zone| Reply::bulk_text(zone.clone()))),
                     (field("matched-index"), matched.map_or(Reply::Nil, |m| Reply::Integer(m as i64))),
                     (field("lag"), matched.map_or(Reply::Nil, |m| Reply::Integer(last.saturating_sub(m) as i64))),
                 ])

@@ -40,6 +40,7 @@ pub struct Settings {
     pub replication_factor: Option<u8>,
     pub rebalance_on_join: Option<bool>,
     pub replace_dead_after_ms: Option<u64>,
+    pub zone: Option<String>,
     pub routing: Option<Routing>,
     pub data_dir: Option<PathBuf>,
     pub databases: Option<u32>,
@@ -79,6 +80,7 @@ impl Settings {
             replication_factor: self.replication_factor.or(lower.replication_factor),
             rebalance_on_join: self.rebalance_on_join.or(lower.rebalance_on_join),
             replace_dead_after_ms: self.replace_dead_after_ms.or(lower.replace_dead_after_ms),
+            zone: self.zone.or(lower.zone),
             routing: self.routing.or(lower.routing),
             data_dir: self.data_dir.or(lower.data_dir),
             databases: self.databases.or(lower.databases),
@@ -147,6 +149,9 @@ pub struct ServerConfig {
     /// On the metadata leader: how long gossip must find a member down before its replicas
     /// are re-created on other nodes and it is removed (0: never).
     pub replace_dead_after_ms: u64,
+    /// This node's failure domain (a rack, an availability zone): placement puts a shard's
+    /// replicas in distinct zones where it can.
+    pub zone: Option<String>,
     pub routing: Routing,
     pub data_dir: PathBuf,
     pub databases: u32,
@@ -218,6 +223,14 @@ impl ServerConfig {
             replication_factor: settings.replication_factor.unwrap_or(REPLICATION_FACTOR_DEFAULT),
             rebalance_on_join: settings.rebalance_on_join.unwrap_or(true),
             replace_dead_after_ms: settings.replace_dead_after_ms.unwrap_or(REPLACE_DEAD_AFTER_MS_DEFAULT),
+            zone: match settings.zone {
+                Some(zone) => Some(
+                    concord_core::cluster_map::check_zone(&zone)
+                        .map(|()| zone)
+                        .map_err(|why| format!("zone: {why}"))?,
+                ),
+                None => None,
+            },
             routing: settings.routing.unwrap_or_default(),
             node_port,
             announce_host,

@@ -22,8 +22,8 @@ impl Host for ConnectionHost {
         self.node.clock.now_ms()
     }
 
-    fn takes_subscribers(&self) -> Result<(), Error> {
-        crate::pubsub::takes_subscribers(&self.node)
+    fn serves_pubsub(&self) -> Result<(), Error> {
+        crate::pubsub::serves_pubsub(&self.node)
     }
 
     fn serves_shard_channel(&self, channel: &[u8]) -> Result<(), Error> {

@@ -1380,6 +1380,7 @@ impl Node {
             crate::gossip::run(self.clone()),
             crate::healing::run(self.clone()),
             crate::healing::rejoin_if_replaced(self.clone()),
+            crate::cluster::keep_zone(self.clone()),
             crate::mover::drive_moves(self)
         );
     }

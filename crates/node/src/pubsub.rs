@@ -592,25 +592,28 @@ pub fn revoke_moved_shard_channels(node: &Node) {
     }
 }
 
-/// Whether this node takes subscriptions (see `Host::takes_subscribers`). The other nodes relay
-/// publications to the members of their maps, so a node they may not count would leave its
-/// subscribers missing messages without a word: one missing from its own map (joining, or
-/// removed; a node started to join has no map until it joined), one that knows of a newer map than its own, and one just started that has heard
-/// neither from its peers nor from the metadata group's leader (it cannot tell yet whether it
-/// was removed while it was down).
-pub fn takes_subscribers(node: &Node) -> Result<(), Error> {
+/// Whether this node takes subscriptions and publications (see `Host::serves_pubsub`). Nodes
+/// relay publications to the members of their maps, so a node they may not count, or whose
+/// own map may lack members, would leave subscribers missing messages without a word: one
+/// missing from its own map (joining, or removed; a node started to join has no map until it
+/// joined), one that knows of a newer map than its own, and one that has not heard from the
+/// metadata group's leader within two election timeouts (it may have been removed meanwhile,
+/// or while it was down: the leader a restarted node's stored vote names is no proof).
+pub fn serves_pubsub(node: &Node) -> Result<(), Error> {
     let map = node.map();
     let alone = map.members.len() <= 1;
     // Before any map, a node that is to join a cluster is not a member yet (the others do not
     // relay to it); one that is the first of its cluster is, as soon as it bootstraps.
     let member = map.members.contains_key(&node.id) || (!map.is_bootstrapped() && node.config.join.is_none());
-    let current = alone
-        || node.membership.map_is_newest(map.epoch)
-        || (node.meta.leader().is_some() && !node.membership.knows_newer(map.epoch));
+    // Peers' word that no newer map exists is not enough: those that answered first may have
+    // just restarted on maps as old (seed 602). The metadata leader stops talking to a member
+    // it removed, so having heard it lately is what says this node still counts.
+    let in_touch = node.meta.is_leader() || node.meta.heard_from_leader_lately();
+    let current = alone || (in_touch && !node.membership.knows_newer(map.epoch));
     if member && current {
         return Ok(());
     }
-    Err(Error::new("TRYAGAIN this node is (re)joining the cluster; subscribe again shortly"))
+    Err(Error::new("TRYAGAIN this node is (re)joining the cluster; try again shortly"))
 }
 
 /// Disconnects every subscriber here: this node found it is no longer a member, so no other

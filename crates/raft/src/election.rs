@@ -21,7 +21,7 @@ use crate::types::{LogId, Raft};
 use concord_core::rng::Rng;
 use concord_core::types::{GroupId, NodeId};
 use openraft::ServerState;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::time::Instant;
@@ -43,11 +43,21 @@ pub struct LeaderContact {
     /// make it refuse pre-votes (a learner that another voter's log already counts as a
     /// voter must support that voter's candidacy, or neither can ever win).
     held_off_ms: AtomicU64,
+    /// When a leader's entries or snapshot were last accepted, if ever since the node started
+    /// (granting a vote does not count: a stale candidate may ask for it).
+    leader_heard: AtomicBool,
+    leader_ms: AtomicU64,
 }
 
 impl LeaderContact {
     pub fn new() -> LeaderContact {
-        LeaderContact { origin: Instant::now(), heard_ms: AtomicU64::new(0), held_off_ms: AtomicU64::new(0) }
+        LeaderContact {
+            origin: Instant::now(),
+            heard_ms: AtomicU64::new(0),
+            held_off_ms: AtomicU64::new(0),
+            leader_heard: AtomicBool::new(false),
+            leader_ms: AtomicU64::new(0),
+        }
     }
 
     fn now_ms(&self) -> u64 {
@@ -57,6 +67,20 @@ impl LeaderContact {
     /// A leader was heard from (or a vote granted).
     pub fn touch(&self) {
         self.heard_ms.fetch_max(self.now_ms(), Ordering::Relaxed);
+    }
+
+    /// A leader's entries (or heartbeat, or snapshot) were accepted.
+    pub fn leader_heard(&self) {
+        self.touch();
+        self.leader_ms.fetch_max(self.now_ms(), Ordering::Relaxed);
+        self.leader_heard.store(true, Ordering::Release);
+    }
+
+    /// Milliseconds since a leader's entries or snapshot were last accepted; `None` if never
+    /// since the node started.
+    pub fn leader_silence_ms(&self) -> Option<u64> {
+        let heard = self.leader_heard.load(Ordering::Acquire);
+        heard.then(|| self.now_ms().saturating_sub(self.leader_ms.load(Ordering::Relaxed)))
     }
 
     /// This node leads, or only learns: it must not campaign for a timeout from now.
@@ -203,9 +227,13 @@ mod tests {
         contact.hold_off();
         assert_eq!(contact.waited_ms(), 0, "a learner waits a full timeout before it campaigns");
         assert_eq!(contact.silence_ms(), 1_000, "but it heard from no leader for a second");
+        assert_eq!(contact.leader_silence_ms(), None);
         tokio::time::advance(Duration::from_millis(300)).await;
         contact.touch();
+        assert_eq!(contact.leader_silence_ms(), None, "a vote granted is no leader heard");
+        contact.leader_heard();
         tokio::time::advance(Duration::from_millis(200)).await;
         assert_eq!((contact.silence_ms(), contact.waited_ms()), (200, 200));
+        assert_eq!(contact.leader_silence_ms(), Some(200));
     }
 }

@@ -541,7 +541,7 @@ impl Group {
                 let result = self.raft.append_entries(request).await;
                 // Heartbeats and entries from a leader this node accepts keep it from electing.
                 if result.as_ref().is_ok_and(|r| !matches!(r, openraft::raft::AppendEntriesResponse::HigherVote(_))) {
-                    self.contact.touch();
+                    self.contact.leader_heard();
                 }
                 RaftResponse::AppendEntries(result)
             }
@@ -555,7 +555,7 @@ impl Group {
             RaftRequest::InstallSnapshot(request) => {
                 let result = self.raft.install_snapshot(request).await;
                 if result.is_ok() {
-                    self.contact.touch();
+                    self.contact.leader_heard();
                 }
                 RaftResponse::InstallSnapshot(result)
             }
@@ -655,6 +655,15 @@ impl Group {
 
     async fn change(&self, change: ChangeMembers<NodeId, NodeInfo>, retain: bool) -> Result<(), MembershipError> {
         self.raft.change_membership(change, retain).await.map(drop).map_err(membership_error)
+    }
+
+    /// Whether this replica accepted a leader's entries (a heartbeat at least) within two
+    /// election timeouts: a leader keeps talking to its members, and stops talking to one it
+    /// removed. (The leader a restarted replica's stored vote names is no proof of either.)
+    /// Two timeouts, so that a heartbeat late on a loaded machine does not count as silence.
+    pub fn heard_from_leader_lately(&self) -> bool {
+        let within_ms = 2 * self.options.election_timeout_max_ms;
+        self.contact.leader_silence_ms().is_some_and(|ms| ms <= within_ms)
     }
 
     pub fn is_leader(&self) -> bool {

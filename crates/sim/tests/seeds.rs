@@ -17,13 +17,13 @@ fn concord_sim(args: &[&str]) -> (Output, String) {
 }
 
 /// Seeds that found bugs, each fixed (docs/TESTING.md lists what each one found).
-const REGRESSIONS: &str = "5,10,12,36,47,51,87,89,92,117,144,156,225,235,260,280,312,341,348,399,409,909";
+const REGRESSIONS: &str = "5,10,12,36,47,51,87,89,92,117,144,156,225,235,260,280,312,341,348,399,409,602,616,719,909";
 
 #[test]
 fn seeds_that_found_bugs_pass() {
     let (output, text) = concord_sim(&["--list", REGRESSIONS]);
     assert!(output.status.success(), "{text}");
-    assert!(text.contains("22 seeds in") && text.contains(": 0 failed"), "{text}");
+    assert!(text.contains("25 seeds in") && text.contains(": 0 failed"), "{text}");
 }
 
 #[test]

@@ -19,6 +19,9 @@
 //! - 6: published messages go to another node in numbered batches (service 7), so that one
 //!   given up at its deadline and delivered late is dropped rather than overtake the next; a
 //!   node sends them unnumbered (service 4) to a peer that spoke an older version.
+//! - 7: the metadata group's log may carry zones (`AddMemberInZone`, `SetZone`) and the map
+//!   is of format 4; a node joins with a zone, or records one, only when every member spoke
+//!   version 7.
 
 use concord_core::limits::LOG_RECORD_BYTES_MAX;
 use concord_core::types::{GroupId, NodeId};
@@ -27,7 +30,7 @@ use std::io;
 use tokio::io::{AsyncRead, AsyncReadExt};
 
 pub const VERSION_MIN: u8 = 1;
-pub const VERSION_MAX: u8 = 6;
+pub const VERSION_MAX: u8 = 7;
 pub const HEADER_BYTES: usize = 9;
 /// Largest payload: a log entry as large as the largest log record must fit.
 pub const PAYLOAD_BYTES_MAX: usize = LOG_RECORD_BYTES_MAX;

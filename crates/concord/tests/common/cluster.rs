@@ -14,6 +14,8 @@ pub struct Member {
     pub node_port: u16,
     pub dir: PathBuf,
     pub id: String,
+    /// Arguments of this node alone (its `--zone`), after the cluster's.
+    pub own: Vec<String>,
 }
 
 pub struct TestCluster {
@@ -55,16 +57,34 @@ impl TestCluster {
         for _ in 0..n {
             cluster.add(false);
         }
-        cluster.wait_for_voters(n);
+        if n > 0 {
+            cluster.wait_for_voters(n);
+        }
+        cluster
+    }
+
+    /// Starts one voting node in each of `zones` (`--zone`), in order, as `start` does.
+    pub fn start_in_zones(zones: &[&str], extra: &[&str]) -> TestCluster {
+        let mut cluster = TestCluster::start(0, extra);
+        for zone in zones {
+            cluster.add_with(false, &["--zone", zone]);
+        }
+        cluster.wait_for_voters(zones.len());
         cluster
     }
 
     /// Starts one more node and has it join (as a learner if asked); returns its index.
     pub fn add(&mut self, learner: bool) -> usize {
+        self.add_with(learner, &[])
+    }
+
+    /// As `add`, with arguments for this node alone.
+    pub fn add_with(&mut self, learner: bool, own: &[&str]) -> usize {
         let i = self.members.len();
         let dir = self._temp.path().join(format!("node-{i}"));
         let (port, node_port) = (free_port(), free_port());
-        self.members.push(Member { child: None, port, node_port, dir, id: String::new() });
+        let own = own.iter().map(|arg| arg.to_string()).collect();
+        self.members.push(Member { child: None, port, node_port, dir, id: String::new(), own });
         let join = if i == 0 { None } else { Some(format!("127.0.0.1:{}", self.members[0].port)) };
         // Another test may take a port between its choice and the bind: choose again.
         for _ in 0..5 {
@@ -118,6 +138,7 @@ impl TestCluster {
             args.push("--learner".into());
         }
         args.extend(self.extra.iter().cloned());
+        args.extend(member.own.iter().cloned());
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
         let (child, _) = spawn(&member.dir.clone(), &args)?;
         self.members[i].child = Some(child);

@@ -345,6 +345,19 @@ fn cluster_subcommands_parse() {
         Ok(ClusterOp::Join { node: NodeId(10), raft_addr: "h:1".into(), client_addr: "h:2".into(), voter: true })
     );
     assert_eq!(parse(&["join", id, "h:1", "h:2", "VOTER"]), Err("ERR syntax error".into()));
+    assert_eq!(
+        parse(&["join", id, "h:1", "h:2", "ZONE", "eu-1a", "learner"]),
+        Ok(ClusterOp::JoinInZone {
+            node: NodeId(10),
+            raft_addr: "h:1".into(),
+            client_addr: "h:2".into(),
+            voter: false,
+            zone: "eu-1a".into()
+        })
+    );
+    assert_eq!(parse(&["join", id, "h:1", "h:2", "ZONE", "a", "ZONE", "b"]), Err("ERR syntax error".into()));
+    assert_eq!(parse(&["join", id, "h:1", "h:2", "ZONE"]), Err("ERR syntax error".into()));
+    assert!(parse(&["join", id, "h:1", "h:2", "ZONE", "two words"]).unwrap_err().starts_with("ERR a zone is 1 to 64"));
     assert_eq!(parse(&["promote", "xyz"]), Err("ERR Invalid node id".into()));
     assert_eq!(
         parse(&["fault", "block-incoming", id]),

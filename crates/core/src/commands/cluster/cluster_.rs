@@ -124,7 +124,7 @@ pub const MEMBERS_SPEC: CommandSpec = CommandSpec {
 pub const JOIN_SPEC: CommandSpec = CommandSpec {
     name: "cluster|join",
     arity: -5,
-    summary: "Add a node to the cluster as a voter (or a learner with LEARNER), through joint consensus",
+    summary: "Add a node to the cluster as a voter (or a learner with LEARNER), in a failure domain with ZONE, through joint consensus",
     ..ADMIN
 };
 pub const PROMOTE_SPEC: CommandSpec =
@@ -251,6 +251,16 @@ pub enum ClusterOp {
         into: GroupId,
     },
     Fault(Fault),
+    /// As `Join`, for a node that carries a failure domain (`--zone`): the member and its zone
+    /// enter the map at once. A variant of its own so that a join without a zone reads the same
+    /// on a node of the previous version.
+    JoinInZone {
+        node: NodeId,
+        raft_addr: String,
+        client_addr: String,
+        voter: bool,
+        zone: String,
+    },
 }
 
 impl ClusterOp {
@@ -259,6 +269,7 @@ impl ClusterOp {
         matches!(
             self,
             ClusterOp::Join { .. }
+                | ClusterOp::JoinInZone { .. }
                 | ClusterOp::Promote(_)
                 | ClusterOp::Demote(_)
                 | ClusterOp::Forget(_)
@@ -348,15 +359,24 @@ impl NodeCommand for Cluster {
                 let node = node_id(&args.next_arg()?)?;
                 let raft_addr = String::from_utf8_lossy(&args.next_arg()?).into_owned();
                 let client_addr = String::from_utf8_lossy(&args.next_arg()?).into_owned();
-                let voter = match args.peek() {
-                    None => true,
-                    Some(option) if is(option, "LEARNER") => {
+                let (mut voter, mut zone) = (true, None);
+                while let Some(option) = args.peek() {
+                    if is(option, "LEARNER") && voter {
                         args.next_arg()?;
-                        false
+                        voter = false;
+                    } else if is(option, "ZONE") && zone.is_none() {
+                        args.next_arg()?;
+                        let label = String::from_utf8_lossy(&args.next_arg()?).into_owned();
+                        crate::cluster_map::check_zone(&label).map_err(Error::err)?;
+                        zone = Some(label);
+                    } else {
+                        return Err(Error::SYNTAX);
                     }
-                    Some(_) => return Err(Error::SYNTAX),
-                };
-                ClusterOp::Join { node, raft_addr, client_addr, voter }
+                }
+                match zone {
+                    Some(zone) => ClusterOp::JoinInZone { node, raft_addr, client_addr, voter, zone },
+                    None => ClusterOp::Join { node, raft_addr, client_addr, voter },
+                }
             }
             "promote" => ClusterOp::Promote(node_id(&args.next_arg()?)?),
             "demote" => ClusterOp::Demote(node_id(&args.next_arg()?)?),
@@ -447,7 +467,7 @@ impl NodeCommand for Cluster {
                 "    Count the keys in <slot>, or return up to <count> of them.",
                 "MEMBERS",
                 "    Members with their role, addresses and replication progress.",
-                "JOIN <node-id> <node-addr> <client-addr> [LEARNER]",
+                "JOIN <node-id> <node-addr> <client-addr> [LEARNER] [ZONE <zone>]",
                 "    Add a node: a learner, promoted to voter once caught up (unless LEARNER).",
                 "PROMOTE <node-id> | DEMOTE <node-id> | FORGET <node-id>",
                 "    Make a learner a voter, a voter a learner, or remove a node.",

@@ -33,7 +33,7 @@ impl NodeCommand for PSubscribe {
     }
 
     fn execute(self, session: &mut Session, host: &dyn Host) -> Result<Action> {
-        host.takes_subscribers()?;
+        host.serves_pubsub()?;
         Ok(super::subscribe(session, SubscriptionKind::Pattern, self.patterns))
     }
 }

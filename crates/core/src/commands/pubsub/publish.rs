@@ -36,7 +36,8 @@ impl NodeCommand for Publish {
     }
 
     /// The node delivers it (here and to every other node) and counts the receivers.
-    fn execute(self, _: &mut Session, _: &dyn Host) -> Result<Action> {
+    fn execute(self, _: &mut Session, host: &dyn Host) -> Result<Action> {
+        host.serves_pubsub()?;
         Ok(Action::Publish(Publication { channel: self.channel, message: self.message, sharded: false }))
     }
 }

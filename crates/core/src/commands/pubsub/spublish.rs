@@ -40,6 +40,7 @@ impl NodeCommand for SPublish {
     /// shard's nodes serve it (the others answer `-MOVED`) and only they receive it.
     fn execute(self, _: &mut Session, host: &dyn Host) -> Result<Action> {
         host.serves_shard_channel(&self.channel)?;
+        host.serves_pubsub()?;
         Ok(Action::Publish(Publication { channel: self.channel, message: self.message, sharded: true }))
     }
 }

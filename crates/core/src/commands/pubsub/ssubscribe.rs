@@ -35,7 +35,7 @@ impl NodeCommand for SSubscribe {
     }
 
     fn execute(self, session: &mut Session, host: &dyn Host) -> Result<Action> {
-        host.takes_subscribers()?;
+        host.serves_pubsub()?;
         if let Some(channel) = self.channels.first() {
             host.serves_shard_channel(channel)?;
         }
