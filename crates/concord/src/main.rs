@@ -135,7 +135,7 @@ struct ServerArgs {
     #[arg(long, env = "CONCORD_REPLICATION_FACTOR", value_name = "N")]
     replication_factor: Option<u8>,
     /// While this node leads the metadata group: when a voting member joins, move replicas
-    /// to it until every node holds about as many [default: true].
+    /// to it until every node holds about as many [default: false].
     #[arg(long, env = "CONCORD_REBALANCE_ON_JOIN", value_name = "true|false")]
     rebalance_on_join: Option<bool>,
     /// While this node leads the metadata group: how long gossip must find a member down

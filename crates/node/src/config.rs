@@ -221,7 +221,7 @@ impl ServerConfig {
             learner: settings.learner.unwrap_or(false),
             shards: settings.shards.unwrap_or(1),
             replication_factor: settings.replication_factor.unwrap_or(REPLICATION_FACTOR_DEFAULT),
-            rebalance_on_join: settings.rebalance_on_join.unwrap_or(true),
+            rebalance_on_join: settings.rebalance_on_join.unwrap_or(false),
             replace_dead_after_ms: settings.replace_dead_after_ms.unwrap_or(REPLACE_DEAD_AFTER_MS_DEFAULT),
             zone: match settings.zone {
                 Some(zone) => Some(
@@ -744,12 +744,14 @@ mod tests {
     }
 
     #[test]
-    fn a_joining_node_gets_its_share_unless_the_file_says_otherwise() {
-        assert!(ServerConfig::from_settings(Settings::default()).unwrap().rebalance_on_join);
+    fn rebalancing_on_join_is_off_unless_the_file_turns_it_on() {
+        // Off by default: with it on, simulator seed 1018 found a non-linearizable history
+        // (replica moves during a slot move, after a replaced node came back), not yet explained.
+        assert!(!ServerConfig::from_settings(Settings::default()).unwrap().rebalance_on_join);
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("concord.toml");
-        std::fs::write(&path, "rebalance-on-join = false\n").unwrap();
-        assert!(!ServerConfig::from_settings(Settings::from_file(&path).unwrap()).unwrap().rebalance_on_join);
+        std::fs::write(&path, "rebalance-on-join = true\n").unwrap();
+        assert!(ServerConfig::from_settings(Settings::from_file(&path).unwrap()).unwrap().rebalance_on_join);
     }
 
     #[test]
