@@ -45,8 +45,8 @@ fn free_port() -> u16 {
 
 impl TestCluster {
     /// Starts `n` voting nodes: the first bootstraps, the others join it. Rebalancing on join
-    /// (a node's default) is off unless `extra` sets it: a test's layout then stays what the
-    /// joins made it, rather than change under it once it has settled.
+    /// is off unless `extra` sets it (explicitly, whatever a node's default): a test's layout
+    /// then stays what the joins made it, rather than change under it once it has settled.
     pub fn start(n: usize, extra: &[&str]) -> TestCluster {
         let temp = tempfile::tempdir().unwrap();
         let mut extra: Vec<String> = extra.iter().map(|s| s.to_string()).collect();
